@@ -1,0 +1,61 @@
+//! Where the config file is found.
+//!
+//! In order: `--config PATH`, `$NESTGUARD_CONFIG`, the system file
+//! (`/etc/nestguard/nestguard.toml` on Unix), the user's config directory
+//! (for a trial run as a normal user), then the embedded default. A path given
+//! explicitly must exist; the others are used only if they do.
+
+use std::path::{Path, PathBuf};
+
+use super::ConfigError;
+
+pub const ENV_VAR: &str = "NESTGUARD_CONFIG";
+pub const FILE_NAME: &str = "nestguard.toml";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConfigSource {
+    File(PathBuf),
+    Embedded,
+}
+
+impl std::fmt::Display for ConfigSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ConfigSource::File(p) => write!(f, "{}", p.display()),
+            ConfigSource::Embedded => f.write_str("<embedded default>"),
+        }
+    }
+}
+
+/// The system-wide config path, if this platform has one.
+pub fn system_path() -> Option<PathBuf> {
+    cfg!(unix).then(|| PathBuf::from("/etc/nestguard").join(FILE_NAME))
+}
+
+/// The per-user config path (e.g. `~/.config/nestguard/nestguard.toml`).
+pub fn user_path() -> Option<PathBuf> {
+    directories::ProjectDirs::from("", "", "nestguard").map(|d| d.config_dir().join(FILE_NAME))
+}
+
+/// Finds the config to use. `cli` is the `--config` argument.
+pub fn locate(cli: Option<&Path>) -> Result<ConfigSource, ConfigError> {
+    let env = std::env::var_os(ENV_VAR)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from);
+    for (explicit, what) in [(cli.map(Path::to_path_buf), "--config"), (env, ENV_VAR)] {
+        if let Some(path) = explicit {
+            if !path.is_file() {
+                return Err(ConfigError::plain(
+                    &path.display().to_string(),
+                    format!("no such config file (given by {what})"),
+                ));
+            }
+            return Ok(ConfigSource::File(path));
+        }
+    }
+    Ok([system_path(), user_path()]
+        .into_iter()
+        .flatten()
+        .find(|p| p.is_file())
+        .map_or(ConfigSource::Embedded, ConfigSource::File))
+}

@@ -1,0 +1,432 @@
+//! The configuration file: its schema, where it is found, and how mistakes are reported.
+//!
+//! Every table rejects unknown keys, so a typo is an error with a line and a
+//! column instead of a setting that silently does nothing.
+
+mod error;
+mod locate;
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+pub use error::ConfigError;
+pub use locate::{ConfigSource, locate};
+
+/// Most `[[upstream]]` tables a config may have.
+pub const MAX_UPSTREAMS: usize = 64;
+
+/// The embedded default configuration (also the documentation of every key).
+pub const DEFAULT_TOML: &str = include_str!("default.toml");
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub server: ServerConfig,
+    #[serde(default = "default_upstreams", rename = "upstream")]
+    pub upstreams: Vec<Spanned<UpstreamConfig>>,
+    #[serde(default)]
+    pub cache: CacheConfig,
+    #[serde(default)]
+    pub log: LogConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    pub listen: Spanned<Vec<SocketAddr>>,
+    pub max_udp_payload: Spanned<u16>,
+    #[serde(with = "humantime_serde")]
+    pub tcp_idle_timeout: Duration,
+    pub max_tcp_clients: usize,
+    pub max_inflight: usize,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: Spanned::new(
+                0..0,
+                vec![
+                    SocketAddr::from(([127, 0, 0, 1], 5353)),
+                    SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, 5353)),
+                ],
+            ),
+            max_udp_payload: Spanned::new(0..0, 1232),
+            tcp_idle_timeout: Duration::from_secs(10),
+            max_tcp_clients: 256,
+            max_inflight: 4096,
+        }
+    }
+}
+
+/// How nestguard talks to an upstream resolver.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Protocol {
+    /// Plain DNS over UDP, retried over TCP when the answer is truncated.
+    Udp,
+    /// Plain DNS over TCP.
+    Tcp,
+    /// DNS-over-TLS (RFC 7858).
+    Tls,
+    /// DNS-over-HTTPS (RFC 8484), HTTP/2.
+    Https,
+}
+
+impl Protocol {
+    pub fn default_port(self) -> u16 {
+        match self {
+            Protocol::Udp | Protocol::Tcp => 53,
+            Protocol::Tls => 853,
+            Protocol::Https => 443,
+        }
+    }
+
+    pub fn uses_tls(self) -> bool {
+        matches!(self, Protocol::Tls | Protocol::Https)
+    }
+}
+
+/// An IP address with an optional port: `9.9.9.9`, `9.9.9.9:853`, `[2620:fe::fe]:853`.
+/// Upstreams are given by address, never by name, so no bootstrap DNS is needed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HostPort {
+    pub ip: IpAddr,
+    pub port: Option<u16>,
+}
+
+impl FromStr for HostPort {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if let Ok(sa) = s.parse::<SocketAddr>() {
+            return Ok(HostPort {
+                ip: sa.ip(),
+                port: Some(sa.port()),
+            });
+        }
+        let bare = s.trim_start_matches('[').trim_end_matches(']');
+        bare.parse::<IpAddr>()
+            .map(|ip| HostPort { ip, port: None })
+            .map_err(|_| {
+                format!("`{s}` is not an IP address with an optional port (upstreams are given by IP; the name goes in tls_name)")
+            })
+    }
+}
+
+impl<'de> Deserialize<'de> for HostPort {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpstreamConfig {
+    pub protocol: Protocol,
+    pub address: HostPort,
+    /// The name the upstream's certificate must carry (tls and https).
+    #[serde(default)]
+    pub tls_name: Option<String>,
+    /// The HTTP path of a DoH upstream.
+    #[serde(default)]
+    pub path: Option<String>,
+    /// A PEM file of CA certificates to trust instead of the public roots (a private CA).
+    #[serde(default)]
+    pub ca_file: Option<Spanned<PathBuf>>,
+    #[serde(default = "default_upstream_timeout", with = "humantime_serde")]
+    pub timeout: Duration,
+}
+
+impl UpstreamConfig {
+    pub fn socket_addr(&self) -> SocketAddr {
+        SocketAddr::new(
+            self.address.ip,
+            self.address.port.unwrap_or(self.protocol.default_port()),
+        )
+    }
+
+    pub fn doh_path(&self) -> &str {
+        self.path.as_deref().unwrap_or("/dns-query")
+    }
+}
+
+fn default_upstream_timeout() -> Duration {
+    Duration::from_secs(2)
+}
+
+fn default_upstreams() -> Vec<Spanned<UpstreamConfig>> {
+    // The same two Quad9 upstreams as in default.toml.
+    ["9.9.9.9", "149.112.112.112"]
+        .iter()
+        .map(|ip| {
+            Spanned::new(
+                0..0,
+                UpstreamConfig {
+                    protocol: Protocol::Tls,
+                    address: HostPort {
+                        ip: ip.parse().unwrap_or(IpAddr::from([9, 9, 9, 9])),
+                        port: Some(853),
+                    },
+                    tls_name: Some("dns.quad9.net".into()),
+                    path: None,
+                    ca_file: None,
+                    timeout: default_upstream_timeout(),
+                },
+            )
+        })
+        .collect()
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CacheConfig {
+    pub max_entries: usize,
+    #[serde(with = "humantime_serde")]
+    pub min_ttl: Duration,
+    #[serde(with = "humantime_serde")]
+    pub max_ttl: Duration,
+    #[serde(with = "humantime_serde")]
+    pub max_negative_ttl: Duration,
+    pub serve_stale: bool,
+    #[serde(with = "humantime_serde")]
+    pub stale_retention: Duration,
+}
+
+impl Default for CacheConfig {
+    fn default() -> Self {
+        CacheConfig {
+            max_entries: 100_000,
+            min_ttl: Duration::ZERO,
+            max_ttl: Duration::from_secs(86_400),
+            max_negative_ttl: Duration::from_secs(3_600),
+            serve_stale: true,
+            stale_retention: Duration::from_secs(86_400),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    pub level: Spanned<String>,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig {
+            level: Spanned::new(0..0, "info".into()),
+        }
+    }
+}
+
+impl Config {
+    /// The embedded default.
+    pub fn embedded() -> Result<Config, ConfigError> {
+        Config::parse(DEFAULT_TOML, "<embedded default>", None)
+    }
+
+    /// Parses and validates a config file's text. `origin` names it in errors;
+    /// `base_dir` is where relative paths in it are resolved from.
+    pub fn parse(text: &str, origin: &str, base_dir: Option<&Path>) -> Result<Config, ConfigError> {
+        let mut config: Config = toml::from_str(text)
+            .map_err(|e| ConfigError::at(origin, text, e.span(), e.message().to_string()))?;
+        config.validate(text, origin, base_dir)?;
+        Ok(config)
+    }
+
+    /// Loads the config from wherever `source` says.
+    pub fn load(source: &ConfigSource) -> Result<Config, ConfigError> {
+        match source {
+            ConfigSource::Embedded => Config::embedded(),
+            ConfigSource::File(path) => {
+                let text = std::fs::read_to_string(path).map_err(|e| {
+                    ConfigError::plain(&path.display().to_string(), format!("cannot read: {e}"))
+                })?;
+                Config::parse(&text, &path.display().to_string(), path.parent())
+            }
+        }
+    }
+
+    fn validate(
+        &mut self,
+        text: &str,
+        origin: &str,
+        base_dir: Option<&Path>,
+    ) -> Result<(), ConfigError> {
+        let err = |span: std::ops::Range<usize>, msg: String| {
+            ConfigError::at(origin, text, Some(span), msg)
+        };
+        if self.server.listen.get_ref().is_empty() {
+            return Err(err(
+                self.server.listen.span(),
+                "listen needs at least one address".into(),
+            ));
+        }
+        if *self.server.max_udp_payload.get_ref() < 512 {
+            return Err(err(
+                self.server.max_udp_payload.span(),
+                "max_udp_payload must be at least 512 (the DNS minimum)".into(),
+            ));
+        }
+        if self.upstreams.is_empty() {
+            return Err(ConfigError::plain(
+                origin,
+                "at least one [[upstream]] is needed".into(),
+            ));
+        }
+        if let Some(extra) = self.upstreams.get(MAX_UPSTREAMS) {
+            return Err(err(
+                extra.span(),
+                format!("at most {MAX_UPSTREAMS} upstreams are supported"),
+            ));
+        }
+        for up in &mut self.upstreams {
+            let span = up.span();
+            let u = up.get_mut();
+            if u.protocol.uses_tls() {
+                match &u.tls_name {
+                    None => {
+                        return Err(err(
+                            span,
+                            format!(
+                                "a {:?} upstream needs tls_name: the name on its certificate",
+                                u.protocol
+                            )
+                            .to_lowercase(),
+                        ));
+                    }
+                    Some(name)
+                        if rustls_pki_types::ServerName::try_from(name.as_str()).is_err() =>
+                    {
+                        return Err(err(
+                            span,
+                            format!("tls_name `{name}` is not a valid server name"),
+                        ));
+                    }
+                    Some(_) => {}
+                }
+            } else if u.tls_name.is_some() || u.ca_file.is_some() {
+                return Err(err(
+                    span,
+                    "tls_name and ca_file apply only to tls and https upstreams".into(),
+                ));
+            }
+            if u.path.is_some() && u.protocol != Protocol::Https {
+                return Err(err(span, "path applies only to https upstreams".into()));
+            }
+            if let Some(p) = &u.path
+                && !p.starts_with('/')
+            {
+                return Err(err(span, format!("path `{p}` must start with /")));
+            }
+            if u.timeout.is_zero() {
+                return Err(err(span, "timeout must be more than zero".into()));
+            }
+            if let Some(ca) = &mut u.ca_file {
+                let ca_span = ca.span();
+                let path = ca.get_mut();
+                if path.is_relative()
+                    && let Some(base) = base_dir
+                {
+                    *path = base.join(&*path);
+                }
+                if let Err(e) = std::fs::metadata(&*path) {
+                    return Err(err(
+                        ca_span,
+                        format!("cannot read ca_file {}: {e}", path.display()),
+                    ));
+                }
+            }
+        }
+        let level = self.log.level.get_ref();
+        if level.parse::<tracing::Level>().is_err() {
+            return Err(err(
+                self.log.level.span(),
+                format!("unknown log level `{level}`: use error, warn, info, debug or trace"),
+            ));
+        }
+        if self.cache.max_entries == 0 {
+            return Err(ConfigError::plain(
+                origin,
+                "cache.max_entries must be at least 1".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_default_matches_code_defaults() {
+        let c = Config::embedded().expect("embedded default parses");
+        let d = ServerConfig::default();
+        assert_eq!(c.server.listen.get_ref(), d.listen.get_ref());
+        assert_eq!(
+            c.server.max_udp_payload.get_ref(),
+            d.max_udp_payload.get_ref()
+        );
+        assert_eq!(c.server.tcp_idle_timeout, d.tcp_idle_timeout);
+        assert_eq!(c.server.max_tcp_clients, d.max_tcp_clients);
+        assert_eq!(c.server.max_inflight, d.max_inflight);
+        let dc = CacheConfig::default();
+        assert_eq!(c.cache.max_entries, dc.max_entries);
+        assert_eq!(c.cache.max_ttl, dc.max_ttl);
+        assert_eq!(c.cache.min_ttl, dc.min_ttl);
+        assert_eq!(c.cache.max_negative_ttl, dc.max_negative_ttl);
+        assert_eq!(c.cache.stale_retention, dc.stale_retention);
+        assert_eq!(c.cache.serve_stale, dc.serve_stale);
+        let ups: Vec<_> = c
+            .upstreams
+            .iter()
+            .map(|u| u.get_ref().socket_addr())
+            .collect();
+        let dups: Vec<_> = default_upstreams()
+            .iter()
+            .map(|u| u.get_ref().socket_addr())
+            .collect();
+        assert_eq!(ups, dups);
+        // An empty file means "all defaults".
+        let empty = Config::parse("", "empty", None).expect("empty config");
+        assert_eq!(empty.upstreams.len(), 2);
+    }
+
+    #[test]
+    fn unknown_key_is_reported_with_line_and_column() {
+        let text = "[server]\nlisten = [\"127.0.0.1:53\"]\nlisten_port = 5\n";
+        let e = Config::parse(text, "t.toml", None).unwrap_err();
+        assert_eq!((e.line, e.column), (Some(3), Some(1)), "{e}");
+        assert!(e.to_string().starts_with("t.toml:3:1: "), "{e}");
+        assert!(e.to_string().contains("listen_port"), "{e}");
+    }
+
+    #[test]
+    fn semantic_errors_point_at_the_table() {
+        let text = "[[upstream]]\nprotocol = \"tls\"\naddress = \"1.1.1.1\"\n";
+        let e = Config::parse(text, "t.toml", None).unwrap_err();
+        assert_eq!(e.line, Some(1), "{e}");
+        assert!(e.message.contains("tls_name"), "{e}");
+        let text = "[[upstream]]\nprotocol = \"udp\"\naddress = \"dns.google\"\n";
+        let e = Config::parse(text, "t.toml", None).unwrap_err();
+        assert_eq!((e.line, e.column), (Some(3), Some(11)), "{e}");
+    }
+
+    #[test]
+    fn host_port_forms() {
+        assert_eq!("9.9.9.9".parse::<HostPort>().unwrap().port, None);
+        assert_eq!("9.9.9.9:853".parse::<HostPort>().unwrap().port, Some(853));
+        assert!("[2620:fe::fe]:853".parse::<HostPort>().is_ok());
+        assert!("2620:fe::fe".parse::<HostPort>().is_ok());
+        assert!("dns.quad9.net".parse::<HostPort>().is_err());
+    }
+}

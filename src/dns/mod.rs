@@ -1,0 +1,8 @@
+//! The DNS side of the daemon: wire format, cache, upstreams, the resolver that
+//! ties them together, and the listening sockets.
+
+pub mod cache;
+pub mod resolve;
+pub mod server;
+pub mod upstream;
+pub mod wire;

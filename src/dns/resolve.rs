@@ -1,0 +1,264 @@
+//! One query, from packet to answer bytes.
+//!
+//! The order, and why:
+//! 1. Parse (allocation-free). Malformed → FORMERR, responses and runts → dropped.
+//! 2. Refuse what a forwarder must not do (zone transfers, non-IN classes).
+//! 3. (Filtering decides here, before the cache: the cache holds upstream
+//!    answers only, so one cache serves every profile.)
+//! 4. Cache: a fresh hit is rendered straight into the caller's buffer.
+//!    This is the hot path and it neither allocates nor locks.
+//! 5. Miss: identical questions in flight share one upstream query; the answer
+//!    is cached; if every upstream fails an expired answer is served (RFC 8767),
+//!    else the upstream's own SERVFAIL, else ours with EDE 22.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::oneshot;
+
+use super::cache::{Answer, Cache, Freshness, Lookup, Shape};
+use super::upstream::{Forwarded, Upstreams};
+use super::wire::{self, CLASS_IN, MAX_KEY_LEN, Query, QueryError, Rcode};
+use crate::clock;
+
+/// RFC 8914 INFO-CODE 22: No Reachable Authority.
+const EDE_NO_REACHABLE_AUTHORITY: u16 = 22;
+const TCP_LIMIT: usize = 65_535;
+
+/// Which transport the query came on; it decides the size limit of the answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Transport {
+    Udp,
+    Tcp,
+}
+
+/// What the fast path did with a packet.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Fast {
+    /// `out` holds the response.
+    Reply,
+    /// Nothing to send.
+    Drop,
+    /// Needs an upstream: call [`Resolver::answer_slow`] off the receive loop.
+    Miss,
+}
+
+#[derive(Clone)]
+enum Outcome {
+    Answer(Arc<Answer>, Freshness),
+    ServFail,
+}
+
+type Waiters = Vec<oneshot::Sender<Outcome>>;
+
+pub struct Resolver {
+    cache: Cache,
+    upstreams: Upstreams,
+    inflight: Mutex<HashMap<Box<[u8]>, Waiters>>,
+    server_payload: u16,
+}
+
+impl Resolver {
+    pub fn new(cache: Cache, upstreams: Upstreams, server_payload: u16) -> Resolver {
+        Resolver {
+            cache,
+            upstreams,
+            inflight: Mutex::new(HashMap::new()),
+            server_payload,
+        }
+    }
+
+    pub fn cache(&self) -> &Cache {
+        &self.cache
+    }
+
+    pub fn upstreams(&self) -> &Upstreams {
+        &self.upstreams
+    }
+
+    fn shape(&self, query: &Query<'_>, transport: Transport) -> Shape {
+        let limit = match transport {
+            Transport::Udp => query.udp_limit(self.server_payload),
+            Transport::Tcp => TCP_LIMIT,
+        };
+        Shape {
+            limit,
+            server_payload: self.server_payload,
+        }
+    }
+
+    /// Steps 1–4. Never allocates once `out` has grown to the size of the answers it carries.
+    pub fn answer_fast(&self, packet: &[u8], transport: Transport, out: &mut Vec<u8>) -> Fast {
+        let query = match self.check(packet, out) {
+            Ok(q) => q,
+            Err(fast) => return fast,
+        };
+        let shape = self.shape(&query, transport);
+        let mut key_buf = [0u8; MAX_KEY_LEN];
+        let key = query.cache_key(&mut key_buf);
+        let now = clock::now_secs();
+        self.cache.with(key, now, |found| match found {
+            Lookup::Fresh(answer) => {
+                answer.render(&query, now, Freshness::Fresh, shape, out);
+                Fast::Reply
+            }
+            Lookup::Stale(_) | Lookup::Miss => Fast::Miss,
+        })
+    }
+
+    /// Steps 1–2: parse, and answer at once what needs no upstream.
+    fn check<'p>(&self, packet: &'p [u8], out: &mut Vec<u8>) -> Result<Query<'p>, Fast> {
+        let (rcode, query) = match wire::parse_query(packet) {
+            // CHAOS queries (version.bind) and other classes are not forwarded.
+            Ok(q) if q.qclass != CLASS_IN => (Rcode::Refused, Some(q)),
+            Ok(q) if matches!(q.qtype, wire::TYPE_AXFR | wire::TYPE_IXFR) => {
+                (Rcode::Refused, Some(q))
+            }
+            Ok(q) => return Ok(q),
+            Err((QueryError::Drop, _)) => return Err(Fast::Drop),
+            Err((QueryError::FormErr, q)) => (Rcode::FormErr, q),
+            Err((QueryError::NotImp, q)) => (Rcode::NotImp, q),
+            Err((QueryError::BadVers, q)) => (Rcode::BadVers, q),
+        };
+        wire::write_empty_response(
+            packet,
+            query.as_ref(),
+            rcode,
+            0,
+            self.server_payload,
+            None,
+            out,
+        );
+        Err(Fast::Reply)
+    }
+
+    /// Step 5, for a packet the fast path returned [`Fast::Miss`] for.
+    pub async fn answer_slow(&self, packet: &[u8], transport: Transport, out: &mut Vec<u8>) {
+        let query = match self.check(packet, out) {
+            Ok(q) => q,
+            Err(_) => return,
+        };
+        let mut key_buf = [0u8; MAX_KEY_LEN];
+        let key = query.cache_key(&mut key_buf);
+        let outcome = self.resolve(key).await;
+        let shape = self.shape(&query, transport);
+        match outcome {
+            Outcome::Answer(answer, freshness) => {
+                let now = clock::now_secs();
+                answer.render(&query, now, freshness, shape, out);
+            }
+            Outcome::ServFail => {
+                tracing::debug!(name = %query.qname_text(), qtype = %wire::TypeName(query.qtype), "no upstream answered");
+                let ede = Some((EDE_NO_REACHABLE_AUTHORITY, "no upstream answered"));
+                wire::write_empty_response(
+                    packet,
+                    Some(&query),
+                    Rcode::ServFail,
+                    0,
+                    self.server_payload,
+                    ede,
+                    out,
+                );
+            }
+        }
+    }
+
+    /// Resolves `key`, sharing one upstream query among identical questions in flight.
+    async fn resolve(&self, key: &[u8]) -> Outcome {
+        let waiter = {
+            let Ok(mut inflight) = self.inflight.lock() else {
+                return Outcome::ServFail;
+            };
+            match inflight.get_mut(key) {
+                Some(waiters) => {
+                    let (tx, rx) = oneshot::channel();
+                    waiters.push(tx);
+                    Some(rx)
+                }
+                None => {
+                    inflight.insert(key.into(), Vec::new());
+                    None
+                }
+            }
+        };
+        if let Some(rx) = waiter {
+            return rx.await.unwrap_or(Outcome::ServFail);
+        }
+        let leader = Leader {
+            resolver: self,
+            key,
+        };
+        let outcome = self.forward(key).await;
+        leader.finish(&outcome);
+        outcome
+    }
+
+    async fn forward(&self, key: &[u8]) -> Outcome {
+        let policy = &self.cache.policy;
+        match self.upstreams.forward(key).await {
+            Forwarded::Answer(resp, layout) => {
+                let now = clock::now_secs();
+                let answer = Arc::new(Answer::from_upstream(&resp, &layout, policy, now));
+                self.cache.insert(key.into(), answer.clone(), now);
+                Outcome::Answer(answer, Freshness::Fresh)
+            }
+            Forwarded::Failed(fallback) => {
+                let now = clock::now_secs();
+                let stale = self.cache.with(key, now, |found| match found {
+                    Lookup::Stale(a) => {
+                        Some((a.clone(), Freshness::Stale(policy.stale_answer_ttl)))
+                    }
+                    // Refreshed by a concurrent query meanwhile.
+                    Lookup::Fresh(a) => Some((a.clone(), Freshness::Fresh)),
+                    Lookup::Miss => None,
+                });
+                if let Some((a, freshness)) = stale {
+                    if freshness != Freshness::Fresh {
+                        tracing::debug!(name = %wire::name_to_text(key), "serving stale answer");
+                    }
+                    return Outcome::Answer(a, freshness);
+                }
+                match fallback {
+                    Some((resp, layout)) => Outcome::Answer(
+                        Arc::new(Answer::from_upstream(&resp, &layout, policy, now)),
+                        Freshness::Fresh,
+                    ),
+                    None => Outcome::ServFail,
+                }
+            }
+        }
+    }
+}
+
+/// The task that queries upstream for a key. Dropping it (even mid-await)
+/// releases the key and tells every waiter, so no one waits forever.
+struct Leader<'a> {
+    resolver: &'a Resolver,
+    key: &'a [u8],
+}
+
+impl Leader<'_> {
+    fn finish(self, outcome: &Outcome) {
+        for tx in self.take_waiters() {
+            let _ = tx.send(outcome.clone());
+        }
+        std::mem::forget(self);
+    }
+
+    fn take_waiters(&self) -> Waiters {
+        self.resolver
+            .inflight
+            .lock()
+            .ok()
+            .and_then(|mut m| m.remove(self.key))
+            .unwrap_or_default()
+    }
+}
+
+impl Drop for Leader<'_> {
+    fn drop(&mut self) {
+        for tx in self.take_waiters() {
+            let _ = tx.send(Outcome::ServFail);
+        }
+    }
+}

@@ -1,0 +1,258 @@
+//! Forwarding to upstream resolvers: UDP, TCP, DoT and DoH, with failover.
+//!
+//! Queries are forwarded as bytes and answers come back as bytes, so DNSSEC
+//! records, the AD bit, unknown record types and upstream EDE options pass
+//! through untouched. Each upstream is asked with its own timeout; an error, a
+//! timeout, SERVFAIL or REFUSED moves on to the next one. An upstream that
+//! failed recently is asked after the healthy ones until its back-off ends.
+
+mod doh;
+mod stream;
+mod tls;
+
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::time::Duration;
+
+use rustls_pki_types::ServerName;
+use tokio::net::UdpSocket;
+
+use super::wire::{self, FLAG_TC, LayoutError, ResponseLayout};
+use crate::clock;
+use crate::config::{Protocol, UpstreamConfig};
+use doh::DohClient;
+use stream::StreamPool;
+
+/// Why one upstream exchange failed.
+#[derive(Debug, thiserror::Error)]
+pub enum UpstreamError {
+    #[error("network: {0}")]
+    Io(std::io::Error),
+    #[error("TLS: {0}")]
+    Tls(std::io::Error),
+    #[error("HTTP: {0}")]
+    Http(String),
+    #[error("HTTP status {0}")]
+    Status(u16),
+    #[error("timed out")]
+    Timeout,
+    #[error("malformed response")]
+    Malformed,
+    #[error("{0}")]
+    Layout(#[from] LayoutError),
+}
+
+enum Transport {
+    Udp(SocketAddr),
+    Stream(StreamPool),
+    Https(DohClient),
+}
+
+/// Back-off state of one upstream.
+#[derive(Default)]
+struct Health {
+    failures: AtomicU32,
+    retry_at: AtomicU64,
+}
+
+impl Health {
+    fn is_healthy(&self, now: u64) -> bool {
+        self.failures.load(Ordering::Relaxed) == 0 || now >= self.retry_at.load(Ordering::Relaxed)
+    }
+
+    fn succeeded(&self) {
+        if self.failures.load(Ordering::Relaxed) != 0 {
+            self.failures.store(0, Ordering::Relaxed);
+        }
+    }
+
+    fn failed(&self, now: u64) {
+        let n = self
+            .failures
+            .fetch_add(1, Ordering::Relaxed)
+            .saturating_add(1);
+        // 1, 2, 4 … 64 seconds before it is trusted first again.
+        self.retry_at
+            .store(now + (1u64 << n.min(6)), Ordering::Relaxed);
+    }
+}
+
+pub struct Upstream {
+    label: String,
+    protocol: Protocol,
+    timeout: Duration,
+    transport: Transport,
+    health: Health,
+}
+
+impl fmt::Display for Upstream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.label)
+    }
+}
+
+impl Upstream {
+    pub fn from_config(c: &UpstreamConfig) -> Result<Upstream, String> {
+        let addr = c.socket_addr();
+        let tls_setup = |alpn: &[&[u8]]| -> Result<_, String> {
+            let name = c.tls_name.clone().unwrap_or_default();
+            let server_name = ServerName::try_from(name.clone())
+                .map_err(|_| format!("tls_name `{name}` is not a valid server name"))?;
+            let ca = c.ca_file.as_ref().map(|p| p.get_ref().as_path());
+            Ok((tls::client_config(ca, alpn)?, server_name, name))
+        };
+        let (transport, label) = match c.protocol {
+            Protocol::Udp => (Transport::Udp(addr), format!("udp://{addr}")),
+            Protocol::Tcp => (
+                Transport::Stream(StreamPool::new(addr, None)),
+                format!("tcp://{addr}"),
+            ),
+            Protocol::Tls => {
+                let (config, server_name, name) = tls_setup(&[])?;
+                let connector = stream::tls_connector(config);
+                (
+                    Transport::Stream(StreamPool::new(addr, Some((connector, server_name)))),
+                    format!("tls://{addr}#{name}"),
+                )
+            }
+            Protocol::Https => {
+                let (config, server_name, name) = tls_setup(&[b"h2"])?;
+                let path = c.doh_path();
+                let client = DohClient::new(addr, config, server_name, &name, path)?;
+                (
+                    Transport::Https(client),
+                    format!("https://{name}{path} at {addr}"),
+                )
+            }
+        };
+        Ok(Upstream {
+            label,
+            protocol: c.protocol,
+            timeout: c.timeout,
+            transport,
+            health: Health::default(),
+        })
+    }
+
+    /// Asks this upstream `key`'s question; returns the checked response.
+    async fn exchange(
+        &self,
+        key: &[u8],
+        payload: u16,
+    ) -> Result<(Vec<u8>, ResponseLayout), UpstreamError> {
+        // DoH uses ID 0 so HTTP caches can share answers (RFC 8484 §4.1);
+        // elsewhere a random ID is part of the defence against spoofed answers.
+        let id = if self.protocol == Protocol::Https {
+            0
+        } else {
+            rand::random()
+        };
+        let mut query = Vec::with_capacity(key.len() + 32);
+        wire::write_upstream_query(key, id, payload, &mut query);
+        let response = match &self.transport {
+            Transport::Udp(addr) => {
+                let resp = udp_exchange(*addr, &query, id, key).await?;
+                if resp.len() >= 4 && wire::read_u16(&resp, 2) & FLAG_TC != 0 {
+                    stream::tcp_once(*addr, &query).await?
+                } else {
+                    resp
+                }
+            }
+            Transport::Stream(pool) => pool.exchange(&query).await?,
+            Transport::Https(client) => client.exchange(&query).await?,
+        };
+        let layout = wire::scan_response(&response, id, key)?;
+        Ok((response, layout))
+    }
+}
+
+/// Sends one UDP query from a fresh random port and waits for the matching answer,
+/// ignoring datagrams that do not match (late answers, spoofing attempts).
+async fn udp_exchange(
+    addr: SocketAddr,
+    query: &[u8],
+    id: u16,
+    key: &[u8],
+) -> Result<Vec<u8>, UpstreamError> {
+    let local: SocketAddr = match addr.ip() {
+        IpAddr::V4(_) => (Ipv4Addr::UNSPECIFIED, 0).into(),
+        IpAddr::V6(_) => (Ipv6Addr::UNSPECIFIED, 0).into(),
+    };
+    let sock = UdpSocket::bind(local).await.map_err(UpstreamError::Io)?;
+    sock.connect(addr).await.map_err(UpstreamError::Io)?;
+    sock.send(query).await.map_err(UpstreamError::Io)?;
+    let mut buf = vec![0u8; 65_535];
+    loop {
+        let n = sock.recv(&mut buf).await.map_err(UpstreamError::Io)?;
+        let resp = &buf[..n];
+        match wire::scan_response(resp, id, key) {
+            Err(LayoutError::Mismatch) => continue,
+            // A truncated answer may be cut mid-record; it is retried over TCP anyway.
+            Err(LayoutError::Malformed) if n >= 4 && wire::read_u16(resp, 2) & FLAG_TC != 0 => {
+                return Ok(resp.to_vec());
+            }
+            Err(e) => return Err(e.into()),
+            Ok(_) => return Ok(resp.to_vec()),
+        }
+    }
+}
+
+/// What the upstreams said about one question.
+pub enum Forwarded {
+    /// A usable answer (NOERROR or NXDOMAIN).
+    Answer(Vec<u8>, ResponseLayout),
+    /// Every upstream failed; the last SERVFAIL/REFUSED one of them sent, if any.
+    Failed(Option<(Vec<u8>, ResponseLayout)>),
+}
+
+/// The ordered upstream list.
+pub struct Upstreams {
+    list: Vec<Upstream>,
+    payload: u16,
+}
+
+impl Upstreams {
+    pub fn new(list: Vec<Upstream>, payload: u16) -> Upstreams {
+        Upstreams { list, payload }
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Upstream> {
+        self.list.iter()
+    }
+
+    /// Asks the upstreams in order, healthy ones first, until one answers.
+    pub async fn forward(&self, key: &[u8]) -> Forwarded {
+        let mut fallback = None;
+        // Bit i set: upstream i was asked already (config allows at most 64).
+        let mut tried = 0u64;
+        for healthy_pass in [true, false] {
+            for (i, up) in self.list.iter().enumerate() {
+                let bit = 1u64 << (i % 64);
+                if tried & bit != 0 || up.health.is_healthy(clock::now_secs()) != healthy_pass {
+                    continue;
+                }
+                tried |= bit;
+                let result = tokio::time::timeout(up.timeout, up.exchange(key, self.payload))
+                    .await
+                    .unwrap_or(Err(UpstreamError::Timeout));
+                match result {
+                    Ok((resp, layout)) if matches!(layout.rcode, 0 | 3) => {
+                        up.health.succeeded();
+                        return Forwarded::Answer(resp, layout);
+                    }
+                    Ok((resp, layout)) => {
+                        tracing::debug!(upstream = %up, rcode = layout.rcode, "upstream refused or failed");
+                        up.health.failed(clock::now_secs());
+                        fallback = Some((resp, layout));
+                    }
+                    Err(e) => {
+                        tracing::debug!(upstream = %up, error = %e, "upstream exchange failed");
+                        up.health.failed(clock::now_secs());
+                    }
+                }
+            }
+        }
+        Forwarded::Failed(fallback)
+    }
+}

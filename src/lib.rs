@@ -1,0 +1,12 @@
+//! nestguard: an on-device parental safety DNS filter.
+//!
+//! The binary (`src/main.rs`) is a thin command line over this library:
+//! [`config`] reads and checks the configuration, [`app`] builds the daemon from
+//! it, and [`dns`] holds the resolver, the cache, the upstream transports and
+//! the listening sockets.
+
+pub mod app;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod dns;

@@ -1,0 +1,174 @@
+//! The `nestguard` binary as a user runs it.
+
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use hickory_proto::rr::RecordType;
+use support::*;
+
+fn nestguard() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_nestguard"));
+    cmd.env_remove("NESTGUARD_CONFIG").env_remove("RUST_LOG");
+    cmd
+}
+
+#[test]
+fn check_reports_file_line_and_column() {
+    let dir = TempDir::new();
+    let path = dir.join("bad.toml");
+    std::fs::write(
+        &path,
+        "[server]\nlisten = [\"127.0.0.1:5353\"]\nlisten_prot = 53\n",
+    )
+    .unwrap();
+    let out = nestguard()
+        .arg("check")
+        .arg("--config")
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    let expected = format!("{}:3:1: unknown field `listen_prot`", path.display());
+    assert!(err.starts_with(&expected), "stderr was: {err}");
+
+    // A value of the wrong kind points at the value.
+    std::fs::write(&path, "[cache]\nmax_entries = \"many\"\n").unwrap();
+    let out = nestguard()
+        .args(["check", "-c"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.starts_with(&format!("{}:2:15: ", path.display())),
+        "stderr was: {err}"
+    );
+
+    // `run` refuses a broken config the same way, before binding anything.
+    let out = nestguard().args(["run", "-c"]).arg(&path).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn check_accepts_a_good_file_and_the_embedded_default() {
+    let dir = TempDir::new();
+    let path = dir.join("good.toml");
+    std::fs::write(
+        &path,
+        "[[upstream]]\nprotocol = \"udp\"\naddress = \"127.0.0.1:53\"\n",
+    )
+    .unwrap();
+    let out = nestguard()
+        .arg("check")
+        .arg("--config")
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("ok (2 listen addresses, 1 upstream)"));
+
+    // Through the environment variable too.
+    let out = nestguard()
+        .arg("check")
+        .env("NESTGUARD_CONFIG", &path)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+
+    if std::path::Path::new("/etc/nestguard/nestguard.toml").exists() {
+        eprintln!("skipping the embedded-default check: /etc/nestguard/nestguard.toml exists here");
+        return;
+    }
+    let out = nestguard()
+        .arg("check")
+        .env("HOME", dir.path())
+        .env("XDG_CONFIG_HOME", dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .starts_with("<embedded default>: ok (2 listen addresses, 2 upstreams)")
+    );
+}
+
+#[test]
+fn version_is_printed() {
+    let out = nestguard().arg("--version").output().unwrap();
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        format!("nestguard {}", env!("CARGO_PKG_VERSION"))
+    );
+}
+
+#[test]
+fn sigterm_stops_the_daemon_promptly() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let up = rt.block_on(FakeUpstream::start());
+    let dir = TempDir::new();
+    let path = dir.join("nestguard.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "[server]\nlisten = [\"127.0.0.1:0\"]\n{}",
+            udp_upstream(up.addr(), "1s")
+        ),
+    )
+    .unwrap();
+    let mut child = nestguard()
+        .args(["run", "--config"])
+        .arg(&path)
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    // The log names the address it bound; read until it does (bounded by lines).
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let addr: SocketAddr = lines
+        .by_ref()
+        .take(50)
+        .map_while(Result::ok)
+        .find_map(|l| {
+            l.split("addr=")
+                .nth(1)
+                .and_then(|a| a.split_whitespace().next()?.parse().ok())
+        })
+        .expect("daemon logs its listening address");
+    let answer = rt.block_on(query_udp(addr, "example.com", RecordType::A));
+    assert_eq!(a_records(&answer).len(), 1);
+
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let asked = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            asked.elapsed() < Duration::from_secs(2),
+            "still running 2 s after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(status.success(), "exit status {status}");
+    // Drain the log so the child is not blocked on a full pipe (it has exited anyway).
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    assert!(
+        rest.iter().any(|l| l.contains("shutting down")),
+        "log: {rest:?}"
+    );
+}
