@@ -19,7 +19,7 @@
 # queries completed per server CPU-second.
 #
 # Environment knobs (defaults in brackets):
-#   DURATION [15]   seconds per measurement       ROUNDS [1]    passes over all servers
+#   DURATION [15]   seconds per measurement       ROUNDS [3]    passes over all servers (interleaved)
 #   CLIENTS  [8]    dnsperf -c                    OUTSTANDING [200]  dnsperf -q
 #   NAMES  [1000]   names in the query file       SERVERS ["nestguard dnsmasq unbound"]
 #   RESULTS_DIR [bench/results/<timestamp>]       SKIP_BUILD [0]  1 = use existing binary
@@ -27,7 +27,7 @@
 set -euo pipefail
 
 DURATION=${DURATION:-15}
-ROUNDS=${ROUNDS:-1}
+ROUNDS=${ROUNDS:-3}
 CLIENTS=${CLIENTS:-8}
 OUTSTANDING=${OUTSTANDING:-200}
 NAMES=${NAMES:-1000}
@@ -53,7 +53,7 @@ for s in $SERVERS; do [[ -n ${PORT[$s]:-} ]] || die "unknown server '$s'"; done
 need_tools() {
     local missing=0 t
     for t in dnsperf dnsmasq unbound unbound-checkconf dig taskset getconf awk; do
-        command -v "$t" >/dev/null 2>&1 || PATH=$PATH:/usr/sbin:/sbin command -v "$t" >/dev/null 2>&1 || missing=1
+        command -v "$t" >/dev/null 2>&1 || missing=1
     done
     return $missing
 }
@@ -91,10 +91,12 @@ RESULTS_DIR=${RESULTS_DIR:-$REPO/bench/results/$(date +%Y%m%d-%H%M%S)}
 mkdir -p "$RESULTS_DIR"
 RESULTS_DIR=$(cd "$RESULTS_DIR" && pwd)
 declare -A PID=()
+DNSPERF_PID=""
 
 cleanup() {
     local rc=$? name
     trap - EXIT INT TERM
+    [[ -z $DNSPERF_PID ]] || kill "$DNSPERF_PID" 2>/dev/null || true
     for name in "${!PID[@]}"; do
         kill "${PID[$name]}" 2>/dev/null || true
     done
@@ -116,7 +118,7 @@ trap 'exit 143' TERM
 port_busy() { # UDP or TCP listener on 127.0.0.1:$1 / 0.0.0.0:$1 / *:$1
     local p=$1
     if command -v ss >/dev/null 2>&1; then
-        ss -H -lntu 2>/dev/null | awk '{print $5}' | grep -Eq "(^|[:\]])$p\$"
+        ss -H -lntu 2>/dev/null | awk -v p="$p" '{ n = split($5, a, ":"); if (a[n] == p) f = 1 } END { exit !f }'
     else
         grep -qi ":$(printf '%04X' "$p") " /proc/net/udp /proc/net/tcp 2>/dev/null
     fi
@@ -234,6 +236,8 @@ server:
     statistics-interval: 0
     trust-anchor-signaling: no
     root-key-sentinel: no
+    # unbound answers "test." itself by default (RFC 6761 local zone): forward it instead
+    local-zone: "test." nodefault
 remote-control:
     control-enable: no
 forward-zone:
@@ -265,11 +269,15 @@ start_server() { # name
 }
 
 run_dnsperf() { # port outfile [extra args...]  — bounded by -l/-n and timeout
-    local port=$1 out=$2
+    # in the background + wait, so that a signal reaches the trap at once
+    local port=$1 out=$2 rc=0
     shift 2
     timeout $((DURATION + 60)) taskset -c "$DNSPERF_CPU" \
-        dnsperf -s 127.0.0.1 -p "$port" -d "$TMP/queries.txt" -t 2 "$@" >"$out" 2>&1 ||
-        { cat "$out" >&2; die "dnsperf failed (see $out)"; }
+        dnsperf -s 127.0.0.1 -p "$port" -d "$TMP/queries.txt" -t 2 "$@" >"$out" 2>&1 &
+    DNSPERF_PID=$!
+    wait "$DNSPERF_PID" || rc=$?
+    DNSPERF_PID=""
+    [[ $rc -eq 0 ]] || { cat "$out" >&2; die "dnsperf failed with status $rc (see $out)"; }
 }
 
 for s in $SERVERS; do
@@ -286,7 +294,7 @@ for s in $SERVERS; do
     # second pass must be all answered, all NOERROR (now from the cache)
     run_dnsperf "$p" "$RESULTS_DIR/check-$s.txt" -n 1 -c 1 -q 10 -T 1
     done_n=$(dp_field "$RESULTS_DIR/check-$s.txt" "Queries completed:" 3)
-    noerr=$(grep -o 'NOERROR [0-9]*' "$RESULTS_DIR/check-$s.txt" | awk '{print $2}')
+    noerr=$(grep -o 'NOERROR [0-9]*' "$RESULTS_DIR/check-$s.txt" | awk '{print $2}' || true)
     [[ $done_n == "$NAMES" && ${noerr:-0} == "$NAMES" ]] ||
         die "$s: check pass answered ${done_n:-?}/$NAMES, NOERROR ${noerr:-0} (see $RESULTS_DIR/check-$s.txt)"
     k=$(((NAMES + 1) / 2))
@@ -298,54 +306,86 @@ for s in $SERVERS; do
 done
 
 # ---------------------------------------------------------------- measure
+# CPU-seconds used by reaped children of this shell (bash `times`, 2nd line);
+# bracketing one dnsperf run gives dnsperf's own CPU time.
+# Must run in this shell, not in $(...): sets CHILD_CPU.
+children_cpu() {
+    times >"$TMP/times"
+    CHILD_CPU=$(awk 'NR == 2 { t = 0; for (i = 1; i <= 2; i++) { split($i, a, /[ms]/); t += a[1] * 60 + a[2] } print t }' "$TMP/times")
+}
+
 TCK=$(getconf CLK_TCK)
+LOAD_START=$(cat /proc/loadavg)
 ROWS=()
+declare -A SAMPLES=()
 for r in $(seq 1 "$ROUNDS"); do
     for s in $SERVERS; do
         p=${PORT[$s]}
         out="$RESULTS_DIR/run$r-$s.txt"
         log "round $r/$ROUNDS: $s, ${DURATION}s, -c $CLIENTS -q $OUTSTANDING"
         sleep 1
-        read -r b0 t0 s0 < <(cpu_jiffies "$SERVER_CPU")
-        read -r d0 dt0 _ < <(cpu_jiffies "$DNSPERF_CPU")
         c0=$(cpu_ticks "${PID[$s]}")
+        children_cpu
+        k0=$CHILD_CPU
+        w0=$(date +%s.%N)
         run_dnsperf "$p" "$out" -l "$DURATION" -c "$CLIENTS" -q "$OUTSTANDING" -T 1
+        w1=$(date +%s.%N)
+        children_cpu
+        k1=$CHILD_CPU
         c1=$(cpu_ticks "${PID[$s]}")
-        read -r b1 t1 s1 < <(cpu_jiffies "$SERVER_CPU")
-        read -r d1 dt1 _ < <(cpu_jiffies "$DNSPERF_CPU")
-        kill -0 "${PID[$s]}" 2>/dev/null || die "$s died during the run (log: $TMP/$s.log)"
+        kill -0 "${PID[$s]}" 2>/dev/null || die "$s died during the run (log: $RESULTS_DIR/$s.log)"
 
         qps=$(dp_field "$out" "Queries per second:" 4)
         completed=$(dp_field "$out" "Queries completed:" 3)
-        lost=$(dp_field "$out" "Queries lost:" 4 | tr -d '()')
+        lost="$(dp_field "$out" "Queries lost:" 3) $(dp_field "$out" "Queries lost:" 4)"
         lat=$(dp_field "$out" "Average Latency (s):" 4)
         runtime=$(dp_field "$out" "Run time (s):" 4)
         [[ -n $qps && -n $completed && -n $runtime ]] || die "cannot parse $out"
-        row=$(awk -v s="$s" -v r="$r" -v qps="$qps" -v done="$completed" -v lost="$lost" \
+        mapfile -t res < <(awk -v s="$s" -v r="$r" -v qps="$qps" -v done="$completed" -v lost="$lost" \
             -v lat="$lat" -v rt="$runtime" -v c0="$c0" -v c1="$c1" -v tck="$TCK" \
-            -v b0="$b0" -v b1="$b1" -v t0="$t0" -v t1="$t1" -v s0="$s0" -v s1="$s1" \
-            -v d0="$d0" -v d1="$d1" -v dt0="$dt0" -v dt1="$dt1" 'BEGIN {
+            -v k0="$k0" -v k1="$k1" -v w0="$w0" -v w1="$w1" 'BEGIN {
                 cpu = (c1 - c0) / tck
                 per = cpu > 0 ? done / cpu : 0
-                busy0 = (t1 > t0) ? 100 * (b1 - b0) / (t1 - t0) : 0
-                steal0 = (t1 > t0) ? 100 * (s1 - s0) / (t1 - t0) : 0
-                busy1 = (dt1 > dt0) ? 100 * (d1 - d0) / (dt1 - dt0) : 0
-                printf "| %s | %d | %.0f | %d | %s | %.3f | %.2f | %.0f%% | %.0f | %.0f%% / %.0f%% / %.0f%% |",
-                    s, r, qps, done, lost, lat * 1000, cpu, 100 * cpu / rt, per, busy0, steal0, busy1
+                printf "| %s | %d | %.0f | %s | %.3f | %.2f | %.0f%% | %.0f%% | **%.0f** |\n",
+                    s, r, qps, lost, lat * 1000, cpu, 100 * cpu / rt, 100 * (k1 - k0) / (w1 - w0), per
+                printf "%.0f\n", per
             }')
+        row=${res[0]}
+        per=${res[1]}
         ROWS+=("$row")
+        SAMPLES[$s]+="$per $qps"$'\n'
         log "$row"
     done
 done
 
 # ---------------------------------------------------------------- report
 {
-    echo "Cached A answers over UDP on 127.0.0.1; $NAMES names; server on CPU $SERVER_CPU, dnsperf on CPU $DNSPERF_CPU;"
-    echo "dnsperf -l $DURATION -c $CLIENTS -q $OUTSTANDING -T 1; clock ticks/s: $TCK."
+    echo "Cached A answers over UDP on 127.0.0.1; $NAMES names; server pinned to CPU $SERVER_CPU, dnsperf to CPU $DNSPERF_CPU;"
+    echo "dnsperf -l $DURATION -c $CLIENTS -q $OUTSTANDING -T 1; server CPU from /proc/PID/stat utime+stime ($TCK ticks/s)."
     echo
-    echo "| server | round | QPS | queries completed | lost | avg latency (ms) | server CPU-s | server CPU share | queries / server CPU-s | CPU$SERVER_CPU busy / steal / CPU$DNSPERF_CPU busy |"
-    echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    echo "| server | round | QPS | lost | avg latency (ms) | server CPU-s | server CPU share | dnsperf CPU share (of its wall time) | queries / server CPU-s |"
+    echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
     printf '%s\n' "${ROWS[@]}"
+    if [[ $ROUNDS -gt 1 ]]; then
+        echo
+        echo "| server | median QPS | median queries / server CPU-s | min – max queries / server CPU-s |"
+        echo "|---|---:|---:|---:|"
+        for s in $SERVERS; do
+            printf '%s' "${SAMPLES[$s]}" | awk -v s="$s" '
+                BEGIN { n = 0 }
+                NF == 2 { per[n] = $1; q[n] = $2; n++ }
+                function med(a, n,   i, j, t, b) {
+                    for (i = 0; i < n; i++) b[i] = a[i]
+                    for (i = 0; i < n; i++) for (j = i + 1; j < n; j++) if (b[j] < b[i]) { t = b[i]; b[i] = b[j]; b[j] = t }
+                    return n % 2 ? b[(n - 1) / 2] : (b[n / 2 - 1] + b[n / 2]) / 2
+                }
+                END {
+                    lo = hi = per[0]
+                    for (i = 1; i < n; i++) { if (per[i] < lo) lo = per[i]; if (per[i] > hi) hi = per[i] }
+                    printf "| %s | %.0f | **%.0f** | %.0f – %.0f |\n", s, med(q, n), med(per, n), lo, hi
+                }'
+        done
+    fi
 } | tee "$RESULTS_DIR/summary.md"
 
 {
@@ -355,6 +395,12 @@ done
     echo "dnsmasq: $(dnsmasq --version | awk 'NR==1 {print $3}')"
     echo "unbound: $(unbound -V | awk 'NR==1 {print $2}')"
     echo "nestguard: $("$NESTGUARD" --version 2>/dev/null) commit=$(git rev-parse --short HEAD 2>/dev/null || echo uncommitted) binary-sha256=$(sha256sum "$NESTGUARD" | cut -c1-16)"
+    git_state=$(git status --porcelain -- src tests Cargo.toml Cargo.lock 2>/dev/null | wc -l)
+    echo "nestguard tree: $git_state uncommitted path(s) under src/ tests/ Cargo.*"
+    for s in $SERVERS; do
+        echo "$s peak RSS: $(awk '/^VmHWM/ {print $2, $3}' "/proc/${PID[$s]}/status" 2>/dev/null || echo '?')"
+    done
+    echo "loadavg at start of measurements: $LOAD_START"
     echo "loadavg at end: $(cat /proc/loadavg)"
 } | tee "$RESULTS_DIR/env.txt" >&2
 

@@ -33,7 +33,8 @@ pub struct ServeContext {
     pub resolver: Arc<Resolver>,
     pub shutdown: CancellationToken,
     pub tasks: TaskTracker,
-    /// Upstream resolutions in flight; a miss that finds none free is dropped.
+    /// Upstream resolutions in flight; a UDP miss that finds none free is dropped,
+    /// a TCP one waits.
     pub inflight: Arc<Semaphore>,
     pub tcp_clients: Arc<Semaphore>,
     pub idle_timeout: Duration,
@@ -208,6 +209,16 @@ async fn serve_connection(stream: TcpStream, ctx: ServeContext) {
             // A stream cannot drop one message silently and stay in sync; close it.
             Fast::Drop => break,
             Fast::Miss => {
+                // Waiting for a slot (instead of dropping, as UDP does) is TCP's
+                // backpressure: this connection's reads pause until upstreams catch up.
+                let permit = tokio::select! {
+                    biased;
+                    _ = ctx.shutdown.cancelled() => break,
+                    p = ctx.inflight.clone().acquire_owned() => match p {
+                        Ok(p) => p,
+                        Err(_) => break,
+                    },
+                };
                 let tx = tx.clone();
                 let resolver = ctx.resolver.clone();
                 let query = packet.clone();
@@ -217,6 +228,7 @@ async fn serve_connection(stream: TcpStream, ctx: ServeContext) {
                     if !out.is_empty() {
                         let _ = tx.send(out).await;
                     }
+                    drop(permit);
                 });
             }
         }

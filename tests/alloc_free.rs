@@ -1,0 +1,90 @@
+//! The cache-hit path allocates nothing: a counting allocator watches this
+//! thread while the resolver answers 10,000 queries from the cache.
+
+mod support;
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use hickory_proto::rr::RecordType;
+use nestguard::dns::resolve::{Fast, Transport};
+use support::client::{build_query, encode};
+use support::*;
+
+struct Counting;
+
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+thread_local! {
+    static WATCHING: Cell<bool> = const { Cell::new(false) };
+}
+
+// SAFETY: delegates every call to the system allocator unchanged; it only counts.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if WATCHING.with(Cell::get) {
+            ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        }
+        // SAFETY: same contract as the caller's.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: same contract as the caller's.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        if WATCHING.with(Cell::get) {
+            ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        }
+        // SAFETY: same contract as the caller's.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cache_hits_do_not_allocate() {
+    let up = FakeUpstream::start().await;
+    let d = TestDaemon::with_upstream(&up, "").await;
+    let names = ["example.com", "www.example.com", "nx.example.com"];
+    let mut packets = Vec::new();
+    for name in names {
+        // Warm the cache through the real socket, then build varied client packets.
+        query_udp(d.addr, name, RecordType::A).await;
+        for (i, edns) in [None, Some(1232), Some(4096)].into_iter().enumerate() {
+            let opts = QueryOpts {
+                edns,
+                dnssec_ok: false,
+                id: i as u16,
+            };
+            packets.push(encode(&build_query(name, RecordType::A, &opts)));
+        }
+    }
+    let resolver = d.daemon.resolver.clone();
+    let mut out = Vec::with_capacity(4096);
+    // One warm-up round lets thread-local state (the map's epoch guard) settle.
+    for p in &packets {
+        assert_eq!(
+            resolver.answer_fast(p, Transport::Udp, &mut out),
+            Fast::Reply
+        );
+    }
+    WATCHING.with(|w| w.set(true));
+    let mut replies = 0;
+    for i in 0..10_000 {
+        let p = &packets[i % packets.len()];
+        if resolver.answer_fast(p, Transport::Udp, &mut out) == Fast::Reply {
+            replies += 1;
+        }
+    }
+    WATCHING.with(|w| w.set(false));
+    assert_eq!(replies, 10_000);
+    assert_eq!(
+        ALLOCATIONS.load(Ordering::Relaxed),
+        0,
+        "allocations on the cache-hit path"
+    );
+    d.stop().await;
+}
