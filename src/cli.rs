@@ -27,8 +27,19 @@ pub struct Cli {
 pub enum Command {
     /// Run the DNS daemon until SIGINT or SIGTERM.
     Run,
-    /// Check the config and report the first mistake as file:line:column (exit 2 on error).
+    /// Check the config and the rules; report the first mistake as file:line:column (exit 2 on error).
     Check,
+    /// Say what the rules decide for a name, and which rule (file:line) decides it.
+    Explain {
+        /// The domain name to look up.
+        name: String,
+        /// An age profile (young-child, child, teen, older-teen, unfiltered, …); all categories when omitted.
+        #[arg(long, short = 'p')]
+        profile: Option<String>,
+        /// Query type.
+        #[arg(long = "type", short = 't', default_value = "A")]
+        qtype: String,
+    },
 }
 
 /// Exit code for a config the user has to fix.
@@ -50,7 +61,57 @@ pub fn main() -> ExitCode {
         }
     };
     match cli.command {
+        Command::Explain {
+            name,
+            profile,
+            qtype,
+        } => {
+            let Ok(qtype) = qtype
+                .to_ascii_uppercase()
+                .parse::<hickory_proto::rr::RecordType>()
+            else {
+                eprintln!("nestguard: unknown query type `{qtype}`");
+                return ExitCode::from(EXIT_CONFIG);
+            };
+            let set = match crate::rules::catalog::compile(&config.rules) {
+                Ok((set, _, _)) => set,
+                Err(e) => {
+                    eprintln!("{e}");
+                    return ExitCode::from(EXIT_CONFIG);
+                }
+            };
+            match crate::explain::explain(&set, &name, u16::from(qtype), profile.as_deref()) {
+                Ok(text) => {
+                    print!("{text}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("nestguard: {e}");
+                    ExitCode::from(EXIT_CONFIG)
+                }
+            }
+        }
         Command::Check => {
+            let (set, diagnostics) = match crate::rules::catalog::compile(&config.rules) {
+                Ok((set, d, _)) => (set, d),
+                Err(e) => {
+                    eprintln!("{e}");
+                    return ExitCode::from(EXIT_CONFIG);
+                }
+            };
+            for s in diagnostics.sources.iter().filter(|s| s.rejected > 0) {
+                for r in &s.rejects {
+                    eprintln!("{r}");
+                }
+                if s.rejected > s.rejects.len() {
+                    eprintln!(
+                        "{}: … and {} more rejected lines",
+                        s.name,
+                        s.rejected - s.rejects.len()
+                    );
+                }
+            }
+
             let plural = |n: usize, word: &str| {
                 format!(
                     "{n} {word}{}",
@@ -67,6 +128,14 @@ pub fn main() -> ExitCode {
                 "{source}: ok ({}, {})",
                 plural(config.server.listen.get_ref().len(), "listen address"),
                 plural(config.upstreams.len(), "upstream")
+            );
+            println!(
+                "rules: {} domain rules, {} keywords, {} regexes from {} lists ({} lines rejected)",
+                set.domain_rules(),
+                set.keyword_count(),
+                set.regex_count(),
+                diagnostics.sources.len(),
+                diagnostics.rejected()
             );
             ExitCode::SUCCESS
         }

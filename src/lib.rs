@@ -10,3 +10,5 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod dns;
+pub mod explain;
+pub mod rules;

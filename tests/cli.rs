@@ -172,3 +172,102 @@ fn sigterm_stops_the_daemon_promptly() {
         "log: {rest:?}"
     );
 }
+
+/// A config adding the admin's own block list and exception list to the `adult` category.
+fn explain_fixture(dir: &TempDir) -> std::path::PathBuf {
+    std::fs::write(
+        dir.join("blocks.txt"),
+        "# school blocks\n||blocked.example^\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("allow.txt"), "@@||ok.blocked.example^\n").unwrap();
+    let config = dir.join("nestguard.toml");
+    std::fs::write(
+        &config,
+        "[[rules.list]]\npath = \"blocks.txt\"\ncategory = \"adult\"\n\n[[rules.list]]\npath = \"allow.txt\"\ncategory = \"adult\"\nallow = true\n",
+    )
+    .unwrap();
+    config
+}
+
+#[test]
+fn explain_names_the_blocking_rule_with_file_and_line() {
+    let dir = TempDir::new();
+    let config = explain_fixture(&dir);
+    let out = nestguard()
+        .args(["explain", "www.blocked.example", "--profile", "child", "-c"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("BLOCKED: adult"), "{text}");
+    let rule = format!("{}:2: ||blocked.example^", dir.join("blocks.txt").display());
+    assert!(text.contains(&rule), "{text}");
+}
+
+#[test]
+fn explain_names_the_exception_that_wins() {
+    let dir = TempDir::new();
+    let config = explain_fixture(&dir);
+    let out = nestguard()
+        .args(["explain", "a.ok.blocked.example", "-c"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let exception = format!(
+        "ALLOWED by exception {}:1: @@||ok.blocked.example^",
+        dir.join("allow.txt").display()
+    );
+    assert!(text.contains(&exception), "{text}");
+    let overridden = format!(
+        "which wins over {}:2: ||blocked.example^",
+        dir.join("blocks.txt").display()
+    );
+    assert!(text.contains(&overridden), "{text}");
+
+    // Unknown profiles are named, with the ones that exist.
+    let out = nestguard()
+        .args(["explain", "x.example", "--profile", "toddler", "-c"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no profile `toddler`"));
+}
+
+#[test]
+fn lists_over_the_memory_budget_are_refused_before_loading() {
+    let dir = TempDir::new();
+    let big: String = (0..40_000)
+        .map(|i| format!("generated-name-{i}.example\n"))
+        .collect();
+    std::fs::write(dir.join("huge.txt"), big).unwrap();
+    let config = dir.join("nestguard.toml");
+    std::fs::write(&config, "[rules]\nmemory_budget_mib = 1\n\n[[rules.list]]\npath = \"huge.txt\"\ncategory = \"gaming\"\n").unwrap();
+    let out = nestguard()
+        .args(["check", "-c"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("more than the memory budget of 1 MiB"),
+        "{err}"
+    );
+    assert!(
+        err.contains(&dir.join("huge.txt").display().to_string()),
+        "the message names the list: {err}"
+    );
+}

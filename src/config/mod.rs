@@ -34,6 +34,47 @@ pub struct Config {
     pub cache: CacheConfig,
     #[serde(default)]
     pub log: LogConfig,
+    #[serde(default)]
+    pub rules: RulesConfig,
+}
+
+/// The rule lists: the shipped categories and profiles, plus the admin's own lists.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RulesConfig {
+    /// Directory of shipped rules (categories.toml, profiles/, lists/); the copy
+    /// built into the binary when unset.
+    pub dir: Option<PathBuf>,
+    /// Refuse to compile lists whose estimated peak memory exceeds this (MiB).
+    pub memory_budget_mib: u64,
+    /// The admin's own lists, added to a category.
+    #[serde(rename = "list")]
+    pub lists: Vec<ListConfig>,
+}
+
+impl Default for RulesConfig {
+    fn default() -> Self {
+        RulesConfig {
+            dir: None,
+            memory_budget_mib: 512,
+            lists: Vec::new(),
+        }
+    }
+}
+
+/// One of the admin's lists: `[[rules.list]]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListConfig {
+    pub path: PathBuf,
+    /// The category its rules belong to (an id from categories.toml).
+    pub category: String,
+    /// Every rule in it is an exception.
+    #[serde(default)]
+    pub allow: bool,
+    /// It is a keyword list.
+    #[serde(default)]
+    pub keywords: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -352,6 +393,19 @@ impl Config {
                 self.log.level.span(),
                 format!("unknown log level `{level}`: use error, warn, info, debug or trace"),
             ));
+        }
+        if let Some(dir) = &mut self.rules.dir
+            && dir.is_relative()
+            && let Some(base) = base_dir
+        {
+            *dir = base.join(&*dir);
+        }
+        for list in &mut self.rules.lists {
+            if list.path.is_relative()
+                && let Some(base) = base_dir
+            {
+                list.path = base.join(&list.path);
+            }
         }
         if self.cache.max_entries == 0 {
             return Err(ConfigError::plain(

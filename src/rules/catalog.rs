@@ -1,0 +1,402 @@
+//! The shipped rules: categories (`rules/categories.toml`), age profiles
+//! (`rules/profiles/*.toml`) and their lists, read from the copy embedded in the
+//! binary or from a directory (`rules.dir`), compiled together with the
+//! admin's own lists from the config.
+
+use std::borrow::Cow;
+use std::path::{Path, PathBuf};
+
+use include_dir::{Dir, include_dir};
+use serde::Deserialize;
+
+use super::compile::{self, Builder, CompileError, Diagnostics, ListKind};
+use super::set::SourceLocation;
+use super::{CategoryMask, RuleSet, name};
+use crate::config::{ConfigError, RulesConfig};
+
+static EMBEDDED: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/rules");
+
+/// A Better Internet for Kids (BIK+) risk area a category addresses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Risk {
+    SexualContent,
+    Violence,
+    SelfHarm,
+    Gambling,
+    Drugs,
+    Grooming,
+    Cyberbullying,
+    SocialMedia,
+    AddictiveDesign,
+    ScamsMalware,
+    Bypass,
+    Privacy,
+    Disinformation,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CategoryDef {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub risks: Vec<Risk>,
+    #[serde(default)]
+    pub lists: Vec<String>,
+    #[serde(default)]
+    pub keywords: Vec<String>,
+    #[serde(default)]
+    pub allow: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CategoriesFile {
+    category: Vec<toml::Spanned<CategoryDef>>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileDef {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub ages: String,
+    pub block: Vec<toml::Spanned<String>>,
+    #[serde(default)]
+    pub allow: Vec<toml::Spanned<String>>,
+}
+
+/// Where the shipped rules are read from.
+#[derive(Clone, Debug)]
+pub enum RulesDir {
+    /// The copy compiled into the binary.
+    Embedded,
+    Path(PathBuf),
+}
+
+impl RulesDir {
+    pub fn from_config(config: &RulesConfig) -> RulesDir {
+        config
+            .dir
+            .clone()
+            .map_or(RulesDir::Embedded, RulesDir::Path)
+    }
+
+    /// How a file of this directory is named in messages.
+    pub fn display(&self, rel: &str) -> String {
+        match self {
+            RulesDir::Embedded => format!("<builtin>/rules/{rel}"),
+            RulesDir::Path(p) => p.join(rel).display().to_string(),
+        }
+    }
+
+    fn location(&self, rel: &str) -> SourceLocation {
+        match self {
+            RulesDir::Embedded => SourceLocation::Embedded(rel.to_string()),
+            RulesDir::Path(p) => SourceLocation::File(p.join(rel)),
+        }
+    }
+
+    pub fn read(&self, rel: &str) -> Result<Cow<'static, [u8]>, String> {
+        match self {
+            RulesDir::Embedded => EMBEDDED
+                .get_file(rel)
+                .map(|f| Cow::Borrowed(f.contents()))
+                .ok_or_else(|| format!("{}: not found", self.display(rel))),
+            RulesDir::Path(p) => std::fs::read(p.join(rel))
+                .map(Cow::Owned)
+                .map_err(|e| format!("{}: {e}", self.display(rel))),
+        }
+    }
+
+    fn profile_files(&self) -> Vec<String> {
+        let mut names: Vec<String> = match self {
+            RulesDir::Embedded => EMBEDDED
+                .get_dir("profiles")
+                .map(|d| {
+                    d.files()
+                        .filter_map(|f| f.path().to_str().map(String::from))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            RulesDir::Path(p) => std::fs::read_dir(p.join("profiles"))
+                .map(|rd| {
+                    rd.filter_map(|e| e.ok()?.file_name().into_string().ok())
+                        .map(|n| format!("profiles/{n}"))
+                        .collect()
+                })
+                .unwrap_or_default(),
+        };
+        names.retain(|n| n.ends_with(".toml"));
+        names.sort();
+        names
+    }
+}
+
+/// Reads the text of one source line again (for `explain`). Line numbers start at 1.
+pub fn source_line(location: &SourceLocation, line: u32) -> Option<String> {
+    let bytes: Cow<'_, [u8]> = match location {
+        SourceLocation::Embedded(rel) => Cow::Borrowed(EMBEDDED.get_file(rel)?.contents()),
+        SourceLocation::File(p) => Cow::Owned(std::fs::read(p).ok()?),
+        SourceLocation::Inline(text) => Cow::Borrowed(text.as_bytes()),
+    };
+    let text = compile::decode("", &bytes).ok()?;
+    text.lines()
+        .nth(line.checked_sub(1)? as usize)
+        .map(|l| l.trim().to_string())
+}
+
+/// Categories and profiles, checked against each other.
+#[derive(Clone, Debug)]
+pub struct Catalog {
+    pub categories: Vec<CategoryDef>,
+    pub profiles: Vec<ProfileDef>,
+}
+
+fn read_text(dir: &RulesDir, rel: &str) -> Result<String, ConfigError> {
+    let bytes = dir
+        .read(rel)
+        .map_err(|e| ConfigError::plain(&dir.display(rel), e))?;
+    String::from_utf8(bytes.into_owned())
+        .map_err(|_| ConfigError::plain(&dir.display(rel), "not UTF-8".into()))
+}
+
+fn parse_toml<T: serde::de::DeserializeOwned>(
+    dir: &RulesDir,
+    rel: &str,
+) -> Result<(T, String), ConfigError> {
+    let text = read_text(dir, rel)?;
+    let value = toml::from_str(&text).map_err(|e| {
+        ConfigError::at(&dir.display(rel), &text, e.span(), e.message().to_string())
+    })?;
+    Ok((value, text))
+}
+
+fn valid_id(id: &str) -> bool {
+    !id.is_empty()
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+/// Reads and cross-checks `categories.toml` and `profiles/*.toml`.
+pub fn load_catalog(dir: &RulesDir) -> Result<Catalog, ConfigError> {
+    let rel = "categories.toml";
+    let (file, text): (CategoriesFile, String) = parse_toml(dir, rel)?;
+    let origin = dir.display(rel);
+    let mut categories = Vec::new();
+    for c in file.category {
+        let span = c.span();
+        let c = c.into_inner();
+        if !valid_id(&c.id) || categories.iter().any(|d: &CategoryDef| d.id == c.id) {
+            return Err(ConfigError::at(
+                &origin,
+                &text,
+                Some(span),
+                format!("category id `{}` is not valid or not unique", c.id),
+            ));
+        }
+        categories.push(c);
+    }
+    let mut profiles: Vec<ProfileDef> = Vec::new();
+    for rel in dir.profile_files() {
+        let (p, text): (ProfileDef, String) = parse_toml(dir, &rel)?;
+        let origin = dir.display(&rel);
+        if !valid_id(&p.id) || profiles.iter().any(|q| q.id == p.id) {
+            return Err(ConfigError::plain(
+                &origin,
+                format!("profile id `{}` is not valid or not unique", p.id),
+            ));
+        }
+        for b in &p.block {
+            if !categories.iter().any(|c| &c.id == b.get_ref()) {
+                return Err(ConfigError::at(
+                    &origin,
+                    &text,
+                    Some(b.span()),
+                    format!("no category `{}` in categories.toml", b.get_ref()),
+                ));
+            }
+        }
+        for a in &p.allow {
+            if let Err(e) = name::normalize(a.get_ref()) {
+                return Err(ConfigError::at(
+                    &origin,
+                    &text,
+                    Some(a.span()),
+                    format!("`{}`: {e}", a.get_ref()),
+                ));
+            }
+        }
+        profiles.push(p);
+    }
+    Ok(Catalog {
+        categories,
+        profiles,
+    })
+}
+
+/// Everything that can stop a rule set from being built.
+#[derive(Debug, thiserror::Error)]
+pub enum RulesError {
+    #[error("{0}")]
+    Catalog(#[from] ConfigError),
+    #[error("{0}")]
+    Compile(#[from] CompileError),
+}
+
+/// One source to compile, before it is read.
+struct Planned {
+    display: String,
+    location: SourceLocation,
+    category: String,
+    kind: ListKind,
+    read: Box<dyn Fn() -> Result<Cow<'static, [u8]>, String>>,
+}
+
+fn size_of(bytes: &[u8]) -> u64 {
+    compile::gzip_size_hint(bytes).unwrap_or(bytes.len() as u64)
+}
+
+/// Compiles the shipped categories and profiles plus the config's own lists.
+/// Refuses, before reading any list, when the estimated peak exceeds the memory budget.
+pub fn compile(config: &RulesConfig) -> Result<(RuleSet, Diagnostics, Catalog), RulesError> {
+    let dir = RulesDir::from_config(config);
+    let catalog = load_catalog(&dir)?;
+    let mut planned = Vec::new();
+    for c in &catalog.categories {
+        for (files, kind) in [
+            (&c.lists, ListKind::Block),
+            (&c.allow, ListKind::Allow),
+            (&c.keywords, ListKind::Keywords),
+        ] {
+            for rel in files {
+                let d = dir.clone();
+                let r = rel.clone();
+                planned.push(Planned {
+                    display: dir.display(rel),
+                    location: dir.location(rel),
+                    category: c.id.clone(),
+                    kind,
+                    read: Box::new(move || d.read(&r)),
+                });
+            }
+        }
+    }
+    for l in &config.lists {
+        let path = l.path.clone();
+        if !catalog.categories.iter().any(|c| c.id == l.category) {
+            return Err(ConfigError::plain(
+                &path.display().to_string(),
+                format!("no category `{}` for this list", l.category),
+            )
+            .into());
+        }
+        let kind = if l.keywords {
+            ListKind::Keywords
+        } else if l.allow {
+            ListKind::Allow
+        } else {
+            ListKind::Block
+        };
+        let p = path.clone();
+        planned.push(Planned {
+            display: path.display().to_string(),
+            location: SourceLocation::File(path),
+            category: l.category.clone(),
+            kind,
+            read: Box::new(move || {
+                std::fs::read(&p)
+                    .map(Cow::Owned)
+                    .map_err(|e| format!("{}: {e}", p.display()))
+            }),
+        });
+    }
+
+    // The budget check needs sizes only; config lists are stat'ed, shipped ones are in memory.
+    let mut sizes: Vec<(u64, &str)> = Vec::new();
+    for p in &planned {
+        let size = match &p.location {
+            SourceLocation::File(path) => file_size(path),
+            _ => (p.read)().map(|b| size_of(&b)).unwrap_or(0),
+        };
+        sizes.push((size, &p.display));
+    }
+    let total: u64 = sizes.iter().map(|(s, _)| s).sum();
+    let needed = compile::peak_estimate(total);
+    let budget = config.memory_budget_mib.saturating_mul(1 << 20);
+    if needed > budget {
+        sizes.sort_by_key(|s| std::cmp::Reverse(s.0));
+        let largest = sizes
+            .iter()
+            .take(3)
+            .map(|(s, n)| format!("{n} ({:.1} MiB)", *s as f64 / f64::from(1 << 20)))
+            .collect::<Vec<_>>()
+            .join(", ");
+        return Err(CompileError::OverBudget {
+            needed_mib: needed >> 20,
+            budget_mib: config.memory_budget_mib,
+            largest,
+        }
+        .into());
+    }
+
+    let mut b = Builder::new();
+    b.reserve((total / 24) as usize);
+    for c in &catalog.categories {
+        b.category(&c.id, &c.name)?;
+    }
+    for p in planned {
+        let category = b.category(&p.category, "")?;
+        let bytes = (p.read)().map_err(|e| CompileError::Source {
+            path: p.display.clone(),
+            message: e,
+        })?;
+        b.add_source_at(&p.display, p.location, &bytes, category, p.kind)?;
+    }
+    for p in &catalog.profiles {
+        let mut mask = CategoryMask::NONE;
+        for c in &p.block {
+            mask = mask.with(b.category(c.get_ref(), "")?);
+        }
+        if !p.allow.is_empty() {
+            let own = b.category(
+                &format!("profile:{}", p.id),
+                &format!("allowlist of profile {}", p.id),
+            )?;
+            mask = mask.with(own);
+            let text: String = p
+                .allow
+                .iter()
+                .map(|a| format!("{}\n", a.get_ref()))
+                .collect();
+            let name = format!("profile {} allow", p.id);
+            b.add_source_at(
+                &name,
+                SourceLocation::Inline(text.clone()),
+                text.as_bytes(),
+                own,
+                ListKind::Allow,
+            )?;
+        }
+        b.profile(&p.id, mask);
+    }
+    let (set, diagnostics) = b.build()?;
+    Ok((set, diagnostics, catalog))
+}
+
+fn file_size(path: &Path) -> u64 {
+    let Ok(meta) = std::fs::metadata(path) else {
+        return 0;
+    };
+    // A gzip file's trailer holds its uncompressed size.
+    if path.extension().is_some_and(|e| e == "gz")
+        && let Ok(bytes) = std::fs::read(path)
+        && let Some(n) = compile::gzip_size_hint(&bytes)
+    {
+        return n;
+    }
+    meta.len()
+}

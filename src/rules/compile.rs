@@ -1,0 +1,605 @@
+//! Turning sources into a [`RuleSet`].
+//!
+//! Every line is accounted for: a rule, a comment, hosts boilerplate, or a
+//! rejection with `file:line: reason`. A bad line never stops the compile;
+//! things that make the whole set unusable (a regex set too big to build, too
+//! many categories) do, and the caller keeps serving its previous rule set.
+
+use std::collections::HashSet;
+use std::fmt;
+use std::io::Read;
+
+use super::index::{self, DomainIndex, Entry};
+use super::keywords::{KeywordMatcher, KeywordMeta};
+use super::parse::{self, Action, LineKind, Pattern, Rule};
+use super::regexes::{self, RegexRule, RegexRules};
+use super::set::{CategoryInfo, Conditions, RuleSet, SourceInfo, SourceLocation};
+use super::{CategoryId, CategoryMask, MAX_CATEGORIES, Matcher, Origin};
+
+/// How a source's lines are read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ListKind {
+    /// Rules as written: blocks, plus any `@@` exceptions.
+    Block,
+    /// Every rule is an exception (an allowlist).
+    Allow,
+    /// Keyword lines.
+    Keywords,
+}
+
+/// Rejected lines kept word for word per source; the rest are only counted.
+const KEPT_REJECTS: usize = 20;
+
+/// What happened to one source's lines.
+#[derive(Clone, Debug, Default)]
+pub struct SourceStats {
+    pub name: String,
+    pub lines: usize,
+    pub rules: usize,
+    pub comments: usize,
+    pub boilerplate: usize,
+    pub rejected: usize,
+    /// The first rejections, as `file:line: reason`.
+    pub rejects: Vec<String>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Diagnostics {
+    pub sources: Vec<SourceStats>,
+}
+
+impl Diagnostics {
+    pub fn rules(&self) -> usize {
+        self.sources.iter().map(|s| s.rules).sum()
+    }
+
+    pub fn rejected(&self) -> usize {
+        self.sources.iter().map(|s| s.rejected).sum()
+    }
+}
+
+impl fmt::Display for Diagnostics {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for s in &self.sources {
+            writeln!(
+                f,
+                "{}: {} rules, {} rejected, {} comment lines",
+                s.name, s.rules, s.rejected, s.comments
+            )?;
+            for r in &s.rejects {
+                writeln!(f, "  {r}")?;
+            }
+            if s.rejected > s.rejects.len() {
+                writeln!(
+                    f,
+                    "  … and {} more rejected lines",
+                    s.rejected - s.rejects.len()
+                )?;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CompileError {
+    #[error("more than {MAX_CATEGORIES} categories and profile allowlists")]
+    TooManyCategories,
+    #[error("more than 65535 rule sources")]
+    TooManySources,
+    #[error("{0}")]
+    Matcher(String),
+    #[error("{path}: {message}")]
+    Source { path: String, message: String },
+    #[error(
+        "the rule lists need about {needed_mib} MiB to compile, more than the memory budget of {budget_mib} MiB \
+         (rules.memory_budget_mib); largest lists: {largest}. Remove lists or raise the budget"
+    )]
+    OverBudget {
+        needed_mib: u64,
+        budget_mib: u64,
+        largest: String,
+    },
+}
+
+pub struct Builder {
+    entries: Vec<Entry>,
+    label_counts: u64,
+    entry_text: Vec<u64>,
+    regex: Vec<RegexRule>,
+    regex_text: Vec<u64>,
+    keywords: Vec<(String, KeywordMeta)>,
+    conditions: Vec<Conditions>,
+    badfilters: HashSet<u64>,
+    sources: Vec<SourceInfo>,
+    categories: Vec<CategoryInfo>,
+    profiles: Vec<(String, CategoryMask)>,
+    diagnostics: Diagnostics,
+}
+
+impl Default for Builder {
+    fn default() -> Self {
+        Builder::new()
+    }
+}
+
+impl Builder {
+    pub fn new() -> Builder {
+        Builder {
+            entries: Vec::new(),
+            label_counts: 0,
+            entry_text: Vec::new(),
+            regex: Vec::new(),
+            regex_text: Vec::new(),
+            keywords: Vec::new(),
+            conditions: Vec::new(),
+            badfilters: HashSet::new(),
+            sources: Vec::new(),
+            categories: Vec::new(),
+            profiles: Vec::new(),
+            diagnostics: Diagnostics::default(),
+        }
+    }
+
+    /// Declares a category (or a profile's allowlist); returns its id. Declaring an id twice returns the first.
+    pub fn category(&mut self, id: &str, name: &str) -> Result<CategoryId, CompileError> {
+        if let Some(i) = self.categories.iter().position(|c| c.id == id) {
+            return Ok(CategoryId(i as u8));
+        }
+        if self.categories.len() >= MAX_CATEGORIES {
+            return Err(CompileError::TooManyCategories);
+        }
+        self.categories.push(CategoryInfo {
+            id: id.to_string(),
+            name: name.to_string(),
+        });
+        Ok(CategoryId((self.categories.len() - 1) as u8))
+    }
+
+    pub fn profile(&mut self, id: &str, mask: CategoryMask) {
+        self.profiles.push((id.to_string(), mask));
+    }
+
+    /// Reserves room for about `rules` more domain rules (saves regrowth on big lists).
+    pub fn reserve(&mut self, rules: usize) {
+        self.entries.reserve(rules);
+        self.entry_text.reserve(rules);
+    }
+
+    /// Adds one source. `bytes` may be gzip-compressed; the text need not be UTF-8
+    /// (bad bytes become U+FFFD and those lines are rejected).
+    pub fn add_source(
+        &mut self,
+        name: &str,
+        bytes: &[u8],
+        category: CategoryId,
+        kind: ListKind,
+    ) -> Result<(), CompileError> {
+        self.add_source_at(
+            name,
+            SourceLocation::Inline(String::new()),
+            bytes,
+            category,
+            kind,
+        )
+    }
+
+    /// Like [`Builder::add_source`], remembering where the text can be read again (for `explain`).
+    pub fn add_source_at(
+        &mut self,
+        name: &str,
+        location: SourceLocation,
+        bytes: &[u8],
+        category: CategoryId,
+        kind: ListKind,
+    ) -> Result<(), CompileError> {
+        let text = decode(name, bytes)?;
+        let source = u16::try_from(self.sources.len()).map_err(|_| CompileError::TooManySources)?;
+        let location = match location {
+            SourceLocation::Inline(s) if s.is_empty() => SourceLocation::Inline(text.clone()),
+            other => other,
+        };
+        self.sources.push(SourceInfo {
+            name: name.to_string(),
+            category,
+            location,
+        });
+        let mut stats = SourceStats {
+            name: name.to_string(),
+            ..SourceStats::default()
+        };
+        for (i, line) in text.lines().enumerate() {
+            let line_no = (i + 1) as u32;
+            stats.lines += 1;
+            let result = match kind {
+                ListKind::Keywords => match parse::parse_keyword_line(line) {
+                    Ok(Some(k)) => {
+                        let origin = Origin {
+                            source,
+                            line: line_no,
+                            category,
+                            matcher: Matcher::Keyword,
+                        };
+                        self.keywords.push((
+                            k.word,
+                            KeywordMeta {
+                                mode: k.mode,
+                                exception: k.exception,
+                                origin,
+                            },
+                        ));
+                        Ok(LineKind::Rules(1))
+                    }
+                    Ok(None) => Ok(LineKind::Comment),
+                    Err(e) => Err(e),
+                },
+                ListKind::Block | ListKind::Allow => parse::parse_line(line, &mut |rule| {
+                    self.add_rule(rule, source, line_no, category, kind)
+                }),
+            };
+            match result {
+                Ok(LineKind::Comment) => stats.comments += 1,
+                Ok(LineKind::Boilerplate) => stats.boilerplate += 1,
+                Ok(LineKind::Rules(n)) => stats.rules += n,
+                Err(reason) => {
+                    stats.rejected += 1;
+                    if stats.rejects.len() < KEPT_REJECTS {
+                        stats.rejects.push(format!("{name}:{line_no}: {reason}"));
+                    }
+                }
+            }
+        }
+        self.diagnostics.sources.push(stats);
+        Ok(())
+    }
+
+    fn add_rule(
+        &mut self,
+        rule: Rule,
+        source: u16,
+        line: u32,
+        category: CategoryId,
+        kind: ListKind,
+    ) {
+        if rule.modifiers.badfilter {
+            self.badfilters.insert(rule.text_hash);
+            return;
+        }
+        let allow = kind == ListKind::Allow || rule.action == Action::Allow;
+        let m = rule.modifiers;
+        let rewrite = m.rewrite.is_some();
+        let mut flags = regexes::flags(allow, m.important, rewrite);
+        let conditions = if m.is_conditional() {
+            self.conditions.push(Conditions {
+                line,
+                dnstype: m.dnstype,
+                client: m.client,
+                denyallow: m
+                    .denyallow
+                    .into_iter()
+                    .map(String::into_boxed_str)
+                    .collect(),
+                rewrite: m.rewrite,
+            });
+            flags |= index::EXTRA;
+            Some((self.conditions.len() - 1) as u32)
+        } else {
+            None
+        };
+        match rule.pattern {
+            Pattern::Domain { name, exact } => {
+                if exact {
+                    flags |= index::EXACT;
+                }
+                self.label_counts |=
+                    index::label_bit(name.bytes().filter(|&b| b == b'.').count() + 1);
+                self.entries.push(Entry {
+                    fp: index::fingerprint(name.as_bytes()),
+                    rule: conditions.unwrap_or(line),
+                    source,
+                    flags,
+                    category: category.0,
+                });
+                self.entry_text.push(rule.text_hash);
+            }
+            Pattern::Regex(pattern) => {
+                self.regex.push(RegexRule {
+                    pattern,
+                    flags: flags & !index::EXTRA,
+                    source,
+                    line,
+                    category,
+                    conditions,
+                });
+                self.regex_text.push(rule.text_hash);
+            }
+        }
+    }
+
+    pub fn build(mut self) -> Result<(RuleSet, Diagnostics), CompileError> {
+        if !self.badfilters.is_empty() {
+            // `$badfilter` disables every rule with the same text, wherever it is.
+            let bad = &self.badfilters;
+            let mut keep = self.entry_text.iter().map(|h| !bad.contains(h));
+            self.entries.retain(|_| keep.next().unwrap_or(true));
+            let mut keep = self.regex_text.iter().map(|h| !bad.contains(h));
+            self.regex.retain(|_| keep.next().unwrap_or(true));
+        }
+        drop(std::mem::take(&mut self.entry_text));
+        let domains = DomainIndex::build(self.entries, self.label_counts);
+        let regexes = RegexRules::build(self.regex).map_err(CompileError::Matcher)?;
+        let keywords = KeywordMatcher::build(self.keywords).map_err(CompileError::Matcher)?;
+        let set = RuleSet {
+            domains,
+            keywords,
+            regexes,
+            conditions: self.conditions,
+            sources: self.sources,
+            categories: self.categories,
+            profiles: self.profiles,
+        };
+        Ok((set, self.diagnostics))
+    }
+}
+
+/// Most bytes a gzip source may expand to (a guard against decompression bombs).
+const MAX_DECOMPRESSED: u64 = 1 << 30;
+
+pub(super) fn decode(name: &str, bytes: &[u8]) -> Result<String, CompileError> {
+    if bytes.starts_with(&[0x1f, 0x8b]) {
+        let mut out = Vec::with_capacity(
+            gzip_size_hint(bytes)
+                .unwrap_or(bytes.len() as u64 * 4)
+                .min(MAX_DECOMPRESSED) as usize,
+        );
+        flate2::read::MultiGzDecoder::new(bytes)
+            .take(MAX_DECOMPRESSED)
+            .read_to_end(&mut out)
+            .map_err(|e| CompileError::Source {
+                path: name.to_string(),
+                message: format!("bad gzip data: {e}"),
+            })?;
+        return Ok(match String::from_utf8(out) {
+            Ok(s) => s,
+            Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+        });
+    }
+    Ok(String::from_utf8_lossy(bytes).into_owned())
+}
+
+/// The uncompressed size a gzip file records in its trailer (modulo 4 GiB).
+pub fn gzip_size_hint(bytes: &[u8]) -> Option<u64> {
+    if bytes.len() < 18 || !bytes.starts_with(&[0x1f, 0x8b]) {
+        return None;
+    }
+    let t = &bytes[bytes.len() - 4..];
+    Some(u64::from(u32::from_le_bytes([t[0], t[1], t[2], t[3]])))
+}
+
+/// Bytes of heap a compile of `text_bytes` of rule text may need at its peak:
+/// the text of one list, the entries as they are collected, and the final table
+/// (measured: about 3.5 bytes per byte of list text; 4 leaves a margin).
+pub fn peak_estimate(text_bytes: u64) -> u64 {
+    text_bytes.saturating_mul(4)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::name::Candidate;
+    use crate::rules::parse::ClientInfo;
+    use crate::rules::{Matcher, Verdict};
+
+    fn build(lists: &[(&str, ListKind)]) -> (RuleSet, Diagnostics) {
+        let mut b = Builder::new();
+        let c = b.category("test", "Test").unwrap();
+        for (i, (text, kind)) in lists.iter().enumerate() {
+            b.add_source(&format!("list{i}.txt"), text.as_bytes(), c, *kind)
+                .unwrap();
+        }
+        b.build().unwrap()
+    }
+
+    fn verdict(set: &RuleSet, name: &str) -> Verdict {
+        verdict_t(set, name, 1)
+    }
+
+    fn verdict_t(set: &RuleSet, name: &str, qtype: u16) -> Verdict {
+        let c = Candidate::from_text(name).unwrap();
+        set.check(&c, qtype, &ClientInfo::default(), CategoryMask::ALL, false)
+    }
+
+    fn blocked(set: &RuleSet, name: &str) -> bool {
+        matches!(verdict(set, name), Verdict::Blocked(_))
+    }
+
+    #[test]
+    fn domain_rules_cover_subdomains_unless_exact() {
+        let (s, _) = build(&[(
+            "example.com\n|exact.example^\n*.wild.example\n0.0.0.0 hosts.example\n",
+            ListKind::Block,
+        )]);
+        assert!(blocked(&s, "example.com"));
+        assert!(blocked(&s, "a.b.example.com"));
+        assert!(!blocked(&s, "notexample.com"));
+        assert!(blocked(&s, "exact.example"));
+        assert!(!blocked(&s, "www.exact.example"));
+        assert!(blocked(&s, "wild.example") && blocked(&s, "x.wild.example"));
+        assert!(blocked(&s, "sub.hosts.example"));
+    }
+
+    #[test]
+    fn exceptions_beat_blocks_and_important_beats_exceptions() {
+        let (s, _) = build(&[(
+            "||example.com^\n@@||ok.example.com^\n||bad.ok.example.com^\n",
+            ListKind::Block,
+        )]);
+        assert!(blocked(&s, "x.example.com"));
+        // The exception covers its subtree, even where a more specific block exists.
+        assert!(matches!(verdict(&s, "ok.example.com"), Verdict::Allowed(o) if o.line == 2));
+        assert!(matches!(
+            verdict(&s, "bad.ok.example.com"),
+            Verdict::Allowed(_)
+        ));
+        let (s, _) = build(&[(
+            "||example.com^$important\n@@||ok.example.com^\n",
+            ListKind::Block,
+        )]);
+        assert!(
+            blocked(&s, "ok.example.com"),
+            "$important block beats a plain exception"
+        );
+        let (s, _) = build(&[(
+            "||example.com^$important\n@@||ok.example.com^$important\n",
+            ListKind::Block,
+        )]);
+        assert!(
+            !blocked(&s, "ok.example.com"),
+            "$important exception beats $important block"
+        );
+    }
+
+    #[test]
+    fn allowlists_win_within_the_same_rules() {
+        let (s, _) = build(&[
+            ("casino.example\n", ListKind::Block),
+            ("help.casino.example\n", ListKind::Allow),
+        ]);
+        assert!(blocked(&s, "casino.example"));
+        assert!(matches!(verdict(&s, "help.casino.example"), Verdict::Allowed(o) if o.source == 1));
+    }
+
+    #[test]
+    fn modifiers_apply() {
+        let (s, _) = build(&[(
+            "||t.example^$dnstype=AAAA\n||d.example^$denyallow=ok.d.example\n|r.example^$dnsrewrite=1.2.3.4\n||r.example^\n",
+            ListKind::Block,
+        )]);
+        assert!(!blocked(&s, "t.example"));
+        assert!(matches!(
+            verdict_t(&s, "t.example", 28),
+            Verdict::Blocked(_)
+        ));
+        assert!(blocked(&s, "x.d.example"));
+        assert!(!blocked(&s, "ok.d.example") && !blocked(&s, "a.ok.d.example"));
+        // A rewrite beats a plain block.
+        match verdict(&s, "r.example") {
+            Verdict::Rewritten(_, id) => assert_eq!(
+                s.rewrite(id),
+                Some(&parse::Rewrite::Address("1.2.3.4".parse().unwrap()))
+            ),
+            v => panic!("expected a rewrite, got {v:?}"),
+        }
+        assert!(
+            blocked(&s, "www.r.example"),
+            "the exact rewrite does not cover subdomains; the block does"
+        );
+    }
+
+    #[test]
+    fn client_modifier_needs_a_matching_client() {
+        let (s, _) = build(&[("||c.example^$client=10.0.0.0/8\n", ListKind::Block)]);
+        let c = Candidate::from_text("c.example").unwrap();
+        let kid = ClientInfo {
+            ip: Some("10.1.2.3".parse().unwrap()),
+            name: None,
+        };
+        assert!(matches!(
+            s.check(&c, 1, &kid, CategoryMask::ALL, false),
+            Verdict::Blocked(_)
+        ));
+        assert_eq!(
+            s.check(&c, 1, &ClientInfo::default(), CategoryMask::ALL, false),
+            Verdict::NoMatch
+        );
+    }
+
+    #[test]
+    fn badfilter_disables_its_twin() {
+        let (s, _) = build(&[
+            ("||ads.example^\n||keep.example^\n", ListKind::Block),
+            ("||ads.example^$badfilter\n", ListKind::Block),
+        ]);
+        assert!(!blocked(&s, "ads.example"));
+        assert!(blocked(&s, "keep.example"));
+    }
+
+    #[test]
+    fn regex_and_keywords() {
+        let (s, _) = build(&[
+            ("/^ad[0-9]+\\./\n||x*y.example^\n", ListKind::Block),
+            ("porn\n@@pornic\n", ListKind::Keywords),
+        ]);
+        assert!(
+            matches!(verdict(&s, "ad12.example"), Verdict::Blocked(o) if o.matcher == Matcher::Regex && o.line == 1)
+        );
+        assert!(blocked(&s, "xay.example") && !blocked(&s, "xay.example.org"));
+        assert!(
+            matches!(verdict(&s, "free-porn.example"), Verdict::Blocked(o) if o.matcher == Matcher::Keyword)
+        );
+        assert!(blocked(&s, "porn4u.example"));
+        assert!(!blocked(&s, "pornic.example"), "exception word");
+        assert!(!blocked(&s, "sporno.example"), "not a token");
+    }
+
+    #[test]
+    fn inactive_categories_do_not_match() {
+        let mut b = Builder::new();
+        let adult = b.category("adult", "Adult").unwrap();
+        let games = b.category("gaming", "Gaming").unwrap();
+        b.add_source("a.txt", b"adult.example\n", adult, ListKind::Block)
+            .unwrap();
+        b.add_source("g.txt", b"game.example\n", games, ListKind::Block)
+            .unwrap();
+        let (s, _) = b.build().unwrap();
+        let only_adult = CategoryMask::NONE.with(adult);
+        let c = Candidate::from_text("game.example").unwrap();
+        assert_eq!(
+            s.check(&c, 1, &ClientInfo::default(), only_adult, false),
+            Verdict::NoMatch
+        );
+        let c = Candidate::from_text("adult.example").unwrap();
+        assert!(
+            matches!(s.check(&c, 1, &ClientInfo::default(), only_adult, false), Verdict::Blocked(o) if o.category == adult)
+        );
+    }
+
+    #[test]
+    fn rejected_lines_are_counted_with_file_and_line() {
+        let (_, d) = build(&[(
+            "good.example\nbad..example\n# comment\n||x^$ctag=pc\n127.0.0.1 localhost\n",
+            ListKind::Block,
+        )]);
+        let s = &d.sources[0];
+        assert_eq!(
+            (s.rules, s.rejected, s.comments, s.boilerplate),
+            (1, 2, 1, 1)
+        );
+        assert!(
+            s.rejects[0].starts_with("list0.txt:2: bad domain name"),
+            "{:?}",
+            s.rejects
+        );
+        assert!(
+            s.rejects[1].starts_with("list0.txt:4: modifier `$ctag`"),
+            "{:?}",
+            s.rejects
+        );
+    }
+
+    #[test]
+    fn gzip_sources_are_read() {
+        use flate2::write::GzEncoder;
+        use std::io::Write;
+        let mut gz = GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(b"zipped.example\n").unwrap();
+        let bytes = gz.finish().unwrap();
+        assert_eq!(gzip_size_hint(&bytes), Some(15));
+        let mut b = Builder::new();
+        let c = b.category("t", "T").unwrap();
+        b.add_source("l.txt.gz", &bytes, c, ListKind::Block)
+            .unwrap();
+        let (s, _) = b.build().unwrap();
+        assert!(blocked(&s, "zipped.example"));
+    }
+}

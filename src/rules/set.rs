@@ -1,0 +1,255 @@
+//! The compiled rule set and the per-query check.
+
+use super::index::{self, DomainIndex, Entry};
+use super::keywords::KeywordMatcher;
+use super::name::Candidate;
+use super::parse::{ClientFilter, ClientInfo, Rewrite, TypeFilter};
+use super::regexes::RegexRules;
+use super::{CategoryId, CategoryMask, Matcher, Origin};
+
+/// Index of a rewrite in [`RuleSet::rewrite`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RewriteId(pub u32);
+
+/// What the rules say about one name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    NoMatch,
+    Allowed(Origin),
+    Blocked(Origin),
+    Rewritten(Origin, RewriteId),
+}
+
+impl Verdict {
+    pub fn origin(&self) -> Option<Origin> {
+        match self {
+            Verdict::NoMatch => None,
+            Verdict::Allowed(o) | Verdict::Blocked(o) | Verdict::Rewritten(o, _) => Some(*o),
+        }
+    }
+}
+
+/// Conditions of a rule beyond its name (`$dnstype`, `$client`, `$denyallow`) and its rewrite.
+#[derive(Clone, Debug)]
+pub struct Conditions {
+    pub line: u32,
+    pub dnstype: Option<TypeFilter>,
+    pub client: Option<ClientFilter>,
+    pub denyallow: Box<[Box<str>]>,
+    pub rewrite: Option<Rewrite>,
+}
+
+impl Conditions {
+    pub fn applies(&self, name: &[u8], qtype: u16, client: &ClientInfo<'_>) -> bool {
+        self.dnstype.as_ref().is_none_or(|t| t.allows(qtype))
+            && self.client.as_ref().is_none_or(|c| c.allows(client))
+            && !self
+                .denyallow
+                .iter()
+                .any(|d| in_subtree(name, d.as_bytes()))
+    }
+}
+
+/// `name` is `domain` or one of its subdomains.
+fn in_subtree(name: &[u8], domain: &[u8]) -> bool {
+    name.ends_with(domain)
+        && (name.len() == domain.len() || name[name.len() - domain.len() - 1] == b'.')
+}
+
+/// Strength of a rule; see the precedence list in `rules/mod.rs`.
+pub(super) fn rank(flags: u8) -> u8 {
+    let important = flags & index::IMPORTANT != 0;
+    match (
+        important,
+        flags & index::ALLOW != 0,
+        flags & index::REWRITE != 0,
+    ) {
+        (true, true, _) => 5,
+        (true, false, _) => 4,
+        (false, true, _) => 3,
+        (false, false, true) => 2,
+        (false, false, false) => 1,
+    }
+}
+
+/// Where a source's text can be read again, to quote a rule.
+#[derive(Clone, Debug)]
+pub enum SourceLocation {
+    /// A file of the rules shipped inside the binary (path relative to `rules/`).
+    Embedded(String),
+    File(std::path::PathBuf),
+    /// Small sources (a profile's allowlist, tests) keep their text.
+    Inline(String),
+}
+
+/// A source list, as named in diagnostics and `explain`.
+#[derive(Clone, Debug)]
+pub struct SourceInfo {
+    pub name: String,
+    pub category: CategoryId,
+    pub location: SourceLocation,
+}
+
+/// A category as the rule set knows it.
+#[derive(Clone, Debug)]
+pub struct CategoryInfo {
+    pub id: String,
+    pub name: String,
+}
+
+pub struct RuleSet {
+    pub(super) domains: DomainIndex,
+    pub(super) keywords: KeywordMatcher,
+    pub(super) regexes: RegexRules,
+    pub(super) conditions: Vec<Conditions>,
+    pub(super) sources: Vec<SourceInfo>,
+    pub(super) categories: Vec<CategoryInfo>,
+    /// Profile id and the categories it blocks (plus its own allowlist).
+    pub(super) profiles: Vec<(String, CategoryMask)>,
+}
+
+#[derive(Clone, Copy)]
+struct Best {
+    rank: u8,
+    origin: Origin,
+    rewrite: Option<RewriteId>,
+}
+
+impl RuleSet {
+    /// What the rules of the `active` categories say about `name`.
+    /// With `ignore_allows`, exceptions are skipped (to show what an exception overrode).
+    /// Allocates nothing.
+    pub fn check(
+        &self,
+        name: &Candidate,
+        qtype: u16,
+        client: &ClientInfo<'_>,
+        active: CategoryMask,
+        ignore_allows: bool,
+    ) -> Verdict {
+        let full = name.name();
+        let mut best: Option<Best> = None;
+        let labels = name.label_count();
+        for i in 0..labels {
+            if !self.domains.may_hold(labels - i) {
+                continue;
+            }
+            let fp = index::fingerprint(name.suffix(i));
+            self.domains.for_each(fp, |e: &Entry| {
+                let category = CategoryId(e.category);
+                if !active.contains(category)
+                    || (e.flags & index::EXACT != 0 && i > 0)
+                    || (ignore_allows && e.flags & index::ALLOW != 0)
+                {
+                    return;
+                }
+                let (line, rewrite) = if e.flags & index::EXTRA != 0 {
+                    let c = &self.conditions[e.rule as usize];
+                    if !c.applies(full, qtype, client) {
+                        return;
+                    }
+                    (c.line, c.rewrite.is_some().then_some(RewriteId(e.rule)))
+                } else {
+                    (e.rule, None)
+                };
+                let r = rank(e.flags);
+                // Strictly greater: on a tie the more specific name (found first) stays.
+                if best.is_none_or(|b| r > b.rank) {
+                    let origin = Origin {
+                        source: e.source,
+                        line,
+                        category,
+                        matcher: Matcher::Domain,
+                    };
+                    best = Some(Best {
+                        rank: r,
+                        origin,
+                        rewrite,
+                    });
+                }
+            });
+        }
+        let floor = best.map_or(0, |b| b.rank);
+        if let Some((r, origin, rewrite)) = self.regexes.find(
+            full,
+            qtype,
+            client,
+            active,
+            floor,
+            ignore_allows,
+            &self.conditions,
+        ) {
+            best = Some(Best {
+                rank: r,
+                origin,
+                rewrite,
+            });
+        }
+        if best.is_none()
+            && let Some(origin) = self.keywords.find(full, active)
+        {
+            return Verdict::Blocked(origin);
+        }
+        match best {
+            None => Verdict::NoMatch,
+            Some(b) if b.rank == 5 || b.rank == 3 => Verdict::Allowed(b.origin),
+            Some(Best {
+                origin,
+                rewrite: Some(id),
+                ..
+            }) => Verdict::Rewritten(origin, id),
+            Some(b) => Verdict::Blocked(b.origin),
+        }
+    }
+
+    pub fn rewrite(&self, id: RewriteId) -> Option<&Rewrite> {
+        self.conditions
+            .get(id.0 as usize)
+            .and_then(|c| c.rewrite.as_ref())
+    }
+
+    pub fn source(&self, id: u16) -> Option<&SourceInfo> {
+        self.sources.get(usize::from(id))
+    }
+
+    pub fn category(&self, id: CategoryId) -> Option<&CategoryInfo> {
+        self.categories.get(usize::from(id.0))
+    }
+
+    pub fn category_id(&self, id: &str) -> Option<CategoryId> {
+        self.categories
+            .iter()
+            .position(|c| c.id == id)
+            .map(|i| CategoryId(i as u8))
+    }
+
+    /// The categories a profile blocks, plus its own allowlist.
+    pub fn profile_mask(&self, id: &str) -> Option<CategoryMask> {
+        self.profiles.iter().find(|(p, _)| p == id).map(|(_, m)| *m)
+    }
+
+    pub fn profile_ids(&self) -> impl Iterator<Item = &str> {
+        self.profiles.iter().map(|(p, _)| p.as_str())
+    }
+
+    /// Domain rules in the index (after deduplication).
+    pub fn domain_rules(&self) -> usize {
+        self.domains.len()
+    }
+
+    pub fn keyword_count(&self) -> usize {
+        self.keywords.len()
+    }
+
+    pub fn regex_count(&self) -> usize {
+        self.regexes.len()
+    }
+
+    /// Heap held by the matchers, as far as they can tell (the benches measure the real figure).
+    pub fn heap_bytes(&self) -> usize {
+        self.domains.heap_bytes()
+            + self.keywords.heap_bytes()
+            + self.regexes.heap_bytes()
+            + self.conditions.capacity() * std::mem::size_of::<Conditions>()
+    }
+}
