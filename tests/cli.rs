@@ -10,6 +10,11 @@ use std::time::{Duration, Instant};
 use hickory_proto::rr::RecordType;
 use support::*;
 
+/// Runs the binary with `args` followed by `path` (a config file, usually after `-c`).
+fn run_with(args: &[&str], path: &std::path::Path) -> std::process::Output {
+    nestguard().args(args).arg(path).output().unwrap()
+}
+
 fn nestguard() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_nestguard"));
     cmd.env_remove("NESTGUARD_CONFIG").env_remove("RUST_LOG");
@@ -25,12 +30,7 @@ fn check_reports_file_line_and_column() {
         "[server]\nlisten = [\"127.0.0.1:5353\"]\nlisten_prot = 53\n",
     )
     .unwrap();
-    let out = nestguard()
-        .arg("check")
-        .arg("--config")
-        .arg(&path)
-        .output()
-        .unwrap();
+    let out = run_with(&["check", "--config"], &path);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     let expected = format!("{}:3:1: unknown field `listen_prot`", path.display());
@@ -38,11 +38,7 @@ fn check_reports_file_line_and_column() {
 
     // A value of the wrong kind points at the value.
     std::fs::write(&path, "[cache]\nmax_entries = \"many\"\n").unwrap();
-    let out = nestguard()
-        .args(["check", "-c"])
-        .arg(&path)
-        .output()
-        .unwrap();
+    let out = run_with(&["check", "-c"], &path);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -51,7 +47,7 @@ fn check_reports_file_line_and_column() {
     );
 
     // `run` refuses a broken config the same way, before binding anything.
-    let out = nestguard().args(["run", "-c"]).arg(&path).output().unwrap();
+    let out = run_with(&["run", "-c"], &path);
     assert_eq!(out.status.code(), Some(2));
 }
 
@@ -64,12 +60,7 @@ fn check_accepts_a_good_file_and_the_embedded_default() {
         "[[upstream]]\nprotocol = \"udp\"\naddress = \"127.0.0.1:53\"\n",
     )
     .unwrap();
-    let out = nestguard()
-        .arg("check")
-        .arg("--config")
-        .arg(&path)
-        .output()
-        .unwrap();
+    let out = run_with(&["check", "--config"], &path);
     assert!(
         out.status.success(),
         "{}",
@@ -194,11 +185,10 @@ fn explain_fixture(dir: &TempDir) -> std::path::PathBuf {
 fn explain_names_the_blocking_rule_with_file_and_line() {
     let dir = TempDir::new();
     let config = explain_fixture(&dir);
-    let out = nestguard()
-        .args(["explain", "www.blocked.example", "--profile", "child", "-c"])
-        .arg(&config)
-        .output()
-        .unwrap();
+    let out = run_with(
+        &["explain", "www.blocked.example", "--profile", "child", "-c"],
+        &config,
+    );
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
@@ -214,11 +204,7 @@ fn explain_names_the_blocking_rule_with_file_and_line() {
 fn explain_names_the_exception_that_wins() {
     let dir = TempDir::new();
     let config = explain_fixture(&dir);
-    let out = nestguard()
-        .args(["explain", "a.ok.blocked.example", "-c"])
-        .arg(&config)
-        .output()
-        .unwrap();
+    let out = run_with(&["explain", "a.ok.blocked.example", "-c"], &config);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
@@ -237,11 +223,10 @@ fn explain_names_the_exception_that_wins() {
     assert!(text.contains(&overridden), "{text}");
 
     // Unknown profiles are named, with the ones that exist.
-    let out = nestguard()
-        .args(["explain", "x.example", "--profile", "toddler", "-c"])
-        .arg(&config)
-        .output()
-        .unwrap();
+    let out = run_with(
+        &["explain", "x.example", "--profile", "toddler", "-c"],
+        &config,
+    );
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no profile `toddler`"));
 }
@@ -255,11 +240,7 @@ fn lists_over_the_memory_budget_are_refused_before_loading() {
     std::fs::write(dir.join("huge.txt"), big).unwrap();
     let config = dir.join("nestguard.toml");
     std::fs::write(&config, "[rules]\nmemory_budget_mib = 1\n\n[[rules.list]]\npath = \"huge.txt\"\ncategory = \"gaming\"\n").unwrap();
-    let out = nestguard()
-        .args(["check", "-c"])
-        .arg(&config)
-        .output()
-        .unwrap();
+    let out = run_with(&["check", "-c"], &config);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
