@@ -33,12 +33,17 @@ struct Counting;
 
 static TRACKING: AtomicBool = AtomicBool::new(true);
 static CURRENT: AtomicIsize = AtomicIsize::new(0);
+/// Peak of live bytes, a `realloc` counted as its net change (what an in-place
+/// grow or an `mremap` of a large block costs).
 static PEAK: AtomicIsize = AtomicIsize::new(0);
+/// Peak if every `realloc` copied: old and new block alive at once for a moment.
+static PEAK_COPY: AtomicIsize = AtomicIsize::new(0);
 
 fn grew(bytes: usize) {
     if TRACKING.load(Ordering::Relaxed) {
         let now = CURRENT.fetch_add(bytes as isize, Ordering::Relaxed) + bytes as isize;
         PEAK.fetch_max(now, Ordering::Relaxed);
+        PEAK_COPY.fetch_max(now, Ordering::Relaxed);
     }
 }
 
@@ -74,10 +79,12 @@ unsafe impl GlobalAlloc for Counting {
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         // SAFETY: same contract as the caller's.
         let p = unsafe { System.realloc(ptr, layout, new_size) };
-        if !p.is_null() {
-            // Counted as a new block then the old one freed: the peak sees both, as a copy would.
-            grew(new_size);
-            shrank(layout.size());
+        if !p.is_null() && TRACKING.load(Ordering::Relaxed) {
+            let before = CURRENT.load(Ordering::Relaxed);
+            PEAK_COPY.fetch_max(before + new_size as isize, Ordering::Relaxed);
+            let delta = new_size as isize - layout.size() as isize;
+            let now = CURRENT.fetch_add(delta, Ordering::Relaxed) + delta;
+            PEAK.fetch_max(now, Ordering::Relaxed);
         }
         p
     }
@@ -146,7 +153,8 @@ const SUBS: &[&str] = &[
 /// A name the engine accepts as is: lowercase a-z, 0-9, `-`, `_`; labels 1-63; at most 253; not an IPv4 address.
 fn clean_name(raw: &str) -> Option<String> {
     let name = raw.strip_suffix('.').unwrap_or(raw).to_ascii_lowercase();
-    let ok = !name.is_empty()
+    // Single labels are refused in plain lists (they would cover a whole TLD).
+    let ok = name.contains('.')
         && name.len() <= 253
         && name.split('.').all(|l| {
             !l.is_empty()
@@ -387,32 +395,62 @@ fn measure_heap(data: &Data, label: &str, f: CompileFn) -> RuleSet {
     let input = (d.capacity() + k.capacity() + r.capacity()) as isize;
     let before = live();
     PEAK.store(before, Ordering::Relaxed);
+    PEAK_COPY.store(before, Ordering::Relaxed);
     let (set, diagnostics) = f(d.as_bytes(), k.as_bytes(), r.as_bytes());
     let peak = PEAK.load(Ordering::Relaxed);
+    let peak_copy = PEAK_COPY.load(Ordering::Relaxed);
     assert_eq!(diagnostics.rejected(), 0, "{diagnostics}");
     drop(diagnostics);
     drop((d, k, r));
     let held = live() - (before - input);
     eprintln!(
-        "heap [{label}]: compiled set {:.1} MiB ({} bytes); peak during compile {:.1} MiB above the input, {:.1} MiB with the {:.1} MiB of input text; engine's own heap_bytes() {:.1} MiB",
+        "heap [{label}]: compiled set {:.1} MiB ({} bytes; engine's own heap_bytes() says {:.1} MiB); \
+         peak during compile {:.1} MiB counting the {:.1} MiB of input text ({:.1} MiB if every realloc copied), \
+         i.e. {:.2}x the list text",
         mib(held),
         held,
-        mib(peak - before),
+        mib(set.heap_bytes() as isize),
         mib(peak - before + input),
         mib(input),
-        mib(set.heap_bytes() as isize),
+        mib(peak_copy - before + input),
+        (peak - before + input) as f64 / input as f64,
     );
     set
 }
 
-fn wire(name: &str) -> Vec<u8> {
-    let mut w = Vec::with_capacity(name.len() + 2);
-    for label in name.split('.') {
-        w.push(label.len() as u8);
-        w.extend_from_slice(label.as_bytes());
+/// Query names in wire format, packed back to back in one buffer: a received
+/// packet is hot in cache, and 1,000 scattered heap buffers would not be
+/// (they cost ~150 ns of cache misses per lookup in a first version of this bench).
+struct Wires {
+    buf: Vec<u8>,
+    ends: Vec<usize>,
+}
+
+impl Wires {
+    fn new(names: &[String]) -> Wires {
+        let mut w = Wires {
+            buf: Vec::new(),
+            ends: Vec::with_capacity(names.len()),
+        };
+        for name in names {
+            for label in name.split('.') {
+                w.buf.push(label.len() as u8);
+                w.buf.extend_from_slice(label.as_bytes());
+            }
+            w.buf.push(0);
+            w.ends.push(w.buf.len());
+        }
+        w
     }
-    w.push(0);
-    w
+
+    fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    fn get(&self, i: usize) -> &[u8] {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.buf[start..self.ends[i]]
+    }
 }
 
 fn verdict(set: &RuleSet, name: &str) -> Verdict {
@@ -421,10 +459,10 @@ fn verdict(set: &RuleSet, name: &str) -> Verdict {
 }
 
 struct Lookups {
-    blocked: Vec<Vec<u8>>,
-    allowed: Vec<Vec<u8>>,
-    by_regex: Vec<Vec<u8>>,
-    by_keyword: Vec<Vec<u8>>,
+    blocked: Wires,
+    allowed: Wires,
+    by_regex: Wires,
+    by_keyword: Wires,
 }
 
 /// The names each lookup bench rotates over, each checked once against the set.
@@ -495,12 +533,11 @@ fn lookups(data: &Data, set: &RuleSet) -> Lookups {
             verdict(set, n)
         );
     }
-    let w = |v: &[String]| v.iter().map(|n| wire(n)).collect();
     Lookups {
-        blocked: w(&blocked),
-        allowed: w(&allowed),
-        by_regex: w(&by_regex),
-        by_keyword: w(&by_keyword),
+        blocked: Wires::new(&blocked),
+        allowed: Wires::new(&allowed),
+        by_regex: Wires::new(&by_regex),
+        by_keyword: Wires::new(&by_keyword),
     }
 }
 
@@ -512,13 +549,13 @@ fn lookup(set: &RuleSet, wire: &[u8]) -> Verdict {
 }
 
 /// Median over 31 rounds of the mean time per lookup in one pass over `names` (×20).
-fn rotating_median(set: &RuleSet, names: &[Vec<u8>]) -> f64 {
+fn rotating_median(set: &RuleSet, names: &Wires) -> f64 {
     let mut rounds = Vec::with_capacity(31);
     for _ in 0..31 {
         let t = Instant::now();
         for _ in 0..20 {
-            for w in names {
-                black_box(lookup(set, black_box(w)));
+            for i in 0..names.len() {
+                black_box(lookup(set, black_box(names.get(i))));
             }
         }
         rounds.push(t.elapsed().as_nanos() as f64 / (20 * names.len()) as f64);
@@ -539,7 +576,7 @@ fn bench_lookup(c: &mut Criterion, set: &RuleSet, l: &Lookups) {
             let mut i = 0;
             b.iter(|| {
                 i = if i + 1 == names.len() { 0 } else { i + 1 };
-                lookup(set, black_box(&names[i]))
+                lookup(set, black_box(names.get(i)))
             })
         });
     }
@@ -547,9 +584,8 @@ fn bench_lookup(c: &mut Criterion, set: &RuleSet, l: &Lookups) {
     // The check alone, with the candidates built beforehand.
     let mut g = c.benchmark_group("check_only");
     for (name, names) in [("blocked", &l.blocked), ("allowed", &l.allowed)] {
-        let cands: Vec<Candidate> = names
-            .iter()
-            .map(|w| Candidate::from_wire(w).expect("name"))
+        let cands: Vec<Candidate> = (0..names.len())
+            .map(|i| Candidate::from_wire(names.get(i)).expect("name"))
             .collect();
         g.bench_function(name, |b| {
             let mut i = 0;
@@ -565,6 +601,55 @@ fn bench_lookup(c: &mut Criterion, set: &RuleSet, l: &Lookups) {
             })
         });
     }
+    g.finish();
+}
+
+/// Where the time of an allowed name goes: each matcher alone (sets holding only
+/// that matcher's rules), and building the candidate.
+fn bench_breakdown(c: &mut Criterion, data: &Data, l: &Lookups) {
+    let (d, k, r) = (
+        data.domains.as_bytes(),
+        data.keywords.as_bytes(),
+        data.regexes.as_bytes(),
+    );
+    let sets = [
+        ("domains_only", compile(d, b"", b"").0),
+        ("keywords_only", compile(b"", k, b"").0),
+        ("regexes_only", compile(b"", b"", r).0),
+    ];
+    let cands: Vec<Candidate> = (0..l.allowed.len())
+        .map(|i| Candidate::from_wire(l.allowed.get(i)).expect("name"))
+        .collect();
+    let mut g = c.benchmark_group("allowed_breakdown");
+    for (name, set) in &sets {
+        assert!(cands.iter().all(|c| set.check(
+            c,
+            1,
+            &ClientInfo::default(),
+            CategoryMask::ALL,
+            false
+        ) == Verdict::NoMatch));
+        g.bench_function(*name, |b| {
+            let mut i = 0;
+            b.iter(|| {
+                i = if i + 1 == cands.len() { 0 } else { i + 1 };
+                set.check(
+                    black_box(&cands[i]),
+                    1,
+                    &ClientInfo::default(),
+                    CategoryMask::ALL,
+                    false,
+                )
+            })
+        });
+    }
+    g.bench_function("candidate_from_wire", |b| {
+        let mut i = 0;
+        b.iter(|| {
+            i = if i + 1 == l.allowed.len() { 0 } else { i + 1 };
+            Candidate::from_wire(black_box(l.allowed.get(i)))
+        })
+    });
     g.finish();
 }
 
@@ -654,6 +739,7 @@ fn main() {
     let mut c = Criterion::default().configure_from_args();
     bench_lookup(&mut c, &set, &l);
     drop(set);
+    bench_breakdown(&mut c, &data, &l);
     bench_compile(&mut c, &data);
     c.final_summary();
 }

@@ -401,8 +401,15 @@ fn rule_strategy() -> impl Strategy<Value = RefRule> {
         prop::bool::weighted(0.25),
     )
         .prop_map(|(name, syntax, important, allow_list)| RefRule {
+            // A lone label in plain, wildcard or hosts syntax is rejected on purpose (it
+            // would cover a whole TLD); the explicit `||tld^` form means the same thing.
+            syntax: match syntax {
+                Syntax::Plain | Syntax::Wildcard | Syntax::Hosts(_) if !name.contains('.') => {
+                    Syntax::Subtree
+                }
+                other => other,
+            },
             name,
-            syntax,
             important: important && syntax.takes_modifiers(),
             allow_list,
         })
@@ -654,7 +661,7 @@ fn punycode_both_ways() {
 #[test]
 fn wildcard_covers_its_apex() {
     case(
-        &["*.example.com", "*.com"],
+        &["*.example.com", "||com^"],
         &["*.ok.example.com"],
         &[
             ("example.com", Blocked),
@@ -668,9 +675,8 @@ fn wildcard_covers_its_apex() {
     );
 }
 
-/// `*.name` is documented as "the name and its subdomains", but with a modifier
-/// the line is read as adblock syntax and `*.name` becomes the unanchored regex
-/// `.*\.name`: it misses the apex and matches `x.name.other` and `x.namefoo`.
+/// `*.name` means "the name and its subdomains" even with a modifier, when the
+/// line is read as adblock syntax (it once became the unanchored regex `.*\.name`).
 #[test]
 fn wildcard_with_a_modifier_keeps_wildcard_semantics() {
     let mut b = Builder::new();

@@ -486,6 +486,14 @@ fn shared_lists_parse_and_rejections_are_genuine() {
         "nsfw in adblock and plain syntax"
     );
 
+    // The fixture's README: pornography-hosts "contains a few malformed names".
+    let porn = get("sinfonietta/pornography-hosts");
+    assert!(
+        porn.stats.rejected > 0 && porn.stats.rules > 60_000,
+        "pornography-hosts: {:?}",
+        porn.stats
+    );
+
     // Real matches.
     let nsfw_set = &get("hagezi/adblock_nsfw.txt").set;
     let first = get("hagezi/adblock_nsfw.txt")

@@ -141,6 +141,7 @@ pub fn source_line(location: &SourceLocation, line: u32) -> Option<String> {
         SourceLocation::Embedded(rel) => Cow::Borrowed(EMBEDDED.get_file(rel)?.contents()),
         SourceLocation::File(p) => Cow::Owned(std::fs::read(p).ok()?),
         SourceLocation::Inline(text) => Cow::Borrowed(text.as_bytes()),
+        SourceLocation::Unknown => return None,
     };
     let text = compile::decode("", &bytes).ok()?;
     text.lines()
@@ -344,7 +345,8 @@ pub fn compile(config: &RulesConfig) -> Result<(RuleSet, Diagnostics, Catalog), 
     }
 
     let mut b = Builder::new();
-    b.reserve((total / 24) as usize);
+    // Plain lists average about 20 bytes a line.
+    b.reserve((total / 20) as usize);
     for c in &catalog.categories {
         b.category(&c.id, &c.name)?;
     }

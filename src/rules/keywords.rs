@@ -6,7 +6,7 @@
 //! `analytics` stay reachable. `substring` keywords match anywhere. Exception
 //! words (`@@word`) cancel any keyword match that lies inside them.
 
-use aho_corasick::{AhoCorasick, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 
 use super::parse::KeywordMode;
 use super::{CategoryMask, Origin};
@@ -25,8 +25,11 @@ pub struct KeywordMatcher {
     categories: CategoryMask,
 }
 
-/// Most exception spans remembered per name; names with more are checked against the first ones.
+/// Most exception spans and keyword hits remembered per name (a name has at most 253 bytes;
+/// beyond 16 of either, the first ones decide).
 const MAX_SPANS: usize = 16;
+/// Keyword lists up to this size get the DFA form of the automaton.
+const DFA_MAX_PATTERNS: usize = 5_000;
 
 fn is_token_sep(b: u8) -> bool {
     b == b'.' || b == b'-' || b == b'_' || b.is_ascii_digit()
@@ -57,8 +60,12 @@ impl KeywordMatcher {
                 categories,
             });
         }
+        // The DFA is the fastest form; aho-corasick builds it by itself only for
+        // about 100 patterns. A few thousand keywords stay around a few MiB.
+        let kind = (words.len() <= DFA_MAX_PATTERNS).then_some(AhoCorasickKind::DFA);
         let ac = AhoCorasick::builder()
             .match_kind(MatchKind::Standard)
+            .kind(kind)
             .build(words.iter().map(|(w, _)| w.as_bytes()))
             .map_err(|e| format!("keyword automaton: {e}"))?;
         Ok(KeywordMatcher {
@@ -87,28 +94,34 @@ impl KeywordMatcher {
         if !active.intersects(self.categories) {
             return None;
         }
+        // One pass collects exception spans and keyword hits; an exception that
+        // contains a hit may end after it, so hits are judged once the pass is done.
         let mut spans = [(0usize, 0usize); MAX_SPANS];
-        let mut n = 0;
+        let mut hits = [(0usize, 0usize, 0usize); MAX_SPANS];
+        let (mut n_spans, mut n_hits) = (0, 0);
         for m in ac.find_overlapping_iter(name) {
-            let meta = &self.meta[m.pattern().as_usize()];
-            if meta.exception && n < MAX_SPANS && bounded(name, m.start(), m.end(), meta.mode) {
-                spans[n] = (m.start(), m.end());
-                n += 1;
-            }
-        }
-        for m in ac.find_overlapping_iter(name) {
-            let meta = &self.meta[m.pattern().as_usize()];
-            if meta.exception
-                || !active.contains(meta.origin.category)
-                || !bounded(name, m.start(), m.end(), meta.mode)
-                || spans[..n]
-                    .iter()
-                    .any(|&(s, e)| s <= m.start() && m.end() <= e)
-            {
+            let id = m.pattern().as_usize();
+            let meta = &self.meta[id];
+            if !bounded(name, m.start(), m.end(), meta.mode) {
                 continue;
             }
-            return Some(meta.origin);
+            if meta.exception {
+                if n_spans < MAX_SPANS {
+                    spans[n_spans] = (m.start(), m.end());
+                    n_spans += 1;
+                }
+            } else if active.contains(meta.origin.category) && n_hits < MAX_SPANS {
+                hits[n_hits] = (m.start(), m.end(), id);
+                n_hits += 1;
+            }
         }
-        None
+        hits[..n_hits]
+            .iter()
+            .find(|&&(start, end, _)| {
+                !spans[..n_spans]
+                    .iter()
+                    .any(|&(s, e)| s <= start && end <= e)
+            })
+            .map(|&(_, _, id)| self.meta[id].origin)
     }
 }

@@ -145,6 +145,8 @@ pub enum Reject {
     TrailingText(String),
     NoPattern,
     BadKeyword(String),
+    AddressWithoutName(String),
+    SingleLabel(String),
 }
 
 impl fmt::Display for Reject {
@@ -160,6 +162,11 @@ impl fmt::Display for Reject {
             Reject::TrailingText(t) => write!(f, "unexpected text `{t}` after the name"),
             Reject::NoPattern => f.write_str("rule has no pattern"),
             Reject::BadKeyword(why) => write!(f, "bad keyword line: {why}"),
+            Reject::AddressWithoutName(a) => write!(f, "`{a}` is an address with no name after it"),
+            Reject::SingleLabel(n) => write!(
+                f,
+                "`{n}` is a single label and would cover a whole top-level domain; write ||{n}^ if that is meant"
+            ),
         }
     }
 }
@@ -231,7 +238,7 @@ pub fn parse_line(line: &str, emit: &mut impl FnMut(Rule)) -> Result<LineKind, R
         return Err(Reject::TrailingText(rest.to_string()));
     }
     let raw = first.strip_prefix("*.").unwrap_or(first);
-    let name = name::normalize(raw)?;
+    let name = multi_label(name::normalize(raw)?)?;
     emit(Rule {
         action: Action::Block,
         pattern: Pattern::Domain { name, exact: false },
@@ -239,6 +246,16 @@ pub fn parse_line(line: &str, emit: &mut impl FnMut(Rule)) -> Result<LineKind, R
         text_hash: text_hash(line),
     });
     Ok(LineKind::Rules(1))
+}
+
+/// Plain, wildcard and hosts lines name hosts; a lone label there (`com`, or `en` left
+/// over from a broken line) would block a whole TLD, so only `||tld^` may do that.
+fn multi_label(name: String) -> Result<String, Reject> {
+    if name.contains('.') {
+        Ok(name)
+    } else {
+        Err(Reject::SingleLabel(name))
+    }
 }
 
 /// An address at the start of a hosts line (IPv6 zone suffixes like `%lo0` allowed).
@@ -270,7 +287,7 @@ fn parse_hosts<'a>(
 ) -> Result<LineKind, Reject> {
     let names: Vec<&str> = names.collect();
     if names.is_empty() {
-        return Err(Reject::Name(NameError::Empty));
+        return Err(Reject::AddressWithoutName(first.to_string()));
     }
     if names
         .iter()
@@ -284,7 +301,7 @@ fn parse_hosts<'a>(
         if HOSTS_BOILERPLATE.contains(&n.to_ascii_lowercase().as_str()) {
             continue;
         }
-        parsed.push(name::normalize(n)?);
+        parsed.push(multi_label(name::normalize(n)?)?);
     }
     let count = parsed.len();
     for name in parsed {
@@ -426,7 +443,12 @@ fn parse_pattern(p: &str) -> Result<Pattern, Reject> {
             (true, _, true) => return Ok(Pattern::Domain { name, exact: false }),
             (_, true, true) => return Ok(Pattern::Domain { name, exact: true }),
             // A bare name: our rule is "a domain rule covers subdomains" (README).
-            (false, false, false) => return Ok(Pattern::Domain { name, exact: false }),
+            (false, false, false) => {
+                return Ok(Pattern::Domain {
+                    name: multi_label(name)?,
+                    exact: false,
+                });
+            }
             _ => {}
         }
     }

@@ -1,8 +1,12 @@
-//! Regular-expression rules: one `RegexSet` per (strength, category) group, so a
-//! name is tested against all the patterns of a group in one pass, and only a
-//! group that matches is searched for the rule that did.
+//! Regular-expression rules: one multi-pattern regex per (strength, category)
+//! group, so a name is tested against all the patterns of a group in one pass.
+//! The same pass says which patterns matched. The set of matched patterns is a
+//! per-thread buffer reused for every lookup, so a lookup does not allocate.
 
-use regex::bytes::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
+use std::cell::RefCell;
+
+use regex_automata::meta::Regex;
+use regex_automata::{Input, MatchKind, PatternSet};
 
 use super::parse::ClientInfo;
 use super::set::{Conditions, RewriteId, rank};
@@ -20,7 +24,6 @@ pub struct RegexRule {
 }
 
 struct Member {
-    regex: Regex,
     origin: Origin,
     conditions: Option<u32>,
 }
@@ -28,8 +31,14 @@ struct Member {
 struct Group {
     rank: u8,
     category: CategoryId,
-    set: RegexSet,
+    set: Regex,
+    /// Same order as the patterns of `set`: earliest source and line first.
     members: Vec<Member>,
+}
+
+thread_local! {
+    /// Which patterns of a group matched; grown to the largest group once per thread.
+    static MATCHED: RefCell<PatternSet> = RefCell::new(PatternSet::new(0));
 }
 
 #[derive(Default)]
@@ -65,21 +74,20 @@ impl RegexRules {
                     .take_while(|r| (rank(r.flags), r.category) == key)
                     .count();
             let group = &rules[start..end];
-            let set = RegexSetBuilder::new(group.iter().map(|r| r.pattern.as_str()))
-                .case_insensitive(true)
-                .size_limit(SIZE_LIMIT)
-                .build()
+            let patterns: Vec<&str> = group.iter().map(|r| r.pattern.as_str()).collect();
+            let set = Regex::builder()
+                .configure(
+                    Regex::config()
+                        .match_kind(MatchKind::All)
+                        .nfa_size_limit(Some(SIZE_LIMIT))
+                        .hybrid_cache_capacity(2 * SIZE_LIMIT),
+                )
+                .syntax(regex_automata::util::syntax::Config::new().case_insensitive(true))
+                .build_many(&patterns)
                 .map_err(|e| format!("regex rules: {e}"))?;
-            let mut members = Vec::with_capacity(group.len());
-            for r in group {
-                let regex = RegexBuilder::new(&r.pattern)
-                    .case_insensitive(true)
-                    .size_limit(SIZE_LIMIT)
-                    .build()
-                    .map_err(|e| format!("regex rule {}: {e}", r.pattern))?;
-                out.pattern_bytes += r.pattern.len();
-                members.push(Member {
-                    regex,
+            let members = group
+                .iter()
+                .map(|r| Member {
                     origin: Origin {
                         source: r.source,
                         line: r.line,
@@ -87,8 +95,9 @@ impl RegexRules {
                         matcher: Matcher::Regex,
                     },
                     conditions: r.conditions,
-                });
-            }
+                })
+                .collect();
+            out.pattern_bytes += patterns.iter().map(|p| p.len()).sum::<usize>();
             out.groups.push(Group {
                 rank: key.0,
                 category: key.1,
@@ -108,7 +117,7 @@ impl RegexRules {
         self.count == 0
     }
 
-    /// Pattern text only: compiled automata are not counted (measure with the bench).
+    /// Pattern text only: compiled automata are not counted (the bench measures them).
     pub fn heap_bytes(&self) -> usize {
         self.pattern_bytes
     }
@@ -129,31 +138,38 @@ impl RegexRules {
             if g.rank <= floor {
                 break;
             }
-            if !active.contains(g.category)
-                || (ignore_allows && matches!(g.rank, 3 | 5))
-                || !g.set.is_match(name)
-            {
+            if !active.contains(g.category) || (ignore_allows && matches!(g.rank, 3 | 5)) {
                 continue;
             }
-            for m in &g.members {
-                if !m.regex.is_match(name) {
-                    continue;
+            let input = Input::new(name);
+            if !g.set.is_match(input.clone()) {
+                continue;
+            }
+            let found = MATCHED.with(|cell| {
+                let mut matched = cell.borrow_mut();
+                if matched.capacity() < g.members.len() {
+                    *matched = PatternSet::new(g.members.len());
                 }
-                match m.conditions {
-                    None => return Some((g.rank, m.origin, None)),
-                    Some(ci) => {
-                        let c = &conditions[ci as usize];
-                        if c.applies(name, qtype, client) {
-                            let mut origin = m.origin;
-                            origin.line = c.line;
-                            return Some((
-                                g.rank,
-                                origin,
-                                c.rewrite.is_some().then_some(RewriteId(ci)),
-                            ));
-                        }
-                    }
-                }
+                matched.clear();
+                g.set.which_overlapping_matches(&input, &mut matched);
+                // Pattern ids follow source order: the first that applies is the earliest rule.
+                matched.iter().find_map(|pid| {
+                    let m = &g.members[pid.as_usize()];
+                    let Some(ci) = m.conditions else {
+                        return Some((g.rank, m.origin, None));
+                    };
+                    let c = &conditions[ci as usize];
+                    c.applies(name, qtype, client).then(|| {
+                        let origin = Origin {
+                            line: c.line,
+                            ..m.origin
+                        };
+                        (g.rank, origin, c.rewrite.is_some().then_some(RewriteId(ci)))
+                    })
+                })
+            });
+            if found.is_some() {
+                return found;
             }
         }
         None

@@ -80,6 +80,8 @@ pub enum SourceLocation {
     File(std::path::PathBuf),
     /// Small sources (a profile's allowlist, tests) keep their text.
     Inline(String),
+    /// A large source given as bytes only: its rules can be named by line, not quoted.
+    Unknown,
 }
 
 /// A source list, as named in diagnostics and `explain`.
