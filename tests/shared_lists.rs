@@ -165,15 +165,34 @@ fn invalid_reason(line: &str) -> Option<String> {
         if words.len() == 1 {
             return Some(format!("hosts address `{addr}` with no name after it"));
         }
+        let boilerplate = |n: &str| {
+            let n = n.to_ascii_lowercase();
+            matches!(
+                n.as_str(),
+                "localhost" | "localhost.localdomain" | "local" | "broadcasthost" | "0.0.0.0"
+            ) || n.starts_with("ip6-")
+        };
+        if words[1..].iter().all(|n| boilerplate(n)) {
+            return None;
+        }
         return words[1..]
             .iter()
-            .find_map(|n| bad_name(n).map(|why| format!("`{n}`: {why}")));
+            .filter(|n| !boilerplate(n))
+            .find_map(|n| bad_host_name(n).map(|why| format!("`{n}`: {why}")));
     }
     if words.len() > 1 {
         return Some(format!("{} words where one name is expected", words.len()));
     }
     let name = words[0].strip_prefix("*.").unwrap_or(words[0]);
-    bad_name(name).map(|why| format!("`{name}`: {why}"))
+    bad_host_name(name).map(|why| format!("`{name}`: {why}"))
+}
+
+/// Host names in plain, wildcard and hosts lines need two labels or more: a lone
+/// label there would cover a whole top-level domain (only `||tld^` may do that).
+fn bad_host_name(name: &str) -> Option<String> {
+    bad_name(name).or_else(|| {
+        (!name.trim_end_matches('.').contains('.')).then(|| "a single label".to_string())
+    })
 }
 
 #[test]
@@ -199,6 +218,8 @@ fn validator_is_sane() {
         "exa!mple.com",
         "||x.example^$ctag=pc",
         &"a".repeat(64),
+        "0.0.0.0 xxxhindi.to en",
+        "com",
     ] {
         assert!(invalid_reason(bad).is_some(), "{bad}");
     }
