@@ -94,6 +94,11 @@ impl KeywordMatcher {
         if !active.intersects(self.categories) {
             return None;
         }
+        // Most names hold no keyword at all: a plain scan says so faster than the
+        // overlapping pass that boundaries and exceptions need.
+        if !ac.is_match(name) {
+            return None;
+        }
         // One pass collects exception spans and keyword hits; an exception that
         // contains a hit may end after it, so hits are judged once the pass is done.
         let mut spans = [(0usize, 0usize); MAX_SPANS];
