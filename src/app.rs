@@ -10,12 +10,15 @@ use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use arc_swap::ArcSwap;
+
 use crate::clock;
 use crate::config::Config;
 use crate::dns::cache::{Cache, TtlPolicy};
 use crate::dns::resolve::Resolver;
 use crate::dns::server::{self, ServeContext};
 use crate::dns::upstream::{Upstream, Upstreams};
+use crate::engine::Engine;
 
 /// How long shutdown waits for answers in flight (the service manager's patience is longer).
 const DRAIN_TIMEOUT: Duration = Duration::from_millis(1500);
@@ -54,7 +57,15 @@ pub fn build_resolver(config: &Config) -> anyhow::Result<Resolver> {
         .iter()
         .map(|u| Upstream::from_config(u.get_ref()).map_err(anyhow::Error::msg))
         .collect::<anyhow::Result<Vec<_>>>()?;
+    let engine = Engine::build(config)?;
+    tracing::info!(
+        domain_rules = engine.rules.domain_rules(),
+        keywords = engine.rules.keyword_count(),
+        regexes = engine.rules.regex_count(),
+        "rules compiled"
+    );
     Ok(Resolver::new(
+        Arc::new(ArcSwap::from_pointee(engine)),
         Cache::new(c.max_entries, policy),
         Upstreams::new(upstreams, payload),
         payload,

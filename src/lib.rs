@@ -10,5 +10,6 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod dns;
+pub mod engine;
 pub mod explain;
 pub mod rules;

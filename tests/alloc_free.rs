@@ -8,7 +8,7 @@ use std::cell::Cell;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use hickory_proto::rr::RecordType;
-use nestguard::dns::resolve::{Fast, Transport};
+use nestguard::dns::resolve::{Client, Fast, Transport};
 use support::client::{build_query, encode};
 use support::*;
 
@@ -45,10 +45,16 @@ unsafe impl GlobalAlloc for Counting {
 static GLOBAL: Counting = Counting;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn cache_hits_do_not_allocate() {
+async fn cache_hits_and_blocked_answers_do_not_allocate() {
     let up = FakeUpstream::start().await;
     let d = TestDaemon::with_upstream(&up, "").await;
-    let names = ["example.com", "www.example.com", "nx.example.com"];
+    // Cached answers, and a blocked name (shipped adult list) answered by the engine.
+    let names = [
+        "example.com",
+        "www.example.com",
+        "nx.example.com",
+        "pornhub.com",
+    ];
     let mut packets = Vec::new();
     for name in names {
         // Warm the cache through the real socket, then build varied client packets.
@@ -63,11 +69,16 @@ async fn cache_hits_do_not_allocate() {
         }
     }
     let resolver = d.daemon.resolver.clone();
+    // The default profile (child) applies: every answer below passes through the rules.
+    let client = Client {
+        peer: "127.0.0.1".parse().unwrap(),
+        listener: d.addr,
+    };
     let mut out = Vec::with_capacity(4096);
     // One warm-up round lets thread-local state (the map's epoch guard) settle.
     for p in &packets {
         assert_eq!(
-            resolver.answer_fast(p, Transport::Udp, &mut out),
+            resolver.answer_fast(p, client, Transport::Udp, &mut out),
             Fast::Reply
         );
     }
@@ -75,7 +86,7 @@ async fn cache_hits_do_not_allocate() {
     let mut replies = 0;
     for i in 0..10_000 {
         let p = &packets[i % packets.len()];
-        if resolver.answer_fast(p, Transport::Udp, &mut out) == Fast::Reply {
+        if resolver.answer_fast(p, client, Transport::Udp, &mut out) == Fast::Reply {
             replies += 1;
         }
     }

@@ -36,6 +36,72 @@ pub struct Config {
     pub log: LogConfig,
     #[serde(default)]
     pub rules: RulesConfig,
+    #[serde(default)]
+    pub policy: PolicyConfig,
+    /// Which clients get which profile; the first table that matches wins.
+    #[serde(default, rename = "client")]
+    pub clients: Vec<Spanned<ClientConfig>>,
+}
+
+/// How blocked names are answered, and the profile of clients no `[[client]]` matches.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PolicyConfig {
+    pub default_profile: Spanned<String>,
+    pub block_mode: BlockMode,
+    /// TTL of blocked answers: short, so an unblock takes effect at once.
+    #[serde(with = "humantime_serde")]
+    pub blocked_ttl: Duration,
+}
+
+impl Default for PolicyConfig {
+    fn default() -> Self {
+        PolicyConfig {
+            default_profile: Spanned::new(0..0, "child".into()),
+            block_mode: BlockMode::Nxdomain,
+            blocked_ttl: Duration::from_secs(10),
+        }
+    }
+}
+
+/// The answer to a blocked name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BlockMode {
+    /// "No such name" (the default): every client and app understands it at once.
+    Nxdomain,
+    /// 0.0.0.0 for A, :: for AAAA, no data for other types.
+    Null,
+}
+
+/// A network, written as an address (`10.0.0.7`) or a CIDR (`10.0.0.0/24`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Net(pub ipnet::IpNet);
+
+impl<'de> Deserialize<'de> for Net {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        if let Ok(net) = s.parse::<ipnet::IpNet>() {
+            return Ok(Net(net));
+        }
+        s.parse::<IpAddr>()
+            .map(|ip| Net(ipnet::IpNet::from(ip)))
+            .map_err(|_| serde::de::Error::custom(format!("`{s}` is not an IP address or CIDR")))
+    }
+}
+
+/// `[[client]]`: who gets a profile. A client matches by the listener it asked on,
+/// or by its address; the first matching table wins.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientConfig {
+    pub profile: Spanned<String>,
+    /// Client addresses or networks.
+    #[serde(default)]
+    pub addresses: Vec<Net>,
+    /// Listen addresses (from `server.listen`) whose queries all get this profile.
+    #[serde(default)]
+    pub listeners: Vec<SocketAddr>,
 }
 
 /// The rule lists: the shipped categories and profiles, plus the admin's own lists.

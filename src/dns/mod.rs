@@ -1,6 +1,7 @@
 //! The DNS side of the daemon: wire format, cache, upstreams, the resolver that
 //! ties them together, and the listening sockets.
 
+pub mod answer;
 pub mod cache;
 pub mod resolve;
 pub mod server;

@@ -3,8 +3,9 @@
 //! The order, and why:
 //! 1. Parse (allocation-free). Malformed → FORMERR, responses and runts → dropped.
 //! 2. Refuse what a forwarder must not do (zone transfers, non-IN classes).
-//! 3. (Filtering decides here, before the cache: the cache holds upstream
-//!    answers only, so one cache serves every profile.)
+//! 3. The engine decides for this client's profile (`engine.rs`), before the
+//!    cache: the cache holds upstream answers only, so one cache serves every
+//!    profile. Blocked names are answered on the spot (`answer.rs`).
 //! 4. Cache: a fresh hit is rendered straight into the caller's buffer.
 //!    This is the hot path and it neither allocates nor locks.
 //! 5. Miss: identical questions in flight share one upstream query; the answer
@@ -12,14 +13,26 @@
 //!    else the upstream's own SERVFAIL, else ours with EDE 22.
 
 use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
+
+use arc_swap::ArcSwap;
 
 use tokio::sync::oneshot;
 
+use super::answer;
 use super::cache::{Answer, Cache, Freshness, Lookup, Shape};
 use super::upstream::{Forwarded, Upstreams};
 use super::wire::{self, CLASS_IN, MAX_KEY_LEN, Query, QueryError, Rcode};
 use crate::clock;
+use crate::engine::{Decision, Engine};
+
+/// Who asked, and on which of our addresses.
+#[derive(Clone, Copy, Debug)]
+pub struct Client {
+    pub peer: IpAddr,
+    pub listener: SocketAddr,
+}
 
 /// RFC 8914 INFO-CODE 22: No Reachable Authority.
 const EDE_NO_REACHABLE_AUTHORITY: u16 = 22;
@@ -52,6 +65,7 @@ enum Outcome {
 type Waiters = Vec<oneshot::Sender<Outcome>>;
 
 pub struct Resolver {
+    engine: Arc<ArcSwap<Engine>>,
     cache: Cache,
     upstreams: Upstreams,
     inflight: Mutex<HashMap<Box<[u8]>, Waiters>>,
@@ -59,13 +73,24 @@ pub struct Resolver {
 }
 
 impl Resolver {
-    pub fn new(cache: Cache, upstreams: Upstreams, server_payload: u16) -> Resolver {
+    pub fn new(
+        engine: Arc<ArcSwap<Engine>>,
+        cache: Cache,
+        upstreams: Upstreams,
+        server_payload: u16,
+    ) -> Resolver {
         Resolver {
+            engine,
             cache,
             upstreams,
             inflight: Mutex::new(HashMap::new()),
             server_payload,
         }
+    }
+
+    /// The engine in force; a reload stores a new one here.
+    pub fn engine(&self) -> &ArcSwap<Engine> {
+        &self.engine
     }
 
     pub fn cache(&self) -> &Cache {
@@ -88,12 +113,36 @@ impl Resolver {
     }
 
     /// Steps 1–4. Never allocates once `out` has grown to the size of the answers it carries.
-    pub fn answer_fast(&self, packet: &[u8], transport: Transport, out: &mut Vec<u8>) -> Fast {
+    pub fn answer_fast(
+        &self,
+        packet: &[u8],
+        client: Client,
+        transport: Transport,
+        out: &mut Vec<u8>,
+    ) -> Fast {
         let query = match self.check(packet, out) {
             Ok(q) => q,
             Err(fast) => return fast,
         };
         let shape = self.shape(&query, transport);
+        let engine = self.engine.load();
+        let decision = engine.decide(
+            query.qname_wire(),
+            query.qtype,
+            client.peer,
+            client.listener,
+        );
+        if decision != Decision::Forward {
+            answer::write(
+                &query,
+                decision,
+                &engine,
+                self.server_payload,
+                shape.limit,
+                out,
+            );
+            return Fast::Reply;
+        }
         let mut key_buf = [0u8; MAX_KEY_LEN];
         let key = query.cache_key(&mut key_buf);
         let now = clock::now_secs();

@@ -20,7 +20,7 @@ use tokio::sync::{Semaphore, mpsc};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use super::resolve::{Fast, Resolver, Transport};
+use super::resolve::{Client, Fast, Resolver, Transport};
 
 /// Datagrams handled before the loop yields to other tasks.
 const UDP_BUDGET: usize = 256;
@@ -87,6 +87,9 @@ pub fn bind_pair(addr: SocketAddr) -> io::Result<(UdpSocket, TcpListener)> {
 }
 
 pub async fn serve_udp(socket: Arc<UdpSocket>, ctx: ServeContext) {
+    let Ok(listener) = socket.local_addr() else {
+        return;
+    };
     let mut buf = vec![0u8; 65_535];
     let mut out = Vec::with_capacity(4096);
     loop {
@@ -111,7 +114,14 @@ pub async fn serve_udp(socket: Arc<UdpSocket>, ctx: ServeContext) {
                 }
             };
             let packet = &buf[..n];
-            match ctx.resolver.answer_fast(packet, Transport::Udp, &mut out) {
+            let client = Client {
+                peer: peer.ip(),
+                listener,
+            };
+            match ctx
+                .resolver
+                .answer_fast(packet, client, Transport::Udp, &mut out)
+            {
                 Fast::Reply => send_udp(&socket, &out, peer).await,
                 Fast::Drop => {}
                 Fast::Miss => spawn_udp_miss(&socket, &ctx, packet, peer),
@@ -184,6 +194,13 @@ pub async fn serve_tcp(listener: TcpListener, ctx: ServeContext) {
 }
 
 async fn serve_connection(stream: TcpStream, ctx: ServeContext) {
+    let (Ok(peer), Ok(listener)) = (stream.peer_addr(), stream.local_addr()) else {
+        return;
+    };
+    let client = Client {
+        peer: peer.ip(),
+        listener,
+    };
     let (mut reader, writer) = stream.into_split();
     let (tx, rx) = mpsc::channel::<Vec<u8>>(64);
     let writer_task = ctx.tasks.spawn(write_frames(writer, rx));
@@ -200,7 +217,10 @@ async fn serve_connection(stream: TcpStream, ctx: ServeContext) {
             // Idle, closed by the client, or broken: stop reading; answers in flight still go out.
             _ => break,
         }
-        match ctx.resolver.answer_fast(&packet, Transport::Tcp, &mut out) {
+        match ctx
+            .resolver
+            .answer_fast(&packet, client, Transport::Tcp, &mut out)
+        {
             Fast::Reply => {
                 if tx.send(out.clone()).await.is_err() {
                     break;

@@ -48,6 +48,10 @@ pub struct CategoryDef {
     pub keywords: Vec<String>,
     #[serde(default)]
     pub allow: Vec<String>,
+    /// A security list (malware, scams) rather than household policy: blocked
+    /// answers carry EDE 15 "Blocked" instead of 17 "Filtered".
+    #[serde(default)]
+    pub security: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -348,7 +352,10 @@ pub fn compile(config: &RulesConfig) -> Result<(RuleSet, Diagnostics, Catalog), 
     // Plain lists average about 20 bytes a line.
     b.reserve((total / 20) as usize);
     for c in &catalog.categories {
-        b.category(&c.id, &c.name)?;
+        let id = b.category(&c.id, &c.name)?;
+        if c.security {
+            b.mark_security(id);
+        }
     }
     for p in planned {
         let category = b.category(&p.category, "")?;

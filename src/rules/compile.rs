@@ -155,8 +155,16 @@ impl Builder {
         self.categories.push(CategoryInfo {
             id: id.to_string(),
             name: name.to_string(),
+            security: false,
         });
         Ok(CategoryId((self.categories.len() - 1) as u8))
+    }
+
+    /// Marks a category as a security list (EDE 15 rather than 17 when it blocks).
+    pub fn mark_security(&mut self, id: CategoryId) {
+        if let Some(c) = self.categories.get_mut(usize::from(id.0)) {
+            c.security = true;
+        }
     }
 
     pub fn profile(&mut self, id: &str, mask: CategoryMask) {

@@ -97,6 +97,8 @@ pub struct SourceInfo {
 pub struct CategoryInfo {
     pub id: String,
     pub name: String,
+    /// Blocks by this category are security (EDE 15), not household policy (EDE 17).
+    pub security: bool,
 }
 
 pub struct RuleSet {

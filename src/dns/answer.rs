@@ -1,0 +1,215 @@
+//! Answers nestguard makes itself: blocked names, canaries, rewrites.
+//!
+//! They are honest: NXDOMAIN (or a null address, by config) with an RFC 8914
+//! Extended DNS Error that says why — 17 "Filtered" for the household's own
+//! policy, 15 "Blocked" for security lists — and the category and rule as its
+//! text. Negative answers carry a synthetic SOA whose TTL and MINIMUM are the
+//! short `blocked_ttl`, so a stub resolver caches the block only briefly and an
+//! unblock takes effect at once. Written straight into the caller's buffer.
+
+use std::io::Write as _;
+use std::net::IpAddr;
+
+use super::wire::{self, FLAG_CD, FLAG_QR, FLAG_RA, FLAG_RD, FLAG_TC, OptOut, Query, Rcode};
+use crate::config::BlockMode;
+use crate::engine::{Decision, Engine};
+use crate::rules::Origin;
+use crate::rules::parse::Rewrite;
+
+const EDE_BLOCKED: u16 = 15;
+const EDE_FILTERED: u16 = 17;
+const TYPE_A: u16 = 1;
+const TYPE_AAAA: u16 = 28;
+/// Pointer to the question's name (offset 12) for the records we write.
+const NAME_PTR: [u8; 2] = [0xc0, 0x0c];
+/// SOA RDATA names: MNAME `nestguard.invalid.`, RNAME `blocked.nestguard.invalid.`
+/// (serial, refresh, retry, expire and MINIMUM follow per answer).
+const SOA_NAMES: &[u8] = b"\x09nestguard\x07invalid\x00\x07blocked\x09nestguard\x07invalid\x00";
+
+/// The rcode and records of a synthesized answer.
+struct Shape {
+    rcode: Rcode,
+    address: Option<IpAddr>,
+    soa: bool,
+}
+
+fn shape(decision: Decision, engine: &Engine, qtype: u16) -> Shape {
+    let nodata = Shape {
+        rcode: Rcode::NoError,
+        address: None,
+        soa: true,
+    };
+    let address_or_nodata = |ip: IpAddr| match (ip, qtype) {
+        (IpAddr::V4(_), TYPE_A) | (IpAddr::V6(_), TYPE_AAAA) => Shape {
+            rcode: Rcode::NoError,
+            address: Some(ip),
+            soa: false,
+        },
+        _ => Shape {
+            rcode: Rcode::NoError,
+            address: None,
+            soa: true,
+        },
+    };
+    match decision {
+        Decision::Canary => Shape {
+            rcode: Rcode::NxDomain,
+            address: None,
+            soa: true,
+        },
+        Decision::NoData | Decision::Forward => nodata,
+        Decision::Block(_) => match (engine.block_mode, qtype) {
+            (BlockMode::Nxdomain, _) => Shape {
+                rcode: Rcode::NxDomain,
+                address: None,
+                soa: true,
+            },
+            (BlockMode::Null, TYPE_A) => address_or_nodata(IpAddr::from([0, 0, 0, 0])),
+            (BlockMode::Null, TYPE_AAAA) => address_or_nodata(IpAddr::from([0u16; 8])),
+            (BlockMode::Null, _) => nodata,
+        },
+        Decision::Rewrite(_, id) => match engine.rules.rewrite(id) {
+            Some(Rewrite::NxDomain) => Shape {
+                rcode: Rcode::NxDomain,
+                address: None,
+                soa: true,
+            },
+            Some(Rewrite::Refused) => Shape {
+                rcode: Rcode::Refused,
+                address: None,
+                soa: false,
+            },
+            Some(Rewrite::Address(ip)) => address_or_nodata(*ip),
+            Some(Rewrite::NoData | Rewrite::Cname(_)) | None => nodata,
+        },
+    }
+}
+
+/// Writes `category: source:line` (or a fixed reason) into `buf`; returns the text.
+fn reason<'b>(decision: Decision, engine: &Engine, buf: &'b mut [u8; 256]) -> (u16, &'b str) {
+    let total = buf.len();
+    let mut w: &mut [u8] = &mut buf[..];
+    let code = match decision {
+        Decision::Block(o) | Decision::Rewrite(o, _) => {
+            let (code, category) = match engine.rules.category(o.category) {
+                Some(c) => (
+                    if c.security {
+                        EDE_BLOCKED
+                    } else {
+                        EDE_FILTERED
+                    },
+                    c.id.as_str(),
+                ),
+                None => (EDE_FILTERED, "?"),
+            };
+            let source = engine
+                .rules
+                .source(o.source)
+                .map_or("?", |s| s.name.as_str());
+            let Origin { line, .. } = o;
+            // Truncated silently if it does not fit: the text is informational.
+            let _ = write!(w, "{category}: {source}:{line}");
+            code
+        }
+        Decision::Canary => {
+            let _ = w.write_all(b"bypass canary");
+            EDE_FILTERED
+        }
+        Decision::NoData | Decision::Forward => {
+            let _ = w.write_all(b"resolver discovery disabled by the filter");
+            EDE_FILTERED
+        }
+    };
+    let used = total - w.len();
+    // Only ASCII and list names are written; a cut inside a UTF-8 character is trimmed off.
+    let text = match std::str::from_utf8(&buf[..used]) {
+        Ok(t) => t,
+        Err(e) => std::str::from_utf8(&buf[..e.valid_up_to()]).unwrap_or(""),
+    };
+    (code, text)
+}
+
+/// Writes the answer to `query` for a decision other than Forward.
+pub fn write(
+    query: &Query<'_>,
+    decision: Decision,
+    engine: &Engine,
+    server_payload: u16,
+    limit: usize,
+    out: &mut Vec<u8>,
+) {
+    let s = shape(decision, engine, query.qtype);
+    let ttl = engine.blocked_ttl;
+    out.clear();
+    let (low, high) = (
+        match s.rcode {
+            Rcode::NxDomain => 3u16,
+            Rcode::Refused => 5,
+            _ => 0,
+        },
+        0u8,
+    );
+    let flags = FLAG_QR | FLAG_RA | (query.flags() & (FLAG_RD | FLAG_CD)) | low;
+    out.extend_from_slice(&query.id().to_be_bytes());
+    out.extend_from_slice(&flags.to_be_bytes());
+    let counts = [
+        1u16,
+        u16::from(s.address.is_some()),
+        u16::from(s.soa),
+        u16::from(query.edns.is_some()),
+    ];
+    for c in counts {
+        out.extend_from_slice(&c.to_be_bytes());
+    }
+    out.extend_from_slice(query.question());
+    if let Some(ip) = s.address {
+        out.extend_from_slice(&NAME_PTR);
+        out.extend_from_slice(&query.qtype.to_be_bytes());
+        out.extend_from_slice(&wire::CLASS_IN.to_be_bytes());
+        out.extend_from_slice(&ttl.to_be_bytes());
+        match ip {
+            IpAddr::V4(v4) => {
+                out.extend_from_slice(&4u16.to_be_bytes());
+                out.extend_from_slice(&v4.octets());
+            }
+            IpAddr::V6(v6) => {
+                out.extend_from_slice(&16u16.to_be_bytes());
+                out.extend_from_slice(&v6.octets());
+            }
+        }
+    }
+    if s.soa {
+        out.extend_from_slice(&NAME_PTR);
+        out.extend_from_slice(&wire::TYPE_SOA.to_be_bytes());
+        out.extend_from_slice(&wire::CLASS_IN.to_be_bytes());
+        out.extend_from_slice(&ttl.to_be_bytes());
+        out.extend_from_slice(&((SOA_NAMES.len() + 20) as u16).to_be_bytes());
+        out.extend_from_slice(SOA_NAMES);
+        for v in [1u32, 3600, 600, 86_400, ttl] {
+            out.extend_from_slice(&v.to_be_bytes());
+        }
+    }
+    if let Some(edns) = query.edns {
+        let mut buf = [0u8; 256];
+        let (code, text) = reason(decision, engine, &mut buf);
+        OptOut {
+            payload: server_payload,
+            dnssec_ok: edns.dnssec_ok,
+            ext_rcode: high,
+            ede: Some((code, text)),
+            raw_options: &[],
+        }
+        .write(out);
+    }
+    if out.len() > limit {
+        wire::write_empty_response(
+            query.packet,
+            Some(query),
+            s.rcode,
+            FLAG_TC,
+            server_payload,
+            None,
+            out,
+        );
+    }
+}

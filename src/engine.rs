@@ -1,0 +1,167 @@
+//! The engine: compiled rules plus who gets which profile. One immutable value,
+//! held in an `ArcSwap` so a reload can replace it whole; the query path loads
+//! it and calls [`Engine::decide`], which allocates nothing.
+//!
+//! Order of a decision, and why:
+//! 1. Which profile: the listener the query came on, then the client's address
+//!    (first matching `[[client]]`), else `policy.default_profile`.
+//! 2. An unfiltered profile (no categories) forwards everything untouched.
+//! 3. Anti-bypass names get fixed answers, whatever the lists say: the Firefox and
+//!    iCloud Private Relay canaries NXDOMAIN (that is the signal those clients
+//!    read; a null address would not switch them off), and discovery of
+//!    designated resolvers (RFC 9462) NODATA, so clients do not upgrade past us.
+//! 4. The rules of the profile's categories.
+
+use std::net::{IpAddr, SocketAddr};
+
+use anyhow::Context;
+use ipnet::IpNet;
+
+use crate::config::{BlockMode, Config};
+use crate::rules::name::Candidate;
+use crate::rules::parse::{ClientInfo, Rewrite};
+use crate::rules::{CategoryMask, Origin, RewriteId, RuleSet, Verdict, catalog};
+
+/// Names whose NXDOMAIN tells a client to turn its own encrypted DNS or relay off.
+const CANARIES: &[&[u8]] = &[
+    b"use-application-dns.net",
+    b"mask.icloud.com",
+    b"mask-h2.icloud.com",
+];
+/// RFC 9462 discovery of designated resolvers.
+const DDR_NAME: &[u8] = b"_dns.resolver.arpa";
+
+/// What to do with a query.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Decision {
+    /// Resolve it normally (cache, then upstream).
+    Forward,
+    Block(Origin),
+    /// A bypass canary: NXDOMAIN, whatever the block mode.
+    Canary,
+    /// Resolver discovery: NOERROR with no records.
+    NoData,
+    Rewrite(Origin, RewriteId),
+}
+
+struct ClientRule {
+    nets: Vec<IpNet>,
+    listeners: Vec<SocketAddr>,
+    profile: usize,
+}
+
+pub struct Engine {
+    pub rules: RuleSet,
+    /// Profile ids and masks, indexed by position.
+    profiles: Vec<(String, CategoryMask)>,
+    clients: Vec<ClientRule>,
+    default_profile: usize,
+    pub block_mode: BlockMode,
+    pub blocked_ttl: u32,
+}
+
+impl Engine {
+    /// Compiles the rules and checks that every profile the config names exists.
+    pub fn build(config: &Config) -> anyhow::Result<Engine> {
+        let (rules, diagnostics, _) = catalog::compile(&config.rules)?;
+        if diagnostics.rejected() > 0 {
+            tracing::warn!(
+                rejected = diagnostics.rejected(),
+                "some rule lines were rejected; `nestguard check` lists them"
+            );
+        }
+        let profiles: Vec<(String, CategoryMask)> = rules
+            .profile_ids()
+            .map(|id| (id.to_string(), rules.profile_mask(id).unwrap_or_default()))
+            .collect();
+        let find = |id: &str| {
+            profiles.iter().position(|(p, _)| p == id).with_context(|| {
+                let known: Vec<&str> = profiles.iter().map(|(p, _)| p.as_str()).collect();
+                format!("no profile `{id}`; profiles: {}", known.join(", "))
+            })
+        };
+        let default_profile =
+            find(config.policy.default_profile.get_ref()).context("policy.default_profile")?;
+        let mut clients = Vec::new();
+        for c in &config.clients {
+            let c = c.get_ref();
+            clients.push(ClientRule {
+                nets: c.addresses.iter().map(|n| n.0).collect(),
+                listeners: c.listeners.clone(),
+                profile: find(c.profile.get_ref()).context("[[client]] profile")?,
+            });
+        }
+        Ok(Engine {
+            rules,
+            profiles,
+            clients,
+            default_profile,
+            block_mode: config.policy.block_mode,
+            blocked_ttl: u32::try_from(config.policy.blocked_ttl.as_secs()).unwrap_or(u32::MAX),
+        })
+    }
+
+    /// Which profile applies to a client asking on `listener`.
+    pub fn profile_for(&self, peer: IpAddr, listener: SocketAddr) -> usize {
+        let peer = canonical(peer);
+        self.clients
+            .iter()
+            .find(|c| c.listeners.contains(&listener))
+            .or_else(|| {
+                self.clients
+                    .iter()
+                    .find(|c| c.nets.iter().any(|n| n.contains(&peer)))
+            })
+            .map_or(self.default_profile, |c| c.profile)
+    }
+
+    pub fn profile_name(&self, index: usize) -> &str {
+        self.profiles.get(index).map_or("?", |(p, _)| p.as_str())
+    }
+
+    /// The decision for one query. Allocates nothing.
+    pub fn decide(
+        &self,
+        qname_wire: &[u8],
+        qtype: u16,
+        peer: IpAddr,
+        listener: SocketAddr,
+    ) -> Decision {
+        let mask = self.profiles[self.profile_for(peer, listener)].1;
+        if mask == CategoryMask::NONE {
+            return Decision::Forward;
+        }
+        let Some(name) = Candidate::from_wire(qname_wire) else {
+            return Decision::Forward;
+        };
+        if CANARIES.contains(&name.name()) {
+            return Decision::Canary;
+        }
+        if name.name() == DDR_NAME {
+            return Decision::NoData;
+        }
+        let client = ClientInfo {
+            ip: Some(peer),
+            name: None,
+        };
+        match self.rules.check(&name, qtype, &client, mask, false) {
+            Verdict::NoMatch | Verdict::Allowed(_) => Decision::Forward,
+            Verdict::Blocked(o) => Decision::Block(o),
+            // A CNAME rewrite needs the target resolved upstream: not answered here yet.
+            Verdict::Rewritten(_, id)
+                if matches!(self.rules.rewrite(id), Some(Rewrite::Cname(_))) =>
+            {
+                Decision::Forward
+            }
+            Verdict::Rewritten(o, id) => Decision::Rewrite(o, id),
+        }
+    }
+}
+
+/// IPv4-mapped IPv6 clients (on dual-stack sockets) match IPv4 rules.
+fn canonical(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        v4 => v4,
+    }
+}

@@ -1,0 +1,231 @@
+//! Profiles in the live daemon, over real sockets: clients told apart by their
+//! loopback source address and by the listener they ask on.
+
+mod support;
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+use hickory_proto::op::{Edns, Message, ResponseCode};
+use hickory_proto::rr::rdata::opt::EdnsOption;
+use hickory_proto::rr::{RData, RecordType};
+use support::client::{build_query, decode, encode};
+use support::*;
+
+/// A query from a chosen loopback source address (Linux routes all of 127/8 to lo).
+async fn query_from(src: &str, server: SocketAddr, name: &str, rtype: RecordType) -> Message {
+    let sock = tokio::net::UdpSocket::bind((src.parse::<IpAddr>().unwrap(), 0))
+        .await
+        .unwrap();
+    let q = encode(&build_query(name, rtype, &QueryOpts::default()));
+    sock.send_to(&q, server).await.unwrap();
+    let mut buf = vec![0u8; 65_535];
+    let (n, _) = tokio::time::timeout(Duration::from_secs(5), sock.recv_from(&mut buf))
+        .await
+        .expect("answer within 5 s")
+        .unwrap();
+    decode(&buf[..n])
+}
+
+fn ede(edns: Option<&Edns>) -> Option<(u16, String)> {
+    edns?.options().as_ref().iter().find_map(|(_, o)| match o {
+        EdnsOption::Unknown(15, d) if d.len() >= 2 => Some((
+            u16::from_be_bytes([d[0], d[1]]),
+            String::from_utf8_lossy(&d[2..]).into_owned(),
+        )),
+        _ => None,
+    })
+}
+
+/// Lists of our own, so the test does not depend on what the shipped lists hold.
+fn lists(dir: &TempDir) -> String {
+    std::fs::write(dir.join("adult.txt"), "blocked.example\n").unwrap();
+    std::fs::write(dir.join("malware.txt"), "evil.example\n").unwrap();
+    format!(
+        "[[rules.list]]\npath = \"{}\"\ncategory = \"adult\"\n[[rules.list]]\npath = \"{}\"\ncategory = \"scams-malware\"\n",
+        dir.join("adult.txt").display(),
+        dir.join("malware.txt").display()
+    )
+}
+
+async fn upstream_with_names() -> FakeUpstream {
+    let up = FakeUpstream::start().await;
+    for n in [
+        "blocked.example.",
+        "evil.example.",
+        "use-application-dns.net.",
+        "mask.icloud.com.",
+    ] {
+        up.set_a(n, Ipv4Addr::new(192, 0, 2, 80), 300);
+    }
+    up
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_clients_get_their_own_profiles() {
+    let up = upstream_with_names().await;
+    let dir = TempDir::new();
+    let config = format!(
+        "{}{}[[client]]\nprofile = \"unfiltered\"\naddresses = [\"127.0.0.2\"]\n",
+        udp_upstream(up.addr(), "1s"),
+        lists(&dir)
+    );
+    let d = TestDaemon::start(&config).await;
+
+    // 127.0.0.1 gets the default profile, child.
+    let child = query_from("127.0.0.1", d.addr, "www.blocked.example", RecordType::A).await;
+    assert_eq!(child.metadata.response_code, ResponseCode::NXDomain);
+    assert!(child.answers.is_empty());
+    let soa = &child.authorities[0];
+    assert!(matches!(soa.data, RData::SOA(_)));
+    assert_eq!(soa.ttl, 10, "short blocked TTL");
+    let (code, text) = ede(child.edns.as_ref()).expect("EDE on a blocked answer");
+    assert_eq!(code, 17, "Filtered: the household's own policy");
+    assert!(text.starts_with("adult: "), "{text}");
+    assert!(text.ends_with("adult.txt:1"), "{text}");
+
+    // 127.0.0.2 is configured as unfiltered: the upstream's answer.
+    let adult = query_from("127.0.0.2", d.addr, "www.blocked.example", RecordType::A).await;
+    assert_eq!(
+        adult.metadata.response_code,
+        ResponseCode::NXDomain,
+        "fake upstream knows only the apex"
+    );
+    let adult = query_from("127.0.0.2", d.addr, "blocked.example", RecordType::A).await;
+    assert_eq!(a_records(&adult), vec![Ipv4Addr::new(192, 0, 2, 80)]);
+
+    // Security lists say 15 Blocked.
+    let m = query_from("127.0.0.1", d.addr, "evil.example", RecordType::A).await;
+    assert_eq!(ede(m.edns.as_ref()).map(|e| e.0), Some(15));
+    d.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_type_of_a_blocked_name_is_blocked() {
+    let up = upstream_with_names().await;
+    let dir = TempDir::new();
+    let d = TestDaemon::start(&format!("{}{}", udp_upstream(up.addr(), "1s"), lists(&dir))).await;
+    for t in [
+        RecordType::A,
+        RecordType::AAAA,
+        RecordType::HTTPS,
+        RecordType::Unknown(64),
+        RecordType::TXT,
+    ] {
+        let m = query_udp(d.addr, "blocked.example", t).await;
+        assert_eq!(m.metadata.response_code, ResponseCode::NXDomain, "{t}");
+    }
+    // Over TCP too, and with no EDNS: no OPT record then.
+    let m = query_tcp(d.addr, "blocked.example", RecordType::A).await;
+    assert_eq!(m.metadata.response_code, ResponseCode::NXDomain);
+    let opts = QueryOpts {
+        edns: None,
+        ..QueryOpts::default()
+    };
+    let m = query_udp_with(d.addr, "blocked.example", RecordType::A, &opts).await;
+    assert_eq!(m.metadata.response_code, ResponseCode::NXDomain);
+    assert!(m.edns.is_none());
+    assert_eq!(up.queries(), 0, "blocked names never reach the upstream");
+    d.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn null_mode_answers_unspecified_addresses() {
+    let up = upstream_with_names().await;
+    let dir = TempDir::new();
+    let config = format!(
+        "{}{}[policy]\nblock_mode = \"null\"\nblocked_ttl = \"2s\"\n",
+        udp_upstream(up.addr(), "1s"),
+        lists(&dir)
+    );
+    let d = TestDaemon::start(&config).await;
+    let a = query_udp(d.addr, "blocked.example", RecordType::A).await;
+    assert_eq!(a_records(&a), vec![Ipv4Addr::UNSPECIFIED]);
+    assert_eq!(a.answers[0].ttl, 2);
+    let aaaa = query_udp(d.addr, "blocked.example", RecordType::AAAA).await;
+    assert_eq!(aaaa_records(&aaaa), vec![std::net::Ipv6Addr::UNSPECIFIED]);
+    let txt = query_udp(d.addr, "blocked.example", RecordType::TXT).await;
+    assert_eq!(txt.metadata.response_code, ResponseCode::NoError);
+    assert!(txt.answers.is_empty());
+    // Canaries stay NXDOMAIN whatever the block mode: that is what switches the bypass off.
+    let canary = query_udp(d.addr, "use-application-dns.net", RecordType::A).await;
+    assert_eq!(canary.metadata.response_code, ResponseCode::NXDomain);
+    d.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn anti_bypass_for_filtered_profiles_only() {
+    let up = upstream_with_names().await;
+    let config = format!(
+        "{}[[client]]\nprofile = \"unfiltered\"\naddresses = [\"127.0.0.2\"]\n",
+        udp_upstream(up.addr(), "1s")
+    );
+    let d = TestDaemon::start(&config).await;
+    for name in ["use-application-dns.net", "mask.icloud.com"] {
+        let m = query_from("127.0.0.1", d.addr, name, RecordType::A).await;
+        assert_eq!(m.metadata.response_code, ResponseCode::NXDomain, "{name}");
+        assert_eq!(ede(m.edns.as_ref()).map(|e| e.0), Some(17), "{name}");
+        let open = query_from("127.0.0.2", d.addr, name, RecordType::A).await;
+        assert_eq!(
+            a_records(&open),
+            vec![Ipv4Addr::new(192, 0, 2, 80)],
+            "{name} for unfiltered"
+        );
+    }
+    // RFC 9462 discovery: no designated resolver to upgrade to.
+    let ddr = query_from("127.0.0.1", d.addr, "_dns.resolver.arpa", RecordType::SVCB).await;
+    assert_eq!(ddr.metadata.response_code, ResponseCode::NoError);
+    assert!(ddr.answers.is_empty());
+    // A DoH resolver from the shipped bypass list.
+    let doh = query_from("127.0.0.1", d.addr, "dns.google", RecordType::A).await;
+    assert_eq!(doh.metadata.response_code, ResponseCode::NXDomain);
+    assert!(ede(doh.edns.as_ref()).unwrap().1.starts_with("bypass: "));
+    d.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_listener_can_carry_a_profile() {
+    let up = upstream_with_names().await;
+    let dir = TempDir::new();
+    // A second listener on 127.0.0.3 at a port picked now; everyone asking there is unfiltered.
+    let port = std::net::UdpSocket::bind("127.0.0.3:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let open: SocketAddr = format!("127.0.0.3:{port}").parse().unwrap();
+    let config = format!(
+        "[server]\nlisten = [\"127.0.0.1:0\", \"{open}\"]\n{}{}[[client]]\nprofile = \"unfiltered\"\nlisteners = [\"{open}\"]\n",
+        udp_upstream(up.addr(), "1s"),
+        lists(&dir)
+    );
+    let d = TestDaemon::start(&config).await;
+    let filtered = query_udp(d.addr, "blocked.example", RecordType::A).await;
+    assert_eq!(filtered.metadata.response_code, ResponseCode::NXDomain);
+    let unfiltered = query_udp(open, "blocked.example", RecordType::A).await;
+    assert_eq!(a_records(&unfiltered), vec![Ipv4Addr::new(192, 0, 2, 80)]);
+    let unfiltered_tcp = query_tcp(open, "blocked.example", RecordType::A).await;
+    assert_eq!(
+        a_records(&unfiltered_tcp),
+        vec![Ipv4Addr::new(192, 0, 2, 80)]
+    );
+    d.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_profile_in_the_config_stops_startup() {
+    let up = FakeUpstream::start().await;
+    let text = format!(
+        "[server]\nlisten = [\"127.0.0.1:0\"]\n{}[policy]\ndefault_profile = \"toddler\"\n",
+        udp_upstream(up.addr(), "1s")
+    );
+    let config = nestguard::config::Config::parse(&text, "t.toml", None).unwrap();
+    let err = nestguard::app::Daemon::start(&config)
+        .await
+        .err()
+        .expect("refused");
+    assert!(
+        format!("{err:#}").contains("no profile `toddler`"),
+        "{err:#}"
+    );
+}
