@@ -229,3 +229,31 @@ async fn an_unknown_profile_in_the_config_stops_startup() {
         "{err:#}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cname_to_a_blocked_name_is_blocked() {
+    let up = upstream_with_names().await;
+    // An innocent-looking name that is an alias of a blocked one (CNAME cloaking).
+    up.set_cname("innocent.example.", "blocked.example.", 300);
+    let dir = TempDir::new();
+    let config = format!(
+        "{}{}[[client]]\nprofile = \"unfiltered\"\naddresses = [\"127.0.0.2\"]\n",
+        udp_upstream(up.addr(), "1s"),
+        lists(&dir)
+    );
+    let d = TestDaemon::start(&config).await;
+    // Twice: once from the fresh upstream answer, once from the cache.
+    for round in ["fresh", "cached"] {
+        let m = query_from("127.0.0.1", d.addr, "innocent.example", RecordType::A).await;
+        assert_eq!(m.metadata.response_code, ResponseCode::NXDomain, "{round}");
+        let (code, text) = ede(m.edns.as_ref()).unwrap();
+        assert_eq!(code, 17);
+        assert!(text.starts_with("adult: "), "{round}: {text}");
+    }
+    // The same cached answer still reaches the unfiltered client whole.
+    let open = query_from("127.0.0.2", d.addr, "innocent.example", RecordType::A).await;
+    assert_eq!(open.answers.len(), 2, "CNAME and A");
+    assert_eq!(a_records(&open), vec![Ipv4Addr::new(192, 0, 2, 80)]);
+    assert_eq!(up.queries(), 1);
+    d.stop().await;
+}

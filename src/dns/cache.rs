@@ -42,6 +42,8 @@ pub struct Answer {
     ttl_offsets: Box<[u32]>,
     /// Extended DNS Error options the upstream attached, passed on to EDNS clients.
     ede_options: Box<[u8]>,
+    /// Offsets of CNAME targets in `bytes` (answer section), for the cloaking check.
+    cname_targets: Box<[u32]>,
     ext_rcode: u8,
     /// Lifetime in seconds from `stored_at`; 0 means "do not cache".
     ttl: u32,
@@ -113,6 +115,12 @@ impl Answer {
                 wire::write_u32(&mut bytes, at, t.min(cap));
             }
         }
+        let cname_targets = layout
+            .cname_targets
+            .iter()
+            .filter(|&&at| at < body_end)
+            .map(|&at| at as u32)
+            .collect();
         let ede_options = layout
             .opt_options
             .map(|(s, e)| wire::keep_ede_options(&msg[s..e]))
@@ -122,10 +130,21 @@ impl Answer {
             question_end: layout.question_end,
             ttl_offsets,
             ede_options: ede_options.into_boxed_slice(),
+            cname_targets,
             ext_rcode: layout.ext_rcode,
             ttl,
             stored_at: now,
         }
+    }
+
+    /// The CNAME targets of the answer, each as (message, offset) for [`wire::expand_name`].
+    pub fn cname_targets(&self) -> impl Iterator<Item = usize> + '_ {
+        self.cname_targets.iter().map(|&at| at as usize)
+    }
+
+    /// The stored response (ID zeroed, no OPT record).
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
     }
 
     pub fn is_cacheable(&self) -> bool {

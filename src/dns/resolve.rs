@@ -148,7 +148,17 @@ impl Resolver {
         let now = clock::now_secs();
         self.cache.with(key, now, |found| match found {
             Lookup::Fresh(answer) => {
-                answer.render(&query, now, Freshness::Fresh, shape, out);
+                match cloaked(&engine, answer, &query, client) {
+                    Some(blocked) => answer::write(
+                        &query,
+                        blocked,
+                        &engine,
+                        self.server_payload,
+                        shape.limit,
+                        out,
+                    ),
+                    None => answer.render(&query, now, Freshness::Fresh, shape, out),
+                }
                 Fast::Reply
             }
             Lookup::Stale(_) | Lookup::Miss => Fast::Miss,
@@ -182,7 +192,13 @@ impl Resolver {
     }
 
     /// Step 5, for a packet the fast path returned [`Fast::Miss`] for.
-    pub async fn answer_slow(&self, packet: &[u8], transport: Transport, out: &mut Vec<u8>) {
+    pub async fn answer_slow(
+        &self,
+        packet: &[u8],
+        client: Client,
+        transport: Transport,
+        out: &mut Vec<u8>,
+    ) {
         let query = match self.check(packet, out) {
             Ok(q) => q,
             Err(_) => return,
@@ -193,8 +209,18 @@ impl Resolver {
         let shape = self.shape(&query, transport);
         match outcome {
             Outcome::Answer(answer, freshness) => {
-                let now = clock::now_secs();
-                answer.render(&query, now, freshness, shape, out);
+                let engine = self.engine.load();
+                match cloaked(&engine, &answer, &query, client) {
+                    Some(blocked) => answer::write(
+                        &query,
+                        blocked,
+                        &engine,
+                        self.server_payload,
+                        shape.limit,
+                        out,
+                    ),
+                    None => answer.render(&query, clock::now_secs(), freshness, shape, out),
+                }
             }
             Outcome::ServFail => {
                 tracing::debug!(name = %query.qname_text(), qtype = %wire::TypeName(query.qtype), "no upstream answered");
@@ -277,6 +303,24 @@ impl Resolver {
             }
         }
     }
+}
+
+/// CNAME cloaking: an allowed name whose answer aliases a name this client's
+/// profile blocks is answered as blocked (with the target's rule as the reason).
+fn cloaked(
+    engine: &Engine,
+    answer: &Answer,
+    query: &Query<'_>,
+    client: Client,
+) -> Option<Decision> {
+    let mut name = [0u8; wire::MAX_NAME_LEN + 1];
+    answer.cname_targets().find_map(|at| {
+        let len = wire::expand_name(answer.bytes(), at, &mut name)?;
+        match engine.decide(&name[..len], query.qtype, client.peer, client.listener) {
+            d @ Decision::Block(_) => Some(d),
+            _ => None,
+        }
+    })
 }
 
 /// The task that queries upstream for a key. Dropping it (even mid-await)

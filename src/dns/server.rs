@@ -124,14 +124,20 @@ pub async fn serve_udp(socket: Arc<UdpSocket>, ctx: ServeContext) {
             {
                 Fast::Reply => send_udp(&socket, &out, peer).await,
                 Fast::Drop => {}
-                Fast::Miss => spawn_udp_miss(&socket, &ctx, packet, peer),
+                Fast::Miss => spawn_udp_miss(&socket, &ctx, packet, peer, client),
             }
         }
         tokio::task::yield_now().await;
     }
 }
 
-fn spawn_udp_miss(socket: &Arc<UdpSocket>, ctx: &ServeContext, packet: &[u8], peer: SocketAddr) {
+fn spawn_udp_miss(
+    socket: &Arc<UdpSocket>,
+    ctx: &ServeContext,
+    packet: &[u8],
+    peer: SocketAddr,
+    client: Client,
+) {
     let Ok(permit) = ctx.inflight.clone().try_acquire_owned() else {
         tracing::debug!("too many queries in flight; dropping one");
         return;
@@ -142,7 +148,7 @@ fn spawn_udp_miss(socket: &Arc<UdpSocket>, ctx: &ServeContext, packet: &[u8], pe
     ctx.tasks.spawn(async move {
         let mut out = Vec::new();
         resolver
-            .answer_slow(&packet, Transport::Udp, &mut out)
+            .answer_slow(&packet, client, Transport::Udp, &mut out)
             .await;
         if !out.is_empty() {
             send_udp(&socket, &out, peer).await;
@@ -244,7 +250,9 @@ async fn serve_connection(stream: TcpStream, ctx: ServeContext) {
                 let query = packet.clone();
                 ctx.tasks.spawn(async move {
                     let mut out = Vec::new();
-                    resolver.answer_slow(&query, Transport::Tcp, &mut out).await;
+                    resolver
+                        .answer_slow(&query, client, Transport::Tcp, &mut out)
+                        .await;
                     if !out.is_empty() {
                         let _ = tx.send(out).await;
                     }

@@ -16,6 +16,7 @@ pub const MAX_KEY_LEN: usize = MAX_NAME_LEN + 5;
 /// The UDP size every DNS implementation must accept (RFC 1035 §4.2.1).
 pub const CLASSIC_UDP_SIZE: usize = 512;
 
+pub const TYPE_CNAME: u16 = 5;
 pub const TYPE_SOA: u16 = 6;
 pub const TYPE_OPT: u16 = 41;
 pub const TYPE_AXFR: u16 = 252;
@@ -425,6 +426,9 @@ pub struct ResponseLayout {
     pub opt_options: Option<(usize, usize)>,
     /// Additional records that come before the OPT record.
     pub additional_before_opt: u16,
+    /// Offsets of the targets (RDATA) of CNAME records in the answer section,
+    /// checked against the rules so an alias cannot smuggle a blocked name in.
+    pub cname_targets: Vec<usize>,
     /// End of the question section.
     pub question_end: usize,
 }
@@ -502,6 +506,9 @@ pub fn scan_response(msg: &[u8], id: u16, key: &[u8]) -> Result<ResponseLayout, 
                     layout.additional_before_opt += 1;
                 }
                 layout.ttl_offsets.push(at + 4);
+                if section == 0 && rtype == TYPE_CNAME {
+                    layout.cname_targets.push(rdata);
+                }
                 match section {
                     0 => {
                         layout.min_answer_ttl =
@@ -525,6 +532,32 @@ pub fn scan_response(msg: &[u8], id: u16, key: &[u8]) -> Result<ResponseLayout, 
         return Err(LayoutError::Malformed);
     }
     Ok(layout)
+}
+
+/// Copies the possibly compressed name at `at` in `msg` into `out` in plain wire
+/// form (labels, then the root); returns its length. None if it is malformed,
+/// loops, or does not fit.
+pub fn expand_name(msg: &[u8], mut at: usize, out: &mut [u8; MAX_NAME_LEN + 1]) -> Option<usize> {
+    let mut len = 0usize;
+    for _ in 0..128 {
+        let l = *msg.get(at)?;
+        match l & 0xc0 {
+            0x00 if l == 0 => {
+                *out.get_mut(len)? = 0;
+                return Some(len + 1);
+            }
+            0x00 => {
+                let n = 1 + usize::from(l);
+                out.get_mut(len..len + n)?
+                    .copy_from_slice(msg.get(at..at + n)?);
+                len += n;
+                at += n;
+            }
+            0xc0 => at = (usize::from(l & 0x3f) << 8) | usize::from(*msg.get(at + 1)?),
+            _ => return None,
+        }
+    }
+    None
 }
 
 /// Extended DNS Error options found in an OPT record's RDATA, re-encoded
@@ -685,6 +718,17 @@ mod tests {
         );
         assert_eq!(msg.queries.len(), 1);
         assert!(msg.edns.is_some());
+    }
+
+    #[test]
+    fn compressed_names_expand() {
+        // "a.example." at 0, then "b" + pointer to 0 at 11.
+        let msg = b"\x01a\x07example\x00\x01b\xc0\x00";
+        let mut out = [0u8; MAX_NAME_LEN + 1];
+        let n = expand_name(msg, 11, &mut out).unwrap();
+        assert_eq!(&out[..n], b"\x01b\x01a\x07example\x00");
+        // A pointer loop is refused.
+        assert!(expand_name(b"\xc0\x00", 0, &mut out).is_none());
     }
 
     #[test]

@@ -76,6 +76,8 @@ enum Transport {
 struct NameRecords {
     a: Vec<(Ipv4Addr, u32)>,
     aaaa: Vec<(Ipv6Addr, u32)>,
+    /// An alias: answered as CNAME, followed by the target's records if the zone has them.
+    cname: Option<(String, u32)>,
 }
 
 struct Inner {
@@ -160,7 +162,7 @@ impl FakeUpstream {
                 name.to_string(),
                 NameRecords {
                     a: vec![(ip, ttl)],
-                    aaaa: vec![],
+                    ..NameRecords::default()
                 },
             );
         };
@@ -219,6 +221,12 @@ impl FakeUpstream {
     /// Appends an AAAA record to `name`.
     pub fn add_aaaa(&self, name: &str, ip: Ipv6Addr, ttl: u32) {
         self.with_name(name, |r| r.aaaa.push((ip, ttl)));
+    }
+
+    /// Makes `name` an alias (CNAME) of `target`.
+    pub fn set_cname(&self, name: &str, target: &str, ttl: u32) {
+        let target = normalize(target);
+        self.with_name(name, |r| r.cname = Some((target, ttl)));
     }
 
     /// Removes `name` entirely (it becomes NXDOMAIN).
@@ -583,18 +591,35 @@ impl Inner {
             };
             return negative(response, rcode);
         };
-        let answers: Vec<Record> = match qtype {
-            RecordType::A => records
-                .a
-                .iter()
-                .map(|&(ip, ttl)| Record::from_rdata(owner.clone(), ttl, RData::A(A(ip))))
-                .collect(),
-            RecordType::AAAA => records
-                .aaaa
-                .iter()
-                .map(|&(ip, ttl)| Record::from_rdata(owner.clone(), ttl, RData::AAAA(AAAA(ip))))
-                .collect(),
-            _ => Vec::new(),
+        let rrset = |records: &NameRecords, owner: &Name| -> Vec<Record> {
+            match qtype {
+                RecordType::A => records
+                    .a
+                    .iter()
+                    .map(|&(ip, ttl)| Record::from_rdata(owner.clone(), ttl, RData::A(A(ip))))
+                    .collect(),
+                RecordType::AAAA => records
+                    .aaaa
+                    .iter()
+                    .map(|&(ip, ttl)| Record::from_rdata(owner.clone(), ttl, RData::AAAA(AAAA(ip))))
+                    .collect(),
+                _ => Vec::new(),
+            }
+        };
+        let answers: Vec<Record> = match &records.cname {
+            Some((target, ttl)) => {
+                let target_name = Name::from_ascii(target).expect("CNAME target is a valid name");
+                let mut chain = vec![Record::from_rdata(
+                    owner.clone(),
+                    *ttl,
+                    RData::CNAME(hickory_proto::rr::rdata::CNAME(target_name.clone())),
+                )];
+                if let Some(t) = zone.get(target.as_str()) {
+                    chain.extend(rrset(t, &target_name));
+                }
+                chain
+            }
+            None => rrset(records, &owner),
         };
         if answers.is_empty() {
             return negative(response, ResponseCode::NoError);
