@@ -10,14 +10,19 @@
 //!    iCloud Private Relay canaries NXDOMAIN (that is the signal those clients
 //!    read; a null address would not switch them off), and discovery of
 //!    designated resolvers (RFC 9462) NODATA, so clients do not upgrade past us.
-//! 4. The rules of the profile's categories.
+//! 4. Safe search, for profiles that ask for it: the search engines and
+//!    YouTube hosts of `rules/safesearch.toml` are answered with a CNAME to
+//!    the provider's safe-search host (resolved upstream, never pinned).
+//! 5. The rules of the profile's categories.
 
+use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 
 use anyhow::Context;
 use ipnet::IpNet;
 
 use crate::config::{BlockMode, Config};
+use crate::rules::catalog::{SafeSearchDef, YoutubeLevel};
 use crate::rules::name::Candidate;
 use crate::rules::parse::{ClientInfo, Rewrite};
 use crate::rules::{CategoryMask, Origin, RewriteId, RuleSet, Verdict, catalog};
@@ -42,6 +47,76 @@ pub enum Decision {
     /// Resolver discovery: NOERROR with no records.
     NoData,
     Rewrite(Origin, RewriteId),
+    /// Answer with a CNAME to this safe-search host (index for [`Engine::safe_search_target`]).
+    SafeSearch(u16),
+}
+
+/// What a safe-search host name is.
+#[derive(Clone, Copy, Debug)]
+enum SafeHost {
+    Search(u16),
+    Youtube,
+}
+
+/// A profile as the query path needs it.
+struct ProfilePolicy {
+    id: String,
+    mask: CategoryMask,
+    safe_search: bool,
+    youtube: YoutubeLevel,
+}
+
+impl ProfilePolicy {
+    fn filters(&self) -> bool {
+        self.mask != CategoryMask::NONE || self.safe_search || self.youtube != YoutubeLevel::Off
+    }
+}
+
+/// Safe-search hosts by name, and their targets in wire form.
+#[derive(Default)]
+struct SafeSearch {
+    hosts: HashMap<Box<[u8]>, SafeHost>,
+    targets: Vec<Box<[u8]>>,
+    youtube_moderate: u16,
+    youtube_strict: u16,
+}
+
+fn to_wire(name: &str) -> Box<[u8]> {
+    let mut w = Vec::with_capacity(name.len() + 2);
+    for label in name.trim_end_matches('.').split('.') {
+        w.push(label.len() as u8);
+        w.extend_from_slice(label.as_bytes());
+    }
+    w.push(0);
+    w.into_boxed_slice()
+}
+
+impl SafeSearch {
+    fn build(def: &SafeSearchDef) -> SafeSearch {
+        let mut s = SafeSearch::default();
+        let target = |name: &str, s: &mut SafeSearch| {
+            s.targets.push(to_wire(&name.to_ascii_lowercase()));
+            (s.targets.len() - 1) as u16
+        };
+        for search in &def.search {
+            let t = target(&search.target, &mut s);
+            for h in &search.hosts {
+                s.hosts.insert(
+                    h.to_ascii_lowercase().into_bytes().into(),
+                    SafeHost::Search(t),
+                );
+            }
+        }
+        s.youtube_moderate = target(&def.youtube.moderate, &mut s);
+        s.youtube_strict = target(&def.youtube.strict, &mut s);
+        for h in &def.youtube.hosts {
+            s.hosts.insert(
+                h.to_ascii_lowercase().into_bytes().into(),
+                SafeHost::Youtube,
+            );
+        }
+        s
+    }
 }
 
 struct ClientRule {
@@ -52,8 +127,8 @@ struct ClientRule {
 
 pub struct Engine {
     pub rules: RuleSet,
-    /// Profile ids and masks, indexed by position.
-    profiles: Vec<(String, CategoryMask)>,
+    profiles: Vec<ProfilePolicy>,
+    safe_search: SafeSearch,
     clients: Vec<ClientRule>,
     default_profile: usize,
     pub block_mode: BlockMode,
@@ -63,20 +138,26 @@ pub struct Engine {
 impl Engine {
     /// Compiles the rules and checks that every profile the config names exists.
     pub fn build(config: &Config) -> anyhow::Result<Engine> {
-        let (rules, diagnostics, _) = catalog::compile(&config.rules)?;
+        let (rules, diagnostics, catalog) = catalog::compile(&config.rules)?;
         if diagnostics.rejected() > 0 {
             tracing::warn!(
                 rejected = diagnostics.rejected(),
                 "some rule lines were rejected; `nestguard check` lists them"
             );
         }
-        let profiles: Vec<(String, CategoryMask)> = rules
-            .profile_ids()
-            .map(|id| (id.to_string(), rules.profile_mask(id).unwrap_or_default()))
+        let profiles: Vec<ProfilePolicy> = catalog
+            .profiles
+            .iter()
+            .map(|p| ProfilePolicy {
+                id: p.id.clone(),
+                mask: rules.profile_mask(&p.id).unwrap_or_default(),
+                safe_search: p.safe_search,
+                youtube: p.youtube,
+            })
             .collect();
         let find = |id: &str| {
-            profiles.iter().position(|(p, _)| p == id).with_context(|| {
-                let known: Vec<&str> = profiles.iter().map(|(p, _)| p.as_str()).collect();
+            profiles.iter().position(|p| p.id == id).with_context(|| {
+                let known: Vec<&str> = profiles.iter().map(|p| p.id.as_str()).collect();
                 format!("no profile `{id}`; profiles: {}", known.join(", "))
             })
         };
@@ -92,6 +173,7 @@ impl Engine {
             });
         }
         Ok(Engine {
+            safe_search: SafeSearch::build(&catalog.safe_search),
             rules,
             profiles,
             clients,
@@ -116,7 +198,15 @@ impl Engine {
     }
 
     pub fn profile_name(&self, index: usize) -> &str {
-        self.profiles.get(index).map_or("?", |(p, _)| p.as_str())
+        self.profiles.get(index).map_or("?", |p| p.id.as_str())
+    }
+
+    /// The safe-search host of a [`Decision::SafeSearch`], in wire form.
+    pub fn safe_search_target(&self, index: u16) -> Option<&[u8]> {
+        self.safe_search
+            .targets
+            .get(usize::from(index))
+            .map(|t| &**t)
     }
 
     /// The decision for one query. Allocates nothing.
@@ -127,10 +217,11 @@ impl Engine {
         peer: IpAddr,
         listener: SocketAddr,
     ) -> Decision {
-        let mask = self.profiles[self.profile_for(peer, listener)].1;
-        if mask == CategoryMask::NONE {
+        let profile = &self.profiles[self.profile_for(peer, listener)];
+        if !profile.filters() {
             return Decision::Forward;
         }
+        let mask = profile.mask;
         let Some(name) = Candidate::from_wire(qname_wire) else {
             return Decision::Forward;
         };
@@ -139,6 +230,19 @@ impl Engine {
         }
         if name.name() == DDR_NAME {
             return Decision::NoData;
+        }
+        match self.safe_search.hosts.get(name.name()) {
+            Some(SafeHost::Search(t)) if profile.safe_search => return Decision::SafeSearch(*t),
+            Some(SafeHost::Youtube) => match profile.youtube {
+                YoutubeLevel::Moderate => {
+                    return Decision::SafeSearch(self.safe_search.youtube_moderate);
+                }
+                YoutubeLevel::Strict => {
+                    return Decision::SafeSearch(self.safe_search.youtube_strict);
+                }
+                YoutubeLevel::Off => {}
+            },
+            _ => {}
         }
         let client = ClientInfo {
             ip: Some(peer),

@@ -257,3 +257,70 @@ async fn a_cname_to_a_blocked_name_is_blocked() {
     assert_eq!(up.queries(), 1);
     d.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn safe_search_is_enforced_for_children_only() {
+    let up = FakeUpstream::start().await;
+    let targets = [
+        (
+            "www.google.de",
+            "forcesafesearch.google.com",
+            Ipv4Addr::new(216, 239, 38, 120),
+        ),
+        (
+            "www.bing.com",
+            "strict.bing.com",
+            Ipv4Addr::new(204, 79, 197, 220),
+        ),
+        (
+            "duckduckgo.com",
+            "safe.duckduckgo.com",
+            Ipv4Addr::new(192, 0, 2, 53),
+        ),
+        (
+            "www.youtube.com",
+            "restrictmoderate.youtube.com",
+            Ipv4Addr::new(216, 239, 38, 119),
+        ),
+    ];
+    for (host, target, ip) in targets {
+        up.set_a(&format!("{target}."), ip, 300);
+        // What an unfiltered client gets: the engine's own address.
+        up.set_a(&format!("{host}."), Ipv4Addr::new(198, 51, 100, 1), 300);
+    }
+    let config = format!(
+        "{}[[client]]\nprofile = \"unfiltered\"\naddresses = [\"127.0.0.2\"]\n",
+        udp_upstream(up.addr(), "1s")
+    );
+    let d = TestDaemon::start(&config).await;
+    for (host, target, ip) in targets {
+        let m = query_from("127.0.0.1", d.addr, host, RecordType::A).await;
+        assert_eq!(m.metadata.response_code, ResponseCode::NoError, "{host}");
+        match &m.answers[0].data {
+            RData::CNAME(c) => assert_eq!(c.0.to_ascii(), format!("{target}."), "{host}"),
+            other => panic!("{host}: expected a CNAME first, got {other:?}"),
+        }
+        assert_eq!(
+            a_records(&m),
+            vec![ip],
+            "{host}: the target's address, resolved upstream"
+        );
+        assert_eq!(m.queries[0].name().to_ascii(), format!("{host}."));
+        let open = query_from("127.0.0.2", d.addr, host, RecordType::A).await;
+        assert_eq!(
+            a_records(&open),
+            vec![Ipv4Addr::new(198, 51, 100, 1)],
+            "{host} not rewritten for unfiltered"
+        );
+        assert!(
+            !open
+                .answers
+                .iter()
+                .any(|r| matches!(r.data, RData::CNAME(_)))
+        );
+    }
+    // Over TCP too.
+    let m = query_tcp(d.addr, "www.google.de", RecordType::A).await;
+    assert_eq!(a_records(&m), vec![Ipv4Addr::new(216, 239, 38, 120)]);
+    d.stop().await;
+}

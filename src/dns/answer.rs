@@ -57,7 +57,8 @@ fn shape(decision: Decision, engine: &Engine, qtype: u16) -> Shape {
             address: None,
             soa: true,
         },
-        Decision::NoData | Decision::Forward => nodata,
+        // Forward and SafeSearch are answered from upstream, never here.
+        Decision::NoData | Decision::Forward | Decision::SafeSearch(_) => nodata,
         Decision::Block(_) => match (engine.block_mode, qtype) {
             (BlockMode::Nxdomain, _) => Shape {
                 rcode: Rcode::NxDomain,
@@ -115,7 +116,7 @@ fn reason<'b>(decision: Decision, engine: &Engine, buf: &'b mut [u8; 256]) -> (u
             let _ = w.write_all(b"bypass canary");
             EDE_FILTERED
         }
-        Decision::NoData | Decision::Forward => {
+        Decision::NoData | Decision::Forward | Decision::SafeSearch(_) => {
             let _ = w.write_all(b"resolver discovery disabled by the filter");
             EDE_FILTERED
         }

@@ -132,16 +132,21 @@ impl Resolver {
             client.peer,
             client.listener,
         );
-        if decision != Decision::Forward {
-            answer::write(
-                &query,
-                decision,
-                &engine,
-                self.server_payload,
-                shape.limit,
-                out,
-            );
-            return Fast::Reply;
+        match decision {
+            Decision::Forward => {}
+            // Needs the safe-search host resolved: the miss path does it.
+            Decision::SafeSearch(_) => return Fast::Miss,
+            _ => {
+                answer::write(
+                    &query,
+                    decision,
+                    &engine,
+                    self.server_payload,
+                    shape.limit,
+                    out,
+                );
+                return Fast::Reply;
+            }
         }
         let mut key_buf = [0u8; MAX_KEY_LEN];
         let key = query.cache_key(&mut key_buf);
@@ -203,10 +208,25 @@ impl Resolver {
             Ok(q) => q,
             Err(_) => return,
         };
+        let shape = self.shape(&query, transport);
+        let safe_search_target = {
+            let engine = self.engine.load();
+            match engine.decide(
+                query.qname_wire(),
+                query.qtype,
+                client.peer,
+                client.listener,
+            ) {
+                Decision::SafeSearch(t) => engine.safe_search_target(t).map(<[u8]>::to_vec),
+                _ => None,
+            }
+        };
+        if let Some(target) = safe_search_target {
+            return self.answer_safe_search(&query, &target, shape, out).await;
+        }
         let mut key_buf = [0u8; MAX_KEY_LEN];
         let key = query.cache_key(&mut key_buf);
         let outcome = self.resolve(key).await;
-        let shape = self.shape(&query, transport);
         match outcome {
             Outcome::Answer(answer, freshness) => {
                 let engine = self.engine.load();
@@ -231,6 +251,57 @@ impl Resolver {
                     Rcode::ServFail,
                     0,
                     self.server_payload,
+                    ede,
+                    out,
+                );
+            }
+        }
+    }
+
+    /// Safe search: a CNAME from the asked name to the provider's safe-search host,
+    /// followed by that host's records, resolved through the cache and upstreams
+    /// like any other name. Rare enough to re-encode with hickory-proto.
+    async fn answer_safe_search(
+        &self,
+        query: &Query<'_>,
+        target: &[u8],
+        shape: Shape,
+        out: &mut Vec<u8>,
+    ) {
+        let mut key = Vec::with_capacity(target.len() + 5);
+        key.extend_from_slice(target);
+        key.extend_from_slice(&query.qtype.to_be_bytes());
+        key.extend_from_slice(&query.qclass.to_be_bytes());
+        key.push(u8::from(query.dnssec_ok()) | (u8::from(query.checking_disabled()) << 1));
+        let built = match self.resolve(&key).await {
+            Outcome::Answer(answer, _) => {
+                safe_search_response(query, target, &answer, self.server_payload)
+            }
+            Outcome::ServFail => None,
+        };
+        match built {
+            Some(bytes) if bytes.len() <= shape.limit => *out = bytes,
+            Some(_) => {
+                let (p, tc) = (self.server_payload, wire::FLAG_TC);
+                wire::write_empty_response(
+                    query.packet,
+                    Some(query),
+                    Rcode::NoError,
+                    tc,
+                    p,
+                    None,
+                    out,
+                );
+            }
+            None => {
+                let ede = Some((EDE_NO_REACHABLE_AUTHORITY, "no upstream answered"));
+                let p = self.server_payload;
+                wire::write_empty_response(
+                    query.packet,
+                    Some(query),
+                    Rcode::ServFail,
+                    0,
+                    p,
                     ede,
                     out,
                 );
@@ -354,4 +425,49 @@ impl Drop for Leader<'_> {
             let _ = tx.send(Outcome::ServFail);
         }
     }
+}
+
+/// Encodes the safe-search answer: the client's question, `CNAME target`, and the
+/// target's answer records (or its negative answer).
+fn safe_search_response(
+    query: &Query<'_>,
+    target: &[u8],
+    answer: &Answer,
+    server_payload: u16,
+) -> Option<Vec<u8>> {
+    use hickory_proto::op::{Edns, Message, OpCode};
+    use hickory_proto::rr::rdata::CNAME;
+    use hickory_proto::rr::{Name, RData, Record};
+
+    let request = Message::from_vec(query.packet).ok()?;
+    let upstream = Message::from_vec(answer.bytes()).ok()?;
+    let asked = request.queries.first()?.clone();
+    let target_name = Name::from_ascii(wire::name_to_text(target)).ok()?;
+    let ttl = upstream
+        .answers
+        .iter()
+        .map(|r| r.ttl)
+        .min()
+        .unwrap_or(300)
+        .min(3600);
+    let mut response = Message::response(request.metadata.id, OpCode::Query);
+    response.metadata.recursion_desired = request.metadata.recursion_desired;
+    response.metadata.recursion_available = true;
+    response.metadata.checking_disabled = request.metadata.checking_disabled;
+    response.metadata.response_code = upstream.metadata.response_code;
+    response.add_answer(Record::from_rdata(
+        asked.name().clone(),
+        ttl,
+        RData::CNAME(CNAME(target_name)),
+    ));
+    response.add_query(asked);
+    response.add_answers(upstream.answers);
+    response.add_authorities(upstream.authorities);
+    if let Some(client_edns) = &request.edns {
+        let mut edns = Edns::new();
+        edns.set_max_payload(server_payload);
+        edns.set_dnssec_ok(client_edns.flags().dnssec_ok);
+        response.set_edns(edns);
+    }
+    response.to_vec().ok()
 }

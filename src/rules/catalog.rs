@@ -70,6 +70,45 @@ pub struct ProfileDef {
     pub block: Vec<toml::Spanned<String>>,
     #[serde(default)]
     pub allow: Vec<toml::Spanned<String>>,
+    /// Answer the search engines of `safesearch.toml` with their safe-search hosts.
+    #[serde(default)]
+    pub safe_search: bool,
+    #[serde(default)]
+    pub youtube: YoutubeLevel,
+}
+
+/// YouTube restricted mode for a profile.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum YoutubeLevel {
+    #[default]
+    Off,
+    Moderate,
+    Strict,
+}
+
+/// `safesearch.toml`: which names are answered with which safe-search host.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SafeSearchDef {
+    pub search: Vec<SearchDef>,
+    pub youtube: YoutubeDef,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SearchDef {
+    pub id: String,
+    pub target: String,
+    pub hosts: Vec<String>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct YoutubeDef {
+    pub hosts: Vec<String>,
+    pub moderate: String,
+    pub strict: String,
 }
 
 /// Where the shipped rules are read from.
@@ -158,6 +197,7 @@ pub fn source_line(location: &SourceLocation, line: u32) -> Option<String> {
 pub struct Catalog {
     pub categories: Vec<CategoryDef>,
     pub profiles: Vec<ProfileDef>,
+    pub safe_search: SafeSearchDef,
 }
 
 fn read_text(dir: &RulesDir, rel: &str) -> Result<String, ConfigError> {
@@ -237,9 +277,24 @@ pub fn load_catalog(dir: &RulesDir) -> Result<Catalog, ConfigError> {
         }
         profiles.push(p);
     }
+    let (safe_search, text): (SafeSearchDef, String) = parse_toml(dir, "safesearch.toml")?;
+    let origin = dir.display("safesearch.toml");
+    let all_names = safe_search
+        .search
+        .iter()
+        .flat_map(|s| s.hosts.iter().chain(std::iter::once(&s.target)))
+        .chain(&safe_search.youtube.hosts)
+        .chain([&safe_search.youtube.moderate, &safe_search.youtube.strict]);
+    for n in all_names {
+        if let Err(e) = name::normalize(n) {
+            let at = text.find(n.as_str()).map(|i| i..i + n.len());
+            return Err(ConfigError::at(&origin, &text, at, format!("`{n}`: {e}")));
+        }
+    }
     Ok(Catalog {
         categories,
         profiles,
+        safe_search,
     })
 }
 
