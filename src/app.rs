@@ -19,16 +19,20 @@ use crate::dns::resolve::Resolver;
 use crate::dns::server::{self, ServeContext};
 use crate::dns::upstream::{Upstream, Upstreams};
 use crate::engine::Engine;
+use crate::schedule::{LocalClock, SystemClock};
 
 /// How long shutdown waits for answers in flight (the service manager's patience is longer).
 const DRAIN_TIMEOUT: Duration = Duration::from_millis(1500);
 const SWEEP_INTERVAL: Duration = Duration::from_secs(60);
+/// How often schedules are re-evaluated: a window opens at most this late.
+const SCHEDULE_INTERVAL: Duration = Duration::from_secs(5);
 
 /// A running daemon. Dropping it does not stop it; call [`Daemon::shutdown`].
 pub struct Daemon {
     /// The addresses actually bound (with the real port when the config said 0).
     pub addrs: Vec<SocketAddr>,
     pub resolver: Arc<Resolver>,
+    clock: Arc<dyn LocalClock>,
     shutdown: CancellationToken,
     tasks: TaskTracker,
 }
@@ -89,7 +93,16 @@ const fn libc_eaddrnotavail() -> i32 {
 impl Daemon {
     /// Binds every listen address and starts serving. Must run inside a tokio runtime.
     pub async fn start(config: &Config) -> anyhow::Result<Daemon> {
+        Daemon::start_with_clock(config, Arc::new(SystemClock)).await
+    }
+
+    /// Like [`Daemon::start`], with local time from `clock` (tests set it by hand).
+    pub async fn start_with_clock(
+        config: &Config,
+        clock: Arc<dyn LocalClock>,
+    ) -> anyhow::Result<Daemon> {
         let resolver = Arc::new(build_resolver(config)?);
+        refresh_schedule(&resolver, clock.as_ref());
         let shutdown = CancellationToken::new();
         let tasks = TaskTracker::new();
         let ctx = ServeContext {
@@ -135,12 +148,28 @@ impl Daemon {
                 }
             }
         });
+        let (ticker, ticker_clock, stop) = (resolver.clone(), clock.clone(), shutdown.clone());
+        tasks.spawn(async move {
+            let mut tick = tokio::time::interval(SCHEDULE_INTERVAL);
+            loop {
+                tokio::select! {
+                    _ = stop.cancelled() => break,
+                    _ = tick.tick() => refresh_schedule(&ticker, ticker_clock.as_ref()),
+                }
+            }
+        });
         Ok(Daemon {
             addrs,
             resolver,
+            clock,
             shutdown,
             tasks,
         })
+    }
+
+    /// Re-evaluates the schedules now (the daemon also does it every few seconds).
+    pub fn refresh_schedule(&self) {
+        refresh_schedule(&self.resolver, self.clock.as_ref());
     }
 
     /// Stops accepting, lets queries in flight finish (bounded), and returns.
@@ -154,6 +183,11 @@ impl Daemon {
             tracing::warn!("some queries were still in flight at shutdown");
         }
     }
+}
+
+fn refresh_schedule(resolver: &Resolver, clock: &dyn LocalClock) {
+    let active = resolver.engine().load().active_windows(clock.now());
+    resolver.set_active_windows(active);
 }
 
 /// Runs until SIGINT or SIGTERM.

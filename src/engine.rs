@@ -26,6 +26,7 @@ use crate::rules::catalog::{SafeSearchDef, YoutubeLevel};
 use crate::rules::name::Candidate;
 use crate::rules::parse::{ClientInfo, Rewrite};
 use crate::rules::{CategoryMask, Origin, RewriteId, RuleSet, Verdict, catalog};
+use crate::schedule::{LocalTime, Window, parse_day, parse_hhmm};
 
 /// Names whose NXDOMAIN tells a client to turn its own encrypted DNS or relay off.
 const CANARIES: &[&[u8]] = &[
@@ -49,6 +50,16 @@ pub enum Decision {
     Rewrite(Origin, RewriteId),
     /// Answer with a CNAME to this safe-search host (index for [`Engine::safe_search_target`]).
     SafeSearch(u16),
+    /// Blocked because an allowlist-only schedule window is active (window index).
+    Scheduled(u16),
+}
+
+/// A `[[schedule]]` window as the engine uses it.
+struct ScheduleWindow {
+    name: String,
+    window: Window,
+    allow_only: bool,
+    extra: CategoryMask,
 }
 
 /// What a safe-search host name is.
@@ -62,13 +73,20 @@ enum SafeHost {
 struct ProfilePolicy {
     id: String,
     mask: CategoryMask,
+    /// The profile's own allowlist (what an allowlist-only window leaves reachable).
+    allow_mask: CategoryMask,
+    /// Bit w set: schedule window w belongs to this profile.
+    windows: u64,
     safe_search: bool,
     youtube: YoutubeLevel,
 }
 
 impl ProfilePolicy {
-    fn filters(&self) -> bool {
-        self.mask != CategoryMask::NONE || self.safe_search || self.youtube != YoutubeLevel::Off
+    fn filters(&self, active: u64) -> bool {
+        self.mask != CategoryMask::NONE
+            || self.safe_search
+            || self.youtube != YoutubeLevel::Off
+            || active & self.windows != 0
     }
 }
 
@@ -128,6 +146,7 @@ struct ClientRule {
 pub struct Engine {
     pub rules: RuleSet,
     profiles: Vec<ProfilePolicy>,
+    windows: Vec<ScheduleWindow>,
     safe_search: SafeSearch,
     clients: Vec<ClientRule>,
     default_profile: usize,
@@ -145,24 +164,62 @@ impl Engine {
                 "some rule lines were rejected; `nestguard check` lists them"
             );
         }
-        let profiles: Vec<ProfilePolicy> = catalog
+        let mut profiles: Vec<ProfilePolicy> = catalog
             .profiles
             .iter()
             .map(|p| ProfilePolicy {
                 id: p.id.clone(),
                 mask: rules.profile_mask(&p.id).unwrap_or_default(),
+                allow_mask: rules
+                    .category_id(&format!("profile:{}", p.id))
+                    .map_or(CategoryMask::NONE, |c| CategoryMask::NONE.with(c)),
+                windows: 0,
                 safe_search: p.safe_search,
                 youtube: p.youtube,
             })
             .collect();
+        let ids: Vec<String> = profiles.iter().map(|p| p.id.clone()).collect();
         let find = |id: &str| {
-            profiles.iter().position(|p| p.id == id).with_context(|| {
-                let known: Vec<&str> = profiles.iter().map(|p| p.id.as_str()).collect();
-                format!("no profile `{id}`; profiles: {}", known.join(", "))
-            })
+            ids.iter()
+                .position(|p| p == id)
+                .with_context(|| format!("no profile `{id}`; profiles: {}", ids.join(", ")))
         };
         let default_profile =
             find(config.policy.default_profile.get_ref()).context("policy.default_profile")?;
+        let mut windows = Vec::new();
+        for sched in &config.schedules {
+            let sc = sched.get_ref();
+            let profile =
+                find(sc.profile.get_ref()).with_context(|| format!("[[schedule]] {}", sc.name))?;
+            anyhow::ensure!(windows.len() < 64, "at most 64 schedule windows");
+            let mut extra = CategoryMask::NONE;
+            for c in &sc.block {
+                let id = rules.category_id(c.get_ref()).with_context(|| {
+                    format!("[[schedule]] {}: no category `{}`", sc.name, c.get_ref())
+                })?;
+                extra = extra.with(id);
+            }
+            let days = if sc.days.is_empty() {
+                0x7f
+            } else {
+                sc.days
+                    .iter()
+                    .filter_map(|d| parse_day(d.get_ref()))
+                    .fold(0u8, |m, d| m | (1 << d))
+            };
+            let window = Window {
+                days,
+                from: parse_hhmm(sc.from.get_ref()).context("schedule from")?,
+                to: parse_hhmm(sc.to.get_ref()).context("schedule to")?,
+            };
+            profiles[profile].windows |= 1u64 << windows.len();
+            windows.push(ScheduleWindow {
+                name: sc.name.clone(),
+                window,
+                allow_only: sc.allow_only,
+                extra,
+            });
+        }
         let mut clients = Vec::new();
         for c in &config.clients {
             let c = c.get_ref();
@@ -173,6 +230,7 @@ impl Engine {
             });
         }
         Ok(Engine {
+            windows,
             safe_search: SafeSearch::build(&catalog.safe_search),
             rules,
             profiles,
@@ -201,6 +259,22 @@ impl Engine {
         self.profiles.get(index).map_or("?", |p| p.id.as_str())
     }
 
+    /// Bit w set: schedule window w is active at `t`. Computed off the query path.
+    pub fn active_windows(&self, t: LocalTime) -> u64 {
+        self.windows
+            .iter()
+            .enumerate()
+            .filter(|(_, w)| w.window.active(t))
+            .fold(0, |m, (i, _)| m | (1u64 << i))
+    }
+
+    /// The name of a schedule window (for answers and logs).
+    pub fn window_name(&self, index: u16) -> &str {
+        self.windows
+            .get(usize::from(index))
+            .map_or("?", |w| w.name.as_str())
+    }
+
     /// The safe-search host of a [`Decision::SafeSearch`], in wire form.
     pub fn safe_search_target(&self, index: u16) -> Option<&[u8]> {
         self.safe_search
@@ -210,18 +284,31 @@ impl Engine {
     }
 
     /// The decision for one query. Allocates nothing.
+    /// `active` is the bitmask of schedule windows active now ([`Engine::active_windows`]).
     pub fn decide(
         &self,
         qname_wire: &[u8],
         qtype: u16,
         peer: IpAddr,
         listener: SocketAddr,
+        active: u64,
     ) -> Decision {
         let profile = &self.profiles[self.profile_for(peer, listener)];
-        if !profile.filters() {
+        if !profile.filters(active) {
             return Decision::Forward;
         }
-        let mask = profile.mask;
+        let mut mask = profile.mask;
+        let mut allow_only = None;
+        let mut on = active & profile.windows;
+        while on != 0 {
+            let w = on.trailing_zeros() as usize;
+            on &= on - 1;
+            let window = &self.windows[w];
+            mask = CategoryMask(mask.0 | window.extra.0);
+            if window.allow_only && allow_only.is_none() {
+                allow_only = Some(w as u16);
+            }
+        }
         let Some(name) = Candidate::from_wire(qname_wire) else {
             return Decision::Forward;
         };
@@ -248,6 +335,16 @@ impl Engine {
             ip: Some(peer),
             name: None,
         };
+        if let Some(w) = allow_only {
+            // Bedtime: only the profile's own allowlist is reachable.
+            return match self
+                .rules
+                .check(&name, qtype, &client, profile.allow_mask, false)
+            {
+                Verdict::Allowed(_) => Decision::Forward,
+                _ => Decision::Scheduled(w),
+            };
+        }
         match self.rules.check(&name, qtype, &client, mask, false) {
             Verdict::NoMatch | Verdict::Allowed(_) => Decision::Forward,
             Verdict::Blocked(o) => Decision::Block(o),

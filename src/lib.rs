@@ -13,3 +13,4 @@ pub mod dns;
 pub mod engine;
 pub mod explain;
 pub mod rules;
+pub mod schedule;

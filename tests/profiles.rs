@@ -324,3 +324,88 @@ async fn safe_search_is_enforced_for_children_only() {
     assert_eq!(a_records(&m), vec![Ipv4Addr::new(216, 239, 38, 120)]);
     d.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn schedules_tighten_profiles_at_the_right_time() {
+    use nestguard::schedule::{LocalTime, ManualClock, parse_hhmm};
+    use std::sync::Arc;
+
+    let up = FakeUpstream::start().await;
+    for n in ["childline.org.uk.", "tiktok.com."] {
+        up.set_a(n, Ipv4Addr::new(192, 0, 2, 90), 300);
+    }
+    let text = format!(
+        "[server]\nlisten = [\"127.0.0.1:0\"]\n{}\
+         [[client]]\nprofile = \"unfiltered\"\naddresses = [\"127.0.0.2\"]\n\
+         [[client]]\nprofile = \"teen\"\naddresses = [\"127.0.0.3\"]\n\
+         [[schedule]]\nprofile = \"child\"\nname = \"bedtime\"\nfrom = \"20:30\"\nto = \"07:00\"\nallow_only = true\n\
+         [[schedule]]\nprofile = \"teen\"\nname = \"homework\"\ndays = [\"mon\", \"tue\", \"wed\", \"thu\", \"fri\"]\n\
+         from = \"16:00\"\nto = \"18:00\"\nblock = [\"short-video\"]\n",
+        udp_upstream(up.addr(), "1s")
+    );
+    let config = nestguard::config::Config::parse(&text, "t.toml", None).unwrap();
+    let at = |weekday, hhmm| LocalTime {
+        weekday,
+        minute: parse_hhmm(hhmm).unwrap(),
+    };
+    let clock = Arc::new(ManualClock::new(at(0, "12:00")));
+    let d = nestguard::app::Daemon::start_with_clock(&config, clock.clone())
+        .await
+        .unwrap();
+    let addr = d.addrs[0];
+    let a = |m: &Message| a_records(m);
+
+    // Monday noon: nothing scheduled.
+    assert_eq!(
+        a(&query_from("127.0.0.1", addr, "example.com", RecordType::A).await).len(),
+        1
+    );
+    assert_eq!(
+        a(&query_from("127.0.0.3", addr, "tiktok.com", RecordType::A).await).len(),
+        1
+    );
+
+    // Monday 21:30, bedtime: only the child profile's allowlist is reachable.
+    clock.set(at(0, "21:30"));
+    d.refresh_schedule();
+    let m = query_from("127.0.0.1", addr, "example.com", RecordType::A).await;
+    assert_eq!(m.metadata.response_code, ResponseCode::NXDomain);
+    assert_eq!(
+        ede(m.edns.as_ref()),
+        Some((17, "schedule: bedtime".to_string()))
+    );
+    let help = query_from("127.0.0.1", addr, "childline.org.uk", RecordType::A).await;
+    assert_eq!(
+        a(&help),
+        vec![Ipv4Addr::new(192, 0, 2, 90)],
+        "help lines stay reachable at bedtime"
+    );
+    let adult = query_from("127.0.0.2", addr, "example.com", RecordType::A).await;
+    assert_eq!(a(&adult).len(), 1, "the unfiltered profile has no bedtime");
+
+    // Tuesday 06:59 is still Monday's bedtime; 07:00 is over.
+    clock.set(at(1, "06:59"));
+    d.refresh_schedule();
+    let m = query_from("127.0.0.1", addr, "example.com", RecordType::A).await;
+    assert_eq!(m.metadata.response_code, ResponseCode::NXDomain);
+    clock.set(at(1, "07:00"));
+    d.refresh_schedule();
+    assert_eq!(
+        a(&query_from("127.0.0.1", addr, "example.com", RecordType::A).await).len(),
+        1
+    );
+
+    // Tuesday 16:30, homework: the teen's short video is blocked; Saturday it is not.
+    clock.set(at(1, "16:30"));
+    d.refresh_schedule();
+    let m = query_from("127.0.0.3", addr, "tiktok.com", RecordType::A).await;
+    assert_eq!(m.metadata.response_code, ResponseCode::NXDomain);
+    assert!(ede(m.edns.as_ref()).unwrap().1.starts_with("short-video: "));
+    clock.set(at(5, "16:30"));
+    d.refresh_schedule();
+    assert_eq!(
+        a(&query_from("127.0.0.3", addr, "tiktok.com", RecordType::A).await).len(),
+        1
+    );
+    d.shutdown().await;
+}

@@ -41,6 +41,31 @@ pub struct Config {
     /// Which clients get which profile; the first table that matches wins.
     #[serde(default, rename = "client")]
     pub clients: Vec<Spanned<ClientConfig>>,
+    /// Time windows that tighten a profile (bedtime, homework).
+    #[serde(default, rename = "schedule")]
+    pub schedules: Vec<Spanned<ScheduleConfig>>,
+}
+
+/// `[[schedule]]`: while the window is active, the profile gets more categories
+/// blocked, or only its allowlist.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduleConfig {
+    pub profile: Spanned<String>,
+    pub name: String,
+    /// Days the window starts on (`mon` … `sun`); every day when empty.
+    #[serde(default)]
+    pub days: Vec<Spanned<String>>,
+    /// Local start time, `HH:MM`.
+    pub from: Spanned<String>,
+    /// Local end time, `HH:MM`; at or before `from` means the next day.
+    pub to: Spanned<String>,
+    /// Only the profile's allowlist is reachable.
+    #[serde(default)]
+    pub allow_only: bool,
+    /// Categories blocked in addition to the profile's own.
+    #[serde(default)]
+    pub block: Vec<Spanned<String>>,
 }
 
 /// How blocked names are answered, and the profile of clients no `[[client]]` matches.
@@ -473,6 +498,34 @@ impl Config {
                 list.path = base.join(&list.path);
             }
         }
+        for sched in &self.schedules {
+            let sc = sched.get_ref();
+            for t in [&sc.from, &sc.to] {
+                if crate::schedule::parse_hhmm(t.get_ref()).is_none() {
+                    return Err(err(
+                        t.span(),
+                        format!("`{}` is not a time of day as HH:MM (24-hour)", t.get_ref()),
+                    ));
+                }
+            }
+            for d in &sc.days {
+                if crate::schedule::parse_day(d.get_ref()).is_none() {
+                    return Err(err(
+                        d.span(),
+                        format!(
+                            "`{}` is not a day: mon, tue, wed, thu, fri, sat or sun",
+                            d.get_ref()
+                        ),
+                    ));
+                }
+            }
+            if !sc.allow_only && sc.block.is_empty() {
+                return Err(err(
+                    sched.span(),
+                    "a schedule needs allow_only = true or categories in block".into(),
+                ));
+            }
+        }
         if self.cache.max_entries == 0 {
             return Err(ConfigError::plain(
                 origin,
@@ -539,6 +592,17 @@ mod tests {
         let text = "[[upstream]]\nprotocol = \"udp\"\naddress = \"dns.google\"\n";
         let e = Config::parse(text, "t.toml", None).unwrap_err();
         assert_eq!((e.line, e.column), (Some(3), Some(11)), "{e}");
+    }
+
+    #[test]
+    fn schedule_mistakes_point_at_the_value() {
+        let text = "[[schedule]]\nprofile = \"child\"\nname = \"bedtime\"\nfrom = \"8pm\"\nto = \"07:00\"\nallow_only = true\n";
+        let e = Config::parse(text, "t.toml", None).unwrap_err();
+        assert_eq!((e.line, e.column), (Some(4), Some(8)), "{e}");
+        assert!(e.message.contains("HH:MM"), "{e}");
+        let text = "[[schedule]]\nprofile = \"child\"\nname = \"x\"\ndays = [\"monday\"]\nfrom = \"20:00\"\nto = \"07:00\"\nallow_only = true\n";
+        let e = Config::parse(text, "t.toml", None).unwrap_err();
+        assert_eq!((e.line, e.column), (Some(4), Some(9)), "{e}");
     }
 
     #[test]

@@ -57,6 +57,7 @@ fn shape(decision: Decision, engine: &Engine, qtype: u16) -> Shape {
             address: None,
             soa: true,
         },
+        Decision::Scheduled(_) => shape(Decision::Block(Origin::NONE), engine, qtype),
         // Forward and SafeSearch are answered from upstream, never here.
         Decision::NoData | Decision::Forward | Decision::SafeSearch(_) => nodata,
         Decision::Block(_) => match (engine.block_mode, qtype) {
@@ -114,6 +115,10 @@ fn reason<'b>(decision: Decision, engine: &Engine, buf: &'b mut [u8; 256]) -> (u
         }
         Decision::Canary => {
             let _ = w.write_all(b"bypass canary");
+            EDE_FILTERED
+        }
+        Decision::Scheduled(window) => {
+            let _ = write!(w, "schedule: {}", engine.window_name(window));
             EDE_FILTERED
         }
         Decision::NoData | Decision::Forward | Decision::SafeSearch(_) => {

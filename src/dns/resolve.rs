@@ -14,6 +14,7 @@
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use arc_swap::ArcSwap;
@@ -66,6 +67,8 @@ type Waiters = Vec<oneshot::Sender<Outcome>>;
 
 pub struct Resolver {
     engine: Arc<ArcSwap<Engine>>,
+    /// Schedule windows active now (bit per window), refreshed off the query path.
+    active_windows: AtomicU64,
     cache: Cache,
     upstreams: Upstreams,
     inflight: Mutex<HashMap<Box<[u8]>, Waiters>>,
@@ -81,11 +84,21 @@ impl Resolver {
     ) -> Resolver {
         Resolver {
             engine,
+            active_windows: AtomicU64::new(0),
             cache,
             upstreams,
             inflight: Mutex::new(HashMap::new()),
             server_payload,
         }
+    }
+
+    /// Sets the schedule windows active now (see [`Engine::active_windows`]).
+    pub fn set_active_windows(&self, mask: u64) {
+        self.active_windows.store(mask, Ordering::Relaxed);
+    }
+
+    fn active(&self) -> u64 {
+        self.active_windows.load(Ordering::Relaxed)
     }
 
     /// The engine in force; a reload stores a new one here.
@@ -131,6 +144,7 @@ impl Resolver {
             query.qtype,
             client.peer,
             client.listener,
+            self.active(),
         );
         match decision {
             Decision::Forward => {}
@@ -153,7 +167,7 @@ impl Resolver {
         let now = clock::now_secs();
         self.cache.with(key, now, |found| match found {
             Lookup::Fresh(answer) => {
-                match cloaked(&engine, answer, &query, client) {
+                match cloaked(&engine, answer, &query, client, self.active()) {
                     Some(blocked) => answer::write(
                         &query,
                         blocked,
@@ -216,6 +230,7 @@ impl Resolver {
                 query.qtype,
                 client.peer,
                 client.listener,
+                self.active(),
             ) {
                 Decision::SafeSearch(t) => engine.safe_search_target(t).map(<[u8]>::to_vec),
                 _ => None,
@@ -230,7 +245,7 @@ impl Resolver {
         match outcome {
             Outcome::Answer(answer, freshness) => {
                 let engine = self.engine.load();
-                match cloaked(&engine, &answer, &query, client) {
+                match cloaked(&engine, &answer, &query, client, self.active()) {
                     Some(blocked) => answer::write(
                         &query,
                         blocked,
@@ -383,11 +398,18 @@ fn cloaked(
     answer: &Answer,
     query: &Query<'_>,
     client: Client,
+    active: u64,
 ) -> Option<Decision> {
     let mut name = [0u8; wire::MAX_NAME_LEN + 1];
     answer.cname_targets().find_map(|at| {
         let len = wire::expand_name(answer.bytes(), at, &mut name)?;
-        match engine.decide(&name[..len], query.qtype, client.peer, client.listener) {
+        match engine.decide(
+            &name[..len],
+            query.qtype,
+            client.peer,
+            client.listener,
+            active,
+        ) {
             d @ Decision::Block(_) => Some(d),
             _ => None,
         }

@@ -75,3 +75,13 @@ pub struct Origin {
     pub category: CategoryId,
     pub matcher: Matcher,
 }
+
+impl Origin {
+    /// No rule: a decision made by policy (a schedule), not by a list.
+    pub const NONE: Origin = Origin {
+        source: u16::MAX,
+        line: 0,
+        category: CategoryId(u8::MAX),
+        matcher: Matcher::Domain,
+    };
+}
