@@ -37,6 +37,14 @@ fn ede(edns: Option<&Edns>) -> Option<(u16, String)> {
     })
 }
 
+/// Config text: `up` as the upstream, 127.0.0.2 as an unfiltered client, plus `extra`.
+fn with_unfiltered_client(up: &FakeUpstream, extra: &str) -> String {
+    format!(
+        "{}{extra}[[client]]\nprofile = \"unfiltered\"\naddresses = [\"127.0.0.2\"]\n",
+        udp_upstream(up.addr(), "1s")
+    )
+}
+
 /// Lists of our own, so the test does not depend on what the shipped lists hold.
 fn lists(dir: &TempDir) -> String {
     std::fs::write(dir.join("adult.txt"), "blocked.example\n").unwrap();
@@ -65,11 +73,7 @@ async fn upstream_with_names() -> FakeUpstream {
 async fn two_clients_get_their_own_profiles() {
     let up = upstream_with_names().await;
     let dir = TempDir::new();
-    let config = format!(
-        "{}{}[[client]]\nprofile = \"unfiltered\"\naddresses = [\"127.0.0.2\"]\n",
-        udp_upstream(up.addr(), "1s"),
-        lists(&dir)
-    );
+    let config = with_unfiltered_client(&up, &lists(&dir));
     let d = TestDaemon::start(&config).await;
 
     // 127.0.0.1 gets the default profile, child.
@@ -156,10 +160,7 @@ async fn null_mode_answers_unspecified_addresses() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn anti_bypass_for_filtered_profiles_only() {
     let up = upstream_with_names().await;
-    let config = format!(
-        "{}[[client]]\nprofile = \"unfiltered\"\naddresses = [\"127.0.0.2\"]\n",
-        udp_upstream(up.addr(), "1s")
-    );
+    let config = with_unfiltered_client(&up, "");
     let d = TestDaemon::start(&config).await;
     for name in ["use-application-dns.net", "mask.icloud.com"] {
         let m = query_from("127.0.0.1", d.addr, name, RecordType::A).await;
@@ -236,11 +237,7 @@ async fn a_cname_to_a_blocked_name_is_blocked() {
     // An innocent-looking name that is an alias of a blocked one (CNAME cloaking).
     up.set_cname("innocent.example.", "blocked.example.", 300);
     let dir = TempDir::new();
-    let config = format!(
-        "{}{}[[client]]\nprofile = \"unfiltered\"\naddresses = [\"127.0.0.2\"]\n",
-        udp_upstream(up.addr(), "1s"),
-        lists(&dir)
-    );
+    let config = with_unfiltered_client(&up, &lists(&dir));
     let d = TestDaemon::start(&config).await;
     // Twice: once from the fresh upstream answer, once from the cache.
     for round in ["fresh", "cached"] {
@@ -288,10 +285,7 @@ async fn safe_search_is_enforced_for_children_only() {
         // What an unfiltered client gets: the engine's own address.
         up.set_a(&format!("{host}."), Ipv4Addr::new(198, 51, 100, 1), 300);
     }
-    let config = format!(
-        "{}[[client]]\nprofile = \"unfiltered\"\naddresses = [\"127.0.0.2\"]\n",
-        udp_upstream(up.addr(), "1s")
-    );
+    let config = with_unfiltered_client(&up, "");
     let d = TestDaemon::start(&config).await;
     for (host, target, ip) in targets {
         let m = query_from("127.0.0.1", d.addr, host, RecordType::A).await;

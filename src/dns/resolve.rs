@@ -46,6 +46,14 @@ pub enum Transport {
     Tcp,
 }
 
+/// One query being answered: what was asked, by whom, and how big the answer may be.
+#[derive(Clone, Copy)]
+struct Asked<'q> {
+    query: &'q Query<'q>,
+    client: Client,
+    shape: Shape,
+}
+
 /// What the fast path did with a packet.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Fast {
@@ -167,17 +175,12 @@ impl Resolver {
         let now = clock::now_secs();
         self.cache.with(key, now, |found| match found {
             Lookup::Fresh(answer) => {
-                match cloaked(&engine, answer, &query, client, self.active()) {
-                    Some(blocked) => answer::write(
-                        &query,
-                        blocked,
-                        &engine,
-                        self.server_payload,
-                        shape.limit,
-                        out,
-                    ),
-                    None => answer.render(&query, now, Freshness::Fresh, shape, out),
-                }
+                let asked = Asked {
+                    query: &query,
+                    client,
+                    shape,
+                };
+                self.render_for(&engine, answer, &asked, Freshness::Fresh, now, out);
                 Fast::Reply
             }
             Lookup::Stale(_) | Lookup::Miss => Fast::Miss,
@@ -245,17 +248,12 @@ impl Resolver {
         match outcome {
             Outcome::Answer(answer, freshness) => {
                 let engine = self.engine.load();
-                match cloaked(&engine, &answer, &query, client, self.active()) {
-                    Some(blocked) => answer::write(
-                        &query,
-                        blocked,
-                        &engine,
-                        self.server_payload,
-                        shape.limit,
-                        out,
-                    ),
-                    None => answer.render(&query, clock::now_secs(), freshness, shape, out),
-                }
+                let asked = Asked {
+                    query: &query,
+                    client,
+                    shape,
+                };
+                self.render_for(&engine, &answer, &asked, freshness, clock::now_secs(), out);
             }
             Outcome::ServFail => {
                 tracing::debug!(name = %query.qname_text(), qtype = %wire::TypeName(query.qtype), "no upstream answered");
@@ -270,6 +268,35 @@ impl Resolver {
                     out,
                 );
             }
+        }
+    }
+
+    /// Writes an upstream answer (fresh or cached) for this client, or a blocked
+    /// answer if it aliases a name the client's profile blocks (CNAME cloaking).
+    fn render_for(
+        &self,
+        engine: &Engine,
+        answer: &Answer,
+        asked: &Asked<'_>,
+        freshness: Freshness,
+        now: u64,
+        out: &mut Vec<u8>,
+    ) {
+        let Asked {
+            query,
+            client,
+            shape,
+        } = *asked;
+        match cloaked(engine, answer, query, client, self.active()) {
+            Some(blocked) => answer::write(
+                query,
+                blocked,
+                engine,
+                self.server_payload,
+                shape.limit,
+                out,
+            ),
+            None => answer.render(query, now, freshness, shape, out),
         }
     }
 
