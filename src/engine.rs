@@ -255,10 +255,6 @@ impl Engine {
             .map_or(self.default_profile, |c| c.profile)
     }
 
-    pub fn profile_name(&self, index: usize) -> &str {
-        self.profiles.get(index).map_or("?", |p| p.id.as_str())
-    }
-
     /// Bit w set: schedule window w is active at `t`. Computed off the query path.
     pub fn active_windows(&self, t: LocalTime) -> u64 {
         self.windows
@@ -318,7 +314,14 @@ impl Engine {
         if name.name() == DDR_NAME {
             return Decision::NoData;
         }
-        match self.safe_search.hosts.get(name.name()) {
+        // Only profiles that ask for it pay for the safe-search table lookup.
+        let wants_safe_search = profile.safe_search || profile.youtube != YoutubeLevel::Off;
+        let safe_host = if wants_safe_search {
+            self.safe_search.hosts.get(name.name())
+        } else {
+            None
+        };
+        match safe_host {
             Some(SafeHost::Search(t)) if profile.safe_search => return Decision::SafeSearch(*t),
             Some(SafeHost::Youtube) => match profile.youtube {
                 YoutubeLevel::Moderate => {

@@ -147,14 +147,7 @@ pub fn write(
     let s = shape(decision, engine, query.qtype);
     let ttl = engine.blocked_ttl;
     out.clear();
-    let (low, high) = (
-        match s.rcode {
-            Rcode::NxDomain => 3u16,
-            Rcode::Refused => 5,
-            _ => 0,
-        },
-        0u8,
-    );
+    let (low, high) = s.rcode.split();
     let flags = FLAG_QR | FLAG_RA | (query.flags() & (FLAG_RD | FLAG_CD)) | low;
     out.extend_from_slice(&query.id().to_be_bytes());
     out.extend_from_slice(&flags.to_be_bytes());

@@ -54,7 +54,7 @@ pub enum Rcode {
 
 impl Rcode {
     /// Low four bits for the header, high eight bits for the OPT record.
-    fn split(self) -> (u16, u8) {
+    pub fn split(self) -> (u16, u8) {
         match self {
             Rcode::NoError => (0, 0),
             Rcode::FormErr => (1, 0),
