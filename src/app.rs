@@ -2,8 +2,8 @@
 
 use std::io;
 use std::net::SocketAddr;
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use tokio::sync::Semaphore;
@@ -19,13 +19,33 @@ use crate::dns::resolve::Resolver;
 use crate::dns::server::{self, ServeContext};
 use crate::dns::upstream::{Upstream, Upstreams};
 use crate::engine::Engine;
+use crate::policy::neighbours::{self, KernelNeighbours, NeighbourSource, Neighbours};
+use crate::policy::overrides::{self, TempAllows};
+use crate::policy::{Live, SystemLookups};
 use crate::schedule::{LocalClock, SystemClock};
 
 /// How long shutdown waits for answers in flight (the service manager's patience is longer).
 const DRAIN_TIMEOUT: Duration = Duration::from_millis(1500);
 const SWEEP_INTERVAL: Duration = Duration::from_secs(60);
-/// How often schedules are re-evaluated: a window opens at most this late.
-const SCHEDULE_INTERVAL: Duration = Duration::from_secs(5);
+/// How often schedules and temporary allows are re-evaluated: a window opens,
+/// and an allow starts or ends, at most this late.
+const LIVE_INTERVAL: Duration = Duration::from_secs(1);
+
+/// What the daemon takes from its surroundings: time and the neighbour table.
+/// Tests replace them.
+pub struct Environment {
+    pub clock: Arc<dyn LocalClock>,
+    pub neighbours: Arc<dyn NeighbourSource>,
+}
+
+impl Environment {
+    pub fn system() -> Environment {
+        Environment {
+            clock: Arc::new(SystemClock),
+            neighbours: Arc::new(KernelNeighbours),
+        }
+    }
+}
 
 /// A running daemon. Dropping it does not stop it; call [`Daemon::shutdown`].
 pub struct Daemon {
@@ -33,6 +53,7 @@ pub struct Daemon {
     pub addrs: Vec<SocketAddr>,
     pub resolver: Arc<Resolver>,
     clock: Arc<dyn LocalClock>,
+    overrides: Arc<Mutex<overrides::Watch>>,
     shutdown: CancellationToken,
     tasks: TaskTracker,
 }
@@ -42,7 +63,7 @@ fn secs(d: Duration) -> u32 {
 }
 
 /// Builds the resolver (cache and upstreams) a config describes.
-pub fn build_resolver(config: &Config) -> anyhow::Result<Resolver> {
+pub fn build_resolver(config: &Config, neighbours: Arc<Neighbours>) -> anyhow::Result<Resolver> {
     let c = &config.cache;
     let policy = TtlPolicy {
         min_ttl: secs(c.min_ttl),
@@ -73,6 +94,7 @@ pub fn build_resolver(config: &Config) -> anyhow::Result<Resolver> {
         Cache::new(c.max_entries, policy),
         Upstreams::new(upstreams, payload),
         payload,
+        Box::new(SystemLookups { neighbours }),
     ))
 }
 
@@ -93,16 +115,20 @@ const fn libc_eaddrnotavail() -> i32 {
 impl Daemon {
     /// Binds every listen address and starts serving. Must run inside a tokio runtime.
     pub async fn start(config: &Config) -> anyhow::Result<Daemon> {
-        Daemon::start_with_clock(config, Arc::new(SystemClock)).await
+        Daemon::start_in(config, Environment::system()).await
     }
 
-    /// Like [`Daemon::start`], with local time from `clock` (tests set it by hand).
-    pub async fn start_with_clock(
-        config: &Config,
-        clock: Arc<dyn LocalClock>,
-    ) -> anyhow::Result<Daemon> {
-        let resolver = Arc::new(build_resolver(config)?);
-        refresh_schedule(&resolver, clock.as_ref());
+    /// Like [`Daemon::start`], with time and neighbours from `env` (tests set them by hand).
+    pub async fn start_in(config: &Config, env: Environment) -> anyhow::Result<Daemon> {
+        let clock = env.clock;
+        let neighbours = Arc::new(Neighbours::new(env.neighbours));
+        let resolver = Arc::new(build_resolver(config, neighbours.clone())?);
+        let state_dir = crate::state::dir(config);
+        tracing::debug!(dir = %state_dir.display(), "state directory");
+        let overrides = Arc::new(Mutex::new(overrides::Watch::new(overrides::path(
+            &state_dir,
+        ))));
+        refresh_live(&resolver, clock.as_ref(), &overrides);
         let shutdown = CancellationToken::new();
         let tasks = TaskTracker::new();
         let ctx = ServeContext {
@@ -148,28 +174,37 @@ impl Daemon {
                 }
             }
         });
-        let (ticker, ticker_clock, stop) = (resolver.clone(), clock.clone(), shutdown.clone());
+        let (ticker, ticker_clock, ticker_overrides, stop) = (
+            resolver.clone(),
+            clock.clone(),
+            overrides.clone(),
+            shutdown.clone(),
+        );
         tasks.spawn(async move {
-            let mut tick = tokio::time::interval(SCHEDULE_INTERVAL);
+            let mut tick = tokio::time::interval(LIVE_INTERVAL);
             loop {
                 tokio::select! {
                     _ = stop.cancelled() => break,
-                    _ = tick.tick() => refresh_schedule(&ticker, ticker_clock.as_ref()),
+                    _ = tick.tick() => refresh_live(&ticker, ticker_clock.as_ref(), &ticker_overrides),
                 }
             }
         });
+        if resolver.engine().load().matches_by_mac() {
+            tasks.spawn(watch_neighbours(neighbours, shutdown.clone()));
+        }
         Ok(Daemon {
             addrs,
             resolver,
             clock,
+            overrides,
             shutdown,
             tasks,
         })
     }
 
-    /// Re-evaluates the schedules now (the daemon also does it every few seconds).
-    pub fn refresh_schedule(&self) {
-        refresh_schedule(&self.resolver, self.clock.as_ref());
+    /// Re-evaluates schedules and temporary allows now (the daemon also does it every second).
+    pub fn refresh(&self) {
+        refresh_live(&self.resolver, self.clock.as_ref(), &self.overrides);
     }
 
     /// Stops accepting, lets queries in flight finish (bounded), and returns.
@@ -185,9 +220,39 @@ impl Daemon {
     }
 }
 
-fn refresh_schedule(resolver: &Resolver, clock: &dyn LocalClock) {
-    let active = resolver.engine().load().active_windows(clock.now());
-    resolver.set_active_windows(active);
+fn refresh_live(resolver: &Resolver, clock: &dyn LocalClock, watch: &Mutex<overrides::Watch>) {
+    let engine = resolver.engine().load();
+    let allows = match watch.lock() {
+        Ok(mut w) => TempAllows::compile(w.poll(), clock.timestamp(), |p| {
+            engine.profile_index(p)
+        }),
+        Err(_) => TempAllows::default(),
+    };
+    resolver.set_live(Live {
+        windows: engine.active_windows(clock.now()),
+        allows,
+    });
+}
+
+/// Keeps the neighbour map fresh: a full read every few seconds, and within a
+/// second when a query came from an address it did not know.
+async fn watch_neighbours(neighbours: Arc<Neighbours>, stop: CancellationToken) {
+    let mut last = Instant::now();
+    neighbours.refresh();
+    let mut tick = tokio::time::interval(neighbours::MISS_REFRESH);
+    loop {
+        tokio::select! {
+            _ = stop.cancelled() => break,
+            _ = tick.tick() => {
+                if neighbours.refresh_wanted() || last.elapsed() >= neighbours::REFRESH {
+                    let n = neighbours.clone();
+                    // A netlink dump is a blocking syscall loop.
+                    let _ = tokio::task::spawn_blocking(move || n.refresh()).await;
+                    last = Instant::now();
+                }
+            }
+        }
+    }
 }
 
 /// Runs until SIGINT or SIGTERM.

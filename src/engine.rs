@@ -1,19 +1,25 @@
 //! The engine: compiled rules plus who gets which profile. One immutable value,
 //! held in an `ArcSwap` so a reload can replace it whole; the query path loads
-//! it and calls [`Engine::decide`], which allocates nothing.
+//! it and calls [`Engine::profile_for`] then [`Engine::decide`], which allocate
+//! nothing.
 //!
 //! Order of a decision, and why:
-//! 1. Which profile: the listener the query came on, then the client's address
-//!    (first matching `[[client]]`), else `policy.default_profile`.
+//! 1. Which profile ([`Engine::profile_for`]): the listener the query came on,
+//!    then the local OS user, then the MAC address, then the client's IP
+//!    address (first matching `[[client]]` of each kind), else
+//!    `policy.default_profile`. The most deliberate binding wins: a listener
+//!    is set up for one purpose, a user account and a device belong to one
+//!    person, an address may be shared or change.
 //! 2. An unfiltered profile (no categories) forwards everything untouched.
 //! 3. Anti-bypass names get fixed answers, whatever the lists say: the Firefox and
 //!    iCloud Private Relay canaries NXDOMAIN (that is the signal those clients
 //!    read; a null address would not switch them off), and discovery of
 //!    designated resolvers (RFC 9462) NODATA, so clients do not upgrade past us.
-//! 4. Safe search, for profiles that ask for it: the search engines and
+//! 4. A temporary allow (`nestguard allow`) lifts everything but security lists.
+//! 5. Safe search, for profiles that ask for it: the search engines and
 //!    YouTube hosts of `rules/safesearch.toml` are answered with a CNAME to
 //!    the provider's safe-search host (resolved upstream, never pinned).
-//! 5. The rules of the profile's categories.
+//! 6. The rules of the profile's categories, with any open schedule window.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -22,6 +28,8 @@ use anyhow::Context;
 use ipnet::IpNet;
 
 use crate::config::{BlockMode, Config};
+use crate::policy::neighbours::Mac;
+use crate::policy::{Live, Lookups, Who, users};
 use crate::rules::catalog::{SafeSearchDef, YoutubeLevel};
 use crate::rules::name::Candidate;
 use crate::rules::parse::{ClientInfo, Rewrite};
@@ -138,9 +146,27 @@ impl SafeSearch {
 }
 
 struct ClientRule {
+    name: Option<String>,
     nets: Vec<IpNet>,
     listeners: Vec<SocketAddr>,
+    uids: Vec<u32>,
+    macs: Vec<Mac>,
     profile: usize,
+}
+
+/// Why a client got its profile.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MatchedBy {
+    /// `[[client]]` table i, by the listener the query came on.
+    Listener(usize),
+    /// Table i, by the local OS user that sent it.
+    User(usize, u32),
+    /// Table i, by the device's MAC address.
+    Mac(usize, Mac),
+    /// Table i, by IP address.
+    Address(usize),
+    /// No table matched: `policy.default_profile`.
+    Default,
 }
 
 pub struct Engine {
@@ -149,9 +175,16 @@ pub struct Engine {
     windows: Vec<ScheduleWindow>,
     safe_search: SafeSearch,
     clients: Vec<ClientRule>,
+    /// Whether any table matches by user / by MAC (else those lookups are skipped).
+    by_user: bool,
+    by_mac: bool,
     default_profile: usize,
+    /// Categories that are security lists: a temporary allow does not lift them.
+    security: CategoryMask,
     pub block_mode: BlockMode,
     pub blocked_ttl: u32,
+    /// Things worth telling the admin that do not stop the daemon.
+    pub warnings: Vec<String>,
 }
 
 impl Engine {
@@ -221,38 +254,103 @@ impl Engine {
             });
         }
         let mut clients = Vec::new();
+        let mut warnings = Vec::new();
         for c in &config.clients {
             let c = c.get_ref();
+            let mut uids = Vec::new();
+            for user in &c.users {
+                match users::uid_by_name(user.get_ref()) {
+                    Some(uid) => uids.push(uid),
+                    // A fleet config may name users some machines lack: warn, do not fail.
+                    None => warnings.push(format!(
+                        "[[client]] {}: no user `{}` on this system; that entry never matches",
+                        c.name.as_deref().unwrap_or(c.profile.get_ref()),
+                        user.get_ref()
+                    )),
+                }
+            }
             clients.push(ClientRule {
+                name: c.name.clone(),
                 nets: c.addresses.iter().map(|n| n.0).collect(),
                 listeners: c.listeners.clone(),
+                uids,
+                macs: c.macs.clone(),
                 profile: find(c.profile.get_ref()).context("[[client]] profile")?,
             });
+        }
+        if clients.iter().any(|c| !c.uids.is_empty()) && !cfg!(target_os = "linux") {
+            warnings.push("matching clients by OS user works on Linux only".into());
+        }
+        let security = (0..64u8)
+            .map(crate::rules::CategoryId)
+            .filter(|&c| rules.category(c).is_some_and(|info| info.security))
+            .fold(CategoryMask::NONE, CategoryMask::with);
+        for w in &warnings {
+            tracing::warn!("{w}");
         }
         Ok(Engine {
             windows,
             safe_search: SafeSearch::build(&catalog.safe_search),
             rules,
             profiles,
+            by_user: clients.iter().any(|c| !c.uids.is_empty()),
+            by_mac: clients.iter().any(|c| !c.macs.is_empty()),
             clients,
             default_profile,
+            security,
             block_mode: config.policy.block_mode,
             blocked_ttl: u32::try_from(config.policy.blocked_ttl.as_secs()).unwrap_or(u32::MAX),
+            warnings,
         })
     }
 
-    /// Which profile applies to a client asking on `listener`.
-    pub fn profile_for(&self, peer: IpAddr, listener: SocketAddr) -> usize {
-        let peer = canonical(peer);
-        self.clients
-            .iter()
-            .find(|c| c.listeners.contains(&listener))
-            .or_else(|| {
-                self.clients
-                    .iter()
-                    .find(|c| c.nets.iter().any(|n| n.contains(&peer)))
-            })
-            .map_or(self.default_profile, |c| c.profile)
+    /// Which profile applies to a client, and why. Allocates nothing; the user
+    /// and MAC lookups run only when some `[[client]]` table needs them.
+    pub fn profile_for(&self, who: &Who, lookups: &dyn Lookups) -> (usize, MatchedBy) {
+        let found = |by: MatchedBy, i: usize| Some((self.clients[i].profile, by));
+        let position = |f: &dyn Fn(&ClientRule) -> bool| self.clients.iter().position(f);
+        if let Some(i) = position(&|c| c.listeners.contains(&who.listener)) {
+            return (self.clients[i].profile, MatchedBy::Listener(i));
+        }
+        let by_user = || {
+            let uid = lookups.uid(who)?;
+            let i = position(&|c| c.uids.contains(&uid))?;
+            found(MatchedBy::User(i, uid), i)
+        };
+        let ip = canonical(who.peer.ip());
+        let by_mac = || {
+            let mac = lookups.mac(ip)?;
+            let i = position(&|c| c.macs.contains(&mac))?;
+            found(MatchedBy::Mac(i, mac), i)
+        };
+        let by_address = || {
+            let i = position(&|c| c.nets.iter().any(|n| n.contains(&ip)))?;
+            found(MatchedBy::Address(i), i)
+        };
+        (if self.by_user { by_user() } else { None })
+            .or_else(|| if self.by_mac { by_mac() } else { None })
+            .or_else(by_address)
+            .unwrap_or((self.default_profile, MatchedBy::Default))
+    }
+
+    /// Whether some `[[client]]` matches by MAC address (the neighbour table is needed).
+    pub fn matches_by_mac(&self) -> bool {
+        self.by_mac
+    }
+
+    /// The profile's id (`child`, …).
+    pub fn profile_id(&self, profile: usize) -> &str {
+        self.profiles.get(profile).map_or("?", |p| p.id.as_str())
+    }
+
+    /// The index of a profile id, for [`Engine::decide`] and temporary allows.
+    pub fn profile_index(&self, id: &str) -> Option<usize> {
+        self.profiles.iter().position(|p| p.id == id)
+    }
+
+    /// The `name` of `[[client]]` table i, if it has one.
+    pub fn client_name(&self, i: usize) -> Option<&str> {
+        self.clients.get(i).and_then(|c| c.name.as_deref())
     }
 
     /// Bit w set: schedule window w is active at `t`. Computed off the query path.
@@ -279,31 +377,21 @@ impl Engine {
             .map(|t| &**t)
     }
 
-    /// The decision for one query. Allocates nothing.
-    /// `active` is the bitmask of schedule windows active now ([`Engine::active_windows`]).
+    /// The decision for one query of a client with `profile` (from
+    /// [`Engine::profile_for`]), given what holds now. Allocates nothing.
     pub fn decide(
         &self,
         qname_wire: &[u8],
         qtype: u16,
+        profile_index: usize,
         peer: IpAddr,
-        listener: SocketAddr,
-        active: u64,
+        live: &Live,
     ) -> Decision {
-        let profile = &self.profiles[self.profile_for(peer, listener)];
-        if !profile.filters(active) {
+        let Some(profile) = self.profiles.get(profile_index) else {
             return Decision::Forward;
-        }
-        let mut mask = profile.mask;
-        let mut allow_only = None;
-        let mut on = active & profile.windows;
-        while on != 0 {
-            let w = on.trailing_zeros() as usize;
-            on &= on - 1;
-            let window = &self.windows[w];
-            mask = CategoryMask(mask.0 | window.extra.0);
-            if window.allow_only && allow_only.is_none() {
-                allow_only = Some(w as u16);
-            }
+        };
+        if !profile.filters(live.windows) {
+            return Decision::Forward;
         }
         let Some(name) = Candidate::from_wire(qname_wire) else {
             return Decision::Forward;
@@ -313,6 +401,29 @@ impl Engine {
         }
         if name.name() == DDR_NAME {
             return Decision::NoData;
+        }
+        let client = ClientInfo {
+            ip: Some(peer),
+            name: None,
+        };
+        if live.allows.allows(&name, profile_index) {
+            let security = CategoryMask(profile.mask.0 & self.security.0);
+            return match self.rules.check(&name, qtype, &client, security, false) {
+                Verdict::Blocked(o) => Decision::Block(o),
+                _ => Decision::Forward,
+            };
+        }
+        let mut mask = profile.mask;
+        let mut allow_only = None;
+        let mut on = live.windows & profile.windows;
+        while on != 0 {
+            let w = on.trailing_zeros() as usize;
+            on &= on - 1;
+            let window = &self.windows[w];
+            mask = CategoryMask(mask.0 | window.extra.0);
+            if window.allow_only && allow_only.is_none() {
+                allow_only = Some(w as u16);
+            }
         }
         // Only profiles that ask for it pay for the safe-search table lookup.
         let wants_safe_search = profile.safe_search || profile.youtube != YoutubeLevel::Off;
@@ -334,10 +445,6 @@ impl Engine {
             },
             _ => {}
         }
-        let client = ClientInfo {
-            ip: Some(peer),
-            name: None,
-        };
         if let Some(w) = allow_only {
             // Bedtime: only the profile's own allowlist is reachable.
             return match self
@@ -351,13 +458,29 @@ impl Engine {
         match self.rules.check(&name, qtype, &client, mask, false) {
             Verdict::NoMatch | Verdict::Allowed(_) => Decision::Forward,
             Verdict::Blocked(o) => Decision::Block(o),
-            // A CNAME rewrite needs the target resolved upstream: not answered here yet.
-            Verdict::Rewritten(_, id)
-                if matches!(self.rules.rewrite(id), Some(Rewrite::Cname(_))) =>
-            {
-                Decision::Forward
-            }
             Verdict::Rewritten(o, id) => Decision::Rewrite(o, id),
+        }
+    }
+
+    /// The name a decision answers with a CNAME to, in wire form: a safe-search
+    /// host or a `$dnsrewrite` CNAME target. Its records are resolved upstream.
+    pub fn alias_target(&self, decision: Decision) -> Option<Vec<u8>> {
+        match decision {
+            Decision::SafeSearch(t) => self.safe_search_target(t).map(<[u8]>::to_vec),
+            Decision::Rewrite(_, id) => match self.rules.rewrite(id) {
+                Some(Rewrite::Cname(target)) => Some(to_wire(target).into_vec()),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// Whether a decision is answered with an alias resolved upstream (see [`Engine::alias_target`]).
+    pub fn is_alias(&self, decision: Decision) -> bool {
+        match decision {
+            Decision::SafeSearch(_) => true,
+            Decision::Rewrite(_, id) => matches!(self.rules.rewrite(id), Some(Rewrite::Cname(_))),
+            _ => false,
         }
     }
 }

@@ -12,5 +12,7 @@ pub mod config;
 pub mod dns;
 pub mod engine;
 pub mod explain;
+pub mod policy;
 pub mod rules;
 pub mod schedule;
+pub mod state;

@@ -15,9 +15,22 @@ pub struct LocalTime {
     pub minute: u16,
 }
 
-/// Where local time comes from: the system, or a test.
+/// Where time comes from: the system, or a test.
 pub trait LocalClock: Send + Sync {
+    /// Local wall-clock time, for schedules.
     fn now(&self) -> LocalTime;
+    /// The absolute time, for expiries (temporary allows).
+    fn timestamp(&self) -> jiff::Timestamp;
+}
+
+impl LocalTime {
+    /// The local time of a civil date and time.
+    pub fn of(dt: jiff::civil::DateTime) -> LocalTime {
+        LocalTime {
+            weekday: usize::from(dt.weekday().to_monday_zero_offset() as u8),
+            minute: (dt.hour() as u16) * 60 + dt.minute() as u16,
+        }
+    }
 }
 
 /// The system's local time zone (TZ, /etc/localtime), through jiff.
@@ -25,35 +38,48 @@ pub struct SystemClock;
 
 impl LocalClock for SystemClock {
     fn now(&self) -> LocalTime {
-        let now = jiff::ZonedDateTime::now();
-        LocalTime {
-            weekday: usize::from(now.weekday().to_monday_zero_offset() as u8),
-            minute: (now.hour() as u16) * 60 + now.minute() as u16,
-        }
+        LocalTime::of(jiff::ZonedDateTime::now().datetime())
+    }
+
+    fn timestamp(&self) -> jiff::Timestamp {
+        jiff::Timestamp::now()
     }
 }
 
-/// A clock tests set by hand.
-pub struct ManualClock(Mutex<LocalTime>);
+/// A clock tests set by hand: a local time and, separately, an absolute time.
+pub struct ManualClock(Mutex<(LocalTime, jiff::Timestamp)>);
 
 impl ManualClock {
     pub fn new(t: LocalTime) -> ManualClock {
-        ManualClock(Mutex::new(t))
+        ManualClock(Mutex::new((t, jiff::Timestamp::UNIX_EPOCH)))
     }
 
     pub fn set(&self, t: LocalTime) {
         if let Ok(mut g) = self.0.lock() {
-            *g = t;
+            g.0 = t;
+        }
+    }
+
+    pub fn set_timestamp(&self, t: jiff::Timestamp) {
+        if let Ok(mut g) = self.0.lock() {
+            g.1 = t;
         }
     }
 }
 
 impl LocalClock for ManualClock {
     fn now(&self) -> LocalTime {
-        self.0.lock().map(|g| *g).unwrap_or(LocalTime {
+        self.0.lock().map(|g| g.0).unwrap_or(LocalTime {
             weekday: 0,
             minute: 0,
         })
+    }
+
+    fn timestamp(&self) -> jiff::Timestamp {
+        self.0
+            .lock()
+            .map(|g| g.1)
+            .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
     }
 }
 

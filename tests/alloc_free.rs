@@ -47,7 +47,13 @@ static GLOBAL: Counting = Counting;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cache_hits_and_blocked_answers_do_not_allocate() {
     let up = FakeUpstream::start().await;
-    let d = TestDaemon::with_upstream(&up, "").await;
+    // A client table by OS user and by MAC: every query below also pays for both
+    // lookups (a netlink round trip, the neighbour map), which must not allocate either.
+    let d = TestDaemon::with_upstream(
+        &up,
+        "[[client]]\nprofile = \"teen\"\nusers = [\"root\"]\nmacs = [\"02:00:00:00:00:01\"]\n",
+    )
+    .await;
     // Cached answers, and a blocked name (shipped adult list) answered by the engine.
     let names = [
         "example.com",
@@ -71,7 +77,8 @@ async fn cache_hits_and_blocked_answers_do_not_allocate() {
     let resolver = d.daemon.resolver.clone();
     // The default profile (child) applies: every answer below passes through the rules.
     let client = Client {
-        peer: "127.0.0.1".parse().unwrap(),
+        // No such socket: the user lookup finds nobody and the default profile applies.
+        peer: "127.0.0.1:9".parse().unwrap(),
         listener: d.addr,
     };
     let mut out = Vec::with_capacity(4096);

@@ -321,6 +321,8 @@ async fn safe_search_is_enforced_for_children_only() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn schedules_tighten_profiles_at_the_right_time() {
+    use nestguard::app::Environment;
+    use nestguard::policy::neighbours::KernelNeighbours;
     use nestguard::schedule::{LocalTime, ManualClock, parse_hhmm};
     use std::sync::Arc;
 
@@ -329,7 +331,7 @@ async fn schedules_tighten_profiles_at_the_right_time() {
         up.set_a(n, Ipv4Addr::new(192, 0, 2, 90), 300);
     }
     let text = format!(
-        "[server]\nlisten = [\"127.0.0.1:0\"]\n{}\
+        "{}\
          [[client]]\nprofile = \"unfiltered\"\naddresses = [\"127.0.0.2\"]\n\
          [[client]]\nprofile = \"teen\"\naddresses = [\"127.0.0.3\"]\n\
          [[schedule]]\nprofile = \"child\"\nname = \"bedtime\"\nfrom = \"20:30\"\nto = \"07:00\"\nallow_only = true\n\
@@ -337,16 +339,17 @@ async fn schedules_tighten_profiles_at_the_right_time() {
          from = \"16:00\"\nto = \"18:00\"\nblock = [\"short-video\"]\n",
         udp_upstream(up.addr(), "1s")
     );
-    let config = nestguard::config::Config::parse(&text, "t.toml", None).unwrap();
     let at = |weekday, hhmm| LocalTime {
         weekday,
         minute: parse_hhmm(hhmm).unwrap(),
     };
     let clock = Arc::new(ManualClock::new(at(0, "12:00")));
-    let d = nestguard::app::Daemon::start_with_clock(&config, clock.clone())
-        .await
-        .unwrap();
-    let addr = d.addrs[0];
+    let env = Environment {
+        clock: clock.clone(),
+        neighbours: Arc::new(KernelNeighbours),
+    };
+    let td = TestDaemon::start_in(&text, env).await;
+    let (d, addr) = (&td.daemon, td.addr);
     let a = |m: &Message| a_records(m);
 
     // Monday noon: nothing scheduled.
@@ -361,7 +364,7 @@ async fn schedules_tighten_profiles_at_the_right_time() {
 
     // Monday 21:30, bedtime: only the child profile's allowlist is reachable.
     clock.set(at(0, "21:30"));
-    d.refresh_schedule();
+    d.refresh();
     let m = query_from("127.0.0.1", addr, "example.com", RecordType::A).await;
     assert_eq!(m.metadata.response_code, ResponseCode::NXDomain);
     assert_eq!(
@@ -379,11 +382,11 @@ async fn schedules_tighten_profiles_at_the_right_time() {
 
     // Tuesday 06:59 is still Monday's bedtime; 07:00 is over.
     clock.set(at(1, "06:59"));
-    d.refresh_schedule();
+    d.refresh();
     let m = query_from("127.0.0.1", addr, "example.com", RecordType::A).await;
     assert_eq!(m.metadata.response_code, ResponseCode::NXDomain);
     clock.set(at(1, "07:00"));
-    d.refresh_schedule();
+    d.refresh();
     assert_eq!(
         a(&query_from("127.0.0.1", addr, "example.com", RecordType::A).await).len(),
         1
@@ -391,15 +394,15 @@ async fn schedules_tighten_profiles_at_the_right_time() {
 
     // Tuesday 16:30, homework: the teen's short video is blocked; Saturday it is not.
     clock.set(at(1, "16:30"));
-    d.refresh_schedule();
+    d.refresh();
     let m = query_from("127.0.0.3", addr, "tiktok.com", RecordType::A).await;
     assert_eq!(m.metadata.response_code, ResponseCode::NXDomain);
     assert!(ede(m.edns.as_ref()).unwrap().1.starts_with("short-video: "));
     clock.set(at(5, "16:30"));
-    d.refresh_schedule();
+    d.refresh();
     assert_eq!(
         a(&query_from("127.0.0.3", addr, "tiktok.com", RecordType::A).await).len(),
         1
     );
-    d.shutdown().await;
+    td.stop().await;
 }

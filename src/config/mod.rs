@@ -38,12 +38,22 @@ pub struct Config {
     pub rules: RulesConfig,
     #[serde(default)]
     pub policy: PolicyConfig,
+    #[serde(default)]
+    pub state: StateConfig,
     /// Which clients get which profile; the first table that matches wins.
     #[serde(default, rename = "client")]
     pub clients: Vec<Spanned<ClientConfig>>,
     /// Time windows that tighten a profile (bedtime, homework).
     #[serde(default, rename = "schedule")]
     pub schedules: Vec<Spanned<ScheduleConfig>>,
+}
+
+/// `[state]`: where nestguard keeps what it changes at run time.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StateConfig {
+    /// The state directory; see `state::dir` for the default.
+    pub dir: Option<PathBuf>,
 }
 
 /// `[[schedule]]`: while the window is active, the profile gets more categories
@@ -115,18 +125,28 @@ impl<'de> Deserialize<'de> for Net {
     }
 }
 
-/// `[[client]]`: who gets a profile. A client matches by the listener it asked on,
-/// or by its address; the first matching table wins.
+/// `[[client]]`: who gets a profile. A client matches by the listener it asked
+/// on, then by its local OS user, then by its MAC address, then by its IP
+/// address; within each, the first matching table wins.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ClientConfig {
     pub profile: Spanned<String>,
+    /// A name for the client (a child's name), shown by `explain` and in reports.
+    #[serde(default)]
+    pub name: Option<String>,
     /// Client addresses or networks.
     #[serde(default)]
     pub addresses: Vec<Net>,
     /// Listen addresses (from `server.listen`) whose queries all get this profile.
     #[serde(default)]
     pub listeners: Vec<SocketAddr>,
+    /// Local OS users (Linux), for queries from programs on this machine.
+    #[serde(default)]
+    pub users: Vec<Spanned<String>>,
+    /// MAC addresses of devices on the local network (`aa:bb:cc:dd:ee:ff`).
+    #[serde(default)]
+    pub macs: Vec<crate::policy::neighbours::Mac>,
 }
 
 /// The rule lists: the shipped categories and profiles, plus the admin's own lists.

@@ -13,8 +13,7 @@
 //!    else the upstream's own SERVFAIL, else ours with EDE 22.
 
 use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 use arc_swap::ArcSwap;
@@ -27,11 +26,12 @@ use super::upstream::{Forwarded, Upstreams};
 use super::wire::{self, CLASS_IN, MAX_KEY_LEN, Query, QueryError, Rcode};
 use crate::clock;
 use crate::engine::{Decision, Engine};
+use crate::policy::{Live, Lookups, Proto, Who};
 
 /// Who asked, and on which of our addresses.
 #[derive(Clone, Copy, Debug)]
 pub struct Client {
-    pub peer: IpAddr,
+    pub peer: SocketAddr,
     pub listener: SocketAddr,
 }
 
@@ -46,11 +46,25 @@ pub enum Transport {
     Tcp,
 }
 
+impl Client {
+    fn who(self, transport: Transport) -> Who {
+        Who {
+            peer: self.peer,
+            listener: self.listener,
+            proto: match transport {
+                Transport::Udp => Proto::Udp,
+                Transport::Tcp => Proto::Tcp,
+            },
+        }
+    }
+}
+
 /// One query being answered: what was asked, by whom, and how big the answer may be.
 #[derive(Clone, Copy)]
 struct Asked<'q> {
     query: &'q Query<'q>,
-    client: Client,
+    who: Who,
+    profile: usize,
     shape: Shape,
 }
 
@@ -75,8 +89,9 @@ type Waiters = Vec<oneshot::Sender<Outcome>>;
 
 pub struct Resolver {
     engine: Arc<ArcSwap<Engine>>,
-    /// Schedule windows active now (bit per window), refreshed off the query path.
-    active_windows: AtomicU64,
+    /// Schedule windows open and temporary allows in force, refreshed off the query path.
+    live: ArcSwap<Live>,
+    lookups: Box<dyn Lookups + Send + Sync>,
     cache: Cache,
     upstreams: Upstreams,
     inflight: Mutex<HashMap<Box<[u8]>, Waiters>>,
@@ -89,10 +104,12 @@ impl Resolver {
         cache: Cache,
         upstreams: Upstreams,
         server_payload: u16,
+        lookups: Box<dyn Lookups + Send + Sync>,
     ) -> Resolver {
         Resolver {
             engine,
-            active_windows: AtomicU64::new(0),
+            live: ArcSwap::from_pointee(Live::default()),
+            lookups,
             cache,
             upstreams,
             inflight: Mutex::new(HashMap::new()),
@@ -100,13 +117,16 @@ impl Resolver {
         }
     }
 
-    /// Sets the schedule windows active now (see [`Engine::active_windows`]).
-    pub fn set_active_windows(&self, mask: u64) {
-        self.active_windows.store(mask, Ordering::Relaxed);
+    /// Sets what holds now: open schedule windows, temporary allows.
+    pub fn set_live(&self, live: Live) {
+        self.live.store(Arc::new(live));
     }
 
-    fn active(&self) -> u64 {
-        self.active_windows.load(Ordering::Relaxed)
+    /// The profile and decision for one query.
+    fn decide(&self, engine: &Engine, query: &Query<'_>, who: &Who, live: &Live) -> (usize, Decision) {
+        let (profile, _) = engine.profile_for(who, self.lookups.as_ref());
+        let decision = engine.decide(query.qname_wire(), query.qtype, profile, who.peer.ip(), live);
+        (profile, decision)
     }
 
     /// The engine in force; a reload stores a new one here.
@@ -147,17 +167,13 @@ impl Resolver {
         };
         let shape = self.shape(&query, transport);
         let engine = self.engine.load();
-        let decision = engine.decide(
-            query.qname_wire(),
-            query.qtype,
-            client.peer,
-            client.listener,
-            self.active(),
-        );
+        let live = self.live.load();
+        let who = client.who(transport);
+        let (profile, decision) = self.decide(&engine, &query, &who, &live);
         match decision {
             Decision::Forward => {}
-            // Needs the safe-search host resolved: the miss path does it.
-            Decision::SafeSearch(_) => return Fast::Miss,
+            // Needs the alias target resolved: the miss path does it.
+            d if engine.is_alias(d) => return Fast::Miss,
             _ => {
                 answer::write(
                     &query,
@@ -177,10 +193,11 @@ impl Resolver {
             Lookup::Fresh(answer) => {
                 let asked = Asked {
                     query: &query,
-                    client,
+                    who,
+                    profile,
                     shape,
                 };
-                self.render_for(&engine, answer, &asked, Freshness::Fresh, now, out);
+                self.render_for(&engine, &live, answer, &asked, Freshness::Fresh, now, out);
                 Fast::Reply
             }
             Lookup::Stale(_) | Lookup::Miss => Fast::Miss,
@@ -226,21 +243,14 @@ impl Resolver {
             Err(_) => return,
         };
         let shape = self.shape(&query, transport);
-        let safe_search_target = {
+        let who = client.who(transport);
+        let (profile, alias) = {
             let engine = self.engine.load();
-            match engine.decide(
-                query.qname_wire(),
-                query.qtype,
-                client.peer,
-                client.listener,
-                self.active(),
-            ) {
-                Decision::SafeSearch(t) => engine.safe_search_target(t).map(<[u8]>::to_vec),
-                _ => None,
-            }
+            let (profile, decision) = self.decide(&engine, &query, &who, &self.live.load());
+            (profile, engine.alias_target(decision))
         };
-        if let Some(target) = safe_search_target {
-            return self.answer_safe_search(&query, &target, shape, out).await;
+        if let Some(target) = alias {
+            return self.answer_alias(&query, &target, shape, out).await;
         }
         let mut key_buf = [0u8; MAX_KEY_LEN];
         let key = query.cache_key(&mut key_buf);
@@ -250,10 +260,12 @@ impl Resolver {
                 let engine = self.engine.load();
                 let asked = Asked {
                     query: &query,
-                    client,
+                    who,
+                    profile,
                     shape,
                 };
-                self.render_for(&engine, &answer, &asked, freshness, clock::now_secs(), out);
+                let live = self.live.load();
+                self.render_for(&engine, &live, &answer, &asked, freshness, clock::now_secs(), out);
             }
             Outcome::ServFail => {
                 tracing::debug!(name = %query.qname_text(), qtype = %wire::TypeName(query.qtype), "no upstream answered");
@@ -273,21 +285,19 @@ impl Resolver {
 
     /// Writes an upstream answer (fresh or cached) for this client, or a blocked
     /// answer if it aliases a name the client's profile blocks (CNAME cloaking).
+    #[allow(clippy::too_many_arguments)]
     fn render_for(
         &self,
         engine: &Engine,
+        live: &Live,
         answer: &Answer,
         asked: &Asked<'_>,
         freshness: Freshness,
         now: u64,
         out: &mut Vec<u8>,
     ) {
-        let Asked {
-            query,
-            client,
-            shape,
-        } = *asked;
-        match cloaked(engine, answer, query, client, self.active()) {
+        let (query, shape) = (asked.query, asked.shape);
+        match cloaked(engine, live, answer, asked) {
             Some(blocked) => answer::write(
                 query,
                 blocked,
@@ -300,10 +310,10 @@ impl Resolver {
         }
     }
 
-    /// Safe search: a CNAME from the asked name to the provider's safe-search host,
-    /// followed by that host's records, resolved through the cache and upstreams
-    /// like any other name. Rare enough to re-encode with hickory-proto.
-    async fn answer_safe_search(
+    /// Safe search and `$dnsrewrite` CNAMEs: a CNAME from the asked name to the
+    /// target, followed by the target's records, resolved through the cache and
+    /// upstreams like any other name. Rare enough to re-encode with hickory-proto.
+    async fn answer_alias(
         &self,
         query: &Query<'_>,
         target: &[u8],
@@ -317,7 +327,7 @@ impl Resolver {
         key.push(u8::from(query.dnssec_ok()) | (u8::from(query.checking_disabled()) << 1));
         let built = match self.resolve(&key).await {
             Outcome::Answer(answer, _) => {
-                safe_search_response(query, target, &answer, self.server_payload)
+                alias_response(query, target, &answer, self.server_payload)
             }
             Outcome::ServFail => None,
         };
@@ -420,23 +430,12 @@ impl Resolver {
 
 /// CNAME cloaking: an allowed name whose answer aliases a name this client's
 /// profile blocks is answered as blocked (with the target's rule as the reason).
-fn cloaked(
-    engine: &Engine,
-    answer: &Answer,
-    query: &Query<'_>,
-    client: Client,
-    active: u64,
-) -> Option<Decision> {
+fn cloaked(engine: &Engine, live: &Live, answer: &Answer, asked: &Asked<'_>) -> Option<Decision> {
     let mut name = [0u8; wire::MAX_NAME_LEN + 1];
+    let peer = asked.who.peer.ip();
     answer.cname_targets().find_map(|at| {
         let len = wire::expand_name(answer.bytes(), at, &mut name)?;
-        match engine.decide(
-            &name[..len],
-            query.qtype,
-            client.peer,
-            client.listener,
-            active,
-        ) {
+        match engine.decide(&name[..len], asked.query.qtype, asked.profile, peer, live) {
             d @ Decision::Block(_) => Some(d),
             _ => None,
         }
@@ -478,7 +477,7 @@ impl Drop for Leader<'_> {
 
 /// Encodes the safe-search answer: the client's question, `CNAME target`, and the
 /// target's answer records (or its negative answer).
-fn safe_search_response(
+fn alias_response(
     query: &Query<'_>,
     target: &[u8],
     answer: &Answer,

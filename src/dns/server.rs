@@ -114,10 +114,7 @@ pub async fn serve_udp(socket: Arc<UdpSocket>, ctx: ServeContext) {
                 }
             };
             let packet = &buf[..n];
-            let client = Client {
-                peer: peer.ip(),
-                listener,
-            };
+            let client = Client { peer, listener };
             match ctx
                 .resolver
                 .answer_fast(packet, client, Transport::Udp, &mut out)
@@ -203,10 +200,7 @@ async fn serve_connection(stream: TcpStream, ctx: ServeContext) {
     let (Ok(peer), Ok(listener)) = (stream.peer_addr(), stream.local_addr()) else {
         return;
     };
-    let client = Client {
-        peer: peer.ip(),
-        listener,
-    };
+    let client = Client { peer, listener };
     let (mut reader, writer) = stream.into_split();
     let (tx, rx) = mpsc::channel::<Vec<u8>>(64);
     let writer_task = ctx.tasks.spawn(write_frames(writer, rx));

@@ -3,9 +3,10 @@
 
 use std::net::SocketAddr;
 
-use nestguard::app::Daemon;
+use nestguard::app::{Daemon, Environment};
 use nestguard::config::Config;
 
+use super::tls::TempDir;
 use super::upstream::FakeUpstream;
 
 /// A running daemon; shut it down explicitly with [`TestDaemon::stop`] when a
@@ -13,22 +14,43 @@ use super::upstream::FakeUpstream;
 pub struct TestDaemon {
     pub daemon: Daemon,
     pub addr: SocketAddr,
+    /// Its state directory (temporary allows), removed when the test ends.
+    pub state: TempDir,
+}
+
+/// Parses config text for a test daemon: `listen` is forced to 127.0.0.1:0
+/// unless the text has a `[server]` table of its own, and the state directory
+/// is `state` unless it has a `[state]` table.
+pub fn test_config(config_text: &str, state: &TempDir) -> Config {
+    let mut text = if config_text.contains("[server]") {
+        config_text.to_string()
+    } else {
+        format!("[server]\nlisten = [\"127.0.0.1:0\"]\n{config_text}")
+    };
+    if !text.contains("[state]") {
+        text.push_str(&format!("\n[state]\ndir = \"{}\"\n", state.path().display()));
+    }
+    Config::parse(&text, "test.toml", None)
+        .unwrap_or_else(|e| panic!("test config does not parse: {e}\n{text}"))
 }
 
 impl TestDaemon {
-    /// Starts a daemon from config text; `listen` is forced to 127.0.0.1:0 unless
-    /// the text has a `[server]` table of its own.
+    /// Starts a daemon from config text (see [`test_config`]).
     pub async fn start(config_text: &str) -> TestDaemon {
-        let text = if config_text.contains("[server]") {
-            config_text.to_string()
-        } else {
-            format!("[server]\nlisten = [\"127.0.0.1:0\"]\n{config_text}")
-        };
-        let config = Config::parse(&text, "test.toml", None)
-            .unwrap_or_else(|e| panic!("test config does not parse: {e}\n{text}"));
-        let daemon = Daemon::start(&config).await.expect("daemon starts");
+        TestDaemon::start_in(config_text, Environment::system()).await
+    }
+
+    /// Like [`TestDaemon::start`], with a test's clock or neighbour table.
+    pub async fn start_in(config_text: &str, env: Environment) -> TestDaemon {
+        let state = TempDir::new();
+        let config = test_config(config_text, &state);
+        let daemon = Daemon::start_in(&config, env).await.expect("daemon starts");
         let addr = daemon.addrs[0];
-        TestDaemon { daemon, addr }
+        TestDaemon {
+            daemon,
+            addr,
+            state,
+        }
     }
 
     /// A daemon forwarding over UDP to `upstream`, plus `extra` config.

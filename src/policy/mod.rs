@@ -1,0 +1,61 @@
+//! Who is asking, and what holds right now.
+//!
+//! A query's client is known by the listener it asked on, its address and
+//! port, and the transport ([`Who`]). The engine matches `[[client]]` tables
+//! against that; the local OS user and the MAC address are looked up only when
+//! some table asks for them ([`Lookups`]). [`Live`] is the time-bound part of
+//! policy (schedule windows open now, temporary allows in force), recomputed
+//! off the query path every second.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+
+#[cfg(target_os = "linux")]
+mod netlink;
+pub mod neighbours;
+pub mod overrides;
+pub mod users;
+
+use neighbours::{Mac, Neighbours};
+pub use users::Proto;
+
+/// The client of one query, as the sockets see it.
+#[derive(Clone, Copy, Debug)]
+pub struct Who {
+    pub peer: SocketAddr,
+    /// Our address the query arrived on.
+    pub listener: SocketAddr,
+    pub proto: Proto,
+}
+
+/// Facts about a client that cost a lookup: asked for only when a `[[client]]`
+/// table needs them.
+pub trait Lookups {
+    /// The local OS user owning the client socket (loopback clients, Linux).
+    fn uid(&self, who: &Who) -> Option<u32>;
+    /// The client's MAC address, from the neighbour table.
+    fn mac(&self, ip: IpAddr) -> Option<Mac>;
+}
+
+/// The daemon's lookups: the kernel's socket table and neighbour table.
+pub struct SystemLookups {
+    pub neighbours: Arc<Neighbours>,
+}
+
+impl Lookups for SystemLookups {
+    fn uid(&self, who: &Who) -> Option<u32> {
+        users::uid_of(who.peer, who.listener, who.proto)
+    }
+
+    fn mac(&self, ip: IpAddr) -> Option<Mac> {
+        self.neighbours.mac(ip)
+    }
+}
+
+/// The time-bound part of policy for one engine.
+#[derive(Debug, Default)]
+pub struct Live {
+    /// Bit w set: schedule window w is open.
+    pub windows: u64,
+    pub allows: overrides::TempAllows,
+}

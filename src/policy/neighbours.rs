@@ -1,0 +1,288 @@
+//! Client MAC addresses, from the kernel's neighbour table (ARP for IPv4, NDP
+//! for IPv6). A device keeps its profile whatever address it uses, including
+//! IPv6 privacy addresses, as long as it is on the same link as nestguard
+//! (a home router, a lab machine serving its room).
+//!
+//! The table is read in the background into an immutable map that queries
+//! read without a lock: every [`REFRESH`], and within a second when a query
+//! comes from an address the map does not know yet.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::io;
+use std::net::IpAddr;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use arc_swap::ArcSwap;
+
+/// How often the whole table is re-read.
+pub const REFRESH: Duration = Duration::from_secs(10);
+/// How soon an unknown address triggers a re-read.
+pub const MISS_REFRESH: Duration = Duration::from_secs(1);
+
+/// An Ethernet (EUI-48) address.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Mac(pub [u8; 6]);
+
+impl FromStr for Mac {
+    type Err = String;
+
+    /// `aa:bb:cc:dd:ee:ff` or `aa-bb-cc-dd-ee-ff`, either case.
+    fn from_str(s: &str) -> Result<Mac, String> {
+        let bad = || format!("`{s}` is not a MAC address (write it as aa:bb:cc:dd:ee:ff)");
+        let mut mac = [0u8; 6];
+        let mut parts = s.split([':', '-']);
+        for byte in &mut mac {
+            let part = parts.next().ok_or_else(bad)?;
+            if part.len() != 2 {
+                return Err(bad());
+            }
+            *byte = u8::from_str_radix(part, 16).map_err(|_| bad())?;
+        }
+        if parts.next().is_some() {
+            return Err(bad());
+        }
+        Ok(Mac(mac))
+    }
+}
+
+impl fmt::Display for Mac {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let m = self.0;
+        write!(
+            f,
+            "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
+            m[0], m[1], m[2], m[3], m[4], m[5]
+        )
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Mac {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// Where neighbour entries come from: the kernel, or a test's table.
+pub trait NeighbourSource: Send + Sync {
+    fn read(&self) -> io::Result<Vec<(IpAddr, Mac)>>;
+}
+
+/// The kernel's neighbour table (Linux rtnetlink); empty elsewhere.
+pub struct KernelNeighbours;
+
+impl NeighbourSource for KernelNeighbours {
+    #[cfg(target_os = "linux")]
+    fn read(&self) -> io::Result<Vec<(IpAddr, Mac)>> {
+        rtnl::dump()
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    fn read(&self) -> io::Result<Vec<(IpAddr, Mac)>> {
+        Ok(Vec::new())
+    }
+}
+
+/// The neighbour map queries read, and the flag that asks for a refresh.
+pub struct Neighbours {
+    source: Arc<dyn NeighbourSource>,
+    map: ArcSwap<HashMap<IpAddr, Mac>>,
+    wanted: AtomicBool,
+}
+
+impl Neighbours {
+    pub fn new(source: Arc<dyn NeighbourSource>) -> Neighbours {
+        Neighbours {
+            source,
+            map: ArcSwap::from_pointee(HashMap::new()),
+            wanted: AtomicBool::new(true),
+        }
+    }
+
+    /// The MAC address of a client on our link. Lock-free; an unknown
+    /// non-loopback address asks the background task for a fresh read.
+    pub fn mac(&self, ip: IpAddr) -> Option<Mac> {
+        let found = self.map.load().get(&ip).copied();
+        if found.is_none() && !ip.is_loopback() {
+            self.wanted.store(true, Ordering::Relaxed);
+        }
+        found
+    }
+
+    /// Whether a query has met an address the map lacks since the last refresh.
+    pub fn refresh_wanted(&self) -> bool {
+        self.wanted.load(Ordering::Relaxed)
+    }
+
+    /// Re-reads the table (off the query path).
+    pub fn refresh(&self) {
+        self.wanted.store(false, Ordering::Relaxed);
+        match self.source.read() {
+            Ok(entries) => self.map.store(Arc::new(entries.into_iter().collect())),
+            Err(e) => {
+                use std::sync::Once;
+                static WARNED: Once = Once::new();
+                WARNED.call_once(|| {
+                    tracing::warn!(error = %e, "cannot read the neighbour table; `macs` in [[client]] will not match");
+                });
+            }
+        }
+    }
+}
+
+#[cfg(target_os = "linux")]
+mod rtnl {
+    use std::io;
+    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+    use nix::sys::socket::SockProtocol;
+
+    use super::super::netlink::{Flow, NLM_F_DUMP, NLM_F_REQUEST, NLMSG_HDRLEN, Socket, align4};
+    use super::Mac;
+
+    const RTM_NEWNEIGH: u16 = 28;
+    const RTM_GETNEIGH: u16 = 30;
+    /// struct ndmsg: family, pad, pad, ifindex, state, flags, type.
+    const NDMSG_LEN: usize = 12;
+    const NDA_DST: u16 = 1;
+    const NDA_LLADDR: u16 = 2;
+    /// Entries that do not (yet) say which device holds the address.
+    const NUD_INCOMPLETE: u16 = 0x01;
+    const NUD_FAILED: u16 = 0x20;
+
+    pub(super) fn dump() -> io::Result<Vec<(IpAddr, Mac)>> {
+        let mut sock = Socket::open(SockProtocol::NetlinkRoute)?;
+        let mut req = [0u8; NLMSG_HDRLEN + NDMSG_LEN]; // family 0: IPv4 and IPv6
+        let mut buf = vec![0u8; 64 * 1024];
+        let mut out = Vec::new();
+        sock.request(
+            &mut req,
+            RTM_GETNEIGH,
+            NLM_F_REQUEST | NLM_F_DUMP,
+            &mut buf,
+            |kind, msg| {
+                if kind == RTM_NEWNEIGH {
+                    if let Some(entry) = parse(msg) {
+                        out.push(entry);
+                    }
+                }
+                Flow::More
+            },
+        )?;
+        Ok(out)
+    }
+
+    /// One neighbour message: its destination address and link-layer address.
+    pub(super) fn parse(msg: &[u8]) -> Option<(IpAddr, Mac)> {
+        let state = u16::from_ne_bytes([*msg.get(8)?, *msg.get(9)?]);
+        if state & (NUD_INCOMPLETE | NUD_FAILED) != 0 {
+            return None;
+        }
+        let (mut ip, mut mac) = (None, None);
+        let mut attrs = msg.get(NDMSG_LEN..)?;
+        while attrs.len() >= 4 {
+            let len = usize::from(u16::from_ne_bytes([attrs[0], attrs[1]]));
+            let kind = u16::from_ne_bytes([attrs[2], attrs[3]]);
+            if len < 4 || len > attrs.len() {
+                break;
+            }
+            let value = &attrs[4..len];
+            match (kind, value.len()) {
+                (NDA_DST, 4) => {
+                    ip = Some(IpAddr::V4(Ipv4Addr::new(
+                        value[0], value[1], value[2], value[3],
+                    )));
+                }
+                (NDA_DST, 16) => {
+                    let mut o = [0u8; 16];
+                    o.copy_from_slice(value);
+                    ip = Some(IpAddr::V6(Ipv6Addr::from(o)));
+                }
+                (NDA_LLADDR, 6) => {
+                    let mut m = [0u8; 6];
+                    m.copy_from_slice(value);
+                    mac = Some(Mac(m));
+                }
+                _ => {}
+            }
+            attrs = &attrs[align4(len).min(attrs.len())..];
+        }
+        Some((ip?, mac?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mac_syntax() {
+        let m: Mac = "AA:bb:0c:dd:ee:0F".parse().unwrap();
+        assert_eq!(m.0, [0xaa, 0xbb, 0x0c, 0xdd, 0xee, 0x0f]);
+        assert_eq!(m.to_string(), "aa:bb:0c:dd:ee:0f");
+        assert_eq!("aa-bb-0c-dd-ee-0f".parse::<Mac>(), Ok(m));
+        for bad in ["", "aa:bb:cc:dd:ee", "aa:bb:cc:dd:ee:ff:00", "aabbccddeeff", "g0:bb:cc:dd:ee:ff", "a:bb:cc:dd:ee:fff"] {
+            assert!(bad.parse::<Mac>().is_err(), "{bad}");
+        }
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn parses_a_neighbour_message() {
+        let mut msg = vec![10u8, 0, 0, 0, 2, 0, 0, 0, 0x02, 0, 0, 1]; // AF_INET6, if 2, REACHABLE
+        msg.extend_from_slice(&20u16.to_ne_bytes());
+        msg.extend_from_slice(&1u16.to_ne_bytes());
+        let ip: std::net::Ipv6Addr = "fe80::1".parse().unwrap();
+        msg.extend_from_slice(&ip.octets());
+        msg.extend_from_slice(&10u16.to_ne_bytes());
+        msg.extend_from_slice(&2u16.to_ne_bytes());
+        msg.extend_from_slice(&[2, 0, 0, 0, 0, 7, 0, 0]); // 6 bytes + padding
+        assert_eq!(
+            rtnl::parse(&msg),
+            Some((IpAddr::V6(ip), Mac([2, 0, 0, 0, 0, 7])))
+        );
+        msg[8] = 0x20; // FAILED
+        assert_eq!(rtnl::parse(&msg), None);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn the_kernel_table_can_be_read() {
+        // Every complete IPv4 entry of /proc/net/arp (the older interface) is in the dump.
+        let entries = KernelNeighbours.read().unwrap();
+        let arp = std::fs::read_to_string("/proc/net/arp").unwrap_or_default();
+        for line in arp.lines().skip(1) {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            if f.len() >= 4 && f[2] == "0x2" {
+                let entry = (f[0].parse().unwrap(), f[3].parse::<Mac>().unwrap());
+                assert!(entries.contains(&entry), "{entry:?} not in {entries:?}");
+            }
+        }
+    }
+
+    struct Fixed(Vec<(IpAddr, Mac)>);
+    impl NeighbourSource for Fixed {
+        fn read(&self) -> io::Result<Vec<(IpAddr, Mac)>> {
+            Ok(self.0.clone())
+        }
+    }
+
+    #[test]
+    fn unknown_addresses_ask_for_a_refresh() {
+        let mac = Mac([2, 0, 0, 0, 0, 1]);
+        let ip: IpAddr = "192.168.1.20".parse().unwrap();
+        let n = Neighbours::new(Arc::new(Fixed(vec![(ip, mac)])));
+        n.refresh();
+        assert!(!n.refresh_wanted());
+        assert_eq!(n.mac(ip), Some(mac));
+        assert!(!n.refresh_wanted());
+        assert_eq!(n.mac("127.0.0.1".parse().unwrap()), None);
+        assert!(!n.refresh_wanted(), "loopback has no neighbours");
+        assert_eq!(n.mac("192.168.1.21".parse().unwrap()), None);
+        assert!(n.refresh_wanted());
+    }
+}

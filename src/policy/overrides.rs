@@ -1,0 +1,250 @@
+//! Temporary allows: `nestguard allow NAME --profile P --for 1h`.
+//!
+//! A parent lifts a block for one profile for a while ("the homework site is
+//! on a gaming domain"); it ends by itself. Allows are kept in
+//! `overrides.toml` in the state directory, written atomically by the
+//! command, and read by the daemon every second, so they survive restarts
+//! and reloads. The daemon compiles the ones in force into [`TempAllows`];
+//! an allow covers the name and its subdomains, wins over the profile's
+//! categories, keywords and schedules, but not over security lists (malware,
+//! scams) or the anti-bypass canaries.
+
+use std::collections::HashMap;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use crate::rules::name::{Candidate, normalize};
+
+pub const FILE_NAME: &str = "overrides.toml";
+
+/// One temporary allow.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TempAllow {
+    pub name: String,
+    pub profile: String,
+    pub until: Timestamp,
+}
+
+#[derive(Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OverridesFile {
+    #[serde(default, rename = "allow")]
+    allows: Vec<TempAllow>,
+}
+
+pub fn path(state_dir: &Path) -> PathBuf {
+    state_dir.join(FILE_NAME)
+}
+
+/// The allows in the file (none when it does not exist).
+pub fn load(path: &Path) -> Result<Vec<TempAllow>, String> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => parse(&text).map_err(|e| format!("{}: {e}", path.display())),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Vec::new()),
+        Err(e) => Err(format!("{}: {e}", path.display())),
+    }
+}
+
+fn parse(text: &str) -> Result<Vec<TempAllow>, String> {
+    toml::from_str::<OverridesFile>(text)
+        .map(|f| f.allows)
+        .map_err(|e| e.to_string())
+}
+
+fn save(path: &Path, allows: &[TempAllow]) -> io::Result<()> {
+    let file = OverridesFile {
+        allows: allows.to_vec(),
+    };
+    let body = toml::to_string(&file).map_err(io::Error::other)?;
+    let text = format!(
+        "# Temporary allows, written by `nestguard allow`; each ends at `until` (UTC).\n\n{body}"
+    );
+    crate::state::write_atomic(path, text.as_bytes())
+}
+
+/// Adds (or extends) an allow of `name` for `profile` until `until`, dropping
+/// allows that have ended. Returns the normalised name.
+pub fn add(
+    path: &Path,
+    name: &str,
+    profile: &str,
+    until: Timestamp,
+    now: Timestamp,
+) -> Result<String, String> {
+    let name = normalize(name).map_err(|e| format!("`{name}`: {e}"))?;
+    let mut allows = load(path)?;
+    allows.retain(|a| a.until > now && !(a.name == name && a.profile == profile));
+    allows.push(TempAllow {
+        name: name.clone(),
+        profile: profile.to_owned(),
+        until,
+    });
+    save(path, &allows).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(name)
+}
+
+/// Ends the allows of `name` (for one profile, or all); returns how many ended.
+pub fn remove(path: &Path, name: &str, profile: Option<&str>) -> Result<usize, String> {
+    let name = normalize(name).map_err(|e| format!("`{name}`: {e}"))?;
+    let mut allows = load(path)?;
+    let before = allows.len();
+    allows.retain(|a| !(a.name == name && profile.is_none_or(|p| a.profile == p)));
+    let removed = before - allows.len();
+    if removed > 0 {
+        save(path, &allows).map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    Ok(removed)
+}
+
+/// The allows in force, as the query path reads them.
+#[derive(Default, Debug)]
+pub struct TempAllows {
+    /// Name → bit p set: allowed for profile p.
+    names: HashMap<Box<[u8]>, u64>,
+}
+
+impl TempAllows {
+    /// The allows of `entries` still in force at `now`, for the profiles `index` knows.
+    pub fn compile(
+        entries: &[TempAllow],
+        now: Timestamp,
+        index: impl Fn(&str) -> Option<usize>,
+    ) -> TempAllows {
+        let mut names: HashMap<Box<[u8]>, u64> = HashMap::new();
+        for a in entries.iter().filter(|a| a.until > now) {
+            if let Some(p) = index(&a.profile).filter(|&p| p < 64) {
+                *names.entry(a.name.as_bytes().into()).or_default() |= 1 << p;
+            }
+        }
+        TempAllows { names }
+    }
+
+    /// Whether `name` or a parent of it is allowed for `profile`. Allocates nothing.
+    pub fn allows(&self, name: &Candidate, profile: usize) -> bool {
+        if self.names.is_empty() || profile >= 64 {
+            return false;
+        }
+        (0..name.label_count()).any(|i| {
+            self.names
+                .get(name.suffix(i))
+                .is_some_and(|bits| bits & (1 << profile) != 0)
+        })
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+}
+
+/// Re-reads the overrides file when its content changes (the daemon polls it).
+pub struct Watch {
+    path: PathBuf,
+    last: Option<Vec<u8>>,
+    entries: Vec<TempAllow>,
+}
+
+impl Watch {
+    pub fn new(path: PathBuf) -> Watch {
+        Watch {
+            path,
+            last: None,
+            entries: Vec::new(),
+        }
+    }
+
+    /// The allows in the file now. A file that cannot be read or parsed keeps
+    /// the last good allows (and is logged once per change).
+    pub fn poll(&mut self) -> &[TempAllow] {
+        let bytes = match std::fs::read(&self.path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Vec::new(),
+            Err(e) => {
+                tracing::debug!(path = %self.path.display(), error = %e, "cannot read temporary allows");
+                return &self.entries;
+            }
+        };
+        if self.last.as_deref() == Some(&bytes[..]) {
+            return &self.entries;
+        }
+        match parse(&String::from_utf8_lossy(&bytes)) {
+            Ok(entries) => {
+                tracing::info!(path = %self.path.display(), allows = entries.len(), "temporary allows read");
+                self.entries = entries;
+            }
+            Err(e) => {
+                tracing::warn!("{}: {e}; keeping the previous temporary allows", self.path.display());
+            }
+        }
+        self.last = Some(bytes);
+        &self.entries
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ts(s: &str) -> Timestamp {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn add_list_expire_remove() {
+        let dir = std::env::temp_dir().join(format!("nestguard-ovr-{}", std::process::id()));
+        let file = path(&dir);
+        let now = ts("2026-11-23T15:00:00Z");
+        let hour = ts("2026-11-23T16:00:00Z");
+        assert_eq!(
+            add(&file, "Games.Example.", "child", hour, now).unwrap(),
+            "games.example"
+        );
+        add(&file, "other.example", "teen", ts("2026-11-23T15:30:00Z"), now).unwrap();
+        // Extending replaces, it does not duplicate.
+        add(&file, "games.example", "child", hour, now).unwrap();
+        let all = load(&file).unwrap();
+        assert_eq!(all.len(), 2);
+
+        let index = |p: &str| ["teen", "child"].iter().position(|x| *x == p);
+        let live = TempAllows::compile(&all, now, index);
+        let name = Candidate::from_text("www.games.example").unwrap();
+        assert!(live.allows(&name, 1));
+        assert!(!live.allows(&name, 0), "another profile");
+        assert!(!live.allows(&Candidate::from_text("games.example.org").unwrap(), 1));
+        // At the end time it is over.
+        let later = TempAllows::compile(&all, hour, index);
+        assert!(!later.allows(&name, 1));
+        assert!(later.is_empty());
+
+        // Ended allows are dropped on the next write.
+        add(&file, "x.example", "child", ts("2026-11-23T18:00:00Z"), hour).unwrap();
+        assert_eq!(load(&file).unwrap().len(), 1);
+        assert_eq!(remove(&file, "x.example", None).unwrap(), 1);
+        assert!(load(&file).unwrap().is_empty());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_broken_file_keeps_the_last_good_allows() {
+        let dir = std::env::temp_dir().join(format!("nestguard-ovw-{}", std::process::id()));
+        let file = path(&dir);
+        let mut watch = Watch::new(file.clone());
+        assert!(watch.poll().is_empty());
+        add(
+            &file,
+            "a.example",
+            "child",
+            ts("2030-01-01T00:00:00Z"),
+            ts("2026-01-01T00:00:00Z"),
+        )
+        .unwrap();
+        assert_eq!(watch.poll().len(), 1);
+        std::fs::write(&file, "[[allow]]\nname = 3\n").unwrap();
+        assert_eq!(watch.poll().len(), 1);
+        assert!(load(&file).unwrap_err().contains("line 2"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

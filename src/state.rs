@@ -1,0 +1,96 @@
+//! The state directory (temporary allows now; downloaded lists and activity
+//! later) and how files in it are written.
+//!
+//! Which directory: `[state] dir` in the config; else `$STATE_DIRECTORY`
+//! (set by systemd's `StateDirectory=`); else `/var/lib/nestguard` when
+//! running as root; else the user's state directory
+//! (`~/.local/state/nestguard` on Linux). The daemon and the commands that
+//! change its state (`nestguard allow`) must agree, so run both as the same
+//! user (a service and `sudo nestguard allow`, or both as yourself).
+
+use std::fs::{self, File};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use crate::config::Config;
+
+pub fn dir(config: &Config) -> PathBuf {
+    if let Some(d) = &config.state.dir {
+        return d.clone();
+    }
+    if let Some(d) = std::env::var_os("STATE_DIRECTORY") {
+        // systemd may pass several, colon-separated; the first is ours.
+        let first = d.to_string_lossy().split(':').next().unwrap_or("").to_owned();
+        if !first.is_empty() {
+            return PathBuf::from(first);
+        }
+    }
+    if is_root() {
+        return PathBuf::from("/var/lib/nestguard");
+    }
+    directories::ProjectDirs::from("", "", "nestguard")
+        .map(|p| {
+            p.state_dir()
+                .unwrap_or_else(|| p.data_local_dir())
+                .to_path_buf()
+        })
+        .unwrap_or_else(|| PathBuf::from(".nestguard-state"))
+}
+
+#[cfg(target_os = "linux")]
+fn is_root() -> bool {
+    nix::unistd::geteuid().is_root()
+}
+
+#[cfg(not(target_os = "linux"))]
+fn is_root() -> bool {
+    false
+}
+
+/// Replaces `path` with `bytes` so that a crash at any moment leaves either the
+/// old file or the new one: write a temp file beside it, fsync, rename over,
+/// fsync the directory.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    fs::create_dir_all(parent)?;
+    let name = path
+        .file_name()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no file name"))?;
+    let mut tmp_name = std::ffi::OsString::from(".");
+    tmp_name.push(name);
+    tmp_name.push(format!(".tmp.{}", std::process::id()));
+    let tmp = parent.join(tmp_name);
+    let result = (|| {
+        let mut f = File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        drop(f);
+        fs::rename(&tmp, path)?;
+        // The rename itself is durable only once the directory is synced.
+        File::open(parent)?.sync_all()
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn atomic_write_replaces_and_leaves_no_temp_file() {
+        let dir = std::env::temp_dir().join(format!("nestguard-state-{}", std::process::id()));
+        let path = dir.join("sub/file.toml");
+        write_atomic(&path, b"one").unwrap();
+        write_atomic(&path, b"two").unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"two");
+        let names: Vec<_> = fs::read_dir(dir.join("sub")).unwrap().collect();
+        assert_eq!(names.len(), 1);
+        fs::remove_dir_all(&dir).unwrap();
+    }
+}
