@@ -223,9 +223,7 @@ impl Daemon {
 fn refresh_live(resolver: &Resolver, clock: &dyn LocalClock, watch: &Mutex<overrides::Watch>) {
     let engine = resolver.engine().load();
     let allows = match watch.lock() {
-        Ok(mut w) => TempAllows::compile(w.poll(), clock.timestamp(), |p| {
-            engine.profile_index(p)
-        }),
+        Ok(mut w) => TempAllows::compile(w.poll(), clock.timestamp(), |p| engine.profile_index(p)),
         Err(_) => TempAllows::default(),
     };
     resolver.set_live(Live {

@@ -39,6 +39,34 @@ pub enum Command {
         /// Query type.
         #[arg(long = "type", short = 't', default_value = "A")]
         qtype: String,
+        /// Explain for a client, as the daemon would see it: an IP address, a MAC
+        /// address or a local user name (profile, schedules and temporary allows included).
+        #[arg(long, conflicts_with = "profile")]
+        client: Option<String>,
+        /// With --client: the local time to explain for, e.g. 2026-11-22T21:30 (default: now).
+        #[arg(long, requires = "client")]
+        at: Option<String>,
+    },
+    /// Lift a block for one profile for a while; it ends by itself.
+    ///
+    /// `nestguard allow games.example --profile child --for 1h`. The running
+    /// daemon applies it within a second. Security lists (malware, scams) stay blocked.
+    Allow {
+        /// The domain name to allow (with its subdomains).
+        #[arg(required_unless_present = "list")]
+        name: Option<String>,
+        /// The profile it is allowed for.
+        #[arg(long, short = 'p', required_unless_present_any = ["list", "end"])]
+        profile: Option<String>,
+        /// How long, e.g. 30m, 1h, 2h30m (at most 30 days).
+        #[arg(long = "for", value_name = "DURATION", default_value = "1h")]
+        duration: humantime::Duration,
+        /// End the allows of NAME now (for --profile only, when given).
+        #[arg(long, conflicts_with = "list")]
+        end: bool,
+        /// List the temporary allows in force.
+        #[arg(long)]
+        list: bool,
     },
 }
 
@@ -65,6 +93,8 @@ pub fn main() -> ExitCode {
             name,
             profile,
             qtype,
+            client,
+            at,
         } => {
             let Ok(qtype) = qtype
                 .to_ascii_uppercase()
@@ -73,14 +103,18 @@ pub fn main() -> ExitCode {
                 eprintln!("nestguard: unknown query type `{qtype}`");
                 return ExitCode::from(EXIT_CONFIG);
             };
-            let set = match crate::rules::catalog::compile(&config.rules) {
-                Ok((set, _, _)) => set,
-                Err(e) => {
-                    eprintln!("{e}");
-                    return ExitCode::from(EXIT_CONFIG);
+            let explained = match client {
+                Some(client) => {
+                    explain_client(&config, &name, u16::from(qtype), &client, at.as_deref())
                 }
+                None => match crate::rules::catalog::compile(&config.rules) {
+                    Ok((set, _, _)) => {
+                        crate::explain::explain(&set, &name, u16::from(qtype), profile.as_deref())
+                    }
+                    Err(e) => Err(e.to_string()),
+                },
             };
-            match crate::explain::explain(&set, &name, u16::from(qtype), profile.as_deref()) {
+            match explained {
                 Ok(text) => {
                     print!("{text}");
                     ExitCode::SUCCESS
@@ -91,14 +125,45 @@ pub fn main() -> ExitCode {
                 }
             }
         }
+        Command::Allow {
+            name,
+            profile,
+            duration,
+            end,
+            list,
+        } => match allow(
+            &config,
+            name.as_deref(),
+            profile.as_deref(),
+            *duration,
+            end,
+            list,
+        ) {
+            Ok(text) => {
+                print!("{text}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("nestguard: {e}");
+                ExitCode::from(EXIT_CONFIG)
+            }
+        },
         Command::Check => {
-            let (set, diagnostics) = match crate::rules::catalog::compile(&config.rules) {
-                Ok((set, d, _)) => (set, d),
+            let (engine, diagnostics) = match crate::rules::catalog::compile(&config.rules)
+                .map_err(anyhow::Error::from)
+                .and_then(|(set, d, catalog)| {
+                    Ok((crate::engine::Engine::assemble(&config, set, &catalog)?, d))
+                }) {
+                Ok(x) => x,
                 Err(e) => {
-                    eprintln!("{e}");
+                    eprintln!("{e:#}");
                     return ExitCode::from(EXIT_CONFIG);
                 }
             };
+            for w in &engine.warnings {
+                eprintln!("warning: {w}");
+            }
+            let set = &engine.rules;
             for s in diagnostics.sources.iter().filter(|s| s.rejected > 0) {
                 for r in &s.rejects {
                     eprintln!("{r}");
@@ -162,6 +227,106 @@ pub fn main() -> ExitCode {
             }
         }
     }
+}
+
+/// `explain --client`: the whole engine, with the client's lookups given on the command line.
+fn explain_client(
+    config: &Config,
+    name: &str,
+    qtype: u16,
+    client: &str,
+    at: Option<&str>,
+) -> Result<String, String> {
+    use crate::schedule::LocalTime;
+    let engine = crate::engine::Engine::build(config).map_err(|e| format!("{e:#}"))?;
+    let tz = jiff::tz::TimeZone::system();
+    let at = match at {
+        None => {
+            let now = jiff::Timestamp::now();
+            let local = now.to_zoned_datetime(tz).datetime();
+            (LocalTime::of(local), now, "now".to_string())
+        }
+        Some(text) => {
+            let dt: jiff::civil::DateTime = text
+                .trim()
+                .replace(' ', "T")
+                .parse()
+                .map_err(|e| format!("--at `{text}`: {e} (write it as 2026-11-22T21:30)"))?;
+            let ts = tz
+                .to_timestamp(dt)
+                .map_err(|e| format!("--at `{text}`: {e}"))?;
+            let shown = dt.strftime("%Y-%m-%d %H:%M (%A)").to_string();
+            (LocalTime::of(dt), ts, shown)
+        }
+    };
+    let allows =
+        crate::policy::overrides::load(&crate::policy::overrides::path(&crate::state::dir(config)))
+            .unwrap_or_default();
+    let client = crate::explain::ClientArg::parse(client);
+    crate::explain::explain_client(&engine, name, qtype, &client, at, &allows)
+}
+
+/// Longest temporary allow: anything longer belongs in the profile's allowlist.
+const MAX_ALLOW: std::time::Duration = std::time::Duration::from_secs(30 * 24 * 3600);
+
+/// `allow`: add, end or list temporary allows in the state directory.
+fn allow(
+    config: &Config,
+    name: Option<&str>,
+    profile: Option<&str>,
+    duration: std::time::Duration,
+    end: bool,
+    list: bool,
+) -> Result<String, String> {
+    use crate::policy::overrides;
+    use std::fmt::Write as _;
+    let file = overrides::path(&crate::state::dir(config));
+    let now = jiff::Timestamp::now();
+    let tz = jiff::tz::TimeZone::system();
+    let local = |t: jiff::Timestamp| {
+        t.to_zoned_datetime(tz.clone())
+            .strftime("%Y-%m-%d %H:%M")
+            .to_string()
+    };
+    if list {
+        let mut out = String::new();
+        let allows = overrides::load(&file)?;
+        let live: Vec<_> = allows.iter().filter(|a| a.until > now).collect();
+        if live.is_empty() {
+            out.push_str("no temporary allows\n");
+        }
+        for a in live {
+            let _ = writeln!(out, "{} for {} until {}", a.name, a.profile, local(a.until));
+        }
+        return Ok(out);
+    }
+    let name = name.ok_or("a name is needed")?;
+    if end {
+        let n = overrides::remove(&file, name, profile)?;
+        return Ok(format!(
+            "ended {n} temporary allow{} of {name}\n",
+            if n == 1 { "" } else { "s" }
+        ));
+    }
+    let profile = profile.ok_or("--profile is needed")?;
+    let (set, _, _) = crate::rules::catalog::compile(&config.rules).map_err(|e| e.to_string())?;
+    if !set.profile_ids().any(|p| p == profile) {
+        return Err(format!(
+            "no profile `{profile}`; profiles: {}",
+            set.profile_ids().collect::<Vec<_>>().join(", ")
+        ));
+    }
+    if duration > MAX_ALLOW || duration.is_zero() {
+        return Err("--for must be between 1s and 30 days; for good, add the name to the profile's allowlist".into());
+    }
+    let span = jiff::SignedDuration::try_from(duration).map_err(|e| e.to_string())?;
+    let until = now.checked_add(span).map_err(|e| e.to_string())?;
+    let name = overrides::add(&file, name, profile, until, now)?;
+    Ok(format!(
+        "allowed {name} for profile {profile} until {} (written to {}; a running daemon applies it within a second)\n",
+        local(until),
+        file.display()
+    ))
 }
 
 /// RUST_LOG, when set, wins over the config's level.

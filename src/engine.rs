@@ -26,12 +26,13 @@ use std::net::{IpAddr, SocketAddr};
 
 use anyhow::Context;
 use ipnet::IpNet;
+use toml::Spanned;
 
 use crate::config::{BlockMode, Config};
 use crate::policy::neighbours::Mac;
 use crate::policy::{Live, Lookups, Who, users};
 use crate::rules::catalog::{SafeSearchDef, YoutubeLevel};
-use crate::rules::name::Candidate;
+use crate::rules::name::{Candidate, to_wire};
 use crate::rules::parse::{ClientInfo, Rewrite};
 use crate::rules::{CategoryMask, Origin, RewriteId, RuleSet, Verdict, catalog};
 use crate::schedule::{LocalTime, Window, parse_day, parse_hhmm};
@@ -107,21 +108,12 @@ struct SafeSearch {
     youtube_strict: u16,
 }
 
-fn to_wire(name: &str) -> Box<[u8]> {
-    let mut w = Vec::with_capacity(name.len() + 2);
-    for label in name.trim_end_matches('.').split('.') {
-        w.push(label.len() as u8);
-        w.extend_from_slice(label.as_bytes());
-    }
-    w.push(0);
-    w.into_boxed_slice()
-}
-
 impl SafeSearch {
     fn build(def: &SafeSearchDef) -> SafeSearch {
         let mut s = SafeSearch::default();
         let target = |name: &str, s: &mut SafeSearch| {
-            s.targets.push(to_wire(&name.to_ascii_lowercase()));
+            s.targets
+                .push(to_wire(&name.to_ascii_lowercase()).into_boxed_slice());
             (s.targets.len() - 1) as u16
         };
         for search in &def.search {
@@ -182,6 +174,8 @@ pub struct Engine {
     /// Categories that are security lists: a temporary allow does not lift them.
     security: CategoryMask,
     pub block_mode: BlockMode,
+    /// The block page's addresses (`block_mode = "address"`).
+    pub block_addresses: Vec<IpAddr>,
     pub blocked_ttl: u32,
     /// Things worth telling the admin that do not stop the daemon.
     pub warnings: Vec<String>,
@@ -197,6 +191,15 @@ impl Engine {
                 "some rule lines were rejected; `nestguard check` lists them"
             );
         }
+        Engine::assemble(config, rules, &catalog)
+    }
+
+    /// The engine for compiled rules: profiles, schedules and clients from the config.
+    pub fn assemble(
+        config: &Config,
+        rules: RuleSet,
+        catalog: &catalog::Catalog,
+    ) -> anyhow::Result<Engine> {
         let mut profiles: Vec<ProfilePolicy> = catalog
             .profiles
             .iter()
@@ -212,23 +215,28 @@ impl Engine {
             })
             .collect();
         let ids: Vec<String> = profiles.iter().map(|p| p.id.clone()).collect();
-        let find = |id: &str| {
-            ids.iter()
-                .position(|p| p == id)
-                .with_context(|| format!("no profile `{id}`; profiles: {}", ids.join(", ")))
+        let find = |id: &Spanned<String>| {
+            ids.iter().position(|p| p == id.get_ref()).ok_or_else(|| {
+                config.error_at(
+                    id.span(),
+                    format!(
+                        "no profile `{}`; profiles: {}",
+                        id.get_ref(),
+                        ids.join(", ")
+                    ),
+                )
+            })
         };
-        let default_profile =
-            find(config.policy.default_profile.get_ref()).context("policy.default_profile")?;
+        let default_profile = find(&config.policy.default_profile)?;
         let mut windows = Vec::new();
         for sched in &config.schedules {
             let sc = sched.get_ref();
-            let profile =
-                find(sc.profile.get_ref()).with_context(|| format!("[[schedule]] {}", sc.name))?;
+            let profile = find(&sc.profile)?;
             anyhow::ensure!(windows.len() < 64, "at most 64 schedule windows");
             let mut extra = CategoryMask::NONE;
             for c in &sc.block {
-                let id = rules.category_id(c.get_ref()).with_context(|| {
-                    format!("[[schedule]] {}: no category `{}`", sc.name, c.get_ref())
+                let id = rules.category_id(c.get_ref()).ok_or_else(|| {
+                    config.error_at(c.span(), format!("no category `{}`", c.get_ref()))
                 })?;
                 extra = extra.with(id);
             }
@@ -262,11 +270,14 @@ impl Engine {
                 match users::uid_by_name(user.get_ref()) {
                     Some(uid) => uids.push(uid),
                     // A fleet config may name users some machines lack: warn, do not fail.
-                    None => warnings.push(format!(
-                        "[[client]] {}: no user `{}` on this system; that entry never matches",
-                        c.name.as_deref().unwrap_or(c.profile.get_ref()),
-                        user.get_ref()
-                    )),
+                    None => warnings.push(
+                        config
+                            .error_at(
+                                user.span(),
+                                format!("no user `{}` on this system; ignored", user.get_ref()),
+                            )
+                            .to_string(),
+                    ),
                 }
             }
             clients.push(ClientRule {
@@ -275,7 +286,7 @@ impl Engine {
                 listeners: c.listeners.clone(),
                 uids,
                 macs: c.macs.clone(),
-                profile: find(c.profile.get_ref()).context("[[client]] profile")?,
+                profile: find(&c.profile)?,
             });
         }
         if clients.iter().any(|c| !c.uids.is_empty()) && !cfg!(target_os = "linux") {
@@ -298,7 +309,8 @@ impl Engine {
             clients,
             default_profile,
             security,
-            block_mode: config.policy.block_mode,
+            block_mode: *config.policy.block_mode.get_ref(),
+            block_addresses: config.policy.block_addresses.clone(),
             blocked_ttl: u32::try_from(config.policy.blocked_ttl.as_secs()).unwrap_or(u32::MAX),
             warnings,
         })
@@ -367,6 +379,17 @@ impl Engine {
         self.windows
             .get(usize::from(index))
             .map_or("?", |w| w.name.as_str())
+    }
+
+    /// The schedule windows of `profile` open in `active`: name, and whether allowlist-only.
+    pub fn open_windows(&self, profile: usize, active: u64) -> Vec<(&str, bool)> {
+        let mine = self.profiles.get(profile).map_or(0, |p| p.windows);
+        self.windows
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| (active & mine) & (1u64 << i) != 0)
+            .map(|(_, w)| (w.name.as_str(), w.allow_only))
+            .collect()
     }
 
     /// The safe-search host of a [`Decision::SafeSearch`], in wire form.
@@ -468,7 +491,7 @@ impl Engine {
         match decision {
             Decision::SafeSearch(t) => self.safe_search_target(t).map(<[u8]>::to_vec),
             Decision::Rewrite(_, id) => match self.rules.rewrite(id) {
-                Some(Rewrite::Cname(target)) => Some(to_wire(target).into_vec()),
+                Some(Rewrite::Cname(target)) => Some(to_wire(target)),
                 _ => None,
             },
             _ => None,

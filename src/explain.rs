@@ -87,3 +87,159 @@ pub fn explain(
     }
     Ok(out)
 }
+
+/// Who `explain --client` asks for: an IP address, a MAC address or an OS user.
+pub enum ClientArg {
+    Ip(std::net::IpAddr),
+    Mac(crate::policy::neighbours::Mac),
+    User(String, Option<u32>),
+}
+
+impl ClientArg {
+    pub fn parse(s: &str) -> ClientArg {
+        if let Ok(ip) = s.parse() {
+            ClientArg::Ip(ip)
+        } else if let Ok(mac) = s.parse() {
+            ClientArg::Mac(mac)
+        } else {
+            ClientArg::User(s.to_owned(), crate::policy::users::uid_by_name(s))
+        }
+    }
+}
+
+/// Answers [`crate::policy::Lookups`] with what the command line said.
+struct Given<'a>(&'a ClientArg);
+
+impl crate::policy::Lookups for Given<'_> {
+    fn uid(&self, _: &crate::policy::Who) -> Option<u32> {
+        match self.0 {
+            ClientArg::User(_, uid) => *uid,
+            _ => None,
+        }
+    }
+
+    fn mac(&self, _: std::net::IpAddr) -> Option<crate::policy::neighbours::Mac> {
+        match self.0 {
+            ClientArg::Mac(m) => Some(*m),
+            _ => None,
+        }
+    }
+}
+
+/// `explain NAME --client C [--at T]`: which profile the client gets and why,
+/// what holds at that time (schedules, temporary allows), and the decision.
+pub fn explain_client(
+    engine: &crate::engine::Engine,
+    name: &str,
+    qtype: u16,
+    client: &ClientArg,
+    at: (crate::schedule::LocalTime, jiff::Timestamp, String),
+    allows: &[crate::policy::overrides::TempAllow],
+) -> Result<String, String> {
+    use crate::engine::{Decision, MatchedBy};
+    use crate::policy::overrides::TempAllows;
+    use crate::policy::{Live, Proto, Who};
+    use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+
+    let candidate =
+        Candidate::from_text(name).ok_or_else(|| format!("`{name}` is not a valid domain name"))?;
+    if let ClientArg::User(user, None) = client {
+        return Err(format!(
+            "no user `{user}` on this system (and not an IP or MAC address)"
+        ));
+    }
+    let ip = match client {
+        ClientArg::Ip(ip) => *ip,
+        _ => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+    };
+    let who = Who {
+        peer: SocketAddr::new(ip, 0),
+        listener: SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0),
+        proto: Proto::Udp,
+    };
+    let (profile, by) = engine.profile_for(&who, &Given(client));
+    let (local, timestamp, at_text) = at;
+    let live = Live {
+        windows: engine.active_windows(local),
+        allows: TempAllows::compile(allows, timestamp, |p| engine.profile_index(p)),
+    };
+    let mut out = String::new();
+    let table = |i: usize| match engine.client_name(i) {
+        Some(n) => format!("[[client]] \"{n}\""),
+        None => format!("[[client]] #{}", i + 1),
+    };
+    let why = match by {
+        MatchedBy::Listener(i) => format!("{} by listener", table(i)),
+        MatchedBy::User(i, uid) => format!("{} by OS user (uid {uid})", table(i)),
+        MatchedBy::Mac(i, mac) => format!("{} by MAC address {mac}", table(i)),
+        MatchedBy::Address(i) => format!("{} by address", table(i)),
+        MatchedBy::Default => "no [[client]] matches: policy.default_profile".into(),
+    };
+    let _ = writeln!(out, "profile {} ({why})", engine.profile_id(profile));
+    let open = engine.open_windows(profile, live.windows);
+    if open.is_empty() {
+        let _ = writeln!(out, "at {at_text}: no schedule window open");
+    }
+    for (w, allow_only) in open {
+        let what = if allow_only {
+            "only the allowlist is reachable"
+        } else {
+            "more categories blocked"
+        };
+        let _ = writeln!(out, "at {at_text}: schedule \"{w}\" is open ({what})");
+    }
+    if live.allows.allows(&candidate, profile) {
+        let _ = writeln!(
+            out,
+            "a temporary allow (`nestguard allow`) covers this name"
+        );
+    }
+    let wire = crate::rules::name::to_wire(&candidate.text());
+    let qt = crate::dns::wire::TypeName(qtype);
+    let _ = writeln!(out, "{} {qt}", candidate.text());
+    let set = &engine.rules;
+    match engine.decide(&wire, qtype, profile, ip, &live) {
+        Decision::Forward => {
+            let _ = writeln!(out, "  not blocked: the query goes upstream");
+        }
+        Decision::Block(o) => {
+            let category = set
+                .category(o.category)
+                .map_or(String::new(), |c| format!("{} ({})", c.id, c.name));
+            let _ = writeln!(out, "  BLOCKED: {category}");
+            let _ = writeln!(out, "  by {}", describe(set, &o));
+        }
+        Decision::Scheduled(w) => {
+            let _ = writeln!(
+                out,
+                "  BLOCKED by schedule \"{}\": not on the profile's allowlist",
+                engine.window_name(w)
+            );
+        }
+        Decision::Canary => {
+            let _ = writeln!(
+                out,
+                "  NXDOMAIN: a bypass canary (tells browsers and phones to keep using this filter)"
+            );
+        }
+        Decision::NoData => {
+            let _ = writeln!(
+                out,
+                "  NODATA: resolver discovery (RFC 9462) is not offered"
+            );
+        }
+        d @ Decision::SafeSearch(_) => {
+            let target = engine.alias_target(d).unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "  SAFE SEARCH: answered with CNAME {}",
+                crate::dns::wire::name_to_text(&target)
+            );
+        }
+        Decision::Rewrite(o, id) => {
+            let _ = writeln!(out, "  REWRITTEN to {:?}", set.rewrite(id));
+            let _ = writeln!(out, "  by {}", describe(set, &o));
+        }
+    }
+    Ok(out)
+}

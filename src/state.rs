@@ -20,7 +20,12 @@ pub fn dir(config: &Config) -> PathBuf {
     }
     if let Some(d) = std::env::var_os("STATE_DIRECTORY") {
         // systemd may pass several, colon-separated; the first is ours.
-        let first = d.to_string_lossy().split(':').next().unwrap_or("").to_owned();
+        let first = d
+            .to_string_lossy()
+            .split(':')
+            .next()
+            .unwrap_or("")
+            .to_owned();
         if !first.is_empty() {
             return PathBuf::from(first);
         }

@@ -252,3 +252,116 @@ fn lists_over_the_memory_budget_are_refused_before_loading() {
         "the message names the list: {err}"
     );
 }
+
+#[test]
+fn allow_adds_lists_and_ends_temporary_allows() {
+    let dir = TempDir::new();
+    let config = dir.join("nestguard.toml");
+    std::fs::write(
+        &config,
+        format!("[state]\ndir = \"{}\"\n", dir.join("state").display()),
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        let out = nestguard()
+            .args(args)
+            .arg("-c")
+            .arg(&config)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, out, err) = run(&[
+        "allow",
+        "Games.Example",
+        "--profile",
+        "child",
+        "--for",
+        "90m",
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        out.starts_with("allowed games.example for profile child until "),
+        "{out}"
+    );
+    let file = std::fs::read_to_string(dir.join("state/overrides.toml")).unwrap();
+    assert!(file.contains("name = \"games.example\""), "{file}");
+
+    let (_, out, _) = run(&["allow", "--list"]);
+    assert!(out.starts_with("games.example for child until "), "{out}");
+
+    // Mistakes are named: an unknown profile, a duration past 30 days.
+    let (code, _, err) = run(&["allow", "x.example", "--profile", "toddler"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("no profile `toddler`"), "{err}");
+    let (code, _, err) = run(&["allow", "x.example", "-p", "child", "--for", "40days"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("30 days"), "{err}");
+
+    // explain --client sees the allow.
+    let (code, out, err) = run(&["explain", "www.games.example", "--client", "192.168.1.9"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        out.contains("profile child (no [[client]] matches"),
+        "{out}"
+    );
+    assert!(out.contains("a temporary allow"), "{out}");
+
+    let (code, out, _) = run(&["allow", "--end", "games.example"]);
+    assert_eq!(code, Some(0));
+    assert_eq!(out, "ended 1 temporary allow of games.example\n");
+    let (_, out, _) = run(&["allow", "--list"]);
+    assert_eq!(out, "no temporary allows\n");
+}
+
+#[test]
+fn explain_for_a_client_at_a_time_shows_profile_and_schedule() {
+    let dir = TempDir::new();
+    let config = dir.join("nestguard.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[state]\ndir = \"{}\"\n\
+             [[client]]\nname = \"Leo\"\nprofile = \"young-child\"\nmacs = [\"02:00:5e:00:00:01\"]\n\
+             [[schedule]]\nprofile = \"young-child\"\nname = \"bedtime\"\ndays = [\"sun\"]\nfrom = \"19:30\"\nto = \"07:00\"\nallow_only = true\n",
+            dir.join("state").display()
+        ),
+    )
+    .unwrap();
+    let explain = |at: &str| {
+        let out = nestguard()
+            .args([
+                "explain",
+                "wikipedia.org",
+                "--client",
+                "02:00:5E:00:00:01",
+                "--at",
+                at,
+                "-c",
+            ])
+            .arg(&config)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    // 2026-11-22 is a Sunday.
+    let night = explain("2026-11-22T21:30");
+    assert!(
+        night.contains("profile young-child ([[client]] \"Leo\" by MAC address 02:00:5e:00:00:01)"),
+        "{night}"
+    );
+    assert!(night.contains("schedule \"bedtime\" is open"), "{night}");
+    assert!(night.contains("BLOCKED by schedule \"bedtime\""), "{night}");
+    let day = explain("2026-11-22 12:00");
+    assert!(day.contains("no schedule window open"), "{day}");
+    assert!(day.contains("not blocked"), "{day}");
+}

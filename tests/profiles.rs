@@ -3,39 +3,11 @@
 
 mod support;
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::time::Duration;
+use std::net::{Ipv4Addr, SocketAddr};
 
-use hickory_proto::op::{Edns, Message, ResponseCode};
-use hickory_proto::rr::rdata::opt::EdnsOption;
+use hickory_proto::op::{Message, ResponseCode};
 use hickory_proto::rr::{RData, RecordType};
-use support::client::{build_query, decode, encode};
 use support::*;
-
-/// A query from a chosen loopback source address (Linux routes all of 127/8 to lo).
-async fn query_from(src: &str, server: SocketAddr, name: &str, rtype: RecordType) -> Message {
-    let sock = tokio::net::UdpSocket::bind((src.parse::<IpAddr>().unwrap(), 0))
-        .await
-        .unwrap();
-    let q = encode(&build_query(name, rtype, &QueryOpts::default()));
-    sock.send_to(&q, server).await.unwrap();
-    let mut buf = vec![0u8; 65_535];
-    let (n, _) = tokio::time::timeout(Duration::from_secs(5), sock.recv_from(&mut buf))
-        .await
-        .expect("answer within 5 s")
-        .unwrap();
-    decode(&buf[..n])
-}
-
-fn ede(edns: Option<&Edns>) -> Option<(u16, String)> {
-    edns?.options().as_ref().iter().find_map(|(_, o)| match o {
-        EdnsOption::Unknown(15, d) if d.len() >= 2 => Some((
-            u16::from_be_bytes([d[0], d[1]]),
-            String::from_utf8_lossy(&d[2..]).into_owned(),
-        )),
-        _ => None,
-    })
-}
 
 /// Config text: `up` as the upstream, 127.0.0.2 as an unfiltered client, plus `extra`.
 fn with_unfiltered_client(up: &FakeUpstream, extra: &str) -> String {
@@ -405,4 +377,99 @@ async fn schedules_tighten_profiles_at_the_right_time() {
         1
     );
     td.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_and_block_page_modes() {
+    let up = upstream_with_names().await;
+    let dir = TempDir::new();
+    let refused = format!(
+        "{}{}[policy]\nblock_mode = \"refused\"\n",
+        udp_upstream(up.addr(), "1s"),
+        lists(&dir)
+    );
+    let d = TestDaemon::start(&refused).await;
+    let m = query_udp(d.addr, "blocked.example", RecordType::A).await;
+    assert_eq!(m.metadata.response_code, ResponseCode::Refused);
+    assert_eq!(ede(m.edns.as_ref()).map(|e| e.0), Some(17));
+    d.stop().await;
+
+    let page = format!(
+        "{}{}[policy]\nblock_mode = \"address\"\nblock_addresses = [\"192.0.2.99\", \"2001:db8::99\"]\n",
+        udp_upstream(up.addr(), "1s"),
+        lists(&dir)
+    );
+    let d = TestDaemon::start(&page).await;
+    let a = query_udp(d.addr, "blocked.example", RecordType::A).await;
+    assert_eq!(a_records(&a), vec![Ipv4Addr::new(192, 0, 2, 99)]);
+    let aaaa = query_udp(d.addr, "blocked.example", RecordType::AAAA).await;
+    assert_eq!(
+        aaaa_records(&aaaa),
+        vec!["2001:db8::99".parse::<std::net::Ipv6Addr>().unwrap()]
+    );
+    let https = query_udp(d.addr, "blocked.example", RecordType::HTTPS).await;
+    assert_eq!(https.metadata.response_code, ResponseCode::NoError);
+    assert!(
+        https.answers.is_empty(),
+        "no HTTPS record for a blocked name"
+    );
+    d.stop().await;
+
+    // The address mode without addresses is a config error, located.
+    let bad = "[policy]\nblock_mode = \"address\"\n";
+    let err = nestguard::config::Config::parse(bad, "t.toml", None).unwrap_err();
+    assert!(err.to_string().starts_with("t.toml:2:14: "), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dnsrewrite_cname_is_answered_with_the_target_resolved_upstream() {
+    let up = upstream_with_names().await;
+    up.set_a("safe.example.", Ipv4Addr::new(192, 0, 2, 77), 300);
+    let dir = TempDir::new();
+    std::fs::write(
+        dir.join("rewrite.txt"),
+        "||video.example^$dnsrewrite=NOERROR;CNAME;safe.example\n",
+    )
+    .unwrap();
+    let config = format!(
+        "{}[[rules.list]]\npath = \"{}\"\ncategory = \"short-video\"\n",
+        udp_upstream(up.addr(), "1s"),
+        dir.join("rewrite.txt").display()
+    );
+    let d = TestDaemon::start(&config).await;
+    for m in [
+        query_udp(d.addr, "www.video.example", RecordType::A).await,
+        query_tcp(d.addr, "www.video.example", RecordType::A).await,
+    ] {
+        assert_eq!(m.metadata.response_code, ResponseCode::NoError);
+        let cname = m.answers.iter().find_map(|r| match &r.data {
+            RData::CNAME(c) => Some(c.0.to_ascii()),
+            _ => None,
+        });
+        assert_eq!(cname.as_deref(), Some("safe.example."));
+        assert_eq!(a_records(&m), vec![Ipv4Addr::new(192, 0, 2, 77)]);
+    }
+    d.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn search_engines_without_safe_search_are_blocked_for_children() {
+    let up = upstream_with_names().await;
+    up.set_a("www.startpage.com.", Ipv4Addr::new(192, 0, 2, 81), 300);
+    let config = with_unfiltered_client(
+        &up,
+        "[[client]]\nprofile = \"older-teen\"\naddresses = [\"127.0.0.4\"]\n",
+    );
+    let d = TestDaemon::start(&config).await;
+    let m = query_from("127.0.0.1", d.addr, "www.startpage.com", RecordType::A).await;
+    assert_eq!(m.metadata.response_code, ResponseCode::NXDomain);
+    assert!(
+        ede(m.edns.as_ref())
+            .unwrap()
+            .1
+            .starts_with("unsafe-search: ")
+    );
+    let m = query_from("127.0.0.4", d.addr, "www.startpage.com", RecordType::A).await;
+    assert_eq!(a_records(&m), vec![Ipv4Addr::new(192, 0, 2, 81)]);
+    d.stop().await;
 }

@@ -46,6 +46,24 @@ pub struct Config {
     /// Time windows that tighten a profile (bedtime, homework).
     #[serde(default, rename = "schedule")]
     pub schedules: Vec<Spanned<ScheduleConfig>>,
+    /// The file name and text this config was read from, so checks made after
+    /// parsing (profile and category names) can point at the line.
+    #[serde(skip)]
+    pub origin: Origin,
+}
+
+/// Where a config came from.
+#[derive(Debug, Clone, Default)]
+pub struct Origin {
+    pub name: String,
+    pub text: std::sync::Arc<str>,
+}
+
+impl Config {
+    /// An error at the position of a spanned value of this config.
+    pub fn error_at(&self, span: std::ops::Range<usize>, message: String) -> ConfigError {
+        ConfigError::at(&self.origin.name, &self.origin.text, Some(span), message)
+    }
 }
 
 /// `[state]`: where nestguard keeps what it changes at run time.
@@ -83,7 +101,10 @@ pub struct ScheduleConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct PolicyConfig {
     pub default_profile: Spanned<String>,
-    pub block_mode: BlockMode,
+    pub block_mode: Spanned<BlockMode>,
+    /// With `block_mode = "address"`: the address of a block page, one IPv4
+    /// and/or one IPv6.
+    pub block_addresses: Vec<IpAddr>,
     /// TTL of blocked answers: short, so an unblock takes effect at once.
     #[serde(with = "humantime_serde")]
     pub blocked_ttl: Duration,
@@ -93,7 +114,8 @@ impl Default for PolicyConfig {
     fn default() -> Self {
         PolicyConfig {
             default_profile: Spanned::new(0..0, "child".into()),
-            block_mode: BlockMode::Nxdomain,
+            block_mode: Spanned::new(0..0, BlockMode::Nxdomain),
+            block_addresses: Vec::new(),
             blocked_ttl: Duration::from_secs(10),
         }
     }
@@ -107,6 +129,10 @@ pub enum BlockMode {
     Nxdomain,
     /// 0.0.0.0 for A, :: for AAAA, no data for other types.
     Null,
+    /// REFUSED: some devices retry less on it than on NXDOMAIN.
+    Refused,
+    /// `policy.block_addresses` (a block page) for A and AAAA, no data for other types.
+    Address,
 }
 
 /// A network, written as an address (`10.0.0.7`) or a CIDR (`10.0.0.0/24`).
@@ -391,6 +417,10 @@ impl Config {
         let mut config: Config = toml::from_str(text)
             .map_err(|e| ConfigError::at(origin, text, e.span(), e.message().to_string()))?;
         config.validate(text, origin, base_dir)?;
+        config.origin = Origin {
+            name: origin.to_string(),
+            text: text.into(),
+        };
         Ok(config)
     }
 
@@ -545,6 +575,24 @@ impl Config {
                     "a schedule needs allow_only = true or categories in block".into(),
                 ));
             }
+        }
+        let mode = &self.policy.block_mode;
+        let addrs = &self.policy.block_addresses;
+        let v4 = addrs.iter().filter(|a| a.is_ipv4()).count();
+        if *mode.get_ref() == BlockMode::Address
+            && (addrs.is_empty() || v4 > 1 || addrs.len() - v4 > 1)
+        {
+            return Err(err(
+                mode.span(),
+                "block_mode = \"address\" needs block_addresses: one IPv4 and/or one IPv6 address"
+                    .into(),
+            ));
+        }
+        if *mode.get_ref() != BlockMode::Address && !addrs.is_empty() {
+            return Err(err(
+                mode.span(),
+                "block_addresses is used only with block_mode = \"address\"".into(),
+            ));
         }
         if self.cache.max_entries == 0 {
             return Err(ConfigError::plain(

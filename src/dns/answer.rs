@@ -68,7 +68,17 @@ fn shape(decision: Decision, engine: &Engine, qtype: u16) -> Shape {
             },
             (BlockMode::Null, TYPE_A) => address_or_nodata(IpAddr::from([0, 0, 0, 0])),
             (BlockMode::Null, TYPE_AAAA) => address_or_nodata(IpAddr::from([0u16; 8])),
-            (BlockMode::Null, _) => nodata,
+            (BlockMode::Refused, _) => Shape {
+                rcode: Rcode::Refused,
+                address: None,
+                soa: false,
+            },
+            (BlockMode::Address, TYPE_A | TYPE_AAAA) => engine
+                .block_addresses
+                .iter()
+                .find(|ip| ip.is_ipv4() == (qtype == TYPE_A))
+                .map_or(nodata, |ip| address_or_nodata(*ip)),
+            (BlockMode::Null | BlockMode::Address, _) => nodata,
         },
         Decision::Rewrite(_, id) => match engine.rules.rewrite(id) {
             Some(Rewrite::NxDomain) => Shape {

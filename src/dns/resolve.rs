@@ -123,9 +123,21 @@ impl Resolver {
     }
 
     /// The profile and decision for one query.
-    fn decide(&self, engine: &Engine, query: &Query<'_>, who: &Who, live: &Live) -> (usize, Decision) {
+    fn decide(
+        &self,
+        engine: &Engine,
+        query: &Query<'_>,
+        who: &Who,
+        live: &Live,
+    ) -> (usize, Decision) {
         let (profile, _) = engine.profile_for(who, self.lookups.as_ref());
-        let decision = engine.decide(query.qname_wire(), query.qtype, profile, who.peer.ip(), live);
+        let decision = engine.decide(
+            query.qname_wire(),
+            query.qtype,
+            profile,
+            who.peer.ip(),
+            live,
+        );
         (profile, decision)
     }
 
@@ -265,7 +277,15 @@ impl Resolver {
                     shape,
                 };
                 let live = self.live.load();
-                self.render_for(&engine, &live, &answer, &asked, freshness, clock::now_secs(), out);
+                self.render_for(
+                    &engine,
+                    &live,
+                    &answer,
+                    &asked,
+                    freshness,
+                    clock::now_secs(),
+                    out,
+                );
             }
             Outcome::ServFail => {
                 tracing::debug!(name = %query.qname_text(), qtype = %wire::TypeName(query.qtype), "no upstream answered");

@@ -10,9 +10,9 @@
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
+pub mod neighbours;
 #[cfg(target_os = "linux")]
 mod netlink;
-pub mod neighbours;
 pub mod overrides;
 pub mod users;
 

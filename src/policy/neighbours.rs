@@ -165,10 +165,10 @@ mod rtnl {
             NLM_F_REQUEST | NLM_F_DUMP,
             &mut buf,
             |kind, msg| {
-                if kind == RTM_NEWNEIGH {
-                    if let Some(entry) = parse(msg) {
-                        out.push(entry);
-                    }
+                if kind == RTM_NEWNEIGH
+                    && let Some(entry) = parse(msg)
+                {
+                    out.push(entry);
                 }
                 Flow::More
             },
@@ -225,7 +225,14 @@ mod tests {
         assert_eq!(m.0, [0xaa, 0xbb, 0x0c, 0xdd, 0xee, 0x0f]);
         assert_eq!(m.to_string(), "aa:bb:0c:dd:ee:0f");
         assert_eq!("aa-bb-0c-dd-ee-0f".parse::<Mac>(), Ok(m));
-        for bad in ["", "aa:bb:cc:dd:ee", "aa:bb:cc:dd:ee:ff:00", "aabbccddeeff", "g0:bb:cc:dd:ee:ff", "a:bb:cc:dd:ee:fff"] {
+        for bad in [
+            "",
+            "aa:bb:cc:dd:ee",
+            "aa:bb:cc:dd:ee:ff:00",
+            "aabbccddeeff",
+            "g0:bb:cc:dd:ee:ff",
+            "a:bb:cc:dd:ee:fff",
+        ] {
             assert!(bad.parse::<Mac>().is_err(), "{bad}");
         }
     }

@@ -98,9 +98,9 @@ impl Socket {
                 match kind {
                     NLMSG_DONE => return Ok(()),
                     NLMSG_ERROR => {
-                        let errno = payload.get(0..4).map_or(0, |b| {
-                            i32::from_ne_bytes([b[0], b[1], b[2], b[3]])
-                        });
+                        let errno = payload
+                            .get(0..4)
+                            .map_or(0, |b| i32::from_ne_bytes([b[0], b[1], b[2], b[3]]));
                         return if errno == 0 {
                             Ok(())
                         } else {

@@ -176,7 +176,10 @@ impl Watch {
                 self.entries = entries;
             }
             Err(e) => {
-                tracing::warn!("{}: {e}; keeping the previous temporary allows", self.path.display());
+                tracing::warn!(
+                    "{}: {e}; keeping the previous temporary allows",
+                    self.path.display()
+                );
             }
         }
         self.last = Some(bytes);
@@ -202,7 +205,14 @@ mod tests {
             add(&file, "Games.Example.", "child", hour, now).unwrap(),
             "games.example"
         );
-        add(&file, "other.example", "teen", ts("2026-11-23T15:30:00Z"), now).unwrap();
+        add(
+            &file,
+            "other.example",
+            "teen",
+            ts("2026-11-23T15:30:00Z"),
+            now,
+        )
+        .unwrap();
         // Extending replaces, it does not duplicate.
         add(&file, "games.example", "child", hour, now).unwrap();
         let all = load(&file).unwrap();
@@ -220,7 +230,14 @@ mod tests {
         assert!(later.is_empty());
 
         // Ended allows are dropped on the next write.
-        add(&file, "x.example", "child", ts("2026-11-23T18:00:00Z"), hour).unwrap();
+        add(
+            &file,
+            "x.example",
+            "child",
+            ts("2026-11-23T18:00:00Z"),
+            hour,
+        )
+        .unwrap();
         assert_eq!(load(&file).unwrap().len(), 1);
         assert_eq!(remove(&file, "x.example", None).unwrap(), 1);
         assert!(load(&file).unwrap().is_empty());

@@ -48,6 +48,21 @@ pub fn normalize(raw: &str) -> Result<String, NameError> {
     Ok(ascii)
 }
 
+/// A normalised name (see [`normalize`]) in DNS wire form.
+pub fn to_wire(name: &str) -> Vec<u8> {
+    let mut wire = Vec::with_capacity(name.len() + 2);
+    for label in name
+        .trim_end_matches('.')
+        .split('.')
+        .filter(|l| !l.is_empty())
+    {
+        wire.push(label.len() as u8);
+        wire.extend_from_slice(label.as_bytes());
+    }
+    wire.push(0);
+    wire
+}
+
 /// Checks an already lowercase ASCII name.
 pub fn validate(name: &str) -> Result<(), NameError> {
     if name.is_empty() {
@@ -120,14 +135,7 @@ impl Candidate {
 
     /// From presentation text (tests, `nestguard explain`). Unicode is converted to punycode.
     pub fn from_text(text: &str) -> Option<Candidate> {
-        let name = normalize(text).ok()?;
-        let mut wire = Vec::with_capacity(name.len() + 2);
-        for label in name.split('.') {
-            wire.push(label.len() as u8);
-            wire.extend_from_slice(label.as_bytes());
-        }
-        wire.push(0);
-        Candidate::from_wire(&wire)
+        Candidate::from_wire(&to_wire(&normalize(text).ok()?))
     }
 
     fn empty() -> Candidate {

@@ -1,10 +1,11 @@
 //! A small real DNS client (UDP / TCP) for tests.
 
 use std::collections::HashMap;
-use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
 
 use hickory_proto::op::{Edns, Message, MessageType, OpCode, Query};
+use hickory_proto::rr::rdata::opt::EdnsOption;
 use hickory_proto::rr::{Name, RData, RecordType};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpStream, UdpSocket};
@@ -254,4 +255,29 @@ pub fn aaaa_records(msg: &Message) -> Vec<Ipv6Addr> {
 /// Smallest TTL in the answer section.
 pub fn min_answer_ttl(msg: &Message) -> Option<u32> {
     msg.answers.iter().map(|r| r.ttl).min()
+}
+
+/// A query from a chosen loopback source address (Linux routes all of 127/8 to lo).
+pub async fn query_from(src: &str, server: SocketAddr, name: &str, rtype: RecordType) -> Message {
+    let sock = tokio::net::UdpSocket::bind((src.parse::<IpAddr>().unwrap(), 0))
+        .await
+        .unwrap();
+    let q = encode(&build_query(name, rtype, &QueryOpts::default()));
+    sock.send_to(&q, server).await.unwrap();
+    let mut buf = vec![0u8; 65_535];
+    let (n, _) = tokio::time::timeout(Duration::from_secs(5), sock.recv_from(&mut buf))
+        .await
+        .expect("answer within 5 s")
+        .unwrap();
+    decode(&buf[..n])
+}
+
+pub fn ede(edns: Option<&Edns>) -> Option<(u16, String)> {
+    edns?.options().as_ref().iter().find_map(|(_, o)| match o {
+        EdnsOption::Unknown(15, d) if d.len() >= 2 => Some((
+            u16::from_be_bytes([d[0], d[1]]),
+            String::from_utf8_lossy(&d[2..]).into_owned(),
+        )),
+        _ => None,
+    })
 }

@@ -28,7 +28,10 @@ pub fn test_config(config_text: &str, state: &TempDir) -> Config {
         format!("[server]\nlisten = [\"127.0.0.1:0\"]\n{config_text}")
     };
     if !text.contains("[state]") {
-        text.push_str(&format!("\n[state]\ndir = \"{}\"\n", state.path().display()));
+        text.push_str(&format!(
+            "\n[state]\ndir = \"{}\"\n",
+            state.path().display()
+        ));
     }
     Config::parse(&text, "test.toml", None)
         .unwrap_or_else(|e| panic!("test config does not parse: {e}\n{text}"))
