@@ -123,6 +123,11 @@ impl Daemon {
         let clock = env.clock;
         let neighbours = Arc::new(Neighbours::new(env.neighbours));
         let resolver = Arc::new(build_resolver(config, neighbours.clone())?);
+        let by_mac = resolver.engine().load().matches_by_mac();
+        if by_mac {
+            // Read once before the first query, so devices get their profile from the start.
+            neighbours.refresh();
+        }
         let state_dir = crate::state::dir(config);
         tracing::debug!(dir = %state_dir.display(), "state directory");
         let overrides = Arc::new(Mutex::new(overrides::Watch::new(overrides::path(
@@ -189,7 +194,7 @@ impl Daemon {
                 }
             }
         });
-        if resolver.engine().load().matches_by_mac() {
+        if by_mac {
             tasks.spawn(watch_neighbours(neighbours, shutdown.clone()));
         }
         Ok(Daemon {
@@ -236,7 +241,6 @@ fn refresh_live(resolver: &Resolver, clock: &dyn LocalClock, watch: &Mutex<overr
 /// second when a query came from an address it did not know.
 async fn watch_neighbours(neighbours: Arc<Neighbours>, stop: CancellationToken) {
     let mut last = Instant::now();
-    neighbours.refresh();
     let mut tick = tokio::time::interval(neighbours::MISS_REFRESH);
     loop {
         tokio::select! {
