@@ -365,3 +365,25 @@ fn explain_for_a_client_at_a_time_shows_profile_and_schedule() {
     assert!(day.contains("no schedule window open"), "{day}");
     assert!(day.contains("not blocked"), "{day}");
 }
+
+#[test]
+fn the_readme_family_example_passes_check() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let start = readme
+        .find("```toml\n# A family of three children")
+        .expect("the family example is in the README");
+    let body = &readme[start + "```toml\n".len()..];
+    let example = &body[..body.find("```").unwrap()];
+    let dir = TempDir::new();
+    let path = dir.join("family.toml");
+    std::fs::write(&path, example).unwrap();
+    let out = run_with(&["check", "-c"], &path);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    // This machine has no such accounts: named, not fatal.
+    assert!(
+        err.contains("no user `leo` on this system; ignored"),
+        "{err}"
+    );
+}
