@@ -114,16 +114,7 @@ pub fn main() -> ExitCode {
                     Err(e) => Err(e.to_string()),
                 },
             };
-            match explained {
-                Ok(text) => {
-                    print!("{text}");
-                    ExitCode::SUCCESS
-                }
-                Err(e) => {
-                    eprintln!("nestguard: {e}");
-                    ExitCode::from(EXIT_CONFIG)
-                }
-            }
+            report(explained)
         }
         Command::Allow {
             name,
@@ -131,23 +122,14 @@ pub fn main() -> ExitCode {
             duration,
             end,
             list,
-        } => match allow(
+        } => report(allow(
             &config,
             name.as_deref(),
             profile.as_deref(),
             *duration,
             end,
             list,
-        ) {
-            Ok(text) => {
-                print!("{text}");
-                ExitCode::SUCCESS
-            }
-            Err(e) => {
-                eprintln!("nestguard: {e}");
-                ExitCode::from(EXIT_CONFIG)
-            }
-        },
+        )),
         Command::Check => {
             let (engine, diagnostics) = match crate::rules::catalog::compile(&config.rules)
                 .map_err(anyhow::Error::from)
@@ -225,6 +207,20 @@ pub fn main() -> ExitCode {
                     ExitCode::FAILURE
                 }
             }
+        }
+    }
+}
+
+/// Prints a command's text, or its error with exit status 2.
+fn report(result: Result<String, String>) -> ExitCode {
+    match result {
+        Ok(text) => {
+            print!("{text}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("nestguard: {e}");
+            ExitCode::from(EXIT_CONFIG)
         }
     }
 }

@@ -96,21 +96,28 @@ async fn a_device_keeps_its_profile_by_mac_whatever_address_it_uses() {
 
 // --------------------------------------------------------------- temporary allows
 
+/// A manual clock at Monday `hour`:00 local time and absolute time `t0`, and
+/// an environment with it.
+fn clock_at(hour: u16, t0: jiff::Timestamp) -> (Arc<ManualClock>, Environment) {
+    let clock = Arc::new(ManualClock::new(LocalTime {
+        weekday: 0,
+        minute: hour * 60,
+    }));
+    clock.set_timestamp(t0);
+    let env = Environment {
+        clock: clock.clone(),
+        neighbours: Arc::new(KernelNeighbours),
+    };
+    (clock, env)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_temporary_allow_lifts_a_block_and_ends_on_time() {
     let up = upstream().await;
     let dir = TempDir::new();
     let t0: jiff::Timestamp = "2026-11-23T16:00:00Z".parse().unwrap();
-    let clock = Arc::new(ManualClock::new(LocalTime {
-        weekday: 0,
-        minute: 16 * 60,
-    }));
-    clock.set_timestamp(t0);
+    let (clock, env) = clock_at(16, t0);
     let config = format!("{}{}", udp_upstream(up.addr(), "1s"), lists(&dir));
-    let env = Environment {
-        clock: clock.clone(),
-        neighbours: Arc::new(KernelNeighbours),
-    };
     let d = TestDaemon::start_in(&config, env).await;
     let blocked =
         |m: &hickory_proto::op::Message| m.metadata.response_code == ResponseCode::NXDomain;
@@ -158,20 +165,12 @@ async fn a_temporary_allow_also_opens_a_name_at_bedtime() {
     let up = upstream().await;
     let dir = TempDir::new();
     let t0: jiff::Timestamp = "2026-11-23T20:00:00Z".parse().unwrap();
-    let clock = Arc::new(ManualClock::new(LocalTime {
-        weekday: 0,
-        minute: 21 * 60,
-    }));
-    clock.set_timestamp(t0);
+    let (_clock, env) = clock_at(21, t0);
     let config = format!(
         "{}{}[[schedule]]\nprofile = \"child\"\nname = \"bedtime\"\nfrom = \"20:00\"\nto = \"07:00\"\nallow_only = true\n",
         udp_upstream(up.addr(), "1s"),
         lists(&dir)
     );
-    let env = Environment {
-        clock: clock.clone(),
-        neighbours: Arc::new(KernelNeighbours),
-    };
     let d = TestDaemon::start_in(&config, env).await;
     up.set_a("homework.example.", OPEN, 300);
     let m = query_from("127.0.0.1", d.addr, "homework.example", RecordType::A).await;
