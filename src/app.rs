@@ -2,15 +2,13 @@
 
 use std::io;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
-
-use arc_swap::ArcSwap;
 
 use crate::clock;
 use crate::config::Config;
@@ -20,8 +18,8 @@ use crate::dns::server::{self, ServeContext};
 use crate::dns::upstream::{Upstream, Upstreams};
 use crate::engine::Engine;
 use crate::policy::neighbours::{self, KernelNeighbours, NeighbourSource, Neighbours};
-use crate::policy::overrides::{self, TempAllows};
-use crate::policy::{Live, SystemLookups};
+use crate::policy::{LiveSource, SystemLookups};
+use crate::reload::{self, Reloader};
 use crate::schedule::{LocalClock, SystemClock};
 
 /// How long shutdown waits for answers in flight (the service manager's patience is longer).
@@ -52,8 +50,8 @@ pub struct Daemon {
     /// The addresses actually bound (with the real port when the config said 0).
     pub addrs: Vec<SocketAddr>,
     pub resolver: Arc<Resolver>,
-    clock: Arc<dyn LocalClock>,
-    overrides: Arc<Mutex<overrides::Watch>>,
+    live: Arc<LiveSource>,
+    reloader: Arc<Reloader>,
     shutdown: CancellationToken,
     tasks: TaskTracker,
 }
@@ -90,7 +88,7 @@ pub fn build_resolver(config: &Config, neighbours: Arc<Neighbours>) -> anyhow::R
         "rules compiled"
     );
     Ok(Resolver::new(
-        Arc::new(ArcSwap::from_pointee(engine)),
+        engine,
         Cache::new(c.max_entries, policy),
         Upstreams::new(upstreams, payload),
         payload,
@@ -120,20 +118,22 @@ impl Daemon {
 
     /// Like [`Daemon::start`], with time and neighbours from `env` (tests set them by hand).
     pub async fn start_in(config: &Config, env: Environment) -> anyhow::Result<Daemon> {
-        let clock = env.clock;
         let neighbours = Arc::new(Neighbours::new(env.neighbours));
         let resolver = Arc::new(build_resolver(config, neighbours.clone())?);
-        let by_mac = resolver.engine().load().matches_by_mac();
-        if by_mac {
+        if resolver.engine().matches_by_mac() {
             // Read once before the first query, so devices get their profile from the start.
             neighbours.refresh();
         }
         let state_dir = crate::state::dir(config);
         tracing::debug!(dir = %state_dir.display(), "state directory");
-        let overrides = Arc::new(Mutex::new(overrides::Watch::new(overrides::path(
-            &state_dir,
-        ))));
-        refresh_live(&resolver, clock.as_ref(), &overrides);
+        let live = Arc::new(LiveSource::new(env.clock, &state_dir));
+        resolver.update_live(|e| live.live_for(e));
+        let reloader = Arc::new(Reloader::new(
+            config.clone(),
+            resolver.clone(),
+            live.clone(),
+            state_dir,
+        ));
         let shutdown = CancellationToken::new();
         let tasks = TaskTracker::new();
         let ctx = ServeContext {
@@ -179,29 +179,27 @@ impl Daemon {
                 }
             }
         });
-        let (ticker, ticker_clock, ticker_overrides, stop) = (
-            resolver.clone(),
-            clock.clone(),
-            overrides.clone(),
-            shutdown.clone(),
-        );
+        let (ticker, ticker_live, stop) = (resolver.clone(), live.clone(), shutdown.clone());
         tasks.spawn(async move {
             let mut tick = tokio::time::interval(LIVE_INTERVAL);
             loop {
                 tokio::select! {
                     _ = stop.cancelled() => break,
-                    _ = tick.tick() => refresh_live(&ticker, ticker_clock.as_ref(), &ticker_overrides),
+                    _ = tick.tick() => ticker.update_live(|e| ticker_live.live_for(e)),
                 }
             }
         });
-        if by_mac {
-            tasks.spawn(watch_neighbours(neighbours, shutdown.clone()));
-        }
+        tasks.spawn(watch_neighbours(
+            neighbours,
+            resolver.clone(),
+            shutdown.clone(),
+        ));
+        tasks.spawn(reload::watch(reloader.clone(), shutdown.clone()));
         Ok(Daemon {
             addrs,
             resolver,
-            clock,
-            overrides,
+            live,
+            reloader,
             shutdown,
             tasks,
         })
@@ -209,7 +207,12 @@ impl Daemon {
 
     /// Re-evaluates schedules and temporary allows now (the daemon also does it every second).
     pub fn refresh(&self) {
-        refresh_live(&self.resolver, self.clock.as_ref(), &self.overrides);
+        self.resolver.update_live(|e| self.live.live_for(e));
+    }
+
+    /// Reloads the config and rules now, as a file change or SIGHUP would.
+    pub async fn reload(&self) -> Result<(), String> {
+        self.reloader.reload("requested").await
     }
 
     /// Stops accepting, lets queries in flight finish (bounded), and returns.
@@ -225,32 +228,30 @@ impl Daemon {
     }
 }
 
-fn refresh_live(resolver: &Resolver, clock: &dyn LocalClock, watch: &Mutex<overrides::Watch>) {
-    let engine = resolver.engine().load();
-    let allows = match watch.lock() {
-        Ok(mut w) => TempAllows::compile(w.poll(), clock.timestamp(), |p| engine.profile_index(p)),
-        Err(_) => TempAllows::default(),
-    };
-    resolver.set_live(Live {
-        windows: engine.active_windows(clock.now()),
-        allows,
-    });
-}
-
 /// Keeps the neighbour map fresh: a full read every few seconds, and within a
 /// second when a query came from an address it did not know.
-async fn watch_neighbours(neighbours: Arc<Neighbours>, stop: CancellationToken) {
-    let mut last = Instant::now();
+async fn watch_neighbours(
+    neighbours: Arc<Neighbours>,
+    resolver: Arc<Resolver>,
+    stop: CancellationToken,
+) {
+    let mut last: Option<Instant> = None;
     let mut tick = tokio::time::interval(neighbours::MISS_REFRESH);
     loop {
         tokio::select! {
             _ = stop.cancelled() => break,
             _ = tick.tick() => {
-                if neighbours.refresh_wanted() || last.elapsed() >= neighbours::REFRESH {
+                // Only while some [[client]] matches by MAC (a reload may add or drop them).
+                if !resolver.engine().matches_by_mac() {
+                    last = None;
+                    continue;
+                }
+                let due = last.is_none_or(|t| t.elapsed() >= neighbours::REFRESH);
+                if neighbours.refresh_wanted() || due {
                     let n = neighbours.clone();
                     // A netlink dump is a blocking syscall loop.
                     let _ = tokio::task::spawn_blocking(move || n.refresh()).await;
-                    last = Instant::now();
+                    last = Some(Instant::now());
                 }
             }
         }

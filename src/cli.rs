@@ -47,6 +47,8 @@ pub enum Command {
         #[arg(long, requires = "client")]
         at: Option<String>,
     },
+    /// Show whether the daemon runs, its last reload and its rule counts per category and profile.
+    Status,
     /// Lift a block for one profile for a while; it ends by itself.
     ///
     /// `nestguard allow games.example --profile child --for 1h`. The running
@@ -115,6 +117,13 @@ pub fn main() -> ExitCode {
                 },
             };
             report(explained)
+        }
+        Command::Status => {
+            let dir = crate::state::dir(&config);
+            report(crate::status::read(&dir).map(|s| {
+                let alive = crate::status::alive(s.pid);
+                crate::status::render(&s, alive)
+            }))
         }
         Command::Allow {
             name,

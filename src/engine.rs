@@ -179,6 +179,8 @@ pub struct Engine {
     pub blocked_ttl: u32,
     /// Things worth telling the admin that do not stop the daemon.
     pub warnings: Vec<String>,
+    /// What each rule source gave (rules, rejected lines), from [`Engine::build`].
+    pub diagnostics: crate::rules::compile::Diagnostics,
 }
 
 impl Engine {
@@ -191,7 +193,9 @@ impl Engine {
                 "some rule lines were rejected; `nestguard check` lists them"
             );
         }
-        Engine::assemble(config, rules, &catalog)
+        let mut engine = Engine::assemble(config, rules, &catalog)?;
+        engine.diagnostics = diagnostics;
+        Ok(engine)
     }
 
     /// The engine for compiled rules: profiles, schedules and clients from the config.
@@ -215,9 +219,10 @@ impl Engine {
             })
             .collect();
         let ids: Vec<String> = profiles.iter().map(|p| p.id.clone()).collect();
-        let find = |id: &Spanned<String>| {
+        let find = |origin: usize, id: &Spanned<String>| {
             ids.iter().position(|p| p == id.get_ref()).ok_or_else(|| {
                 config.error_at(
+                    origin,
                     id.span(),
                     format!(
                         "no profile `{}`; profiles: {}",
@@ -227,16 +232,20 @@ impl Engine {
                 )
             })
         };
-        let default_profile = find(&config.policy.default_profile)?;
+        let default_profile = find(config.policy.origin, &config.policy.default_profile)?;
         let mut windows = Vec::new();
         for sched in &config.schedules {
             let sc = sched.get_ref();
-            let profile = find(&sc.profile)?;
+            let profile = find(sc.origin, &sc.profile)?;
             anyhow::ensure!(windows.len() < 64, "at most 64 schedule windows");
             let mut extra = CategoryMask::NONE;
             for c in &sc.block {
                 let id = rules.category_id(c.get_ref()).ok_or_else(|| {
-                    config.error_at(c.span(), format!("no category `{}`", c.get_ref()))
+                    config.error_at(
+                        sc.origin,
+                        c.span(),
+                        format!("no category `{}`", c.get_ref()),
+                    )
                 })?;
                 extra = extra.with(id);
             }
@@ -273,6 +282,7 @@ impl Engine {
                     None => warnings.push(
                         config
                             .error_at(
+                                c.origin,
                                 user.span(),
                                 format!("no user `{}` on this system; ignored", user.get_ref()),
                             )
@@ -286,7 +296,7 @@ impl Engine {
                 listeners: c.listeners.clone(),
                 uids,
                 macs: c.macs.clone(),
-                profile: find(&c.profile)?,
+                profile: find(c.origin, &c.profile)?,
             });
         }
         if clients.iter().any(|c| !c.uids.is_empty()) && !cfg!(target_os = "linux") {
@@ -313,6 +323,7 @@ impl Engine {
             block_addresses: config.policy.block_addresses.clone(),
             blocked_ttl: u32::try_from(config.policy.blocked_ttl.as_secs()).unwrap_or(u32::MAX),
             warnings,
+            diagnostics: Default::default(),
         })
     }
 
@@ -348,6 +359,24 @@ impl Engine {
     /// Whether some `[[client]]` matches by MAC address (the neighbour table is needed).
     pub fn matches_by_mac(&self) -> bool {
         self.by_mac
+    }
+
+    /// Every profile's id.
+    pub fn profile_ids(&self) -> impl Iterator<Item = &str> {
+        self.profiles.iter().map(|p| p.id.as_str())
+    }
+
+    /// The categories a profile blocks (its own allowlist included).
+    pub fn profile_categories(&self, profile: usize) -> Vec<&str> {
+        let mask = self
+            .profiles
+            .get(profile)
+            .map_or(CategoryMask::NONE, |p| p.mask);
+        (0..64u8)
+            .map(crate::rules::CategoryId)
+            .filter(|&c| mask.contains(c))
+            .filter_map(|c| self.rules.category(c).map(|i| i.id.as_str()))
+            .collect()
     }
 
     /// The profile's id (`child`, …).

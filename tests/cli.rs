@@ -104,7 +104,7 @@ fn version_is_printed() {
 }
 
 #[test]
-fn sigterm_stops_the_daemon_promptly() {
+fn status_and_sigterm_of_a_running_daemon() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let up = rt.block_on(FakeUpstream::start());
     let dir = TempDir::new();
@@ -112,11 +112,21 @@ fn sigterm_stops_the_daemon_promptly() {
     std::fs::write(
         &path,
         format!(
-            "[server]\nlisten = [\"127.0.0.1:0\"]\n{}",
+            "[server]\nlisten = [\"127.0.0.1:0\"]\n[state]\ndir = \"{}\"\n{}",
+            dir.join("state").display(),
             udp_upstream(up.addr(), "1s")
         ),
     )
     .unwrap();
+    let daemon_status = || {
+        let out = run_with(&["status", "-c"], &path);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
     let mut child = nestguard()
         .args(["run", "--config"])
         .arg(&path)
@@ -138,6 +148,28 @@ fn sigterm_stops_the_daemon_promptly() {
         .expect("daemon logs its listening address");
     let answer = rt.block_on(query_udp(addr, "example.com", RecordType::A));
     assert_eq!(a_records(&answer).len(), 1);
+    let text = daemon_status();
+    assert!(text.contains(": running, pid "), "{text}");
+    assert!(text.contains("reload: none since start"), "{text}");
+    assert!(
+        text.contains(&format!("config: {}", path.display())),
+        "{text}"
+    );
+    // Per category and per profile: the child preset blocks adult content.
+    let count = |section: &str, key: &str| -> usize {
+        let body = &text[text.find(section).unwrap()..];
+        let line = body
+            .lines()
+            .find(|l| l.trim_start().starts_with(key))
+            .unwrap();
+        line.split_whitespace().last().unwrap().parse().unwrap()
+    };
+    assert!(count("per category:", "adult ") > 1000, "{text}");
+    assert!(
+        count("per profile:", "child ") >= count("per category:", "adult "),
+        "{text}"
+    );
+    assert_eq!(count("per profile:", "unfiltered "), 0, "{text}");
 
     let killed = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
@@ -162,6 +194,7 @@ fn sigterm_stops_the_daemon_promptly() {
         rest.iter().any(|l| l.contains("shutting down")),
         "log: {rest:?}"
     );
+    assert!(daemon_status().contains("NOT RUNNING"));
 }
 
 /// A config adding the admin's own block list and exception list to the `adult` category.

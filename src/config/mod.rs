@@ -46,10 +46,14 @@ pub struct Config {
     /// Time windows that tighten a profile (bedtime, homework).
     #[serde(default, rename = "schedule")]
     pub schedules: Vec<Spanned<ScheduleConfig>>,
-    /// The file name and text this config was read from, so checks made after
-    /// parsing (profile and category names) can point at the line.
+    /// The files this config was read from (the main file, then `conf.d/`
+    /// drop-ins), so checks made after parsing (profile and category names)
+    /// can point at the line. Items carry the index of their file.
     #[serde(skip)]
-    pub origin: Origin,
+    pub origins: Vec<Origin>,
+    /// The main file, when the config came from one (what a reload reads again).
+    #[serde(skip)]
+    pub path: Option<PathBuf>,
 }
 
 /// Where a config came from.
@@ -60,9 +64,22 @@ pub struct Origin {
 }
 
 impl Config {
-    /// An error at the position of a spanned value of this config.
-    pub fn error_at(&self, span: std::ops::Range<usize>, message: String) -> ConfigError {
-        ConfigError::at(&self.origin.name, &self.origin.text, Some(span), message)
+    /// An error at the position of a spanned value read from file `origin`.
+    pub fn error_at(
+        &self,
+        origin: usize,
+        span: std::ops::Range<usize>,
+        message: String,
+    ) -> ConfigError {
+        match self.origins.get(origin) {
+            Some(o) => ConfigError::at(&o.name, &o.text, Some(span), message),
+            None => ConfigError::plain("<config>", message),
+        }
+    }
+
+    /// Every file this config was read from.
+    pub fn files(&self) -> impl Iterator<Item = &str> {
+        self.origins.iter().map(|o| o.name.as_str())
     }
 }
 
@@ -79,6 +96,9 @@ pub struct StateConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ScheduleConfig {
+    /// Index of the file it was read from (see [`Config::origins`]).
+    #[serde(skip)]
+    pub origin: usize,
     pub profile: Spanned<String>,
     pub name: String,
     /// Days the window starts on (`mon` … `sun`); every day when empty.
@@ -100,6 +120,9 @@ pub struct ScheduleConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct PolicyConfig {
+    /// Index of the file `default_profile` was read from (see [`Config::origins`]).
+    #[serde(skip)]
+    pub origin: usize,
     pub default_profile: Spanned<String>,
     pub block_mode: Spanned<BlockMode>,
     /// With `block_mode = "address"`: the address of a block page, one IPv4
@@ -113,6 +136,7 @@ pub struct PolicyConfig {
 impl Default for PolicyConfig {
     fn default() -> Self {
         PolicyConfig {
+            origin: 0,
             default_profile: Spanned::new(0..0, "child".into()),
             block_mode: Spanned::new(0..0, BlockMode::Nxdomain),
             block_addresses: Vec::new(),
@@ -157,6 +181,9 @@ impl<'de> Deserialize<'de> for Net {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ClientConfig {
+    /// Index of the file it was read from (see [`Config::origins`]).
+    #[serde(skip)]
+    pub origin: usize,
     pub profile: Spanned<String>,
     /// A name for the client (a child's name), shown by `explain` and in reports.
     #[serde(default)]
@@ -405,6 +432,28 @@ impl Default for LogConfig {
     }
 }
 
+/// The include directory beside the main config file.
+pub const CONF_D: &str = "conf.d";
+
+/// The `*.toml` files of a `conf.d/` directory, in name order (none if it does not exist).
+pub fn conf_d_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| {
+                    p.extension().is_some_and(|x| x == "toml")
+                        && !p
+                            .file_name()
+                            .and_then(|n| n.to_str())
+                            .is_some_and(|n| n.starts_with('.'))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    files.sort();
+    files
+}
+
 impl Config {
     /// The embedded default.
     pub fn embedded() -> Result<Config, ConfigError> {
@@ -417,10 +466,10 @@ impl Config {
         let mut config: Config = toml::from_str(text)
             .map_err(|e| ConfigError::at(origin, text, e.span(), e.message().to_string()))?;
         config.validate(text, origin, base_dir)?;
-        config.origin = Origin {
+        config.origins = vec![Origin {
             name: origin.to_string(),
             text: text.into(),
-        };
+        }];
         Ok(config)
     }
 
@@ -429,12 +478,87 @@ impl Config {
         match source {
             ConfigSource::Embedded => Config::embedded(),
             ConfigSource::File(path) => {
-                let text = std::fs::read_to_string(path).map_err(|e| {
+                let text = crate::sources::read_to_string(path).map_err(|e| {
                     ConfigError::plain(&path.display().to_string(), format!("cannot read: {e}"))
                 })?;
-                Config::parse(&text, &path.display().to_string(), path.parent())
+                let mut config = Config::parse(&text, &path.display().to_string(), path.parent())?;
+                config.path = Some(path.clone());
+                if let Some(dir) = path.parent() {
+                    for drop_in in conf_d_files(&dir.join(CONF_D)) {
+                        config.add_drop_in(&drop_in)?;
+                    }
+                }
+                Ok(config)
             }
         }
+    }
+
+    /// Merges one `conf.d/` file: its `[[client]]`, `[[schedule]]` and
+    /// `[[rules.list]]` tables are added after the ones already read, and the
+    /// `[policy]` keys it sets replace the earlier values.
+    fn add_drop_in(&mut self, path: &Path) -> Result<(), ConfigError> {
+        let name = path.display().to_string();
+        let text = crate::sources::read_to_string(path)
+            .map_err(|e| ConfigError::plain(&name, format!("cannot read: {e}")))?;
+        // Keys with their positions, so a misplaced section is reported where it is.
+        let table: std::collections::BTreeMap<Spanned<String>, toml::Value> = toml::from_str(&text)
+            .map_err(|e| ConfigError::at(&name, &text, e.span(), e.message().to_string()))?;
+        for (key, value) in &table {
+            let allowed = match key.get_ref().as_str() {
+                "client" | "schedule" | "policy" => true,
+                "rules" => value
+                    .as_table()
+                    .is_some_and(|t| t.keys().all(|k| k == "list")),
+                _ => false,
+            };
+            if !allowed {
+                return Err(ConfigError::at(
+                    &name,
+                    &text,
+                    Some(key.span()),
+                    format!(
+                        "a conf.d file may hold [[client]], [[schedule]], [[rules.list]] and [policy]; `{}` belongs in the main config file",
+                        key.get_ref()
+                    ),
+                ));
+            }
+        }
+        let mut drop_in = Config::parse(&text, &name, path.parent())?;
+        let origin = self.origins.len();
+        self.origins.push(Origin {
+            name,
+            text: text.as_str().into(),
+        });
+        for mut c in drop_in.clients {
+            c.get_mut().origin = origin;
+            self.clients.push(c);
+        }
+        for mut sc in drop_in.schedules {
+            sc.get_mut().origin = origin;
+            self.schedules.push(sc);
+        }
+        self.rules.lists.append(&mut drop_in.rules.lists);
+        let policy = table
+            .iter()
+            .find(|(k, _)| k.get_ref() == "policy")
+            .and_then(|(_, v)| v.as_table());
+        if let Some(policy) = policy {
+            let d = drop_in.policy;
+            if policy.contains_key("default_profile") {
+                self.policy.default_profile = d.default_profile;
+                self.policy.origin = origin;
+            }
+            if policy.contains_key("block_mode") {
+                self.policy.block_mode = d.block_mode;
+                self.policy.block_addresses = d.block_addresses;
+            } else if policy.contains_key("block_addresses") {
+                self.policy.block_addresses = d.block_addresses;
+            }
+            if policy.contains_key("blocked_ttl") {
+                self.policy.blocked_ttl = d.blocked_ttl;
+            }
+        }
+        Ok(())
     }
 
     fn validate(
@@ -680,5 +804,47 @@ mod tests {
         assert!("[2620:fe::fe]:853".parse::<HostPort>().is_ok());
         assert!("2620:fe::fe".parse::<HostPort>().is_ok());
         assert!("dns.quad9.net".parse::<HostPort>().is_err());
+    }
+
+    #[test]
+    fn conf_d_files_add_clients_and_override_policy() {
+        let dir = std::env::temp_dir().join(format!("nestguard-confd-{}", std::process::id()));
+        let d = dir.join(CONF_D);
+        std::fs::create_dir_all(&d).unwrap();
+        let main = dir.join("nestguard.toml");
+        std::fs::write(
+            &main,
+            "[[client]]\nprofile = \"teen\"\naddresses = [\"10.0.0.1\"]\n",
+        )
+        .unwrap();
+        std::fs::write(
+            d.join("20-lab.toml"),
+            "[policy]\ndefault_profile = \"young-child\"\n[[client]]\nprofile = \"unfiltered\"\naddresses = [\"10.0.0.2\"]\n",
+        )
+        .unwrap();
+        std::fs::write(d.join("10-first.toml"), "[[schedule]]\nprofile = \"child\"\nname = \"lessons\"\nfrom = \"08:00\"\nto = \"12:00\"\nblock = [\"gaming\"]\n").unwrap();
+        std::fs::write(d.join("notes.txt"), "not toml").unwrap();
+        let c = Config::load(&ConfigSource::File(main.clone())).unwrap();
+        assert_eq!(c.clients.len(), 2);
+        assert_eq!(
+            c.clients[1].get_ref().origin,
+            2,
+            "20-lab.toml is read second"
+        );
+        assert_eq!(c.schedules[0].get_ref().origin, 1);
+        assert_eq!(c.policy.default_profile.get_ref(), "young-child");
+        assert_eq!(c.files().count(), 3);
+
+        // Only policy belongs in conf.d; the rest is named with its line and column.
+        std::fs::write(
+            d.join("30-bad.toml"),
+            "# listen here\n[server]\nlisten = [\"0.0.0.0:53\"]\n",
+        )
+        .unwrap();
+        let e = Config::load(&ConfigSource::File(main))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("30-bad.toml:2:2: a conf.d file may hold"), "{e}");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -87,10 +87,16 @@ enum Outcome {
 
 type Waiters = Vec<oneshot::Sender<Outcome>>;
 
+/// The policy in force: the engine, and what holds now for it (schedule
+/// windows open, temporary allows). One value, so a query never pairs an
+/// engine with another engine's window or profile numbers.
+pub struct Current {
+    pub engine: Arc<Engine>,
+    pub live: Live,
+}
+
 pub struct Resolver {
-    engine: Arc<ArcSwap<Engine>>,
-    /// Schedule windows open and temporary allows in force, refreshed off the query path.
-    live: ArcSwap<Live>,
+    current: ArcSwap<Current>,
     lookups: Box<dyn Lookups + Send + Sync>,
     cache: Cache,
     upstreams: Upstreams,
@@ -100,15 +106,17 @@ pub struct Resolver {
 
 impl Resolver {
     pub fn new(
-        engine: Arc<ArcSwap<Engine>>,
+        engine: Engine,
         cache: Cache,
         upstreams: Upstreams,
         server_payload: u16,
         lookups: Box<dyn Lookups + Send + Sync>,
     ) -> Resolver {
         Resolver {
-            engine,
-            live: ArcSwap::from_pointee(Live::default()),
+            current: ArcSwap::from_pointee(Current {
+                engine: Arc::new(engine),
+                live: Live::default(),
+            }),
             lookups,
             cache,
             upstreams,
@@ -117,9 +125,20 @@ impl Resolver {
         }
     }
 
-    /// Sets what holds now: open schedule windows, temporary allows.
-    pub fn set_live(&self, live: Live) {
-        self.live.store(Arc::new(live));
+    /// Recomputes what holds now for the engine in force (`live` is called
+    /// again if a reload swaps the engine meanwhile).
+    pub fn update_live(&self, live: impl Fn(&Engine) -> Live) {
+        self.current.rcu(|cur| Current {
+            engine: cur.engine.clone(),
+            live: live(&cur.engine),
+        });
+    }
+
+    /// Puts a new engine in force, with what holds now for it. Queries already
+    /// being answered finish on the engine they started with.
+    pub fn set_engine(&self, engine: Arc<Engine>, live: impl Fn(&Engine) -> Live) {
+        let live = live(&engine);
+        self.current.store(Arc::new(Current { engine, live }));
     }
 
     /// The profile and decision for one query.
@@ -141,9 +160,9 @@ impl Resolver {
         (profile, decision)
     }
 
-    /// The engine in force; a reload stores a new one here.
-    pub fn engine(&self) -> &ArcSwap<Engine> {
-        &self.engine
+    /// The engine in force.
+    pub fn engine(&self) -> Arc<Engine> {
+        self.current.load().engine.clone()
     }
 
     pub fn cache(&self) -> &Cache {
@@ -178,10 +197,10 @@ impl Resolver {
             Err(fast) => return fast,
         };
         let shape = self.shape(&query, transport);
-        let engine = self.engine.load();
-        let live = self.live.load();
+        let current = self.current.load();
+        let (engine, live) = (&*current.engine, &current.live);
         let who = client.who(transport);
-        let (profile, decision) = self.decide(&engine, &query, &who, &live);
+        let (profile, decision) = self.decide(engine, &query, &who, live);
         match decision {
             Decision::Forward => {}
             // Needs the alias target resolved: the miss path does it.
@@ -190,7 +209,7 @@ impl Resolver {
                 answer::write(
                     &query,
                     decision,
-                    &engine,
+                    engine,
                     self.server_payload,
                     shape.limit,
                     out,
@@ -209,7 +228,7 @@ impl Resolver {
                     profile,
                     shape,
                 };
-                self.render_for(&engine, &live, answer, &asked, Freshness::Fresh, now, out);
+                self.render_for(engine, live, answer, &asked, Freshness::Fresh, now, out);
                 Fast::Reply
             }
             Lookup::Stale(_) | Lookup::Miss => Fast::Miss,
@@ -257,8 +276,9 @@ impl Resolver {
         let shape = self.shape(&query, transport);
         let who = client.who(transport);
         let (profile, alias) = {
-            let engine = self.engine.load();
-            let (profile, decision) = self.decide(&engine, &query, &who, &self.live.load());
+            let current = self.current.load();
+            let engine = &current.engine;
+            let (profile, decision) = self.decide(engine, &query, &who, &current.live);
             (profile, engine.alias_target(decision))
         };
         if let Some(target) = alias {
@@ -269,17 +289,16 @@ impl Resolver {
         let outcome = self.resolve(key).await;
         match outcome {
             Outcome::Answer(answer, freshness) => {
-                let engine = self.engine.load();
+                let current = self.current.load();
                 let asked = Asked {
                     query: &query,
                     who,
                     profile,
                     shape,
                 };
-                let live = self.live.load();
                 self.render_for(
-                    &engine,
-                    &live,
+                    &current.engine,
+                    &current.live,
                     &answer,
                     &asked,
                     freshness,

@@ -59,3 +59,35 @@ pub struct Live {
     pub windows: u64,
     pub allows: overrides::TempAllows,
 }
+
+/// Where [`Live`] comes from: the clock and the temporary-allows file.
+pub struct LiveSource {
+    clock: Arc<dyn crate::schedule::LocalClock>,
+    overrides: std::sync::Mutex<overrides::Watch>,
+}
+
+impl LiveSource {
+    pub fn new(
+        clock: Arc<dyn crate::schedule::LocalClock>,
+        state_dir: &std::path::Path,
+    ) -> LiveSource {
+        LiveSource {
+            clock,
+            overrides: std::sync::Mutex::new(overrides::Watch::new(overrides::path(state_dir))),
+        }
+    }
+
+    /// What holds now for `engine` (reads the allows file if it changed).
+    pub fn live_for(&self, engine: &crate::engine::Engine) -> Live {
+        let allows = match self.overrides.lock() {
+            Ok(mut w) => overrides::TempAllows::compile(w.poll(), self.clock.timestamp(), |p| {
+                engine.profile_index(p)
+            }),
+            Err(_) => overrides::TempAllows::default(),
+        };
+        Live {
+            windows: engine.active_windows(self.clock.now()),
+            allows,
+        }
+    }
+}

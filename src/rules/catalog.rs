@@ -148,8 +148,8 @@ impl RulesDir {
                 .get_file(rel)
                 .map(|f| Cow::Borrowed(f.contents()))
                 .ok_or_else(|| format!("{}: not found", self.display(rel))),
-            RulesDir::Path(p) => std::fs::read(p.join(rel))
-                .map(Cow::Owned)
+            RulesDir::Path(p) => crate::sources::read(&p.join(rel))
+                .map(|b| Cow::Owned(b.to_vec()))
                 .map_err(|e| format!("{}: {e}", self.display(rel))),
         }
     }
@@ -368,8 +368,8 @@ pub fn compile(config: &RulesConfig) -> Result<(RuleSet, Diagnostics, Catalog), 
             category: l.category.clone(),
             kind,
             read: Box::new(move || {
-                std::fs::read(&p)
-                    .map(Cow::Owned)
+                crate::sources::read(&p)
+                    .map(|b| Cow::Owned(b.to_vec()))
                     .map_err(|e| format!("{}: {e}", p.display()))
             }),
         });

@@ -37,6 +37,8 @@ const KEPT_REJECTS: usize = 20;
 #[derive(Clone, Debug, Default)]
 pub struct SourceStats {
     pub name: String,
+    /// The category its rules belong to.
+    pub category: String,
     pub lines: usize,
     pub rules: usize,
     pub comments: usize,
@@ -221,6 +223,11 @@ impl Builder {
         });
         let mut stats = SourceStats {
             name: name.to_string(),
+            category: self
+                .categories
+                .get(usize::from(category.0))
+                .map(|c| c.id.clone())
+                .unwrap_or_default(),
             ..SourceStats::default()
         };
         for (i, line) in text.lines().enumerate() {

@@ -1,0 +1,369 @@
+//! Hot reload: the config, `conf.d/` and every rule file in use are watched;
+//! a change (or SIGHUP) compiles a new engine off the query path and swaps it
+//! in atomically. Queries in flight finish on the engine they started with.
+//!
+//! What a reload keeps safe:
+//! - A config that does not parse, a rule file that cannot be read or parsed,
+//!   or an edit that adds rejected lines to a list is refused: the previous
+//!   engine keeps serving, and the error (`file:line:column: reason`) is
+//!   logged and shown by `nestguard status`.
+//! - A file that disappears (an editor's delete-and-recreate, a rename into
+//!   place, a mistake) keeps its last content in force until it returns
+//!   (`sources`).
+//!
+//! Watching is by directory, so every way of saving is seen: in-place write,
+//! truncate-and-write, write-to-temp-and-rename, delete-and-recreate. Events
+//! are debounced: a reload starts once the files have been quiet for
+//! [`QUIET`] (at most [`MAX_DELAY`] after the first event).
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use notify::{EventKind, RecursiveMode, Watcher};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::{CONF_D, Config};
+use crate::dns::resolve::Resolver;
+use crate::engine::Engine;
+use crate::policy::LiveSource;
+use crate::rules::compile::Diagnostics;
+use crate::status::{self, RuleCounts, Status};
+
+/// How long the watched files must be quiet before a reload starts.
+pub const QUIET: Duration = Duration::from_millis(100);
+/// The longest a reload waits for quiet after the first event.
+pub const MAX_DELAY: Duration = Duration::from_millis(400);
+
+/// What to watch for one config.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Watched {
+    /// Files whose change means a reload.
+    files: BTreeSet<PathBuf>,
+    /// Directories any of whose entries (`*.toml` for conf.d) count.
+    dirs: BTreeSet<PathBuf>,
+    /// A rules directory: everything below it counts.
+    trees: BTreeSet<PathBuf>,
+}
+
+impl Watched {
+    fn of(config: &Config) -> Watched {
+        let mut w = Watched::default();
+        if let Some(path) = &config.path {
+            w.files.insert(path.clone());
+            if let Some(dir) = path.parent() {
+                w.dirs.insert(dir.join(CONF_D));
+            }
+        }
+        for list in &config.rules.lists {
+            w.files.insert(list.path.clone());
+        }
+        if let Some(dir) = &config.rules.dir {
+            w.trees.insert(dir.clone());
+        }
+        w
+    }
+
+    /// Whether an event on `path` concerns us.
+    fn concerns(&self, path: &Path) -> bool {
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        // Editors' swap and backup files.
+        if name.starts_with('.') || name.ends_with('~') || name.ends_with(".swp") {
+            return false;
+        }
+        self.files.contains(path)
+            || self.dirs.contains(path)
+            || path.parent().is_some_and(|d| {
+                self.dirs.contains(d) && path.extension().is_some_and(|e| e == "toml")
+            })
+            || self.trees.iter().any(|t| path.starts_with(t))
+    }
+
+    /// The directories to give the OS watcher: each file's parent (so renames
+    /// and re-creations are seen), the parents of `dirs` (so conf.d appearing
+    /// is seen) and the dirs that exist, and the trees recursively.
+    fn watch_list(&self) -> Vec<(PathBuf, RecursiveMode)> {
+        let mut out: HashMap<PathBuf, RecursiveMode> = HashMap::new();
+        let mut add = |p: &Path, mode: RecursiveMode| {
+            if p.is_dir() {
+                let e = out.entry(p.to_path_buf()).or_insert(mode);
+                if mode == RecursiveMode::Recursive {
+                    *e = mode;
+                }
+            }
+        };
+        for f in &self.files {
+            if let Some(d) = f.parent() {
+                add(d, RecursiveMode::NonRecursive);
+            }
+        }
+        for d in &self.dirs {
+            add(d, RecursiveMode::NonRecursive);
+            if let Some(p) = d.parent() {
+                add(p, RecursiveMode::NonRecursive);
+            }
+        }
+        for t in &self.trees {
+            add(t, RecursiveMode::Recursive);
+        }
+        let mut v: Vec<_> = out.into_iter().collect();
+        v.sort_by(|a, b| a.0.cmp(&b.0));
+        v
+    }
+}
+
+/// Rebuilds the engine on demand and records how it went.
+pub struct Reloader {
+    /// The config as started (used again when it did not come from a file).
+    startup: Config,
+    resolver: Arc<Resolver>,
+    live: Arc<LiveSource>,
+    state_dir: PathBuf,
+    status: Mutex<Status>,
+    watched: Mutex<Watched>,
+    /// One reload at a time.
+    gate: tokio::sync::Mutex<()>,
+}
+
+impl Reloader {
+    pub fn new(
+        startup: Config,
+        resolver: Arc<Resolver>,
+        live: Arc<LiveSource>,
+        state_dir: PathBuf,
+    ) -> Reloader {
+        let engine = resolver.engine();
+        let status = Status {
+            pid: std::process::id(),
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            started: jiff::Timestamp::now(),
+            config: config_files(&startup),
+            last_reload: None,
+            rules: RuleCounts::of(&engine),
+        };
+        status::write(&state_dir, &status);
+        Reloader {
+            watched: Mutex::new(Watched::of(&startup)),
+            startup,
+            resolver,
+            live,
+            state_dir,
+            status: Mutex::new(status),
+            gate: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    /// Reads the config and rules again and, if they are good, puts them in
+    /// force. `trigger` says why, for the log and `nestguard status`.
+    pub async fn reload(&self, trigger: &str) -> Result<(), String> {
+        let _one = self.gate.lock().await;
+        let path = self.startup.path.clone();
+        let startup = self.startup.clone();
+        let old = self.resolver.engine();
+        let downloaded = self.state_dir.join("lists");
+        let built = tokio::task::spawn_blocking(move || {
+            let config = match &path {
+                Some(p) => Config::load(&crate::config::ConfigSource::File(p.clone()))
+                    .map_err(|e| e.to_string())?,
+                None => startup,
+            };
+            let engine = Engine::build(&config).map_err(|e| format!("{e:#}"))?;
+            newly_rejected(&old.diagnostics, &engine.diagnostics, &downloaded)?;
+            Ok::<_, String>((config, engine))
+        })
+        .await
+        .map_err(|e| format!("the reload task failed: {e}"))
+        .and_then(|r| r);
+        let at = jiff::Timestamp::now();
+        let mut status = self.status.lock().map_err(|_| "status lock poisoned")?;
+        match built {
+            Ok((config, engine)) => {
+                let engine = Arc::new(engine);
+                self.resolver
+                    .set_engine(engine.clone(), |e| self.live.live_for(e));
+                tracing::info!(
+                    trigger,
+                    domain_rules = engine.rules.domain_rules(),
+                    keywords = engine.rules.keyword_count(),
+                    regexes = engine.rules.regex_count(),
+                    "reloaded"
+                );
+                warn_restart_needed(&self.startup, &config);
+                if let Ok(mut w) = self.watched.lock() {
+                    *w = Watched::of(&config);
+                }
+                status.config = config_files(&config);
+                status.rules = RuleCounts::of(&engine);
+                status.last_reload = Some(status::Reload {
+                    at,
+                    trigger: trigger.to_string(),
+                    ok: true,
+                    error: None,
+                });
+                status::write(&self.state_dir, &status);
+                Ok(())
+            }
+            Err(e) => {
+                tracing::error!(
+                    trigger,
+                    "reload refused, the previous rules stay in force: {e}"
+                );
+                status.last_reload = Some(status::Reload {
+                    at,
+                    trigger: trigger.to_string(),
+                    ok: false,
+                    error: Some(e.clone()),
+                });
+                status::write(&self.state_dir, &status);
+                Err(e)
+            }
+        }
+    }
+}
+
+fn config_files(config: &Config) -> Vec<String> {
+    if config.path.is_none() && config.origins.len() <= 1 {
+        return vec!["<embedded default or command line>".into()];
+    }
+    config.files().map(String::from).collect()
+}
+
+/// An edit that makes a list lose lines to rejection is a broken edit: refuse
+/// it, so a typo never silently drops rules. Downloaded lists are checked by
+/// `nestguard update` before they are written, and shipped lists are fixed.
+fn newly_rejected(old: &Diagnostics, new: &Diagnostics, downloaded: &Path) -> Result<(), String> {
+    let before: HashMap<&str, usize> = old
+        .sources
+        .iter()
+        .map(|s| (s.name.as_str(), s.rejected))
+        .collect();
+    let broken: Vec<String> = new
+        .sources
+        .iter()
+        .filter(|s| !Path::new(&s.name).starts_with(downloaded))
+        .filter(|s| s.rejected > before.get(s.name.as_str()).copied().unwrap_or(0))
+        .flat_map(|s| s.rejects.iter().take(5).cloned())
+        .collect();
+    if broken.is_empty() {
+        Ok(())
+    } else {
+        Err(broken.join("\n"))
+    }
+}
+
+/// Listen addresses, upstreams and the cache are set up once, at start.
+fn warn_restart_needed(startup: &Config, now: &Config) {
+    let differs =
+        |a: &dyn std::fmt::Debug, b: &dyn std::fmt::Debug| format!("{a:?}") != format!("{b:?}");
+    for (what, changed) in [
+        ("[server]", differs(&startup.server, &now.server)),
+        ("[[upstream]]", differs(&startup.upstreams, &now.upstreams)),
+        ("[cache]", differs(&startup.cache, &now.cache)),
+        ("[state]", differs(&startup.state, &now.state)),
+    ] {
+        if changed {
+            tracing::warn!("{what} changed: it takes effect at the next restart");
+        }
+    }
+}
+
+/// Watches the files and listens for SIGHUP until `stop`; each burst of
+/// changes becomes one reload.
+pub async fn watch(reloader: Arc<Reloader>, stop: CancellationToken) {
+    let (tx, mut rx) = mpsc::unbounded_channel::<PathBuf>();
+    let watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+        let Ok(event) = event else { return };
+        // Reads (ours included) are not changes.
+        if matches!(event.kind, EventKind::Access(_)) {
+            return;
+        }
+        for p in event.paths {
+            let _ = tx.send(p);
+        }
+    });
+    let mut watcher = match watcher {
+        Ok(w) => Some(w),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot watch files; reload with SIGHUP");
+            None
+        }
+    };
+    let mut watching = Vec::new();
+    let rewatch = |watcher: &mut Option<notify::RecommendedWatcher>,
+                   watching: &mut Vec<(PathBuf, RecursiveMode)>| {
+        let Some(w) = watcher.as_mut() else { return };
+        let wanted = reloader
+            .watched
+            .lock()
+            .map(|w| w.watch_list())
+            .unwrap_or_default();
+        if wanted == *watching {
+            return;
+        }
+        for (p, _) in watching.iter() {
+            let _ = w.unwatch(p);
+        }
+        for (p, mode) in &wanted {
+            if let Err(e) = w.watch(p, *mode) {
+                tracing::warn!(path = %p.display(), error = %e, "cannot watch");
+            }
+        }
+        *watching = wanted;
+    };
+    rewatch(&mut watcher, &mut watching);
+    let mut hup = hangup();
+    loop {
+        let trigger = tokio::select! {
+            _ = stop.cancelled() => break,
+            _ = next_hangup(&mut hup) => "SIGHUP".to_string(),
+            Some(path) = rx.recv() => {
+                let concerns = |p: &Path| reloader.watched.lock().is_ok_and(|w| w.concerns(p));
+                if !concerns(&path) {
+                    continue;
+                }
+                // Debounce: wait for quiet, bounded.
+                let deadline = tokio::time::Instant::now() + MAX_DELAY;
+                loop {
+                    let quiet = tokio::time::Instant::now() + QUIET;
+                    tokio::select! {
+                        _ = tokio::time::sleep_until(quiet.min(deadline)) => break,
+                        more = rx.recv() => if more.is_none() { break },
+                    }
+                }
+                format!("{} changed", path.display())
+            }
+        };
+        let _ = reloader.reload(&trigger).await;
+        rewatch(&mut watcher, &mut watching);
+    }
+}
+
+#[cfg(unix)]
+type Hangup = Option<tokio::signal::unix::Signal>;
+#[cfg(not(unix))]
+type Hangup = ();
+
+#[cfg(unix)]
+fn hangup() -> Hangup {
+    tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok()
+}
+
+#[cfg(not(unix))]
+fn hangup() -> Hangup {}
+
+#[cfg(unix)]
+async fn next_hangup(h: &mut Hangup) {
+    match h {
+        Some(s) => {
+            s.recv().await;
+        }
+        None => std::future::pending().await,
+    }
+}
+
+#[cfg(not(unix))]
+async fn next_hangup(_: &mut Hangup) {
+    std::future::pending().await
+}

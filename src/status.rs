@@ -1,0 +1,174 @@
+//! `nestguard status`: what the daemon reports about itself.
+//!
+//! The daemon writes `status.toml` into the state directory when it starts
+//! and after every reload (atomically), and `nestguard status` reads it. A
+//! file, not a socket, so the command works without an admin API and shows
+//! the last state even when the daemon is down.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use crate::engine::Engine;
+
+pub const FILE_NAME: &str = "status.toml";
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Status {
+    pub pid: u32,
+    pub version: String,
+    pub started: Timestamp,
+    /// The config files in force.
+    pub config: Vec<String>,
+    pub last_reload: Option<Reload>,
+    pub rules: RuleCounts,
+}
+
+/// The outcome of the last reload.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Reload {
+    pub at: Timestamp,
+    /// What started it: a file that changed, SIGHUP, …
+    pub trigger: String,
+    pub ok: bool,
+    /// Why it was refused (`file:line:column: reason`); the previous rules kept serving.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// Rule counts of the engine in force.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct RuleCounts {
+    pub domain_rules: usize,
+    pub keywords: usize,
+    pub regexes: usize,
+    /// Rules read per category (block, allow and keyword lines).
+    pub categories: BTreeMap<String, usize>,
+    /// Rules in force per profile (the sum over the categories it blocks).
+    pub profiles: BTreeMap<String, usize>,
+}
+
+impl RuleCounts {
+    pub fn of(engine: &Engine) -> RuleCounts {
+        let mut categories: BTreeMap<String, usize> = BTreeMap::new();
+        for s in &engine.diagnostics.sources {
+            *categories.entry(s.category.clone()).or_default() += s.rules;
+        }
+        let profiles = engine
+            .profile_ids()
+            .enumerate()
+            .map(|(i, id)| {
+                let n = engine
+                    .profile_categories(i)
+                    .iter()
+                    .map(|c| categories.get(*c).copied().unwrap_or(0))
+                    .sum();
+                (id.to_string(), n)
+            })
+            .collect();
+        RuleCounts {
+            domain_rules: engine.rules.domain_rules(),
+            keywords: engine.rules.keyword_count(),
+            regexes: engine.rules.regex_count(),
+            categories,
+            profiles,
+        }
+    }
+}
+
+pub fn path(state_dir: &Path) -> PathBuf {
+    state_dir.join(FILE_NAME)
+}
+
+pub fn write(state_dir: &Path, status: &Status) {
+    let text = match toml::to_string(status) {
+        Ok(t) => t,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot encode the status");
+            return;
+        }
+    };
+    let body = format!("# Written by the nestguard daemon; read by `nestguard status`.\n\n{text}");
+    if let Err(e) = crate::state::write_atomic(&path(state_dir), body.as_bytes()) {
+        tracing::warn!(dir = %state_dir.display(), error = %e, "cannot write status.toml");
+    }
+}
+
+pub fn read(state_dir: &Path) -> Result<Status, String> {
+    let p = path(state_dir);
+    let text = std::fs::read_to_string(&p).map_err(|e| {
+        format!(
+            "{}: {e} (has the daemon run with this state directory?)",
+            p.display()
+        )
+    })?;
+    toml::from_str(&text).map_err(|e| format!("{}: {e}", p.display()))
+}
+
+/// Whether the process that wrote the status is still running (Linux: /proc).
+pub fn alive(pid: u32) -> Option<bool> {
+    if cfg!(target_os = "linux") {
+        Some(Path::new(&format!("/proc/{pid}")).exists())
+    } else {
+        None
+    }
+}
+
+/// The text `nestguard status` prints.
+pub fn render(s: &Status, alive: Option<bool>) -> String {
+    let tz = jiff::tz::TimeZone::system();
+    let local = |t: Timestamp| {
+        t.to_zoned_datetime(tz.clone())
+            .strftime("%Y-%m-%d %H:%M:%S")
+            .to_string()
+    };
+    let mut out = String::new();
+    let state = match alive {
+        Some(true) => "running",
+        Some(false) => "NOT RUNNING (this is what it last reported)",
+        None => "unknown (cannot check the process here)",
+    };
+    let _ = writeln!(
+        out,
+        "nestguard {}: {state}, pid {}, started {}",
+        s.version,
+        s.pid,
+        local(s.started)
+    );
+    let _ = writeln!(out, "config: {}", s.config.join(", "));
+    match &s.last_reload {
+        None => {
+            let _ = writeln!(out, "reload: none since start");
+        }
+        Some(r) if r.ok => {
+            let _ = writeln!(out, "reload: ok at {} ({})", local(r.at), r.trigger);
+        }
+        Some(r) => {
+            let _ = writeln!(
+                out,
+                "reload: FAILED at {} ({}); the previous rules are still in force\n  {}",
+                local(r.at),
+                r.trigger,
+                r.error.as_deref().unwrap_or("?").replace('\n', "\n  ")
+            );
+        }
+    }
+    let r = &s.rules;
+    let _ = writeln!(
+        out,
+        "rules: {} domain rules, {} keywords, {} regexes",
+        r.domain_rules, r.keywords, r.regexes
+    );
+    let _ = writeln!(out, "per category:");
+    for (c, n) in &r.categories {
+        let _ = writeln!(out, "  {c:<24} {n:>9}");
+    }
+    let _ = writeln!(out, "per profile:");
+    for (p, n) in &r.profiles {
+        let _ = writeln!(out, "  {p:<24} {n:>9}");
+    }
+    out
+}
