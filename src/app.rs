@@ -134,6 +134,8 @@ impl Daemon {
             live.clone(),
             state_dir,
         ));
+        // Before the first query: a change made right after start is seen.
+        let watch = reload::Watch::start(reloader.clone());
         let shutdown = CancellationToken::new();
         let tasks = TaskTracker::new();
         let ctx = ServeContext {
@@ -194,7 +196,7 @@ impl Daemon {
             resolver.clone(),
             shutdown.clone(),
         ));
-        tasks.spawn(reload::watch(reloader.clone(), shutdown.clone()));
+        tasks.spawn(watch.run(shutdown.clone()));
         Ok(Daemon {
             addrs,
             resolver,

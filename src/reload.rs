@@ -269,40 +269,62 @@ fn warn_restart_needed(startup: &Config, now: &Config) {
     }
 }
 
-/// Watches the files and listens for SIGHUP until `stop`; each burst of
-/// changes becomes one reload.
-pub async fn watch(reloader: Arc<Reloader>, stop: CancellationToken) {
-    let (tx, mut rx) = mpsc::unbounded_channel::<PathBuf>();
-    let watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
-        let Ok(event) = event else { return };
-        // Reads (ours included) are not changes.
-        if matches!(event.kind, EventKind::Access(_)) {
+/// The OS file watcher and SIGHUP, set up before the daemon answers its
+/// first query, so no change made after start is missed.
+pub struct Watch {
+    reloader: Arc<Reloader>,
+    watcher: Option<notify::RecommendedWatcher>,
+    watching: Vec<(PathBuf, RecursiveMode)>,
+    events: mpsc::UnboundedReceiver<PathBuf>,
+    hup: Hangup,
+}
+
+impl Watch {
+    pub fn start(reloader: Arc<Reloader>) -> Watch {
+        let (tx, events) = mpsc::unbounded_channel::<PathBuf>();
+        let watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+            let Ok(event) = event else { return };
+            // Reads (ours included) are not changes.
+            if matches!(event.kind, EventKind::Access(_)) {
+                return;
+            }
+            for p in event.paths {
+                let _ = tx.send(p);
+            }
+        });
+        let watcher = match watcher {
+            Ok(w) => Some(w),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot watch files; reload with SIGHUP");
+                None
+            }
+        };
+        let mut w = Watch {
+            reloader,
+            watcher,
+            watching: Vec::new(),
+            events,
+            hup: hangup(),
+        };
+        w.rewatch();
+        w
+    }
+
+    /// Points the OS watcher at what the config in force uses.
+    fn rewatch(&mut self) {
+        let Some(w) = self.watcher.as_mut() else {
             return;
-        }
-        for p in event.paths {
-            let _ = tx.send(p);
-        }
-    });
-    let mut watcher = match watcher {
-        Ok(w) => Some(w),
-        Err(e) => {
-            tracing::warn!(error = %e, "cannot watch files; reload with SIGHUP");
-            None
-        }
-    };
-    let mut watching = Vec::new();
-    let rewatch = |watcher: &mut Option<notify::RecommendedWatcher>,
-                   watching: &mut Vec<(PathBuf, RecursiveMode)>| {
-        let Some(w) = watcher.as_mut() else { return };
-        let wanted = reloader
+        };
+        let wanted = self
+            .reloader
             .watched
             .lock()
             .map(|w| w.watch_list())
             .unwrap_or_default();
-        if wanted == *watching {
+        if wanted == self.watching {
             return;
         }
-        for (p, _) in watching.iter() {
+        for (p, _) in &self.watching {
             let _ = w.unwatch(p);
         }
         for (p, mode) in &wanted {
@@ -310,33 +332,35 @@ pub async fn watch(reloader: Arc<Reloader>, stop: CancellationToken) {
                 tracing::warn!(path = %p.display(), error = %e, "cannot watch");
             }
         }
-        *watching = wanted;
-    };
-    rewatch(&mut watcher, &mut watching);
-    let mut hup = hangup();
-    loop {
-        let trigger = tokio::select! {
-            _ = stop.cancelled() => break,
-            _ = next_hangup(&mut hup) => "SIGHUP".to_string(),
-            Some(path) = rx.recv() => {
-                let concerns = |p: &Path| reloader.watched.lock().is_ok_and(|w| w.concerns(p));
-                if !concerns(&path) {
-                    continue;
-                }
-                // Debounce: wait for quiet, bounded.
-                let deadline = tokio::time::Instant::now() + MAX_DELAY;
-                loop {
-                    let quiet = tokio::time::Instant::now() + QUIET;
-                    tokio::select! {
-                        _ = tokio::time::sleep_until(quiet.min(deadline)) => break,
-                        more = rx.recv() => if more.is_none() { break },
+        self.watching = wanted;
+    }
+
+    /// Runs until `stop`: each burst of changes, or a SIGHUP, becomes one reload.
+    pub async fn run(mut self, stop: CancellationToken) {
+        loop {
+            let trigger = tokio::select! {
+                _ = stop.cancelled() => break,
+                _ = next_hangup(&mut self.hup) => "SIGHUP".to_string(),
+                Some(path) = self.events.recv() => {
+                    let concerns = self.reloader.watched.lock().is_ok_and(|w| w.concerns(&path));
+                    if !concerns {
+                        continue;
                     }
+                    // Debounce: wait for quiet, bounded.
+                    let deadline = tokio::time::Instant::now() + MAX_DELAY;
+                    loop {
+                        let quiet = tokio::time::Instant::now() + QUIET;
+                        tokio::select! {
+                            _ = tokio::time::sleep_until(quiet.min(deadline)) => break,
+                            more = self.events.recv() => if more.is_none() { break },
+                        }
+                    }
+                    format!("{} changed", path.display())
                 }
-                format!("{} changed", path.display())
-            }
-        };
-        let _ = reloader.reload(&trigger).await;
-        rewatch(&mut watcher, &mut watching);
+            };
+            let _ = self.reloader.reload(&trigger).await;
+            self.rewatch();
+        }
     }
 }
 

@@ -1,0 +1,317 @@
+//! Hot reload under load, over real sockets: the rules change ten times, saved
+//! in each way editors and tools save, while a stream of queries runs; none
+//! fails, blocked names never slip through, and each change is in force
+//! within a second. Broken edits are refused and the last good rules serve on.
+
+mod support;
+
+use std::io::Write as _;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use hickory_proto::op::{Message, ResponseCode};
+use hickory_proto::rr::RecordType;
+use nestguard::app::Daemon;
+use nestguard::config::{Config, ConfigSource};
+use support::client::{build_query, decode, encode, read_framed, write_framed};
+use support::*;
+
+const OPEN: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 80);
+/// Names the stream asks for; all resolvable and never blocked.
+const STREAM_NAMES: usize = 20;
+
+/// A small rules directory (so a reload compiles in milliseconds even in a
+/// debug build): `adult` with one fixed name, `scams-malware`, and the child
+/// and unfiltered profiles.
+fn tiny_rules(dir: &Path) {
+    std::fs::create_dir_all(dir.join("profiles")).unwrap();
+    std::fs::create_dir_all(dir.join("lists")).unwrap();
+    std::fs::write(
+        dir.join("categories.toml"),
+        "[[category]]\nid = \"adult\"\nname = \"Adult\"\ndescription = \"x\"\nrisks = [\"sexual-content\"]\nlists = [\"lists/adult.txt\"]\n\
+         [[category]]\nid = \"scams-malware\"\nname = \"Scams\"\ndescription = \"x\"\nrisks = [\"scams-malware\"]\nlists = []\nsecurity = true\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("lists/adult.txt"), "always-blocked.example\n").unwrap();
+    std::fs::write(
+        dir.join("profiles/child.toml"),
+        "id = \"child\"\nname = \"Child\"\ndescription = \"x\"\nages = \"9-12\"\nblock = [\"adult\", \"scams-malware\"]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("profiles/unfiltered.toml"),
+        "id = \"unfiltered\"\nname = \"Unfiltered\"\ndescription = \"x\"\nages = \"adults\"\nblock = []\n",
+    )
+    .unwrap();
+    std::fs::copy(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/rules/safesearch.toml"),
+        dir.join("safesearch.toml"),
+    )
+    .unwrap();
+}
+
+/// The config file: the tiny rules, plus `edits.txt` (the file the test
+/// edits) as an admin list in `adult`.
+fn write_config(dir: &TempDir, up: &FakeUpstream) -> PathBuf {
+    tiny_rules(&dir.join("rules"));
+    std::fs::write(dir.join("edits.txt"), "# none yet\n").unwrap();
+    let path = dir.join("nestguard.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "[server]\nlisten = [\"127.0.0.1:0\"]\n[state]\ndir = \"{}\"\n{}\
+             [rules]\ndir = \"rules\"\n[[rules.list]]\npath = \"edits.txt\"\ncategory = \"adult\"\n",
+            dir.join("state").display(),
+            udp_upstream(up.addr(), "2s")
+        ),
+    )
+    .unwrap();
+    path
+}
+
+async fn start(path: &Path) -> (Daemon, SocketAddr) {
+    let config = Config::load(&ConfigSource::File(path.to_path_buf())).unwrap();
+    let d = Daemon::start(&config).await.unwrap();
+    let addr = d.addrs[0];
+    (d, addr)
+}
+
+/// The four ways a file gets saved.
+#[derive(Clone, Copy, Debug)]
+enum SaveStyle {
+    /// Open the existing file and overwrite it (then cut it to length).
+    InPlace,
+    /// O_TRUNC, then write.
+    TruncateAndWrite,
+    /// Write a temp file beside it, rename it over (vim, most tools).
+    TempAndRename,
+    /// Delete the file, then create it again.
+    DeleteAndRecreate,
+}
+
+fn save(path: &Path, text: &str, style: SaveStyle) {
+    match style {
+        SaveStyle::InPlace => {
+            let mut f = std::fs::OpenOptions::new().write(true).open(path).unwrap();
+            f.write_all(text.as_bytes()).unwrap();
+            f.set_len(text.len() as u64).unwrap();
+        }
+        SaveStyle::TruncateAndWrite => {
+            let mut f = std::fs::File::create(path).unwrap();
+            f.write_all(text.as_bytes()).unwrap();
+        }
+        SaveStyle::TempAndRename => {
+            let tmp = path.with_file_name(".edits.txt.tmp");
+            std::fs::write(&tmp, text).unwrap();
+            std::fs::rename(&tmp, path).unwrap();
+        }
+        SaveStyle::DeleteAndRecreate => {
+            std::fs::remove_file(path).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+    }
+}
+
+/// What the query stream saw.
+#[derive(Default)]
+struct Tally {
+    sent: AtomicUsize,
+    failed: AtomicUsize,
+    leaked: AtomicUsize,
+}
+
+impl Tally {
+    /// Counts one answer: any failure (timeout, SERVFAIL, wrong answer) or a
+    /// blocked name that was answered.
+    fn record(&self, name: &str, answer: Option<Message>) {
+        self.sent.fetch_add(1, Ordering::Relaxed);
+        let Some(m) = answer else {
+            self.failed.fetch_add(1, Ordering::Relaxed);
+            return;
+        };
+        if name == "always-blocked.example" {
+            if m.metadata.response_code != ResponseCode::NXDomain {
+                self.leaked.fetch_add(1, Ordering::Relaxed);
+            }
+        } else if a_records(&m) != vec![OPEN] {
+            self.failed.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+fn stream_name(i: usize) -> String {
+    // One query in ten asks for the blocked name.
+    if i % 10 == 9 {
+        "always-blocked.example".into()
+    } else {
+        format!("stream{}.example", i % STREAM_NAMES)
+    }
+}
+
+/// At least `min` queries over UDP, at about a thousand a second, until `done`
+/// (bounded at ten times `min`).
+async fn udp_stream(server: SocketAddr, min: usize, done: Arc<AtomicBool>, tally: Arc<Tally>) {
+    let sock = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let mut tick = tokio::time::interval(Duration::from_millis(1));
+    let mut buf = vec![0u8; 4096];
+    for i in 0..min * 10 {
+        if i >= min && done.load(Ordering::Relaxed) {
+            break;
+        }
+        tick.tick().await;
+        let name = stream_name(i);
+        let q = encode(&build_query(&name, RecordType::A, &QueryOpts::default()));
+        sock.send_to(&q, server).await.unwrap();
+        let answer = tokio::time::timeout(Duration::from_secs(2), sock.recv_from(&mut buf))
+            .await
+            .ok()
+            .and_then(Result::ok)
+            .map(|(n, _)| decode(&buf[..n]));
+        tally.record(&name, answer);
+    }
+}
+
+/// The same over one TCP connection.
+async fn tcp_stream(server: SocketAddr, min: usize, done: Arc<AtomicBool>, tally: Arc<Tally>) {
+    let mut conn = tokio::net::TcpStream::connect(server).await.unwrap();
+    let mut tick = tokio::time::interval(Duration::from_millis(1));
+    for i in 0..min * 10 {
+        if i >= min && done.load(Ordering::Relaxed) {
+            break;
+        }
+        tick.tick().await;
+        let name = stream_name(i);
+        let q = encode(&build_query(&name, RecordType::A, &QueryOpts::default()));
+        write_framed(&mut conn, &q).await;
+        let answer = tokio::time::timeout(Duration::from_secs(2), read_framed(&mut conn))
+            .await
+            .ok()
+            .and_then(Result::ok)
+            .map(|b| decode(&b));
+        tally.record(&name, answer);
+    }
+}
+
+/// Polls until `name` gets `want` (blocked or not); returns how long it took,
+/// or None after `limit`.
+async fn time_until(server: SocketAddr, name: &str, blocked: bool, limit: Duration) -> Option<Duration> {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        let m = query_udp(server, name, RecordType::A).await;
+        let is_blocked = m.metadata.response_code == ResponseCode::NXDomain;
+        if is_blocked == blocked {
+            return Some(start.elapsed());
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    None
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ten_saves_in_four_styles_under_a_stream_of_queries() {
+    let up = FakeUpstream::start().await;
+    for i in 0..STREAM_NAMES {
+        up.set_a(&format!("stream{i}.example."), OPEN, 300);
+    }
+    for n in 0..10 {
+        up.set_a(&format!("change{n}.example."), OPEN, 1);
+    }
+    let dir = TempDir::new();
+    let path = write_config(&dir, &up);
+    let (d, addr) = start(&path).await;
+
+    let done = Arc::new(AtomicBool::new(false));
+    let tally = Arc::new(Tally::default());
+    let mut streams = Vec::new();
+    for _ in 0..3 {
+        streams.push(tokio::spawn(udp_stream(addr, 5000, done.clone(), tally.clone())));
+    }
+    streams.push(tokio::spawn(tcp_stream(addr, 5000, done.clone(), tally.clone())));
+
+    let styles = [
+        SaveStyle::InPlace,
+        SaveStyle::TruncateAndWrite,
+        SaveStyle::TempAndRename,
+        SaveStyle::DeleteAndRecreate,
+    ];
+    let edits = dir.join("edits.txt");
+    let mut took = Vec::new();
+    for n in 0..10 {
+        let style = styles[n % styles.len()];
+        // Each version blocks change{n} only: change{n-1} is unblocked again.
+        save(&edits, &format!("# version {n}\nchange{n}.example\n"), style);
+        let blocked = time_until(addr, &format!("change{n}.example"), true, Duration::from_secs(1)).await;
+        let t = blocked.unwrap_or_else(|| panic!("change {n} ({style:?}) not in force within 1 s"));
+        if n > 0 {
+            let freed = query_udp(addr, &format!("change{}.example", n - 1), RecordType::A).await;
+            assert_eq!(a_records(&freed), vec![OPEN], "change {n} ({style:?}) also lifted the old block");
+        }
+        took.push((style, t));
+    }
+    done.store(true, Ordering::Relaxed);
+    for s in streams {
+        s.await.unwrap();
+    }
+    let (sent, failed, leaked) = (
+        tally.sent.load(Ordering::Relaxed),
+        tally.failed.load(Ordering::Relaxed),
+        tally.leaked.load(Ordering::Relaxed),
+    );
+    eprintln!("reload latencies: {took:?}; stream: {sent} queries, {failed} failed, {leaked} blocked names answered");
+    assert!(sent >= 20_000, "{sent}");
+    assert_eq!(failed, 0, "queries failed or timed out during reloads");
+    assert_eq!(leaked, 0, "a blocked name was answered during a reload");
+    d.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_that_disappears_keeps_its_rules_until_it_returns() {
+    let up = FakeUpstream::start().await;
+    up.set_a("gone.example.", OPEN, 1);
+    let dir = TempDir::new();
+    let path = write_config(&dir, &up);
+    let edits = dir.join("edits.txt");
+    std::fs::write(&edits, "gone.example\n").unwrap();
+    let (d, addr) = start(&path).await;
+    let m = query_udp(addr, "gone.example", RecordType::A).await;
+    assert_eq!(m.metadata.response_code, ResponseCode::NXDomain);
+    std::fs::remove_file(&edits).unwrap();
+    d.reload().await.expect("a missing file is not an error");
+    let m = query_udp(addr, "gone.example", RecordType::A).await;
+    assert_eq!(m.metadata.response_code, ResponseCode::NXDomain, "still blocked while the file is missing");
+    // Back, with other content: that content applies.
+    std::fs::write(&edits, "# emptied\n").unwrap();
+    assert!(time_until(addr, "gone.example", false, Duration::from_secs(2)).await.is_some());
+    d.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn conf_d_drop_ins_are_picked_up() {
+    let up = FakeUpstream::start().await;
+    up.set_a("always-blocked.example.", OPEN, 1);
+    let dir = TempDir::new();
+    let path = write_config(&dir, &up);
+    let (d, addr) = start(&path).await;
+    let m = query_from("127.0.0.9", addr, "always-blocked.example", RecordType::A).await;
+    assert_eq!(m.metadata.response_code, ResponseCode::NXDomain);
+    // A fleet tool drops a file into conf.d (the directory did not exist yet).
+    std::fs::create_dir_all(dir.join("conf.d")).unwrap();
+    std::fs::write(
+        dir.join("conf.d/50-staff.toml"),
+        "[[client]]\nprofile = \"unfiltered\"\naddresses = [\"127.0.0.9\"]\n",
+    )
+    .unwrap();
+    let start = Instant::now();
+    loop {
+        let m = query_from("127.0.0.9", addr, "always-blocked.example", RecordType::A).await;
+        if a_records(&m) == vec![OPEN] {
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(2), "drop-in not applied");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    d.shutdown().await;
+}
