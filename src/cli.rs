@@ -85,6 +85,19 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let (source, config) = match load(&cli) {
         Ok(x) => x,
+        // `status` must work while the config is broken: that is when it is needed.
+        Err(e) if matches!(cli.command, Command::Status) => {
+            eprintln!("warning: {e}");
+            let dir = config::locate(cli.config.as_deref())
+                .ok()
+                .and_then(|s| config::state_dir_hint(&s));
+            let fallback = || {
+                Config::embedded()
+                    .map(|c| crate::state::dir(&c))
+                    .unwrap_or_default()
+            };
+            return status(dir.unwrap_or_else(fallback));
+        }
         Err(e) => {
             eprintln!("{e}");
             return ExitCode::from(EXIT_CONFIG);
@@ -118,13 +131,7 @@ pub fn main() -> ExitCode {
             };
             report(explained)
         }
-        Command::Status => {
-            let dir = crate::state::dir(&config);
-            report(crate::status::read(&dir).map(|s| {
-                let alive = crate::status::alive(s.pid);
-                crate::status::render(&s, alive)
-            }))
-        }
+        Command::Status => status(crate::state::dir(&config)),
         Command::Allow {
             name,
             profile,
@@ -218,6 +225,14 @@ pub fn main() -> ExitCode {
             }
         }
     }
+}
+
+/// `status`: what the daemon last wrote into `state_dir`.
+fn status(state_dir: std::path::PathBuf) -> ExitCode {
+    report(crate::status::read(&state_dir).map(|s| {
+        let alive = crate::status::alive(s.pid);
+        crate::status::render(&s, alive)
+    }))
 }
 
 /// Prints a command's text, or its error with exit status 2.

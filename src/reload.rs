@@ -183,13 +183,6 @@ impl Reloader {
                 let engine = Arc::new(engine);
                 self.resolver
                     .set_engine(engine.clone(), |e| self.live.live_for(e));
-                tracing::info!(
-                    trigger,
-                    domain_rules = engine.rules.domain_rules(),
-                    keywords = engine.rules.keyword_count(),
-                    regexes = engine.rules.regex_count(),
-                    "reloaded"
-                );
                 warn_restart_needed(&self.startup, &config);
                 if let Ok(mut w) = self.watched.lock() {
                     *w = Watched::of(&config);
@@ -203,6 +196,14 @@ impl Reloader {
                     error: None,
                 });
                 status::write(&self.state_dir, &status);
+                // Logged after the status is written, so whoever reads the log sees it in the status too.
+                tracing::info!(
+                    trigger,
+                    domain_rules = engine.rules.domain_rules(),
+                    keywords = engine.rules.keyword_count(),
+                    regexes = engine.rules.regex_count(),
+                    "reloaded"
+                );
                 Ok(())
             }
             Err(e) => {

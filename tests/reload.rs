@@ -197,7 +197,12 @@ async fn tcp_stream(server: SocketAddr, min: usize, done: Arc<AtomicBool>, tally
 
 /// Polls until `name` gets `want` (blocked or not); returns how long it took,
 /// or None after `limit`.
-async fn time_until(server: SocketAddr, name: &str, blocked: bool, limit: Duration) -> Option<Duration> {
+async fn time_until(
+    server: SocketAddr,
+    name: &str,
+    blocked: bool,
+    limit: Duration,
+) -> Option<Duration> {
     let start = Instant::now();
     while start.elapsed() < limit {
         let m = query_udp(server, name, RecordType::A).await;
@@ -227,9 +232,19 @@ async fn ten_saves_in_four_styles_under_a_stream_of_queries() {
     let tally = Arc::new(Tally::default());
     let mut streams = Vec::new();
     for _ in 0..3 {
-        streams.push(tokio::spawn(udp_stream(addr, 5000, done.clone(), tally.clone())));
+        streams.push(tokio::spawn(udp_stream(
+            addr,
+            5000,
+            done.clone(),
+            tally.clone(),
+        )));
     }
-    streams.push(tokio::spawn(tcp_stream(addr, 5000, done.clone(), tally.clone())));
+    streams.push(tokio::spawn(tcp_stream(
+        addr,
+        5000,
+        done.clone(),
+        tally.clone(),
+    )));
 
     let styles = [
         SaveStyle::InPlace,
@@ -242,12 +257,26 @@ async fn ten_saves_in_four_styles_under_a_stream_of_queries() {
     for n in 0..10 {
         let style = styles[n % styles.len()];
         // Each version blocks change{n} only: change{n-1} is unblocked again.
-        save(&edits, &format!("# version {n}\nchange{n}.example\n"), style);
-        let blocked = time_until(addr, &format!("change{n}.example"), true, Duration::from_secs(1)).await;
+        save(
+            &edits,
+            &format!("# version {n}\nchange{n}.example\n"),
+            style,
+        );
+        let blocked = time_until(
+            addr,
+            &format!("change{n}.example"),
+            true,
+            Duration::from_secs(1),
+        )
+        .await;
         let t = blocked.unwrap_or_else(|| panic!("change {n} ({style:?}) not in force within 1 s"));
         if n > 0 {
             let freed = query_udp(addr, &format!("change{}.example", n - 1), RecordType::A).await;
-            assert_eq!(a_records(&freed), vec![OPEN], "change {n} ({style:?}) also lifted the old block");
+            assert_eq!(
+                a_records(&freed),
+                vec![OPEN],
+                "change {n} ({style:?}) also lifted the old block"
+            );
         }
         took.push((style, t));
     }
@@ -260,7 +289,9 @@ async fn ten_saves_in_four_styles_under_a_stream_of_queries() {
         tally.failed.load(Ordering::Relaxed),
         tally.leaked.load(Ordering::Relaxed),
     );
-    eprintln!("reload latencies: {took:?}; stream: {sent} queries, {failed} failed, {leaked} blocked names answered");
+    eprintln!(
+        "reload latencies: {took:?}; stream: {sent} queries, {failed} failed, {leaked} blocked names answered"
+    );
     assert!(sent >= 20_000, "{sent}");
     assert_eq!(failed, 0, "queries failed or timed out during reloads");
     assert_eq!(leaked, 0, "a blocked name was answered during a reload");
@@ -281,10 +312,18 @@ async fn a_file_that_disappears_keeps_its_rules_until_it_returns() {
     std::fs::remove_file(&edits).unwrap();
     d.reload().await.expect("a missing file is not an error");
     let m = query_udp(addr, "gone.example", RecordType::A).await;
-    assert_eq!(m.metadata.response_code, ResponseCode::NXDomain, "still blocked while the file is missing");
+    assert_eq!(
+        m.metadata.response_code,
+        ResponseCode::NXDomain,
+        "still blocked while the file is missing"
+    );
     // Back, with other content: that content applies.
     std::fs::write(&edits, "# emptied\n").unwrap();
-    assert!(time_until(addr, "gone.example", false, Duration::from_secs(2)).await.is_some());
+    assert!(
+        time_until(addr, "gone.example", false, Duration::from_secs(2))
+            .await
+            .is_some()
+    );
     d.shutdown().await;
 }
 
@@ -310,8 +349,129 @@ async fn conf_d_drop_ins_are_picked_up() {
         if a_records(&m) == vec![OPEN] {
             break;
         }
-        assert!(start.elapsed() < Duration::from_secs(2), "drop-in not applied");
+        assert!(
+            start.elapsed() < Duration::from_secs(2),
+            "drop-in not applied"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     d.shutdown().await;
+}
+
+/// Lines of the daemon's log, read on a thread.
+struct Log(std::sync::mpsc::Receiver<String>);
+
+impl Log {
+    fn of(child: &mut std::process::Child) -> Log {
+        use std::io::BufRead;
+        let stderr = child.stderr.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stderr)
+                .lines()
+                .map_while(Result::ok)
+            {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Log(rx)
+    }
+
+    /// The first line (within 5 s) for which `f` holds.
+    fn wait_for(&self, f: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+            match self.0.recv_timeout(left) {
+                Ok(line) if f(&line) => return line,
+                Ok(_) => {}
+                Err(_) => break,
+            }
+        }
+        panic!("no such log line within 5 s");
+    }
+}
+
+/// `nestguard status` for the config at `path`.
+fn status_of(path: &Path) -> String {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_nestguard"))
+        .args(["status", "-c"])
+        .arg(path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn broken_edits_are_refused_with_file_and_line_and_the_old_rules_serve_on() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let up = rt.block_on(FakeUpstream::start());
+    for n in ["kept.example.", "new.example."] {
+        up.set_a(n, OPEN, 1);
+    }
+    let dir = TempDir::new();
+    let path = write_config(&dir, &up);
+    let edits = dir.join("edits.txt");
+    std::fs::write(&edits, "kept.example\n").unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_nestguard"))
+        .args(["run", "-c"])
+        .arg(&path)
+        .env("RUST_LOG", "info")
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let log = Log::of(&mut child);
+    let line = log.wait_for(|l| l.contains("listening"));
+    let addr: SocketAddr = line
+        .split("addr=")
+        .nth(1)
+        .and_then(|a| a.split_whitespace().next()?.parse().ok())
+        .unwrap();
+    let blocked = |name: &str| {
+        let m = rt.block_on(query_udp(addr, name, RecordType::A));
+        m.metadata.response_code == ResponseCode::NXDomain
+    };
+    assert!(blocked("kept.example"));
+
+    // A broken rule file: a regex that does not compile, next to a new name.
+    std::fs::write(&edits, "kept.example\nnew.example\n/[unclosed/\n").unwrap();
+    let where_ = format!("{}:3: ", edits.display());
+    log.wait_for(|l| l.contains("reload refused") && l.contains(&where_));
+    let status = status_of(&path);
+    assert!(status.contains("reload: FAILED"), "{status}");
+    assert!(status.contains(&where_), "{status}");
+    assert!(blocked("kept.example"), "the last good rules still block");
+    assert!(
+        !blocked("new.example"),
+        "nothing of the broken edit applies"
+    );
+
+    // Fixed: in force.
+    std::fs::write(&edits, "kept.example\nnew.example\n").unwrap();
+    log.wait_for(|l| l.contains("reloaded"));
+    assert!(blocked("new.example"));
+    assert!(status_of(&path).contains("reload: ok"));
+
+    // A broken config file: named with line and column, the rules serve on.
+    let good = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, format!("{good}[policy]\nblock_mode = \"purple\"\n")).unwrap();
+    let lines = good.lines().count();
+    let where_ = format!("{}:{}:14: ", path.display(), lines + 2);
+    log.wait_for(|l| l.contains("reload refused") && l.contains(&where_));
+    let status = status_of(&path);
+    assert!(
+        status.contains("reload: FAILED") && status.contains(&where_),
+        "{status}"
+    );
+    assert!(blocked("kept.example") && blocked("new.example"));
+
+    let _ = child.kill();
+    let _ = child.wait();
 }

@@ -432,6 +432,21 @@ impl Default for LogConfig {
     }
 }
 
+/// `[state] dir` of a config file that may not be valid as a whole (for
+/// `nestguard status`, which must work while the config is broken).
+pub fn state_dir_hint(source: &ConfigSource) -> Option<PathBuf> {
+    let ConfigSource::File(path) = source else {
+        return None;
+    };
+    let text = std::fs::read_to_string(path).ok()?;
+    let table: toml::Table = toml::from_str(&text).ok()?;
+    let dir = PathBuf::from(table.get("state")?.get("dir")?.as_str()?);
+    Some(match path.parent() {
+        Some(base) if dir.is_relative() => base.join(dir),
+        _ => dir,
+    })
+}
+
 /// The include directory beside the main config file.
 pub const CONF_D: &str = "conf.d";
 
@@ -658,6 +673,12 @@ impl Config {
                 self.log.level.span(),
                 format!("unknown log level `{level}`: use error, warn, info, debug or trace"),
             ));
+        }
+        if let Some(dir) = &mut self.state.dir
+            && dir.is_relative()
+            && let Some(base) = base_dir
+        {
+            *dir = base.join(&*dir);
         }
         if let Some(dir) = &mut self.rules.dir
             && dir.is_relative()
