@@ -197,6 +197,10 @@ impl Daemon {
             shutdown.clone(),
         ));
         tasks.spawn(watch.run(shutdown.clone()));
+        tasks.spawn(crate::update::run_periodically(
+            config.clone(),
+            shutdown.clone(),
+        ));
         Ok(Daemon {
             addrs,
             resolver,

@@ -49,6 +49,9 @@ pub enum Command {
     },
     /// Show whether the daemon runs, its last reload and its rule counts per category and profile.
     Status,
+    /// Download the subscribed lists (`[update]` in the config) into the state
+    /// directory; a running daemon reloads them. Exit status 1 if any list failed or was refused.
+    Update,
     /// Lift a block for one profile for a while; it ends by itself.
     ///
     /// `nestguard allow games.example --profile child --for 1h`. The running
@@ -122,7 +125,8 @@ pub fn main() -> ExitCode {
                 Some(client) => {
                     explain_client(&config, &name, u16::from(qtype), &client, at.as_deref())
                 }
-                None => match crate::rules::catalog::compile(&config.rules) {
+                None => match crate::rules::catalog::compile(&crate::update::rules_config(&config))
+                {
                     Ok((set, _, _)) => {
                         crate::explain::explain(&set, &name, u16::from(qtype), profile.as_deref())
                     }
@@ -132,6 +136,7 @@ pub fn main() -> ExitCode {
             report(explained)
         }
         Command::Status => status(crate::state::dir(&config)),
+        Command::Update => update(&config),
         Command::Allow {
             name,
             profile,
@@ -147,17 +152,18 @@ pub fn main() -> ExitCode {
             list,
         )),
         Command::Check => {
-            let (engine, diagnostics) = match crate::rules::catalog::compile(&config.rules)
-                .map_err(anyhow::Error::from)
-                .and_then(|(set, d, catalog)| {
-                    Ok((crate::engine::Engine::assemble(&config, set, &catalog)?, d))
-                }) {
-                Ok(x) => x,
-                Err(e) => {
-                    eprintln!("{e:#}");
-                    return ExitCode::from(EXIT_CONFIG);
-                }
-            };
+            let (engine, diagnostics) =
+                match crate::rules::catalog::compile(&crate::update::rules_config(&config))
+                    .map_err(anyhow::Error::from)
+                    .and_then(|(set, d, catalog)| {
+                        Ok((crate::engine::Engine::assemble(&config, set, &catalog)?, d))
+                    }) {
+                    Ok(x) => x,
+                    Err(e) => {
+                        eprintln!("{e:#}");
+                        return ExitCode::from(EXIT_CONFIG);
+                    }
+                };
             for w in &engine.warnings {
                 eprintln!("warning: {w}");
             }
@@ -223,6 +229,35 @@ pub fn main() -> ExitCode {
                     ExitCode::FAILURE
                 }
             }
+        }
+    }
+}
+
+/// `update`: a progress bar on a terminal, one plain line per list otherwise.
+fn update(config: &Config) -> ExitCode {
+    use crate::update::{self, Outcome};
+    let terminal = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let bar = update::Bar::new();
+    let progress: &dyn update::Progress = if terminal { &bar } else { &update::Quiet };
+    let mut bad = 0;
+    let result = update::update_all(config, progress, |sub, outcome| {
+        if matches!(outcome, Outcome::Refused(_) | Outcome::Failed(_)) {
+            bad += 1;
+        }
+        println!("{} ({}): {outcome}", sub.name, sub.category);
+    });
+    match result {
+        Ok(all) if all.is_empty() => {
+            println!(
+                "no lists to update: set [update] subscriptions (names from rules/subscriptions.toml) or add [[update.list]]"
+            );
+            ExitCode::SUCCESS
+        }
+        Ok(_) if bad > 0 => ExitCode::FAILURE,
+        Ok(_) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("nestguard: {e}");
+            ExitCode::from(EXIT_CONFIG)
         }
     }
 }
@@ -329,7 +364,8 @@ fn allow(
         ));
     }
     let profile = profile.ok_or("--profile is needed")?;
-    let (set, _, _) = crate::rules::catalog::compile(&config.rules).map_err(|e| e.to_string())?;
+    let (set, _, _) = crate::rules::catalog::compile(&crate::update::rules_config(config))
+        .map_err(|e| e.to_string())?;
     if !set.profile_ids().any(|p| p == profile) {
         return Err(format!(
             "no profile `{profile}`; profiles: {}",

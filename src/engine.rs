@@ -186,7 +186,7 @@ pub struct Engine {
 impl Engine {
     /// Compiles the rules and checks that every profile the config names exists.
     pub fn build(config: &Config) -> anyhow::Result<Engine> {
-        let (rules, diagnostics, catalog) = catalog::compile(&config.rules)?;
+        let (rules, diagnostics, catalog) = catalog::compile(&crate::update::rules_config(config))?;
         if diagnostics.rejected() > 0 {
             tracing::warn!(
                 rejected = diagnostics.rejected(),

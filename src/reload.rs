@@ -16,7 +16,7 @@
 //! are debounced: a reload starts once the files have been quiet for
 //! [`QUIET`] (at most [`MAX_DELAY`] after the first event).
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -42,8 +42,9 @@ pub const MAX_DELAY: Duration = Duration::from_millis(400);
 struct Watched {
     /// Files whose change means a reload.
     files: BTreeSet<PathBuf>,
-    /// Directories any of whose entries (`*.toml` for conf.d) count.
-    dirs: BTreeSet<PathBuf>,
+    /// Directories whose entries with this extension count (`toml` in
+    /// conf.d, `txt` in the downloaded lists).
+    dirs: BTreeMap<PathBuf, &'static str>,
     /// A rules directory: everything below it counts.
     trees: BTreeSet<PathBuf>,
 }
@@ -54,12 +55,15 @@ impl Watched {
         if let Some(path) = &config.path {
             w.files.insert(path.clone());
             if let Some(dir) = path.parent() {
-                w.dirs.insert(dir.join(CONF_D));
+                w.dirs.insert(dir.join(CONF_D), "toml");
             }
         }
-        for list in &config.rules.lists {
-            w.files.insert(list.path.clone());
+        for list in crate::update::rules_config(config).lists {
+            w.files.insert(list.path);
         }
+        // A first download creates its file: watch the directory for it.
+        w.dirs
+            .insert(crate::update::lists_dir(&crate::state::dir(config)), "txt");
         if let Some(dir) = &config.rules.dir {
             w.trees.insert(dir.clone());
         }
@@ -74,9 +78,11 @@ impl Watched {
             return false;
         }
         self.files.contains(path)
-            || self.dirs.contains(path)
+            || self.dirs.contains_key(path)
             || path.parent().is_some_and(|d| {
-                self.dirs.contains(d) && path.extension().is_some_and(|e| e == "toml")
+                self.dirs
+                    .get(d)
+                    .is_some_and(|ext| path.extension().is_some_and(|e| e == *ext))
             })
             || self.trees.iter().any(|t| path.starts_with(t))
     }
@@ -99,7 +105,7 @@ impl Watched {
                 add(d, RecursiveMode::NonRecursive);
             }
         }
-        for d in &self.dirs {
+        for d in self.dirs.keys() {
             add(d, RecursiveMode::NonRecursive);
             if let Some(p) = d.parent() {
                 add(p, RecursiveMode::NonRecursive);

@@ -475,3 +475,39 @@ fn broken_edits_are_refused_with_file_and_line_and_the_old_rules_serve_on() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_downloaded_list_is_put_in_force_by_the_watcher() {
+    let up = FakeUpstream::start().await;
+    up.set_a("fresh.example.", OPEN, 1);
+    let dir = TempDir::new();
+    let path = write_config(&dir, &up);
+    std::fs::write(dir.join("feed.txt"), "fresh.example\n").unwrap();
+    let mut text = std::fs::read_to_string(&path).unwrap();
+    text.push_str(&format!(
+        "[[update.list]]\nname = \"Feed\"\nurl = \"file://{}\"\ncategory = \"adult\"\n",
+        dir.join("feed.txt").display()
+    ));
+    std::fs::write(&path, text).unwrap();
+    let (d, addr) = start(&path).await;
+    let m = query_udp(addr, "fresh.example", RecordType::A).await;
+    assert_eq!(a_records(&m), vec![OPEN], "not downloaded yet");
+    // What `nestguard update` (or the daemon's own timer) does.
+    let config = Config::load(&ConfigSource::File(path.clone())).unwrap();
+    let results = tokio::task::spawn_blocking(move || {
+        nestguard::update::update_all(&config, &nestguard::update::Quiet, |_, _| {})
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    assert!(matches!(
+        results[0].1,
+        nestguard::update::Outcome::Updated { entries: 1, .. }
+    ));
+    assert!(
+        time_until(addr, "fresh.example", true, Duration::from_secs(2))
+            .await
+            .is_some()
+    );
+    d.shutdown().await;
+}

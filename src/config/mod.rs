@@ -40,6 +40,8 @@ pub struct Config {
     pub policy: PolicyConfig,
     #[serde(default)]
     pub state: StateConfig,
+    #[serde(default)]
+    pub update: UpdateConfig,
     /// Which clients get which profile; the first table that matches wins.
     #[serde(default, rename = "client")]
     pub clients: Vec<Spanned<ClientConfig>>,
@@ -81,6 +83,61 @@ impl Config {
     pub fn files(&self) -> impl Iterator<Item = &str> {
         self.origins.iter().map(|o| o.name.as_str())
     }
+}
+
+/// `[update]`: which full public lists `nestguard update` downloads, and how.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct UpdateConfig {
+    /// Names from `rules/subscriptions.toml` to download, or `["all"]`.
+    pub subscriptions: Vec<String>,
+    /// Lists of your own to download.
+    #[serde(rename = "list")]
+    pub lists: Vec<OwnSubscription>,
+    /// How often the daemon updates them; `0s` turns periodic updates off.
+    #[serde(with = "humantime_serde")]
+    pub interval: Duration,
+    /// A random delay up to this much is added to each interval, so a fleet
+    /// of machines does not download at the same second.
+    #[serde(with = "humantime_serde")]
+    pub jitter: Duration,
+    /// Longest a download may take.
+    #[serde(with = "humantime_serde")]
+    pub timeout: Duration,
+    /// Largest list accepted, in MiB.
+    pub max_size_mib: u64,
+    /// A list that shrinks by more than this fraction since the last download is refused.
+    pub max_shrink: f64,
+    /// A list with fewer entries is refused.
+    pub min_entries: usize,
+    /// PEM file with the CA certificates to trust instead of the public roots.
+    pub ca_file: Option<PathBuf>,
+}
+
+impl Default for UpdateConfig {
+    fn default() -> Self {
+        UpdateConfig {
+            subscriptions: Vec::new(),
+            lists: Vec::new(),
+            interval: Duration::from_secs(24 * 3600),
+            jitter: Duration::from_secs(3600),
+            timeout: Duration::from_secs(60),
+            max_size_mib: 64,
+            max_shrink: 0.5,
+            min_entries: 1,
+            ca_file: None,
+        }
+    }
+}
+
+/// `[[update.list]]`: a list of your own that `nestguard update` downloads.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OwnSubscription {
+    pub name: String,
+    /// `https://…` or `file://…`.
+    pub url: String,
+    pub category: String,
 }
 
 /// `[state]`: where nestguard keeps what it changes at run time.
@@ -673,6 +730,19 @@ impl Config {
                 self.log.level.span(),
                 format!("unknown log level `{level}`: use error, warn, info, debug or trace"),
             ));
+        }
+        let up = &self.update;
+        if !(0.0..=1.0).contains(&up.max_shrink) || up.max_size_mib == 0 {
+            return Err(ConfigError::plain(
+                origin,
+                "update.max_shrink must be between 0 and 1, and update.max_size_mib above 0".into(),
+            ));
+        }
+        if let Some(ca) = &mut self.update.ca_file
+            && ca.is_relative()
+            && let Some(base) = base_dir
+        {
+            *ca = base.join(&*ca);
         }
         if let Some(dir) = &mut self.state.dir
             && dir.is_relative()

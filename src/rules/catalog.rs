@@ -200,6 +200,37 @@ pub struct Catalog {
     pub safe_search: SafeSearchDef,
 }
 
+/// One list of `subscriptions.toml`: a full public list `nestguard update` downloads.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct SubscriptionDef {
+    pub category: String,
+    pub name: String,
+    pub url: String,
+    /// adblock | hosts | domains | wildcard (informational: every format is read per line).
+    pub format: String,
+    #[serde(default)]
+    pub licence: String,
+    #[serde(default)]
+    pub homepage: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SubscriptionsFile {
+    #[serde(default)]
+    subscription: Vec<SubscriptionDef>,
+}
+
+/// The subscriptions a rules directory offers (none if it has no `subscriptions.toml`).
+pub fn load_subscriptions(dir: &RulesDir) -> Result<Vec<SubscriptionDef>, ConfigError> {
+    if dir.read("subscriptions.toml").is_err() {
+        return Ok(Vec::new());
+    }
+    let (file, _): (SubscriptionsFile, String) = parse_toml(dir, "subscriptions.toml")?;
+    Ok(file.subscription)
+}
+
 fn read_text(dir: &RulesDir, rel: &str) -> Result<String, ConfigError> {
     let bytes = dir
         .read(rel)

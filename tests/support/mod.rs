@@ -4,6 +4,7 @@
 
 pub mod client;
 pub mod daemon;
+pub mod http;
 pub mod tls;
 pub mod upstream;
 

@@ -1,0 +1,474 @@
+//! `nestguard update`: downloading the full public lists (subscriptions).
+//!
+//! Each configured list is fetched over HTTPS (rustls) or read from a
+//! `file://` URL, with `If-None-Match` / `If-Modified-Since` from the last
+//! download so an unchanged list costs one 304. A download is accepted only
+//! if it is within the size limit, parses into at least `min_entries` rules
+//! (and more rules than rejected lines, so an HTML error page is refused),
+//! and has not shrunk by more than `max_shrink` since the last good copy (a
+//! truncated download). Accepted lists are written atomically into
+//! `<state>/lists/`; a refused one leaves the previous copy in place. The
+//! daemon's watcher sees the new file and reloads.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::{Config, ListConfig};
+use crate::rules::SourceLocation;
+use crate::rules::catalog::{self, RulesDir};
+use crate::rules::compile::{Builder, ListKind};
+
+/// One list to download.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Subscription {
+    pub name: String,
+    pub url: String,
+    pub category: String,
+}
+
+impl Subscription {
+    /// The file name stem in the state directory: the name, lowercased, in `[a-z0-9-]`.
+    pub fn slug(&self) -> String {
+        let mut slug = String::new();
+        for c in self.name.chars() {
+            if c.is_ascii_alphanumeric() {
+                slug.push(c.to_ascii_lowercase());
+            } else if !slug.ends_with('-') {
+                slug.push('-');
+            }
+        }
+        slug.trim_matches('-').to_string()
+    }
+
+    pub fn list_path(&self, state_dir: &Path) -> PathBuf {
+        lists_dir(state_dir).join(format!("{}.txt", self.slug()))
+    }
+
+    fn meta_path(&self, state_dir: &Path) -> PathBuf {
+        lists_dir(state_dir).join(format!("{}.meta.toml", self.slug()))
+    }
+}
+
+pub fn lists_dir(state_dir: &Path) -> PathBuf {
+    state_dir.join("lists")
+}
+
+/// What is remembered about the last good download of a list.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+struct Meta {
+    url: String,
+    etag: Option<String>,
+    last_modified: Option<String>,
+    entries: usize,
+    fetched: Option<jiff::Timestamp>,
+}
+
+/// The subscriptions the config asks for: names from `subscriptions.toml`
+/// (or `all`), then `[[update.list]]`.
+pub fn configured(config: &Config) -> Result<Vec<Subscription>, String> {
+    let dir = RulesDir::from_config(&config.rules);
+    let offered = catalog::load_subscriptions(&dir).map_err(|e| e.to_string())?;
+    let mut out = Vec::new();
+    let all = config.update.subscriptions.iter().any(|n| n == "all");
+    for def in &offered {
+        if all || config.update.subscriptions.iter().any(|n| n == &def.name) {
+            out.push(Subscription {
+                name: def.name.clone(),
+                url: def.url.clone(),
+                category: def.category.clone(),
+            });
+        }
+    }
+    for wanted in config.update.subscriptions.iter().filter(|n| *n != "all") {
+        if !offered.iter().any(|d| &d.name == wanted) {
+            return Err(format!(
+                "update.subscriptions: no subscription named `{wanted}` in {}",
+                dir.display("subscriptions.toml")
+            ));
+        }
+    }
+    for own in &config.update.lists {
+        out.push(Subscription {
+            name: own.name.clone(),
+            url: own.url.clone(),
+            category: own.category.clone(),
+        });
+    }
+    Ok(out)
+}
+
+/// The downloaded lists that exist, as rule lists for the engine.
+pub fn lists_in_use(config: &Config) -> Vec<ListConfig> {
+    let state_dir = crate::state::dir(config);
+    configured(config)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|s| (s.list_path(&state_dir), s.category))
+        .filter(|(path, _)| path.exists())
+        .map(|(path, category)| ListConfig {
+            path,
+            category,
+            allow: false,
+            keywords: false,
+        })
+        .collect()
+}
+
+/// The rule lists to compile: the config's own plus the downloaded ones.
+pub fn rules_config(config: &Config) -> crate::config::RulesConfig {
+    let mut rules = config.rules.clone();
+    rules.lists.extend(lists_in_use(config));
+    rules
+}
+
+/// The outcome for one list.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Updated { entries: usize, bytes: usize },
+    NotModified,
+    Refused(String),
+    Failed(String),
+}
+
+impl std::fmt::Display for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Outcome::Updated { entries, bytes } => {
+                write!(f, "updated: {entries} entries ({bytes} bytes)")
+            }
+            Outcome::NotModified => write!(f, "not modified"),
+            Outcome::Refused(why) => write!(f, "REFUSED, the previous copy stays: {why}"),
+            Outcome::Failed(why) => write!(f, "FAILED, the previous copy stays: {why}"),
+        }
+    }
+}
+
+/// How downloads report progress: a bar on a terminal, or nothing.
+pub trait Progress {
+    fn start(&self, name: &str, total: Option<u64>);
+    fn advance(&self, bytes: u64);
+    fn finish(&self);
+}
+
+/// No progress shown (the daemon, or output that is not a terminal).
+pub struct Quiet;
+
+impl Progress for Quiet {
+    fn start(&self, _: &str, _: Option<u64>) {}
+    fn advance(&self, _: u64) {}
+    fn finish(&self) {}
+}
+
+/// A progress bar on standard error.
+pub struct Bar(indicatif::ProgressBar);
+
+impl Bar {
+    pub fn new() -> Bar {
+        Bar(indicatif::ProgressBar::hidden())
+    }
+}
+
+impl Default for Bar {
+    fn default() -> Self {
+        Bar::new()
+    }
+}
+
+impl Progress for Bar {
+    fn start(&self, name: &str, total: Option<u64>) {
+        self.0
+            .set_draw_target(indicatif::ProgressDrawTarget::stderr());
+        self.0.reset();
+        match total {
+            Some(t) => {
+                self.0.set_length(t);
+                self.0.set_style(
+                    indicatif::ProgressStyle::with_template(
+                        "{msg:32} [{bar:30}] {bytes}/{total_bytes}",
+                    )
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+                );
+            }
+            None => {
+                self.0.unset_length();
+                self.0.set_style(
+                    indicatif::ProgressStyle::with_template("{msg:32} {bytes}")
+                        .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+                );
+            }
+        }
+        self.0.set_message(name.to_string());
+    }
+
+    fn advance(&self, bytes: u64) {
+        self.0.inc(bytes);
+    }
+
+    fn finish(&self) {
+        self.0.finish_and_clear();
+    }
+}
+
+/// Downloads every configured list; `each` is told the outcome of each.
+pub fn update_all(
+    config: &Config,
+    progress: &dyn Progress,
+    mut each: impl FnMut(&Subscription, &Outcome),
+) -> Result<Vec<(Subscription, Outcome)>, String> {
+    let subs = configured(config)?;
+    let state_dir = crate::state::dir(config);
+    let agent = agent(config)?;
+    let mut results = Vec::new();
+    for sub in subs {
+        let outcome = update_one(config, &agent, &sub, &state_dir, progress);
+        each(&sub, &outcome);
+        results.push((sub, outcome));
+    }
+    Ok(results)
+}
+
+fn agent(config: &Config) -> Result<ureq::Agent, String> {
+    use ureq::tls::{PemItem, RootCerts, TlsConfig};
+    let mut builder = ureq::Agent::config_builder()
+        .timeout_global(Some(config.update.timeout))
+        .http_status_as_error(false)
+        .user_agent(format!("nestguard/{}", env!("CARGO_PKG_VERSION")));
+    if let Some(ca) = &config.update.ca_file {
+        let pem = std::fs::read(ca).map_err(|e| format!("{}: {e}", ca.display()))?;
+        let certs: Vec<_> = ureq::tls::parse_pem(&pem)
+            .filter_map(|item| match item {
+                Ok(PemItem::Certificate(c)) => Some(c),
+                _ => None,
+            })
+            .collect();
+        if certs.is_empty() {
+            return Err(format!("{}: no certificates in it", ca.display()));
+        }
+        builder = builder.tls_config(
+            TlsConfig::builder()
+                .root_certs(RootCerts::Specific(Arc::new(certs)))
+                .build(),
+        );
+    }
+    Ok(builder.build().new_agent())
+}
+
+/// A fetched body, or why there is none.
+enum Fetched {
+    Body {
+        bytes: Vec<u8>,
+        etag: Option<String>,
+        last_modified: Option<String>,
+    },
+    NotModified,
+}
+
+fn update_one(
+    config: &Config,
+    agent: &ureq::Agent,
+    sub: &Subscription,
+    state_dir: &Path,
+    progress: &dyn Progress,
+) -> Outcome {
+    let meta_path = sub.meta_path(state_dir);
+    let list_path = sub.list_path(state_dir);
+    let old: Meta = std::fs::read_to_string(&meta_path)
+        .ok()
+        .and_then(|t| toml::from_str(&t).ok())
+        .filter(|m: &Meta| m.url == sub.url && list_path.exists())
+        .unwrap_or_default();
+    let limit = config.update.max_size_mib.saturating_mul(1 << 20);
+    let fetched = if let Some(path) = sub.url.strip_prefix("file://") {
+        read_local(Path::new(path), limit)
+    } else if sub.url.starts_with("https://") {
+        fetch(agent, sub, &old, limit, progress)
+    } else {
+        return Outcome::Failed(format!("`{}`: only https:// and file:// URLs", sub.url));
+    };
+    let (bytes, etag, last_modified) = match fetched {
+        Ok(Fetched::NotModified) => return Outcome::NotModified,
+        Ok(Fetched::Body {
+            bytes,
+            etag,
+            last_modified,
+        }) => (bytes, etag, last_modified),
+        Err(Outcome::Refused(why)) => return Outcome::Refused(why),
+        Err(other) => return other,
+    };
+    let (entries, rejected) = count_entries(&sub.name, &bytes);
+    let u = &config.update;
+    if entries < u.min_entries {
+        return Outcome::Refused(format!(
+            "{entries} entries, fewer than the minimum of {}",
+            u.min_entries
+        ));
+    }
+    if rejected > entries {
+        return Outcome::Refused(format!(
+            "{rejected} lines are not rules and only {entries} are: not a block list (an error page?)"
+        ));
+    }
+    if old.entries > 0 && (entries as f64) < (old.entries as f64) * (1.0 - u.max_shrink) {
+        return Outcome::Refused(format!(
+            "shrank from {} to {entries} entries, more than {:.0}% (a truncated download?)",
+            old.entries,
+            u.max_shrink * 100.0
+        ));
+    }
+    if let Err(e) = crate::state::write_atomic(&list_path, &bytes) {
+        return Outcome::Failed(format!("{}: {e}", list_path.display()));
+    }
+    let meta = Meta {
+        url: sub.url.clone(),
+        etag,
+        last_modified,
+        entries,
+        fetched: Some(jiff::Timestamp::now()),
+    };
+    if let Ok(text) = toml::to_string(&meta)
+        && let Err(e) = crate::state::write_atomic(&meta_path, text.as_bytes())
+    {
+        return Outcome::Failed(format!("{}: {e}", meta_path.display()));
+    }
+    Outcome::Updated {
+        entries,
+        bytes: bytes.len(),
+    }
+}
+
+fn read_local(path: &Path, limit: u64) -> Result<Fetched, Outcome> {
+    let size = std::fs::metadata(path)
+        .map_err(|e| Outcome::Failed(format!("{}: {e}", path.display())))?
+        .len();
+    if size > limit {
+        return Err(too_big(limit));
+    }
+    let bytes =
+        std::fs::read(path).map_err(|e| Outcome::Failed(format!("{}: {e}", path.display())))?;
+    Ok(Fetched::Body {
+        bytes,
+        etag: None,
+        last_modified: None,
+    })
+}
+
+fn too_big(limit: u64) -> Outcome {
+    Outcome::Refused(format!(
+        "larger than update.max_size_mib ({} MiB)",
+        limit >> 20
+    ))
+}
+
+fn fetch(
+    agent: &ureq::Agent,
+    sub: &Subscription,
+    old: &Meta,
+    limit: u64,
+    progress: &dyn Progress,
+) -> Result<Fetched, Outcome> {
+    let mut request = agent.get(&sub.url);
+    if let Some(etag) = &old.etag {
+        request = request.header("If-None-Match", etag);
+    }
+    if let Some(lm) = &old.last_modified {
+        request = request.header("If-Modified-Since", lm);
+    }
+    let response = request
+        .call()
+        .map_err(|e| Outcome::Failed(format!("{}: {e}", sub.url)))?;
+    let status = response.status().as_u16();
+    if status == 304 {
+        return Ok(Fetched::NotModified);
+    }
+    if status != 200 {
+        return Err(Outcome::Failed(format!("{}: HTTP {status}", sub.url)));
+    }
+    let header = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(String::from)
+    };
+    let (etag, last_modified) = (header("etag"), header("last-modified"));
+    let total = header("content-length").and_then(|l| l.parse::<u64>().ok());
+    if total.is_some_and(|t| t > limit) {
+        return Err(too_big(limit));
+    }
+    progress.start(&sub.name, total);
+    let mut reader = response.into_body().into_reader();
+    let mut bytes = Vec::new();
+    let mut chunk = vec![0u8; 64 * 1024];
+    let result = loop {
+        match reader.read(&mut chunk) {
+            Ok(0) => break Ok(()),
+            Ok(n) => {
+                bytes.extend_from_slice(&chunk[..n]);
+                progress.advance(n as u64);
+                if bytes.len() as u64 > limit {
+                    break Err(too_big(limit));
+                }
+            }
+            Err(e) => break Err(Outcome::Failed(format!("{}: {e}", sub.url))),
+        }
+    };
+    progress.finish();
+    result.map(|()| Fetched::Body {
+        bytes,
+        etag,
+        last_modified,
+    })
+}
+
+/// Rules and rejected lines in a downloaded list, by the same parser the engine uses.
+fn count_entries(name: &str, bytes: &[u8]) -> (usize, usize) {
+    let mut b = Builder::new();
+    let Ok(c) = b.category("check", "") else {
+        return (0, 0);
+    };
+    if b.add_source_at(name, SourceLocation::Unknown, bytes, c, ListKind::Block)
+        .is_err()
+    {
+        return (0, 0);
+    }
+    match b.build() {
+        Ok((_, d)) => (d.rules(), d.rejected()),
+        Err(_) => (0, 0),
+    }
+}
+
+/// The daemon's periodic updates: every `interval` plus up to `jitter`.
+pub async fn run_periodically(config: Config, stop: tokio_util::sync::CancellationToken) {
+    let u = &config.update;
+    if u.interval.is_zero() || configured(&config).map_or(true, |s| s.is_empty()) {
+        return;
+    }
+    loop {
+        let jitter = if u.jitter.is_zero() {
+            Duration::ZERO
+        } else {
+            Duration::from_millis(rand::random_range(0..u.jitter.as_millis().max(1) as u64))
+        };
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            _ = tokio::time::sleep(u.interval + jitter) => {}
+        }
+        let c = config.clone();
+        let done = tokio::task::spawn_blocking(move || {
+            update_all(&c, &Quiet, |sub, outcome| match outcome {
+                Outcome::Updated { .. } | Outcome::NotModified => {
+                    tracing::info!(list = %sub.name, "{outcome}");
+                }
+                _ => tracing::warn!(list = %sub.name, "{outcome}"),
+            })
+        })
+        .await;
+        if let Ok(Err(e)) = done {
+            tracing::warn!("list update: {e}");
+        }
+    }
+}
