@@ -93,6 +93,7 @@ pub fn build_resolver(config: &Config, neighbours: Arc<Neighbours>) -> anyhow::R
         Upstreams::new(upstreams, payload),
         payload,
         Box::new(SystemLookups { neighbours }),
+        config.activity.enabled,
     ))
 }
 
@@ -187,7 +188,10 @@ impl Daemon {
             loop {
                 tokio::select! {
                     _ = stop.cancelled() => break,
-                    _ = tick.tick() => ticker.update_live(|e| ticker_live.live_for(e)),
+                    _ = tick.tick() => {
+                        crate::activity::set_minute(ticker_live.minute());
+                        ticker.update_live(|e| ticker_live.live_for(e));
+                    }
                 }
             }
         });
@@ -197,6 +201,16 @@ impl Daemon {
             shutdown.clone(),
         ));
         tasks.spawn(watch.run(shutdown.clone()));
+        if config.activity.enabled {
+            crate::activity::set_minute(live.minute());
+            tasks.spawn(flush_activity(
+                config.activity.clone(),
+                crate::activity::store::path(&crate::state::dir(config)),
+                resolver.clone(),
+                live.clone(),
+                shutdown.clone(),
+            ));
+        }
         tasks.spawn(crate::update::run_periodically(
             config.clone(),
             shutdown.clone(),
@@ -260,6 +274,58 @@ async fn watch_neighbours(
                     last = Some(Instant::now());
                 }
             }
+        }
+    }
+}
+
+/// Writes the activity counters to the database every `flush_interval`, and
+/// once more at shutdown.
+async fn flush_activity(
+    config: crate::config::ActivityConfig,
+    path: std::path::PathBuf,
+    resolver: Arc<Resolver>,
+    live: Arc<LiveSource>,
+    stop: CancellationToken,
+) {
+    use crate::activity::store::Store;
+    let opened = {
+        let p = path.clone();
+        let (top, keep) = (config.top_domains, config.retention);
+        tokio::task::spawn_blocking(move || Store::open(&p, top, keep)).await
+    };
+    let mut store = match opened {
+        Ok(Ok(s)) => s,
+        Ok(Err(e)) => {
+            tracing::warn!(path = %path.display(), error = %e, "cannot open the activity database; activity is not kept");
+            return;
+        }
+        Err(_) => return,
+    };
+    let mut tick = tokio::time::interval(config.flush_interval.max(Duration::from_millis(100)));
+    tick.tick().await;
+    // The tally of an engine a reload replaced is flushed once more, for the
+    // queries that were counted on it while the swap happened.
+    let mut previous = resolver.current();
+    loop {
+        let stopping = tokio::select! {
+            _ = stop.cancelled() => true,
+            _ = tick.tick() => false,
+        };
+        let now = resolver.current();
+        let minute = live.minute();
+        let mut flush = |cur: &crate::dns::resolve::Current| {
+            if let Err(e) = store.flush(&cur.tally, &cur.engine, minute) {
+                tracing::warn!(error = %e, "cannot write activity");
+            }
+        };
+        if !Arc::ptr_eq(&previous.tally, &now.tally) {
+            flush(&previous);
+        }
+        // SQLite calls block, but a flush is a few milliseconds every few seconds.
+        flush(&now);
+        previous = now;
+        if stopping {
+            break;
         }
     }
 }

@@ -49,6 +49,18 @@ pub enum Command {
     },
     /// Show whether the daemon runs, its last reload and its rule counts per category and profile.
     Status,
+    /// Show what the children's activity looked like: per profile, queries,
+    /// time online, blocks by category, bypass attempts, top blocked sites, active hours.
+    Report {
+        /// One profile only.
+        #[arg(long, short = 'p')]
+        profile: Option<String>,
+        /// The period: the last 24h, 7d, 30d, …
+        #[arg(long, default_value = "7d", value_name = "DURATION")]
+        since: humantime::Duration,
+        #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+        format: ReportFormat,
+    },
     /// Download the subscribed lists (`[update]` in the config) into the state
     /// directory; a running daemon reloads them. Exit status 1 if any list failed or was refused.
     Update,
@@ -73,6 +85,13 @@ pub enum Command {
         #[arg(long)]
         list: bool,
     },
+}
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum ReportFormat {
+    Text,
+    Json,
+    Csv,
 }
 
 /// Exit code for a config the user has to fix.
@@ -137,6 +156,11 @@ pub fn main() -> ExitCode {
         }
         Command::Status => status(crate::state::dir(&config)),
         Command::Update => update(&config),
+        Command::Report {
+            profile,
+            since,
+            format,
+        } => report(report_text(&config, profile.as_deref(), *since, format)),
         Command::Allow {
             name,
             profile,
@@ -260,6 +284,27 @@ fn update(config: &Config) -> ExitCode {
             ExitCode::from(EXIT_CONFIG)
         }
     }
+}
+
+/// `report`: the activity database, as text, JSON or CSV.
+fn report_text(
+    config: &Config,
+    profile: Option<&str>,
+    since: std::time::Duration,
+    format: ReportFormat,
+) -> Result<String, String> {
+    use crate::activity::report;
+    let span = jiff::SignedDuration::try_from(since).map_err(|e| e.to_string())?;
+    let from = jiff::Timestamp::now()
+        .checked_sub(span)
+        .map_err(|e| format!("--since: {e}"))?;
+    let path = crate::activity::store::path(&crate::state::dir(config));
+    let r = report::build(&path, from, profile)?;
+    Ok(match format {
+        ReportFormat::Text => report::text(&r),
+        ReportFormat::Json => report::json(&r),
+        ReportFormat::Csv => report::csv(&r),
+    })
 }
 
 /// `status`: what the daemon last wrote into `state_dir`.

@@ -179,6 +179,10 @@ pub struct Engine {
     pub blocked_ttl: u32,
     /// Things worth telling the admin that do not stop the daemon.
     pub warnings: Vec<String>,
+    /// Per profile: what the activity counters keep of domain names.
+    pub privacy: Vec<crate::activity::Privacy>,
+    /// The `bypass` category, for counting bypass attempts.
+    bypass: Option<crate::rules::CategoryId>,
     /// What each rule source gave (rules, rejected lines), from [`Engine::build`].
     pub diagnostics: crate::rules::compile::Diagnostics,
 }
@@ -306,6 +310,15 @@ impl Engine {
             .map(crate::rules::CategoryId)
             .filter(|&c| rules.category(c).is_some_and(|info| info.security))
             .fold(CategoryMask::NONE, CategoryMask::with);
+        let mut privacy: Vec<crate::activity::Privacy> =
+            catalog.profiles.iter().map(|p| p.activity).collect();
+        for (id, level) in &config.activity.privacy {
+            match ids.iter().position(|p| p == id) {
+                Some(i) => privacy[i] = *level,
+                None => warnings.push(format!("[activity] privacy: no profile `{id}`; ignored")),
+            }
+        }
+        let rules_bypass = rules.category_id("bypass");
         for w in &warnings {
             tracing::warn!("{w}");
         }
@@ -323,6 +336,8 @@ impl Engine {
             block_addresses: config.policy.block_addresses.clone(),
             blocked_ttl: u32::try_from(config.policy.blocked_ttl.as_secs()).unwrap_or(u32::MAX),
             warnings,
+            privacy,
+            bypass: rules_bypass,
             diagnostics: Default::default(),
         })
     }
@@ -359,6 +374,21 @@ impl Engine {
     /// Whether some `[[client]]` matches by MAC address (the neighbour table is needed).
     pub fn matches_by_mac(&self) -> bool {
         self.by_mac
+    }
+
+    /// How many schedule windows there are.
+    pub fn window_count(&self) -> usize {
+        self.windows.len()
+    }
+
+    /// The schedule windows that belong to a profile (bit per window).
+    pub fn profile_windows(&self, profile: usize) -> u64 {
+        self.profiles.get(profile).map_or(0, |p| p.windows)
+    }
+
+    /// The `bypass` category (DoH, VPN, proxies), if the rules have one.
+    pub fn bypass_category(&self) -> Option<crate::rules::CategoryId> {
+        self.bypass
     }
 
     /// Every profile's id.

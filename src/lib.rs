@@ -5,6 +5,7 @@
 //! it, and [`dns`] holds the resolver, the cache, the upstream transports and
 //! the listening sockets.
 
+pub mod activity;
 pub mod app;
 pub mod cli;
 pub mod clock;

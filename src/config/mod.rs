@@ -42,6 +42,8 @@ pub struct Config {
     pub state: StateConfig,
     #[serde(default)]
     pub update: UpdateConfig,
+    #[serde(default)]
+    pub activity: ActivityConfig,
     /// Which clients get which profile; the first table that matches wins.
     #[serde(default, rename = "client")]
     pub clients: Vec<Spanned<ClientConfig>>,
@@ -82,6 +84,37 @@ impl Config {
     /// Every file this config was read from.
     pub fn files(&self) -> impl Iterator<Item = &str> {
         self.origins.iter().map(|o| o.name.as_str())
+    }
+}
+
+/// `[activity]`: the aggregate counters parents see.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ActivityConfig {
+    /// Keep activity counters at all.
+    pub enabled: bool,
+    /// How often counters are written to the database (and at shutdown).
+    #[serde(with = "humantime_serde")]
+    pub flush_interval: Duration,
+    /// How long they are kept.
+    #[serde(with = "humantime_serde")]
+    pub retention: Duration,
+    /// Blocked (or, at `detailed`, visited) sites kept per profile per day.
+    pub top_domains: usize,
+    /// Privacy level per profile id, replacing the preset's: `aggregate`,
+    /// `blocked-domains` or `detailed`.
+    pub privacy: std::collections::BTreeMap<String, crate::activity::Privacy>,
+}
+
+impl Default for ActivityConfig {
+    fn default() -> Self {
+        ActivityConfig {
+            enabled: true,
+            flush_interval: Duration::from_secs(10),
+            retention: Duration::from_secs(90 * 24 * 3600),
+            top_domains: 20,
+            privacy: Default::default(),
+        }
     }
 }
 

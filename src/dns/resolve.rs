@@ -24,6 +24,7 @@ use super::answer;
 use super::cache::{Answer, Cache, Freshness, Lookup, Shape};
 use super::upstream::{Forwarded, Upstreams};
 use super::wire::{self, CLASS_IN, MAX_KEY_LEN, Query, QueryError, Rcode};
+use crate::activity::{self, Tally};
 use crate::clock;
 use crate::engine::{Decision, Engine};
 use crate::policy::{Live, Lookups, Proto, Who};
@@ -93,10 +94,18 @@ type Waiters = Vec<oneshot::Sender<Outcome>>;
 pub struct Current {
     pub engine: Arc<Engine>,
     pub live: Live,
+    /// Activity counters, in this engine's profile and category numbers.
+    pub tally: Arc<Tally>,
+}
+
+fn tally_for(engine: &Engine) -> Arc<Tally> {
+    Arc::new(Tally::new(engine.privacy.clone(), engine.window_count()))
 }
 
 pub struct Resolver {
     current: ArcSwap<Current>,
+    /// Whether queries are counted for the activity report.
+    activity: bool,
     lookups: Box<dyn Lookups + Send + Sync>,
     cache: Cache,
     upstreams: Upstreams,
@@ -111,12 +120,15 @@ impl Resolver {
         upstreams: Upstreams,
         server_payload: u16,
         lookups: Box<dyn Lookups + Send + Sync>,
+        activity: bool,
     ) -> Resolver {
         Resolver {
             current: ArcSwap::from_pointee(Current {
+                tally: tally_for(&engine),
                 engine: Arc::new(engine),
                 live: Live::default(),
             }),
+            activity,
             lookups,
             cache,
             upstreams,
@@ -131,6 +143,7 @@ impl Resolver {
         self.current.rcu(|cur| Current {
             engine: cur.engine.clone(),
             live: live(&cur.engine),
+            tally: cur.tally.clone(),
         });
     }
 
@@ -138,7 +151,17 @@ impl Resolver {
     /// being answered finish on the engine they started with.
     pub fn set_engine(&self, engine: Arc<Engine>, live: impl Fn(&Engine) -> Live) {
         let live = live(&engine);
-        self.current.store(Arc::new(Current { engine, live }));
+        let tally = tally_for(&engine);
+        self.current.store(Arc::new(Current {
+            engine,
+            live,
+            tally,
+        }));
+    }
+
+    /// The policy in force, with its activity counters.
+    pub fn current(&self) -> Arc<Current> {
+        self.current.load_full()
     }
 
     /// The profile and decision for one query.
@@ -201,6 +224,16 @@ impl Resolver {
         let (engine, live) = (&*current.engine, &current.live);
         let who = client.who(transport);
         let (profile, decision) = self.decide(engine, &query, &who, live);
+        if self.activity {
+            activity::record(
+                &current.tally,
+                engine,
+                profile,
+                decision,
+                live.windows,
+                query.qname_wire(),
+            );
+        }
         match decision {
             Decision::Forward => {}
             // Needs the alias target resolved: the miss path does it.

@@ -77,6 +77,11 @@ impl LiveSource {
         }
     }
 
+    /// Wall-clock minutes since the epoch, for activity counters.
+    pub fn minute(&self) -> u64 {
+        u64::try_from(self.clock.timestamp().as_second() / 60).unwrap_or(0)
+    }
+
     /// What holds now for `engine` (reads the allows file if it changed).
     pub fn live_for(&self, engine: &crate::engine::Engine) -> Live {
         let allows = match self.overrides.lock() {

@@ -75,6 +75,10 @@ pub struct ProfileDef {
     pub safe_search: bool,
     #[serde(default)]
     pub youtube: YoutubeLevel,
+    /// What the activity report keeps of domain names (`aggregate`,
+    /// `blocked-domains`, `detailed`); the config may change it.
+    #[serde(default)]
+    pub activity: crate::activity::Privacy,
 }
 
 /// YouTube restricted mode for a profile.

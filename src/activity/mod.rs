@@ -1,0 +1,152 @@
+//! Activity for parents: aggregate counters, never a log of lookups.
+//!
+//! The query path bumps counters in memory ([`tally`]); every
+//! `flush_interval` the store ([`store`]) adds them to SQLite in one
+//! transaction, by hour. What is kept per profile: queries per hour ×
+//! category × action, the minutes of each hour with any query (time online),
+//! queries while a schedule window was open (bedtime attempts), bypass
+//! attempts, and the top blocked registrable domains of each day. Allowed
+//! domain names are kept only at the `detailed` privacy level.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use serde::Deserialize;
+
+use crate::engine::{Decision, Engine};
+use crate::rules::CategoryId;
+
+pub mod report;
+pub mod store;
+pub mod tally;
+
+pub use tally::Tally;
+
+/// What happened to a query.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Action {
+    Allowed = 0,
+    Blocked = 1,
+    /// Safe search and list rewrites.
+    Rewritten = 2,
+}
+
+impl Action {
+    pub const COUNT: usize = 3;
+    pub const ALL: [Action; 3] = [Action::Allowed, Action::Blocked, Action::Rewritten];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Allowed => "allowed",
+            Action::Blocked => "blocked",
+            Action::Rewritten => "rewritten",
+        }
+    }
+}
+
+/// What a query is counted under: a category of the engine, or one of a few
+/// fixed reasons.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Slot(u8);
+
+impl Slot {
+    /// Allowed with no rule involved.
+    pub const NONE: Slot = Slot(64);
+    /// Blocked by an allowlist-only schedule window.
+    pub const SCHEDULE: Slot = Slot(65);
+    pub const SAFE_SEARCH: Slot = Slot(66);
+    /// Bypass canaries and resolver discovery.
+    pub const CANARY: Slot = Slot(67);
+    pub const COUNT: usize = 68;
+    pub const ALL: [Slot; Slot::COUNT] = {
+        let mut all = [Slot(0); Slot::COUNT];
+        let mut i = 0;
+        while i < Slot::COUNT {
+            all[i] = Slot(i as u8);
+            i += 1;
+        }
+        all
+    };
+
+    pub fn category(c: CategoryId) -> Slot {
+        Slot(c.0.min(63))
+    }
+
+    pub fn index(self) -> usize {
+        usize::from(self.0)
+    }
+
+    /// The name stored for it: the category id, or `none`, `schedule`, `safe-search`, `canary`.
+    pub fn name(self, engine: &Engine) -> String {
+        match self {
+            Slot::NONE => "none".into(),
+            Slot::SCHEDULE => "schedule".into(),
+            Slot::SAFE_SEARCH => "safe-search".into(),
+            Slot::CANARY => "canary".into(),
+            Slot(c) => engine
+                .rules
+                .category(CategoryId(c))
+                .map_or_else(|| format!("category-{c}"), |i| i.id.clone()),
+        }
+    }
+}
+
+/// How much of the names a child looks up is kept.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Privacy {
+    /// Counts only: no domain names at all.
+    #[default]
+    Aggregate,
+    /// Counts, and the registrable domains of blocked names.
+    BlockedDomains,
+    /// Counts, and the registrable domains of blocked and allowed names.
+    Detailed,
+}
+
+impl Privacy {
+    pub fn keeps(self, action: Action) -> bool {
+        match self {
+            Privacy::Aggregate => false,
+            Privacy::BlockedDomains => action == Action::Blocked,
+            Privacy::Detailed => true,
+        }
+    }
+}
+
+/// Wall-clock minutes since the epoch, set once a second off the query path.
+static MINUTE: AtomicU64 = AtomicU64::new(0);
+
+pub fn set_minute(unix_minute: u64) {
+    MINUTE.store(unix_minute, Ordering::Relaxed);
+}
+
+pub fn minute() -> u64 {
+    MINUTE.load(Ordering::Relaxed)
+}
+
+/// Counts one query's decision in `tally`. `open` are the schedule windows
+/// open now (the profile's own are picked out here).
+pub fn record(
+    tally: &Tally,
+    engine: &Engine,
+    profile: usize,
+    decision: Decision,
+    open: u64,
+    qname_wire: &[u8],
+) {
+    let bypass_category = engine.bypass_category();
+    let (slot, action, bypass) = match decision {
+        Decision::Forward => (Slot::NONE, Action::Allowed, false),
+        Decision::Block(o) => (
+            Slot::category(o.category),
+            Action::Blocked,
+            Some(o.category) == bypass_category,
+        ),
+        Decision::Scheduled(_) => (Slot::SCHEDULE, Action::Blocked, false),
+        Decision::Canary | Decision::NoData => (Slot::CANARY, Action::Blocked, true),
+        Decision::SafeSearch(_) => (Slot::SAFE_SEARCH, Action::Rewritten, false),
+        Decision::Rewrite(o, _) => (Slot::category(o.category), Action::Rewritten, false),
+    };
+    let windows = open & engine.profile_windows(profile);
+    tally.record(profile, slot, action, minute(), windows, bypass, qname_wire);
+}

@@ -1,0 +1,318 @@
+//! `nestguard report`: what the activity database says, per child.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
+
+use jiff::Timestamp;
+use rusqlite::{Connection, params};
+use serde::Serialize;
+
+/// Sites listed per profile in a report.
+const TOP: usize = 10;
+
+#[derive(Debug, Default, Serialize)]
+pub struct ProfileReport {
+    pub profile: String,
+    pub queries: u64,
+    pub allowed: u64,
+    pub blocked: u64,
+    pub rewritten: u64,
+    /// Minutes with at least one query (a proxy for time online).
+    pub active_minutes: u64,
+    /// Active minutes by local hour of day, 0–23, summed over the period.
+    pub active_by_hour: Vec<u64>,
+    /// Blocked queries by category, most first.
+    pub blocked_by_category: Vec<(String, u64)>,
+    /// Hits on DoH/VPN/proxy names and bypass canaries.
+    pub bypass_attempts: u64,
+    /// Queries while a schedule window (bedtime, homework) was open, by window.
+    pub schedule_queries: Vec<(String, u64)>,
+    /// Blocked sites (registrable domains), most first; empty at the `aggregate` level.
+    pub top_blocked: Vec<(String, u64)>,
+    /// Visited sites; only at the `detailed` level.
+    pub top_allowed: Vec<(String, u64)>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Report {
+    pub since: Timestamp,
+    pub until: Timestamp,
+    pub profiles: Vec<ProfileReport>,
+}
+
+/// Reads the report for the period since `since` (all profiles, or one).
+pub fn build(path: &Path, since: Timestamp, profile: Option<&str>) -> Result<Report, String> {
+    if !path.exists() {
+        return Err(format!(
+            "{}: no activity database yet (has the daemon run with this state directory?)",
+            path.display()
+        ));
+    }
+    let conn = super::store::Store::open_read_only(path)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    read(&conn, since, profile).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn read(conn: &Connection, since: Timestamp, only: Option<&str>) -> rusqlite::Result<Report> {
+    let from_hour = since.as_second().div_euclid(3600);
+    let from_day = from_hour.div_euclid(24);
+    let mut by: BTreeMap<String, ProfileReport> = BTreeMap::new();
+    let wanted = |p: &str| only.is_none_or(|o| o == p);
+    let tz = jiff::tz::TimeZone::system();
+
+    let mut stmt = conn.prepare(
+        "SELECT profile, category, action, SUM(n) FROM counts WHERE hour >= ?1
+         GROUP BY profile, category, action",
+    )?;
+    let rows = stmt.query_map(params![from_hour], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, i64>(3)?,
+        ))
+    })?;
+    for row in rows {
+        let (p, category, action, n) = row?;
+        if !wanted(&p) {
+            continue;
+        }
+        let n = n.max(0) as u64;
+        let r = entry(&mut by, &p);
+        r.queries += n;
+        match action.as_str() {
+            "allowed" => r.allowed += n,
+            "blocked" => {
+                r.blocked += n;
+                r.blocked_by_category.push((category, n));
+            }
+            _ => r.rewritten += n,
+        }
+    }
+
+    let mut stmt = conn.prepare("SELECT hour, profile, bits FROM minutes WHERE hour >= ?1")?;
+    let rows = stmt.query_map(params![from_hour], |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, i64>(2)?,
+        ))
+    })?;
+    for row in rows {
+        let (hour, p, bits) = row?;
+        if !wanted(&p) {
+            continue;
+        }
+        let minutes = u64::from((bits as u64).count_ones());
+        let local_hour = Timestamp::from_second(hour * 3600)
+            .map(|t| usize::try_from(t.to_zoned_datetime(tz.clone()).hour()).unwrap_or(0))
+            .unwrap_or(0);
+        let r = entry(&mut by, &p);
+        r.active_minutes += minutes;
+        r.active_by_hour[local_hour % 24] += minutes;
+    }
+
+    let mut stmt =
+        conn.prepare("SELECT profile, SUM(n) FROM bypass WHERE hour >= ?1 GROUP BY profile")?;
+    let rows = stmt.query_map(params![from_hour], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+    })?;
+    for row in rows {
+        let (p, n) = row?;
+        if wanted(&p) {
+            entry(&mut by, &p).bypass_attempts += n.max(0) as u64;
+        }
+    }
+
+    let mut stmt = conn.prepare(
+        "SELECT profile, window, SUM(n) FROM windows WHERE hour >= ?1 GROUP BY profile, window",
+    )?;
+    let rows = stmt.query_map(params![from_hour], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, i64>(2)?,
+        ))
+    })?;
+    for row in rows {
+        let (p, window, n) = row?;
+        if wanted(&p) {
+            entry(&mut by, &p)
+                .schedule_queries
+                .push((window, n.max(0) as u64));
+        }
+    }
+
+    let mut stmt = conn.prepare(
+        "SELECT profile, action, domain, SUM(n) FROM domains WHERE day >= ?1
+         GROUP BY profile, action, domain",
+    )?;
+    let rows = stmt.query_map(params![from_day], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, i64>(3)?,
+        ))
+    })?;
+    for row in rows {
+        let (p, action, domain, n) = row?;
+        if !wanted(&p) {
+            continue;
+        }
+        let r = entry(&mut by, &p);
+        let list = if action == "blocked" {
+            &mut r.top_blocked
+        } else {
+            &mut r.top_allowed
+        };
+        list.push((domain, n.max(0) as u64));
+    }
+
+    let mut profiles: Vec<ProfileReport> = by.into_values().collect();
+    for r in &mut profiles {
+        for list in [
+            &mut r.blocked_by_category,
+            &mut r.top_blocked,
+            &mut r.top_allowed,
+            &mut r.schedule_queries,
+        ] {
+            list.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        }
+        r.top_blocked.truncate(TOP);
+        r.top_allowed.truncate(TOP);
+    }
+    Ok(Report {
+        since,
+        until: Timestamp::now(),
+        profiles,
+    })
+}
+
+fn entry<'a>(by: &'a mut BTreeMap<String, ProfileReport>, p: &str) -> &'a mut ProfileReport {
+    by.entry(p.to_string()).or_insert_with(|| ProfileReport {
+        profile: p.to_string(),
+        active_by_hour: vec![0; 24],
+        ..ProfileReport::default()
+    })
+}
+
+fn hours_minutes(m: u64) -> String {
+    match (m / 60, m % 60) {
+        (0, m) => format!("{m} min"),
+        (h, 0) => format!("{h} h"),
+        (h, m) => format!("{h} h {m} min"),
+    }
+}
+
+/// The report as text for a terminal.
+pub fn text(report: &Report) -> String {
+    let tz = jiff::tz::TimeZone::system();
+    let since = report
+        .since
+        .to_zoned_datetime(tz)
+        .strftime("%Y-%m-%d %H:%M");
+    let mut out = format!("Activity since {since}\n");
+    if report.profiles.is_empty() {
+        out.push_str("\nno activity recorded in this period\n");
+    }
+    for r in &report.profiles {
+        let _ = writeln!(out, "\n{}", r.profile);
+        let _ = writeln!(
+            out,
+            "  queries: {} (allowed {}, blocked {}, rewritten {})",
+            r.queries, r.allowed, r.blocked, r.rewritten
+        );
+        let _ = writeln!(
+            out,
+            "  time online: {} (minutes with any query)",
+            hours_minutes(r.active_minutes)
+        );
+        let _ = writeln!(out, "  bypass attempts: {}", r.bypass_attempts);
+        for (w, n) in &r.schedule_queries {
+            let _ = writeln!(out, "  during schedule \"{w}\": {n} queries");
+        }
+        if !r.blocked_by_category.is_empty() {
+            let _ = writeln!(out, "  blocked by category:");
+            for (c, n) in &r.blocked_by_category {
+                let _ = writeln!(out, "    {c:<20} {n:>7}");
+            }
+        }
+        if !r.top_blocked.is_empty() {
+            let _ = writeln!(out, "  top blocked sites:");
+            for (d, n) in &r.top_blocked {
+                let _ = writeln!(out, "    {d:<32} {n:>7}");
+            }
+        }
+        if !r.top_allowed.is_empty() {
+            let _ = writeln!(out, "  top visited sites:");
+            for (d, n) in &r.top_allowed {
+                let _ = writeln!(out, "    {d:<32} {n:>7}");
+            }
+        }
+        let most = r.active_by_hour.iter().copied().max().unwrap_or(0);
+        if most > 0 {
+            let _ = writeln!(out, "  active hours (local time):");
+            for (h, m) in r.active_by_hour.iter().enumerate() {
+                if *m == 0 {
+                    continue;
+                }
+                let width = (m * 30).div_ceil(most) as usize;
+                let _ = writeln!(
+                    out,
+                    "    {h:02}:00 {:<30} {}",
+                    "#".repeat(width),
+                    hours_minutes(*m)
+                );
+            }
+        }
+    }
+    out
+}
+
+/// The report as JSON.
+pub fn json(report: &Report) -> String {
+    serde_json::to_string_pretty(report).unwrap_or_default() + "\n"
+}
+
+/// The report as CSV: `profile,metric,key,value`, one row per figure.
+pub fn csv(report: &Report) -> String {
+    let mut out = String::from("profile,metric,key,value\n");
+    let field = |s: &str| {
+        if s.contains([',', '"', '\n']) {
+            format!("\"{}\"", s.replace('"', "\"\""))
+        } else {
+            s.to_string()
+        }
+    };
+    for r in &report.profiles {
+        let p = field(&r.profile);
+        for (metric, value) in [
+            ("queries", r.queries),
+            ("allowed", r.allowed),
+            ("blocked", r.blocked),
+            ("rewritten", r.rewritten),
+            ("active_minutes", r.active_minutes),
+            ("bypass_attempts", r.bypass_attempts),
+        ] {
+            let _ = writeln!(out, "{p},{metric},,{value}");
+        }
+        for (metric, list) in [
+            ("blocked_by_category", &r.blocked_by_category),
+            ("schedule_queries", &r.schedule_queries),
+            ("top_blocked", &r.top_blocked),
+            ("top_allowed", &r.top_allowed),
+        ] {
+            for (k, v) in list {
+                let _ = writeln!(out, "{p},{metric},{},{v}", field(k));
+            }
+        }
+        for (h, m) in r.active_by_hour.iter().enumerate() {
+            if *m > 0 {
+                let _ = writeln!(out, "{p},active_minutes_by_hour,{h:02},{m}");
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,204 @@
+//! The activity database: SQLite in the state directory.
+//!
+//! WAL mode, one transaction per flush: a crash or `kill -9` loses at most
+//! the counters of one flush interval and never leaves a half-written flush.
+//! Times are UTC hours (`unix seconds / 3600`) and days; reports convert to
+//! local time. The schema is versioned with `PRAGMA user_version`, and
+//! [`migrate`] brings an older file up to date.
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::{Connection, params};
+
+use super::tally::Drained;
+use super::{Slot, Tally};
+use crate::engine::Engine;
+
+pub const FILE_NAME: &str = "activity.sqlite";
+const SCHEMA_VERSION: i64 = 1;
+
+/// Kept per profile per day in the database; the report shows fewer. More
+/// than shown, so a site that rises late in the day is not lost.
+const DOMAIN_HEADROOM: usize = 4;
+
+pub fn path(state_dir: &Path) -> PathBuf {
+    state_dir.join(FILE_NAME)
+}
+
+pub struct Store {
+    conn: Connection,
+    top_domains: usize,
+    retention_hours: i64,
+    last_prune_hour: i64,
+}
+
+/// Creates or upgrades the schema.
+fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let tx = conn.transaction()?;
+    if version < 1 {
+        tx.execute_batch(
+            "CREATE TABLE counts (hour INTEGER NOT NULL, profile TEXT NOT NULL, category TEXT NOT NULL,
+                action TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (hour, profile, category, action)) WITHOUT ROWID;
+             CREATE TABLE minutes (hour INTEGER NOT NULL, profile TEXT NOT NULL, bits INTEGER NOT NULL,
+                PRIMARY KEY (hour, profile)) WITHOUT ROWID;
+             CREATE TABLE windows (hour INTEGER NOT NULL, profile TEXT NOT NULL, window TEXT NOT NULL,
+                n INTEGER NOT NULL, PRIMARY KEY (hour, profile, window)) WITHOUT ROWID;
+             CREATE TABLE bypass (hour INTEGER NOT NULL, profile TEXT NOT NULL, n INTEGER NOT NULL,
+                PRIMARY KEY (hour, profile)) WITHOUT ROWID;
+             CREATE TABLE domains (day INTEGER NOT NULL, profile TEXT NOT NULL, action TEXT NOT NULL,
+                domain TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (day, profile, action, domain)) WITHOUT ROWID;",
+        )?;
+    }
+    // Later versions: `if version < 2 { ... }`, each step in this one transaction.
+    tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+    tx.commit()
+}
+
+impl Store {
+    pub fn open(
+        path: &Path,
+        top_domains: usize,
+        retention: std::time::Duration,
+    ) -> rusqlite::Result<Store> {
+        if let Some(dir) = path.parent() {
+            let _ = std::fs::create_dir_all(dir);
+        }
+        let mut conn = Connection::open(path)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        // With WAL, NORMAL is durable against a process crash; only a power
+        // cut can lose the last transaction, never corrupt the file.
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        migrate(&mut conn)?;
+        Ok(Store {
+            conn,
+            top_domains: top_domains.max(1),
+            retention_hours: i64::try_from(retention.as_secs() / 3600).unwrap_or(i64::MAX),
+            last_prune_hour: 0,
+        })
+    }
+
+    /// Opens the database read-only, for reports.
+    pub fn open_read_only(path: &Path) -> rusqlite::Result<Connection> {
+        Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+    }
+
+    /// Moves the tally's counters into the database, in one transaction, at
+    /// wall-clock minute `minute`; prunes old rows once an hour.
+    pub fn flush(
+        &mut self,
+        tally: &Tally,
+        engine: &Engine,
+        minute: u64,
+    ) -> rusqlite::Result<usize> {
+        let drained = tally.drain();
+        let rows = self.write(&drained, engine, minute)?;
+        let hour = i64::try_from(minute / 60).unwrap_or(i64::MAX);
+        if hour != self.last_prune_hour {
+            self.prune(hour)?;
+            self.last_prune_hour = hour;
+        }
+        Ok(rows)
+    }
+
+    fn write(&mut self, d: &Drained, engine: &Engine, minute: u64) -> rusqlite::Result<usize> {
+        let hour = i64::try_from(minute / 60).unwrap_or(i64::MAX);
+        let day = hour / 24;
+        let profile = |p: usize| engine.profile_id(p).to_string();
+        let mut rows = 0;
+        let tx = self.conn.transaction()?;
+        {
+            let mut counts = tx.prepare_cached(
+                "INSERT INTO counts VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT DO UPDATE SET n = n + excluded.n",
+            )?;
+            for (p, slot, action, n) in &d.counts {
+                let slot: &Slot = slot;
+                counts.execute(params![
+                    hour,
+                    profile(*p),
+                    slot.name(engine),
+                    action.as_str(),
+                    *n as i64
+                ])?;
+                rows += 1;
+            }
+            let mut minutes = tx.prepare_cached(
+                "INSERT INTO minutes VALUES (?1, ?2, ?3)
+                 ON CONFLICT DO UPDATE SET bits = bits | excluded.bits",
+            )?;
+            for (p, parity, bits) in &d.minutes {
+                // Bits of the previous hour (the other parity) that a flush
+                // just after the hour turned picks up belong to that hour.
+                let h = if (hour as u64 & 1) == *parity {
+                    hour
+                } else {
+                    hour - 1
+                };
+                minutes.execute(params![h, profile(*p), *bits as i64])?;
+                rows += 1;
+            }
+            let mut windows = tx.prepare_cached(
+                "INSERT INTO windows VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT DO UPDATE SET n = n + excluded.n",
+            )?;
+            for (w, n) in &d.windows {
+                let owner = (0..engine.profile_ids().count())
+                    .find(|&p| engine.profile_windows(p) & (1 << w) != 0)
+                    .map_or_else(String::new, profile);
+                windows.execute(params![
+                    hour,
+                    owner,
+                    engine.window_name(*w as u16),
+                    *n as i64
+                ])?;
+                rows += 1;
+            }
+            let mut bypass = tx.prepare_cached(
+                "INSERT INTO bypass VALUES (?1, ?2, ?3) ON CONFLICT DO UPDATE SET n = n + excluded.n",
+            )?;
+            for (p, n) in &d.bypass {
+                bypass.execute(params![hour, profile(*p), *n as i64])?;
+                rows += 1;
+            }
+            let mut domains = tx.prepare_cached(
+                "INSERT INTO domains VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT DO UPDATE SET n = n + excluded.n",
+            )?;
+            for (p, action, name, n) in &d.names {
+                domains.execute(params![day, profile(*p), action.as_str(), name, *n as i64])?;
+                rows += 1;
+            }
+            if !d.names.is_empty() {
+                tx.execute(
+                    "DELETE FROM domains WHERE day = ?1 AND (profile, action, domain) NOT IN (
+                        SELECT profile, action, domain FROM (
+                            SELECT profile, action, domain,
+                                   row_number() OVER (PARTITION BY profile, action ORDER BY n DESC, domain) AS r
+                            FROM domains WHERE day = ?1)
+                        WHERE r <= ?2)",
+                    params![day, (self.top_domains * DOMAIN_HEADROOM) as i64],
+                )?;
+            }
+        }
+        tx.commit()?;
+        Ok(rows)
+    }
+
+    /// Deletes rows older than the retention.
+    pub fn prune(&mut self, now_hour: i64) -> rusqlite::Result<()> {
+        let oldest = now_hour.saturating_sub(self.retention_hours);
+        let tx = self.conn.transaction()?;
+        for table in ["counts", "minutes", "windows", "bypass"] {
+            tx.execute(&format!("DELETE FROM {table} WHERE hour < ?1"), [oldest])?;
+        }
+        tx.execute("DELETE FROM domains WHERE day < ?1", [oldest / 24])?;
+        tx.commit()
+    }
+
+    /// The connection (tests, reports).
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+}

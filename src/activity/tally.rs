@@ -1,0 +1,205 @@
+//! The in-memory counters the query path bumps.
+//!
+//! One [`Tally`] per engine (its profile and category numbers are that
+//! engine's). Counters are sharded: each worker thread bumps its own shard,
+//! so queries on different threads never write the same cache line and no
+//! lock is shared by all queries. Counting an allowed query is a few relaxed
+//! atomic adds and allocates nothing; a blocked name's registrable domain is
+//! tallied in a small per-shard map, which allocates only the first time a
+//! domain is seen in a flush interval. The store takes (and zeroes) the
+//! counters every flush.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+
+use super::{Action, Privacy, Slot};
+
+/// Shards: enough that two busy threads rarely share one.
+const SHARDS: usize = 8;
+/// Distinct domains remembered per shard per flush; beyond that, new ones are counted only in totals.
+const MAX_NAMES: usize = 4096;
+
+type NameKey = (u16, Action, u64);
+
+struct Shard {
+    /// profile × slot × action.
+    counts: Box<[AtomicU64]>,
+    /// profile × hour parity: bit m set = a query in minute m of that hour.
+    minutes: Box<[AtomicU64]>,
+    /// Per schedule window: queries while it was open.
+    windows: Box<[AtomicU64]>,
+    /// Per profile: hits on bypass names and canaries.
+    bypass: Box<[AtomicU64]>,
+    /// Registrable domains: (profile, action, hash) → count and name.
+    names: Mutex<HashMap<NameKey, (u64, Box<str>)>>,
+}
+
+fn zeros(n: usize) -> Box<[AtomicU64]> {
+    (0..n).map(|_| AtomicU64::new(0)).collect()
+}
+
+/// Tallies the registrable domain (eTLD+1, by the Public Suffix List) of a
+/// name; allocates only for a domain not yet seen this flush interval.
+fn count_name(shard: &Shard, profile: usize, action: Action, qname_wire: &[u8]) {
+    let Some(name) = crate::rules::name::Candidate::from_wire(qname_wire) else {
+        return;
+    };
+    let domain = psl::domain(name.name()).map_or(name.name(), |d| d.as_bytes());
+    let key = (profile as u16, action, xxhash_rust::xxh3::xxh3_64(domain));
+    let Ok(mut names) = shard.names.lock() else {
+        return;
+    };
+    if let Some(entry) = names.get_mut(&key) {
+        entry.0 += 1;
+    } else if names.len() < MAX_NAMES {
+        let text = String::from_utf8_lossy(domain).into();
+        names.insert(key, (1, text));
+    }
+}
+
+/// What one flush takes out of a tally.
+#[derive(Debug, Default)]
+pub struct Drained {
+    /// (profile, slot, action, count), non-zero only.
+    pub counts: Vec<(usize, Slot, Action, u64)>,
+    /// (profile, hour parity, minute bits).
+    pub minutes: Vec<(usize, u64, u64)>,
+    /// (window, count).
+    pub windows: Vec<(usize, u64)>,
+    /// (profile, count).
+    pub bypass: Vec<(usize, u64)>,
+    /// (profile, action, domain, count).
+    pub names: Vec<(usize, Action, String, u64)>,
+}
+
+pub struct Tally {
+    profiles: usize,
+    windows: usize,
+    /// Per profile: what may be kept of domain names.
+    pub privacy: Vec<Privacy>,
+    shards: Box<[Shard]>,
+}
+
+fn shard_index() -> usize {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    thread_local! {
+        static MINE: usize = NEXT.fetch_add(1, Ordering::Relaxed) % SHARDS;
+    }
+    MINE.with(|m| *m)
+}
+
+impl Tally {
+    pub fn new(privacy: Vec<Privacy>, windows: usize) -> Tally {
+        let profiles = privacy.len();
+        let shards = (0..SHARDS)
+            .map(|_| Shard {
+                counts: zeros(profiles * Slot::COUNT * Action::COUNT),
+                minutes: zeros(profiles * 2),
+                windows: zeros(windows),
+                bypass: zeros(profiles),
+                names: Mutex::new(HashMap::new()),
+            })
+            .collect();
+        Tally {
+            profiles,
+            windows,
+            privacy,
+            shards,
+        }
+    }
+
+    /// Counts one query. `minute` is wall-clock minutes since the epoch;
+    /// `qname_wire` is looked at only when the profile's privacy level keeps
+    /// names for this action.
+    #[allow(clippy::too_many_arguments)]
+    pub fn record(
+        &self,
+        profile: usize,
+        slot: Slot,
+        action: Action,
+        minute: u64,
+        open_windows: u64,
+        bypass: bool,
+        qname_wire: &[u8],
+    ) {
+        if profile >= self.profiles {
+            return;
+        }
+        let shard = &self.shards[shard_index()];
+        let at = (profile * Slot::COUNT + slot.index()) * Action::COUNT + action as usize;
+        shard.counts[at].fetch_add(1, Ordering::Relaxed);
+        let hour_parity = ((minute / 60) & 1) as usize;
+        shard.minutes[profile * 2 + hour_parity].fetch_or(1 << (minute % 60), Ordering::Relaxed);
+        let mut open = open_windows;
+        while open != 0 {
+            let w = open.trailing_zeros() as usize;
+            open &= open - 1;
+            if let Some(c) = shard.windows.get(w) {
+                c.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        if bypass {
+            shard.bypass[profile].fetch_add(1, Ordering::Relaxed);
+        }
+        if self.privacy[profile].keeps(action) {
+            count_name(shard, profile, action, qname_wire);
+        }
+    }
+
+    /// Takes every counter (leaving zeros), summed over the shards.
+    pub fn drain(&self) -> Drained {
+        let mut d = Drained::default();
+        let take = |cells: &dyn Fn(&Shard) -> &AtomicU64| -> u64 {
+            self.shards
+                .iter()
+                .map(|s| cells(s).swap(0, Ordering::Relaxed))
+                .sum()
+        };
+        for p in 0..self.profiles {
+            for slot in Slot::ALL {
+                for action in Action::ALL {
+                    let at = (p * Slot::COUNT + slot.index()) * Action::COUNT + action as usize;
+                    let n = take(&|s| &s.counts[at]);
+                    if n > 0 {
+                        d.counts.push((p, slot, action, n));
+                    }
+                }
+            }
+            for parity in 0..2u64 {
+                let bits = self
+                    .shards
+                    .iter()
+                    .map(|s| s.minutes[p * 2 + parity as usize].swap(0, Ordering::Relaxed))
+                    .fold(0, |a, b| a | b);
+                if bits != 0 {
+                    d.minutes.push((p, parity, bits));
+                }
+            }
+            let n = take(&|s| &s.bypass[p]);
+            if n > 0 {
+                d.bypass.push((p, n));
+            }
+        }
+        for w in 0..self.windows {
+            let n = take(&|s| &s.windows[w]);
+            if n > 0 {
+                d.windows.push((w, n));
+            }
+        }
+        let mut merged: HashMap<NameKey, (u64, Box<str>)> = HashMap::new();
+        for s in self.shards.iter() {
+            // Drained, not replaced, so the map keeps its capacity.
+            if let Ok(mut m) = s.names.lock() {
+                for (k, (n, name)) in m.drain() {
+                    merged.entry(k).or_insert((0, name)).0 += n;
+                }
+            }
+        }
+        for ((p, action, _), (n, name)) in merged {
+            d.names
+                .push((usize::from(p), action, name.into_string(), n));
+        }
+        d
+    }
+}
