@@ -50,6 +50,8 @@ pub struct Daemon {
     /// The addresses actually bound (with the real port when the config said 0).
     pub addrs: Vec<SocketAddr>,
     pub resolver: Arc<Resolver>,
+    /// The admin dashboard's address, when `[admin]` enables it.
+    pub admin_addr: Option<SocketAddr>,
     live: Arc<LiveSource>,
     reloader: Arc<Reloader>,
     shutdown: CancellationToken,
@@ -201,6 +203,7 @@ impl Daemon {
             shutdown.clone(),
         ));
         tasks.spawn(watch.run(shutdown.clone()));
+        let totals = Arc::new(crate::activity::Totals::default());
         if config.activity.enabled {
             crate::activity::set_minute(live.minute());
             tasks.spawn(flush_activity(
@@ -208,6 +211,7 @@ impl Daemon {
                 crate::activity::store::path(&crate::state::dir(config)),
                 resolver.clone(),
                 live.clone(),
+                totals.clone(),
                 shutdown.clone(),
             ));
         }
@@ -215,8 +219,19 @@ impl Daemon {
             config.clone(),
             shutdown.clone(),
         ));
+        let admin_addr = crate::admin::start(
+            config,
+            resolver.clone(),
+            reloader.clone(),
+            totals.clone(),
+            shutdown.clone(),
+            &tasks,
+        )
+        .await
+        .context("cannot start the admin dashboard")?;
         Ok(Daemon {
             addrs,
+            admin_addr,
             resolver,
             live,
             reloader,
@@ -285,6 +300,7 @@ async fn flush_activity(
     path: std::path::PathBuf,
     resolver: Arc<Resolver>,
     live: Arc<LiveSource>,
+    totals: Arc<crate::activity::Totals>,
     stop: CancellationToken,
 ) {
     use crate::activity::store::Store;
@@ -314,7 +330,7 @@ async fn flush_activity(
         let now = resolver.current();
         let minute = live.minute();
         let mut flush = |cur: &crate::dns::resolve::Current| {
-            if let Err(e) = store.flush(&cur.tally, &cur.engine, minute) {
+            if let Err(e) = store.flush(&cur.tally, &cur.engine, minute, &totals) {
                 tracing::warn!(error = %e, "cannot write activity");
             }
         };

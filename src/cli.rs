@@ -61,6 +61,9 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
         format: ReportFormat,
     },
+    /// Set the dashboard password: reads it (twice) from the terminal, or once
+    /// from standard input, and writes its Argon2 hash into the config file.
+    Passwd,
     /// Download the subscribed lists (`[update]` in the config) into the state
     /// directory; a running daemon reloads them. Exit status 1 if any list failed or was refused.
     Update,
@@ -156,6 +159,7 @@ pub fn main() -> ExitCode {
         }
         Command::Status => status(crate::state::dir(&config)),
         Command::Update => update(&config),
+        Command::Passwd => report(passwd(&source)),
         Command::Report {
             profile,
             since,
@@ -305,6 +309,47 @@ fn report_text(
         ReportFormat::Json => report::json(&r),
         ReportFormat::Csv => report::csv(&r),
     })
+}
+
+/// `passwd`: the Argon2 hash of a new password into `[admin] password_hash`
+/// (the rest of the file is kept as it is), written atomically.
+fn passwd(source: &config::ConfigSource) -> Result<String, String> {
+    let config::ConfigSource::File(path) = source else {
+        return Err("no config file to write the password into: create one (e.g. /etc/nestguard/nestguard.toml) and pass it with --config".into());
+    };
+    let password = if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+        let first =
+            rpassword::prompt_password("New dashboard password: ").map_err(|e| e.to_string())?;
+        let again = rpassword::prompt_password("Again: ").map_err(|e| e.to_string())?;
+        if first != again {
+            return Err("the two passwords differ".into());
+        }
+        first
+    } else {
+        let mut line = String::new();
+        std::io::stdin()
+            .read_line(&mut line)
+            .map_err(|e| e.to_string())?;
+        line.trim_end_matches(['\r', '\n']).to_string()
+    };
+    if password.chars().count() < 8 {
+        return Err("use at least 8 characters".into());
+    }
+    let hash = crate::admin::auth::hash_password(&password)?;
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut doc: toml_edit::DocumentMut = text
+        .parse()
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    if !doc.contains_table("admin") {
+        doc["admin"] = toml_edit::table();
+    }
+    doc["admin"]["password_hash"] = toml_edit::value(hash);
+    crate::state::write_atomic(path, doc.to_string().as_bytes())
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(format!(
+        "password set in {} ([admin] password_hash); set [admin] enabled = true to turn the dashboard on\n",
+        path.display()
+    ))
 }
 
 /// `status`: what the daemon last wrote into `state_dir`.

@@ -6,6 +6,7 @@
 //! the listening sockets.
 
 pub mod activity;
+pub mod admin;
 pub mod app;
 pub mod cli;
 pub mod clock;

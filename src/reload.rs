@@ -61,9 +61,12 @@ impl Watched {
         for list in crate::update::rules_config(config).lists {
             w.files.insert(list.path);
         }
-        // A first download creates its file: watch the directory for it.
+        // A first download, or the dashboard's first allow for a profile,
+        // creates its file: watch the directories for them.
+        let state_dir = crate::state::dir(config);
+        w.dirs.insert(crate::update::lists_dir(&state_dir), "txt");
         w.dirs
-            .insert(crate::update::lists_dir(&crate::state::dir(config)), "txt");
+            .insert(crate::update::profile_allow_dir(&state_dir), "txt");
         if let Some(dir) = &config.rules.dir {
             w.trees.insert(dir.clone());
         }
@@ -159,6 +162,16 @@ impl Reloader {
             status: Mutex::new(status),
             gate: tokio::sync::Mutex::new(()),
         }
+    }
+
+    /// Re-reads what holds now (temporary allows, schedules) at once.
+    pub fn refresh_live(&self) {
+        self.resolver.update_live(|e| self.live.live_for(e));
+    }
+
+    /// The status as last written (for the dashboard and `/metrics`).
+    pub fn status(&self) -> Option<Status> {
+        self.status.lock().ok().map(|s| s.clone())
     }
 
     /// Reads the config and rules again and, if they are good, puts them in

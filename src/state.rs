@@ -73,6 +73,16 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
         f.write_all(bytes)?;
         f.sync_all()?;
         drop(f);
+        // A replaced file keeps its mode and owner (a config that is
+        // `0640 root:nestguard` must stay so).
+        if let Ok(meta) = fs::metadata(path) {
+            fs::set_permissions(&tmp, meta.permissions())?;
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::MetadataExt;
+                std::os::unix::fs::chown(&tmp, Some(meta.uid()), Some(meta.gid()))?;
+            }
+        }
         fs::rename(&tmp, path)?;
         // The rename itself is durable only once the directory is synced.
         File::open(parent)?.sync_all()

@@ -122,7 +122,13 @@ pub fn lists_in_use(config: &Config) -> Vec<ListConfig> {
 pub fn rules_config(config: &Config) -> crate::config::RulesConfig {
     let mut rules = config.rules.clone();
     rules.lists.extend(lists_in_use(config));
+    rules.profile_allow_dir = Some(profile_allow_dir(&crate::state::dir(config)));
     rules
+}
+
+/// Where the dashboard keeps each profile's permanent allows (`<profile>.txt`).
+pub fn profile_allow_dir(state_dir: &Path) -> PathBuf {
+    state_dir.join("allow")
 }
 
 /// The outcome for one list.

@@ -113,6 +113,35 @@ impl Privacy {
     }
 }
 
+/// Queries per (profile, category, action) since the daemon started, for
+/// `/metrics`; added to at every flush.
+#[derive(Default)]
+pub struct Totals(
+    std::sync::Mutex<std::collections::BTreeMap<(String, String, &'static str), u64>>,
+);
+
+impl Totals {
+    pub fn add(&self, drained: &tally::Drained, engine: &Engine) {
+        if let Ok(mut t) = self.0.lock() {
+            for (p, slot, action, n) in &drained.counts {
+                let key = (
+                    engine.profile_id(*p).to_string(),
+                    slot.name(engine),
+                    action.as_str(),
+                );
+                *t.entry(key).or_default() += n;
+            }
+        }
+    }
+
+    pub fn snapshot(&self) -> Vec<((String, String, &'static str), u64)> {
+        self.0
+            .lock()
+            .map(|t| t.iter().map(|(k, v)| (k.clone(), *v)).collect())
+            .unwrap_or_default()
+    }
+}
+
 /// Wall-clock minutes since the epoch, set once a second off the query path.
 static MINUTE: AtomicU64 = AtomicU64::new(0);
 

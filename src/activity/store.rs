@@ -15,7 +15,7 @@ use super::{Slot, Tally};
 use crate::engine::Engine;
 
 pub const FILE_NAME: &str = "activity.sqlite";
-const SCHEMA_VERSION: i64 = 1;
+const SCHEMA_VERSION: i64 = 2;
 
 /// Kept per profile per day in the database; the report shows fewer. More
 /// than shown, so a site that rises late in the day is not lost.
@@ -34,8 +34,10 @@ pub struct Store {
 
 /// Creates or upgrades the schema.
 fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
-    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-    let tx = conn.transaction()?;
+    // IMMEDIATE: the write lock is taken before the version is read, so two
+    // openers (the daemon's flusher, the dashboard) never both migrate.
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     if version < 1 {
         tx.execute_batch(
             "CREATE TABLE counts (hour INTEGER NOT NULL, profile TEXT NOT NULL, category TEXT NOT NULL,
@@ -50,7 +52,16 @@ fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
                 domain TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (day, profile, action, domain)) WITHOUT ROWID;",
         )?;
     }
-    // Later versions: `if version < 2 { ... }`, each step in this one transaction.
+    if version < 2 {
+        // Children's requests to unblock a site, and what parents did (the audit trail).
+        tx.execute_batch(
+            "CREATE TABLE requests (id INTEGER PRIMARY KEY, at INTEGER NOT NULL, profile TEXT NOT NULL,
+                domain TEXT NOT NULL, note TEXT NOT NULL, status TEXT NOT NULL, decided_at INTEGER);
+             CREATE TABLE audit (id INTEGER PRIMARY KEY, at INTEGER NOT NULL, who TEXT NOT NULL,
+                action TEXT NOT NULL, detail TEXT NOT NULL);",
+        )?;
+    }
+    // Later versions: `if version < 3 { ... }`, each step in this one transaction.
     tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     tx.commit()
 }
@@ -79,6 +90,19 @@ impl Store {
         })
     }
 
+    /// Opens the database for the dashboard (requests and the audit trail),
+    /// creating or upgrading it.
+    pub fn open_for_admin(path: &Path) -> rusqlite::Result<Connection> {
+        if let Some(dir) = path.parent() {
+            let _ = std::fs::create_dir_all(dir);
+        }
+        let mut conn = Connection::open(path)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        migrate(&mut conn)?;
+        Ok(conn)
+    }
+
     /// Opens the database read-only, for reports.
     pub fn open_read_only(path: &Path) -> rusqlite::Result<Connection> {
         Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
@@ -91,8 +115,10 @@ impl Store {
         tally: &Tally,
         engine: &Engine,
         minute: u64,
+        totals: &super::Totals,
     ) -> rusqlite::Result<usize> {
         let drained = tally.drain();
+        totals.add(&drained, engine);
         let rows = self.write(&drained, engine, minute)?;
         let hour = i64::try_from(minute / 60).unwrap_or(i64::MAX);
         if hour != self.last_prune_hour {

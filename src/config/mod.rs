@@ -44,6 +44,8 @@ pub struct Config {
     pub update: UpdateConfig,
     #[serde(default)]
     pub activity: ActivityConfig,
+    #[serde(default)]
+    pub admin: AdminConfig,
     /// Which clients get which profile; the first table that matches wins.
     #[serde(default, rename = "client")]
     pub clients: Vec<Spanned<ClientConfig>>,
@@ -84,6 +86,34 @@ impl Config {
     /// Every file this config was read from.
     pub fn files(&self) -> impl Iterator<Item = &str> {
         self.origins.iter().map(|o| o.name.as_str())
+    }
+}
+
+/// `[admin]`: the parents' dashboard, the JSON API and `/metrics`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AdminConfig {
+    pub enabled: bool,
+    /// Loopback by default: the dashboard is for this machine's users.
+    pub listen: SocketAddr,
+    /// Argon2 hash of the admin password (`nestguard passwd` sets it).
+    pub password_hash: Option<String>,
+    /// ISO country code for the help lines shown to children (`rules/helplines.toml`).
+    pub country: String,
+    /// How long a login lasts.
+    #[serde(with = "humantime_serde")]
+    pub session_ttl: Duration,
+}
+
+impl Default for AdminConfig {
+    fn default() -> Self {
+        AdminConfig {
+            enabled: false,
+            listen: SocketAddr::from(([127, 0, 0, 1], 8053)),
+            password_hash: None,
+            country: String::new(),
+            session_ttl: Duration::from_secs(12 * 3600),
+        }
     }
 }
 
@@ -304,11 +334,16 @@ pub struct RulesConfig {
     /// The admin's own lists, added to a category.
     #[serde(rename = "list")]
     pub lists: Vec<ListConfig>,
+    /// Where the parent's permanent allows live (`<profile>.txt`, written by
+    /// the dashboard); set from the state directory, not by the config file.
+    #[serde(skip)]
+    pub profile_allow_dir: Option<PathBuf>,
 }
 
 impl Default for RulesConfig {
     fn default() -> Self {
         RulesConfig {
+            profile_allow_dir: None,
             dir: None,
             memory_budget_mib: 512,
             lists: Vec::new(),

@@ -14,6 +14,7 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use arc_swap::ArcSwap;
@@ -102,7 +103,20 @@ fn tally_for(engine: &Engine) -> Arc<Tally> {
     Arc::new(Tally::new(engine.privacy.clone(), engine.window_count()))
 }
 
+/// Running totals for `/metrics` (relaxed atomics; never reset).
+#[derive(Default)]
+pub struct Counters {
+    pub queries_udp: AtomicU64,
+    pub queries_tcp: AtomicU64,
+    pub cache_hits: AtomicU64,
+    pub upstream_queries: AtomicU64,
+    pub upstream_failures: AtomicU64,
+    /// Sum of upstream answer times, in microseconds.
+    pub upstream_micros: AtomicU64,
+}
+
 pub struct Resolver {
+    pub counters: Counters,
     current: ArcSwap<Current>,
     /// Whether queries are counted for the activity report.
     activity: bool,
@@ -123,6 +137,7 @@ impl Resolver {
         activity: bool,
     ) -> Resolver {
         Resolver {
+            counters: Counters::default(),
             current: ArcSwap::from_pointee(Current {
                 tally: tally_for(&engine),
                 engine: Arc::new(engine),
@@ -157,6 +172,15 @@ impl Resolver {
             live,
             tally,
         }));
+    }
+
+    /// The profile a client gets from the engine in force.
+    pub fn profile_of(&self, who: &Who) -> usize {
+        self.current
+            .load()
+            .engine
+            .profile_for(who, self.lookups.as_ref())
+            .0
     }
 
     /// The policy in force, with its activity counters.
@@ -220,6 +244,11 @@ impl Resolver {
             Err(fast) => return fast,
         };
         let shape = self.shape(&query, transport);
+        match transport {
+            Transport::Udp => &self.counters.queries_udp,
+            Transport::Tcp => &self.counters.queries_tcp,
+        }
+        .fetch_add(1, Ordering::Relaxed);
         let current = self.current.load();
         let (engine, live) = (&*current.engine, &current.live);
         let who = client.who(transport);
@@ -255,6 +284,7 @@ impl Resolver {
         let now = clock::now_secs();
         self.cache.with(key, now, |found| match found {
             Lookup::Fresh(answer) => {
+                self.counters.cache_hits.fetch_add(1, Ordering::Relaxed);
                 let asked = Asked {
                     query: &query,
                     who,
@@ -465,7 +495,18 @@ impl Resolver {
 
     async fn forward(&self, key: &[u8]) -> Outcome {
         let policy = &self.cache.policy;
-        match self.upstreams.forward(key).await {
+        let started = std::time::Instant::now();
+        let forwarded = self.upstreams.forward(key).await;
+        let c = &self.counters;
+        c.upstream_queries.fetch_add(1, Ordering::Relaxed);
+        c.upstream_micros.fetch_add(
+            u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+            Ordering::Relaxed,
+        );
+        if matches!(forwarded, Forwarded::Failed(_)) {
+            c.upstream_failures.fetch_add(1, Ordering::Relaxed);
+        }
+        match forwarded {
             Forwarded::Answer(resp, layout) => {
                 let now = clock::now_secs();
                 let answer = Arc::new(Answer::from_upstream(&resp, &layout, policy, now));

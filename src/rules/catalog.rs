@@ -204,6 +204,43 @@ pub struct Catalog {
     pub safe_search: SafeSearchDef,
 }
 
+/// `helplines.toml`: where a child can get help, per country.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Helplines {
+    pub international: International,
+    #[serde(default)]
+    pub country: Vec<CountryHelp>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct International {
+    pub name: String,
+    pub url: String,
+    pub help_name: String,
+    pub help_url: String,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CountryHelp {
+    pub code: String,
+    pub name: String,
+    pub helpline_name: String,
+    pub helpline_phone: String,
+    pub helpline_url: String,
+    pub hotline_url: String,
+}
+
+/// The help lines of a rules directory (none if it has no `helplines.toml`).
+pub fn load_helplines(dir: &RulesDir) -> Result<Helplines, ConfigError> {
+    if dir.read("helplines.toml").is_err() {
+        return Ok(Helplines::default());
+    }
+    parse_toml(dir, "helplines.toml").map(|(h, _)| h)
+}
+
 /// One list of `subscriptions.toml`: a full public list `nestguard update` downloads.
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
@@ -460,7 +497,13 @@ pub fn compile(config: &RulesConfig) -> Result<(RuleSet, Diagnostics, Catalog), 
         for c in &p.block {
             mask = mask.with(b.category(c.get_ref(), "")?);
         }
-        if !p.allow.is_empty() {
+        // The parent's own allows for this profile (written by the dashboard).
+        let parent_file = config
+            .profile_allow_dir
+            .as_ref()
+            .map(|d| d.join(format!("{}.txt", p.id)))
+            .filter(|f| f.exists());
+        if !p.allow.is_empty() || parent_file.is_some() {
             let own = b.category(
                 &format!("profile:{}", p.id),
                 &format!("allowlist of profile {}", p.id),
@@ -479,6 +522,20 @@ pub fn compile(config: &RulesConfig) -> Result<(RuleSet, Diagnostics, Catalog), 
                 own,
                 ListKind::Allow,
             )?;
+            if let Some(file) = parent_file {
+                let bytes = crate::sources::read(&file).map_err(|e| CompileError::Source {
+                    path: file.display().to_string(),
+                    message: e.to_string(),
+                })?;
+                let name = file.display().to_string();
+                b.add_source_at(
+                    &name,
+                    SourceLocation::File(file),
+                    &bytes,
+                    own,
+                    ListKind::Allow,
+                )?;
+            }
         }
         b.profile(&p.id, mask);
     }

@@ -1,0 +1,755 @@
+//! The admin HTTP server (off unless `[admin] enabled = true`; loopback by
+//! default): the parents' dashboard, the children's "why was this blocked?"
+//! page, a JSON API and Prometheus `/metrics`.
+//!
+//! Parents log in with the password whose Argon2 hash is in the config
+//! (`nestguard passwd`); the session is an HttpOnly, SameSite=Strict cookie
+//! and every form carries the session's CSRF token. API clients and
+//! Prometheus use HTTP Basic with the same password. Wrong passwords are
+//! limited per address. Allowing a site writes the profile's allow file in
+//! the state directory (or a temporary allow), which hot-reloads.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::extract::{ConnectInfo, Form, Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+use tokio_util::sync::CancellationToken;
+
+use crate::activity::{self, report};
+use crate::config::Config;
+use crate::dns::resolve::Resolver;
+use crate::policy::{Proto, Who, overrides};
+use crate::reload::Reloader;
+use crate::rules::catalog::{self, Helplines};
+
+pub mod auth;
+pub mod metrics;
+pub mod pages;
+
+use auth::{Auth, LoginError, SESSION_COOKIE};
+use pages::esc;
+
+pub struct Admin {
+    resolver: Arc<Resolver>,
+    reloader: Arc<Reloader>,
+    totals: Arc<activity::Totals>,
+    auth: Auth,
+    db: Mutex<rusqlite::Connection>,
+    db_path: PathBuf,
+    state_dir: PathBuf,
+    helplines: Helplines,
+    country: String,
+    listen: SocketAddr,
+    /// Tokens handed out with the children's "ask" form.
+    ask_tokens: Mutex<Vec<String>>,
+}
+
+/// Starts the admin server if the config enables it; returns the bound address.
+pub async fn start(
+    config: &Config,
+    resolver: Arc<Resolver>,
+    reloader: Arc<Reloader>,
+    totals: Arc<activity::Totals>,
+    stop: CancellationToken,
+    tasks: &tokio_util::task::TaskTracker,
+) -> anyhow::Result<Option<SocketAddr>> {
+    let a = &config.admin;
+    if !a.enabled {
+        return Ok(None);
+    }
+    if a.password_hash.is_none() {
+        tracing::error!(
+            "[admin] is enabled but has no password_hash: run `nestguard passwd`; the dashboard stays off"
+        );
+        return Ok(None);
+    }
+    let state_dir = crate::state::dir(config);
+    let db_path = activity::store::path(&state_dir);
+    let db = activity::store::Store::open_for_admin(&db_path)?;
+    let helplines = catalog::load_helplines(&catalog::RulesDir::from_config(&config.rules))?;
+    let listener = tokio::net::TcpListener::bind(a.listen).await?;
+    let listen = listener.local_addr()?;
+    let admin = Arc::new(Admin {
+        resolver,
+        reloader,
+        totals,
+        auth: Auth::new(a.password_hash.clone(), a.session_ttl),
+        db: Mutex::new(db),
+        db_path,
+        state_dir,
+        helplines,
+        country: a.country.to_ascii_uppercase(),
+        listen,
+        ask_tokens: Mutex::new(Vec::new()),
+    });
+    let app = Router::new()
+        .route("/", get(dashboard))
+        .route("/login", get(login_page).post(login))
+        .route("/logout", post(logout))
+        .route("/allow", post(allow))
+        .route("/requests/{id}", post(decide_request))
+        .route("/blocked", get(blocked_page))
+        .route("/ask", post(ask))
+        .route("/api/report", get(api_report))
+        .route("/api/status", get(api_status))
+        .route("/metrics", get(metrics))
+        .with_state(admin);
+    tracing::info!(addr = %listen, "admin dashboard listening");
+    tasks.spawn(async move {
+        let served = axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move { stop.cancelled().await })
+        .await;
+        if let Err(e) = served {
+            tracing::warn!(error = %e, "admin server stopped");
+        }
+    });
+    Ok(Some(listen))
+}
+
+type Shared = State<Arc<Admin>>;
+
+fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+}
+
+/// The session's CSRF token, if the request comes from a logged-in parent.
+fn session(admin: &Admin, headers: &HeaderMap) -> Option<(String, String)> {
+    let token = cookie(headers, SESSION_COOKIE)?;
+    let csrf = admin.auth.session(&token)?;
+    Some((token, csrf))
+}
+
+fn unauthorized_page() -> Response {
+    (StatusCode::UNAUTHORIZED, Html(pages::login(""))).into_response()
+}
+
+/// Session cookie or HTTP Basic, for the API and `/metrics`.
+async fn api_allowed(
+    admin: &Arc<Admin>,
+    headers: &HeaderMap,
+    peer: SocketAddr,
+) -> Result<(), Response> {
+    if session(admin, headers).is_some() {
+        return Ok(());
+    }
+    let deny = |status: StatusCode| {
+        let mut r = (status, "authentication required\n").into_response();
+        r.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Basic realm=\"nestguard\""),
+        );
+        r
+    };
+    let Some(basic) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .map(String::from)
+    else {
+        return Err(deny(StatusCode::UNAUTHORIZED));
+    };
+    let a = admin.clone();
+    let checked = tokio::task::spawn_blocking(move || a.auth.basic(peer.ip(), &basic)).await;
+    match checked {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(LoginError::Limited)) => Err(deny(StatusCode::TOO_MANY_REQUESTS)),
+        _ => Err(deny(StatusCode::UNAUTHORIZED)),
+    }
+}
+
+fn audit(admin: &Admin, who: &str, action: &str, detail: &str) {
+    if let Ok(db) = admin.db.lock() {
+        let _ = db.execute(
+            "INSERT INTO audit (at, who, action, detail) VALUES (?1, ?2, ?3, ?4)",
+            rusqlite::params![jiff::Timestamp::now().as_second(), who, action, detail],
+        );
+    }
+}
+
+async fn login_page() -> Html<String> {
+    Html(pages::login(""))
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    password: String,
+}
+
+async fn login(
+    State(admin): Shared,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Form(form): Form<LoginForm>,
+) -> Response {
+    let a = admin.clone();
+    let result = tokio::task::spawn_blocking(move || a.auth.login(peer.ip(), &form.password)).await;
+    match result {
+        Ok(Ok(token)) => {
+            audit(&admin, "parent", "login", &peer.ip().to_string());
+            let secure = if admin.listen.ip().is_loopback() {
+                "; Secure"
+            } else {
+                ""
+            };
+            let cookie =
+                format!("{SESSION_COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/{secure}");
+            let mut r = Redirect::to("/").into_response();
+            if let Ok(v) = HeaderValue::from_str(&cookie) {
+                r.headers_mut().insert(header::SET_COOKIE, v);
+            }
+            r
+        }
+        Ok(Err(LoginError::Limited)) => (
+            StatusCode::TOO_MANY_REQUESTS,
+            Html(pages::login("Too many wrong passwords. Wait five minutes.")),
+        )
+            .into_response(),
+        _ => (
+            StatusCode::UNAUTHORIZED,
+            Html(pages::login("Wrong password.")),
+        )
+            .into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+struct CsrfForm {
+    csrf: String,
+}
+
+async fn logout(State(admin): Shared, headers: HeaderMap, Form(form): Form<CsrfForm>) -> Response {
+    if let Some((token, csrf)) = session(&admin, &headers)
+        && auth::same(&csrf, &form.csrf)
+    {
+        admin.auth.logout(&token);
+    }
+    Redirect::to("/login").into_response()
+}
+
+async fn dashboard(State(admin): Shared, headers: HeaderMap) -> Response {
+    let Some((_, csrf)) = session(&admin, &headers) else {
+        return unauthorized_page();
+    };
+    let engine = admin.resolver.engine();
+    let since = jiff::Timestamp::now()
+        .checked_sub(jiff::SignedDuration::from_hours(24))
+        .unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+    let report = report::build(&admin.db_path, since, None);
+    let mut body = String::new();
+    // The allow form.
+    let profiles: String = engine
+        .profile_ids()
+        .map(|p| format!("<option value=\"{0}\">{0}</option>", esc(p)))
+        .collect();
+    body.push_str(&format!(
+        "<section class=card><h2>Allow a site</h2><form method=post action=/allow id=allow-form>\
+         <input type=hidden name=csrf value=\"{csrf}\">\
+         <input name=name id=allow-name placeholder=example.com required> for \
+         <select name=profile id=allow-profile>{profiles}</select> \
+         <select name=duration id=allow-duration><option value=1h>for 1 hour</option>\
+         <option value=1day>for a day</option><option value=permanent>always</option></select> \
+         <button type=submit id=allow-submit>Allow</button></form>\
+         <p class=muted>Allowing lifts the profile's blocks for the site and its subdomains; malware and scam lists stay on.</p></section>",
+        csrf = esc(&csrf)
+    ));
+    // Children's requests.
+    let pending = pending_requests(&admin);
+    if !pending.is_empty() {
+        body.push_str("<section class=card><h2>Asked to unblock</h2><table>");
+        for (id, profile, domain, note) in pending {
+            body.push_str(&format!(
+                "<tr><td>{}</td><td>{}</td><td class=muted>{}</td><td><form method=post action=/requests/{id}>\
+                 <input type=hidden name=csrf value=\"{}\">\
+                 <button name=decision value=approve-1h>Allow 1 hour</button>\
+                 <button name=decision value=approve>Allow always</button>\
+                 <button name=decision value=decline>Decline</button></form></td></tr>",
+                esc(&profile),
+                esc(&domain),
+                esc(&note),
+                esc(&csrf)
+            ));
+        }
+        body.push_str("</table></section>");
+    }
+    match report {
+        Ok(r) if !r.profiles.is_empty() => {
+            for p in &r.profiles {
+                body.push_str(&pages::profile_card(p));
+            }
+        }
+        Ok(_) => body.push_str(
+            "<section class=card><p>No activity recorded in the last 24 hours yet.</p></section>",
+        ),
+        Err(e) => body.push_str(&format!(
+            "<section class=card><p class=muted>{}</p></section>",
+            esc(&e)
+        )),
+    }
+    // The audit trail.
+    let recent = recent_audit(&admin);
+    if !recent.is_empty() {
+        body.push_str("<section class=card><h2>Recent changes</h2><table>");
+        for (at, who, action, detail) in recent {
+            body.push_str(&format!(
+                "<tr><td class=muted>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                esc(&at),
+                esc(&who),
+                esc(&action),
+                esc(&detail)
+            ));
+        }
+        body.push_str("</table></section>");
+    }
+    Html(pages::page("Parents' dashboard", &body, Some(&csrf))).into_response()
+}
+
+fn pending_requests(admin: &Admin) -> Vec<(i64, String, String, String)> {
+    let Ok(db) = admin.db.lock() else {
+        return Vec::new();
+    };
+    let Ok(mut stmt) = db.prepare(
+        "SELECT id, profile, domain, note FROM requests WHERE status = 'pending' ORDER BY id LIMIT 50",
+    ) else {
+        return Vec::new();
+    };
+    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .map(|rows| rows.filter_map(Result::ok).collect())
+        .unwrap_or_default()
+}
+
+fn recent_audit(admin: &Admin) -> Vec<(String, String, String, String)> {
+    let Ok(db) = admin.db.lock() else {
+        return Vec::new();
+    };
+    let Ok(mut stmt) =
+        db.prepare("SELECT at, who, action, detail FROM audit ORDER BY id DESC LIMIT 10")
+    else {
+        return Vec::new();
+    };
+    let tz = jiff::tz::TimeZone::system();
+    stmt.query_map([], |r| {
+        let at: i64 = r.get(0)?;
+        let when = jiff::Timestamp::from_second(at)
+            .map(|t| {
+                t.to_zoned_datetime(tz.clone())
+                    .strftime("%Y-%m-%d %H:%M")
+                    .to_string()
+            })
+            .unwrap_or_default();
+        Ok((when, r.get(1)?, r.get(2)?, r.get(3)?))
+    })
+    .map(|rows| rows.filter_map(Result::ok).collect())
+    .unwrap_or_default()
+}
+
+#[derive(Deserialize)]
+struct AllowForm {
+    csrf: String,
+    name: String,
+    profile: String,
+    duration: String,
+}
+
+/// Allows `name` for `profile`: for a while (a temporary allow) or for good
+/// (a line in the profile's allow file). Both are picked up within a second.
+fn apply_allow(admin: &Admin, name: &str, profile: &str, duration: &str) -> Result<String, String> {
+    let engine = admin.resolver.engine();
+    if engine.profile_index(profile).is_none() {
+        return Err(format!("no profile `{profile}`"));
+    }
+    let name = crate::rules::name::normalize(name.trim()).map_err(|e| format!("`{name}`: {e}"))?;
+    let now = jiff::Timestamp::now();
+    let span = match duration {
+        "1h" => Some(jiff::SignedDuration::from_hours(1)),
+        "1day" => Some(jiff::SignedDuration::from_hours(24)),
+        "permanent" => None,
+        other => return Err(format!("unknown duration `{other}`")),
+    };
+    match span {
+        Some(span) => {
+            let until = now.checked_add(span).map_err(|e| e.to_string())?;
+            overrides::add(
+                &overrides::path(&admin.state_dir),
+                &name,
+                profile,
+                until,
+                now,
+            )?;
+        }
+        None => {
+            let file =
+                crate::update::profile_allow_dir(&admin.state_dir).join(format!("{profile}.txt"));
+            let mut text = std::fs::read_to_string(&file).unwrap_or_else(|_| {
+                format!("# Sites the parents allowed for profile {profile} (written by the dashboard).\n")
+            });
+            if !text.lines().any(|l| l.trim() == name) {
+                if !text.ends_with('\n') {
+                    text.push('\n');
+                }
+                text.push_str(&name);
+                text.push('\n');
+                crate::state::write_atomic(&file, text.as_bytes()).map_err(|e| e.to_string())?;
+            }
+        }
+    }
+    Ok(name)
+}
+
+async fn allow(State(admin): Shared, headers: HeaderMap, Form(form): Form<AllowForm>) -> Response {
+    let Some((_, csrf)) = session(&admin, &headers) else {
+        return unauthorized_page();
+    };
+    if !auth::same(&csrf, &form.csrf) {
+        return (StatusCode::FORBIDDEN, "bad form token\n").into_response();
+    }
+    match apply_allow(&admin, &form.name, &form.profile, &form.duration) {
+        Ok(name) => {
+            // Temporary allows are read by the daemon's ticker; refresh now.
+            admin.reloader.refresh_live();
+            audit(
+                &admin,
+                "parent",
+                "allow",
+                &format!("{name} for {} ({})", form.profile, form.duration),
+            );
+            Redirect::to("/").into_response()
+        }
+        Err(e) => (
+            StatusCode::BAD_REQUEST,
+            Html(pages::page(
+                "Not allowed",
+                &format!(
+                    "<section class=card><p>{}</p><p><a href=/>Back</a></p></section>",
+                    esc(&e)
+                ),
+                None,
+            )),
+        )
+            .into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+struct DecisionForm {
+    csrf: String,
+    decision: String,
+}
+
+async fn decide_request(
+    State(admin): Shared,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Form(form): Form<DecisionForm>,
+) -> Response {
+    let Some((_, csrf)) = session(&admin, &headers) else {
+        return unauthorized_page();
+    };
+    if !auth::same(&csrf, &form.csrf) {
+        return (StatusCode::FORBIDDEN, "bad form token\n").into_response();
+    }
+    let found: Option<(String, String)> = admin.db.lock().ok().and_then(|db| {
+        db.query_row(
+            "SELECT profile, domain FROM requests WHERE id = ?1 AND status = 'pending'",
+            [id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .ok()
+    });
+    let Some((profile, domain)) = found else {
+        return Redirect::to("/").into_response();
+    };
+    let status = match form.decision.as_str() {
+        "approve-1h" => apply_allow(&admin, &domain, &profile, "1h").map(|_| "approved"),
+        "approve" => apply_allow(&admin, &domain, &profile, "permanent").map(|_| "approved"),
+        _ => Ok("declined"),
+    };
+    let status = status.unwrap_or("declined");
+    admin.reloader.refresh_live();
+    if let Ok(db) = admin.db.lock() {
+        let _ = db.execute(
+            "UPDATE requests SET status = ?1, decided_at = ?2 WHERE id = ?3",
+            rusqlite::params![status, jiff::Timestamp::now().as_second(), id],
+        );
+    }
+    audit(
+        &admin,
+        "parent",
+        status,
+        &format!("{domain} for {profile} ({})", form.decision),
+    );
+    Redirect::to("/").into_response()
+}
+
+#[derive(Deserialize)]
+struct BlockedQuery {
+    name: Option<String>,
+}
+
+/// The words a child of the profile's age gets for a block.
+fn plain_words(profile: &str, category: &str, description: &str) -> String {
+    match profile {
+        "young-child" => format!(
+            "This website is not for children. It is in the group “{}”. If you need it for school or something important, ask a grown-up to look at it with you.",
+            esc(category)
+        ),
+        "child" => format!(
+            "This site was blocked because it is in the group “{}”: {} You can ask your parents to unblock it if you think it is fine.",
+            esc(category),
+            esc(description)
+        ),
+        _ => format!(
+            "This site is blocked by your family's filter, in the category “{}”: {} If you think that is wrong, ask for it to be unblocked below; your parents decide.",
+            esc(category),
+            esc(description)
+        ),
+    }
+}
+
+async fn blocked_page(
+    State(admin): Shared,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Query(q): Query<BlockedQuery>,
+) -> Response {
+    let name = q.name.unwrap_or_default();
+    let who = Who {
+        peer,
+        listener: admin.listen,
+        proto: Proto::Tcp,
+    };
+    let profile_ix = admin.resolver.profile_of(&who);
+    let engine = admin.resolver.engine();
+    let profile = engine.profile_id(profile_ix).to_string();
+    let current = admin.resolver.current();
+    let explanation = crate::rules::name::normalize(&name).ok().map(|n| {
+        let wire = crate::rules::name::to_wire(&n);
+        (
+            n,
+            engine.decide(&wire, 1, profile_ix, peer.ip(), &current.live),
+        )
+    });
+    let mut body = String::from("<section class=card>");
+    match explanation {
+        Some((n, crate::engine::Decision::Block(o))) => {
+            let (cat, desc) = engine
+                .rules
+                .category(o.category)
+                .map_or(("?".to_string(), String::new()), |c| {
+                    (c.name.clone(), String::new())
+                });
+            body.push_str(&format!(
+                "<h2>{}</h2><p>{}</p>",
+                esc(&n),
+                plain_words(&profile, &cat, &desc)
+            ));
+        }
+        Some((n, crate::engine::Decision::Scheduled(w))) => body.push_str(&format!(
+            "<h2>{}</h2><p>It is “{}” time now, so only a few sites are open. Try again later.</p>",
+            esc(&n),
+            esc(engine.window_name(w))
+        )),
+        Some((n, _)) => body.push_str(&format!(
+            "<h2>{}</h2><p>This site is not blocked for you now.</p>",
+            esc(&n)
+        )),
+        None => body.push_str(
+            "<h2>Blocked site</h2><p>Some sites are blocked by your family's filter.</p>",
+        ),
+    }
+    let token = auth::token();
+    if let Ok(mut t) = admin.ask_tokens.lock() {
+        if t.len() > 1000 {
+            t.drain(..500);
+        }
+        t.push(token.clone());
+    }
+    body.push_str(&format!(
+        "<h3>Ask to unblock it</h3><form method=post action=/ask><input type=hidden name=token value=\"{}\">\
+         <input type=hidden name=name value=\"{}\"><input name=note placeholder=\"Why do you need it? (optional)\" size=40>\
+         <button>Ask</button></form></section>",
+        esc(&token),
+        esc(&name)
+    ));
+    body.push_str(&help_box(&admin));
+    Html(pages::page("Why was this blocked?", &body, None)).into_response()
+}
+
+fn help_box(admin: &Admin) -> String {
+    let h = &admin.helplines;
+    let mut out = String::from(
+        "<section class=card><div class=help><h3>Need help or feel worried about something online?</h3>",
+    );
+    if let Some(c) = h.country.iter().find(|c| c.code == admin.country) {
+        let phone = if c.helpline_phone.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", esc(&c.helpline_phone))
+        };
+        out.push_str(&format!(
+            "<p>Talk to someone: <a href=\"{}\">{}</a>{phone}. It is free and you do not have to give your name.</p>\
+             <p>Saw something that should not be online (like pictures of children being hurt)? Report it: <a href=\"{}\">{}</a>.</p>",
+            esc(&c.helpline_url),
+            esc(&c.helpline_name),
+            esc(&c.hotline_url),
+            esc(&c.name)
+        ));
+    }
+    out.push_str(&format!(
+        "<p class=muted><a href=\"{}\">{}</a> · <a href=\"{}\">{}</a></p></div></section>",
+        esc(&h.international.help_url),
+        esc(&h.international.help_name),
+        esc(&h.international.url),
+        esc(&h.international.name)
+    ));
+    out
+}
+
+#[derive(Deserialize)]
+struct AskForm {
+    token: String,
+    name: String,
+    #[serde(default)]
+    note: String,
+}
+
+async fn ask(
+    State(admin): Shared,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Form(form): Form<AskForm>,
+) -> Response {
+    let known = admin.ask_tokens.lock().is_ok_and(|mut t| {
+        let before = t.len();
+        t.retain(|x| !auth::same(x, &form.token));
+        t.len() < before
+    });
+    let Ok(name) = crate::rules::name::normalize(form.name.trim()) else {
+        return (StatusCode::BAD_REQUEST, "not a site name\n").into_response();
+    };
+    if !known {
+        return (
+            StatusCode::FORBIDDEN,
+            "this form has expired; open the page again\n",
+        )
+            .into_response();
+    }
+    let who = Who {
+        peer,
+        listener: admin.listen,
+        proto: Proto::Tcp,
+    };
+    let engine = admin.resolver.engine();
+    let profile = engine
+        .profile_id(admin.resolver.profile_of(&who))
+        .to_string();
+    let note: String = form.note.chars().take(300).collect();
+    let pending: i64 = admin
+        .db
+        .lock()
+        .ok()
+        .and_then(|db| {
+            db.query_row(
+                "SELECT COUNT(*) FROM requests WHERE status = 'pending'",
+                [],
+                |r| r.get(0),
+            )
+            .ok()
+        })
+        .unwrap_or(0);
+    if pending >= 100 {
+        return (
+            StatusCode::TOO_MANY_REQUESTS,
+            "there are many questions waiting already; ask your parents\n",
+        )
+            .into_response();
+    }
+    if let Ok(db) = admin.db.lock() {
+        let _ = db.execute(
+            "INSERT INTO requests (at, profile, domain, note, status) VALUES (?1, ?2, ?3, ?4, 'pending')",
+            rusqlite::params![jiff::Timestamp::now().as_second(), profile, name, note],
+        );
+    }
+    audit(&admin, "child", "asked", &format!("{name} for {profile}"));
+    Html(pages::page(
+        "Asked",
+        "<section class=card><p>Thank you. Your parents will see your question.</p></section>",
+        None,
+    ))
+    .into_response()
+}
+
+#[derive(Deserialize)]
+struct ReportQuery {
+    since: Option<String>,
+    profile: Option<String>,
+}
+
+async fn api_report(
+    State(admin): Shared,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Query(q): Query<ReportQuery>,
+) -> Response {
+    if let Err(r) = api_allowed(&admin, &headers, peer).await {
+        return r;
+    }
+    let since = q.since.as_deref().unwrap_or("7d");
+    let Ok(d) = humantime::parse_duration(since) else {
+        return (
+            StatusCode::BAD_REQUEST,
+            "since: a duration such as 24h or 7d\n",
+        )
+            .into_response();
+    };
+    let from = jiff::SignedDuration::try_from(d)
+        .ok()
+        .and_then(|s| jiff::Timestamp::now().checked_sub(s).ok())
+        .unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+    match report::build(&admin.db_path, from, q.profile.as_deref()) {
+        Ok(r) => json(report::json(&r)),
+        Err(e) => (StatusCode::NOT_FOUND, e).into_response(),
+    }
+}
+
+fn json(body: String) -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+async fn api_status(
+    State(admin): Shared,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(r) = api_allowed(&admin, &headers, peer).await {
+        return r;
+    }
+    json(serde_json::to_string_pretty(&admin.reloader.status()).unwrap_or_default())
+}
+
+async fn metrics(
+    State(admin): Shared,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(r) = api_allowed(&admin, &headers, peer).await {
+        return r;
+    }
+    let text = metrics::render(
+        &admin.resolver,
+        &admin.totals,
+        admin.reloader.status().as_ref(),
+    );
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
+}

@@ -1,0 +1,362 @@
+//! The admin server over real sockets: 401 without credentials, the limit on
+//! wrong passwords, `/metrics` in Prometheus text format, logging in, the
+//! dashboard's charts, allowing a site (then a DNS query for it is allowed),
+//! and a child's request to unblock, approved by a parent.
+
+mod support;
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use hickory_proto::op::ResponseCode;
+use hickory_proto::rr::RecordType;
+use support::http::{HttpResponse, form_value, http};
+use support::*;
+
+const OPEN: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 80);
+const PASSWORD: &str = "correct horse battery";
+
+async fn start() -> (TestDaemon, SocketAddr, (TempDir, FakeUpstream)) {
+    let up = FakeUpstream::start().await;
+    for n in ["blocked.example.", "games.example.", "site.example."] {
+        up.set_a(n, OPEN, 1);
+    }
+    let dir = TempDir::new();
+    std::fs::write(dir.join("adult.txt"), "blocked.example\n").unwrap();
+    std::fs::write(dir.join("gaming.txt"), "games.example\n").unwrap();
+    let hash = nestguard::admin::auth::hash_password(PASSWORD).unwrap();
+    let config = format!(
+        "{}[activity]\nflush_interval = \"200ms\"\n\
+         [admin]\nenabled = true\nlisten = \"127.0.0.1:0\"\npassword_hash = \"{hash}\"\ncountry = \"GB\"\n\
+         [[rules.list]]\npath = \"{}\"\ncategory = \"adult\"\n\
+         [[rules.list]]\npath = \"{}\"\ncategory = \"gaming\"\n",
+        udp_upstream(up.addr(), "1s"),
+        dir.join("adult.txt").display(),
+        dir.join("gaming.txt").display()
+    );
+    let d = TestDaemon::start(&config).await;
+    let admin = d.daemon.admin_addr.expect("admin server started");
+    (d, admin, (dir, up))
+}
+
+fn basic() -> String {
+    let token = base64::engine::general_purpose::STANDARD.encode(format!("admin:{PASSWORD}"));
+    format!("Basic {token}")
+}
+
+/// Logs in from `src`; the session cookie.
+async fn login(src: &str, admin: SocketAddr) -> String {
+    let r = http(
+        src,
+        admin,
+        "POST",
+        "/login",
+        &[("Content-Type", "application/x-www-form-urlencoded")],
+        &format!("password={}", form_value(PASSWORD)),
+    )
+    .await;
+    assert_eq!(r.status, 303, "{r:?}");
+    let cookie = r
+        .header("set-cookie")
+        .expect("a session cookie")
+        .to_string();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
+    cookie.split(';').next().unwrap().to_string()
+}
+
+fn csrf_of(page: &HttpResponse) -> String {
+    let at =
+        page.body.find("name=csrf value=\"").expect("a csrf field") + "name=csrf value=\"".len();
+    page.body[at..].split('"').next().unwrap().to_string()
+}
+
+async fn post_form(
+    src: &str,
+    admin: SocketAddr,
+    path: &str,
+    cookie: &str,
+    body: &str,
+) -> HttpResponse {
+    http(
+        src,
+        admin,
+        "POST",
+        path,
+        &[
+            ("Content-Type", "application/x-www-form-urlencoded"),
+            ("Cookie", cookie),
+        ],
+        body,
+    )
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unauthenticated_requests_get_401_and_wrong_passwords_are_limited() {
+    let (d, admin, _dir) = start().await;
+    for path in ["/", "/api/report", "/api/status", "/metrics"] {
+        let r = http("127.0.0.1", admin, "GET", path, &[], "").await;
+        assert_eq!(r.status, 401, "{path}");
+    }
+    let r = http("127.0.0.1", admin, "GET", "/metrics", &[], "").await;
+    assert_eq!(
+        r.header("www-authenticate"),
+        Some("Basic realm=\"nestguard\"")
+    );
+    // A stolen-looking cookie is not a session.
+    let r = http(
+        "127.0.0.1",
+        admin,
+        "GET",
+        "/",
+        &[("Cookie", "ng_session=0000")],
+        "",
+    )
+    .await;
+    assert_eq!(r.status, 401);
+
+    // Five wrong passwords from one address; then even the right one waits.
+    for _ in 0..5 {
+        let r = http(
+            "127.0.0.5",
+            admin,
+            "POST",
+            "/login",
+            &[("Content-Type", "application/x-www-form-urlencoded")],
+            "password=guess",
+        )
+        .await;
+        assert_eq!(r.status, 401);
+    }
+    let r = http(
+        "127.0.0.5",
+        admin,
+        "POST",
+        "/login",
+        &[("Content-Type", "application/x-www-form-urlencoded")],
+        &format!("password={}", form_value(PASSWORD)),
+    )
+    .await;
+    assert_eq!(r.status, 429);
+    // Another address is not held up.
+    login("127.0.0.6", admin).await;
+    d.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_parse_as_prometheus_text() {
+    let (d, admin, _dir) = start().await;
+    query_udp(d.addr, "site.example", RecordType::A).await;
+    query_udp(d.addr, "site.example", RecordType::A).await;
+    query_udp(d.addr, "blocked.example", RecordType::A).await;
+    tokio::time::sleep(Duration::from_millis(500)).await; // one activity flush
+    let auth = basic();
+    let r = http(
+        "127.0.0.1",
+        admin,
+        "GET",
+        "/metrics",
+        &[("Authorization", &auth)],
+        "",
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    assert!(
+        r.header("content-type")
+            .unwrap()
+            .starts_with("text/plain; version=0.0.4")
+    );
+    let mut samples = std::collections::HashMap::new();
+    let mut typed = std::collections::HashSet::new();
+    for line in r.body.lines() {
+        if let Some(rest) = line.strip_prefix("# TYPE ") {
+            let (name, kind) = rest.split_once(' ').unwrap();
+            assert!(["counter", "gauge"].contains(&kind), "{line}");
+            typed.insert(name.to_string());
+            continue;
+        }
+        if line.starts_with("# HELP ") || line.is_empty() {
+            continue;
+        }
+        // name{label="value",...} number
+        let (series, value) = line
+            .rsplit_once(' ')
+            .unwrap_or_else(|| panic!("bad line {line:?}"));
+        value
+            .parse::<f64>()
+            .unwrap_or_else(|_| panic!("bad value in {line:?}"));
+        let name = series.split('{').next().unwrap();
+        assert!(
+            name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'),
+            "{line}"
+        );
+        assert!(typed.contains(name), "sample before its TYPE: {line}");
+        if let Some(labels) = series.strip_prefix(name)
+            && !labels.is_empty()
+        {
+            assert!(labels.starts_with('{') && labels.ends_with('}'), "{line}");
+            for pair in labels[1..labels.len() - 1].split("\",") {
+                let (k, v) = pair
+                    .split_once("=\"")
+                    .unwrap_or_else(|| panic!("bad label in {line}"));
+                assert!(
+                    k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'),
+                    "{line}"
+                );
+                assert!(!v.trim_end_matches('"').contains('"'), "{line}");
+            }
+        }
+        samples.insert(series.to_string(), value.parse::<f64>().unwrap());
+    }
+    assert_eq!(samples["nestguard_queries_total{transport=\"udp\"}"], 3.0);
+    assert_eq!(samples["nestguard_cache_hits_total"], 1.0);
+    assert_eq!(
+        samples["nestguard_decisions_total{profile=\"child\",category=\"adult\",action=\"blocked\"}"],
+        1.0
+    );
+    assert_eq!(samples["nestguard_last_reload_success"], 1.0);
+    d.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_parent_logs_in_sees_charts_and_allows_a_site() {
+    let (d, admin, _dir) = start().await;
+    for name in ["site.example", "games.example", "blocked.example"] {
+        query_udp(d.addr, name, RecordType::A).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let cookie = login("127.0.0.1", admin).await;
+    let page = http("127.0.0.1", admin, "GET", "/", &[("Cookie", &cookie)], "").await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains("<svg class=chart id=\"hours-child\""),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body
+            .contains("<svg class=chart id=\"categories-child\"")
+    );
+    assert!(page.body.contains("gaming"));
+
+    // Without the form token: refused.
+    let r = post_form(
+        "127.0.0.1",
+        admin,
+        "/allow",
+        &cookie,
+        "csrf=nope&name=games.example&profile=child&duration=1h",
+    )
+    .await;
+    assert_eq!(r.status, 403);
+    let m = query_udp(d.addr, "games.example", RecordType::A).await;
+    assert_eq!(m.metadata.response_code, ResponseCode::NXDomain);
+
+    // Allowed for good: the allow file is written and reloaded.
+    let csrf = csrf_of(&page);
+    let r = post_form(
+        "127.0.0.1",
+        admin,
+        "/allow",
+        &cookie,
+        &format!("csrf={csrf}&name=games.example&profile=child&duration=permanent"),
+    )
+    .await;
+    assert_eq!(r.status, 303, "{r:?}");
+    let start = Instant::now();
+    loop {
+        let m = query_udp(d.addr, "games.example", RecordType::A).await;
+        if a_records(&m) == vec![OPEN] {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(3),
+            "the allow did not take effect: {:?} {:?}",
+            std::fs::read_to_string(d.state.join("status.toml")),
+            std::fs::read_dir(d.state.path())
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .collect::<Vec<_>>()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let page = http("127.0.0.1", admin, "GET", "/", &[("Cookie", &cookie)], "").await;
+    assert!(
+        page.body.contains("games.example for child (permanent)"),
+        "audit trail"
+    );
+    d.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_child_asks_and_a_parent_approves() {
+    let (d, admin, _dir) = start().await;
+    let page = http(
+        "127.0.0.1",
+        admin,
+        "GET",
+        "/blocked?name=blocked.example",
+        &[],
+        "",
+    )
+    .await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains("blocked because it is in the group"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("Childline"), "GB help line");
+    assert!(page.body.contains("inhope.org"));
+    let at = page.body.find("name=token value=\"").unwrap() + "name=token value=\"".len();
+    let token = page.body[at..].split('"').next().unwrap();
+    let r = http(
+        "127.0.0.1",
+        admin,
+        "POST",
+        "/ask",
+        &[("Content-Type", "application/x-www-form-urlencoded")],
+        &format!(
+            "token={token}&name=blocked.example&note={}",
+            form_value("for a school project")
+        ),
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    // The same token twice: refused.
+    let again = http(
+        "127.0.0.1",
+        admin,
+        "POST",
+        "/ask",
+        &[("Content-Type", "application/x-www-form-urlencoded")],
+        &format!("token={token}&name=blocked.example"),
+    )
+    .await;
+    assert_eq!(again.status, 403);
+
+    let cookie = login("127.0.0.1", admin).await;
+    let dash = http("127.0.0.1", admin, "GET", "/", &[("Cookie", &cookie)], "").await;
+    assert!(dash.body.contains("for a school project"));
+    let at = dash.body.find("action=/requests/").unwrap() + "action=/requests/".len();
+    let id: String = dash.body[at..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    let r = post_form(
+        "127.0.0.1",
+        admin,
+        &format!("/requests/{id}"),
+        &cookie,
+        &format!("csrf={}&decision=approve-1h", csrf_of(&dash)),
+    )
+    .await;
+    assert_eq!(r.status, 303);
+    let m = query_udp(d.addr, "blocked.example", RecordType::A).await;
+    assert_eq!(a_records(&m), vec![OPEN], "approved for an hour");
+    d.stop().await;
+}
