@@ -1,0 +1,361 @@
+//! The parents' dashboard in a real headless browser (Debian's chromium,
+//! driven over the DevTools protocol): log in, see the charts render for a
+//! profile with data, allow a site, and a DNS query for it is then allowed.
+//!
+//! Skips with a message when chromium is not installed (`.ci/run` installs
+//! it). The browser is confined to loopback: every other host name fails to
+//! resolve and everything else goes to a dead proxy. With
+//! `NESTGUARD_SCREENSHOT=path`, the dashboard is saved there as PNG (that is
+//! how `docs/dashboard.png` is made).
+
+mod support;
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use futures_util::{SinkExt, StreamExt};
+use hickory_proto::op::ResponseCode;
+use hickory_proto::rr::RecordType;
+use serde_json::{Value, json};
+use support::http::http;
+use support::*;
+use tokio_tungstenite::tungstenite::Message as Ws;
+
+const OPEN: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 80);
+const PASSWORD: &str = "correct horse battery";
+
+fn chromium() -> Option<PathBuf> {
+    [
+        "/usr/bin/chromium",
+        "/usr/bin/chromium-browser",
+        "/usr/bin/google-chrome",
+    ]
+    .iter()
+    .map(PathBuf::from)
+    .find(|p| p.exists())
+}
+
+/// The browser process, killed when dropped.
+struct Browser {
+    child: Child,
+    _profile: TempDir,
+    port: u16,
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Browser {
+    fn launch(exe: &PathBuf) -> Browser {
+        let profile = TempDir::new();
+        let child = Command::new(exe)
+            .args([
+                "--headless=new",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                "--no-first-run",
+                "--no-default-browser-check",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--disable-default-apps",
+                "--disable-domain-reliability",
+                "--disable-client-side-phishing-detection",
+                "--disable-features=Translate,OptimizationHints,MediaRouter,AutofillServerCommunication",
+                // Loopback only: no other name resolves, and any other traffic
+                // goes to a proxy that is not there.
+                "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+                "--proxy-server=127.0.0.1:9",
+                "--proxy-bypass-list=127.0.0.1",
+                "--window-size=1200,1400",
+                "--remote-debugging-port=0",
+                "--remote-debugging-address=127.0.0.1",
+            ])
+            .arg(format!("--user-data-dir={}", profile.path().display()))
+            .arg("about:blank")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromium starts");
+        // Chromium writes its port into DevToolsActivePort once it listens.
+        let file = profile.join("DevToolsActivePort");
+        let start = Instant::now();
+        let port = loop {
+            if let Some(p) = std::fs::read_to_string(&file)
+                .ok()
+                .and_then(|t| t.lines().next()?.parse().ok())
+            {
+                break p;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "chromium did not start its DevTools server"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        Browser {
+            child,
+            _profile: profile,
+            port,
+        }
+    }
+}
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// One DevTools page session.
+struct Page {
+    ws: Socket,
+    next: u64,
+}
+
+impl Page {
+    async fn open(port: u16) -> Page {
+        let devtools = SocketAddr::from(([127, 0, 0, 1], port));
+        let list = http("127.0.0.1", devtools, "GET", "/json/list", &[], "").await;
+        let targets: Value = serde_json::from_str(&list.body).expect("DevTools target list");
+        let url = targets
+            .as_array()
+            .and_then(|t| t.iter().find(|t| t["type"] == "page"))
+            .and_then(|t| t["webSocketDebuggerUrl"].as_str())
+            .expect("a page target")
+            .to_string();
+        let (ws, _) = tokio_tungstenite::connect_async(url)
+            .await
+            .expect("DevTools websocket");
+        Page { ws, next: 0 }
+    }
+
+    /// Sends a command and waits (bounded) for its result.
+    async fn call(&mut self, method: &str, params: Value) -> Value {
+        self.next += 1;
+        let id = self.next;
+        let msg = json!({"id": id, "method": method, "params": params});
+        self.ws.send(Ws::text(msg.to_string())).await.unwrap();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let frame = tokio::time::timeout(left, self.ws.next())
+                .await
+                .unwrap_or_else(|_| panic!("no answer to {method}"))
+                .expect("websocket open")
+                .unwrap();
+            if let Ws::Text(text) = frame {
+                let v: Value = serde_json::from_str(&text).unwrap();
+                if v["id"] == id {
+                    assert!(v.get("error").is_none(), "{method}: {v}");
+                    return v["result"].clone();
+                }
+            }
+        }
+    }
+
+    async fn eval(&mut self, js: &str) -> Value {
+        let r = self
+            .call(
+                "Runtime.evaluate",
+                json!({"expression": js, "returnByValue": true, "awaitPromise": true}),
+            )
+            .await;
+        r["result"]["value"].clone()
+    }
+
+    /// Waits until `js` is true (bounded).
+    async fn wait_for(&mut self, js: &str) {
+        let start = Instant::now();
+        while self.eval(js).await != json!(true) {
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "timed out waiting for {js}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+/// Activity of the past hours, written as the daemon would have.
+fn seed_history(state: &std::path::Path) {
+    let store = nestguard::activity::store::Store::open(
+        &nestguard::activity::store::path(state),
+        20,
+        Duration::from_secs(90 * 86_400),
+    )
+    .unwrap();
+    let now = jiff::Timestamp::now().as_second() / 3600;
+    let mut sql = String::new();
+    for (ago, minutes, teen_minutes) in [
+        (9, 12, 0),
+        (8, 35, 20),
+        (7, 50, 41),
+        (6, 22, 55),
+        (5, 8, 30),
+        (3, 40, 12),
+        (2, 18, 0),
+        (1, 27, 9),
+    ] {
+        let h = now - ago;
+        let bits = |m: u32| (1i64 << m) - 1;
+        sql.push_str(&format!(
+            "INSERT INTO minutes VALUES ({h}, 'child', {});
+             INSERT INTO counts VALUES ({h}, 'child', 'none', 'allowed', {});
+             INSERT INTO counts VALUES ({h}, 'teen', 'none', 'allowed', {});",
+            bits(minutes),
+            minutes * 7,
+            teen_minutes * 5
+        ));
+        if teen_minutes > 0 {
+            sql.push_str(&format!(
+                "INSERT INTO minutes VALUES ({h}, 'teen', {});",
+                bits(teen_minutes)
+            ));
+        }
+    }
+    sql.push_str(&format!(
+        "INSERT INTO counts VALUES ({h}, 'teen', 'adult', 'blocked', 4);
+         INSERT INTO counts VALUES ({h}, 'teen', 'bypass', 'blocked', 2);
+         INSERT INTO bypass VALUES ({h}, 'teen', 2);",
+        h = now - 3
+    ));
+    store.connection().execute_batch(&sql).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn log_in_see_charts_allow_a_site() {
+    let Some(exe) = chromium() else {
+        eprintln!(
+            "SKIPPED log_in_see_charts_allow_a_site: chromium is not installed (apt-get install chromium)"
+        );
+        return;
+    };
+    let up = FakeUpstream::start().await;
+    for n in [
+        "games.example.",
+        "site.example.",
+        "news.example.",
+        "blocked.example.",
+        "videos.example.",
+    ] {
+        up.set_a(n, OPEN, 1);
+    }
+    let dir = TempDir::new();
+    std::fs::write(dir.join("adult.txt"), "blocked.example\n").unwrap();
+    std::fs::write(dir.join("gaming.txt"), "games.example\n").unwrap();
+    std::fs::write(dir.join("video.txt"), "videos.example\n").unwrap();
+    let hash = nestguard::admin::auth::hash_password(PASSWORD).unwrap();
+    let config = format!(
+        "{}[activity]\nflush_interval = \"200ms\"\n\
+         [admin]\nenabled = true\nlisten = \"127.0.0.1:0\"\npassword_hash = \"{hash}\"\ncountry = \"GB\"\n\
+         [[rules.list]]\npath = \"{}\"\ncategory = \"adult\"\n\
+         [[rules.list]]\npath = \"{}\"\ncategory = \"gaming\"\n\
+         [[rules.list]]\npath = \"{}\"\ncategory = \"short-video\"\n",
+        udp_upstream(up.addr(), "1s"),
+        dir.join("adult.txt").display(),
+        dir.join("gaming.txt").display(),
+        dir.join("video.txt").display()
+    );
+    // Earlier hours of the day and a second child, so the charts (and the
+    // screenshot in docs/) show a day rather than one bar.
+    let state = TempDir::new();
+    seed_history(state.path());
+    let config = format!("{config}[state]\ndir = \"{}\"\n", state.path().display());
+    let d = TestDaemon::start(&config).await;
+    let admin = d.daemon.admin_addr.unwrap();
+    // Some activity for the child profile.
+    for (name, times) in [
+        ("site.example", 12),
+        ("news.example", 6),
+        ("games.example", 5),
+        ("blocked.example", 3),
+        ("videos.example", 4),
+    ] {
+        for _ in 0..times {
+            query_udp(d.addr, name, RecordType::A).await;
+        }
+    }
+    tokio::time::sleep(Duration::from_millis(600)).await;
+
+    let browser = tokio::task::spawn_blocking(move || Browser::launch(&exe))
+        .await
+        .unwrap();
+    let mut page = Page::open(browser.port).await;
+    page.call("Page.enable", json!({})).await;
+    page.call(
+        "Page.navigate",
+        json!({"url": format!("http://{admin}/login")}),
+    )
+    .await;
+    page.wait_for("document.readyState === 'complete' && !!document.getElementById('password')")
+        .await;
+
+    // Log in.
+    page.eval(&format!(
+        "document.getElementById('password').value = {}; document.getElementById('login').click(); true",
+        json!(PASSWORD)
+    ))
+    .await;
+    page.wait_for("location.pathname === '/' && document.readyState === 'complete' && !!document.getElementById('allow-form')").await;
+
+    // The charts render: bars with height, laid out on the page.
+    let drawn = page
+        .eval(
+            "Array.from(document.querySelectorAll('#hours-child rect')).filter(r => r.getBoundingClientRect().height > 0).length",
+        )
+        .await;
+    assert!(drawn.as_u64().unwrap_or(0) >= 1, "hour chart bars: {drawn}");
+    let categories = page
+        .eval("Array.from(document.querySelectorAll('#categories-child text')).map(t => t.textContent).join(',')")
+        .await;
+    let categories = categories.as_str().unwrap_or("");
+    for c in ["adult", "gaming", "short-video"] {
+        assert!(
+            categories.contains(c),
+            "category chart lists {c}: {categories}"
+        );
+    }
+
+    let shot = page
+        .call("Page.captureScreenshot", json!({"format": "png"}))
+        .await;
+    let png = base64::engine::general_purpose::STANDARD
+        .decode(shot["data"].as_str().unwrap())
+        .unwrap();
+    assert!(png.starts_with(b"\x89PNG"));
+    if let Ok(path) = std::env::var("NESTGUARD_SCREENSHOT") {
+        std::fs::write(&path, &png).unwrap();
+    }
+
+    // Allow the game site for the child, for good.
+    let m = query_udp(d.addr, "games.example", RecordType::A).await;
+    assert_eq!(m.metadata.response_code, ResponseCode::NXDomain);
+    page.eval(
+        "document.getElementById('allow-name').value = 'games.example';\
+         document.getElementById('allow-profile').value = 'child';\
+         document.getElementById('allow-duration').value = 'permanent';\
+         document.getElementById('allow-submit').click(); true",
+    )
+    .await;
+    page.wait_for("document.readyState === 'complete' && document.body.innerText.includes('games.example for child (permanent)')").await;
+    let start = Instant::now();
+    loop {
+        let m = query_udp(d.addr, "games.example", RecordType::A).await;
+        if a_records(&m) == vec![OPEN] {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(3),
+            "the allow from the browser did not take effect"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    drop(browser);
+    d.stop().await;
+}
