@@ -339,6 +339,10 @@ async fn flush_activity(
         }
         // SQLite calls block, but a flush is a few milliseconds every few seconds.
         flush(&now);
+        let gone = resolver.last_seen.gone(minute);
+        if let Err(e) = store.gone(&gone, &now.engine, minute) {
+            tracing::warn!(error = %e, "cannot write activity");
+        }
         previous = now;
         if stopping {
             break;

@@ -271,9 +271,11 @@ fn fixture(state: &Path) {
              INSERT INTO windows VALUES ({h}, 'child', 'bedtime', 4);
              INSERT INTO bypass VALUES ({h}, 'child', 2);
              INSERT INTO domains VALUES ({day}, 'child', 'blocked', 'games.example', 3);
-             INSERT INTO domains VALUES ({day}, 'child', 'blocked', 'adult.example', 6);",
+             INSERT INTO domains VALUES ({day}, 'child', 'blocked', 'adult.example', 6);
+             INSERT INTO gone VALUES ({}, 'child', '192.168.1.20');",
             (1i64 << 30) - 1,
-            h + 1
+            h + 1,
+            h * 3600 + 60
         ))
         .unwrap();
 }
@@ -308,7 +310,8 @@ fn report_formats_on_a_known_fixture() {
         "child\n".to_string(),
         "  queries: 100 (allowed 90, blocked 9, rewritten 1)\n".into(),
         "  time online: 31 min (minutes with any query)\n".into(),
-        "  bypass attempts: 2\n".into(),
+        "  bypass attempts: 3\n".into(),
+        "  devices that stopped using the filter (a day without a query): 192.168.1.20\n".into(),
         "  during schedule \"bedtime\": 4 queries\n".into(),
         "    adult                      6\n".into(),
         "    gaming                     3\n".into(),
@@ -343,7 +346,7 @@ fn report_formats_on_a_known_fixture() {
     let expected = format!(
         "profile,metric,key,value\n\
          child,queries,,100\nchild,allowed,,90\nchild,blocked,,9\nchild,rewritten,,1\n\
-         child,active_minutes,,31\nchild,bypass_attempts,,2\n\
+         child,active_minutes,,31\nchild,bypass_attempts,,3\nchild,device_gone,192.168.1.20,1\n\
          child,blocked_by_category,adult,6\nchild,blocked_by_category,gaming,3\n\
          child,schedule_queries,bedtime,4\n\
          child,top_blocked,adult.example,6\nchild,top_blocked,games.example,3\n\

@@ -142,6 +142,68 @@ impl Totals {
     }
 }
 
+/// When each client was last seen, to notice a device that stopped using the
+/// filter (a day without a query from a client that was active): a sign of
+/// another resolver, a VPN, or a device taken off the network.
+pub struct LastSeen {
+    /// Client address → minute last seen (high 48 bits) and profile (low 16).
+    map: papaya::HashMap<std::net::IpAddr, AtomicU64>,
+}
+
+/// Clients remembered at most (a router's LAN, a school lab).
+const MAX_CLIENTS: usize = 65_536;
+/// How long a client must be silent to count as gone.
+pub const QUIET_MINUTES: u64 = 24 * 60;
+
+impl Default for LastSeen {
+    fn default() -> Self {
+        LastSeen {
+            map: papaya::HashMap::new(),
+        }
+    }
+}
+
+impl LastSeen {
+    /// Notes a query from `ip` (allocates only for a client not seen before).
+    pub fn saw(&self, ip: std::net::IpAddr, profile: usize, minute: u64) {
+        // This machine itself: it does not stop using its own resolver.
+        if ip.is_loopback() {
+            return;
+        }
+        let packed = (minute << 16) | (profile as u64 & 0xffff);
+        let map = self.map.pin();
+        match map.get(&ip) {
+            // Written only when the minute changes: no cache-line traffic per query.
+            Some(seen) if seen.load(Ordering::Relaxed) != packed => {
+                seen.store(packed, Ordering::Relaxed);
+            }
+            Some(_) => {}
+            None if map.len() < MAX_CLIENTS => {
+                map.insert(ip, AtomicU64::new(packed));
+            }
+            None => {}
+        }
+    }
+
+    /// The clients silent for [`QUIET_MINUTES`] at `minute`, with their
+    /// profile numbers; they are forgotten (reported once).
+    pub fn gone(&self, minute: u64) -> Vec<(std::net::IpAddr, usize)> {
+        let map = self.map.pin();
+        let gone: Vec<(std::net::IpAddr, usize)> = map
+            .iter()
+            .filter_map(|(ip, seen)| {
+                let v = seen.load(Ordering::Relaxed);
+                (minute.saturating_sub(v >> 16) >= QUIET_MINUTES)
+                    .then_some((*ip, (v & 0xffff) as usize))
+            })
+            .collect();
+        for (ip, _) in &gone {
+            map.remove(ip);
+        }
+        gone
+    }
+}
+
 /// Wall-clock minutes since the epoch, set once a second off the query path.
 static MINUTE: AtomicU64 = AtomicU64::new(0);
 
@@ -178,4 +240,27 @@ pub fn record(
     };
     let windows = open & engine.profile_windows(profile);
     tally.record(profile, slot, action, minute(), windows, bypass, qname_wire);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_device_silent_for_a_day_is_reported_once() {
+        let seen = LastSeen::default();
+        let tablet: std::net::IpAddr = "192.168.1.20".parse().unwrap();
+        let phone: std::net::IpAddr = "192.168.1.21".parse().unwrap();
+        seen.saw(tablet, 2, 1_000);
+        seen.saw(phone, 3, 1_000);
+        seen.saw("127.0.0.1".parse().unwrap(), 0, 1_000);
+        seen.saw(phone, 3, 1_000 + QUIET_MINUTES - 1);
+        assert!(seen.gone(1_000 + QUIET_MINUTES - 1).is_empty());
+        assert_eq!(seen.gone(1_000 + QUIET_MINUTES), vec![(tablet, 2)]);
+        assert!(
+            seen.gone(1_000 + QUIET_MINUTES + 1).is_empty(),
+            "reported once"
+        );
+        assert_eq!(seen.gone(1_000 + 2 * QUIET_MINUTES), vec![(phone, 3)]);
+    }
 }

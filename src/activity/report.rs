@@ -24,8 +24,10 @@ pub struct ProfileReport {
     pub active_by_hour: Vec<u64>,
     /// Blocked queries by category, most first.
     pub blocked_by_category: Vec<(String, u64)>,
-    /// Hits on DoH/VPN/proxy names and bypass canaries.
+    /// Hits on DoH/VPN/proxy names and bypass canaries, plus devices gone quiet.
     pub bypass_attempts: u64,
+    /// Devices (addresses) that stopped using the filter: a day without a query.
+    pub devices_gone: Vec<String>,
     /// Queries while a schedule window (bedtime, homework) was open, by window.
     pub schedule_queries: Vec<(String, u64)>,
     /// Blocked sites (registrable domains), most first; empty at the `aggregate` level.
@@ -122,6 +124,19 @@ fn read(conn: &Connection, since: Timestamp, only: Option<&str>) -> rusqlite::Re
         let (p, n) = row?;
         if wanted(&p) {
             entry(&mut by, &p).bypass_attempts += n.max(0) as u64;
+        }
+    }
+
+    let mut stmt = conn.prepare("SELECT profile, client FROM gone WHERE at >= ?1 ORDER BY at")?;
+    let rows = stmt.query_map(params![from_hour * 3600], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+    })?;
+    for row in rows {
+        let (p, client) = row?;
+        if wanted(&p) {
+            let r = entry(&mut by, &p);
+            r.bypass_attempts += 1;
+            r.devices_gone.push(client);
         }
     }
 
@@ -230,6 +245,13 @@ pub fn text(report: &Report) -> String {
             hours_minutes(r.active_minutes)
         );
         let _ = writeln!(out, "  bypass attempts: {}", r.bypass_attempts);
+        if !r.devices_gone.is_empty() {
+            let _ = writeln!(
+                out,
+                "  devices that stopped using the filter (a day without a query): {}",
+                r.devices_gone.join(", ")
+            );
+        }
         for (w, n) in &r.schedule_queries {
             let _ = writeln!(out, "  during schedule \"{w}\": {n} queries");
         }
@@ -312,6 +334,9 @@ pub fn csv(report: &Report) -> String {
             if *m > 0 {
                 let _ = writeln!(out, "{p},active_minutes_by_hour,{h:02},{m}");
             }
+        }
+        for client in &r.devices_gone {
+            let _ = writeln!(out, "{p},device_gone,{},1", field(client));
         }
     }
     out

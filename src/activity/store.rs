@@ -15,7 +15,7 @@ use super::{Slot, Tally};
 use crate::engine::Engine;
 
 pub const FILE_NAME: &str = "activity.sqlite";
-const SCHEMA_VERSION: i64 = 2;
+const SCHEMA_VERSION: i64 = 3;
 
 /// Kept per profile per day in the database; the report shows fewer. More
 /// than shown, so a site that rises late in the day is not lost.
@@ -61,7 +61,13 @@ fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
                 action TEXT NOT NULL, detail TEXT NOT NULL);",
         )?;
     }
-    // Later versions: `if version < 3 { ... }`, each step in this one transaction.
+    if version < 3 {
+        // Devices that stopped using the filter (a day without a query).
+        tx.execute_batch(
+            "CREATE TABLE gone (at INTEGER NOT NULL, profile TEXT NOT NULL, client TEXT NOT NULL);",
+        )?;
+    }
+    // Later versions: `if version < 4 { ... }`, each step in this one transaction.
     tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     tx.commit()
 }
@@ -212,6 +218,27 @@ impl Store {
         Ok(rows)
     }
 
+    /// Records devices that stopped using the filter, as bypass signals.
+    pub fn gone(
+        &mut self,
+        gone: &[(std::net::IpAddr, usize)],
+        engine: &Engine,
+        minute: u64,
+    ) -> rusqlite::Result<()> {
+        if gone.is_empty() {
+            return Ok(());
+        }
+        let at = i64::try_from(minute * 60).unwrap_or(i64::MAX);
+        let tx = self.conn.transaction()?;
+        for (ip, p) in gone {
+            tx.execute(
+                "INSERT INTO gone VALUES (?1, ?2, ?3)",
+                params![at, engine.profile_id(*p), ip.to_string()],
+            )?;
+        }
+        tx.commit()
+    }
+
     /// Deletes rows older than the retention.
     pub fn prune(&mut self, now_hour: i64) -> rusqlite::Result<()> {
         let oldest = now_hour.saturating_sub(self.retention_hours);
@@ -220,6 +247,10 @@ impl Store {
             tx.execute(&format!("DELETE FROM {table} WHERE hour < ?1"), [oldest])?;
         }
         tx.execute("DELETE FROM domains WHERE day < ?1", [oldest / 24])?;
+        tx.execute(
+            "DELETE FROM gone WHERE at < ?1",
+            [oldest.saturating_mul(3600)],
+        )?;
         tx.commit()
     }
 

@@ -161,6 +161,13 @@ pub fn profile_card(r: &ProfileReport) -> String {
         chart = bars(&format!("hours-{}", r.profile), &by_hour, "bar"),
         cats = hbars(&format!("categories-{}", r.profile), &r.blocked_by_category),
     );
+    if !r.devices_gone.is_empty() {
+        let _ = write!(
+            out,
+            "<p>Devices that stopped using the filter (a day without a lookup): {}. Another resolver, a VPN, or just switched off?</p>",
+            esc(&r.devices_gone.join(", "))
+        );
+    }
     for (w, n) in &r.schedule_queries {
         let _ = write!(out, "<p class=muted>During “{}”: {n} lookups.</p>", esc(w));
     }

@@ -117,6 +117,8 @@ pub struct Counters {
 
 pub struct Resolver {
     pub counters: Counters,
+    /// When each client was last seen (for devices that stop using the filter).
+    pub last_seen: activity::LastSeen,
     current: ArcSwap<Current>,
     /// Whether queries are counted for the activity report.
     activity: bool,
@@ -138,6 +140,7 @@ impl Resolver {
     ) -> Resolver {
         Resolver {
             counters: Counters::default(),
+            last_seen: activity::LastSeen::default(),
             current: ArcSwap::from_pointee(Current {
                 tally: tally_for(&engine),
                 engine: Arc::new(engine),
@@ -254,6 +257,8 @@ impl Resolver {
         let who = client.who(transport);
         let (profile, decision) = self.decide(engine, &query, &who, live);
         if self.activity {
+            self.last_seen
+                .saw(client.peer.ip(), profile, activity::minute());
             activity::record(
                 &current.tally,
                 engine,
