@@ -420,3 +420,73 @@ fn the_readme_family_example_passes_check() {
         "{err}"
     );
 }
+
+#[test]
+fn passwd_writes_an_argon2_hash_and_keeps_the_file() {
+    use std::io::Write as _;
+    let dir = TempDir::new();
+    let config = dir.join("nestguard.toml");
+    std::fs::write(
+        &config,
+        "# my settings\n[policy]\ndefault_profile = \"teen\"\n",
+    )
+    .unwrap();
+    let mut child = nestguard()
+        .args(["passwd", "-c"])
+        .arg(&config)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"a long passphrase\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&config).unwrap();
+    assert!(
+        text.starts_with("# my settings\n[policy]\ndefault_profile = \"teen\"\n"),
+        "{text}"
+    );
+    let hash = text
+        .lines()
+        .find_map(|l| l.strip_prefix("password_hash = \""))
+        .and_then(|h| h.strip_suffix('"'))
+        .expect("a password_hash line");
+    assert!(nestguard::admin::auth::verify_password(
+        hash,
+        "a long passphrase"
+    ));
+    assert!(!nestguard::admin::auth::verify_password(
+        hash,
+        "a long passphrasf"
+    ));
+    // The file still checks.
+    let out = run_with(&["check", "-c"], &config);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Too short: refused, nothing written.
+    let mut child = nestguard()
+        .args(["passwd", "-c"])
+        .arg(&config)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"short\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(std::fs::read_to_string(&config).unwrap(), text);
+}
