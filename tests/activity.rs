@@ -281,18 +281,11 @@ fn fixture(state: &Path) {
 }
 
 fn report_cli(config: &Path, format: &str) -> String {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_nestguard"))
-        .args(["report", "--since", "1day", "--format", format, "-c"])
-        .arg(config)
-        .env("TZ", "UTC")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    support::cli::stdout_of(
+        &["report", "--since", "1day", "--format", format],
+        config,
+        &[("TZ", "UTC")],
+    )
 }
 
 #[test]

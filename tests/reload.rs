@@ -395,17 +395,7 @@ impl Log {
 
 /// `nestguard status` for the config at `path`.
 fn status_of(path: &Path) -> String {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_nestguard"))
-        .args(["status", "-c"])
-        .arg(path)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    support::cli::stdout_of(&["status"], path, &[])
 }
 
 #[test]

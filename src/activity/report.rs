@@ -63,25 +63,25 @@ fn read(conn: &Connection, since: Timestamp, only: Option<&str>) -> rusqlite::Re
     let wanted = |p: &str| only.is_none_or(|o| o == p);
     let tz = jiff::tz::TimeZone::system();
 
-    let mut stmt = conn.prepare(
-        "SELECT profile, category, action, SUM(n) FROM counts WHERE hour >= ?1
+    let counts = rows(
+        conn,
+        "SELECT profile, category, action, SUM(n), 0 FROM counts WHERE hour >= ?1
          GROUP BY profile, category, action",
+        from_hour,
     )?;
-    let rows = stmt.query_map(params![from_hour], |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, String>(2)?,
-            r.get::<_, i64>(3)?,
-        ))
-    })?;
-    for row in rows {
-        let (p, category, action, n) = row?;
-        if !wanted(&p) {
+    for Row {
+        profile,
+        a: category,
+        b: action,
+        x: n,
+        ..
+    } in counts
+    {
+        if !wanted(&profile) {
             continue;
         }
         let n = n.max(0) as u64;
-        let r = entry(&mut by, &p);
+        let r = entry(&mut by, &profile);
         r.queries += n;
         match action.as_str() {
             "allowed" => r.allowed += n,
@@ -92,91 +92,81 @@ fn read(conn: &Connection, since: Timestamp, only: Option<&str>) -> rusqlite::Re
             _ => r.rewritten += n,
         }
     }
-
-    let mut stmt = conn.prepare("SELECT hour, profile, bits FROM minutes WHERE hour >= ?1")?;
-    let rows = stmt.query_map(params![from_hour], |r| {
-        Ok((
-            r.get::<_, i64>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, i64>(2)?,
-        ))
-    })?;
-    for row in rows {
-        let (hour, p, bits) = row?;
-        if !wanted(&p) {
+    let minutes = rows(
+        conn,
+        "SELECT profile, '', '', hour, bits FROM minutes WHERE hour >= ?1",
+        from_hour,
+    )?;
+    for Row {
+        profile,
+        x: hour,
+        y: bits,
+        ..
+    } in minutes
+    {
+        if !wanted(&profile) {
             continue;
         }
         let minutes = u64::from((bits as u64).count_ones());
         let local_hour = Timestamp::from_second(hour * 3600)
             .map(|t| usize::try_from(t.to_zoned_datetime(tz.clone()).hour()).unwrap_or(0))
             .unwrap_or(0);
-        let r = entry(&mut by, &p);
+        let r = entry(&mut by, &profile);
         r.active_minutes += minutes;
         r.active_by_hour[local_hour % 24] += minutes;
     }
-
-    let mut stmt =
-        conn.prepare("SELECT profile, SUM(n) FROM bypass WHERE hour >= ?1 GROUP BY profile")?;
-    let rows = stmt.query_map(params![from_hour], |r| {
-        Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
-    })?;
-    for row in rows {
-        let (p, n) = row?;
-        if wanted(&p) {
-            entry(&mut by, &p).bypass_attempts += n.max(0) as u64;
-        }
-    }
-
-    let mut stmt = conn.prepare("SELECT profile, client FROM gone WHERE at >= ?1 ORDER BY at")?;
-    let rows = stmt.query_map(params![from_hour * 3600], |r| {
-        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
-    })?;
-    for row in rows {
-        let (p, client) = row?;
-        if wanted(&p) {
-            let r = entry(&mut by, &p);
-            r.bypass_attempts += 1;
-            r.devices_gone.push(client);
-        }
-    }
-
-    let mut stmt = conn.prepare(
-        "SELECT profile, window, SUM(n) FROM windows WHERE hour >= ?1 GROUP BY profile, window",
+    let bypass = rows(
+        conn,
+        "SELECT profile, '', '', SUM(n), 0 FROM bypass WHERE hour >= ?1 GROUP BY profile",
+        from_hour,
     )?;
-    let rows = stmt.query_map(params![from_hour], |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, i64>(2)?,
-        ))
-    })?;
-    for row in rows {
-        let (p, window, n) = row?;
-        if wanted(&p) {
-            entry(&mut by, &p)
-                .schedule_queries
-                .push((window, n.max(0) as u64));
-        }
+    for Row { profile, x: n, .. } in bypass.into_iter().filter(|r| wanted(&r.profile)) {
+        entry(&mut by, &profile).bypass_attempts += n.max(0) as u64;
     }
-
-    let mut stmt = conn.prepare(
-        "SELECT profile, action, domain, SUM(n) FROM domains WHERE day >= ?1
+    let gone = rows(
+        conn,
+        "SELECT profile, client, '', at, 0 FROM gone WHERE at >= ?1 ORDER BY at",
+        from_hour * 3600,
+    )?;
+    for Row {
+        profile, a: client, ..
+    } in gone.into_iter().filter(|r| wanted(&r.profile))
+    {
+        let r = entry(&mut by, &profile);
+        r.bypass_attempts += 1;
+        r.devices_gone.push(client);
+    }
+    let windows = rows(
+        conn,
+        "SELECT profile, window, '', SUM(n), 0 FROM windows WHERE hour >= ?1 GROUP BY profile, window",
+        from_hour,
+    )?;
+    for Row {
+        profile,
+        a: window,
+        x: n,
+        ..
+    } in windows.into_iter().filter(|r| wanted(&r.profile))
+    {
+        entry(&mut by, &profile)
+            .schedule_queries
+            .push((window, n.max(0) as u64));
+    }
+    let domains = rows(
+        conn,
+        "SELECT profile, action, domain, SUM(n), 0 FROM domains WHERE day >= ?1
          GROUP BY profile, action, domain",
+        from_day,
     )?;
-    let rows = stmt.query_map(params![from_day], |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, String>(2)?,
-            r.get::<_, i64>(3)?,
-        ))
-    })?;
-    for row in rows {
-        let (p, action, domain, n) = row?;
-        if !wanted(&p) {
-            continue;
-        }
-        let r = entry(&mut by, &p);
+    for Row {
+        profile,
+        a: action,
+        b: domain,
+        x: n,
+        ..
+    } in domains.into_iter().filter(|r| wanted(&r.profile))
+    {
+        let r = entry(&mut by, &profile);
         let list = if action == "blocked" {
             &mut r.top_blocked
         } else {
@@ -203,6 +193,30 @@ fn read(conn: &Connection, since: Timestamp, only: Option<&str>) -> rusqlite::Re
         until: Timestamp::now(),
         profiles,
     })
+}
+
+/// One result row: the profile, two texts and two numbers (queries fill the
+/// columns they lack with '' or 0).
+struct Row {
+    profile: String,
+    a: String,
+    b: String,
+    x: i64,
+    y: i64,
+}
+
+fn rows(conn: &Connection, sql: &str, from: i64) -> rusqlite::Result<Vec<Row>> {
+    let mut stmt = conn.prepare(sql)?;
+    let mapped = stmt.query_map(params![from], |r| {
+        Ok(Row {
+            profile: r.get(0)?,
+            a: r.get(1)?,
+            b: r.get(2)?,
+            x: r.get(3)?,
+            y: r.get(4)?,
+        })
+    })?;
+    mapped.collect()
 }
 
 fn entry<'a>(by: &'a mut BTreeMap<String, ProfileReport>, p: &str) -> &'a mut ProfileReport {

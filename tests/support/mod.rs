@@ -2,6 +2,7 @@
 //! [`FakeUpstream`], [`TestCa`], [`TempDir`] and the `client` functions.
 #![allow(dead_code, unused_imports)]
 
+pub mod cli;
 pub mod client;
 pub mod daemon;
 pub mod http;

@@ -1,0 +1,23 @@
+//! Running the `nestguard` binary from a test.
+
+use std::path::Path;
+use std::process::Command;
+
+/// Runs `nestguard ARGS -c CONFIG` with extra environment; its standard
+/// output, after asserting it succeeded.
+pub fn stdout_of(args: &[&str], config: &Path, env: &[(&str, &str)]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_nestguard"))
+        .args(args)
+        .arg("-c")
+        .arg(config)
+        .envs(env.iter().copied())
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "nestguard {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
