@@ -352,6 +352,7 @@ async fn flush_activity(
 
 /// Runs until SIGINT or SIGTERM.
 pub async fn run(config: Config) -> anyhow::Result<()> {
+    warn_if_writable(&config);
     let daemon = Daemon::start(&config).await?;
     for addr in &daemon.addrs {
         tracing::info!(%addr, "listening (UDP and TCP)");
@@ -359,10 +360,53 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     for up in daemon.resolver.upstreams().iter() {
         tracing::info!(upstream = %up, "upstream");
     }
+    // Listeners bound, rules compiled: units after us may start.
+    crate::service::notify("READY=1\nSTATUS=answering queries");
+    let watchdog = crate::service::watchdog_interval().map(|every| {
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            loop {
+                tick.tick().await;
+                crate::service::notify("WATCHDOG=1");
+            }
+        })
+    });
     wait_for_signal().await?;
     tracing::info!("shutting down");
+    crate::service::notify("STOPPING=1");
+    if let Some(w) = watchdog {
+        w.abort();
+    }
     daemon.shutdown().await;
     Ok(())
+}
+
+/// A child's account must not be able to change the filter: warn when the
+/// config file or its directory can be written by anyone but root.
+fn warn_if_writable(config: &Config) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        // A daemon run by a user for themselves is that user's business.
+        if !crate::state::is_root() {
+            return;
+        }
+        let Some(path) = &config.path else { return };
+        let dir = path.parent().map(std::path::Path::to_path_buf);
+        for p in std::iter::once(path.clone()).chain(dir) {
+            let Ok(meta) = std::fs::metadata(&p) else {
+                continue;
+            };
+            let mode = meta.mode();
+            let writable_by_others = mode & 0o002 != 0 || (mode & 0o020 != 0 && meta.gid() != 0);
+            if meta.uid() != 0 || writable_by_others {
+                tracing::warn!(
+                    path = %p.display(),
+                    "should be owned by root and writable by root only (chown root; chmod go-w), or whoever can write it can turn the filter off"
+                );
+            }
+        }
+    }
 }
 
 #[cfg(unix)]

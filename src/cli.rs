@@ -61,6 +61,15 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
         format: ReportFormat,
     },
+    /// Make this machine use nestguard for DNS (a systemd-resolved drop-in, or
+    /// /etc/resolv.conf with the original saved), undo it exactly, or show which.
+    SystemResolver {
+        #[arg(value_enum)]
+        action: ResolverAction,
+        /// Work under this directory instead of / (for images and tests).
+        #[arg(long, default_value = "/", hide = true)]
+        root: PathBuf,
+    },
     /// Set the dashboard password: reads it (twice) from the terminal, or once
     /// from standard input, and writes its Argon2 hash into the config file.
     Passwd,
@@ -88,6 +97,13 @@ pub enum Command {
         #[arg(long)]
         list: bool,
     },
+}
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum ResolverAction {
+    Enable,
+    Disable,
+    Status,
 }
 
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
@@ -160,6 +176,21 @@ pub fn main() -> ExitCode {
         Command::Status => status(crate::state::dir(&config)),
         Command::Update => update(&config),
         Command::Passwd => report(passwd(&source)),
+        Command::SystemResolver { action, root } => {
+            use crate::system_resolver as sr;
+            report(
+                match action {
+                    ResolverAction::Enable => {
+                        match sr::local_address(config.server.listen.get_ref()) {
+                        Some(addr) => sr::enable(&root, addr),
+                        None => Err("nestguard listens on no loopback address: add 127.0.0.1:53 to [server] listen".into()),
+                    }
+                    }
+                    ResolverAction::Disable => sr::disable(&root),
+                    ResolverAction::Status => sr::status(&root),
+                },
+            )
+        }
         Command::Report {
             profile,
             since,

@@ -43,12 +43,12 @@ pub fn dir(config: &Config) -> PathBuf {
 }
 
 #[cfg(target_os = "linux")]
-fn is_root() -> bool {
+pub fn is_root() -> bool {
     nix::unistd::geteuid().is_root()
 }
 
 #[cfg(not(target_os = "linux"))]
-fn is_root() -> bool {
+pub fn is_root() -> bool {
     false
 }
 
