@@ -29,7 +29,7 @@ pub fn notify_to(path: &str, state: &str) -> bool {
         let sent = if let Some(name) = path.strip_prefix('@') {
             abstract_send(&sock, name, state)
         } else {
-            sock.send_to(state.as_bytes(), &path).is_ok()
+            sock.send_to(state.as_bytes(), path).is_ok()
         };
         if !sent {
             tracing::debug!(socket = %path, "cannot notify the service manager");
