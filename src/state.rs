@@ -2,8 +2,9 @@
 //! later) and how files in it are written.
 //!
 //! Which directory: `[state] dir` in the config; else `$STATE_DIRECTORY`
-//! (set by systemd's `StateDirectory=`); else `/var/lib/nestguard` when
-//! running as root; else the user's state directory
+//! (set by systemd's `StateDirectory=`); else the system state directory
+//! when running as root (see [`system_state_dir`]; always on Windows); else
+//! the user's state directory
 //! (`~/.local/state/nestguard` on Linux). The daemon and the commands that
 //! change its state (`nestguard allow`) must agree, so run both as the same
 //! user (a service and `sudo nestguard allow`, or both as yourself).
@@ -30,8 +31,10 @@ pub fn dir(config: &Config) -> PathBuf {
             return PathBuf::from(first);
         }
     }
-    if is_root() {
-        return PathBuf::from("/var/lib/nestguard");
+    if is_root() || cfg!(windows) {
+        if let Some(d) = system_state_dir() {
+            return d;
+        }
     }
     directories::ProjectDirs::from("", "", "nestguard")
         .map(|p| {
@@ -40,6 +43,17 @@ pub fn dir(config: &Config) -> PathBuf {
                 .to_path_buf()
         })
         .unwrap_or_else(|| PathBuf::from(".nestguard-state"))
+}
+
+/// The daemon's state directory on this platform when run as a system
+/// service: `/var/lib/nestguard` on Linux, `/Library/Application
+/// Support/nestguard/state` on macOS, `%ProgramData%\nestguard\state` on Windows.
+pub fn system_state_dir() -> Option<PathBuf> {
+    if cfg!(target_os = "macos") || cfg!(windows) {
+        crate::config::system_dir().map(|d| d.join("state"))
+    } else {
+        Some(PathBuf::from("/var/lib/nestguard"))
+    }
 }
 
 #[cfg(target_os = "linux")]

@@ -534,3 +534,26 @@ fn system_resolver_enable_then_disable_restores_resolv_conf_exactly() {
     );
     assert!(run("status").starts_with("disabled"));
 }
+
+#[test]
+fn the_router_preset_passes_check() {
+    // What the OpenWrt init script writes: [server] from UCI, then the preset.
+    let preset = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/packaging/openwrt/nestguard/files/router.toml"
+    ))
+    .unwrap();
+    let dir = TempDir::new();
+    let path = dir.join("nestguard.toml");
+    std::fs::write(
+        &path,
+        format!("[server]\nlisten = [\"127.0.0.1:5353\"]\n{preset}"),
+    )
+    .unwrap();
+    let out = run_with(&["check", "-c"], &path);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

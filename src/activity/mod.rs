@@ -8,7 +8,8 @@
 //! attempts, and the top blocked registrable domains of each day. Allowed
 //! domain names are kept only at the `detailed` privacy level.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use portable_atomic::AtomicU64;
+use std::sync::atomic::Ordering;
 
 use serde::Deserialize;
 

@@ -9,9 +9,10 @@
 //! domain is seen in a flush interval. The store takes (and zeroes) the
 //! counters every flush.
 
+use portable_atomic::AtomicU64;
 use std::collections::HashMap;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::{Action, Privacy, Slot};
 

@@ -21,7 +21,7 @@ fn metric(out: &mut String, name: &str, kind: &str, help: &str) {
 
 pub fn render(resolver: &Resolver, totals: &Totals, status: Option<&Status>) -> String {
     let c = &resolver.counters;
-    let get = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
+    let get = |a: &portable_atomic::AtomicU64| a.load(Ordering::Relaxed);
     let mut out = String::new();
     metric(
         &mut out,

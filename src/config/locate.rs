@@ -27,9 +27,24 @@ impl std::fmt::Display for ConfigSource {
     }
 }
 
+/// The system-wide directory for the daemon's config: `/etc/nestguard` on
+/// Linux and the BSDs, `/Library/Application Support/nestguard` on macOS,
+/// `%ProgramData%\nestguard` on Windows.
+pub fn system_dir() -> Option<PathBuf> {
+    if cfg!(target_os = "macos") {
+        Some(PathBuf::from("/Library/Application Support/nestguard"))
+    } else if cfg!(windows) {
+        std::env::var_os("ProgramData").map(|d| PathBuf::from(d).join("nestguard"))
+    } else if cfg!(unix) {
+        Some(PathBuf::from("/etc/nestguard"))
+    } else {
+        None
+    }
+}
+
 /// The system-wide config path, if this platform has one.
 pub fn system_path() -> Option<PathBuf> {
-    cfg!(unix).then(|| PathBuf::from("/etc/nestguard").join(FILE_NAME))
+    system_dir().map(|d| d.join(FILE_NAME))
 }
 
 /// The per-user config path (e.g. `~/.config/nestguard/nestguard.toml`).

@@ -15,7 +15,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 pub use error::ConfigError;
-pub use locate::{ConfigSource, locate};
+pub use locate::{ConfigSource, locate, system_dir};
 
 /// Most `[[upstream]]` tables a config may have.
 pub const MAX_UPSTREAMS: usize = 64;

@@ -10,8 +10,9 @@
 //! With serve-stale on (RFC 8767), an expired entry is kept `stale_retention`
 //! longer so it can answer when every upstream fails.
 
+use portable_atomic::AtomicU64;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 
 use rand::Rng;
 

@@ -12,9 +12,10 @@
 //!    is cached; if every upstream fails an expired answer is served (RFC 8767),
 //!    else the upstream's own SERVFAIL, else ours with EDE 22.
 
+use portable_atomic::AtomicU64;
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 
 use arc_swap::ArcSwap;

@@ -10,9 +10,10 @@ mod doh;
 mod stream;
 mod tls;
 
+use portable_atomic::AtomicU64;
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use rustls_pki_types::ServerName;
