@@ -31,10 +31,10 @@ pub fn dir(config: &Config) -> PathBuf {
             return PathBuf::from(first);
         }
     }
-    if is_root() || cfg!(windows) {
-        if let Some(d) = system_state_dir() {
-            return d;
-        }
+    if (is_root() || cfg!(windows))
+        && let Some(d) = system_state_dir()
+    {
+        return d;
     }
     directories::ProjectDirs::from("", "", "nestguard")
         .map(|p| {
