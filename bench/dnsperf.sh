@@ -207,6 +207,10 @@ max_ttl = "1day"
 
 [log]
 level = "warn"
+
+# Activity counting stays on (the default), so the figures include it.
+[state]
+dir = "$TMP/state"
 EOF
 
 cat >"$TMP/unbound.conf" <<EOF
