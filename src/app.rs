@@ -96,6 +96,7 @@ pub fn build_resolver(config: &Config, neighbours: Arc<Neighbours>) -> anyhow::R
         payload,
         Box::new(SystemLookups { neighbours }),
         config.activity.enabled,
+        crate::dns::limit::Gate::new(&config.server),
     ))
 }
 

@@ -41,6 +41,19 @@ pub fn render(resolver: &Resolver, totals: &Totals, status: Option<&Status>) -> 
     );
     metric(
         &mut out,
+        "nestguard_refused_total",
+        "counter",
+        "Queries refused: the client is not allowed, or over the rate limit.",
+    );
+    for (reason, n) in [("access", &c.refused_acl), ("rate", &c.refused_rate)] {
+        let _ = writeln!(
+            out,
+            "nestguard_refused_total{{reason=\"{reason}\"}} {}",
+            get(n)
+        );
+    }
+    metric(
+        &mut out,
         "nestguard_cache_hits_total",
         "counter",
         "Queries answered from the cache.",

@@ -375,6 +375,36 @@ pub struct ServerConfig {
     pub tcp_idle_timeout: Duration,
     pub max_tcp_clients: usize,
     pub max_inflight: usize,
+    /// Clients answered at all (others get REFUSED): loopback, private and
+    /// link-local networks by default, so nestguard is never an open resolver.
+    pub allow: Vec<Net>,
+    /// Clients refused even if `allow` has them.
+    pub deny: Vec<Net>,
+    /// Queries per second per client network (an IPv4 /24, an IPv6 /56);
+    /// beyond it (and the burst) clients get REFUSED. 0 turns it off.
+    pub rate_limit: u32,
+    pub rate_limit_burst: u32,
+    /// Networks never rate limited (this machine's own programs by default).
+    pub rate_limit_exempt: Vec<Net>,
+}
+
+/// Loopback, RFC 1918, RFC 6598 (carrier-grade NAT, some ISPs' routers),
+/// link-local, and RFC 4193 unique local addresses.
+pub fn private_networks() -> Vec<Net> {
+    [
+        "127.0.0.0/8",
+        "10.0.0.0/8",
+        "172.16.0.0/12",
+        "192.168.0.0/16",
+        "100.64.0.0/10",
+        "169.254.0.0/16",
+        "::1/128",
+        "fc00::/7",
+        "fe80::/10",
+    ]
+    .iter()
+    .filter_map(|n| n.parse().ok().map(Net))
+    .collect()
 }
 
 impl Default for ServerConfig {
@@ -391,6 +421,14 @@ impl Default for ServerConfig {
             tcp_idle_timeout: Duration::from_secs(10),
             max_tcp_clients: 256,
             max_inflight: 4096,
+            allow: private_networks(),
+            deny: Vec::new(),
+            rate_limit: 300,
+            rate_limit_burst: 600,
+            rate_limit_exempt: ["127.0.0.0/8", "::1/128"]
+                .iter()
+                .filter_map(|n| n.parse().ok().map(Net))
+                .collect(),
         }
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod answer;
 pub mod cache;
+pub mod limit;
 pub mod resolve;
 pub mod server;
 pub mod upstream;

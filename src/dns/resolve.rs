@@ -24,6 +24,7 @@ use tokio::sync::oneshot;
 
 use super::answer;
 use super::cache::{Answer, Cache, Freshness, Lookup, Shape};
+use super::limit::{Admit, Gate};
 use super::upstream::{Forwarded, Upstreams};
 use super::wire::{self, CLASS_IN, MAX_KEY_LEN, Query, QueryError, Rcode};
 use crate::activity::{self, Tally};
@@ -38,6 +39,8 @@ pub struct Client {
     pub listener: SocketAddr,
 }
 
+/// RFC 8914 INFO-CODE 18: Prohibited.
+const EDE_PROHIBITED: u16 = 18;
 /// RFC 8914 INFO-CODE 22: No Reachable Authority.
 const EDE_NO_REACHABLE_AUTHORITY: u16 = 22;
 const TCP_LIMIT: usize = 65_535;
@@ -107,6 +110,9 @@ fn tally_for(engine: &Engine) -> Arc<Tally> {
 /// Running totals for `/metrics` (relaxed atomics; never reset).
 #[derive(Default)]
 pub struct Counters {
+    /// Queries refused: not on the access list, over the rate limit.
+    pub refused_acl: AtomicU64,
+    pub refused_rate: AtomicU64,
     pub queries_udp: AtomicU64,
     pub queries_tcp: AtomicU64,
     pub cache_hits: AtomicU64,
@@ -118,6 +124,8 @@ pub struct Counters {
 
 pub struct Resolver {
     pub counters: Counters,
+    /// The access list and the rate limit.
+    gate: Gate,
     /// When each client was last seen (for devices that stop using the filter).
     pub last_seen: activity::LastSeen,
     current: ArcSwap<Current>,
@@ -138,9 +146,11 @@ impl Resolver {
         server_payload: u16,
         lookups: Box<dyn Lookups + Send + Sync>,
         activity: bool,
+        gate: Gate,
     ) -> Resolver {
         Resolver {
             counters: Counters::default(),
+            gate,
             last_seen: activity::LastSeen::default(),
             current: ArcSwap::from_pointee(Current {
                 tally: tally_for(&engine),
@@ -243,6 +253,17 @@ impl Resolver {
         transport: Transport,
         out: &mut Vec<u8>,
     ) -> Fast {
+        match self.gate.admit(client.peer.ip()) {
+            Admit::Yes => {}
+            Admit::Denied => {
+                self.counters.refused_acl.fetch_add(1, Ordering::Relaxed);
+                return self.refuse(packet, "not allowed to use this resolver", out);
+            }
+            Admit::Limited => {
+                self.counters.refused_rate.fetch_add(1, Ordering::Relaxed);
+                return self.refuse(packet, "rate limited", out);
+            }
+        }
         let query = match self.check(packet, out) {
             Ok(q) => q,
             Err(fast) => return fast,
@@ -302,6 +323,26 @@ impl Resolver {
             }
             Lookup::Stale(_) | Lookup::Miss => Fast::Miss,
         })
+    }
+
+    /// REFUSED with EDE 18 (Prohibited) for a client that may not ask now;
+    /// nothing at all for a packet that is not a query (no amplification).
+    fn refuse(&self, packet: &[u8], why: &str, out: &mut Vec<u8>) -> Fast {
+        match wire::parse_query(packet) {
+            Ok(q) => {
+                wire::write_empty_response(
+                    packet,
+                    Some(&q),
+                    Rcode::Refused,
+                    0,
+                    self.server_payload,
+                    Some((EDE_PROHIBITED, why)),
+                    out,
+                );
+                Fast::Reply
+            }
+            Err(_) => Fast::Drop,
+        }
     }
 
     /// Steps 1–2: parse, and answer at once what needs no upstream.
