@@ -104,3 +104,47 @@ async fn a_child_with_no_upstream_and_no_stale_answer_gets_servfail_not_the_name
     );
     d.stop().await;
 }
+
+/// Lifts this process's open-file limit to its hard limit (1,000 client
+/// sockets plus the daemon's own need more than the common default of 1,024).
+fn raise_fd_limit() -> u64 {
+    use nix::sys::resource::{Resource, getrlimit, setrlimit};
+    let (soft, hard) = getrlimit(Resource::RLIMIT_NOFILE).unwrap();
+    if soft < hard {
+        let _ = setrlimit(Resource::RLIMIT_NOFILE, hard, hard);
+    }
+    getrlimit(Resource::RLIMIT_NOFILE).unwrap().0
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_idle_tcp_connections_do_not_stop_udp_service() {
+    if raise_fd_limit() < 2_500 {
+        eprintln!(
+            "SKIPPED a_thousand_idle_tcp_connections_do_not_stop_udp_service: the open-file limit is below 2,500"
+        );
+        return;
+    }
+    let up = FakeUpstream::start().await;
+    up.set_a("example.com.", OPEN, 300);
+    let d = TestDaemon::with_upstream(
+        &up,
+        "[server]\nlisten = [\"127.0.0.1:0\"]\ntcp_idle_timeout = \"30s\"\n",
+    )
+    .await;
+    let mut idle = Vec::with_capacity(1000);
+    for _ in 0..1000 {
+        idle.push(tokio::net::TcpStream::connect(d.addr).await.unwrap());
+    }
+    // UDP is answered at once while all of them sit there.
+    for i in 0..20 {
+        let m = tokio::time::timeout(
+            std::time::Duration::from_secs(2),
+            query_udp(d.addr, "example.com", RecordType::A),
+        )
+        .await
+        .unwrap_or_else(|_| panic!("UDP query {i} not answered within 2 s"));
+        assert_eq!(a_records(&m), vec![OPEN]);
+    }
+    drop(idle);
+    d.stop().await;
+}
