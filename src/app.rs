@@ -353,7 +353,7 @@ async fn flush_activity(
 
 /// Runs until SIGINT or SIGTERM.
 pub async fn run(config: Config) -> anyhow::Result<()> {
-    warn_if_writable(&config);
+    refuse_if_writable(&config)?;
     let daemon = Daemon::start(&config).await?;
     for addr in &daemon.addrs {
         tracing::info!(%addr, "listening (UDP and TCP)");
@@ -382,32 +382,40 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A child's account must not be able to change the filter: warn when the
-/// config file or its directory can be written by anyone but root.
-fn warn_if_writable(config: &Config) {
+/// A child's account must not be able to change the filter. Run as root, the
+/// daemon refuses to start when its config file, the config's directory or
+/// the rules directory can be changed by anyone but root.
+fn refuse_if_writable(config: &Config) -> anyhow::Result<()> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::MetadataExt;
         // A daemon run by a user for themselves is that user's business.
         if !crate::state::is_root() {
-            return;
+            return Ok(());
         }
-        let Some(path) = &config.path else { return };
-        let dir = path.parent().map(std::path::Path::to_path_buf);
-        for p in std::iter::once(path.clone()).chain(dir) {
+        let mut paths: Vec<std::path::PathBuf> = Vec::new();
+        if let Some(path) = &config.path {
+            paths.push(path.clone());
+            paths.extend(path.parent().map(std::path::Path::to_path_buf));
+        }
+        paths.extend(config.rules.dir.clone());
+        for p in paths {
             let Ok(meta) = std::fs::metadata(&p) else {
                 continue;
             };
             let mode = meta.mode();
-            let writable_by_others = mode & 0o002 != 0 || (mode & 0o020 != 0 && meta.gid() != 0);
-            if meta.uid() != 0 || writable_by_others {
-                tracing::warn!(
-                    path = %p.display(),
-                    "should be owned by root and writable by root only (chown root; chmod go-w), or whoever can write it can turn the filter off"
+            let others_write = mode & 0o002 != 0 || (mode & 0o020 != 0 && meta.gid() != 0);
+            if meta.uid() != 0 || others_write {
+                anyhow::bail!(
+                    "refusing to run as root: {} can be changed by users other than root (owner uid {}, mode {:o}), so anyone with that access could turn the filter off; fix it with `chown root {0}` and `chmod go-w {0}`",
+                    p.display(),
+                    meta.uid(),
+                    mode & 0o7777
                 );
             }
         }
     }
+    Ok(())
 }
 
 #[cfg(unix)]

@@ -557,3 +557,40 @@ fn the_router_preset_passes_check() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn as_root_a_config_others_can_write_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let is_root = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .map(|l| l.split_whitespace().nth(2) == Some("0"))
+        })
+        .unwrap_or(false);
+    if !is_root {
+        eprintln!("SKIPPED as_root_a_config_others_can_write_is_refused: not running as root");
+        return;
+    }
+    let dir = TempDir::new();
+    let path = dir.join("nestguard.toml");
+    std::fs::write(&path, "[server]\nlisten = [\"127.0.0.1:0\"]\n").unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o666)).unwrap();
+    let out = run_with(&["run", "-c"], &path);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!(
+            "refusing to run as root: {} can be changed by users other than root",
+            path.display()
+        )),
+        "{err}"
+    );
+    // The same for a world-writable config directory.
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+    let out = run_with(&["run", "-c"], &path);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("refusing to run as root"));
+}
