@@ -6,7 +6,7 @@
 mod support;
 
 use std::net::{Ipv4Addr, SocketAddr};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use base64::Engine as _;
 use hickory_proto::op::ResponseCode;
@@ -267,23 +267,14 @@ async fn a_parent_logs_in_sees_charts_and_allows_a_site() {
     )
     .await;
     assert_eq!(r.status, 303, "{r:?}");
-    let start = Instant::now();
-    loop {
-        let m = query_udp(d.addr, "games.example", RecordType::A).await;
-        if a_records(&m) == vec![OPEN] {
-            break;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(3),
-            "the allow did not take effect: {:?} {:?}",
-            std::fs::read_to_string(d.state.join("status.toml")),
-            std::fs::read_dir(d.state.path())
-                .unwrap()
-                .map(|e| e.unwrap().path())
-                .collect::<Vec<_>>()
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let took = time_until(d.addr, "games.example", false, Duration::from_secs(3)).await;
+    assert!(
+        took.is_some(),
+        "the allow did not take effect: {:?}",
+        std::fs::read_to_string(d.state.join("status.toml"))
+    );
+    let m = query_udp(d.addr, "games.example", RecordType::A).await;
+    assert_eq!(a_records(&m), vec![OPEN]);
     let page = http("127.0.0.1", admin, "GET", "/", &[("Cookie", &cookie)], "").await;
     assert!(
         page.body.contains("games.example for child (permanent)"),

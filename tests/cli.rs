@@ -561,15 +561,7 @@ fn the_router_preset_passes_check() {
 #[test]
 fn as_root_a_config_others_can_write_is_refused() {
     use std::os::unix::fs::PermissionsExt;
-    let is_root = std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("Uid:"))
-                .map(|l| l.split_whitespace().nth(2) == Some("0"))
-        })
-        .unwrap_or(false);
-    if !is_root {
+    if !is_root() {
         eprintln!("SKIPPED as_root_a_config_others_can_write_is_refused: not running as root");
         return;
     }

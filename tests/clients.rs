@@ -232,17 +232,6 @@ fn query_helper_for_user_test() {
     println!("ANSWER {} {:?}", m.metadata.response_code, a_records(&m));
 }
 
-fn is_root() -> bool {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("Uid:"))
-                .map(|l| l.split_whitespace().nth(2) == Some("0"))
-        })
-        .unwrap_or(false)
-}
-
 /// A system user for the test, removed again when dropped.
 struct TestUser {
     name: String,

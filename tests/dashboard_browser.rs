@@ -344,18 +344,13 @@ async fn log_in_see_charts_allow_a_site() {
     )
     .await;
     page.wait_for("document.readyState === 'complete' && document.body.innerText.includes('games.example for child (permanent)')").await;
-    let start = Instant::now();
-    loop {
-        let m = query_udp(d.addr, "games.example", RecordType::A).await;
-        if a_records(&m) == vec![OPEN] {
-            break;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(3),
-            "the allow from the browser did not take effect"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let took = time_until(d.addr, "games.example", false, Duration::from_secs(3)).await;
+    assert!(
+        took.is_some(),
+        "the allow from the browser did not take effect"
+    );
+    let m = query_udp(d.addr, "games.example", RecordType::A).await;
+    assert_eq!(a_records(&m), vec![OPEN]);
     drop(browser);
     d.stop().await;
 }

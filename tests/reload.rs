@@ -195,26 +195,6 @@ async fn tcp_stream(server: SocketAddr, min: usize, done: Arc<AtomicBool>, tally
     }
 }
 
-/// Polls until `name` gets `want` (blocked or not); returns how long it took,
-/// or None after `limit`.
-async fn time_until(
-    server: SocketAddr,
-    name: &str,
-    blocked: bool,
-    limit: Duration,
-) -> Option<Duration> {
-    let start = Instant::now();
-    while start.elapsed() < limit {
-        let m = query_udp(server, name, RecordType::A).await;
-        let is_blocked = m.metadata.response_code == ResponseCode::NXDomain;
-        if is_blocked == blocked {
-            return Some(start.elapsed());
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    None
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ten_saves_in_four_styles_under_a_stream_of_queries() {
     let up = FakeUpstream::start().await;

@@ -281,3 +281,23 @@ pub fn ede(edns: Option<&Edns>) -> Option<(u16, String)> {
         _ => None,
     })
 }
+
+/// Polls until `name` gets `want` (blocked or not); returns how long it took,
+/// or None after `limit`.
+pub async fn time_until(
+    server: SocketAddr,
+    name: &str,
+    blocked: bool,
+    limit: std::time::Duration,
+) -> Option<std::time::Duration> {
+    let start = std::time::Instant::now();
+    while start.elapsed() < limit {
+        let m = query_udp(server, name, RecordType::A).await;
+        let is_blocked = m.metadata.response_code == hickory_proto::op::ResponseCode::NXDomain;
+        if is_blocked == blocked {
+            return Some(start.elapsed());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    None
+}

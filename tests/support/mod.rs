@@ -11,8 +11,20 @@ pub mod upstream;
 
 pub use client::{
     QueryOpts, a_records, aaaa_records, ede, min_answer_ttl, query_from, query_tcp, query_tcp_with,
-    query_udp, query_udp_with, send_raw_tcp, send_raw_udp, tcp_pipeline,
+    query_udp, query_udp_with, send_raw_tcp, send_raw_udp, tcp_pipeline, time_until,
 };
 pub use daemon::{TestDaemon, test_config, udp_upstream};
 pub use tls::{TempDir, TestCa};
 pub use upstream::FakeUpstream;
+
+/// Whether the tests run as root (some tests create users or change ownership).
+pub fn is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .map(|l| l.split_whitespace().nth(2) == Some("0"))
+        })
+        .unwrap_or(false)
+}
