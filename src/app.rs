@@ -54,6 +54,7 @@ pub struct Daemon {
     pub admin_addr: Option<SocketAddr>,
     live: Arc<LiveSource>,
     reloader: Arc<Reloader>,
+    events: Arc<crate::activity::events::Log>,
     shutdown: CancellationToken,
     tasks: TaskTracker,
 }
@@ -132,11 +133,14 @@ impl Daemon {
         tracing::debug!(dir = %state_dir.display(), "state directory");
         let live = Arc::new(LiveSource::new(env.clock, &state_dir));
         resolver.update_live(|e| live.live_for(e));
+        let events = Arc::new(crate::activity::events::Log::open(&state_dir));
+        events.started(&resolver.engine(), jiff::Timestamp::now().as_second());
         let reloader = Arc::new(Reloader::new(
             config.clone(),
             resolver.clone(),
             live.clone(),
             state_dir,
+            events.clone(),
         ));
         // Before the first query: a change made right after start is seen.
         let watch = reload::Watch::start(reloader.clone());
@@ -204,6 +208,16 @@ impl Daemon {
             shutdown.clone(),
         ));
         tasks.spawn(watch.run(shutdown.clone()));
+        let (heartbeat, stop) = (events.clone(), shutdown.clone());
+        tasks.spawn(async move {
+            let mut tick = tokio::time::interval(crate::activity::events::HEARTBEAT);
+            loop {
+                tokio::select! {
+                    _ = stop.cancelled() => break,
+                    _ = tick.tick() => heartbeat.heartbeat(jiff::Timestamp::now().as_second()),
+                }
+            }
+        });
         let totals = Arc::new(crate::activity::Totals::default());
         if config.activity.enabled {
             crate::activity::set_minute(live.minute());
@@ -236,6 +250,7 @@ impl Daemon {
             resolver,
             live,
             reloader,
+            events,
             shutdown,
             tasks,
         })
@@ -261,6 +276,9 @@ impl Daemon {
         {
             tracing::warn!("some queries were still in flight at shutdown");
         }
+        // Parents see when filtering stopped, in `nestguard status` and the report.
+        self.events.stopped(jiff::Timestamp::now().as_second());
+        self.reloader.stopped();
     }
 }
 

@@ -186,7 +186,14 @@ pub fn main() -> ExitCode {
                         None => Err("nestguard listens on no loopback address: add 127.0.0.1:53 to [server] listen".into()),
                     }
                     }
-                    ResolverAction::Disable => sr::disable(&root),
+                    ResolverAction::Disable => sr::disable(&root).inspect(|_| {
+                        // Parents see it: this machine's lookups no longer go through the filter.
+                        crate::activity::events::note(
+                            &crate::state::dir(&config),
+                            "resolver",
+                            "this machine stopped using nestguard (system-resolver disable)",
+                        );
+                    }),
                     ResolverAction::Status => sr::status(&root),
                 },
             )
@@ -384,11 +391,23 @@ fn passwd(source: &config::ConfigSource) -> Result<String, String> {
 }
 
 /// `status`: what the daemon last wrote into `state_dir`.
+/// Exit status of `nestguard status` when filtering is off (as `systemctl status` does).
+const EXIT_STOPPED: u8 = 3;
+
 fn status(state_dir: std::path::PathBuf) -> ExitCode {
-    report(crate::status::read(&state_dir).map(|s| {
-        let alive = crate::status::alive(s.pid);
-        crate::status::render(&s, alive)
-    }))
+    let s = match crate::status::read(&state_dir) {
+        Ok(s) => s,
+        Err(e) => return report(Err(e)),
+    };
+    let alive = crate::status::alive(s.pid);
+    let since = jiff::Timestamp::now().as_second() - crate::status::EVENT_DAYS * 86_400;
+    let events = crate::activity::events::recent(&crate::activity::store::path(&state_dir), since);
+    print!("{}", crate::status::render(&s, alive, &events));
+    if crate::status::is_stopped(&s, alive) {
+        ExitCode::from(EXIT_STOPPED)
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
 /// Prints a command's text, or its error with exit status 2.

@@ -28,7 +28,7 @@ use anyhow::Context;
 use ipnet::IpNet;
 use toml::Spanned;
 
-use crate::config::{BlockMode, Config};
+use crate::config::{BlockMode, Config, UpstreamFailure};
 use crate::policy::neighbours::Mac;
 use crate::policy::{Live, Lookups, Who, users};
 use crate::rules::catalog::{SafeSearchDef, YoutubeLevel};
@@ -88,6 +88,8 @@ struct ProfilePolicy {
     windows: u64,
     safe_search: bool,
     youtube: YoutubeLevel,
+    /// With every upstream down and nothing stale: ask the fallback upstreams.
+    fail_open: bool,
 }
 
 impl ProfilePolicy {
@@ -220,6 +222,7 @@ impl Engine {
                 windows: 0,
                 safe_search: p.safe_search,
                 youtube: p.youtube,
+                fail_open: p.upstream_failure == UpstreamFailure::Open,
             })
             .collect();
         let ids: Vec<String> = profiles.iter().map(|p| p.id.clone()).collect();
@@ -318,6 +321,21 @@ impl Engine {
                 None => warnings.push(format!("[activity] privacy: no profile `{id}`; ignored")),
             }
         }
+        for (id, policy) in &config.policy.upstream_failure {
+            let Some(i) = ids.iter().position(|p| p == id) else {
+                warnings.push(format!(
+                    "[policy] upstream_failure: no profile `{id}`; ignored"
+                ));
+                continue;
+            };
+            let preset = catalog.profiles[i].upstream_failure;
+            if *policy == UpstreamFailure::Open && preset == UpstreamFailure::Closed {
+                warnings.push(format!(
+                    "profile `{id}` now fails open: with every upstream down its clients are answered by the fallback upstreams, unencrypted if those are plain DNS"
+                ));
+            }
+            profiles[i].fail_open = *policy == UpstreamFailure::Open;
+        }
         let rules_bypass = rules.category_id("bypass");
         for w in &warnings {
             tracing::warn!("{w}");
@@ -340,6 +358,12 @@ impl Engine {
             bypass: rules_bypass,
             diagnostics: Default::default(),
         })
+    }
+
+    /// Whether a profile's clients are answered by the fallback upstreams when
+    /// every upstream is down and nothing stale is kept.
+    pub fn fails_open(&self, profile: usize) -> bool {
+        self.profiles.get(profile).is_some_and(|p| p.fail_open)
     }
 
     /// Which profile applies to a client, and why. Allocates nothing; the user
@@ -407,6 +431,33 @@ impl Engine {
             .filter(|&c| mask.contains(c))
             .filter_map(|c| self.rules.category(c).map(|i| i.id.as_str()))
             .collect()
+    }
+
+    /// Whether the profile enforces safe search.
+    pub fn profile_safe_search(&self, profile: usize) -> bool {
+        self.profiles.get(profile).is_some_and(|p| p.safe_search)
+    }
+
+    /// Who gets which profile: `client NAME` (or `client #N`, 1-based, for a
+    /// table without a name) and `default`, each with a profile id.
+    pub fn assignments(&self) -> std::collections::BTreeMap<String, String> {
+        let mut out: std::collections::BTreeMap<String, String> = self
+            .clients
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let who = match &c.name {
+                    Some(n) => format!("client {n}"),
+                    None => format!("client #{}", i + 1),
+                };
+                (who, self.profile_id(c.profile).to_string())
+            })
+            .collect();
+        out.insert(
+            "default".into(),
+            self.profile_id(self.default_profile).to_string(),
+        );
+        out
     }
 
     /// The profile's id (`child`, …).

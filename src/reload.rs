@@ -131,6 +131,8 @@ pub struct Reloader {
     live: Arc<LiveSource>,
     state_dir: PathBuf,
     status: Mutex<Status>,
+    /// Protection events: a reload that loosens filtering is one.
+    events: Arc<crate::activity::events::Log>,
     watched: Mutex<Watched>,
     /// One reload at a time.
     gate: tokio::sync::Mutex<()>,
@@ -142,12 +144,14 @@ impl Reloader {
         resolver: Arc<Resolver>,
         live: Arc<LiveSource>,
         state_dir: PathBuf,
+        events: Arc<crate::activity::events::Log>,
     ) -> Reloader {
         let engine = resolver.engine();
         let status = Status {
             pid: std::process::id(),
             version: env!("CARGO_PKG_VERSION").to_string(),
             started: jiff::Timestamp::now(),
+            stopped: None,
             config: config_files(&startup),
             last_reload: None,
             rules: RuleCounts::of(&engine),
@@ -160,7 +164,16 @@ impl Reloader {
             live,
             state_dir,
             status: Mutex::new(status),
+            events,
             gate: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    /// At a clean shutdown: the status says filtering stopped, and when.
+    pub fn stopped(&self) {
+        if let Ok(mut status) = self.status.lock() {
+            status.stopped = Some(jiff::Timestamp::now());
+            status::write(&self.state_dir, &status);
         }
     }
 
@@ -215,6 +228,7 @@ impl Reloader {
                     error: None,
                 });
                 status::write(&self.state_dir, &status);
+                self.events.reloaded(&engine, at.as_second());
                 // Logged after the status is written, so whoever reads the log sees it in the status too.
                 tracing::info!(
                     trigger,

@@ -21,6 +21,9 @@ pub struct Status {
     pub pid: u32,
     pub version: String,
     pub started: Timestamp,
+    /// Set at a clean shutdown: filtering has been off since.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stopped: Option<Timestamp>,
     /// The config files in force.
     pub config: Vec<String>,
     pub last_reload: Option<Reload>,
@@ -117,8 +120,17 @@ pub fn alive(pid: u32) -> Option<bool> {
     }
 }
 
-/// The text `nestguard status` prints.
-pub fn render(s: &Status, alive: Option<bool>) -> String {
+/// Whether filtering is off: a clean shutdown said so, or the process is gone.
+pub fn is_stopped(s: &Status, alive: Option<bool>) -> bool {
+    s.stopped.is_some() || alive == Some(false)
+}
+
+/// The text `nestguard status` prints; `events` are the recent protection events.
+pub fn render(
+    s: &Status,
+    alive: Option<bool>,
+    events: &[crate::activity::events::Event],
+) -> String {
     let tz = jiff::tz::TimeZone::system();
     let local = |t: Timestamp| {
         t.to_zoned_datetime(tz.clone())
@@ -126,10 +138,16 @@ pub fn render(s: &Status, alive: Option<bool>) -> String {
             .to_string()
     };
     let mut out = String::new();
-    let state = match alive {
-        Some(true) => "running",
-        Some(false) => "NOT RUNNING (this is what it last reported)",
-        None => "unknown (cannot check the process here)",
+    let state = match (s.stopped, alive) {
+        (Some(at), _) => format!(
+            "STOPPED at {}: filtering is off (what follows is what it last reported)",
+            local(at)
+        ),
+        (None, Some(false)) => {
+            "NOT RUNNING: it stopped without saying so (killed or crashed); filtering is off".into()
+        }
+        (None, Some(true)) => "running".into(),
+        (None, None) => "unknown (cannot check the process here)".into(),
     };
     let _ = writeln!(
         out,
@@ -170,5 +188,16 @@ pub fn render(s: &Status, alive: Option<bool>) -> String {
     for (p, n) in &r.profiles {
         let _ = writeln!(out, "  {p:<24} {n:>9}");
     }
+    let _ = writeln!(out, "protection events, last {EVENT_DAYS} days:");
+    if events.is_empty() {
+        let _ = writeln!(out, "  none");
+    }
+    for e in events {
+        let at = Timestamp::from_second(e.at).unwrap_or_default();
+        let _ = writeln!(out, "  {}  {:<8} {}", local(at), e.kind, e.detail);
+    }
     out
 }
+
+/// How far back `nestguard status` lists protection events.
+pub const EVENT_DAYS: i64 = 7;

@@ -194,7 +194,15 @@ fn status_and_sigterm_of_a_running_daemon() {
         rest.iter().any(|l| l.contains("shutting down")),
         "log: {rest:?}"
     );
-    assert!(daemon_status().contains("NOT RUNNING"));
+    // Filtering is off now: `status` says so, with exit status 3, and names the event.
+    let out = run_with(&["status", "-c"], &path);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(3), "{text}");
+    assert!(text.contains("STOPPED at"), "{text}");
+    assert!(
+        text.contains("filtering stopped (the service was stopped)"),
+        "{text}"
+    );
 }
 
 /// A config adding the admin's own block list and exception list to the `adult` category.

@@ -7,6 +7,7 @@ use std::net::Ipv4Addr;
 
 use hickory_proto::op::ResponseCode;
 use hickory_proto::rr::RecordType;
+use support::upstream::{POISON_ADDR, POISON_NAME};
 use support::*;
 
 const OPEN: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 80);
@@ -147,4 +148,267 @@ async fn a_thousand_idle_tcp_connections_do_not_stop_udp_service() {
     }
     drop(idle);
     d.stop().await;
+}
+
+fn owners(records: &[hickory_proto::rr::Record]) -> Vec<String> {
+    records.iter().map(|r| r.name.to_ascii()).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_records_about_the_question_are_passed_on_and_cached() {
+    let up = FakeUpstream::start().await;
+    let d = TestDaemon::with_upstream(&up, "").await;
+    // First from the upstream, then from the cache: the same clean answer.
+    for _ in 0..2 {
+        let m = query_udp(d.addr, "poison.example.com", RecordType::A).await;
+        assert_eq!(a_records(&m), vec![POISON_ADDR]);
+        assert_eq!(owners(&m.answers), [POISON_NAME]);
+        assert_eq!(
+            owners(&m.authorities),
+            ["example.com."],
+            "only our zone's NS"
+        );
+        assert!(m.additionals.is_empty(), "no glue: {:?}", m.additionals);
+    }
+    assert_eq!(up.queries(), 1);
+    // The stray address was never believed for the name it claimed.
+    let m = query_udp(d.addr, "bank.example", RecordType::A).await;
+    assert!(a_records(&m).is_empty());
+    d.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_do_bit_is_forwarded_and_signatures_come_back_only_to_who_asked() {
+    let up = FakeUpstream::start().await;
+    let d = TestDaemon::with_upstream(&up, "").await;
+    let with_do = QueryOpts {
+        dnssec_ok: true,
+        ..QueryOpts::default()
+    };
+    let m = query_udp_with(d.addr, "poison.example.com", RecordType::A, &with_do).await;
+    let types: Vec<RecordType> = m.answers.iter().map(|r| r.record_type()).collect();
+    assert_eq!(types, [RecordType::A, RecordType::RRSIG]);
+    assert!(m.edns.as_ref().is_some_and(|e| e.flags().dnssec_ok));
+    // From a resolver on this machine the AD bit is passed on.
+    assert!(m.metadata.authentic_data);
+
+    let m = query_udp(d.addr, "poison.example.com", RecordType::A).await;
+    let types: Vec<RecordType> = m.answers.iter().map(|r| r.record_type()).collect();
+    assert_eq!(
+        types,
+        [RecordType::A],
+        "no signatures for a client without DO"
+    );
+    assert!(!m.metadata.authentic_data);
+    assert_eq!(up.queries(), 2, "DO and non-DO answers are cached apart");
+    d.stop().await;
+}
+
+/// An upstream that, before each real answer, sends what an off-path attacker
+/// would: a reply with the wrong ID, and one with the right ID about another
+/// name. Records the source port and ID of every query it gets.
+async fn spoofed_upstream(
+    sock: tokio::net::UdpSocket,
+    queries: usize,
+    seen: std::sync::Arc<std::sync::Mutex<Vec<(u16, u16)>>>,
+) {
+    use hickory_proto::op::Message;
+    use hickory_proto::rr::{RData, Record, rdata::A};
+    let mut buf = vec![0u8; 4096];
+    for _ in 0..queries {
+        let Ok((n, peer)) = sock.recv_from(&mut buf).await else {
+            return;
+        };
+        let Ok(q) = Message::from_vec(&buf[..n]) else {
+            continue;
+        };
+        seen.lock().unwrap().push((peer.port(), q.metadata.id));
+        let answer = |id: u16, name: &str, ip: Ipv4Addr| {
+            let mut r = Message::response(id, q.metadata.op_code);
+            let mut question = q.queries[0].clone();
+            question.set_name(hickory_proto::rr::Name::from_ascii(name).unwrap());
+            r.add_query(question);
+            let owner = hickory_proto::rr::Name::from_ascii(name).unwrap();
+            r.add_answer(Record::from_rdata(owner, 300, RData::A(A(ip))));
+            r.to_vec().unwrap()
+        };
+        let asked = q.queries[0].name().to_ascii();
+        let evil = Ipv4Addr::new(6, 6, 6, 6);
+        let forged = [
+            answer(q.metadata.id.wrapping_add(1), &asked, evil),
+            answer(q.metadata.id, "other.example.net.", evil),
+            answer(q.metadata.id, &asked, Ipv4Addr::new(192, 0, 2, 9)),
+        ];
+        for f in forged {
+            let _ = sock.send_to(&f, peer).await;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forged_upstream_answers_are_ignored_and_ports_and_ids_are_random() {
+    const N: usize = 8;
+    let sock = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let addr = sock.local_addr().unwrap();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let server = tokio::spawn(spoofed_upstream(sock, N, seen.clone()));
+    let d = TestDaemon::start(&udp_upstream(addr, "2s")).await;
+    for i in 0..N {
+        let m = query_udp(d.addr, &format!("n{i}.example.net"), RecordType::A).await;
+        assert_eq!(
+            a_records(&m),
+            vec![Ipv4Addr::new(192, 0, 2, 9)],
+            "query {i}"
+        );
+    }
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), N);
+    let distinct = |v: Vec<u16>| {
+        v.into_iter()
+            .collect::<std::collections::HashSet<_>>()
+            .len()
+    };
+    // 16 random bits each: a repeat among eight is a 1-in-2,300 event, two a 1-in-10^7 one.
+    assert!(
+        distinct(seen.iter().map(|s| s.0).collect()) >= N - 1,
+        "ports {seen:?}"
+    );
+    assert!(
+        distinct(seen.iter().map(|s| s.1).collect()) >= N - 1,
+        "IDs {seen:?}"
+    );
+    server.abort();
+    d.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_upstreams_down_a_teen_gets_the_fallback_and_a_child_does_not() {
+    let main = FakeUpstream::start().await;
+    let fallback = FakeUpstream::start().await;
+    main.set_a("short.example.com.", Ipv4Addr::new(10, 0, 0, 1), 2);
+    fallback.set_a("short.example.com.", Ipv4Addr::new(10, 9, 9, 9), 300);
+    fallback.set_a("fresh.example.com.", OPEN, 300);
+    let config = format!(
+        "{}[[upstream]]\nprotocol = \"udp\"\naddress = \"{}\"\nfallback = true\n\
+         [[client]]\nname = \"alex\"\nprofile = \"teen\"\naddresses = [\"127.0.0.2\"]\n",
+        udp_upstream(main.addr(), "300ms"),
+        fallback.addr()
+    );
+    let d = TestDaemon::start(&config).await;
+    // Cached while the upstream was up, then it goes away and the entry expires.
+    let m = query_from("127.0.0.2", d.addr, "short.example.com", RecordType::A).await;
+    assert_eq!(a_records(&m), vec![Ipv4Addr::new(10, 0, 0, 1)]);
+    main.stop_and_wait().await;
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+
+    // Serve-stale comes first, for every profile.
+    let m = query_from("127.0.0.2", d.addr, "short.example.com", RecordType::A).await;
+    assert_eq!(
+        a_records(&m),
+        vec![Ipv4Addr::new(10, 0, 0, 1)],
+        "stale first"
+    );
+    assert_eq!(
+        ede(m.edns.as_ref()).map(|e| e.0),
+        Some(3),
+        "EDE 3 Stale Answer"
+    );
+    assert_eq!(fallback.queries(), 0);
+
+    // Nothing stale: the teen profile fails open, to the fallback upstream.
+    let m = query_from("127.0.0.2", d.addr, "fresh.example.com", RecordType::A).await;
+    assert_eq!(a_records(&m), vec![OPEN]);
+    assert_eq!(fallback.queries(), 1);
+
+    // The child (the default profile) fails closed, even for the name the teen just got.
+    let m = query_from("127.0.0.1", d.addr, "fresh.example.com", RecordType::A).await;
+    assert_eq!(m.metadata.response_code, ResponseCode::ServFail);
+    assert!(m.answers.is_empty(), "the fallback's answer was not cached");
+    assert_eq!(ede(m.edns.as_ref()).map(|e| e.0), Some(22));
+    assert_eq!(
+        fallback.queries(),
+        1,
+        "a fail-closed profile never asks the fallback"
+    );
+    // And what the teen's profile blocks stays blocked on the fallback path.
+    let m = query_from("127.0.0.2", d.addr, "pornhub.com", RecordType::A).await;
+    assert_eq!(m.metadata.response_code, ResponseCode::NXDomain);
+    d.stop().await;
+}
+
+/// `nestguard ARGS -c CONFIG`: exit code and standard output.
+fn run_cli(args: &[&str], config: &std::path::Path) -> (i32, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_nestguard"))
+        .args(args)
+        .arg("-c")
+        .arg(config)
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stopping_the_filter_or_loosening_a_profile_shows_in_status_and_report() {
+    use nestguard::app::Daemon;
+    use nestguard::config::{Config, ConfigSource};
+    let up = FakeUpstream::start().await;
+    let dir = TempDir::new();
+    let path = dir.path().join("nestguard.toml");
+    let config_with = |profile: &str| {
+        format!(
+            "[server]\nlisten = [\"127.0.0.1:0\"]\n[state]\ndir = \"{}\"\n{}\
+             [[client]]\nname = \"sam\"\nprofile = \"{profile}\"\naddresses = [\"127.0.0.2\"]\n",
+            dir.path().join("state").display(),
+            udp_upstream(up.addr(), "1s")
+        )
+    };
+    std::fs::write(&path, config_with("child")).unwrap();
+    let load = || Config::load(&ConfigSource::File(path.clone())).unwrap();
+
+    let d = Daemon::start(&load()).await.unwrap();
+    let (code, out) = run_cli(&["status"], &path);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains(": running"), "{out}");
+    assert!(out.contains("filtering started"), "{out}");
+
+    // Someone moves sam to the unfiltered profile; the reload puts it in force.
+    std::fs::write(&path, config_with("unfiltered")).unwrap();
+    d.reload().await.unwrap();
+    d.shutdown().await;
+
+    let (code, out) = run_cli(&["status"], &path);
+    assert_eq!(code, 3, "stopped filtering exits 3: {out}");
+    assert!(out.contains("STOPPED at"), "{out}");
+    assert!(
+        out.contains("client sam: profile child → unfiltered (filtering off)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("filtering stopped (the service was stopped)"),
+        "{out}"
+    );
+
+    // Started again: the gap is named. Then the daemon dies without a word
+    // (it is dropped, as a kill would leave it), and the next start says so.
+    let d = Daemon::start(&load()).await.unwrap();
+    drop(d);
+    let d = Daemon::start(&load()).await.unwrap();
+    let (_, out) = run_cli(&["report", "--since", "1h"], &path);
+    for line in [
+        "protection events (filtering stopped or loosened):",
+        "client sam: profile child → unfiltered (filtering off)",
+        "filtering stopped (the service was stopped)",
+        "filtering on again after",
+        "filtering stopped unexpectedly",
+        "filtering on again after up to",
+    ] {
+        assert!(out.contains(line), "report lacks `{line}`:\n{out}");
+    }
+    let (_, csv) = run_cli(&["report", "--since", "1h", "--format", "csv"], &path);
+    assert!(csv.contains(",event,"), "{csv}");
+    d.shutdown().await;
 }

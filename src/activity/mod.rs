@@ -16,6 +16,7 @@ use serde::Deserialize;
 use crate::engine::{Decision, Engine};
 use crate::rules::CategoryId;
 
+pub mod events;
 pub mod report;
 pub mod store;
 pub mod tally;

@@ -40,6 +40,8 @@ pub struct ProfileReport {
 pub struct Report {
     pub since: Timestamp,
     pub until: Timestamp,
+    /// Filtering stopped, started again, or loosened (for every profile).
+    pub events: Vec<super::events::Event>,
     pub profiles: Vec<ProfileReport>,
 }
 
@@ -191,6 +193,8 @@ fn read(conn: &Connection, since: Timestamp, only: Option<&str>) -> rusqlite::Re
     Ok(Report {
         since,
         until: Timestamp::now(),
+        // A database from before protection events has none to show.
+        events: super::events::read(conn, since.as_second()).unwrap_or_default(),
         profiles,
     })
 }
@@ -243,6 +247,16 @@ pub fn text(report: &Report) -> String {
         .to_zoned_datetime(tz)
         .strftime("%Y-%m-%d %H:%M");
     let mut out = format!("Activity since {since}\n");
+    if !report.events.is_empty() {
+        let _ = writeln!(out, "\nprotection events (filtering stopped or loosened):");
+        for e in &report.events {
+            let at = Timestamp::from_second(e.at)
+                .unwrap_or_default()
+                .to_zoned_datetime(jiff::tz::TimeZone::system())
+                .strftime("%Y-%m-%d %H:%M");
+            let _ = writeln!(out, "  {at}  {:<8} {}", e.kind, e.detail);
+        }
+    }
     if report.profiles.is_empty() {
         out.push_str("\nno activity recorded in this period\n");
     }
@@ -352,6 +366,11 @@ pub fn csv(report: &Report) -> String {
         for client in &r.devices_gone {
             let _ = writeln!(out, "{p},device_gone,{},1", field(client));
         }
+    }
+    for e in &report.events {
+        let at = Timestamp::from_second(e.at).unwrap_or_default();
+        let what = format!("{}: {}", e.kind, e.detail);
+        let _ = writeln!(out, ",event,{at},{}", field(&what));
     }
     out
 }

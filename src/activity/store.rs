@@ -15,7 +15,7 @@ use super::{Slot, Tally};
 use crate::engine::Engine;
 
 pub const FILE_NAME: &str = "activity.sqlite";
-const SCHEMA_VERSION: i64 = 3;
+const SCHEMA_VERSION: i64 = 4;
 
 /// Kept per profile per day in the database; the report shows fewer. More
 /// than shown, so a site that rises late in the day is not lost.
@@ -67,7 +67,15 @@ fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
             "CREATE TABLE gone (at INTEGER NOT NULL, profile TEXT NOT NULL, client TEXT NOT NULL);",
         )?;
     }
-    // Later versions: `if version < 4 { ... }`, each step in this one transaction.
+    if version < 4 {
+        // Protection events (filtering stopped, loosened) and the daemon's own notes.
+        tx.execute_batch(
+            "CREATE TABLE events (id INTEGER PRIMARY KEY, at INTEGER NOT NULL, kind TEXT NOT NULL,
+                detail TEXT NOT NULL);
+             CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;",
+        )?;
+    }
+    // Later versions: `if version < 5 { ... }`, each step in this one transaction.
     tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     tx.commit()
 }
@@ -247,10 +255,12 @@ impl Store {
             tx.execute(&format!("DELETE FROM {table} WHERE hour < ?1"), [oldest])?;
         }
         tx.execute("DELETE FROM domains WHERE day < ?1", [oldest / 24])?;
-        tx.execute(
-            "DELETE FROM gone WHERE at < ?1",
-            [oldest.saturating_mul(3600)],
-        )?;
+        for table in ["gone", "events"] {
+            tx.execute(
+                &format!("DELETE FROM {table} WHERE at < ?1"),
+                [oldest.saturating_mul(3600)],
+            )?;
+        }
         tx.commit()
     }
 

@@ -83,6 +83,17 @@ pub fn render(resolver: &Resolver, totals: &Totals, status: Option<&Status>) -> 
     );
     metric(
         &mut out,
+        "nestguard_upstream_fallback_queries_total",
+        "counter",
+        "Questions sent to the fallback upstreams, for profiles that fail open.",
+    );
+    let _ = writeln!(
+        out,
+        "nestguard_upstream_fallback_queries_total {}",
+        get(&c.fallback_queries)
+    );
+    metric(
+        &mut out,
         "nestguard_upstream_seconds_total",
         "counter",
         "Time spent waiting for upstream answers.",

@@ -251,6 +251,20 @@ pub struct PolicyConfig {
     /// TTL of blocked answers: short, so an unblock takes effect at once.
     #[serde(with = "humantime_serde")]
     pub blocked_ttl: Duration,
+    /// Per profile id, replacing the preset's: what its clients get when no
+    /// upstream answers and no stale answer is kept.
+    pub upstream_failure: std::collections::BTreeMap<String, UpstreamFailure>,
+}
+
+/// What a profile's clients get when no upstream answers and no stale answer is kept.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UpstreamFailure {
+    /// SERVFAIL with EDE 22: nothing unfiltered or unencrypted slips through.
+    #[default]
+    Closed,
+    /// Ask the `fallback = true` upstreams (answers not cached); SERVFAIL if there are none.
+    Open,
 }
 
 impl Default for PolicyConfig {
@@ -261,6 +275,7 @@ impl Default for PolicyConfig {
             block_mode: Spanned::new(0..0, BlockMode::Nxdomain),
             block_addresses: Vec::new(),
             blocked_ttl: Duration::from_secs(10),
+            upstream_failure: Default::default(),
         }
     }
 }
@@ -511,6 +526,10 @@ pub struct UpstreamConfig {
     pub ca_file: Option<Spanned<PathBuf>>,
     #[serde(default = "default_upstream_timeout", with = "humantime_serde")]
     pub timeout: Duration,
+    /// Asked only when every other upstream has failed and no stale answer is
+    /// kept, and only for profiles that fail open; its answers are not cached.
+    #[serde(default)]
+    pub fallback: bool,
 }
 
 impl UpstreamConfig {
@@ -547,6 +566,7 @@ fn default_upstreams() -> Vec<Spanned<UpstreamConfig>> {
                     path: None,
                     ca_file: None,
                     timeout: default_upstream_timeout(),
+                    fallback: false,
                 },
             )
         })
@@ -764,6 +784,12 @@ impl Config {
             return Err(ConfigError::plain(
                 origin,
                 "at least one [[upstream]] is needed".into(),
+            ));
+        }
+        if self.upstreams.iter().all(|u| u.get_ref().fallback) {
+            return Err(err(
+                self.upstreams[0].span(),
+                "every [[upstream]] is a fallback; at least one must not be".into(),
             ));
         }
         if let Some(extra) = self.upstreams.get(MAX_UPSTREAMS) {

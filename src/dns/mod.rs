@@ -2,6 +2,7 @@
 //! ties them together, and the listening sockets.
 
 pub mod answer;
+pub mod bailiwick;
 pub mod cache;
 pub mod limit;
 pub mod resolve;

@@ -120,6 +120,8 @@ pub struct Counters {
     pub upstream_failures: AtomicU64,
     /// Sum of upstream answer times, in microseconds.
     pub upstream_micros: AtomicU64,
+    /// Queries sent to the fallback upstreams (profiles that fail open).
+    pub fallback_queries: AtomicU64,
 }
 
 pub struct Resolver {
@@ -385,18 +387,24 @@ impl Resolver {
         };
         let shape = self.shape(&query, transport);
         let who = client.who(transport);
-        let (profile, alias) = {
+        let (profile, alias, fail_open) = {
             let current = self.current.load();
             let engine = &current.engine;
             let (profile, decision) = self.decide(engine, &query, &who, &current.live);
-            (profile, engine.alias_target(decision))
+            (
+                profile,
+                engine.alias_target(decision),
+                engine.fails_open(profile),
+            )
         };
         if let Some(target) = alias {
-            return self.answer_alias(&query, &target, shape, out).await;
+            return self
+                .answer_alias(&query, &target, shape, fail_open, out)
+                .await;
         }
         let mut key_buf = [0u8; MAX_KEY_LEN];
         let key = query.cache_key(&mut key_buf);
-        let outcome = self.resolve(key).await;
+        let outcome = self.resolve_for(key, fail_open).await;
         match outcome {
             Outcome::Answer(answer, freshness) => {
                 let current = self.current.load();
@@ -467,6 +475,7 @@ impl Resolver {
         query: &Query<'_>,
         target: &[u8],
         shape: Shape,
+        fail_open: bool,
         out: &mut Vec<u8>,
     ) {
         let mut key = Vec::with_capacity(target.len() + 5);
@@ -474,7 +483,7 @@ impl Resolver {
         key.extend_from_slice(&query.qtype.to_be_bytes());
         key.extend_from_slice(&query.qclass.to_be_bytes());
         key.push(u8::from(query.dnssec_ok()) | (u8::from(query.checking_disabled()) << 1));
-        let built = match self.resolve(&key).await {
+        let built = match self.resolve_for(&key, fail_open).await {
             Outcome::Answer(answer, _) => {
                 alias_response(query, target, &answer, self.server_payload)
             }
@@ -507,6 +516,29 @@ impl Resolver {
                     out,
                 );
             }
+        }
+    }
+
+    /// [`Resolver::resolve`]; then, for a profile that fails open and when no
+    /// upstream answered at all, the fallback upstreams. Their answers are not
+    /// shared with queries in flight and not cached: the cache serves every
+    /// profile, and a fail-closed one must never be given them.
+    async fn resolve_for(&self, key: &[u8], fail_open: bool) -> Outcome {
+        let outcome = self.resolve(key).await;
+        if !matches!(outcome, Outcome::ServFail) || !fail_open || !self.upstreams.has_fallbacks() {
+            return outcome;
+        }
+        self.counters
+            .fallback_queries
+            .fetch_add(1, Ordering::Relaxed);
+        match self.upstreams.forward_fallback(key).await {
+            Forwarded::Answer(resp, layout) | Forwarded::Failed(Some((resp, layout))) => {
+                tracing::debug!(name = %wire::name_to_text(key), "answered by a fallback upstream");
+                let now = clock::now_secs();
+                let answer = Answer::from_upstream(&resp, &layout, &self.cache.policy, now);
+                Outcome::Answer(Arc::new(answer), Freshness::Fresh)
+            }
+            Forwarded::Failed(None) => Outcome::ServFail,
         }
     }
 

@@ -195,7 +195,7 @@ fn skip_uncompressed_name(b: &[u8], mut at: usize) -> Option<usize> {
 }
 
 /// Skips a possibly compressed name; returns the offset just past it in the record.
-fn skip_name(b: &[u8], mut at: usize) -> Option<usize> {
+pub fn skip_name(b: &[u8], mut at: usize) -> Option<usize> {
     let mut total = 0usize;
     loop {
         let len = *b.get(at)?;

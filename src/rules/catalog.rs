@@ -79,6 +79,10 @@ pub struct ProfileDef {
     /// `blocked-domains`, `detailed`); the config may change it.
     #[serde(default)]
     pub activity: crate::activity::Privacy,
+    /// With every upstream down and no stale answer: SERVFAIL (`closed`, the
+    /// default) or the fallback upstreams (`open`); the config may change it.
+    #[serde(default)]
+    pub upstream_failure: crate::config::UpstreamFailure,
 }
 
 /// YouTube restricted mode for a profile.

@@ -12,6 +12,8 @@
 //! | `big.example.com.`            | TXT: 40 × 100 'x' (TC=1 over UDP if it doesn't fit)  |
 //! | `servfail.example.com.`       | SERVFAIL                                             |
 //! | `nx.example.com.` and below   | NXDOMAIN + SOA                                       |
+//! | `poison.example.com.`         | A 192.0.2.7 plus stray records about other names (in |
+//! |                               | every section); with DO, an RRSIG and the AD bit     |
 //! | known name, other type        | NOERROR/NODATA + SOA                                 |
 //! | anything else                 | NXDOMAIN + SOA                                       |
 //!
@@ -57,6 +59,10 @@ pub const SLOW_DELAY: Duration = Duration::from_secs(3);
 pub const SERVFAIL_NAME: &str = "servfail.example.com.";
 /// Name (and subtree) that returns NXDOMAIN.
 pub const NX_NAME: &str = "nx.example.com.";
+/// Name whose answer carries stray records a poisoning attempt would (see the table).
+pub const POISON_NAME: &str = "poison.example.com.";
+/// Address given for [`POISON_NAME`].
+pub const POISON_ADDR: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 7);
 /// EDNS payload size advertised in responses.
 pub const RESPONSE_EDNS_PAYLOAD: u16 = 1232;
 /// Idle timeout for TCP / TLS / HTTP/2 connections.
@@ -541,7 +547,12 @@ impl Inner {
             if lname == SLOW_NAME {
                 tokio::time::sleep(SLOW_DELAY).await;
             }
-            self.resolve(query, &lname, &mut response);
+            if lname == POISON_NAME && query.query_type() == RecordType::A {
+                let dnssec_ok = request.edns.as_ref().is_some_and(|e| e.flags().dnssec_ok);
+                poisoned(query.name(), dnssec_ok, &mut response);
+            } else {
+                self.resolve(query, &lname, &mut response);
+            }
         }
 
         let mut bytes = response.to_vec().ok()?;
@@ -625,6 +636,50 @@ impl Inner {
             return negative(response, ResponseCode::NoError);
         }
         response.answers = answers;
+    }
+}
+
+/// The right answer, with records about other names an attacker would like
+/// cached: another name's address, a delegation of someone else's zone, glue.
+fn poisoned(owner: &Name, dnssec_ok: bool, response: &mut Message) {
+    let evil = Ipv4Addr::new(6, 6, 6, 6);
+    let name = |s: &str| Name::from_ascii(s).expect("valid name");
+    response.add_answer(Record::from_rdata(
+        owner.clone(),
+        300,
+        RData::A(A(POISON_ADDR)),
+    ));
+    response.add_answer(Record::from_rdata(
+        name("bank.example."),
+        86400,
+        RData::A(A(evil)),
+    ));
+    let ns = |zone: &str, host: &str| {
+        Record::from_rdata(
+            name(zone),
+            86400,
+            RData::NS(hickory_proto::rr::rdata::NS(name(host))),
+        )
+    };
+    response.add_authority(ns(ZONE, "ns1.example.com."));
+    response.add_authority(ns("bank.example.", "ns.evil.example."));
+    response.add_additional(Record::from_rdata(
+        name("ns.evil.example."),
+        86400,
+        RData::A(A(evil)),
+    ));
+    if dnssec_ok {
+        // An RRSIG's bytes need not verify here: a forwarder passes them on.
+        let rrsig = hickory_proto::rr::rdata::NULL::with(vec![0, 1, 8, 3, 0, 0, 1, 44]);
+        response.add_answer(Record::from_rdata(
+            owner.clone(),
+            300,
+            RData::Unknown {
+                code: RecordType::RRSIG,
+                rdata: rrsig,
+            },
+        ));
+        response.metadata.authentic_data = true;
     }
 }
 

@@ -19,7 +19,7 @@ use std::time::Duration;
 use rustls_pki_types::ServerName;
 use tokio::net::UdpSocket;
 
-use super::wire::{self, FLAG_TC, LayoutError, ResponseLayout};
+use super::wire::{self, FLAG_AD, FLAG_TC, LayoutError, ResponseLayout};
 use crate::clock;
 use crate::config::{Protocol, UpstreamConfig};
 use doh::DohClient;
@@ -82,6 +82,9 @@ impl Health {
 pub struct Upstream {
     label: String,
     protocol: Protocol,
+    addr: SocketAddr,
+    /// Asked only for profiles that fail open, after the others (see `UpstreamConfig::fallback`).
+    fallback: bool,
     timeout: Duration,
     transport: Transport,
     health: Health,
@@ -130,6 +133,8 @@ impl Upstream {
         Ok(Upstream {
             label,
             protocol: c.protocol,
+            addr,
+            fallback: c.fallback,
             timeout: c.timeout,
             transport,
             health: Health::default(),
@@ -164,6 +169,14 @@ impl Upstream {
             Transport::Https(client) => client.exchange(&query).await?,
         };
         let layout = wire::scan_response(&response, id, key)?;
+        let (mut response, mut layout) = super::bailiwick::scrub(response, layout, id, key)?;
+        // The AD bit means something only from a resolver we reach over an
+        // authenticated channel (RFC 6840 §5.7): TLS, or this very machine.
+        if layout.flags & FLAG_AD != 0 && !self.protocol.uses_tls() && !self.addr.ip().is_loopback()
+        {
+            layout.flags &= !FLAG_AD;
+            wire::write_u16(&mut response, 2, layout.flags);
+        }
         Ok((response, layout))
     }
 }
@@ -207,28 +220,49 @@ pub enum Forwarded {
     Failed(Option<(Vec<u8>, ResponseLayout)>),
 }
 
-/// The ordered upstream list.
+/// The ordered upstream list, and the fallbacks kept apart.
 pub struct Upstreams {
     list: Vec<Upstream>,
+    fallbacks: Vec<Upstream>,
     payload: u16,
 }
 
 impl Upstreams {
     pub fn new(list: Vec<Upstream>, payload: u16) -> Upstreams {
-        Upstreams { list, payload }
+        let (fallbacks, list) = list.into_iter().partition(|u| u.fallback);
+        Upstreams {
+            list,
+            fallbacks,
+            payload,
+        }
     }
 
+    /// Every upstream, fallbacks last.
     pub fn iter(&self) -> impl Iterator<Item = &Upstream> {
-        self.list.iter()
+        self.list.iter().chain(&self.fallbacks)
+    }
+
+    /// Whether any `fallback = true` upstream is configured.
+    pub fn has_fallbacks(&self) -> bool {
+        !self.fallbacks.is_empty()
     }
 
     /// Asks the upstreams in order, healthy ones first, until one answers.
     pub async fn forward(&self, key: &[u8]) -> Forwarded {
-        let mut fallback = None;
+        self.ask(&self.list, key).await
+    }
+
+    /// Asks the fallback upstreams, for a profile that fails open.
+    pub async fn forward_fallback(&self, key: &[u8]) -> Forwarded {
+        self.ask(&self.fallbacks, key).await
+    }
+
+    async fn ask(&self, list: &[Upstream], key: &[u8]) -> Forwarded {
+        let mut refusal = None;
         // Bit i set: upstream i was asked already (config allows at most 64).
         let mut tried = 0u64;
         for healthy_pass in [true, false] {
-            for (i, up) in self.list.iter().enumerate() {
+            for (i, up) in list.iter().enumerate() {
                 let bit = 1u64 << (i % 64);
                 if tried & bit != 0 || up.health.is_healthy(clock::now_secs()) != healthy_pass {
                     continue;
@@ -245,7 +279,7 @@ impl Upstreams {
                     Ok((resp, layout)) => {
                         tracing::debug!(upstream = %up, rcode = layout.rcode, "upstream refused or failed");
                         up.health.failed(clock::now_secs());
-                        fallback = Some((resp, layout));
+                        refusal = Some((resp, layout));
                     }
                     Err(e) => {
                         tracing::debug!(upstream = %up, error = %e, "upstream exchange failed");
@@ -254,6 +288,6 @@ impl Upstreams {
                 }
             }
         }
-        Forwarded::Failed(fallback)
+        Forwarded::Failed(refusal)
     }
 }

@@ -1,0 +1,373 @@
+//! Protection events: when filtering stopped and started again, and when a
+//! change loosened it (a client moved to a profile that blocks less, a
+//! profile that stopped blocking a category, this machine no longer using
+//! nestguard). These are what a child who wanted the filter gone would do, so
+//! parents see them in `nestguard status` and in the report.
+//!
+//! Kept in the activity database (tables `events` and `meta`), apart from
+//! browsing activity: they are about the filter, not about what a child
+//! looked at, so they are kept even when activity counting is off.
+//!
+//! "Stopped" is known two ways: a clean shutdown says so, and a daemon that
+//! was killed (or lost power) is found out at the next start from its last
+//! heartbeat, written every [`HEARTBEAT`].
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::{Deserialize, Serialize};
+
+use crate::engine::Engine;
+
+/// How often a running daemon notes that it is alive.
+pub const HEARTBEAT: Duration = Duration::from_secs(30);
+
+/// One protection event.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Event {
+    /// Unix seconds.
+    pub at: i64,
+    /// `stopped`, `started`, `loosened`, `resolver`.
+    pub kind: String,
+    pub detail: String,
+}
+
+/// Who gets which profile, and what each profile blocks: compared across
+/// reloads and restarts to find changes that loosen filtering.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicySnapshot {
+    /// `client sam` / `default` → profile id.
+    pub assignments: BTreeMap<String, String>,
+    /// Profile id → the categories it blocks (and `safe-search` when it enforces it).
+    pub blocks: BTreeMap<String, Vec<String>>,
+}
+
+impl PolicySnapshot {
+    pub fn of(engine: &Engine) -> PolicySnapshot {
+        let blocks = engine
+            .profile_ids()
+            .enumerate()
+            .map(|(i, id)| {
+                let mut b: Vec<String> = engine
+                    .profile_categories(i)
+                    .into_iter()
+                    .map(String::from)
+                    .collect();
+                if engine.profile_safe_search(i) {
+                    b.push("safe-search".into());
+                }
+                (id.to_string(), b)
+            })
+            .collect();
+        PolicySnapshot {
+            assignments: engine.assignments(),
+            blocks,
+        }
+    }
+
+    /// What got looser from `old` to `self`, one line each.
+    pub fn loosened_since(&self, old: &PolicySnapshot) -> Vec<String> {
+        let mut out = Vec::new();
+        let lost = |from: &str, to: &str| -> Vec<String> {
+            let (Some(before), after) = (old.blocks.get(from), self.blocks.get(to)) else {
+                return Vec::new();
+            };
+            let after = after.map(Vec::as_slice).unwrap_or_default();
+            before
+                .iter()
+                .filter(|c| !after.contains(c))
+                .cloned()
+                .collect()
+        };
+        for (who, new_profile) in &self.assignments {
+            let Some(old_profile) = old.assignments.get(who) else {
+                continue;
+            };
+            if old_profile == new_profile {
+                continue;
+            }
+            let gone = lost(old_profile, new_profile);
+            let filters_nothing = self.blocks.get(new_profile).is_none_or(Vec::is_empty);
+            let how = if filters_nothing {
+                " (filtering off)".to_string()
+            } else if gone.is_empty() {
+                String::new()
+            } else {
+                format!(" (no longer blocked: {})", gone.join(", "))
+            };
+            out.push(format!("{who}: profile {old_profile} → {new_profile}{how}"));
+        }
+        for (who, old_profile) in &old.assignments {
+            let now = self.assignments.get("default").map_or("?", String::as_str);
+            if who != "default" && !self.assignments.contains_key(who) && now != old_profile {
+                out.push(format!(
+                    "{who}: removed from the config (was {old_profile}; now gets the default, {now})"
+                ));
+            }
+        }
+        for profile in self.blocks.keys() {
+            let gone = lost(profile, profile);
+            if !gone.is_empty() {
+                out.push(format!(
+                    "profile {profile} no longer blocks: {}",
+                    gone.join(", ")
+                ));
+            }
+        }
+        out
+    }
+}
+
+/// The daemon's event log (one connection; events are rare).
+pub struct Log {
+    conn: Option<Mutex<Connection>>,
+}
+
+impl Log {
+    /// Opens (creating or upgrading) the database; events are not kept if it cannot be opened.
+    pub fn open(state_dir: &Path) -> Log {
+        let path = super::store::path(state_dir);
+        match super::store::Store::open_for_admin(&path) {
+            Ok(conn) => Log {
+                conn: Some(Mutex::new(conn)),
+            },
+            Err(e) => {
+                tracing::warn!(path = %path.display(), error = %e, "cannot open the activity database; protection events are not kept");
+                Log { conn: None }
+            }
+        }
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&mut Connection) -> rusqlite::Result<T>) -> Option<T> {
+        let mut conn = self.conn.as_ref()?.lock().ok()?;
+        match f(&mut conn) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot write protection events");
+                None
+            }
+        }
+    }
+
+    /// At start: a previous run that ended without saying so, the gap since,
+    /// and whatever the config now loosens compared with the last run.
+    pub fn started(&self, engine: &Engine, now: i64) {
+        self.with(|conn| {
+            let tx = conn.transaction()?;
+            let alive: Option<i64> = meta(&tx, "alive_at")?.and_then(|v| v.parse().ok());
+            let clean: Option<i64> = meta(&tx, "stopped_at")?.and_then(|v| v.parse().ok());
+            match (alive, clean) {
+                (None, _) => insert(&tx, now, "started", "filtering started")?,
+                (Some(last), Some(stop)) if stop >= last => {
+                    insert(&tx, now, "started", &format!("filtering on again after {} off", gap(now - stop)))?;
+                }
+                (Some(last), _) => {
+                    insert(&tx, last, "stopped", "filtering stopped unexpectedly (the daemon was killed, crashed or the machine lost power); last seen running")?;
+                    insert(&tx, now, "started", &format!("filtering on again after up to {} off", gap(now - last)))?;
+                }
+            }
+            set_meta(&tx, "alive_at", &now.to_string())?;
+            tx.execute("DELETE FROM meta WHERE key = 'stopped_at'", [])?;
+            policy_changes(&tx, engine, now)?;
+            tx.commit()
+        });
+    }
+
+    /// After a reload put a new engine in force.
+    pub fn reloaded(&self, engine: &Engine, now: i64) {
+        self.with(|conn| {
+            let tx = conn.transaction()?;
+            policy_changes(&tx, engine, now)?;
+            tx.commit()
+        });
+    }
+
+    pub fn heartbeat(&self, now: i64) {
+        self.with(|conn| set_meta(conn, "alive_at", &now.to_string()));
+    }
+
+    /// At a clean shutdown.
+    pub fn stopped(&self, now: i64) {
+        self.with(|conn| {
+            let tx = conn.transaction()?;
+            insert(
+                &tx,
+                now,
+                "stopped",
+                "filtering stopped (the service was stopped)",
+            )?;
+            set_meta(&tx, "alive_at", &now.to_string())?;
+            set_meta(&tx, "stopped_at", &now.to_string())?;
+            tx.commit()
+        });
+    }
+}
+
+/// Records one event from outside the daemon (the command line).
+pub fn note(state_dir: &Path, kind: &str, detail: &str) {
+    let path = super::store::path(state_dir);
+    let now = jiff::Timestamp::now().as_second();
+    let written = super::store::Store::open_for_admin(&path)
+        .and_then(|conn| insert(&conn, now, kind, detail));
+    if let Err(e) = written {
+        tracing::warn!(path = %path.display(), error = %e, "cannot record the event");
+    }
+}
+
+/// Events since `since` (unix seconds), oldest first; none if there is no database.
+pub fn recent(path: &Path, since: i64) -> Vec<Event> {
+    let Ok(conn) = super::store::Store::open_read_only(path) else {
+        return Vec::new();
+    };
+    read(&conn, since).unwrap_or_default()
+}
+
+pub fn read(conn: &Connection, since: i64) -> rusqlite::Result<Vec<Event>> {
+    let mut stmt =
+        conn.prepare("SELECT at, kind, detail FROM events WHERE at >= ?1 ORDER BY at, id")?;
+    stmt.query_map([since], |r| {
+        Ok(Event {
+            at: r.get(0)?,
+            kind: r.get(1)?,
+            detail: r.get(2)?,
+        })
+    })?
+    .collect()
+}
+
+fn policy_changes(conn: &Connection, engine: &Engine, now: i64) -> rusqlite::Result<()> {
+    let new = PolicySnapshot::of(engine);
+    let old: Option<PolicySnapshot> =
+        meta(conn, "policy")?.and_then(|v| serde_json::from_str(&v).ok());
+    if let Some(old) = old {
+        for line in new.loosened_since(&old) {
+            tracing::warn!("filtering loosened: {line}");
+            insert(conn, now, "loosened", &line)?;
+        }
+    }
+    let text = serde_json::to_string(&new).unwrap_or_default();
+    set_meta(conn, "policy", &text)
+}
+
+fn insert(conn: &Connection, at: i64, kind: &str, detail: &str) -> rusqlite::Result<()> {
+    conn.execute(
+        "INSERT INTO events (at, kind, detail) VALUES (?1, ?2, ?3)",
+        params![at, kind, detail],
+    )
+    .map(drop)
+}
+
+fn meta(conn: &Connection, key: &str) -> rusqlite::Result<Option<String>> {
+    conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+        .optional()
+}
+
+fn set_meta(conn: &Connection, key: &str, value: &str) -> rusqlite::Result<()> {
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES (?1, ?2)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        params![key, value],
+    )
+    .map(drop)
+}
+
+/// `3 h 20 min`, `12 min`, `40 s`.
+pub fn gap(secs: i64) -> String {
+    let secs = secs.max(0);
+    match secs {
+        s if s < 60 => format!("{s} s"),
+        s if s < 3600 => format!("{} min", s / 60),
+        s if s < 86_400 => format!("{} h {} min", s / 3600, s % 3600 / 60),
+        s => format!("{} days {} h", s / 86_400, s % 86_400 / 3600),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn snap(assign: &[(&str, &str)], blocks: &[(&str, &[&str])]) -> PolicySnapshot {
+        PolicySnapshot {
+            assignments: assign
+                .iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect(),
+            blocks: blocks
+                .iter()
+                .map(|(p, c)| (p.to_string(), c.iter().map(|s| s.to_string()).collect()))
+                .collect(),
+        }
+    }
+
+    const BLOCKS: &[(&str, &[&str])] = &[
+        ("child", &["adult", "gaming", "social-media"]),
+        ("teen", &["adult"]),
+        ("unfiltered", &[]),
+    ];
+
+    #[test]
+    fn moves_to_looser_profiles_are_named() {
+        let old = snap(
+            &[
+                ("default", "child"),
+                ("client sam", "child"),
+                ("client ann", "child"),
+            ],
+            BLOCKS,
+        );
+        let new = snap(
+            &[
+                ("default", "child"),
+                ("client sam", "unfiltered"),
+                ("client ann", "teen"),
+            ],
+            BLOCKS,
+        );
+        assert_eq!(
+            new.loosened_since(&old),
+            [
+                "client ann: profile child → teen (no longer blocked: gaming, social-media)",
+                "client sam: profile child → unfiltered (filtering off)",
+            ]
+        );
+        assert!(old.loosened_since(&old).is_empty());
+    }
+
+    #[test]
+    fn a_profile_that_stops_blocking_a_category_is_named() {
+        let old = snap(&[("default", "child")], BLOCKS);
+        let new = snap(
+            &[("default", "child")],
+            &[
+                ("child", &["gaming"]),
+                ("teen", &["adult"]),
+                ("unfiltered", &[]),
+            ],
+        );
+        assert_eq!(
+            new.loosened_since(&old),
+            ["profile child no longer blocks: adult, social-media"]
+        );
+    }
+
+    #[test]
+    fn a_client_removed_from_the_config_is_named() {
+        let old = snap(&[("default", "teen"), ("client sam", "child")], BLOCKS);
+        let new = snap(&[("default", "teen")], BLOCKS);
+        assert_eq!(
+            new.loosened_since(&old),
+            ["client sam: removed from the config (was child; now gets the default, teen)"]
+        );
+    }
+
+    #[test]
+    fn gaps_read_well() {
+        assert_eq!(gap(42), "42 s");
+        assert_eq!(gap(12 * 60 + 5), "12 min");
+        assert_eq!(gap(3 * 3600 + 20 * 60), "3 h 20 min");
+        assert_eq!(gap(2 * 86_400 + 3600), "2 days 1 h");
+    }
+}
