@@ -153,6 +153,8 @@ impl Daemon {
             inflight: Arc::new(Semaphore::new(config.server.max_inflight.max(1))),
             tcp_clients: Arc::new(Semaphore::new(config.server.max_tcp_clients.max(1))),
             idle_timeout: config.server.tcp_idle_timeout,
+            inflight_full: Default::default(),
+            tcp_full: Default::default(),
         };
         let mut addrs = Vec::new();
         for &addr in config.server.listen.get_ref() {

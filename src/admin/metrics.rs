@@ -54,6 +54,13 @@ pub fn render(resolver: &Resolver, totals: &Totals, status: Option<&Status>) -> 
     }
     metric(
         &mut out,
+        "nestguard_dropped_busy_total",
+        "counter",
+        "UDP cache misses dropped because max_inflight queries were waiting on upstreams.",
+    );
+    let _ = writeln!(out, "nestguard_dropped_busy_total {}", get(&c.dropped_busy));
+    metric(
+        &mut out,
         "nestguard_cache_hits_total",
         "counter",
         "Queries answered from the cache.",

@@ -41,8 +41,8 @@ pub struct Gate {
     exempt: Vec<IpNet>,
     /// Network key → milli-tokens (high 32 bits) and the millisecond of the last refill (low 32).
     buckets: papaya::HashMap<u128, AtomicU64>,
-    /// When "rate limited" was last logged (seconds since start), to log once per interval.
-    logged: AtomicU64,
+    /// "Rate limited" is logged once per interval, not per packet.
+    logged: LogEvery,
 }
 
 fn millis() -> u64 {
@@ -76,7 +76,7 @@ impl Gate {
             burst: u64::from(config.rate_limit_burst.max(config.rate_limit)).min(4_000_000),
             exempt: nets(&config.rate_limit_exempt),
             buckets: papaya::HashMap::new(),
-            logged: AtomicU64::new(u64::MAX),
+            logged: LogEvery::default(),
         }
     }
 
@@ -130,22 +130,60 @@ impl Gate {
 
     /// One log line per network per ten seconds at most, not one per packet.
     fn log_limited(&self, ip: IpAddr) {
-        let now = crate::clock::now_secs();
-        let last = self.logged.load(Ordering::Relaxed);
-        if (last == u64::MAX || now >= last + 10)
-            && self
-                .logged
-                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
-                .is_ok()
-        {
-            tracing::warn!(client = %ip, "client over the rate limit; refusing its queries for now");
+        if let Some(times) = self.logged.hit() {
+            tracing::warn!(client = %ip, times, "client over the rate limit; refusing its queries for now");
         }
+    }
+}
+
+/// Says when a limit that is hit should be logged: the first time, then at
+/// most once per [`LogEvery::INTERVAL`], with how many hits went unlogged.
+pub struct LogEvery {
+    /// Seconds (clock::now_secs) of the last log line; u64::MAX before the first.
+    last: AtomicU64,
+    hits: AtomicU64,
+}
+
+impl Default for LogEvery {
+    fn default() -> Self {
+        LogEvery {
+            last: AtomicU64::new(u64::MAX),
+            hits: AtomicU64::new(0),
+        }
+    }
+}
+
+impl LogEvery {
+    pub const INTERVAL: u64 = 10;
+
+    /// Counts a hit; returns the hits since the last log line when one is due now.
+    pub fn hit(&self) -> Option<u64> {
+        self.hits.fetch_add(1, Ordering::Relaxed);
+        let now = crate::clock::now_secs();
+        let last = self.last.load(Ordering::Relaxed);
+        let due = last == u64::MAX || now >= last.saturating_add(Self::INTERVAL);
+        (due && self
+            .last
+            .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+            .is_ok())
+        .then(|| self.hits.swap(0, Ordering::Relaxed))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_limit_is_logged_once_per_interval_with_the_hits_between() {
+        let l = LogEvery::default();
+        assert_eq!(l.hit(), Some(1), "the first hit is logged");
+        assert_eq!(l.hit(), None);
+        assert_eq!(l.hit(), None);
+        // As if the interval had passed.
+        l.last.store(u64::MAX, Ordering::Relaxed);
+        assert_eq!(l.hit(), Some(3));
+    }
 
     fn gate(text: &str) -> Gate {
         let c = crate::config::Config::parse(text, "t.toml", None).unwrap();

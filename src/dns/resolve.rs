@@ -113,6 +113,8 @@ pub struct Counters {
     /// Queries refused: not on the access list, over the rate limit.
     pub refused_acl: AtomicU64,
     pub refused_rate: AtomicU64,
+    /// UDP cache misses dropped because `max_inflight` queries were waiting on upstreams.
+    pub dropped_busy: AtomicU64,
     pub queries_udp: AtomicU64,
     pub queries_tcp: AtomicU64,
     pub cache_hits: AtomicU64,

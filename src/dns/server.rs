@@ -13,6 +13,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::limit::LogEvery;
 use socket2::{Domain, Protocol, Socket, Type};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
@@ -38,6 +39,9 @@ pub struct ServeContext {
     pub inflight: Arc<Semaphore>,
     pub tcp_clients: Arc<Semaphore>,
     pub idle_timeout: Duration,
+    /// Limits reached are logged once per interval, not per packet.
+    pub inflight_full: Arc<LogEvery>,
+    pub tcp_full: Arc<LogEvery>,
 }
 
 fn new_socket(addr: SocketAddr, ty: Type, proto: Protocol) -> io::Result<Socket> {
@@ -136,7 +140,15 @@ fn spawn_udp_miss(
     client: Client,
 ) {
     let Ok(permit) = ctx.inflight.clone().try_acquire_owned() else {
-        tracing::debug!("too many queries in flight; dropping one");
+        let c = &ctx.resolver.counters;
+        c.dropped_busy
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if let Some(dropped) = ctx.inflight_full.hit() {
+            tracing::warn!(
+                dropped,
+                "max_inflight queries are waiting on upstreams; dropping new cache misses (clients retry)"
+            );
+        }
         return;
     };
     let packet = packet.to_vec();
@@ -166,6 +178,14 @@ async fn send_udp(socket: &UdpSocket, out: &[u8], peer: SocketAddr) {
 
 pub async fn serve_tcp(listener: TcpListener, ctx: ServeContext) {
     loop {
+        if ctx.tcp_clients.available_permits() == 0
+            && let Some(times) = ctx.tcp_full.hit()
+        {
+            tracing::warn!(
+                times,
+                "max_tcp_clients connections are open; new ones wait in the accept queue"
+            );
+        }
         let permit = tokio::select! {
             biased;
             _ = ctx.shutdown.cancelled() => break,
