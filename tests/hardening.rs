@@ -338,17 +338,8 @@ async fn with_upstreams_down_a_teen_gets_the_fallback_and_a_child_does_not() {
 
 /// `nestguard ARGS -c CONFIG`: exit code and standard output.
 fn run_cli(args: &[&str], config: &std::path::Path) -> (i32, String) {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_nestguard"))
-        .args(args)
-        .arg("-c")
-        .arg(config)
-        .env_remove("RUST_LOG")
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-    )
+    let (code, out, _) = support::cli::run(args, config);
+    (code.unwrap_or(-1), out)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

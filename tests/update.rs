@@ -5,7 +5,6 @@
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use support::http::ListServer;
 use support::*;
@@ -18,20 +17,7 @@ fn list(n: usize) -> Vec<u8> {
     text.into_bytes()
 }
 
-fn run(args: &[&str], config: &Path) -> (Option<i32>, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_nestguard"))
-        .args(args)
-        .arg("-c")
-        .arg(config)
-        .env_remove("RUST_LOG")
-        .output()
-        .unwrap();
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use support::cli::run;
 
 fn config(dir: &TempDir, url: &str, ca_file: &Path) -> PathBuf {
     let path = dir.join("nestguard.toml");

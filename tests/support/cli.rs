@@ -21,3 +21,19 @@ pub fn stdout_of(args: &[&str], config: &Path, env: &[(&str, &str)]) -> String {
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
+
+/// Runs `nestguard ARGS -c CONFIG`: its exit code, standard output and standard error.
+pub fn run(args: &[&str], config: &Path) -> (Option<i32>, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_nestguard"))
+        .args(args)
+        .arg("-c")
+        .arg(config)
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
