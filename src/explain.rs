@@ -200,7 +200,15 @@ pub fn explain_client(
     let set = &engine.rules;
     match engine.decide(&wire, qtype, profile, ip, &live) {
         Decision::Forward => {
-            let _ = writeln!(out, "  not blocked: the query goes upstream");
+            let fail = if engine.fails_open(profile) {
+                "fails open: the fallback upstreams, if any"
+            } else {
+                "fails closed: SERVFAIL"
+            };
+            let _ = writeln!(
+                out,
+                "  not blocked: the query goes upstream (with every upstream down and nothing stale, it {fail})"
+            );
         }
         Decision::Block(o) => {
             let category = set
