@@ -104,7 +104,7 @@ impl ProfilePolicy {
 /// Safe-search hosts by name, and their targets in wire form.
 #[derive(Default)]
 struct SafeSearch {
-    hosts: HashMap<Box<[u8]>, SafeHost>,
+    hosts: HashMap<Box<[u8]>, SafeHost, foldhash::fast::RandomState>,
     targets: Vec<Box<[u8]>>,
     youtube_moderate: u16,
     youtube_strict: u16,

@@ -149,7 +149,7 @@ impl Totals {
 /// another resolver, a VPN, or a device taken off the network.
 pub struct LastSeen {
     /// Client address → minute last seen (high 48 bits) and profile (low 16).
-    map: papaya::HashMap<std::net::IpAddr, AtomicU64>,
+    map: papaya::HashMap<std::net::IpAddr, AtomicU64, foldhash::fast::RandomState>,
 }
 
 /// Clients remembered at most (a router's LAN, a school lab).
@@ -160,7 +160,7 @@ pub const QUIET_MINUTES: u64 = 24 * 60;
 impl Default for LastSeen {
     fn default() -> Self {
         LastSeen {
-            map: papaya::HashMap::new(),
+            map: papaya::HashMap::with_hasher(Default::default()),
         }
     }
 }

@@ -40,7 +40,7 @@ pub struct Gate {
     burst: u64,
     exempt: Vec<IpNet>,
     /// Network key → milli-tokens (high 32 bits) and the millisecond of the last refill (low 32).
-    buckets: papaya::HashMap<u128, AtomicU64>,
+    buckets: papaya::HashMap<u128, AtomicU64, foldhash::fast::RandomState>,
     /// "Rate limited" is logged once per interval, not per packet.
     logged: LogEvery,
 }
@@ -75,7 +75,7 @@ impl Gate {
             // Milli-tokens must fit the 32 bits they are packed into.
             burst: u64::from(config.rate_limit_burst.max(config.rate_limit)).min(4_000_000),
             exempt: nets(&config.rate_limit_exempt),
-            buckets: papaya::HashMap::new(),
+            buckets: papaya::HashMap::with_hasher(Default::default()),
             logged: LogEvery::default(),
         }
     }
