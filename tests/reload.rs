@@ -279,7 +279,7 @@ async fn ten_saves_in_four_styles_under_a_stream_of_queries() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_file_that_disappears_keeps_its_rules_until_it_returns() {
+async fn a_file_that_disappears_fails_the_reload_and_its_rules_serve_on() {
     let up = FakeUpstream::start().await;
     up.set_a("gone.example.", OPEN, 1);
     let dir = TempDir::new();
@@ -290,7 +290,11 @@ async fn a_file_that_disappears_keeps_its_rules_until_it_returns() {
     let m = query_udp(addr, "gone.example", RecordType::A).await;
     assert_eq!(m.metadata.response_code, ResponseCode::NXDomain);
     std::fs::remove_file(&edits).unwrap();
-    d.reload().await.expect("a missing file is not an error");
+    let refused = d
+        .reload()
+        .await
+        .expect_err("a missing file fails the reload");
+    assert!(refused.contains("edits.txt"), "{refused}");
     let m = query_udp(addr, "gone.example", RecordType::A).await;
     assert_eq!(
         m.metadata.response_code,

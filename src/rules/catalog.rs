@@ -157,8 +157,16 @@ impl RulesDir {
                 .map(|f| Cow::Borrowed(f.contents()))
                 .ok_or_else(|| format!("{}: not found", self.display(rel))),
             RulesDir::Path(p) => crate::sources::read(&p.join(rel))
-                .map(|b| Cow::Owned(b.to_vec()))
+                .map(Cow::Owned)
                 .map_err(|e| format!("{}: {e}", self.display(rel))),
+        }
+    }
+
+    /// Whether the directory has this file (asked of optional files, without waiting).
+    pub fn has(&self, rel: &str) -> bool {
+        match self {
+            RulesDir::Embedded => EMBEDDED.get_file(rel).is_some(),
+            RulesDir::Path(p) => p.join(rel).exists(),
         }
     }
 
@@ -239,7 +247,7 @@ pub struct CountryHelp {
 
 /// The help lines of a rules directory (none if it has no `helplines.toml`).
 pub fn load_helplines(dir: &RulesDir) -> Result<Helplines, ConfigError> {
-    if dir.read("helplines.toml").is_err() {
+    if !dir.has("helplines.toml") {
         return Ok(Helplines::default());
     }
     parse_toml(dir, "helplines.toml").map(|(h, _)| h)
@@ -269,7 +277,7 @@ struct SubscriptionsFile {
 
 /// The subscriptions a rules directory offers (none if it has no `subscriptions.toml`).
 pub fn load_subscriptions(dir: &RulesDir) -> Result<Vec<SubscriptionDef>, ConfigError> {
-    if dir.read("subscriptions.toml").is_err() {
+    if !dir.has("subscriptions.toml") {
         return Ok(Vec::new());
     }
     let (file, _): (SubscriptionsFile, String) = parse_toml(dir, "subscriptions.toml")?;
@@ -445,7 +453,7 @@ pub fn compile(config: &RulesConfig) -> Result<(RuleSet, Diagnostics, Catalog), 
             kind,
             read: Box::new(move || {
                 crate::sources::read(&p)
-                    .map(|b| Cow::Owned(b.to_vec()))
+                    .map(Cow::Owned)
                     .map_err(|e| format!("{}: {e}", p.display()))
             }),
         });
