@@ -4,6 +4,8 @@
 #   fuzz/run.sh                  every target for 60 s
 #   fuzz/run.sh 3600 packet      one target for an hour
 #   JOBS=2 fuzz/run.sh 600       two workers per target
+#   TIMEOUT=60 fuzz/run.sh ...   seconds one input may take (wall clock, so
+#                                allow for a busy machine; default 60)
 #
 # The committed seeds in fuzz/corpus/<target> are read, never written; what a
 # run learns goes to fuzz/work/<target> (git-ignored) and is reused next time.
@@ -26,7 +28,7 @@ for t in "${targets[@]}"; do
     mkdir -p "work/$t"
     echo "== $t: ${secs}s"
     cargo +nightly fuzz run -O "$t" "work/$t" "corpus/$t" -- \
-        -max_total_time="$secs" -rss_limit_mb=2048 -timeout=10 \
+        -max_total_time="$secs" -rss_limit_mb=2048 -timeout="${TIMEOUT:-60}" \
         ${JOBS:+-jobs="$JOBS" -workers="$JOBS"} -print_final_stats=1 \
         2>&1 | tee "logs/$t.log" | grep -E '^(#[0-9]+.*(DONE|pulse)|stat::|==[0-9]+==|SUMMARY)' || true
     if [ "${PIPESTATUS[0]}" -ne 0 ]; then
