@@ -14,6 +14,8 @@ pub mod config;
 pub mod dns;
 pub mod engine;
 pub mod explain;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod policy;
 pub mod reload;
 pub mod rules;

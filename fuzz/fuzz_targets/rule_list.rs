@@ -1,60 +1,6 @@
-//! Every list parser: a rule file of any format (hosts, plain, wildcard, adblock
-//! with modifiers, `$dnsrewrite`, regex) as a blocklist or an allowlist, or a
-//! keyword list; compiled, then asked about a few names.
-//!
-//! Input: byte 0 picks the list kind, the rest is the file (gzip included).
+//! See `nestguard::fuzzing::rule_list` (src/fuzzing/rule_list.rs): the target's body lives
+//! in the library so `tests/fuzz_regressions.rs` replays findings with it.
 
 #![no_main]
 
-use libfuzzer_sys::fuzz_target;
-use nestguard::rules::compile::{Builder, ListKind};
-use nestguard::rules::name::Candidate;
-use nestguard::rules::parse::ClientInfo;
-use nestguard::rules::CategoryMask;
-
-const NAMES: &[&str] = &[
-    "example.com",
-    "ads.example.com",
-    "a.b.c.d.e.f.example.org",
-    "xn--bcher-kva.example",
-    "casino",
-    "1.2.3.4.in-addr.arpa",
-];
-
-fuzz_target!(|data: &[u8]| {
-    let Some((&kind, text)) = data.split_first() else {
-        return;
-    };
-    let kind = match kind % 3 {
-        0 => ListKind::Block,
-        1 => ListKind::Allow,
-        _ => ListKind::Keywords,
-    };
-    let mut b = Builder::new();
-    let Ok(cat) = b.category("fuzz", "Fuzz") else {
-        return;
-    };
-    if b.add_source("fuzz.txt", text, cat, kind).is_err() {
-        return;
-    }
-    b.profile("p", CategoryMask::default().with(cat));
-    let Ok((rules, diagnostics)) = b.build() else {
-        return;
-    };
-    assert!(diagnostics.rules() + diagnostics.rejected() <= text.len() + 1);
-    let Some(mask) = rules.profile_mask("p") else {
-        return;
-    };
-    let client = ClientInfo {
-        ip: Some([192, 168, 1, 20].into()),
-        name: Some("kid"),
-    };
-    for name in NAMES {
-        if let Some(c) = Candidate::from_text(name) {
-            for qtype in [1, 28, 65] {
-                let _ = rules.check(&c, qtype, &client, mask, false);
-                let _ = rules.check(&c, qtype, &client, mask, true);
-            }
-        }
-    }
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| nestguard::fuzzing::rule_list(data));

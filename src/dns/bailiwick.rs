@@ -13,6 +13,10 @@
 //! - additional section: nothing but our own OPT (glue and "helpful" addresses
 //!   are exactly what poisoning attacks ride on, and stubs never need them).
 //!
+//! A name whose compression pointer lands in the header, in a TTL or past the
+//! OPT record makes the whole reply malformed: those bytes are rewritten for
+//! each client, so the name would change under them (a fuzzer found this).
+//!
 //! Almost every answer passes untouched, without a copy. The rare one that
 //! does not is re-encoded with hickory-proto (not on the per-query path).
 
@@ -35,6 +39,8 @@ type Name = ([u8; MAX_NAME_LEN + 1], usize);
 /// One record of a checked response.
 struct Rec {
     section: u8,
+    /// Where the owner name starts.
+    at: usize,
     owner: Name,
     rtype: u16,
     rdata: usize,
@@ -64,10 +70,26 @@ pub fn scrub(
     Ok((rebuilt, layout))
 }
 
-/// For each record (OPT excluded), in message order: keep it or not.
+/// For each record (OPT excluded), in message order: keep it or not. None if
+/// a name we read points where a compression pointer must not.
 fn verdicts(msg: &[u8], layout: &ResponseLayout, key: &[u8]) -> Option<Vec<bool>> {
     let qname = key.get(..key.len().checked_sub(5)?)?;
     let records = records(msg, layout)?;
+    // The bytes we rewrite for each client (header, TTLs) and drop (OPT and
+    // after) must not be part of any name: the name would change under them.
+    let end = layout.opt.map_or(msg.len(), |(start, _)| start);
+    let lands = |t: usize| {
+        t >= wire::HEADER_LEN
+            && t < end
+            && !layout.ttl_offsets.iter().any(|&o| (o..o + 4).contains(&t))
+    };
+    let names_ok = records.iter().all(|r| {
+        wire::pointers_land(msg, r.at, lands)
+            && (r.rtype != TYPE_CNAME || wire::pointers_land(msg, r.rdata, lands))
+    });
+    if !names_ok {
+        return None;
+    }
     let mut chain: Vec<Name> = vec![lower(qname)?];
     // CNAMEs may come in any order: follow them until nothing is added.
     let mut grew = true;
@@ -127,6 +149,7 @@ fn records(msg: &[u8], layout: &ResponseLayout) -> Option<Vec<Rec>> {
     let mut at = layout.question_end;
     for (section, &count) in counts.iter().enumerate() {
         for _ in 0..count {
+            let start = at;
             let owner = lower_at(msg, at)?;
             at = wire::skip_name(msg, at)?;
             let rtype = wire::read_u16(msg, at);
@@ -135,6 +158,7 @@ fn records(msg: &[u8], layout: &ResponseLayout) -> Option<Vec<Rec>> {
             if rtype != TYPE_OPT {
                 out.push(Rec {
                     section: section as u8,
+                    at: start,
                     owner,
                     rtype,
                     rdata,
@@ -342,6 +366,31 @@ mod tests {
         );
         let m = run(msg, "a.example.");
         assert_eq!(m.answers.len(), 3);
+    }
+
+    #[test]
+    fn a_name_pointing_into_the_header_or_a_ttl_is_malformed() {
+        let k = key("www.example.com.", RecordType::A);
+        let good = response(
+            "www.example.com.",
+            vec![a("www.example.com.", [1, 2, 3, 4])],
+            vec![],
+            vec![],
+        );
+        // The answer's owner is a pointer (0xc00c) to the question name; aim it elsewhere.
+        let owner_at = good.len() - 16;
+        assert_eq!(&good[owner_at..owner_at + 2], b"\xc0\x0c");
+        for target in [0u8, 4, (owner_at + 6 - 12) as u8] {
+            let mut bad = good.clone();
+            bad[owner_at + 1] = target;
+            if let Ok(layout) = wire::scan_response(&bad, 0x4242, &k) {
+                assert_eq!(
+                    scrub(bad, layout, 0x4242, &k).err(),
+                    Some(LayoutError::Malformed),
+                    "pointer to {target}"
+                );
+            }
+        }
     }
 
     #[test]

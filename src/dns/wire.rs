@@ -553,11 +553,45 @@ pub fn expand_name(msg: &[u8], mut at: usize, out: &mut [u8; MAX_NAME_LEN + 1]) 
                 len += n;
                 at += n;
             }
-            0xc0 => at = (usize::from(l & 0x3f) << 8) | usize::from(*msg.get(at + 1)?),
+            0xc0 => {
+                let target = (usize::from(l & 0x3f) << 8) | usize::from(*msg.get(at + 1)?);
+                // Only back to an earlier name (RFC 1035 §4.1.4), so no loops and no
+                // forward references a later edit of the message could change.
+                if target >= at {
+                    return None;
+                }
+                at = target;
+            }
             _ => return None,
         }
     }
     None
+}
+
+/// Whether every compression pointer the name at `at` follows lands where
+/// `ok` allows (see `bailiwick`: never in the header or a TTL we rewrite).
+pub fn pointers_land(msg: &[u8], mut at: usize, ok: impl Fn(usize) -> bool) -> bool {
+    for _ in 0..128 {
+        let Some(&l) = msg.get(at) else {
+            return false;
+        };
+        match l & 0xc0 {
+            0x00 if l == 0 => return true,
+            0x00 => at += 1 + usize::from(l),
+            0xc0 => {
+                let Some(&low) = msg.get(at + 1) else {
+                    return false;
+                };
+                let target = (usize::from(l & 0x3f) << 8) | usize::from(low);
+                if target >= at || !ok(target) {
+                    return false;
+                }
+                at = target;
+            }
+            _ => return false,
+        }
+    }
+    false
 }
 
 /// Extended DNS Error options found in an OPT record's RDATA, re-encoded
