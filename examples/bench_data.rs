@@ -17,23 +17,17 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::Path;
 
-struct SplitMix64(u64);
+#[path = "../benches/support/splitmix.rs"]
+mod splitmix;
+use splitmix::SplitMix64;
 
-impl SplitMix64 {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
+trait Pick {
+    fn pick<'a>(&mut self, from: &[&'a str]) -> &'a str;
+}
 
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-
+impl Pick for SplitMix64 {
     fn pick<'a>(&mut self, from: &[&'a str]) -> &'a str {
-        from[self.below(from.len() as u64) as usize]
+        from[self.below(from.len())]
     }
 }
 
@@ -118,9 +112,9 @@ fn main() -> std::io::Result<()> {
     for _ in 0..1_000_000 {
         let t = qtype(&mut rng);
         if rng.below(10) < 3 {
-            writeln!(w, "{} {t}", list[rng.below(domains as u64) as usize])?;
+            writeln!(w, "{} {t}", list[rng.below(domains)])?;
         } else {
-            writeln!(w, "{} {t}", allowed(rng.below(ALLOWED as u64) as usize))?;
+            writeln!(w, "{} {t}", allowed(rng.below(ALLOWED)))?;
         }
     }
     w.flush()?;
@@ -131,7 +125,7 @@ fn main() -> std::io::Result<()> {
         if rng.below(10) < 7 {
             writeln!(w, "q{i}.fresh.bench.test {t}")?;
         } else {
-            writeln!(w, "{} {t}", allowed(rng.below(ALLOWED as u64) as usize))?;
+            writeln!(w, "{} {t}", allowed(rng.below(ALLOWED)))?;
         }
     }
     w.flush()?;
