@@ -171,6 +171,9 @@ impl Daemon {
             };
             let bound = udp.local_addr()?;
             addrs.push(bound);
+            #[cfg(target_os = "linux")]
+            crate::dns::udp_batch::spawn(udp.into_std()?, ctx.clone())?;
+            #[cfg(not(target_os = "linux"))]
             tasks.spawn(server::serve_udp(Arc::new(udp), ctx.clone()));
             tasks.spawn(server::serve_tcp(tcp, ctx.clone()));
         }

@@ -17,7 +17,16 @@ fi
 command -v cargo-deb >/dev/null 2>&1 || cargo install cargo-deb --locked
 
 echo "== cargo deb"
-deb=$(cargo deb 2>&1 | tail -1)
+# Its output goes to a log, shown when it fails (the last line names the package).
+log=$(mktemp)
+if ! cargo deb >"$log" 2>&1; then
+    tail -40 "$log"
+    echo "cargo deb failed; disk space here:"
+    df -h . /tmp 2>/dev/null || true
+    exit 1
+fi
+deb=$(tail -1 "$log")
+rm -f "$log"
 test -f "$deb" || { echo "no package built: $deb"; exit 1; }
 ls -l "$deb"
 if command -v lintian >/dev/null 2>&1; then

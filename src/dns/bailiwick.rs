@@ -78,11 +78,13 @@ fn verdicts(msg: &[u8], layout: &ResponseLayout, key: &[u8]) -> Option<Vec<bool>
     // The bytes we rewrite for each client (header, TTLs) and drop (OPT and
     // after) must not be part of any name: the name would change under them.
     let end = layout.opt.map_or(msg.len(), |(start, _)| start);
-    let lands = |t: usize| {
-        t >= wire::HEADER_LEN
-            && t < end
-            && !layout.ttl_offsets.iter().any(|&o| (o..o + 4).contains(&t))
+    // TTL offsets are recorded in message order, so sorted: a binary search
+    // keeps hostile replies with many records and pointers linear-ish.
+    let in_ttl = |t: usize| {
+        let after = layout.ttl_offsets.partition_point(|&o| o <= t);
+        after > 0 && t < layout.ttl_offsets[after - 1] + 4
     };
+    let lands = |t: usize| t >= wire::HEADER_LEN && t < end && !in_ttl(t);
     let names_ok = records.iter().all(|r| {
         wire::pointers_land(msg, r.at, lands)
             && (r.rtype != TYPE_CNAME || wire::pointers_land(msg, r.rdata, lands))

@@ -7,5 +7,7 @@ pub mod cache;
 pub mod limit;
 pub mod resolve;
 pub mod server;
+#[cfg(target_os = "linux")]
+pub mod udp_batch;
 pub mod upstream;
 pub mod wire;

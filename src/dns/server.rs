@@ -17,7 +17,7 @@ use super::limit::LogEvery;
 use socket2::{Domain, Protocol, Socket, Type};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
-use tokio::sync::{Semaphore, mpsc};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -139,16 +139,7 @@ fn spawn_udp_miss(
     peer: SocketAddr,
     client: Client,
 ) {
-    let Ok(permit) = ctx.inflight.clone().try_acquire_owned() else {
-        let c = &ctx.resolver.counters;
-        c.dropped_busy
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        if let Some(dropped) = ctx.inflight_full.hit() {
-            tracing::warn!(
-                dropped,
-                "max_inflight queries are waiting on upstreams; dropping new cache misses (clients retry)"
-            );
-        }
+    let Some(permit) = inflight_permit(ctx) else {
         return;
     };
     let packet = packet.to_vec();
@@ -164,6 +155,24 @@ fn spawn_udp_miss(
         }
         drop(permit);
     });
+}
+
+/// A slot for one more upstream resolution from UDP, or None (counted and
+/// logged once per interval) when `max_inflight` are already waiting.
+pub(super) fn inflight_permit(ctx: &ServeContext) -> Option<OwnedSemaphorePermit> {
+    if let Ok(permit) = ctx.inflight.clone().try_acquire_owned() {
+        return Some(permit);
+    }
+    let c = &ctx.resolver.counters;
+    c.dropped_busy
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    if let Some(dropped) = ctx.inflight_full.hit() {
+        tracing::warn!(
+            dropped,
+            "max_inflight queries are waiting on upstreams; dropping new cache misses (clients retry)"
+        );
+    }
+    None
 }
 
 async fn send_udp(socket: &UdpSocket, out: &[u8], peer: SocketAddr) {

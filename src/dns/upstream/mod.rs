@@ -158,15 +158,17 @@ impl Upstream {
         wire::write_upstream_query(key, id, payload, &mut query);
         let response = match &self.transport {
             Transport::Udp(addr) => {
-                let resp = udp_exchange(*addr, &query, id, key).await?;
+                let resp = udp_exchange(*addr, payload, &query, id, key).await?;
                 if resp.len() >= 4 && wire::read_u16(&resp, 2) & FLAG_TC != 0 {
-                    stream::tcp_once(*addr, &query).await?
+                    Box::pin(stream::tcp_once(*addr, &query)).await?
                 } else {
                     resp
                 }
             }
-            Transport::Stream(pool) => pool.exchange(&query).await?,
-            Transport::Https(client) => client.exchange(&query).await?,
+            // Boxed: their state is large, and inline it would be carried
+            // (and copied) by every UDP forward too.
+            Transport::Stream(pool) => Box::pin(pool.exchange(&query)).await?,
+            Transport::Https(client) => Box::pin(client.exchange(&query)).await?,
         };
         let layout = wire::scan_response(&response, id, key)?;
         let (mut response, mut layout) = super::bailiwick::scrub(response, layout, id, key)?;
@@ -185,6 +187,7 @@ impl Upstream {
 /// ignoring datagrams that do not match (late answers, spoofing attempts).
 async fn udp_exchange(
     addr: SocketAddr,
+    payload: u16,
     query: &[u8],
     id: u16,
     key: &[u8],
@@ -196,18 +199,24 @@ async fn udp_exchange(
     let sock = UdpSocket::bind(local).await.map_err(UpstreamError::Io)?;
     sock.connect(addr).await.map_err(UpstreamError::Io)?;
     sock.send(query).await.map_err(UpstreamError::Io)?;
-    let mut buf = vec![0u8; 65_535];
+    // Room for what we advertised (`server.max_udp_payload`): an upstream
+    // that sends more is cut short and fails to parse. Read into spare
+    // capacity: no zeroing, and the answer stays in the buffer it arrived in.
+    let mut buf = Vec::with_capacity(usize::from(payload).max(512));
     loop {
-        let n = sock.recv(&mut buf).await.map_err(UpstreamError::Io)?;
-        let resp = &buf[..n];
+        buf.clear();
+        sock.recv_buf(&mut buf).await.map_err(UpstreamError::Io)?;
+        let resp = &buf[..];
         match wire::scan_response(resp, id, key) {
             Err(LayoutError::Mismatch) => continue,
             // A truncated answer may be cut mid-record; it is retried over TCP anyway.
-            Err(LayoutError::Malformed) if n >= 4 && wire::read_u16(resp, 2) & FLAG_TC != 0 => {
-                return Ok(resp.to_vec());
+            Err(LayoutError::Malformed)
+                if resp.len() >= 4 && wire::read_u16(resp, 2) & FLAG_TC != 0 =>
+            {
+                return Ok(buf);
             }
             Err(e) => return Err(e.into()),
-            Ok(_) => return Ok(resp.to_vec()),
+            Ok(_) => return Ok(buf),
         }
     }
 }
