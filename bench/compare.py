@@ -3,7 +3,7 @@
 do-nothing responder, with the same million-domain list, the same queries and
 the same CPU pinning, in one run. BENCHMARKS.md explains every figure.
 
-    python3 bench/compare.py              # from the repo root; about 15 minutes
+    python3 bench/compare.py              # from the repo root; about 8 minutes
 
 It installs what it needs (dnsperf, dnsmasq, unbound and dig from Debian's
 packages, hickory-dns 0.26 from crates.io into bench/.tools), builds nestguard,
@@ -521,6 +521,11 @@ def cpu_model():
     return "unknown CPU"
 
 
+def first_lines(cmd):
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=10)
+    return (r.stdout + r.stderr).splitlines()
+
+
 def versions():
     def first(cmd):
         try:
@@ -534,9 +539,8 @@ def versions():
         "dnsmasq": first(["dnsmasq", "--version"]),
         "unbound": first(["unbound", "-V"]),
         "hickory-dns": HICKORY_VERSION,
-        "dnsperf": next((l for l in subprocess.run(["dnsperf", "-h"], capture_output=True,
-                                                    text=True).stderr.splitlines()
-                         if l.startswith("Version")), "?"),
+        "dnsperf": next((l for l in first_lines(["dnsperf", "-h"]) if l.startswith("Version")),
+                        "?"),
     }
 
 

@@ -311,3 +311,57 @@ async fn upstream_servfail_is_passed_on_and_not_cached() {
     assert_eq!(up.queries(), 2);
     d.stop().await;
 }
+
+/// More datagrams than one receive batch holds, queued at once: cached
+/// answers, upstream misses and malformed packets mixed inside each batch.
+/// Every one is answered, with its own ID and the right rcode.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_queued_burst_of_mixed_queries_is_answered_in_full() {
+    let up = FakeUpstream::start().await;
+    let d = TestDaemon::with_upstream(&up, "").await;
+    // Warm the cache for the "cached" kind.
+    let warm = query_udp(d.addr, "example.com", RecordType::A).await;
+    assert_eq!(warm.metadata.response_code, ResponseCode::NoError);
+
+    const N: u16 = 200;
+    let sock = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let expected = |id: u16| match id % 3 {
+        0 => ResponseCode::NoError,  // cached
+        1 => ResponseCode::NXDomain, // a miss: asked upstream
+        _ => ResponseCode::FormErr,  // a question that is not there
+    };
+    for id in 0..N {
+        let bytes = match id % 3 {
+            0 => encode(&build_query(
+                "example.com",
+                RecordType::A,
+                &QueryOpts::default(),
+            )),
+            1 => encode(&build_query(
+                &format!("q{id}.{NX_NAME}"),
+                RecordType::A,
+                &QueryOpts::default(),
+            )),
+            _ => b"\x00\x00\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x3fxx".to_vec(),
+        };
+        let mut bytes = bytes;
+        bytes[..2].copy_from_slice(&id.to_be_bytes());
+        sock.send_to(&bytes, d.addr).await.unwrap();
+    }
+    let mut seen = vec![false; usize::from(N)];
+    let mut buf = vec![0u8; 4096];
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while seen.iter().any(|s| !s) {
+        let (n, _) = tokio::time::timeout_at(deadline, sock.recv_from(&mut buf))
+            .await
+            .expect("every query of the burst is answered within 10 s")
+            .unwrap();
+        let m = decode(&buf[..n]);
+        let id = m.metadata.id;
+        assert!(id < N, "reply with an ID we did not send: {id}");
+        assert!(!seen[usize::from(id)], "two replies to query {id}");
+        assert_eq!(m.metadata.response_code, expected(id), "query {id}");
+        seen[usize::from(id)] = true;
+    }
+    d.stop().await;
+}

@@ -22,6 +22,8 @@ const SHARDS: usize = 8;
 const MAX_NAMES: usize = 4096;
 
 type NameKey = (u16, Action, u64);
+/// The key already holds a hash of the name: foldhash, not SipHash, mixes it.
+type NameMap = HashMap<NameKey, (u64, Box<str>), foldhash::fast::RandomState>;
 
 struct Shard {
     /// profile × slot × action.
@@ -33,7 +35,7 @@ struct Shard {
     /// Per profile: hits on bypass names and canaries.
     bypass: Box<[AtomicU64]>,
     /// Registrable domains: (profile, action, hash) → count and name.
-    names: Mutex<HashMap<NameKey, (u64, Box<str>)>>,
+    names: Mutex<NameMap>,
 }
 
 fn zeros(n: usize) -> Box<[AtomicU64]> {
@@ -99,7 +101,7 @@ impl Tally {
                 minutes: zeros(profiles * 2),
                 windows: zeros(windows),
                 bypass: zeros(profiles),
-                names: Mutex::new(HashMap::new()),
+                names: Mutex::new(NameMap::default()),
             })
             .collect();
         Tally {

@@ -14,7 +14,7 @@
 //! task never blocks a worker thread.
 
 use std::io::{IoSlice, IoSliceMut};
-use std::net::{SocketAddr, UdpSocket};
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket};
 use std::os::fd::{AsRawFd, RawFd};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
@@ -31,7 +31,9 @@ const BATCH: usize = 32;
 /// read truncated and answered FORMERR or dropped by the parser.
 const QUERY_MAX: usize = 4096;
 /// How often a thread with nothing to read checks whether it should stop.
-const STOP_POLL: Duration = Duration::from_millis(200);
+/// A shutdown wakes it at once (see [`poke`]); this bound is for a runtime
+/// dropped without one, and keeps an idle daemon from waking the CPU often.
+const STOP_POLL: Duration = Duration::from_secs(2);
 
 /// Where replies to a socket served by [`spawn`] are sent from tasks.
 #[derive(Clone)]
@@ -69,9 +71,30 @@ pub fn spawn(socket: UdpSocket, ctx: ServeContext) -> std::io::Result<()> {
     ctx.tasks.spawn(async move {
         stop.cancelled().await;
         drop(alive);
+        poke(listener);
         let _ = tokio::task::spawn_blocking(move || thread.join()).await;
     });
     Ok(())
+}
+
+/// Wakes the thread sleeping on `listener` with an empty datagram (which
+/// it drops), so that it sees the shutdown now rather than at its next
+/// [`STOP_POLL`].
+fn poke(listener: SocketAddr) {
+    let mut to = listener;
+    if to.ip().is_unspecified() {
+        to.set_ip(match to {
+            SocketAddr::V4(_) => Ipv4Addr::LOCALHOST.into(),
+            SocketAddr::V6(_) => Ipv6Addr::LOCALHOST.into(),
+        });
+    }
+    let from: SocketAddr = match to {
+        SocketAddr::V4(_) => (Ipv4Addr::UNSPECIFIED, 0).into(),
+        SocketAddr::V6(_) => (Ipv6Addr::UNSPECIFIED, 0).into(),
+    };
+    if let Err(e) = UdpSocket::bind(from).and_then(|s| s.send_to(&[], to)) {
+        tracing::debug!(error = %e, %listener, "could not wake the UDP thread; it stops within {STOP_POLL:?}");
+    }
 }
 
 fn receive_loop(
