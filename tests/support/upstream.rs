@@ -51,6 +51,9 @@ pub const BIG_NAME: &str = "big.example.com.";
 pub const BIG_TXT_COUNT: usize = 40;
 /// Length of each TXT string at [`BIG_NAME`].
 pub const BIG_TXT_LEN: usize = 100;
+/// Name whose first UDP query is dropped (as a lossy link would); later
+/// ones, and every one over TCP, are answered.
+pub const LOSSY_NAME: &str = "lossy.example.com.";
 /// Name that answers only after [`SLOW_DELAY`].
 pub const SLOW_NAME: &str = "slow.example.com.";
 /// Delay for [`SLOW_NAME`].
@@ -88,6 +91,11 @@ struct NameRecords {
 
 struct Inner {
     queries: AtomicUsize,
+    /// Set once the first UDP query for [`LOSSY_NAME`] was dropped.
+    lossy_dropped: std::sync::atomic::AtomicBool,
+    /// Message IDs seen: a query sent again keeps its ID, so this counts
+    /// exchanges where `queries` counts datagrams.
+    ids: Mutex<std::collections::HashSet<u16>>,
     zone: Mutex<HashMap<String, NameRecords>>,
 }
 
@@ -176,11 +184,14 @@ impl FakeUpstream {
         put("www.example.com.", Ipv4Addr::new(93, 184, 215, 15), 300);
         put("short.example.com.", Ipv4Addr::new(10, 0, 0, 1), 2);
         put(SLOW_NAME, Ipv4Addr::new(192, 0, 2, 1), 300);
+        put(LOSSY_NAME, Ipv4Addr::new(192, 0, 2, 9), 300);
         FakeUpstream {
             addr,
             ctl: Ctl {
                 inner: Arc::new(Inner {
                     queries: AtomicUsize::new(0),
+                    lossy_dropped: Default::default(),
+                    ids: Default::default(),
                     zone: Mutex::new(zone),
                 }),
                 cancel: CancellationToken::new(),
@@ -202,6 +213,11 @@ impl FakeUpstream {
     /// Total DNS messages received over all transports (including malformed).
     pub fn queries(&self) -> usize {
         self.ctl.inner.queries.load(Ordering::SeqCst)
+    }
+
+    /// Distinct query IDs seen: exchanges, whatever was sent again.
+    pub fn exchanges(&self) -> usize {
+        self.ctl.inner.ids.lock().map_or(0, |ids| ids.len())
     }
 
     /// Resets [`FakeUpstream::queries`] to zero.
@@ -517,6 +533,9 @@ impl Inner {
     /// Produces the wire response to one wire query (or `None` to stay silent).
     async fn handle(&self, wire: &[u8], transport: Transport) -> Option<Vec<u8>> {
         self.queries.fetch_add(1, Ordering::SeqCst);
+        if let (Some(id), Ok(mut ids)) = (wire.get(..2), self.ids.lock()) {
+            ids.insert(u16::from_be_bytes([id[0], id[1]]));
+        }
         let Ok(request) = Message::from_vec(wire) else {
             return formerr_for_garbage(wire);
         };
@@ -544,6 +563,12 @@ impl Inner {
         } else {
             let query = &request.queries[0];
             let lname = normalize(&query.name().to_ascii());
+            if lname == LOSSY_NAME
+                && transport == Transport::Udp
+                && !self.lossy_dropped.swap(true, Ordering::Relaxed)
+            {
+                return None;
+            }
             if lname == SLOW_NAME {
                 tokio::time::sleep(SLOW_DELAY).await;
             }

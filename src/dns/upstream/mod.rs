@@ -14,7 +14,7 @@ use portable_atomic::AtomicU64;
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rustls_pki_types::ServerName;
 use tokio::net::UdpSocket;
@@ -79,6 +79,46 @@ impl Health {
     }
 }
 
+/// Smoothed round-trip time of a UDP upstream, for retransmission: a query
+/// or answer lost on the way is sent again after a few round trips instead
+/// of waiting out the whole timeout (clients give up after 1–2 s).
+#[derive(Default)]
+struct Rtt {
+    /// Microseconds; 0 until the first answer.
+    smoothed_us: AtomicU32,
+}
+
+/// First wait before sending again, while the round trip is unknown.
+const RTO_INITIAL: Duration = Duration::from_millis(400);
+/// Never sooner than this: a slow answer is likelier than a lost one.
+const RTO_MIN: Duration = Duration::from_millis(100);
+const RTO_MAX: Duration = Duration::from_secs(1);
+
+impl Rtt {
+    fn retransmit_after(&self) -> Duration {
+        match self.smoothed_us.load(Ordering::Relaxed) {
+            0 => RTO_INITIAL,
+            us => (Duration::from_micros(u64::from(us)) * 4).clamp(RTO_MIN, RTO_MAX),
+        }
+    }
+
+    /// Takes a sample from an exchange that was not retransmitted (Karn's rule).
+    fn observe(&self, took: Duration) {
+        let sample = u32::try_from(took.as_micros()).unwrap_or(u32::MAX).max(1);
+        let old = self.smoothed_us.load(Ordering::Relaxed);
+        let new = if old == 0 {
+            sample
+        } else {
+            // An eighth of the way to the sample, as TCP's SRTT (RFC 6298).
+            let (old, sample) = (i64::from(old), i64::from(sample));
+            u32::try_from(old + (sample - old) / 8)
+                .unwrap_or(u32::MAX)
+                .max(1)
+        };
+        self.smoothed_us.store(new, Ordering::Relaxed);
+    }
+}
+
 pub struct Upstream {
     label: String,
     protocol: Protocol,
@@ -88,6 +128,7 @@ pub struct Upstream {
     timeout: Duration,
     transport: Transport,
     health: Health,
+    rtt: Rtt,
 }
 
 impl fmt::Display for Upstream {
@@ -138,6 +179,7 @@ impl Upstream {
             timeout: c.timeout,
             transport,
             health: Health::default(),
+            rtt: Rtt::default(),
         })
     }
 
@@ -158,7 +200,7 @@ impl Upstream {
         wire::write_upstream_query(key, id, payload, &mut query);
         let response = match &self.transport {
             Transport::Udp(addr) => {
-                let resp = udp_exchange(*addr, payload, &query, id, key).await?;
+                let resp = udp_exchange(*addr, payload, &query, id, key, &self.rtt).await?;
                 if resp.len() >= 4 && wire::read_u16(&resp, 2) & FLAG_TC != 0 {
                     Box::pin(stream::tcp_once(*addr, &query)).await?
                 } else {
@@ -185,12 +227,15 @@ impl Upstream {
 
 /// Sends one UDP query from a fresh random port and waits for the matching answer,
 /// ignoring datagrams that do not match (late answers, spoofing attempts).
+/// Sends the same query again (same port and ID) each time a retransmission
+/// interval passes without an answer; the caller's timeout bounds it all.
 async fn udp_exchange(
     addr: SocketAddr,
     payload: u16,
     query: &[u8],
     id: u16,
     key: &[u8],
+    rtt: &Rtt,
 ) -> Result<Vec<u8>, UpstreamError> {
     let local: SocketAddr = match addr.ip() {
         IpAddr::V4(_) => (Ipv4Addr::UNSPECIFIED, 0).into(),
@@ -199,13 +244,26 @@ async fn udp_exchange(
     let sock = UdpSocket::bind(local).await.map_err(UpstreamError::Io)?;
     sock.connect(addr).await.map_err(UpstreamError::Io)?;
     sock.send(query).await.map_err(UpstreamError::Io)?;
+    let sent = Instant::now();
+    let mut wait = rtt.retransmit_after();
+    let mut resent = false;
     // Room for what we advertised (`server.max_udp_payload`): an upstream
     // that sends more is cut short and fails to parse. Read into spare
     // capacity: no zeroing, and the answer stays in the buffer it arrived in.
     let mut buf = Vec::with_capacity(usize::from(payload).max(512));
     loop {
         buf.clear();
-        sock.recv_buf(&mut buf).await.map_err(UpstreamError::Io)?;
+        match tokio::time::timeout(wait, sock.recv_buf(&mut buf)).await {
+            Ok(received) => {
+                received.map_err(UpstreamError::Io)?;
+            }
+            Err(_) => {
+                sock.send(query).await.map_err(UpstreamError::Io)?;
+                resent = true;
+                wait = (wait * 2).min(RTO_MAX);
+                continue;
+            }
+        }
         let resp = &buf[..];
         match wire::scan_response(resp, id, key) {
             Err(LayoutError::Mismatch) => continue,
@@ -216,7 +274,12 @@ async fn udp_exchange(
                 return Ok(buf);
             }
             Err(e) => return Err(e.into()),
-            Ok(_) => return Ok(buf),
+            Ok(_) => {
+                if !resent {
+                    rtt.observe(sent.elapsed());
+                }
+                return Ok(buf);
+            }
         }
     }
 }
