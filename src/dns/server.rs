@@ -139,27 +139,41 @@ fn spawn_udp_miss(
     peer: SocketAddr,
     client: Client,
 ) {
-    let Some(permit) = inflight_permit(ctx) else {
+    let Some(answer) = udp_miss(ctx, packet, client) else {
         return;
     };
-    let packet = packet.to_vec();
     let socket = socket.clone();
-    let resolver = ctx.resolver.clone();
     ctx.tasks.spawn(async move {
+        let out = answer.await;
+        if !out.is_empty() {
+            send_udp(&socket, &out, peer).await;
+        }
+    });
+}
+
+/// The upstream leg of a UDP cache miss, holding one `max_inflight` slot
+/// until its answer (empty: nothing to send) is ready; None when no slot is free.
+pub(super) fn udp_miss(
+    ctx: &ServeContext,
+    packet: &[u8],
+    client: Client,
+) -> Option<impl Future<Output = Vec<u8>> + Send + 'static> {
+    let permit = inflight_permit(ctx)?;
+    let packet = packet.to_vec();
+    let resolver = ctx.resolver.clone();
+    Some(async move {
         let mut out = Vec::new();
         resolver
             .answer_slow(&packet, client, Transport::Udp, &mut out)
             .await;
-        if !out.is_empty() {
-            send_udp(&socket, &out, peer).await;
-        }
         drop(permit);
-    });
+        out
+    })
 }
 
 /// A slot for one more upstream resolution from UDP, or None (counted and
 /// logged once per interval) when `max_inflight` are already waiting.
-pub(super) fn inflight_permit(ctx: &ServeContext) -> Option<OwnedSemaphorePermit> {
+fn inflight_permit(ctx: &ServeContext) -> Option<OwnedSemaphorePermit> {
     if let Ok(permit) = ctx.inflight.clone().try_acquire_owned() {
         return Some(permit);
     }

@@ -23,7 +23,7 @@ use nix::sys::socket::{MsgFlags, MultiHeaders, SockaddrStorage, recvmmsg, sendmm
 use tokio::runtime::Handle;
 
 use super::resolve::{Client, Fast, Transport};
-use super::server::{ServeContext, inflight_permit};
+use super::server::{ServeContext, udp_miss};
 
 /// Datagrams taken and answered per wakeup.
 const BATCH: usize = 32;
@@ -234,22 +234,16 @@ fn spawn_miss(
     packet: &[u8],
     client: Client,
 ) {
-    let Some(permit) = inflight_permit(ctx) else {
+    let Some(answer) = udp_miss(ctx, packet, client) else {
         return;
     };
-    let packet = packet.to_vec();
     let sender = sender.clone();
-    let resolver = ctx.resolver.clone();
     ctx.tasks.spawn_on(
         async move {
-            let mut out = Vec::new();
-            resolver
-                .answer_slow(&packet, client, Transport::Udp, &mut out)
-                .await;
+            let out = answer.await;
             if !out.is_empty() {
                 sender.send(&out, client.peer);
             }
-            drop(permit);
         },
         runtime,
     );
