@@ -37,12 +37,12 @@ const STOP_POLL: Duration = Duration::from_secs(2);
 
 /// Where replies to a socket served by [`spawn`] are sent from tasks.
 #[derive(Clone)]
-pub struct Sender(Arc<UdpSocket>);
+struct Sender(Arc<UdpSocket>);
 
 impl Sender {
     /// Sends without blocking: a full send buffer drops the reply (the client
     /// retries) rather than stall a runtime worker.
-    pub fn send(&self, out: &[u8], peer: SocketAddr) {
+    fn send(&self, out: &[u8], peer: SocketAddr) {
         let to = SockaddrStorage::from(peer);
         if let Err(e) = sendto(self.0.as_raw_fd(), out, &to, MsgFlags::MSG_DONTWAIT) {
             tracing::trace!(error = %e, %peer, "UDP send failed");
