@@ -521,26 +521,22 @@ def cpu_model():
     return "unknown CPU"
 
 
-def first_lines(cmd):
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=10)
-    return (r.stdout + r.stderr).splitlines()
-
-
 def versions():
-    def first(cmd):
+    def version(cmd, starts=""):
+        """The first line of the command's output that starts with `starts`."""
         try:
             r = subprocess.run(cmd, capture_output=True, text=True, timeout=10)
-            return (r.stdout + r.stderr).strip().splitlines()[0]
-        except (OSError, IndexError, subprocess.TimeoutExpired):
+        except (OSError, subprocess.TimeoutExpired):
             return "?"
+        lines = (r.stdout + r.stderr).strip().splitlines()
+        return next((l for l in lines if l.startswith(starts)), "?")
 
     return {
-        "nestguard": first([str(REPO / "target/release/nestguard"), "--version"]),
-        "dnsmasq": first(["dnsmasq", "--version"]),
-        "unbound": first(["unbound", "-V"]),
+        "nestguard": version([str(REPO / "target/release/nestguard"), "--version"]),
+        "dnsmasq": version(["dnsmasq", "--version"]),
+        "unbound": version(["unbound", "-V"]),
         "hickory-dns": HICKORY_VERSION,
-        "dnsperf": next((l for l in first_lines(["dnsperf", "-h"]) if l.startswith("Version")),
-                        "?"),
+        "dnsperf": version(["dnsperf", "-h"], "Version"),
     }
 
 

@@ -108,7 +108,7 @@ fn receive_loop(
     let sender = Sender(socket.clone());
     let mut batch = Batch::new();
     while !ctx.shutdown.is_cancelled() && alive.strong_count() > 0 {
-        match batch.receive(fd, MsgFlags::MSG_WAITFORONE) {
+        match batch.receive(fd) {
             Ok(0) | Err(nix::errno::Errno::EAGAIN | nix::errno::Errno::EINTR) => continue,
             Ok(_) => batch.answer_and_send(fd, listener, ctx, runtime, &sender),
             // ICMP errors from earlier sends surface here; not fatal.
@@ -142,11 +142,17 @@ impl Batch {
         }
     }
 
-    /// Takes the queued datagrams (`MSG_WAITFORONE` sleeps for the first;
-    /// `MSG_DONTWAIT` does not sleep at all).
-    fn receive(&mut self, fd: RawFd, flags: MsgFlags) -> nix::Result<usize> {
+    /// Sleeps until a datagram arrives (or [`STOP_POLL`] passes), then takes
+    /// every one that is queued, up to [`BATCH`].
+    fn receive(&mut self, fd: RawFd) -> nix::Result<usize> {
         let mut iovs = self.bufs.each_mut().map(|b| [IoSliceMut::new(&mut b[..])]);
-        let msgs = recvmmsg(fd, &mut self.recv_headers, iovs.iter_mut(), flags, None)?;
+        let msgs = recvmmsg(
+            fd,
+            &mut self.recv_headers,
+            iovs.iter_mut(),
+            MsgFlags::MSG_WAITFORONE,
+            None,
+        )?;
         let mut n = 0;
         for (slot, m) in self.got.iter_mut().zip(msgs) {
             *slot = (m.bytes, m.address);
