@@ -6,13 +6,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::clock;
 use crate::config::Config;
 use crate::dns::cache::{Cache, TtlPolicy};
+use crate::dns::fd_limit;
 use crate::dns::resolve::Resolver;
 use crate::dns::server::{self, ServeContext};
 use crate::dns::upstream::{Upstream, Upstreams};
@@ -101,6 +101,25 @@ pub fn build_resolver(config: &Config, neighbours: Arc<Neighbours>) -> anyhow::R
     ))
 }
 
+/// `max_inflight` and `max_tcp_clients`, lowered (with a warning) when the
+/// open-file limit cannot hold that many upstream sockets and connections.
+fn fit_to_open_file_limit(server: &crate::config::ServerConfig) -> fd_limit::Fitted {
+    let soft = fd_limit::soft_limit();
+    let fitted = fd_limit::fit(server.max_inflight, server.max_tcp_clients, soft);
+    if fitted.max_inflight < server.max_inflight || fitted.max_tcp_clients < server.max_tcp_clients
+    {
+        tracing::warn!(
+            open_file_limit = soft.unwrap_or(0),
+            max_inflight = fitted.max_inflight,
+            configured_max_inflight = server.max_inflight,
+            max_tcp_clients = fitted.max_tcp_clients,
+            configured_max_tcp_clients = server.max_tcp_clients,
+            "lowered max_inflight and max_tcp_clients to fit the open-file limit (raise LimitNOFILE to serve more at once)"
+        );
+    }
+    fitted
+}
+
 /// Address families the host lacks are skipped with a warning (a router with IPv6
 /// turned off must still start on the embedded default); any other bind error is fatal.
 fn family_missing(e: &io::Error) -> bool {
@@ -146,16 +165,13 @@ impl Daemon {
         let watch = reload::Watch::start(reloader.clone());
         let shutdown = CancellationToken::new();
         let tasks = TaskTracker::new();
-        let ctx = ServeContext {
-            resolver: resolver.clone(),
-            shutdown: shutdown.clone(),
-            tasks: tasks.clone(),
-            inflight: Arc::new(Semaphore::new(config.server.max_inflight.max(1))),
-            tcp_clients: Arc::new(Semaphore::new(config.server.max_tcp_clients.max(1))),
-            idle_timeout: config.server.tcp_idle_timeout,
-            inflight_full: Default::default(),
-            tcp_full: Default::default(),
-        };
+        let ctx = ServeContext::new(
+            resolver.clone(),
+            &config.server,
+            fit_to_open_file_limit(&config.server),
+            shutdown.clone(),
+            tasks.clone(),
+        );
         let mut addrs = Vec::new();
         for &addr in config.server.listen.get_ref() {
             let (udp, tcp) = match server::bind_pair(addr) {
@@ -377,6 +393,8 @@ async fn flush_activity(
 /// Runs until SIGINT or SIGTERM.
 pub async fn run(config: Config) -> anyhow::Result<()> {
     refuse_if_writable(&config)?;
+    // What the service manager allows is ours to use; the limits are fitted to it in start.
+    fd_limit::raise_soft_limit();
     let daemon = Daemon::start(&config).await?;
     for addr in &daemon.addrs {
         tracing::info!(%addr, "listening (UDP and TCP)");

@@ -61,6 +61,75 @@ pub fn render(resolver: &Resolver, totals: &Totals, status: Option<&Status>) -> 
     let _ = writeln!(out, "nestguard_dropped_busy_total {}", get(&c.dropped_busy));
     metric(
         &mut out,
+        "nestguard_max_inflight",
+        "gauge",
+        "Upstream resolutions allowed at once (max_inflight, fitted to the open-file limit).",
+    );
+    let _ = writeln!(out, "nestguard_max_inflight {}", get(&c.max_inflight));
+    metric(
+        &mut out,
+        "nestguard_max_tcp_clients",
+        "gauge",
+        "TCP connections served at once (max_tcp_clients, fitted to the open-file limit).",
+    );
+    let _ = writeln!(out, "nestguard_max_tcp_clients {}", get(&c.max_tcp_clients));
+    metric(
+        &mut out,
+        "nestguard_descriptors_exhausted_total",
+        "counter",
+        "Times a socket could not be opened or accepted because the process was out of file descriptors.",
+    );
+    let fds_upstream = resolver.upstreams().fds_exhausted();
+    for (at, n) in [
+        ("accept", get(&c.fds_exhausted_accept)),
+        ("upstream", fds_upstream),
+    ] {
+        let _ = writeln!(
+            out,
+            "nestguard_descriptors_exhausted_total{{at=\"{at}\"}} {n}"
+        );
+    }
+    metric(
+        &mut out,
+        "nestguard_tcp_accept_failures_total",
+        "counter",
+        "TCP accepts that failed, for any reason (out of descriptors included).",
+    );
+    let _ = writeln!(
+        out,
+        "nestguard_tcp_accept_failures_total {}",
+        get(&c.accept_failures)
+    );
+    metric(
+        &mut out,
+        "nestguard_tcp_pool_full_total",
+        "counter",
+        "Times every TCP connection slot (max_tcp_clients) was taken when another connection came.",
+    );
+    let _ = writeln!(
+        out,
+        "nestguard_tcp_pool_full_total {}",
+        get(&c.tcp_pool_full)
+    );
+    metric(
+        &mut out,
+        "nestguard_tcp_closed_total",
+        "counter",
+        "TCP connections closed by a limit: idle ones closed early for room, ones over the per-address cap, ones whose client did not read its answers.",
+    );
+    for (reason, n) in [
+        ("idle_for_room", &c.tcp_closed_idle_early),
+        ("per_address", &c.tcp_closed_per_address),
+        ("answers_unread", &c.tcp_closed_unread),
+    ] {
+        let _ = writeln!(
+            out,
+            "nestguard_tcp_closed_total{{reason=\"{reason}\"}} {}",
+            get(n)
+        );
+    }
+    metric(
+        &mut out,
         "nestguard_cache_hits_total",
         "counter",
         "Queries answered from the cache.",

@@ -389,6 +389,9 @@ pub struct ServerConfig {
     #[serde(with = "humantime_serde")]
     pub tcp_idle_timeout: Duration,
     pub max_tcp_clients: usize,
+    /// Of those, the most from one address; a new one beyond it replaces that
+    /// address's longest-idle connection, or is closed if none is idle.
+    pub max_tcp_clients_per_address: usize,
     pub max_inflight: usize,
     /// Clients answered at all (others get REFUSED): loopback, private and
     /// link-local networks by default, so nestguard is never an open resolver.
@@ -435,6 +438,7 @@ impl Default for ServerConfig {
             max_udp_payload: Spanned::new(0..0, 1232),
             tcp_idle_timeout: Duration::from_secs(10),
             max_tcp_clients: 256,
+            max_tcp_clients_per_address: 64,
             max_inflight: 4096,
             allow: private_networks(),
             deny: Vec::new(),
@@ -966,6 +970,10 @@ mod tests {
         );
         assert_eq!(c.server.tcp_idle_timeout, d.tcp_idle_timeout);
         assert_eq!(c.server.max_tcp_clients, d.max_tcp_clients);
+        assert_eq!(
+            c.server.max_tcp_clients_per_address,
+            d.max_tcp_clients_per_address
+        );
         assert_eq!(c.server.max_inflight, d.max_inflight);
         let dc = CacheConfig::default();
         assert_eq!(c.cache.max_entries, dc.max_entries);

@@ -4,9 +4,11 @@
 pub mod answer;
 pub mod bailiwick;
 pub mod cache;
+pub mod fd_limit;
 pub mod limit;
 pub mod resolve;
 pub mod server;
+pub mod tcp_pool;
 #[cfg(target_os = "linux")]
 pub mod udp_batch;
 pub mod upstream;

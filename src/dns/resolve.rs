@@ -124,6 +124,21 @@ pub struct Counters {
     pub upstream_micros: AtomicU64,
     /// Queries sent to the fallback upstreams (profiles that fail open).
     pub fallback_queries: AtomicU64,
+    /// TCP accepts that failed, and those of them for want of a file descriptor.
+    pub accept_failures: AtomicU64,
+    pub fds_exhausted_accept: AtomicU64,
+    /// Times every TCP slot was taken when a connection was waiting.
+    pub tcp_pool_full: AtomicU64,
+    /// Idle TCP connections closed early to make room (RFC 7766 §6.2.3).
+    pub tcp_closed_idle_early: AtomicU64,
+    /// TCP connections closed (an idle one replaced, or a new one refused)
+    /// because their address had `max_tcp_clients_per_address` open.
+    pub tcp_closed_per_address: AtomicU64,
+    /// TCP connections closed because their client did not read its answers.
+    pub tcp_closed_unread: AtomicU64,
+    /// Gauges: the limits in force, after fitting them to the open-file limit.
+    pub max_inflight: AtomicU64,
+    pub max_tcp_clients: AtomicU64,
 }
 
 pub struct Resolver {
@@ -329,24 +344,28 @@ impl Resolver {
         })
     }
 
-    /// REFUSED with EDE 18 (Prohibited) for a client that may not ask now;
-    /// nothing at all for a packet that is not a query (no amplification).
+    /// REFUSED for a client that may not ask now, never larger than its
+    /// query, so a refusal cannot amplify a reflection attack; nothing at
+    /// all for a packet that is not a query. EDE 18 (Prohibited) goes with
+    /// it when it fits: with its text, or bare, or not at all.
     fn refuse(&self, packet: &[u8], why: &str, out: &mut Vec<u8>) -> Fast {
-        match wire::parse_query(packet) {
-            Ok(q) => {
-                wire::write_empty_response(
-                    packet,
-                    Some(&q),
-                    Rcode::Refused,
-                    0,
-                    self.server_payload,
-                    Some((EDE_PROHIBITED, why)),
-                    out,
-                );
-                Fast::Reply
+        let Ok(q) = wire::parse_query(packet) else {
+            return Fast::Drop;
+        };
+        for ede in [
+            Some((EDE_PROHIBITED, why)),
+            Some((EDE_PROHIBITED, "")),
+            None,
+        ] {
+            let p = self.server_payload;
+            wire::write_empty_response(packet, Some(&q), Rcode::Refused, 0, p, ede, out);
+            if out.len() <= packet.len() {
+                return Fast::Reply;
             }
-            Err(_) => Fast::Drop,
         }
+        // Header and question can only be larger than the query they come
+        // from with an OPT record the query did not pay for: send nothing.
+        Fast::Drop
     }
 
     /// Steps 1–2: parse, and answer at once what needs no upstream.

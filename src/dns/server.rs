@@ -6,14 +6,20 @@
 //!
 //! TCP (RFC 7766): pipelined queries on one connection are answered as they
 //! resolve, possibly out of order; a connection with nothing to read for
-//! `idle_timeout` is closed, and the number of connections is bounded.
+//! `idle_timeout` is closed, as is one whose answers go unread that long.
+//! The answers one connection may have outstanding are bounded, and the
+//! connections per address and in all (see `tcp_pool.rs`).
 
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+use super::fd_limit::{self, Fitted};
 use super::limit::LogEvery;
+use super::tcp_pool::{Admitted, Conn, MAX_PENDING, OverCap, Registered, TcpPool};
+use crate::config::ServerConfig;
 use socket2::{Domain, Protocol, Socket, Type};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
@@ -27,6 +33,11 @@ use super::resolve::{Client, Fast, Resolver, Transport};
 const UDP_BUDGET: usize = 256;
 /// Room for bursts while the loop is busy; the kernel caps it at net.core.rmem_max.
 const UDP_RECV_BUFFER: usize = 4 << 20;
+/// Kernel send and receive buffer of one TCP connection: room for a
+/// largest answer, and for the queries of a busy pipelining client.
+const TCP_BUFFER: usize = 64 << 10;
+/// Pause after a failed accept (out of descriptors, say) instead of spinning.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
 
 /// Everything a listener task needs, cloned into each.
 #[derive(Clone)]
@@ -37,11 +48,51 @@ pub struct ServeContext {
     /// Upstream resolutions in flight; a UDP miss that finds none free is dropped,
     /// a TCP one waits.
     pub inflight: Arc<Semaphore>,
-    pub tcp_clients: Arc<Semaphore>,
+    /// The TCP connection slots, per address and in all.
+    pub tcp: Arc<TcpPool>,
+    /// How long a TCP connection may wait for a query, or an answer wait to be read.
     pub idle_timeout: Duration,
-    /// Limits reached are logged once per interval, not per packet.
-    pub inflight_full: Arc<LogEvery>,
-    pub tcp_full: Arc<LogEvery>,
+    pub logs: Arc<Logs>,
+}
+
+/// Limits reached are logged once per interval each, not per packet.
+#[derive(Default)]
+pub struct Logs {
+    inflight_full: LogEvery,
+    tcp_full: LogEvery,
+    tcp_per_address: LogEvery,
+    tcp_unread: LogEvery,
+    accept_failed: LogEvery,
+}
+
+impl ServeContext {
+    /// The context for serving `config` with the limits `fitted` to the
+    /// open-file limit (see [`fd_limit::fit`]); records those limits for `/metrics`.
+    pub fn new(
+        resolver: Arc<Resolver>,
+        config: &ServerConfig,
+        fitted: Fitted,
+        shutdown: CancellationToken,
+        tasks: TaskTracker,
+    ) -> ServeContext {
+        let c = &resolver.counters;
+        c.max_inflight
+            .store(fitted.max_inflight as u64, Ordering::Relaxed);
+        c.max_tcp_clients
+            .store(fitted.max_tcp_clients as u64, Ordering::Relaxed);
+        ServeContext {
+            resolver,
+            shutdown,
+            tasks,
+            inflight: Arc::new(Semaphore::new(fitted.max_inflight)),
+            tcp: Arc::new(TcpPool::new(
+                fitted.max_tcp_clients,
+                config.max_tcp_clients_per_address,
+            )),
+            idle_timeout: config.tcp_idle_timeout,
+            logs: Arc::default(),
+        }
+    }
 }
 
 fn new_socket(addr: SocketAddr, ty: Type, proto: Protocol) -> io::Result<Socket> {
@@ -178,9 +229,8 @@ fn inflight_permit(ctx: &ServeContext) -> Option<OwnedSemaphorePermit> {
         return Some(permit);
     }
     let c = &ctx.resolver.counters;
-    c.dropped_busy
-        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    if let Some(dropped) = ctx.inflight_full.hit() {
+    c.dropped_busy.fetch_add(1, Ordering::Relaxed);
+    if let Some(dropped) = ctx.logs.inflight_full.hit() {
         tracing::warn!(
             dropped,
             "max_inflight queries are waiting on upstreams; dropping new cache misses (clients retry)"
@@ -200,61 +250,148 @@ async fn send_udp(socket: &UdpSocket, out: &[u8], peer: SocketAddr) {
 }
 
 pub async fn serve_tcp(listener: TcpListener, ctx: ServeContext) {
+    let c = &ctx.resolver.counters;
     loop {
-        if ctx.tcp_clients.available_permits() == 0
-            && let Some(times) = ctx.tcp_full.hit()
-        {
-            tracing::warn!(
-                times,
-                "max_tcp_clients connections are open; new ones wait in the accept queue"
-            );
-        }
-        let permit = tokio::select! {
-            biased;
-            _ = ctx.shutdown.cancelled() => break,
-            p = ctx.tcp_clients.clone().acquire_owned() => match p {
-                Ok(p) => p,
-                Err(_) => break,
-            },
-        };
         let accepted = tokio::select! {
             biased;
             _ = ctx.shutdown.cancelled() => break,
             a = listener.accept() => a,
         };
-        match accepted {
-            Ok((stream, _peer)) => {
-                let ctx2 = ctx.clone();
-                ctx.tasks.spawn(async move {
-                    serve_connection(stream, ctx2).await;
-                    drop(permit);
-                });
-            }
+        let (stream, peer) = match accepted {
+            Ok(a) => a,
             Err(e) => {
-                // Out of file descriptors and the like: back off instead of spinning.
-                tracing::warn!(error = %e, "TCP accept failed");
-                tokio::time::sleep(Duration::from_millis(50)).await;
+                accept_failed(&ctx, &e);
+                // Back off instead of spinning while descriptors are short.
+                tokio::select! {
+                    biased;
+                    _ = ctx.shutdown.cancelled() => break,
+                    _ = tokio::time::sleep(ACCEPT_BACKOFF) => {}
+                }
+                continue;
+            }
+        };
+        let slot = match ctx.tcp.try_slot() {
+            Some(slot) => slot,
+            None => {
+                c.tcp_pool_full.fetch_add(1, Ordering::Relaxed);
+                // RFC 7766 §6.2.3: under pressure, close idle connections early.
+                if ctx.tcp.close_longest_idle() {
+                    c.tcp_closed_idle_early.fetch_add(1, Ordering::Relaxed);
+                }
+                if let Some(times) = ctx.logs.tcp_full.hit() {
+                    tracing::warn!(
+                        times,
+                        "max_tcp_clients connections are open; closing idle ones early, and new ones wait meanwhile"
+                    );
+                }
+                // Further connections wait in the accept queue meanwhile.
+                tokio::select! {
+                    biased;
+                    _ = ctx.shutdown.cancelled() => break,
+                    s = ctx.tcp.slot() => match s {
+                        Some(s) => s,
+                        None => break,
+                    },
+                }
+            }
+        };
+        match ctx.tcp.register(peer.ip(), slot) {
+            Ok((registered, admitted)) => {
+                if admitted == Admitted::ReplacedIdle {
+                    c.tcp_closed_per_address.fetch_add(1, Ordering::Relaxed);
+                }
+                bound_buffers(&stream);
+                let ctx2 = ctx.clone();
+                ctx.tasks
+                    .spawn(async move { serve_connection(stream, ctx2, registered).await });
+            }
+            Err(OverCap) => {
+                // Every connection from that address is busy: this one is closed.
+                c.tcp_closed_per_address.fetch_add(1, Ordering::Relaxed);
+                if let Some(times) = ctx.logs.tcp_per_address.hit() {
+                    tracing::warn!(
+                        client = %peer.ip(),
+                        times,
+                        "max_tcp_clients_per_address connections from one address are busy; closing new ones"
+                    );
+                }
             }
         }
     }
 }
 
-async fn serve_connection(stream: TcpStream, ctx: ServeContext) {
+/// Counts a failed accept, and logs it once per interval.
+fn accept_failed(ctx: &ServeContext, e: &io::Error) {
+    let c = &ctx.resolver.counters;
+    c.accept_failures.fetch_add(1, Ordering::Relaxed);
+    let exhausted = fd_limit::is_exhausted(e);
+    if exhausted {
+        c.fds_exhausted_accept.fetch_add(1, Ordering::Relaxed);
+    }
+    if let Some(times) = ctx.logs.accept_failed.hit() {
+        if exhausted {
+            tracing::warn!(error = %e, times, "TCP accept failed: out of file descriptors (raise LimitNOFILE, or lower max_tcp_clients)");
+        } else {
+            tracing::warn!(error = %e, times, "TCP accept failed");
+        }
+    }
+}
+
+/// Fixed kernel buffers for a DNS connection: autotuned, each could grow to
+/// megabytes of answers a client never reads, or queries it piles up.
+/// Best effort: the defaults only cost memory.
+fn bound_buffers(stream: &TcpStream) {
+    let sock = socket2::SockRef::from(stream);
+    let _ = sock.set_send_buffer_size(TCP_BUFFER);
+    let _ = sock.set_recv_buffer_size(TCP_BUFFER);
+}
+
+/// An answer for the writer, with the pending slot it frees once written.
+type Pending = (Vec<u8>, OwnedSemaphorePermit);
+
+/// Reads queries from one connection and answers them, pipelined (RFC 7766
+/// §6.2.1.1). Each query takes one of the connection's pending slots until
+/// its answer is written; with none free the server stops reading, so a
+/// client that never reads its answers holds a bounded amount here, and the
+/// writer closes the connection once an answer has waited `idle_timeout`
+/// to be taken. A miss holds a `max_inflight` permit only while it is being
+/// resolved, never while its answer waits for the writer.
+async fn serve_connection(stream: TcpStream, ctx: ServeContext, registered: Registered) {
     let (Ok(peer), Ok(listener)) = (stream.peer_addr(), stream.local_addr()) else {
         return;
     };
+    let conn = registered.conn.clone();
     let client = Client { peer, listener };
     let (mut reader, writer) = stream.into_split();
-    let (tx, rx) = mpsc::channel::<Vec<u8>>(64);
-    let writer_task = ctx.tasks.spawn(write_frames(writer, rx));
+    // Never full: each answer in it holds one of MAX_PENDING slots.
+    let (tx, rx) = mpsc::channel::<Pending>(MAX_PENDING);
+    let writer_task = ctx
+        .tasks
+        .spawn(write_frames(writer, rx, ctx.clone(), conn.clone()));
     let mut out = Vec::new();
     let mut packet = Vec::new();
     loop {
+        let slot = match conn.pending.clone().try_acquire_owned() {
+            Ok(slot) => slot,
+            // The client is behind on its answers: stop reading until it catches up.
+            Err(_) => tokio::select! {
+                biased;
+                _ = ctx.shutdown.cancelled() => break,
+                _ = conn.close.cancelled() => break,
+                s = conn.pending.clone().acquire_owned() => match s {
+                    Ok(s) => s,
+                    Err(_) => break,
+                },
+            },
+        };
+        ctx.tcp.reading(&conn);
         let read = tokio::select! {
             biased;
             _ = ctx.shutdown.cancelled() => break,
+            _ = conn.close.cancelled() => break,
             r = tokio::time::timeout(ctx.idle_timeout, read_frame(&mut reader, &mut packet)) => r,
         };
+        TcpPool::busy(&conn);
         match read {
             Ok(Ok(true)) => {}
             // Idle, closed by the client, or broken: stop reading; answers in flight still go out.
@@ -265,7 +402,7 @@ async fn serve_connection(stream: TcpStream, ctx: ServeContext) {
             .answer_fast(&packet, client, Transport::Tcp, &mut out)
         {
             Fast::Reply => {
-                if tx.send(out.clone()).await.is_err() {
+                if tx.try_send((out.clone(), slot)).is_err() {
                     break;
                 }
             }
@@ -277,6 +414,7 @@ async fn serve_connection(stream: TcpStream, ctx: ServeContext) {
                 let permit = tokio::select! {
                     biased;
                     _ = ctx.shutdown.cancelled() => break,
+                    _ = conn.close.cancelled() => break,
                     p = ctx.inflight.clone().acquire_owned() => match p {
                         Ok(p) => p,
                         Err(_) => break,
@@ -290,16 +428,19 @@ async fn serve_connection(stream: TcpStream, ctx: ServeContext) {
                     resolver
                         .answer_slow(&query, client, Transport::Tcp, &mut out)
                         .await;
-                    if !out.is_empty() {
-                        let _ = tx.send(out).await;
-                    }
+                    // Resolved: the upstream slot is free whatever the client does next.
                     drop(permit);
+                    if !out.is_empty() {
+                        // Never waits (see the channel); fails only once the writer is gone.
+                        let _ = tx.try_send((out, slot));
+                    }
                 });
             }
         }
     }
     drop(tx);
     let _ = writer_task.await;
+    drop(registered);
 }
 
 /// Reads one length-prefixed message into `buf`. Ok(false) at a clean end of stream.
@@ -318,20 +459,54 @@ async fn read_frame(
     Ok(true)
 }
 
+/// Writes answers as they come. An answer the client does not take within
+/// `idle_timeout` closes the connection (counted and logged), as does
+/// anything that closes it from outside (room for others, a write error).
 async fn write_frames(
     mut writer: tokio::net::tcp::OwnedWriteHalf,
-    mut rx: mpsc::Receiver<Vec<u8>>,
+    mut rx: mpsc::Receiver<Pending>,
+    ctx: ServeContext,
+    conn: Arc<Conn>,
 ) {
     let mut frame = Vec::new();
-    while let Some(msg) = rx.recv().await {
+    loop {
+        let next = tokio::select! {
+            biased;
+            _ = conn.close.cancelled() => return,
+            m = rx.recv() => m,
+        };
+        let Some((msg, slot)) = next else {
+            break;
+        };
         let Ok(len) = u16::try_from(msg.len()) else {
             continue;
         };
         frame.clear();
         frame.extend_from_slice(&len.to_be_bytes());
         frame.extend_from_slice(&msg);
-        if writer.write_all(&frame).await.is_err() {
-            return;
+        let written = tokio::select! {
+            biased;
+            _ = conn.close.cancelled() => return,
+            w = tokio::time::timeout(ctx.idle_timeout, writer.write_all(&frame)) => w,
+        };
+        match written {
+            Ok(Ok(())) => drop(slot),
+            Ok(Err(_)) => {
+                conn.close.cancel();
+                return;
+            }
+            Err(_) => {
+                let c = &ctx.resolver.counters;
+                c.tcp_closed_unread.fetch_add(1, Ordering::Relaxed);
+                if let Some(times) = ctx.logs.tcp_unread.hit() {
+                    tracing::warn!(
+                        times,
+                        "closing a TCP connection whose client does not read its answers"
+                    );
+                }
+                conn.close.cancel();
+                return;
+            }
         }
     }
     let _ = writer.shutdown().await;

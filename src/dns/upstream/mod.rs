@@ -19,6 +19,8 @@ use std::time::{Duration, Instant};
 use rustls_pki_types::ServerName;
 use tokio::net::UdpSocket;
 
+use super::fd_limit;
+use super::limit::LogEvery;
 use super::wire::{self, FLAG_AD, FLAG_TC, LayoutError, ResponseLayout};
 use crate::clock;
 use crate::config::{Protocol, UpstreamConfig};
@@ -297,6 +299,10 @@ pub struct Upstreams {
     list: Vec<Upstream>,
     fallbacks: Vec<Upstream>,
     payload: u16,
+    /// Exchanges that could not open a socket for want of file descriptors
+    /// (for `/metrics`); logged once per interval.
+    fds_exhausted: AtomicU64,
+    fds_logged: LogEvery,
 }
 
 impl Upstreams {
@@ -306,6 +312,27 @@ impl Upstreams {
             list,
             fallbacks,
             payload,
+            fds_exhausted: AtomicU64::new(0),
+            fds_logged: LogEvery::default(),
+        }
+    }
+
+    /// Exchanges that failed because no socket could be opened (EMFILE, ENFILE).
+    pub fn fds_exhausted(&self) -> u64 {
+        self.fds_exhausted.load(Ordering::Relaxed)
+    }
+
+    /// Counts and logs (once per interval) an exchange that could not get a
+    /// descriptor. Not the upstream's fault, so its health is left alone.
+    fn out_of_descriptors(&self, up: &Upstream, e: &std::io::Error) {
+        self.fds_exhausted.fetch_add(1, Ordering::Relaxed);
+        if let Some(times) = self.fds_logged.hit() {
+            tracing::warn!(
+                upstream = %up,
+                error = %e,
+                times,
+                "cannot open a socket to the upstream: out of file descriptors (raise LimitNOFILE, or lower max_inflight)"
+            );
         }
     }
 
@@ -352,6 +379,9 @@ impl Upstreams {
                         tracing::debug!(upstream = %up, rcode = layout.rcode, "upstream refused or failed");
                         up.health.failed(clock::now_secs());
                         refusal = Some((resp, layout));
+                    }
+                    Err(UpstreamError::Io(e)) if fd_limit::is_exhausted(&e) => {
+                        self.out_of_descriptors(up, &e);
                     }
                     Err(e) => {
                         tracing::debug!(upstream = %up, error = %e, "upstream exchange failed");
