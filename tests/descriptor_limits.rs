@@ -160,13 +160,16 @@ async fn with_few_descriptors_max_inflight_is_sized_down_and_misses_are_not_serv
     let client = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
     // A soft limit of 400, as if the service manager's default of 1,024
     // were partly used up: the default max_inflight of 4,096 cannot fit.
-    let _limit = Limit::set_soft(open_descriptors().max(100) + 300);
+    let soft = open_descriptors().max(100) + 300;
+    let _limit = Limit::set_soft(soft);
     let d = TestDaemon::start(&udp_upstream(upstream, "2s")).await;
     let sized = metric(&metrics(&d), "nestguard_max_inflight ");
-    assert!(
-        sized < 400,
-        "max_inflight sized to the open-file limit, got {sized}"
+    assert_eq!(
+        sized as usize,
+        nestguard::dns::fd_limit::fit(4096, 256, Some(soft)).max_inflight,
+        "max_inflight sized to the open-file limit of {soft}"
     );
+    assert!(sized + nestguard::dns::fd_limit::RESERVED < soft);
     assert!(
         lines_with("max_inflight") >= 1,
         "the sizing is logged:\n{}",
