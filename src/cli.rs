@@ -555,7 +555,14 @@ fn allow(
 /// RUST_LOG, when set, wins over the config's level.
 fn init_logging(level: &str) {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
+    let mut filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
+    // The file watcher's crate logs every inotify event at trace level; with
+    // the log file in a watched folder each line written is another event, a
+    // loop. Its own logs are wanted only when asked for by name.
+    let named = std::env::var("RUST_LOG").is_ok_and(|v| v.contains("notify"));
+    if !named && let Ok(quiet) = "notify=info".parse() {
+        filter = filter.add_directive(quiet);
+    }
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(false)
