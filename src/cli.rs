@@ -79,7 +79,9 @@ pub enum Command {
     /// Lift a block for one profile for a while; it ends by itself.
     ///
     /// `nestguard allow games.example --profile child --for 1h`. The running
-    /// daemon applies it within a second. Security lists (malware, scams) stay blocked.
+    /// daemon applies it within a second. It lifts category blocks; bedtime and
+    /// other allow-only windows still apply unless --bedtime is given.
+    /// Security lists (malware, scams) cannot be lifted: such a name is refused.
     Allow {
         /// The domain name to allow (with its subdomains).
         #[arg(required_unless_present = "list")]
@@ -90,6 +92,9 @@ pub enum Command {
         /// How long, e.g. 30m, 1h, 2h30m (at most 30 days).
         #[arg(long = "for", value_name = "DURATION", default_value = "1h")]
         duration: humantime::Duration,
+        /// Also during bedtime and other allow-only schedule windows.
+        #[arg(long, conflicts_with_all = ["list", "end"])]
+        bedtime: bool,
         /// End the allows of NAME now (for --profile only, when given).
         #[arg(long, conflicts_with = "list")]
         end: bool,
@@ -207,6 +212,7 @@ pub fn main() -> ExitCode {
             name,
             profile,
             duration,
+            bedtime,
             end,
             list,
         } => report(allow(
@@ -214,8 +220,7 @@ pub fn main() -> ExitCode {
             name.as_deref(),
             profile.as_deref(),
             *duration,
-            end,
-            list,
+            AllowAction { end, list, bedtime },
         )),
         Command::Check => {
             let (engine, diagnostics) =
@@ -464,15 +469,22 @@ fn explain_client(
 /// Longest temporary allow: anything longer belongs in the profile's allowlist.
 const MAX_ALLOW: std::time::Duration = std::time::Duration::from_secs(30 * 24 * 3600);
 
+/// What `allow` was asked to do besides adding.
+struct AllowAction {
+    end: bool,
+    list: bool,
+    bedtime: bool,
+}
+
 /// `allow`: add, end or list temporary allows in the state directory.
 fn allow(
     config: &Config,
     name: Option<&str>,
     profile: Option<&str>,
     duration: std::time::Duration,
-    end: bool,
-    list: bool,
+    action: AllowAction,
 ) -> Result<String, String> {
+    let AllowAction { end, list, bedtime } = action;
     use crate::policy::overrides;
     use std::fmt::Write as _;
     let file = overrides::path(&crate::state::dir(config));
@@ -491,7 +503,14 @@ fn allow(
             out.push_str("no temporary allows\n");
         }
         for a in live {
-            let _ = writeln!(out, "{} for {} until {}", a.name, a.profile, local(a.until));
+            let scope = overrides::Scope::of(a.bedtime).describe();
+            let _ = writeln!(
+                out,
+                "{} for {} until {} ({scope})",
+                a.name,
+                a.profile,
+                local(a.until)
+            );
         }
         return Ok(out);
     }
@@ -504,23 +523,31 @@ fn allow(
         ));
     }
     let profile = profile.ok_or("--profile is needed")?;
-    let (set, _, _) = crate::rules::catalog::compile(&crate::update::rules_config(config))
-        .map_err(|e| e.to_string())?;
-    if !set.profile_ids().any(|p| p == profile) {
+    let engine = crate::engine::Engine::build(config).map_err(|e| format!("{e:#}"))?;
+    let Some(index) = engine.profile_index(profile) else {
         return Err(format!(
             "no profile `{profile}`; profiles: {}",
-            set.profile_ids().collect::<Vec<_>>().join(", ")
+            engine.profile_ids().collect::<Vec<_>>().join(", ")
         ));
-    }
+    };
     if duration > MAX_ALLOW || duration.is_zero() {
         return Err("--for must be between 1s and 30 days; for good, add the name to the profile's allowlist".into());
     }
+    if let Some(category) = engine.security_block(name, index) {
+        return Err(format!(
+            "{name} is on a security list ({category}) for profile {profile}; an allow cannot lift \
+             malware, phishing and scam blocks, so nothing was written. If the listing is a mistake, \
+             report it to the list's maintainers."
+        ));
+    }
     let span = jiff::SignedDuration::try_from(duration).map_err(|e| e.to_string())?;
     let until = now.checked_add(span).map_err(|e| e.to_string())?;
-    let name = overrides::add(&file, name, profile, until, now)?;
+    let scope = overrides::Scope::of(bedtime);
+    let name = overrides::add_scoped(&file, name, profile, until, now, scope)?;
     Ok(format!(
-        "allowed {name} for profile {profile} until {} (written to {}; a running daemon applies it within a second)\n",
+        "allowed {name} for profile {profile} until {}: {} (written to {}; a running daemon applies it within a second)\n",
         local(until),
+        scope.describe(),
         file.display()
     ))
 }
@@ -528,7 +555,14 @@ fn allow(
 /// RUST_LOG, when set, wins over the config's level.
 fn init_logging(level: &str) {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
+    let mut filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
+    // The file watcher's crate logs every inotify event at trace level; with
+    // the log file in a watched folder each line written is another event, a
+    // loop. Its own logs are wanted only when asked for by name.
+    let named = std::env::var("RUST_LOG").is_ok_and(|v| v.contains("notify"));
+    if !named && let Ok(quiet) = "notify=info".parse() {
+        filter = filter.add_directive(quiet);
+    }
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(false)

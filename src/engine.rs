@@ -30,6 +30,7 @@ use toml::Spanned;
 
 use crate::config::{BlockMode, Config, UpstreamFailure};
 use crate::policy::neighbours::Mac;
+use crate::policy::overrides::Scope;
 use crate::policy::{Live, Lookups, Who, users};
 use crate::rules::catalog::{SafeSearchDef, YoutubeLevel};
 use crate::rules::name::{Candidate, to_wire};
@@ -185,6 +186,9 @@ pub struct Engine {
     pub privacy: Vec<crate::activity::Privacy>,
     /// The `bypass` category, for counting bypass attempts.
     bypass: Option<crate::rules::CategoryId>,
+    /// The profiles' own allowlists and the parent's allows: categories that
+    /// lift blocks rather than make them.
+    allow_lists: CategoryMask,
     /// What each rule source gave (rules, rejected lines), from [`Engine::build`].
     pub diagnostics: crate::rules::compile::Diagnostics,
 }
@@ -337,6 +341,13 @@ impl Engine {
             profiles[i].fail_open = *policy == UpstreamFailure::Open;
         }
         let rules_bypass = rules.category_id("bypass");
+        let mut allow_lists = CategoryMask::NONE;
+        for p in &profiles {
+            allow_lists = CategoryMask(allow_lists.0 | p.allow_mask.0);
+            if let Some(c) = rules.category_id(&format!("parent-allow:{}", p.id)) {
+                allow_lists = allow_lists.with(c);
+            }
+        }
         for w in &warnings {
             tracing::warn!("{w}");
         }
@@ -356,6 +367,7 @@ impl Engine {
             warnings,
             privacy,
             bypass: rules_bypass,
+            allow_lists,
             diagnostics: Default::default(),
         })
     }
@@ -420,12 +432,11 @@ impl Engine {
         self.profiles.iter().map(|p| p.id.as_str())
     }
 
-    /// The categories a profile blocks (its own allowlist included).
+    /// The categories a profile blocks (its allowlists left out).
     pub fn profile_categories(&self, profile: usize) -> Vec<&str> {
-        let mask = self
-            .profiles
-            .get(profile)
-            .map_or(CategoryMask::NONE, |p| p.mask);
+        let mask = self.profiles.get(profile).map_or(CategoryMask::NONE, |p| {
+            CategoryMask(p.mask.0 & !self.allow_lists.0)
+        });
         (0..64u8)
             .map(crate::rules::CategoryId)
             .filter(|&c| mask.contains(c))
@@ -539,13 +550,6 @@ impl Engine {
             ip: Some(peer),
             name: None,
         };
-        if live.allows.allows(&name, profile_index) {
-            let security = CategoryMask(profile.mask.0 & self.security.0);
-            return match self.rules.check(&name, qtype, &client, security, false) {
-                Verdict::Blocked(o) => Decision::Block(o),
-                _ => Decision::Forward,
-            };
-        }
         let mut mask = profile.mask;
         let mut allow_only = None;
         let mut on = live.windows & profile.windows;
@@ -557,6 +561,31 @@ impl Engine {
             if window.allow_only && allow_only.is_none() {
                 allow_only = Some(w as u16);
             }
+        }
+        let allowed = live.allows.scope(&name, profile_index);
+        if let Some(w) = allow_only {
+            // Bedtime: only the profile's own allowlist (and allows the parent
+            // made "also during bedtime") is reachable; safe-search hosts and
+            // YouTube included. A bypass name is still counted as one.
+            let reachable = allowed == Some(Scope::AlsoBedtime)
+                || matches!(
+                    self.rules
+                        .check(&name, qtype, &client, profile.allow_mask, false),
+                    Verdict::Allowed(_)
+                );
+            if !reachable {
+                return match self.bypass_origin(&name, qtype, &client, mask) {
+                    Some(o) => Decision::Block(o),
+                    None => Decision::Scheduled(w),
+                };
+            }
+        }
+        if allowed.is_some() {
+            let security = CategoryMask(profile.mask.0 & self.security.0);
+            return match self.rules.check(&name, qtype, &client, security, false) {
+                Verdict::Blocked(o) => Decision::Block(o),
+                _ => Decision::Forward,
+            };
         }
         // Only profiles that ask for it pay for the safe-search table lookup.
         let wants_safe_search = profile.safe_search || profile.youtube != YoutubeLevel::Off;
@@ -578,20 +607,54 @@ impl Engine {
             },
             _ => {}
         }
-        if let Some(w) = allow_only {
-            // Bedtime: only the profile's own allowlist is reachable.
-            return match self
-                .rules
-                .check(&name, qtype, &client, profile.allow_mask, false)
-            {
-                Verdict::Allowed(_) => Decision::Forward,
-                _ => Decision::Scheduled(w),
-            };
-        }
-        match self.rules.check(&name, qtype, &client, mask, false) {
+        let (verdict, bypass) =
+            self.rules
+                .check_noting(&name, qtype, &client, mask, false, self.bypass);
+        match verdict {
             Verdict::NoMatch | Verdict::Allowed(_) => Decision::Forward,
-            Verdict::Blocked(o) => Decision::Block(o),
+            // A name on a bypass list and another list is a bypass attempt
+            // whatever the other list is (the activity report counts them).
+            Verdict::Blocked(o) => Decision::Block(bypass.unwrap_or(o)),
             Verdict::Rewritten(o, id) => Decision::Rewrite(o, id),
+        }
+    }
+
+    /// The security category (malware, scams) that blocks `name` for
+    /// `profile`, as "id (name)": what no allow can lift.
+    pub fn security_block(&self, name: &str, profile: usize) -> Option<String> {
+        let p = self.profiles.get(profile)?;
+        let candidate = Candidate::from_text(name)?;
+        let security = CategoryMask(p.mask.0 & self.security.0);
+        match self.rules.check(
+            &candidate,
+            1, // A: security lists block every type alike
+            &ClientInfo::default(),
+            security,
+            false,
+        ) {
+            Verdict::Blocked(o) => self
+                .rules
+                .category(o.category)
+                .map(|c| format!("{}, {}", c.id, c.name)),
+            _ => None,
+        }
+    }
+
+    /// The bypass-list rule that blocks `name` under `mask`, if any.
+    fn bypass_origin(
+        &self,
+        name: &Candidate,
+        qtype: u16,
+        client: &ClientInfo,
+        mask: CategoryMask,
+    ) -> Option<Origin> {
+        let bypass = self.bypass.filter(|&c| mask.contains(c))?;
+        match self
+            .rules
+            .check(name, qtype, client, CategoryMask::NONE.with(bypass), false)
+        {
+            Verdict::Blocked(o) => Some(o),
+            _ => None,
         }
     }
 

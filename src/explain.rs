@@ -182,16 +182,18 @@ pub fn explain_client(
     }
     for (w, allow_only) in open {
         let what = if allow_only {
-            "only the allowlist is reachable"
+            "only the profile's allowlist is reachable: no safe search, no YouTube, \
+             nothing a category allow lifted"
         } else {
             "more categories blocked"
         };
         let _ = writeln!(out, "at {at_text}: schedule \"{w}\" is open ({what})");
     }
-    if live.allows.allows(&candidate, profile) {
+    if let Some(scope) = live.allows.scope(&candidate, profile) {
         let _ = writeln!(
             out,
-            "a temporary allow (`nestguard allow`) covers this name"
+            "a temporary allow (`nestguard allow`) covers this name: {}",
+            scope.describe()
         );
     }
     let wire = crate::rules::name::to_wire(&candidate.text());
@@ -220,7 +222,7 @@ pub fn explain_client(
         Decision::Scheduled(w) => {
             let _ = writeln!(
                 out,
-                "  BLOCKED by schedule \"{}\": not on the profile's allowlist",
+                "  BLOCKED by schedule \"{}\": not on the profile's allowlist (nor allowed \"also during bedtime\")",
                 engine.window_name(w)
             );
         }

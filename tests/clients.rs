@@ -161,7 +161,7 @@ async fn a_temporary_allow_lifts_a_block_and_ends_on_time() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_temporary_allow_also_opens_a_name_at_bedtime() {
+async fn a_temporary_allow_opens_a_name_at_bedtime_only_when_made_for_bedtime() {
     let up = upstream().await;
     let dir = TempDir::new();
     let t0: jiff::Timestamp = "2026-11-23T20:00:00Z".parse().unwrap();
@@ -179,12 +179,29 @@ async fn a_temporary_allow_also_opens_a_name_at_bedtime() {
         Some((17, "schedule: bedtime".to_string()))
     );
     let until = t0.checked_add(jiff::SignedDuration::from_mins(30)).unwrap();
+    // A plain allow lifts category blocks, not bedtime.
     overrides::add(
         &overrides::path(d.state.path()),
         "homework.example",
         "child",
         until,
         t0,
+    )
+    .unwrap();
+    d.daemon.refresh();
+    let m = query_from("127.0.0.1", d.addr, "homework.example", RecordType::A).await;
+    assert_eq!(
+        ede(m.edns.as_ref()),
+        Some((17, "schedule: bedtime".to_string()))
+    );
+    // Made "also during bedtime", it opens the name now.
+    overrides::add_scoped(
+        &overrides::path(d.state.path()),
+        "homework.example",
+        "child",
+        until,
+        t0,
+        overrides::Scope::AlsoBedtime,
     )
     .unwrap();
     d.daemon.refresh();

@@ -76,9 +76,12 @@ impl PolicySnapshot {
                 return Vec::new();
             };
             let after = after.map(Vec::as_slice).unwrap_or_default();
+            // Snapshots before 2026-12 listed the profiles' own allowlists
+            // among what they block; losing an allowlist loosens nothing.
+            let allowlist = |c: &str| c.starts_with("profile:") || c.starts_with("parent-allow:");
             before
                 .iter()
-                .filter(|c| !after.contains(c))
+                .filter(|c| !allowlist(c) && !after.contains(c))
                 .cloned()
                 .collect()
         };
@@ -89,12 +92,15 @@ impl PolicySnapshot {
             if old_profile == new_profile {
                 continue;
             }
+            // Only a move that makes something reachable is an event: moving a
+            // child to a stricter profile is what parents do every day.
             let gone = lost(old_profile, new_profile);
+            if gone.is_empty() {
+                continue;
+            }
             let filters_nothing = self.blocks.get(new_profile).is_none_or(Vec::is_empty);
             let how = if filters_nothing {
                 " (filtering off)".to_string()
-            } else if gone.is_empty() {
-                String::new()
             } else {
                 format!(" (no longer blocked: {})", gone.join(", "))
             };
@@ -103,9 +109,13 @@ impl PolicySnapshot {
         for (who, old_profile) in &old.assignments {
             let now = self.assignments.get("default").map_or("?", String::as_str);
             if who != "default" && !self.assignments.contains_key(who) && now != old_profile {
-                out.push(format!(
-                    "{who}: removed from the config (was {old_profile}; now gets the default, {now})"
-                ));
+                let gone = lost(old_profile, now);
+                if !gone.is_empty() {
+                    out.push(format!(
+                        "{who}: removed from the config (was {old_profile}; now gets the default, {now}; no longer blocked: {})",
+                        gone.join(", ")
+                    ));
+                }
             }
         }
         for profile in self.blocks.keys() {
@@ -334,6 +344,8 @@ mod tests {
             ]
         );
         assert!(old.loosened_since(&old).is_empty());
+        // Moving back to the stricter profile loosens nothing.
+        assert!(old.loosened_since(&new).is_empty());
     }
 
     #[test]
@@ -359,7 +371,9 @@ mod tests {
         let new = snap(&[("default", "teen")], BLOCKS);
         assert_eq!(
             new.loosened_since(&old),
-            ["client sam: removed from the config (was child; now gets the default, teen)"]
+            [
+                "client sam: removed from the config (was child; now gets the default, teen; no longer blocked: gaming, social-media)"
+            ]
         );
     }
 

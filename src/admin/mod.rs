@@ -262,8 +262,11 @@ async fn dashboard(State(admin): Shared, headers: HeaderMap) -> Response {
          <select name=profile id=allow-profile>{profiles}</select> \
          <select name=duration id=allow-duration><option value=1h>for 1 hour</option>\
          <option value=1day>for a day</option><option value=permanent>always</option></select> \
+         <label><input type=checkbox name=bedtime value=1 id=allow-bedtime> also during bedtime</label> \
          <button type=submit id=allow-submit>Allow</button></form>\
-         <p class=muted>Allowing lifts the profile's blocks for the site and its subdomains; malware and scam lists stay on.</p></section>",
+         <p class=muted>Allowing lifts the profile's category blocks for the site and its subdomains. \
+         Bedtime and other allow-only times stay in force unless you tick “also during bedtime”. \
+         Malware and scam lists always stay on.</p></section>",
         csrf = esc(&csrf)
     ));
     // Children's requests.
@@ -362,16 +365,30 @@ struct AllowForm {
     name: String,
     profile: String,
     duration: String,
+    /// The "also during bedtime" box: present when ticked.
+    bedtime: Option<String>,
 }
 
 /// Allows `name` for `profile`: for a while (a temporary allow) or for good
-/// (a line in the profile's allow file). Both are picked up within a second.
-fn apply_allow(admin: &Admin, name: &str, profile: &str, duration: &str) -> Result<String, String> {
+/// (a line in the profile's allow file; `<profile>.bedtime.txt` when it holds
+/// during allow-only windows too). Both are picked up within a second.
+fn apply_allow(
+    admin: &Admin,
+    name: &str,
+    profile: &str,
+    duration: &str,
+    scope: overrides::Scope,
+) -> Result<String, String> {
     let engine = admin.resolver.engine();
-    if engine.profile_index(profile).is_none() {
+    let Some(index) = engine.profile_index(profile) else {
         return Err(format!("no profile `{profile}`"));
-    }
+    };
     let name = crate::rules::name::normalize(name.trim()).map_err(|e| format!("`{name}`: {e}"))?;
+    if let Some(category) = engine.security_block(&name, index) {
+        return Err(format!(
+            "{name} is on a security list ({category}); an allow cannot lift malware, phishing and scam blocks."
+        ));
+    }
     let now = jiff::Timestamp::now();
     let span = match duration {
         "1h" => Some(jiff::SignedDuration::from_hours(1)),
@@ -382,17 +399,22 @@ fn apply_allow(admin: &Admin, name: &str, profile: &str, duration: &str) -> Resu
     match span {
         Some(span) => {
             let until = now.checked_add(span).map_err(|e| e.to_string())?;
-            overrides::add(
+            overrides::add_scoped(
                 &overrides::path(&admin.state_dir),
                 &name,
                 profile,
                 until,
                 now,
+                scope,
             )?;
         }
         None => {
-            let file =
-                crate::update::profile_allow_dir(&admin.state_dir).join(format!("{profile}.txt"));
+            let suffix = match scope {
+                overrides::Scope::Categories => ".txt",
+                overrides::Scope::AlsoBedtime => ".bedtime.txt",
+            };
+            let file = crate::update::profile_allow_dir(&admin.state_dir)
+                .join(format!("{profile}{suffix}"));
             let mut text = std::fs::read_to_string(&file).unwrap_or_else(|_| {
                 format!("# Sites the parents allowed for profile {profile} (written by the dashboard).\n")
             });
@@ -416,7 +438,8 @@ async fn allow(State(admin): Shared, headers: HeaderMap, Form(form): Form<AllowF
     if !auth::same(&csrf, &form.csrf) {
         return (StatusCode::FORBIDDEN, "bad form token\n").into_response();
     }
-    match apply_allow(&admin, &form.name, &form.profile, &form.duration) {
+    let scope = overrides::Scope::of(form.bedtime.is_some());
+    match apply_allow(&admin, &form.name, &form.profile, &form.duration, scope) {
         Ok(name) => {
             // Temporary allows are read by the daemon's ticker; refresh now.
             admin.reloader.refresh_live();
@@ -424,7 +447,12 @@ async fn allow(State(admin): Shared, headers: HeaderMap, Form(form): Form<AllowF
                 &admin,
                 "parent",
                 "allow",
-                &format!("{name} for {} ({})", form.profile, form.duration),
+                &format!(
+                    "{name} for {} ({}): {}",
+                    form.profile,
+                    form.duration,
+                    scope.describe()
+                ),
             );
             Redirect::to("/").into_response()
         }
@@ -473,8 +501,22 @@ async fn decide_request(
         return Redirect::to("/").into_response();
     };
     let status = match form.decision.as_str() {
-        "approve-1h" => apply_allow(&admin, &domain, &profile, "1h").map(|_| "approved"),
-        "approve" => apply_allow(&admin, &domain, &profile, "permanent").map(|_| "approved"),
+        "approve-1h" => apply_allow(
+            &admin,
+            &domain,
+            &profile,
+            "1h",
+            overrides::Scope::Categories,
+        )
+        .map(|_| "approved"),
+        "approve" => apply_allow(
+            &admin,
+            &domain,
+            &profile,
+            "permanent",
+            overrides::Scope::Categories,
+        )
+        .map(|_| "approved"),
         _ => Ok("declined"),
     };
     let status = status.unwrap_or("declined");

@@ -65,6 +65,9 @@ pub fn locate(cli: Option<&Path>) -> Result<ConfigSource, ConfigError> {
                     format!("no such config file (given by {what})"),
                 ));
             }
+            // Absolute from here on: the file watcher reports absolute paths,
+            // and a relative `--config nestguard.toml` has an empty parent.
+            let path = std::path::absolute(&path).unwrap_or(path);
             return Ok(ConfigSource::File(path));
         }
     }

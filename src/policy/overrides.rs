@@ -5,9 +5,12 @@
 //! `overrides.toml` in the state directory, written atomically by the
 //! command, and read by the daemon every second, so they survive restarts
 //! and reloads. The daemon compiles the ones in force into [`TempAllows`];
-//! an allow covers the name and its subdomains, wins over the profile's
-//! categories, keywords and schedules, but not over security lists (malware,
-//! scams) or the anti-bypass canaries.
+//! an allow covers the name and its subdomains and lifts what the profile's
+//! categories, keywords and safe search do to it (categories a schedule adds
+//! included), but not security lists (malware, scams) or the anti-bypass
+//! canaries. Bedtime and other allow-only windows stay in force unless the
+//! parent said "also during bedtime" ([`Scope::AlsoBedtime`]): a parent who
+//! unblocks a game site for the afternoon does not expect it to open bedtime.
 
 use std::collections::HashMap;
 use std::io;
@@ -27,6 +30,40 @@ pub struct TempAllow {
     pub name: String,
     pub profile: String,
     pub until: Timestamp,
+    /// Also reachable while an allow-only window (bedtime) is open.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub bedtime: bool,
+}
+
+/// What an allow lifts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    /// Category, keyword and safe-search blocks; allow-only windows stay.
+    Categories,
+    /// That, and allow-only windows (bedtime) too.
+    AlsoBedtime,
+}
+
+impl Scope {
+    pub fn of(bedtime: bool) -> Scope {
+        if bedtime {
+            Scope::AlsoBedtime
+        } else {
+            Scope::Categories
+        }
+    }
+
+    /// What a parent is told the allow does.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Scope::Categories => {
+                "category blocks lifted; bedtime and other allow-only windows still apply"
+            }
+            Scope::AlsoBedtime => {
+                "category blocks lifted, also during bedtime and other allow-only windows"
+            }
+        }
+    }
 }
 
 #[derive(Default, Serialize, Deserialize)]
@@ -75,6 +112,18 @@ pub fn add(
     until: Timestamp,
     now: Timestamp,
 ) -> Result<String, String> {
+    add_scoped(path, name, profile, until, now, Scope::Categories)
+}
+
+/// [`add`], saying whether the allow also holds during allow-only windows.
+pub fn add_scoped(
+    path: &Path,
+    name: &str,
+    profile: &str,
+    until: Timestamp,
+    now: Timestamp,
+    scope: Scope,
+) -> Result<String, String> {
     let name = normalize(name).map_err(|e| format!("`{name}`: {e}"))?;
     let mut allows = load(path)?;
     allows.retain(|a| a.until > now && !(a.name == name && a.profile == profile));
@@ -82,6 +131,7 @@ pub fn add(
         name: name.clone(),
         profile: profile.to_owned(),
         until,
+        bedtime: scope == Scope::AlsoBedtime,
     });
     save(path, &allows).map_err(|e| format!("{}: {e}", path.display()))?;
     Ok(name)
@@ -103,8 +153,8 @@ pub fn remove(path: &Path, name: &str, profile: Option<&str>) -> Result<usize, S
 /// The allows in force, as the query path reads them.
 #[derive(Default, Debug)]
 pub struct TempAllows {
-    /// Name → bit p set: allowed for profile p.
-    names: HashMap<Box<[u8]>, u64>,
+    /// Name → (bit p set: allowed for profile p, bit p set: also at bedtime).
+    names: HashMap<Box<[u8]>, (u64, u64)>,
 }
 
 impl TempAllows {
@@ -114,10 +164,14 @@ impl TempAllows {
         now: Timestamp,
         index: impl Fn(&str) -> Option<usize>,
     ) -> TempAllows {
-        let mut names: HashMap<Box<[u8]>, u64> = HashMap::new();
+        let mut names: HashMap<Box<[u8]>, (u64, u64)> = HashMap::new();
         for a in entries.iter().filter(|a| a.until > now) {
             if let Some(p) = index(&a.profile).filter(|&p| p < 64) {
-                *names.entry(a.name.as_bytes().into()).or_default() |= 1 << p;
+                let bits = names.entry(a.name.as_bytes().into()).or_default();
+                bits.0 |= 1 << p;
+                if a.bedtime {
+                    bits.1 |= 1 << p;
+                }
             }
         }
         TempAllows { names }
@@ -125,14 +179,28 @@ impl TempAllows {
 
     /// Whether `name` or a parent of it is allowed for `profile`. Allocates nothing.
     pub fn allows(&self, name: &Candidate, profile: usize) -> bool {
+        self.scope(name, profile).is_some()
+    }
+
+    /// What the allows of `name` (or a parent of it) lift for `profile`: the
+    /// widest of them. Allocates nothing.
+    pub fn scope(&self, name: &Candidate, profile: usize) -> Option<Scope> {
         if self.names.is_empty() || profile >= 64 {
-            return false;
+            return None;
         }
-        (0..name.label_count()).any(|i| {
-            self.names
-                .get(name.suffix(i))
-                .is_some_and(|bits| bits & (1 << profile) != 0)
-        })
+        let bit = 1u64 << profile;
+        let mut found = None;
+        for i in 0..name.label_count() {
+            if let Some(&(any, bedtime)) = self.names.get(name.suffix(i)) {
+                if bedtime & bit != 0 {
+                    return Some(Scope::AlsoBedtime);
+                }
+                if any & bit != 0 {
+                    found = Some(Scope::Categories);
+                }
+            }
+        }
+        found
     }
 
     pub fn is_empty(&self) -> bool {

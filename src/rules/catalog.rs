@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use super::compile::{self, Builder, CompileError, Diagnostics, ListKind};
 use super::set::SourceLocation;
-use super::{CategoryMask, RuleSet, name};
+use super::{CategoryId, CategoryMask, RuleSet, name};
 use crate::config::{ConfigError, RulesConfig};
 
 static EMBEDDED: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/rules");
@@ -509,13 +509,18 @@ pub fn compile(config: &RulesConfig) -> Result<(RuleSet, Diagnostics, Catalog), 
         for c in &p.block {
             mask = mask.with(b.category(c.get_ref(), "")?);
         }
-        // The parent's own allows for this profile (written by the dashboard).
-        let parent_file = config
-            .profile_allow_dir
-            .as_ref()
-            .map(|d| d.join(format!("{}.txt", p.id)))
-            .filter(|f| f.exists());
-        if !p.allow.is_empty() || parent_file.is_some() {
+        // The profile's own allowlist: its `allow` entries and the parent's
+        // "also during bedtime" allows (`<profile>.bedtime.txt`, written by the
+        // dashboard). These stay reachable in allow-only windows.
+        let allow_file = |suffix: &str| {
+            config
+                .profile_allow_dir
+                .as_ref()
+                .map(|d| d.join(format!("{}{suffix}", p.id)))
+                .filter(|f| f.exists())
+        };
+        let bedtime_file = allow_file(".bedtime.txt");
+        if !p.allow.is_empty() || bedtime_file.is_some() {
             let own = b.category(
                 &format!("profile:{}", p.id),
                 &format!("allowlist of profile {}", p.id),
@@ -534,25 +539,42 @@ pub fn compile(config: &RulesConfig) -> Result<(RuleSet, Diagnostics, Catalog), 
                 own,
                 ListKind::Allow,
             )?;
-            if let Some(file) = parent_file {
-                let bytes = crate::sources::read(&file).map_err(|e| CompileError::Source {
-                    path: file.display().to_string(),
-                    message: e.to_string(),
-                })?;
-                let name = file.display().to_string();
-                b.add_source_at(
-                    &name,
-                    SourceLocation::File(file),
-                    &bytes,
-                    own,
-                    ListKind::Allow,
-                )?;
+            if let Some(file) = bedtime_file {
+                add_allow_file(&mut b, file, own)?;
             }
+        }
+        // The parent's "always" allows (`<profile>.txt`, written by the
+        // dashboard) lift category blocks but not bedtime: a category of their
+        // own, outside the allowlist an allow-only window leaves reachable.
+        if let Some(file) = allow_file(".txt") {
+            let parent = b.category(
+                &format!("parent-allow:{}", p.id),
+                &format!("the parent's allows for profile {}", p.id),
+            )?;
+            mask = mask.with(parent);
+            add_allow_file(&mut b, file, parent)?;
         }
         b.profile(&p.id, mask);
     }
     let (set, diagnostics) = b.build()?;
     Ok((set, diagnostics, catalog))
+}
+
+/// Adds an allow file the dashboard writes to `category`.
+fn add_allow_file(b: &mut Builder, file: PathBuf, category: CategoryId) -> Result<(), RulesError> {
+    let bytes = crate::sources::read(&file).map_err(|e| CompileError::Source {
+        path: file.display().to_string(),
+        message: e.to_string(),
+    })?;
+    let name = file.display().to_string();
+    b.add_source_at(
+        &name,
+        SourceLocation::File(file),
+        &bytes,
+        category,
+        ListKind::Allow,
+    )?;
+    Ok(())
 }
 
 fn file_size(path: &Path) -> u64 {

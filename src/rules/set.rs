@@ -131,8 +131,25 @@ impl RuleSet {
         active: CategoryMask,
         ignore_allows: bool,
     ) -> Verdict {
+        self.check_noting(name, qtype, client, active, ignore_allows, None)
+            .0
+    }
+
+    /// [`RuleSet::check`], also returning a domain block rule of category
+    /// `note` that matches, if any, whatever rule decides (found in the same
+    /// walk of the index, so it costs nothing extra).
+    pub fn check_noting(
+        &self,
+        name: &Candidate,
+        qtype: u16,
+        client: &ClientInfo<'_>,
+        active: CategoryMask,
+        ignore_allows: bool,
+        note: Option<CategoryId>,
+    ) -> (Verdict, Option<Origin>) {
         let full = name.name();
         let mut best: Option<Best> = None;
+        let mut noted: Option<Origin> = None;
         let labels = name.label_count();
         for i in 0..labels {
             if !self.domains.may_hold(labels - i) {
@@ -157,6 +174,14 @@ impl RuleSet {
                     (e.rule, None)
                 };
                 let r = rank(e.flags);
+                if noted.is_none() && Some(category) == note && e.flags & index::ALLOW == 0 {
+                    noted = Some(Origin {
+                        source: e.source,
+                        line,
+                        category,
+                        matcher: Matcher::Domain,
+                    });
+                }
                 // Strictly greater: on a tie the more specific name (found first) stays.
                 if best.is_none_or(|b| r > b.rank) {
                     let origin = Origin {
@@ -192,9 +217,9 @@ impl RuleSet {
         if best.is_none()
             && let Some(origin) = self.keywords.find(full, active)
         {
-            return Verdict::Blocked(origin);
+            return (Verdict::Blocked(origin), noted);
         }
-        match best {
+        let verdict = match best {
             None => Verdict::NoMatch,
             Some(b) if b.rank == 5 || b.rank == 3 => Verdict::Allowed(b.origin),
             Some(Best {
@@ -203,7 +228,8 @@ impl RuleSet {
                 ..
             }) => Verdict::Rewritten(origin, id),
             Some(b) => Verdict::Blocked(b.origin),
-        }
+        };
+        (verdict, noted)
     }
 
     pub fn rewrite(&self, id: RewriteId) -> Option<&Rewrite> {
