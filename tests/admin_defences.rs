@@ -261,6 +261,12 @@ async fn a_child_hammering_the_login_form_keeps_the_parent_out_for_seconds_and_i
     let detail = dash.body[at..].split('<').next().unwrap();
     let tries: u32 = detail.split(' ').next().unwrap().parse().unwrap();
     assert!(tries >= 20, "{detail}");
+    // Who: the OS user of the connecting socket, or the address without one.
+    let who = dash.body[..at - 27].rsplit("<td>").next().unwrap();
+    assert!(
+        who.ends_with("on this computer</td>") || who == "127.0.0.1</td>",
+        "{who}"
+    );
     d.stop().await;
 }
 
@@ -292,9 +298,26 @@ async fn half_sent_dashboard_requests_are_capped_and_timed_out_and_dns_keeps_ans
     assert_eq!(m.metadata.response_code, ResponseCode::NoError);
     let m = query_tcp(d.addr, "site.example", RecordType::A).await;
     assert_eq!(m.metadata.response_code, ResponseCode::NoError);
+    // A browser's keep-alive connection, answered, then left idle.
+    let mut keep_alive = TcpStream::connect(admin).await.unwrap();
+    keep_alive
+        .write_all(b"GET /login HTTP/1.1\r\nHost: nestguard\r\n\r\n")
+        .await
+        .unwrap();
+    let mut page = Vec::new();
+    while !String::from_utf8_lossy(&page).contains("</html>") {
+        let mut buf = [0u8; 4096];
+        let n = tokio::time::timeout(Duration::from_secs(2), keep_alive.read(&mut buf))
+            .await
+            .expect("an answer on the keep-alive connection")
+            .unwrap();
+        assert!(n > 0, "closed before answering");
+        page.extend_from_slice(&buf[..n]);
+    }
+    held.push(keep_alive);
 
     // Every half-sent request is closed: at once beyond the cap, after the
-    // header-read timeout (2 s) otherwise.
+    // header-read timeout (2 s) otherwise; so is the idle keep-alive one.
     let deadline = tokio::time::Instant::from_std(sent) + Duration::from_secs(5);
     for (i, s) in held.iter_mut().enumerate() {
         let mut buf = [0u8; 1024];
@@ -302,7 +325,7 @@ async fn half_sent_dashboard_requests_are_capped_and_timed_out_and_dns_keeps_ans
             match tokio::time::timeout_at(deadline, s.read(&mut buf)).await {
                 Ok(Ok(0) | Err(_)) => break,
                 Ok(Ok(_)) => continue, // an error response, then the close
-                Err(_) => panic!("half-sent request {i} still open 5 s later"),
+                Err(_) => panic!("connection {i} still open 5 s later"),
             }
         }
     }
@@ -312,11 +335,16 @@ async fn half_sent_dashboard_requests_are_capped_and_timed_out_and_dns_keeps_ans
     assert!(closed_early >= 236.0, "{m:?}");
     assert!(timed_out >= 1.0, "{m:?}");
     assert!(closed_early + timed_out >= 300.0, "{m:?}");
+    assert!(
+        m["nestguard_admin_connections_closed_total{reason=\"idle\"}"] >= 1.0,
+        "{m:?}"
+    );
     d.stop().await;
 }
 
 /// Item 13: 100 scripted asks from one child (ten sites, ten times each),
-/// then another child's genuine ask.
+/// then another child's genuine ask. The asker is the profile plus the
+/// source; 127.0.0.2 is another child's device (profile teen).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_child_cannot_fill_the_parents_request_queue() {
     let _serial = ONE_AT_A_TIME.lock().await;
