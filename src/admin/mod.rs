@@ -186,11 +186,12 @@ async fn api_allowed(admin: &Admin, headers: &HeaderMap, peer: SocketAddr) -> Re
     {
         Ok(()) => Ok(()),
         Err(e @ (LoginError::TooSoon(_) | LoginError::Busy)) => {
-            let mut r = (
-                StatusCode::TOO_MANY_REQUESTS,
-                "too soon after a wrong password; try again shortly\n",
-            )
-                .into_response();
+            let text = if e == LoginError::Busy {
+                "busy checking passwords; try again shortly\n"
+            } else {
+                "too soon after a wrong password; try again shortly\n"
+            };
+            let mut r = (StatusCode::TOO_MANY_REQUESTS, text).into_response();
             retry_after(&mut r, &e);
             Err(r)
         }
