@@ -15,7 +15,7 @@ use super::{Slot, Tally};
 use crate::engine::Engine;
 
 pub const FILE_NAME: &str = "activity.sqlite";
-const SCHEMA_VERSION: i64 = 4;
+const SCHEMA_VERSION: i64 = 5;
 
 /// Kept per profile per day in the database; the report shows fewer. More
 /// than shown, so a site that rises late in the day is not lost.
@@ -75,7 +75,12 @@ fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
              CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;",
         )?;
     }
-    // Later versions: `if version < 5 { ... }`, each step in this one transaction.
+    if version < 5 {
+        // Who asked (an OS user or an address, see admin::throttle::Source),
+        // so each asker's waiting requests can be capped.
+        tx.execute_batch("ALTER TABLE requests ADD COLUMN asker TEXT NOT NULL DEFAULT '';")?;
+    }
+    // Later versions: `if version < 6 { ... }`, each step in this one transaction.
     tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     tx.commit()
 }

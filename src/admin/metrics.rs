@@ -3,6 +3,8 @@
 use std::fmt::Write as _;
 use std::sync::atomic::Ordering;
 
+use portable_atomic::AtomicU64;
+
 use crate::activity::Totals;
 use crate::dns::resolve::Resolver;
 use crate::status::Status;
@@ -17,6 +19,137 @@ fn label(v: &str) -> String {
 fn metric(out: &mut String, name: &str, kind: &str, help: &str) {
     let _ = writeln!(out, "# HELP {name} {help}");
     let _ = writeln!(out, "# TYPE {name} {kind}");
+}
+
+/// The dashboard's own limits: how often each was reached.
+#[derive(Default)]
+pub struct AdminCounters {
+    /// Argon2 checks run (logins and HTTP Basic).
+    pub password_checks: AtomicU64,
+    /// Guesses refused unchecked: too soon after the source's last one.
+    pub logins_too_soon: AtomicU64,
+    /// Guesses refused unchecked: the checking queue was full.
+    pub logins_busy: AtomicU64,
+    /// Sources dropped from the wrong-password table because it was full.
+    pub login_sources_evicted: AtomicU64,
+    /// Dashboard connections open now.
+    pub connections_open: AtomicU64,
+    /// Closed because `max_connections` were open (the oldest idle one, or the new one).
+    pub closed_full: AtomicU64,
+    /// Closed because a first request's headers did not arrive within `header_read_timeout`.
+    pub closed_header_timeout: AtomicU64,
+    /// Closed after serving requests, idle for `header_read_timeout` (keep-alive ends).
+    pub closed_idle: AtomicU64,
+    /// Closed because the connection had been open for the longest allowed.
+    pub closed_lifetime: AtomicU64,
+    /// Failed `accept` calls (out of descriptors, for instance).
+    pub accept_errors: AtomicU64,
+    /// Children's asks not stored: the same site was already waiting for the profile.
+    pub asks_duplicate: AtomicU64,
+    /// ... the asker already had `MAX_ASKS_PER_ASKER` waiting.
+    pub asks_asker_full: AtomicU64,
+    /// ... the profile already had `MAX_ASKS_PER_PROFILE` waiting.
+    pub asks_profile_full: AtomicU64,
+    /// ... the queue already had `MAX_ASKS` waiting.
+    pub asks_queue_full: AtomicU64,
+}
+
+/// The dashboard's counters, appended to [`render`]'s output.
+pub fn render_admin(out: &mut String, c: &AdminCounters) {
+    let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
+    metric(
+        out,
+        "nestguard_admin_password_checks_total",
+        "counter",
+        "Password (Argon2) checks run for dashboard logins and HTTP Basic.",
+    );
+    let _ = writeln!(
+        out,
+        "nestguard_admin_password_checks_total {}",
+        get(&c.password_checks)
+    );
+    metric(
+        out,
+        "nestguard_admin_logins_refused_total",
+        "counter",
+        "Password guesses refused without a check: too soon after the source's last, or the check queue full.",
+    );
+    for (reason, n) in [("too_soon", &c.logins_too_soon), ("busy", &c.logins_busy)] {
+        let _ = writeln!(
+            out,
+            "nestguard_admin_logins_refused_total{{reason=\"{reason}\"}} {}",
+            get(n)
+        );
+    }
+    metric(
+        out,
+        "nestguard_admin_login_sources_evicted_total",
+        "counter",
+        "Sources dropped from the wrong-password table because it was full.",
+    );
+    let _ = writeln!(
+        out,
+        "nestguard_admin_login_sources_evicted_total {}",
+        get(&c.login_sources_evicted)
+    );
+    metric(
+        out,
+        "nestguard_admin_connections",
+        "gauge",
+        "Dashboard connections open.",
+    );
+    let _ = writeln!(
+        out,
+        "nestguard_admin_connections {}",
+        get(&c.connections_open)
+    );
+    metric(
+        out,
+        "nestguard_admin_connections_closed_total",
+        "counter",
+        "Dashboard connections closed by a limit: max_connections reached, headers not sent within header_read_timeout, idle that long after a request, or open the longest allowed.",
+    );
+    for (reason, n) in [
+        ("full", &c.closed_full),
+        ("header_timeout", &c.closed_header_timeout),
+        ("idle", &c.closed_idle),
+        ("lifetime", &c.closed_lifetime),
+    ] {
+        let _ = writeln!(
+            out,
+            "nestguard_admin_connections_closed_total{{reason=\"{reason}\"}} {}",
+            get(n)
+        );
+    }
+    metric(
+        out,
+        "nestguard_admin_accept_errors_total",
+        "counter",
+        "Failed accepts on the dashboard's socket (for instance, out of descriptors).",
+    );
+    let _ = writeln!(
+        out,
+        "nestguard_admin_accept_errors_total {}",
+        get(&c.accept_errors)
+    );
+    metric(
+        out,
+        "nestguard_admin_asks_refused_total",
+        "counter",
+        "Children's requests to unblock not stored: already waiting, or a waiting limit reached.",
+    );
+    for (reason, n) in [
+        ("duplicate", &c.asks_duplicate),
+        ("asker_full", &c.asks_asker_full),
+        ("profile_full", &c.asks_profile_full),
+        ("queue_full", &c.asks_queue_full),
+    ] {
+        let _ = writeln!(
+            out,
+            "nestguard_admin_asks_refused_total{{reason=\"{reason}\"}} {}",
+            get(n)
+        );
+    }
 }
 
 pub fn render(resolver: &Resolver, totals: &Totals, status: Option<&Status>) -> String {

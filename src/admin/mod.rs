@@ -5,9 +5,11 @@
 //! Parents log in with the password whose Argon2 hash is in the config
 //! (`nestguard passwd`); the session is an HttpOnly, SameSite=Strict cookie
 //! and every form carries the session's CSRF token. API clients and
-//! Prometheus use HTTP Basic with the same password. Wrong passwords are
-//! limited per address. Allowing a site writes the profile's allow file in
-//! the state directory (or a temporary allow), which hot-reloads.
+//! Prometheus use HTTP Basic with the same password. Password guesses are
+//! slowed per source and checked one at a time, never locked out; failures
+//! are in the audit trail. Allowing a site writes the profile's allow file in
+//! the state directory (or a temporary allow), which hot-reloads. The server
+//! bounds its connections in number and time ([`serve`]).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -29,11 +31,23 @@ use crate::reload::Reloader;
 use crate::rules::catalog::{self, Helplines};
 
 pub mod auth;
+pub mod checker;
 pub mod metrics;
 pub mod pages;
+pub mod serve;
+pub mod throttle;
 
 use auth::{Auth, LoginError, SESSION_COOKIE};
+use metrics::AdminCounters;
 use pages::esc;
+use throttle::Source;
+
+/// Children's requests waiting for the parents, at most: in all, per
+/// profile, and per asker (a profile asked from one source, see
+/// [`throttle::Source`]), so one child cannot crowd out another.
+const MAX_ASKS: i64 = 100;
+const MAX_ASKS_PER_PROFILE: i64 = 20;
+const MAX_ASKS_PER_ASKER: i64 = 5;
 
 pub struct Admin {
     resolver: Arc<Resolver>,
@@ -48,6 +62,9 @@ pub struct Admin {
     listen: SocketAddr,
     /// Tokens handed out with the children's "ask" form.
     ask_tokens: Mutex<Vec<String>>,
+    counters: Arc<AdminCounters>,
+    /// "Too many requests waiting" is logged once per interval.
+    asks_logged: crate::dns::limit::LogEvery,
 }
 
 /// Starts the admin server if the config enables it; returns the bound address.
@@ -75,11 +92,12 @@ pub async fn start(
     let helplines = catalog::load_helplines(&catalog::RulesDir::from_config(&config.rules))?;
     let listener = tokio::net::TcpListener::bind(a.listen).await?;
     let listen = listener.local_addr()?;
+    let counters = Arc::new(AdminCounters::default());
     let admin = Arc::new(Admin {
         resolver,
         reloader,
         totals,
-        auth: Auth::new(a.password_hash.clone(), a.session_ttl),
+        auth: Auth::new(a.password_hash.clone(), a.session_ttl, counters.clone())?,
         db: Mutex::new(db),
         db_path,
         state_dir,
@@ -87,6 +105,8 @@ pub async fn start(
         country: a.country.to_ascii_uppercase(),
         listen,
         ask_tokens: Mutex::new(Vec::new()),
+        counters: counters.clone(),
+        asks_logged: Default::default(),
     });
     let app = Router::new()
         .route("/", get(dashboard))
@@ -101,17 +121,18 @@ pub async fn start(
         .route("/metrics", get(metrics))
         .with_state(admin);
     tracing::info!(addr = %listen, "admin dashboard listening");
-    tasks.spawn(async move {
-        let served = axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move { stop.cancelled().await })
-        .await;
-        if let Err(e) = served {
-            tracing::warn!(error = %e, "admin server stopped");
-        }
-    });
+    let limits = serve::Limits {
+        max_connections: a.max_connections,
+        header_read_timeout: a.header_read_timeout,
+    };
+    tasks.spawn(serve::run(
+        listener,
+        app,
+        limits,
+        counters,
+        stop,
+        tasks.clone(),
+    ));
     Ok(Some(listen))
 }
 
@@ -140,16 +161,12 @@ fn unauthorized_page() -> Response {
 }
 
 /// Session cookie or HTTP Basic, for the API and `/metrics`.
-async fn api_allowed(
-    admin: &Arc<Admin>,
-    headers: &HeaderMap,
-    peer: SocketAddr,
-) -> Result<(), Response> {
+async fn api_allowed(admin: &Admin, headers: &HeaderMap, peer: SocketAddr) -> Result<(), Response> {
     if session(admin, headers).is_some() {
         return Ok(());
     }
-    let deny = |status: StatusCode| {
-        let mut r = (status, "authentication required\n").into_response();
+    let deny = |status: StatusCode, text: &'static str| {
+        let mut r = (status, text).into_response();
         r.headers_mut().insert(
             header::WWW_AUTHENTICATE,
             HeaderValue::from_static("Basic realm=\"nestguard\""),
@@ -159,16 +176,84 @@ async fn api_allowed(
     let Some(basic) = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .map(String::from)
     else {
-        return Err(deny(StatusCode::UNAUTHORIZED));
+        return Err(deny(StatusCode::UNAUTHORIZED, "authentication required\n"));
     };
-    let a = admin.clone();
-    let checked = tokio::task::spawn_blocking(move || a.auth.basic(peer.ip(), &basic)).await;
-    match checked {
-        Ok(Ok(())) => Ok(()),
-        Ok(Err(LoginError::Limited)) => Err(deny(StatusCode::TOO_MANY_REQUESTS)),
-        _ => Err(deny(StatusCode::UNAUTHORIZED)),
+    match admin
+        .auth
+        .basic(Source::of(peer, admin.listen), basic)
+        .await
+    {
+        Ok(()) => Ok(()),
+        Err(e @ (LoginError::TooSoon(_) | LoginError::Busy)) => {
+            let text = if e == LoginError::Busy {
+                "busy checking passwords; try again shortly\n"
+            } else {
+                "too soon after a wrong password; try again shortly\n"
+            };
+            let mut r = (StatusCode::TOO_MANY_REQUESTS, text).into_response();
+            retry_after(&mut r, &e);
+            Err(r)
+        }
+        Err(e) => {
+            if e == LoginError::Wrong {
+                write_failed_logins(admin);
+            }
+            Err(deny(StatusCode::UNAUTHORIZED, "authentication required\n"))
+        }
+    }
+}
+
+/// `Retry-After` in whole seconds (at least one) for a guess refused unchecked.
+fn retry_after(r: &mut Response, e: &LoginError) {
+    let secs = match e {
+        LoginError::TooSoon(wait) => wait.as_secs() + u64::from(wait.subsec_nanos() > 0),
+        _ => 1,
+    };
+    r.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
+}
+
+/// Writes wrong-password news to the audit trail: one row per source per
+/// [`throttle::AUDIT_PERIOD`], updated as tries come in, so a script
+/// hammering the form cannot flood the trail parents read.
+fn write_failed_logins(admin: &Admin) {
+    let Ok(db) = admin.db.lock() else {
+        return;
+    };
+    let now = jiff::Timestamp::now().as_second();
+    let tz = jiff::tz::TimeZone::system();
+    for row in admin.auth.take_failure_rows() {
+        let since = jiff::Timestamp::from_second(row.since)
+            .map(|t| {
+                t.to_zoned_datetime(tz.clone())
+                    .strftime("%H:%M")
+                    .to_string()
+            })
+            .unwrap_or_default();
+        let detail = format!(
+            "{} tries since {since}: {} checked and wrong, {} refused unchecked as too soon after the one before",
+            row.tries(),
+            row.wrong,
+            row.too_soon
+        );
+        match row.id {
+            Some(id) => {
+                let _ = db.execute(
+                    "UPDATE audit SET at = ?1, detail = ?2 WHERE id = ?3",
+                    rusqlite::params![now, detail, id],
+                );
+            }
+            None => {
+                let inserted = db.execute(
+                    "INSERT INTO audit (at, who, action, detail) VALUES (?1, ?2, 'wrong password', ?3)",
+                    rusqlite::params![now, row.source.to_string(), detail],
+                );
+                if inserted.is_ok() {
+                    admin.auth.failure_row_written(&row, db.last_insert_rowid());
+                }
+            }
+        }
     }
 }
 
@@ -195,11 +280,11 @@ async fn login(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Form(form): Form<LoginForm>,
 ) -> Response {
-    let a = admin.clone();
-    let result = tokio::task::spawn_blocking(move || a.auth.login(peer.ip(), &form.password)).await;
-    match result {
-        Ok(Ok(token)) => {
-            audit(&admin, "parent", "login", &peer.ip().to_string());
+    let source = Source::of(peer, admin.listen);
+    match admin.auth.check(source, form.password).await {
+        Ok(()) => {
+            let token = admin.auth.new_session();
+            audit(&admin, "parent", "login", &source.to_string());
             let secure = if admin.listen.ip().is_loopback() {
                 "; Secure"
             } else {
@@ -213,16 +298,36 @@ async fn login(
             }
             r
         }
-        Ok(Err(LoginError::Limited)) => (
-            StatusCode::TOO_MANY_REQUESTS,
-            Html(pages::login("Too many wrong passwords. Wait five minutes.")),
-        )
-            .into_response(),
-        _ => (
-            StatusCode::UNAUTHORIZED,
-            Html(pages::login("Wrong password.")),
-        )
-            .into_response(),
+        Err(e @ LoginError::TooSoon(_)) => {
+            let mut r = (
+                StatusCode::TOO_MANY_REQUESTS,
+                Html(pages::login(
+                    "Too soon after a wrong password. Wait a second and try again.",
+                )),
+            )
+                .into_response();
+            retry_after(&mut r, &e);
+            r
+        }
+        Err(e @ LoginError::Busy) => {
+            let mut r = (
+                StatusCode::TOO_MANY_REQUESTS,
+                Html(pages::login(
+                    "Busy checking passwords. Try again in a moment.",
+                )),
+            )
+                .into_response();
+            retry_after(&mut r, &e);
+            r
+        }
+        Err(_) => {
+            write_failed_logins(&admin);
+            (
+                StatusCode::UNAUTHORIZED,
+                Html(pages::login("Wrong password.")),
+            )
+                .into_response()
+        }
     }
 }
 
@@ -302,7 +407,8 @@ async fn dashboard(State(admin): Shared, headers: HeaderMap) -> Response {
             esc(&e)
         )),
     }
-    // The audit trail.
+    // The audit trail, with the latest wrong-password tries.
+    write_failed_logins(&admin);
     let recent = recent_audit(&admin);
     if !recent.is_empty() {
         body.push_str("<section class=card><h2>Recent changes</h2><table>");
@@ -697,39 +803,130 @@ async fn ask(
         .profile_id(admin.resolver.profile_of(&who))
         .to_string();
     let note: String = form.note.chars().take(300).collect();
-    let pending: i64 = admin
-        .db
-        .lock()
-        .ok()
-        .and_then(|db| {
-            db.query_row(
-                "SELECT COUNT(*) FROM requests WHERE status = 'pending'",
-                [],
-                |r| r.get(0),
-            )
-            .ok()
-        })
-        .unwrap_or(0);
-    if pending >= 100 {
-        return (
+    let asker = Source::of(peer, admin.listen).key();
+    // A panic elsewhere while holding the lock leaves the connection usable.
+    let outcome = store_ask(
+        &admin
+            .db
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner),
+        &profile,
+        &name,
+        &note,
+        &asker,
+    );
+    let refused = |counter: &portable_atomic::AtomicU64, why: &str, text: &'static str| {
+        counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if let Some(times) = admin.asks_logged.hit() {
+            tracing::warn!(%profile, times, "a child's request to unblock not stored: {why}");
+        }
+        (
             StatusCode::TOO_MANY_REQUESTS,
-            "there are many questions waiting already; ask your parents\n",
+            Html(pages::page(
+                "Not asked",
+                &format!("<section class=card><p>{text}</p></section>"),
+                None,
+            )),
         )
-            .into_response();
+            .into_response()
+    };
+    match outcome {
+        Ok(Ask::Stored) => {
+            audit(&admin, "child", "asked", &format!("{name} for {profile}"));
+            Html(pages::page(
+                "Asked",
+                "<section class=card><p>Thank you. Your parents will see your question.</p></section>",
+                None,
+            ))
+            .into_response()
+        }
+        Ok(Ask::Duplicate) => {
+            // Not an error for the child: the question is already there.
+            admin
+                .counters
+                .asks_duplicate
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            Html(pages::page(
+                "Asked",
+                "<section class=card><p>Your parents already have this question. They will see it.</p></section>",
+                None,
+            ))
+            .into_response()
+        }
+        Ok(Ask::AskerFull) => refused(
+            &admin.counters.asks_asker_full,
+            "this asker has the most waiting",
+            "You already have five questions waiting. Your parents will answer those first.",
+        ),
+        Ok(Ask::ProfileFull) => refused(
+            &admin.counters.asks_profile_full,
+            "this profile has the most waiting",
+            "There are many questions waiting already; ask your parents.",
+        ),
+        Ok(Ask::QueueFull) => refused(
+            &admin.counters.asks_queue_full,
+            "the queue is full",
+            "There are many questions waiting already; ask your parents.",
+        ),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot store a child's request to unblock");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "cannot store your question now; ask your parents\n",
+            )
+                .into_response()
+        }
     }
-    if let Ok(db) = admin.db.lock() {
-        let _ = db.execute(
-            "INSERT INTO requests (at, profile, domain, note, status) VALUES (?1, ?2, ?3, ?4, 'pending')",
-            rusqlite::params![jiff::Timestamp::now().as_second(), profile, name, note],
-        );
+}
+
+/// What became of a child's request to unblock.
+enum Ask {
+    Stored,
+    /// The profile already has this site waiting: the one row is enough.
+    Duplicate,
+    AskerFull,
+    ProfileFull,
+    QueueFull,
+}
+
+/// Stores an ask unless it repeats a waiting one or a limit is reached; the
+/// checks and the insert share the dashboard's one connection (and its lock).
+fn store_ask(
+    db: &rusqlite::Connection,
+    profile: &str,
+    domain: &str,
+    note: &str,
+    asker: &str,
+) -> rusqlite::Result<Ask> {
+    let count = |sql: &str, params: &[&dyn rusqlite::ToSql]| -> rusqlite::Result<i64> {
+        db.query_row(sql, params, |r| r.get(0))
+    };
+    let pending = "SELECT COUNT(*) FROM requests WHERE status = 'pending'";
+    if count(
+        &format!("{pending} AND profile = ?1 AND domain = ?2"),
+        &[&profile, &domain],
+    )? > 0
+    {
+        return Ok(Ask::Duplicate);
     }
-    audit(&admin, "child", "asked", &format!("{name} for {profile}"));
-    Html(pages::page(
-        "Asked",
-        "<section class=card><p>Thank you. Your parents will see your question.</p></section>",
-        None,
-    ))
-    .into_response()
+    if count(
+        &format!("{pending} AND profile = ?1 AND asker = ?2"),
+        &[&profile, &asker],
+    )? >= MAX_ASKS_PER_ASKER
+    {
+        return Ok(Ask::AskerFull);
+    }
+    if count(&format!("{pending} AND profile = ?1"), &[&profile])? >= MAX_ASKS_PER_PROFILE {
+        return Ok(Ask::ProfileFull);
+    }
+    if count(pending, &[])? >= MAX_ASKS {
+        return Ok(Ask::QueueFull);
+    }
+    db.execute(
+        "INSERT INTO requests (at, profile, domain, note, status, asker) VALUES (?1, ?2, ?3, ?4, 'pending', ?5)",
+        rusqlite::params![jiff::Timestamp::now().as_second(), profile, domain, note, asker],
+    )?;
+    Ok(Ask::Stored)
 }
 
 #[derive(Deserialize)]
@@ -788,10 +985,11 @@ async fn metrics(
     if let Err(r) = api_allowed(&admin, &headers, peer).await {
         return r;
     }
-    let text = metrics::render(
+    let mut text = metrics::render(
         &admin.resolver,
         &admin.totals,
         admin.reloader.status().as_ref(),
     );
+    metrics::render_admin(&mut text, &admin.counters);
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }

@@ -103,6 +103,13 @@ pub struct AdminConfig {
     /// How long a login lasts.
     #[serde(with = "humantime_serde")]
     pub session_ttl: Duration,
+    /// How long a client has to send a request's headers, and the longest a
+    /// connection may wait idle for its next request.
+    #[serde(with = "humantime_serde")]
+    pub header_read_timeout: Duration,
+    /// Dashboard connections open at once; beyond it the oldest idle one is
+    /// closed, or, when none is idle, the new one.
+    pub max_connections: usize,
 }
 
 impl Default for AdminConfig {
@@ -113,6 +120,8 @@ impl Default for AdminConfig {
             password_hash: None,
             country: String::new(),
             session_ttl: Duration::from_secs(12 * 3600),
+            header_read_timeout: Duration::from_secs(10),
+            max_connections: 64,
         }
     }
 }
@@ -949,6 +958,12 @@ impl Config {
             return Err(ConfigError::plain(
                 origin,
                 "cache.max_entries must be at least 1".into(),
+            ));
+        }
+        if self.admin.max_connections == 0 || self.admin.header_read_timeout.is_zero() {
+            return Err(ConfigError::plain(
+                origin,
+                "admin.max_connections and admin.header_read_timeout must be more than zero".into(),
             ));
         }
         Ok(())
