@@ -76,6 +76,7 @@ pub fn build_resolver(config: &Config, neighbours: Arc<Neighbours>) -> anyhow::R
             0
         },
         stale_answer_ttl: 30,
+        stale_answer_timeout: c.stale_answer_timeout,
     };
     let payload = *config.server.max_udp_payload.get_ref();
     let upstreams = config

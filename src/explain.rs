@@ -1,11 +1,46 @@
 //! `nestguard explain`: what the rules say about a name, and exactly why.
 
 use std::fmt::Write as _;
+use std::net::IpAddr;
 
 use crate::rules::catalog::source_line;
 use crate::rules::name::Candidate;
-use crate::rules::parse::ClientInfo;
+use crate::rules::parse::{ClientInfo, Rewrite};
 use crate::rules::{CategoryMask, Matcher, Origin, RuleSet, Verdict};
+
+/// What a rewrite answers to a query of `qtype`, in words.
+fn rewritten(rewrite: Option<&Rewrite>, qtype: u16) -> String {
+    match rewrite {
+        Some(Rewrite::Address(ip)) => {
+            let fits = matches!((ip, qtype), (IpAddr::V4(_), 1) | (IpAddr::V6(_), 28));
+            if fits {
+                format!("answered with the address {ip}")
+            } else {
+                let qt = crate::dns::wire::TypeName(qtype);
+                format!("answered with no {qt} records (the rule gives the address {ip})")
+            }
+        }
+        Some(Rewrite::Cname(target)) => format!(
+            "answered with an alias to {} (its records come from the upstream)",
+            target.trim_end_matches('.')
+        ),
+        Some(Rewrite::NxDomain) => "answered \"no such name\" (NXDOMAIN)".into(),
+        Some(Rewrite::Refused) => "answered REFUSED".into(),
+        Some(Rewrite::NoData) => "answered with no records (NODATA)".into(),
+        None => "answered as the rule says (it is missing from the compiled rules)".into(),
+    }
+}
+
+/// The Extended DNS Error a client sees on an answer a rule made.
+fn ede_line(set: &RuleSet, o: &Origin) -> String {
+    let security = set.category(o.category).is_some_and(|c| c.security);
+    let (code, name) = if security {
+        (15, "Blocked")
+    } else {
+        (17, "Filtered")
+    };
+    format!("  the answer carries EDE {code} \"{name}\" with the rule's category and line")
+}
 
 fn describe(set: &RuleSet, o: &Origin) -> String {
     let (source, text) = match set.source(o.source) {
@@ -68,8 +103,9 @@ pub fn explain(
             let _ = writeln!(out, "  by {}", describe(set, &o));
         }
         Verdict::Rewritten(o, id) => {
-            let _ = writeln!(out, "  REWRITTEN to {:?}", set.rewrite(id));
+            let _ = writeln!(out, "  REWRITTEN: {}", rewritten(set.rewrite(id), qtype));
             let _ = writeln!(out, "  by {}", describe(set, &o));
+            let _ = writeln!(out, "{}", ede_line(set, &o));
         }
         Verdict::Allowed(o) => {
             let _ = writeln!(out, "  ALLOWED by exception {}", describe(set, &o));
@@ -139,7 +175,7 @@ pub fn explain_client(
     use crate::engine::{Decision, MatchedBy};
     use crate::policy::overrides::TempAllows;
     use crate::policy::{Live, Proto, Who};
-    use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+    use std::net::{Ipv4Addr, SocketAddr};
 
     let candidate =
         Candidate::from_text(name).ok_or_else(|| format!("`{name}` is not a valid domain name"))?;
@@ -240,15 +276,21 @@ pub fn explain_client(
         }
         d @ Decision::SafeSearch(_) => {
             let target = engine.alias_target(d).unwrap_or_default();
+            let target = crate::dns::wire::name_to_text(&target);
+            let target = target.trim_end_matches('.');
             let _ = writeln!(
                 out,
-                "  SAFE SEARCH: answered with CNAME {}",
-                crate::dns::wire::name_to_text(&target)
+                "  SAFE SEARCH: answered with an alias to {target} (safe search)"
+            );
+            let _ = writeln!(
+                out,
+                "  the answer carries EDE 17 \"Filtered\" with the text \"safe search: {target}\""
             );
         }
         Decision::Rewrite(o, id) => {
-            let _ = writeln!(out, "  REWRITTEN to {:?}", set.rewrite(id));
+            let _ = writeln!(out, "  REWRITTEN: {}", rewritten(set.rewrite(id), qtype));
             let _ = writeln!(out, "  by {}", describe(set, &o));
+            let _ = writeln!(out, "{}", ede_line(set, &o));
         }
     }
     Ok(out)

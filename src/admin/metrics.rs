@@ -303,6 +303,17 @@ pub fn render(resolver: &Resolver, totals: &Totals, status: Option<&Status>) -> 
     );
     metric(
         &mut out,
+        "nestguard_stale_answers_total",
+        "counter",
+        "Expired answers served (RFC 8767): every upstream failed, or none answered within cache.stale_answer_timeout.",
+    );
+    let _ = writeln!(
+        out,
+        "nestguard_stale_answers_total {}",
+        get(&c.stale_answers)
+    );
+    metric(
+        &mut out,
         "nestguard_upstream_seconds_total",
         "counter",
         "Time spent waiting for upstream answers.",

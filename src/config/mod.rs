@@ -599,6 +599,10 @@ pub struct CacheConfig {
     pub serve_stale: bool,
     #[serde(with = "humantime_serde")]
     pub stale_retention: Duration,
+    /// With an expired answer at hand, how long the upstreams get before the
+    /// client is given it (RFC 8767's client response timer).
+    #[serde(with = "humantime_serde")]
+    pub stale_answer_timeout: Duration,
 }
 
 impl Default for CacheConfig {
@@ -610,6 +614,7 @@ impl Default for CacheConfig {
             max_negative_ttl: Duration::from_secs(3_600),
             serve_stale: true,
             stale_retention: Duration::from_secs(86_400),
+            stale_answer_timeout: Duration::from_millis(1800),
         }
     }
 }
@@ -997,6 +1002,7 @@ mod tests {
         assert_eq!(c.cache.max_negative_ttl, dc.max_negative_ttl);
         assert_eq!(c.cache.stale_retention, dc.stale_retention);
         assert_eq!(c.cache.serve_stale, dc.serve_stale);
+        assert_eq!(c.cache.stale_answer_timeout, dc.stale_answer_timeout);
         let ups: Vec<_> = c
             .upstreams
             .iter()

@@ -3,7 +3,8 @@
 //! They are honest: NXDOMAIN (or a null address, by config) with an RFC 8914
 //! Extended DNS Error that says why — 17 "Filtered" for the household's own
 //! policy, 15 "Blocked" for security lists — and the category and rule as its
-//! text. Negative answers carry a synthetic SOA whose TTL and MINIMUM are the
+//! text. Rewrites (a list's `$dnsrewrite`, safe search) say so the same way,
+//! whatever they answer: an address, an alias, no records. Negative answers carry a synthetic SOA whose TTL and MINIMUM are the
 //! short `blocked_ttl`, so a stub resolver caches the block only briefly and an
 //! unblock takes effect at once. Written straight into the caller's buffer.
 
@@ -97,8 +98,14 @@ fn shape(decision: Decision, engine: &Engine, qtype: u16) -> Shape {
     }
 }
 
-/// Writes `category: source:line` (or a fixed reason) into `buf`; returns the text.
-fn reason<'b>(decision: Decision, engine: &Engine, buf: &'b mut [u8; 256]) -> (u16, &'b str) {
+/// The Extended DNS Error for an answer the policy made: its code, and
+/// `category: source:line` (or a fixed reason, or `safe search: host`) as its
+/// text, written into `buf`. Allocates nothing.
+pub fn ede_reason<'b>(
+    decision: Decision,
+    engine: &Engine,
+    buf: &'b mut [u8; 256],
+) -> (u16, &'b str) {
     let total = buf.len();
     let mut w: &mut [u8] = &mut buf[..];
     let code = match decision {
@@ -131,7 +138,12 @@ fn reason<'b>(decision: Decision, engine: &Engine, buf: &'b mut [u8; 256]) -> (u
             let _ = write!(w, "schedule: {}", engine.window_name(window));
             EDE_FILTERED
         }
-        Decision::NoData | Decision::Forward | Decision::SafeSearch(_) => {
+        Decision::SafeSearch(t) => {
+            let _ = w.write_all(b"safe search: ");
+            write_name(&mut w, engine.safe_search_target(t).unwrap_or(b"\0"));
+            EDE_FILTERED
+        }
+        Decision::NoData | Decision::Forward => {
             let _ = w.write_all(b"resolver discovery disabled by the filter");
             EDE_FILTERED
         }
@@ -143,6 +155,25 @@ fn reason<'b>(decision: Decision, engine: &Engine, buf: &'b mut [u8; 256]) -> (u
         Err(e) => std::str::from_utf8(&buf[..e.valid_up_to()]).unwrap_or(""),
     };
     (code, text)
+}
+
+/// Writes a wire name (plain labels, as the safe-search table holds them) in
+/// presentation form without the final dot.
+fn write_name(w: &mut &mut [u8], wire: &[u8]) {
+    let mut at = 0;
+    while let Some(&len) = wire.get(at) {
+        let Some(label) = wire
+            .get(at + 1..at + 1 + usize::from(len))
+            .filter(|_| len > 0)
+        else {
+            break;
+        };
+        if at > 0 {
+            let _ = w.write_all(b".");
+        }
+        let _ = w.write_all(label);
+        at += 1 + usize::from(len);
+    }
 }
 
 /// Writes the answer to `query` for a decision other than Forward.
@@ -200,7 +231,7 @@ pub fn write(
     }
     if let Some(edns) = query.edns {
         let mut buf = [0u8; 256];
-        let (code, text) = reason(decision, engine, &mut buf);
+        let (code, text) = ede_reason(decision, engine, &mut buf);
         OptOut {
             payload: server_payload,
             dnssec_ok: edns.dnssec_ok,

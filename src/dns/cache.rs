@@ -16,7 +16,7 @@ use std::sync::atomic::Ordering;
 
 use rand::Rng;
 
-use super::wire::{self, FLAG_AA, FLAG_CD, FLAG_RD, FLAG_TC, OptOut, Query, Rcode};
+use super::wire::{self, FLAG_TC, OptOut, Query, Rcode};
 
 /// RFC 8914 INFO-CODE 3: the answer is stale.
 const EDE_STALE_ANSWER: u16 = 3;
@@ -31,6 +31,11 @@ pub struct TtlPolicy {
     pub stale_retention: u32,
     /// TTL given to stale answers (RFC 8767 recommends 30 s).
     pub stale_answer_ttl: u32,
+    /// RFC 8767's client response timer: with an expired answer at hand and
+    /// the upstreams not answered by then, the client gets the stale answer
+    /// while the refresh goes on (1.8 s, so a client's own 2 s timer does not
+    /// fire first).
+    pub stale_answer_timeout: std::time::Duration,
 }
 
 /// One upstream response, ready to be replayed to any client that asks the same question.
@@ -173,10 +178,7 @@ impl Answer {
     ) {
         out.clear();
         out.extend_from_slice(&self.bytes);
-        let flags = wire::read_u16(out, 2);
-        // We are not authoritative; RD and CD echo the client's query.
-        let flags =
-            (flags & !(FLAG_AA | FLAG_RD | FLAG_CD)) | (query.flags() & (FLAG_RD | FLAG_CD));
+        let flags = wire::relayed_flags(wire::read_u16(out, 2), query);
         wire::write_u16(out, 0, query.id());
         wire::write_u16(out, 2, flags);
         // Same name, same length: the client's spelling (0x20 case) goes back to it.
@@ -241,6 +243,8 @@ pub struct Cache {
     max_entries: usize,
     pub policy: TtlPolicy,
     evictions: AtomicU64,
+    /// The clock every entry's age is measured by.
+    clock: crate::clock::Clock,
 }
 
 impl Cache {
@@ -254,7 +258,18 @@ impl Cache {
             max_entries: max_entries.max(1),
             policy,
             evictions: AtomicU64::new(0),
+            clock: crate::clock::Clock::default(),
         }
+    }
+
+    /// Now, in the seconds entries are stored and expire in.
+    pub fn now(&self) -> u64 {
+        self.clock.now_secs()
+    }
+
+    /// The cache's clock (tests move it on to expire answers).
+    pub fn clock(&self) -> &crate::clock::Clock {
+        &self.clock
     }
 
     /// Runs `f` on what the cache holds for `key` at `now`. The reference
@@ -354,6 +369,7 @@ mod tests {
         max_negative_ttl: 3_600,
         stale_retention: 3_600,
         stale_answer_ttl: 30,
+        stale_answer_timeout: std::time::Duration::from_millis(1800),
     };
 
     fn client_query(name: &str, id: u16) -> Vec<u8> {

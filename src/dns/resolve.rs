@@ -10,7 +10,10 @@
 //!    This is the hot path and it neither allocates nor locks.
 //! 5. Miss: identical questions in flight share one upstream query; the answer
 //!    is cached; if every upstream fails an expired answer is served (RFC 8767),
-//!    else the upstream's own SERVFAIL, else ours with EDE 22.
+//!    else the upstream's own SERVFAIL, else ours with EDE 22. With an expired
+//!    answer at hand, the client waits for the upstreams only as long as RFC
+//!    8767's client response timer (`stale_answer_timeout`), then gets the
+//!    expired answer while the refresh goes on in a task of its own.
 
 use portable_atomic::AtomicU64;
 use std::collections::HashMap;
@@ -28,7 +31,6 @@ use super::limit::{Admit, Gate};
 use super::upstream::{Forwarded, Upstreams};
 use super::wire::{self, CLASS_IN, MAX_KEY_LEN, Query, QueryError, Rcode};
 use crate::activity::{self, Tally};
-use crate::clock;
 use crate::engine::{Decision, Engine};
 use crate::policy::{Live, Lookups, Proto, Who};
 
@@ -139,10 +141,22 @@ pub struct Counters {
     /// Gauges: the limits in force, after fitting them to the open-file limit.
     pub max_inflight: AtomicU64,
     pub max_tcp_clients: AtomicU64,
+    /// Expired answers served (RFC 8767): every upstream failed, or was slower
+    /// than `stale_answer_timeout`.
+    pub stale_answers: AtomicU64,
+}
+
+/// What resolving a question needs, shared with the refreshes that outlive
+/// the query that started them.
+struct Shared {
+    cache: Cache,
+    upstreams: Upstreams,
+    counters: Arc<Counters>,
+    inflight: Mutex<HashMap<Box<[u8]>, Waiters>>,
 }
 
 pub struct Resolver {
-    pub counters: Counters,
+    pub counters: Arc<Counters>,
     /// The access list and the rate limit.
     gate: Gate,
     /// When each client was last seen (for devices that stop using the filter).
@@ -151,9 +165,7 @@ pub struct Resolver {
     /// Whether queries are counted for the activity report.
     activity: bool,
     lookups: Box<dyn Lookups + Send + Sync>,
-    cache: Cache,
-    upstreams: Upstreams,
-    inflight: Mutex<HashMap<Box<[u8]>, Waiters>>,
+    shared: Arc<Shared>,
     server_payload: u16,
 }
 
@@ -167,8 +179,9 @@ impl Resolver {
         activity: bool,
         gate: Gate,
     ) -> Resolver {
+        let counters = Arc::new(Counters::default());
         Resolver {
-            counters: Counters::default(),
+            counters: counters.clone(),
             gate,
             last_seen: activity::LastSeen::default(),
             current: ArcSwap::from_pointee(Current {
@@ -178,9 +191,12 @@ impl Resolver {
             }),
             activity,
             lookups,
-            cache,
-            upstreams,
-            inflight: Mutex::new(HashMap::new()),
+            shared: Arc::new(Shared {
+                cache,
+                upstreams,
+                counters,
+                inflight: Mutex::new(HashMap::new()),
+            }),
             server_payload,
         }
     }
@@ -246,11 +262,11 @@ impl Resolver {
     }
 
     pub fn cache(&self) -> &Cache {
-        &self.cache
+        &self.shared.cache
     }
 
     pub fn upstreams(&self) -> &Upstreams {
-        &self.upstreams
+        &self.shared.upstreams
     }
 
     fn shape(&self, query: &Query<'_>, transport: Transport) -> Shape {
@@ -327,8 +343,8 @@ impl Resolver {
         }
         let mut key_buf = [0u8; MAX_KEY_LEN];
         let key = query.cache_key(&mut key_buf);
-        let now = clock::now_secs();
-        self.cache.with(key, now, |found| match found {
+        let now = self.cache().now();
+        self.cache().with(key, now, |found| match found {
             Lookup::Fresh(answer) => {
                 self.counters.cache_hits.fetch_add(1, Ordering::Relaxed);
                 let asked = Asked {
@@ -412,15 +428,21 @@ impl Resolver {
             let current = self.current.load();
             let engine = &current.engine;
             let (profile, decision) = self.decide(engine, &query, &who, &current.live);
-            (
-                profile,
-                engine.alias_target(decision),
-                engine.fails_open(profile),
-            )
+            // An alias says why, as every answer the household's policy makes does.
+            let alias = engine.alias_target(decision).map(|target| {
+                let mut buf = [0u8; 256];
+                let (code, text) = answer::ede_reason(decision, engine, &mut buf);
+                (target, code, text.to_owned())
+            });
+            (profile, alias, engine.fails_open(profile))
         };
-        if let Some(target) = alias {
+        if let Some((target, code, text)) = alias {
+            let alias = Alias {
+                target: &target,
+                ede: (code, &text),
+            };
             return self
-                .answer_alias(&query, &target, shape, fail_open, out)
+                .answer_alias(&query, alias, shape, fail_open, out)
                 .await;
         }
         let mut key_buf = [0u8; MAX_KEY_LEN];
@@ -428,6 +450,9 @@ impl Resolver {
         let outcome = self.resolve_for(key, fail_open).await;
         match outcome {
             Outcome::Answer(answer, freshness) => {
+                if freshness != Freshness::Fresh {
+                    self.counters.stale_answers.fetch_add(1, Ordering::Relaxed);
+                }
                 let current = self.current.load();
                 let asked = Asked {
                     query: &query,
@@ -441,7 +466,7 @@ impl Resolver {
                     &answer,
                     &asked,
                     freshness,
-                    clock::now_secs(),
+                    self.cache().now(),
                     out,
                 );
             }
@@ -494,11 +519,12 @@ impl Resolver {
     async fn answer_alias(
         &self,
         query: &Query<'_>,
-        target: &[u8],
+        alias: Alias<'_>,
         shape: Shape,
         fail_open: bool,
         out: &mut Vec<u8>,
     ) {
+        let target = alias.target;
         let mut key = Vec::with_capacity(target.len() + 5);
         key.extend_from_slice(target);
         key.extend_from_slice(&query.qtype.to_be_bytes());
@@ -506,7 +532,7 @@ impl Resolver {
         key.push(u8::from(query.dnssec_ok()) | (u8::from(query.checking_disabled()) << 1));
         let built = match self.resolve_for(&key, fail_open).await {
             Outcome::Answer(answer, _) => {
-                alias_response(query, target, &answer, self.server_payload)
+                alias_response(query, alias, &answer, self.server_payload)
             }
             Outcome::ServFail => None,
         };
@@ -545,27 +571,40 @@ impl Resolver {
     /// shared with queries in flight and not cached: the cache serves every
     /// profile, and a fail-closed one must never be given them.
     async fn resolve_for(&self, key: &[u8], fail_open: bool) -> Outcome {
-        let outcome = self.resolve(key).await;
-        if !matches!(outcome, Outcome::ServFail) || !fail_open || !self.upstreams.has_fallbacks() {
+        let outcome = self.shared.resolve(key).await;
+        let upstreams = &self.shared.upstreams;
+        if !matches!(outcome, Outcome::ServFail) || !fail_open || !upstreams.has_fallbacks() {
             return outcome;
         }
         self.counters
             .fallback_queries
             .fetch_add(1, Ordering::Relaxed);
-        match self.upstreams.forward_fallback(key).await {
+        match upstreams.forward_fallback(key).await {
             Forwarded::Answer(resp, layout) | Forwarded::Failed(Some((resp, layout))) => {
                 tracing::debug!(name = %wire::name_to_text(key), "answered by a fallback upstream");
-                let now = clock::now_secs();
-                let answer = Answer::from_upstream(&resp, &layout, &self.cache.policy, now);
+                let cache = self.cache();
+                let answer = Answer::from_upstream(&resp, &layout, &cache.policy, cache.now());
                 Outcome::Answer(Arc::new(answer), Freshness::Fresh)
             }
             Forwarded::Failed(None) => Outcome::ServFail,
         }
     }
+}
 
+impl Shared {
     /// Resolves `key`, sharing one upstream query among identical questions in flight.
-    async fn resolve(&self, key: &[u8]) -> Outcome {
-        let waiter = {
+    ///
+    /// With an expired answer at hand (serve-stale), the upstream query runs in
+    /// a task of its own and this client waits for it only `stale_answer_timeout`
+    /// (RFC 8767 §5): then it gets the expired answer, and the refresh goes on
+    /// and updates the cache when it lands. Without one, the query is asked
+    /// here and waited for as long as the upstreams take.
+    async fn resolve(self: &Arc<Self>, key: &[u8]) -> Outcome {
+        let stale = self.cache.with(key, self.cache.now(), |found| match found {
+            Lookup::Stale(a) => Some(a.clone()),
+            Lookup::Fresh(_) | Lookup::Miss => None,
+        });
+        let (waiter, refresh) = {
             let Ok(mut inflight) = self.inflight.lock() else {
                 return Outcome::ServFail;
             };
@@ -573,24 +612,50 @@ impl Resolver {
                 Some(waiters) => {
                     let (tx, rx) = oneshot::channel();
                     waiters.push(tx);
-                    Some(rx)
+                    (Some(rx), false)
+                }
+                None if stale.is_some() => {
+                    let (tx, rx) = oneshot::channel();
+                    inflight.insert(key.into(), vec![tx]);
+                    (Some(rx), true)
                 }
                 None => {
                     inflight.insert(key.into(), Vec::new());
-                    None
+                    (None, false)
                 }
             }
         };
-        if let Some(rx) = waiter {
-            return rx.await.unwrap_or(Outcome::ServFail);
-        }
-        let leader = Leader {
-            resolver: self,
-            key,
+        let Some(rx) = waiter else {
+            let leader = Leader { shared: self, key };
+            let outcome = self.forward(key).await;
+            leader.finish(&outcome);
+            return outcome;
         };
-        let outcome = self.forward(key).await;
-        leader.finish(&outcome);
-        outcome
+        if refresh {
+            let shared = self.clone();
+            let key: Box<[u8]> = key.into();
+            tokio::spawn(async move {
+                let leader = Leader {
+                    shared: &shared,
+                    key: &key,
+                };
+                let outcome = shared.forward(&key).await;
+                leader.finish(&outcome);
+            });
+        }
+        let Some(stale) = stale else {
+            return rx.await.unwrap_or(Outcome::ServFail);
+        };
+        let policy = &self.cache.policy;
+        match tokio::time::timeout(policy.stale_answer_timeout, rx).await {
+            Ok(Ok(outcome @ Outcome::Answer(..))) => outcome,
+            timed_out_or_failed => {
+                if timed_out_or_failed.is_err() {
+                    tracing::debug!(name = %wire::name_to_text(key), "upstreams slow: serving stale answer, refreshing meanwhile");
+                }
+                Outcome::Answer(stale, Freshness::Stale(policy.stale_answer_ttl))
+            }
+        }
     }
 
     async fn forward(&self, key: &[u8]) -> Outcome {
@@ -608,13 +673,13 @@ impl Resolver {
         }
         match forwarded {
             Forwarded::Answer(resp, layout) => {
-                let now = clock::now_secs();
+                let now = self.cache.now();
                 let answer = Arc::new(Answer::from_upstream(&resp, &layout, policy, now));
                 self.cache.insert(key.into(), answer.clone(), now);
                 Outcome::Answer(answer, Freshness::Fresh)
             }
             Forwarded::Failed(fallback) => {
-                let now = clock::now_secs();
+                let now = self.cache.now();
                 let stale = self.cache.with(key, now, |found| match found {
                     Lookup::Stale(a) => {
                         Some((a.clone(), Freshness::Stale(policy.stale_answer_ttl)))
@@ -658,7 +723,7 @@ fn cloaked(engine: &Engine, live: &Live, answer: &Answer, asked: &Asked<'_>) -> 
 /// The task that queries upstream for a key. Dropping it (even mid-await)
 /// releases the key and tells every waiter, so no one waits forever.
 struct Leader<'a> {
-    resolver: &'a Resolver,
+    shared: &'a Shared,
     key: &'a [u8],
 }
 
@@ -671,7 +736,7 @@ impl Leader<'_> {
     }
 
     fn take_waiters(&self) -> Waiters {
-        self.resolver
+        self.shared
             .inflight
             .lock()
             .ok()
@@ -688,17 +753,28 @@ impl Drop for Leader<'_> {
     }
 }
 
+/// An answer the policy makes with a CNAME: to what, and the Extended DNS
+/// Error that says why (17 "Filtered" and the rule, or "safe search").
+#[derive(Clone, Copy)]
+struct Alias<'a> {
+    target: &'a [u8],
+    ede: (u16, &'a str),
+}
+
 /// Encodes the safe-search answer: the client's question, `CNAME target`, and the
 /// target's answer records (or its negative answer).
 fn alias_response(
     query: &Query<'_>,
-    target: &[u8],
+    alias: Alias<'_>,
     answer: &Answer,
     server_payload: u16,
 ) -> Option<Vec<u8>> {
     use hickory_proto::op::{Edns, Message, OpCode};
     use hickory_proto::rr::rdata::CNAME;
+    use hickory_proto::rr::rdata::opt::EdnsOption;
     use hickory_proto::rr::{Name, RData, Record};
+
+    let target = alias.target;
 
     let request = Message::from_vec(query.packet).ok()?;
     let upstream = Message::from_vec(answer.bytes()).ok()?;
@@ -728,6 +804,11 @@ fn alias_response(
         let mut edns = Edns::new();
         edns.set_max_payload(server_payload);
         edns.set_dnssec_ok(client_edns.flags().dnssec_ok);
+        let (code, text) = alias.ede;
+        let mut ede = code.to_be_bytes().to_vec();
+        ede.extend_from_slice(text.as_bytes());
+        edns.options_mut()
+            .insert(EdnsOption::Unknown(wire::OPT_EDE, ede));
         response.set_edns(edns);
     }
     response.to_vec().ok()

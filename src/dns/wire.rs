@@ -338,8 +338,25 @@ impl OptOut<'_> {
     }
 }
 
+/// Header flags of an answer we relay from an upstream or the cache.
+///
+/// Ours, not the upstream's: RA, because we are the recursive service the
+/// client asked even when the upstream is an authoritative server that offers
+/// none; never AA (we are not the authority) and never the reserved Z bit. RD
+/// and CD echo the client's query. TC and the rcode are the upstream's. AD only
+/// for a client that asked for it with AD or DO (RFC 6840 §5.8).
+pub fn relayed_flags(upstream: u16, query: &Query<'_>) -> u16 {
+    let asked = query.flags();
+    let wants_ad = asked & FLAG_AD != 0 || query.dnssec_ok();
+    let ad = if wants_ad { upstream & FLAG_AD } else { 0 };
+    FLAG_QR | FLAG_RA | (upstream & (FLAG_TC | RCODE_MASK)) | ad | (asked & (FLAG_RD | FLAG_CD))
+}
+
 /// Builds a response that carries no records: an error, or a truncated answer.
-/// Echoes ID, opcode, RD and CD; includes the question when the query had one we could read.
+/// Echoes ID, opcode, RD and CD, and says RA; includes the question when the
+/// query had one we could read. NOTIMP (an opcode other than QUERY) echoes the
+/// opcode only: RA, RD, CD and the rest are defined for QUERY alone (RFC 1035
+/// §4.1.1, RFC 6895 §2), and the DNS flag day tests expect them clear.
 pub fn write_empty_response(
     packet: &[u8],
     query: Option<&Query<'_>>,
@@ -359,8 +376,11 @@ pub fn write_empty_response(
         0
     };
     let (low, high) = rcode.split();
-    let flags =
-        FLAG_QR | FLAG_RA | (req_flags & (OPCODE_MASK | FLAG_RD | FLAG_CD)) | extra_flags | low;
+    let flags = if rcode == Rcode::NotImp {
+        FLAG_QR | (req_flags & OPCODE_MASK) | low
+    } else {
+        FLAG_QR | FLAG_RA | (req_flags & (OPCODE_MASK | FLAG_RD | FLAG_CD)) | extra_flags | low
+    };
     out.extend_from_slice(&packet[..2]);
     out.extend_from_slice(&flags.to_be_bytes());
     let question = query.map_or(&[][..], |q| q.question());

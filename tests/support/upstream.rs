@@ -18,7 +18,10 @@
 //! | anything else                 | NXDOMAIN + SOA                                       |
 //!
 //! Use [`FakeUpstream::set_a`] / [`FakeUpstream::set_aaaa`] (and the `add_*`
-//! variants) to change the A/AAAA data at runtime.
+//! variants) to change the A/AAAA data at runtime,
+//! [`FakeUpstream::set_reply_flags`] to answer like another kind of server
+//! (an authoritative one: AA set, RA clear), and [`FakeUpstream::set_delay`]
+//! to make one name slow.
 
 use std::collections::HashMap;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -97,6 +100,10 @@ struct Inner {
     /// exchanges where `queries` counts datagrams.
     ids: Mutex<std::collections::HashSet<u16>>,
     zone: Mutex<HashMap<String, NameRecords>>,
+    /// Header flag bits (second 16-bit word) forced on and off in every reply.
+    reply_flags: Mutex<(u16, u16)>,
+    /// Names answered only after a delay.
+    delays: Mutex<HashMap<String, Duration>>,
 }
 
 /// Spawner whose tasks all end when the token is cancelled.
@@ -193,6 +200,8 @@ impl FakeUpstream {
                     lossy_dropped: Default::default(),
                     ids: Default::default(),
                     zone: Mutex::new(zone),
+                    reply_flags: Mutex::new((0, 0)),
+                    delays: Mutex::default(),
                 }),
                 cancel: CancellationToken::new(),
                 tracker: TaskTracker::new(),
@@ -249,6 +258,20 @@ impl FakeUpstream {
     pub fn set_cname(&self, name: &str, target: &str, ttl: u32) {
         let target = normalize(target);
         self.with_name(name, |r| r.cname = Some((target, ttl)));
+    }
+
+    /// Header flag bits (the 16-bit word after the ID: 0x0400 AA, 0x0080 RA,
+    /// 0x0040 Z, 0x0020 AD, …) set and cleared in every reply from now on.
+    /// `set_reply_flags(0x0400, 0x0080)` answers like an authoritative server
+    /// that offers no recursion (a school's internal DNS, nsd, knot).
+    pub fn set_reply_flags(&self, set: u16, clear: u16) {
+        *self.ctl.inner.reply_flags.lock().expect("flags lock") = (set, clear);
+    }
+
+    /// Answers `name` (any type, any transport) only after `delay` from now on.
+    pub fn set_delay(&self, name: &str, delay: Duration) {
+        let mut delays = self.ctl.inner.delays.lock().expect("delays lock");
+        delays.insert(normalize(name), delay);
     }
 
     /// Removes `name` entirely (it becomes NXDOMAIN).
@@ -572,6 +595,10 @@ impl Inner {
             if lname == SLOW_NAME {
                 tokio::time::sleep(SLOW_DELAY).await;
             }
+            let delay = self.delays.lock().ok().and_then(|d| d.get(&lname).copied());
+            if let Some(delay) = delay {
+                tokio::time::sleep(delay).await;
+            }
             if lname == POISON_NAME && query.query_type() == RecordType::A {
                 let dnssec_ok = request.edns.as_ref().is_some_and(|e| e.flags().dnssec_ok);
                 poisoned(query.name(), dnssec_ok, &mut response);
@@ -587,6 +614,11 @@ impl Inner {
             response.additionals.clear();
             response.metadata.truncation = true;
             bytes = response.to_vec().ok()?;
+        }
+        let (set, clear) = *self.reply_flags.lock().ok()?;
+        if set | clear != 0 && bytes.len() >= 4 {
+            let flags = (u16::from_be_bytes([bytes[2], bytes[3]]) | set) & !clear;
+            bytes[2..4].copy_from_slice(&flags.to_be_bytes());
         }
         Some(bytes)
     }
