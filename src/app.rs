@@ -131,7 +131,7 @@ impl Daemon {
         }
         let state_dir = crate::state::dir(config);
         tracing::debug!(dir = %state_dir.display(), "state directory");
-        let live = Arc::new(LiveSource::new(env.clock, &state_dir));
+        let live = Arc::new(LiveSource::new(env.clock.clone(), &state_dir));
         resolver.update_live(|e| live.live_for(e));
         let events = Arc::new(crate::activity::events::Log::open(&state_dir));
         events.started(&resolver.engine(), jiff::Timestamp::now().as_second());
@@ -141,6 +141,7 @@ impl Daemon {
             live.clone(),
             state_dir,
             events.clone(),
+            env.clock,
         ));
         // Before the first query: a change made right after start is seen.
         let watch = reload::Watch::start(reloader.clone());
@@ -378,6 +379,11 @@ async fn flush_activity(
 pub async fn run(config: Config) -> anyhow::Result<()> {
     refuse_if_writable(&config)?;
     let daemon = Daemon::start(&config).await?;
+    // Commands find this daemon's state even while its config is broken.
+    let registration = config
+        .path
+        .as_deref()
+        .and_then(|p| crate::runtime::register(p, &crate::state::dir(&config)));
     for addr in &daemon.addrs {
         tracing::info!(%addr, "listening (UDP and TCP)");
     }
@@ -402,43 +408,17 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         w.abort();
     }
     daemon.shutdown().await;
+    if let Some(r) = registration {
+        r.remove();
+    }
     Ok(())
 }
 
-/// A child's account must not be able to change the filter. Run as root, the
-/// daemon refuses to start when its config file, the config's directory or
-/// the rules directory can be changed by anyone but root.
+/// A child's account must not be able to change the filter: run as root,
+/// the daemon does not start when a file or folder policy is read from can
+/// be changed by anyone but root (see `trust`).
 fn refuse_if_writable(config: &Config) -> anyhow::Result<()> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt;
-        // A daemon run by a user for themselves is that user's business.
-        if !crate::state::is_root() {
-            return Ok(());
-        }
-        let mut paths: Vec<std::path::PathBuf> = Vec::new();
-        if let Some(path) = &config.path {
-            paths.push(path.clone());
-            paths.extend(path.parent().map(std::path::Path::to_path_buf));
-        }
-        paths.extend(config.rules.dir.clone());
-        for p in paths {
-            let Ok(meta) = std::fs::metadata(&p) else {
-                continue;
-            };
-            let mode = meta.mode();
-            let others_write = mode & 0o002 != 0 || (mode & 0o020 != 0 && meta.gid() != 0);
-            if meta.uid() != 0 || others_write {
-                anyhow::bail!(
-                    "refusing to run as root: {} can be changed by users other than root (owner uid {}, mode {:o}), so anyone with that access could turn the filter off; fix it with `chown root {0}` and `chmod go-w {0}`",
-                    p.display(),
-                    meta.uid(),
-                    mode & 0o7777
-                );
-            }
-        }
-    }
-    Ok(())
+    crate::trust::check(config).map_err(|e| anyhow::anyhow!("refusing to run as root: {e}"))
 }
 
 #[cfg(unix)]

@@ -30,7 +30,7 @@ pub const HEARTBEAT: Duration = Duration::from_secs(30);
 pub struct Event {
     /// Unix seconds.
     pub at: i64,
-    /// `stopped`, `started`, `loosened`, `resolver`.
+    /// `stopped`, `started`, `loosened`, `refused`, `resolver`.
     pub kind: String,
     pub detail: String,
 }
@@ -183,6 +183,13 @@ impl Log {
             policy_changes(&tx, engine, now)?;
             tx.commit()
         });
+    }
+
+    /// A change refused because it could switch filtering off (a file or
+    /// folder others can write): parents see who tried what.
+    pub fn refused(&self, detail: &str, now: i64) {
+        tracing::warn!("protection: {detail}");
+        self.with(|conn| insert(conn, now, "refused", detail));
     }
 
     pub fn heartbeat(&self, now: i64) {
