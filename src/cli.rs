@@ -511,6 +511,10 @@ fn allow(
     use crate::policy::overrides;
     use std::fmt::Write as _;
     let file = overrides::path(&crate::state::dir(config));
+    if !list && let Some(dir) = file.parent() {
+        // The state folder is private (0700) even when this command makes it.
+        crate::state::create_private_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
     let now = jiff::Timestamp::now();
     let tz = jiff::tz::TimeZone::system();
     let local = |t: jiff::Timestamp| {

@@ -10,6 +10,14 @@
 //! - A file that disappears (an editor's delete-and-recreate, a rename into
 //!   place, a mistake) keeps its last content in force until it returns
 //!   (`sources`).
+//! - A change seen by the watcher that makes a local block or keyword list
+//!   lose rules (a save still being written: emptied, cut at a line end, or a
+//!   list dropped from the config) is held back: the last good rules serve
+//!   until the files have been unchanged for `[rules] shrink_hold` (on the
+//!   daemon's injected clock), or a parent confirms it with SIGHUP or
+//!   `nestguard reload`. `nestguard status` says what is held and why.
+//! - Run as root, a change read from a file or folder others can write is
+//!   refused (`trust`) and recorded as a protection event.
 //!
 //! Watching is by directory, so every way of saving is seen: in-place write,
 //! truncate-and-write, write-to-temp-and-rename, delete-and-recreate. Events

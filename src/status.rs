@@ -127,7 +127,7 @@ pub fn write(state_dir: &Path, status: &Status) {
         }
     };
     let body = format!("# Written by the nestguard daemon; read by `nestguard status`.\n\n{text}");
-    if let Err(e) = crate::state::write_atomic(&path(state_dir), body.as_bytes()) {
+    if let Err(e) = crate::state::write_private(&path(state_dir), body.as_bytes()) {
         tracing::warn!(dir = %state_dir.display(), error = %e, "cannot write status.toml");
     }
 }
