@@ -55,6 +55,7 @@ pub struct Daemon {
     live: Arc<LiveSource>,
     reloader: Arc<Reloader>,
     events: Arc<crate::activity::events::Log>,
+    totals: Arc<crate::activity::Totals>,
     shutdown: CancellationToken,
     tasks: TaskTracker,
 }
@@ -151,7 +152,19 @@ impl Daemon {
         }
         let state_dir = crate::state::dir(config);
         tracing::debug!(dir = %state_dir.display(), "state directory");
-        let live = Arc::new(LiveSource::new(env.clock, &state_dir));
+        // Private whatever the umask: 0700, and what it holds 0600. The
+        // folders the dashboard and downloads write into exist private too,
+        // so their new files are made 0600.
+        for dir in [
+            state_dir.clone(),
+            crate::update::lists_dir(&state_dir),
+            crate::update::profile_allow_dir(&state_dir),
+        ] {
+            if let Err(e) = crate::state::ensure_private(&dir) {
+                tracing::warn!(dir = %dir.display(), error = %e, "cannot make the state folder private");
+            }
+        }
+        let live = Arc::new(LiveSource::new(env.clock.clone(), &state_dir));
         resolver.update_live(|e| live.live_for(e));
         let events = Arc::new(crate::activity::events::Log::open(&state_dir));
         events.started(&resolver.engine(), jiff::Timestamp::now().as_second());
@@ -161,6 +174,7 @@ impl Daemon {
             live.clone(),
             state_dir,
             events.clone(),
+            env.clock,
         ));
         // Before the first query: a change made right after start is seen.
         let watch = reload::Watch::start(reloader.clone());
@@ -236,7 +250,12 @@ impl Daemon {
             loop {
                 tokio::select! {
                     _ = stop.cancelled() => break,
-                    _ = tick.tick() => heartbeat.heartbeat(jiff::Timestamp::now().as_second()),
+                    _ = tick.tick() => {
+                        // SQLite may wait on a lock: not on a thread that answers queries.
+                        let h = heartbeat.clone();
+                        let now = jiff::Timestamp::now().as_second();
+                        let _ = tokio::task::spawn_blocking(move || h.heartbeat(now)).await;
+                    }
                 }
             }
         });
@@ -273,6 +292,7 @@ impl Daemon {
             live,
             reloader,
             events,
+            totals,
             shutdown,
             tasks,
         })
@@ -283,7 +303,15 @@ impl Daemon {
         self.resolver.update_live(|e| self.live.live_for(e));
     }
 
-    /// Reloads the config and rules now, as a file change or SIGHUP would.
+    /// How many times writing activity to the database has failed (kept and retried).
+    pub fn activity_write_failures(&self) -> u64 {
+        self.totals
+            .writer
+            .write_failures
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Reloads the config and rules now, as a SIGHUP would (a change held back is put in force).
     pub async fn reload(&self) -> Result<(), String> {
         self.reloader.reload("requested").await
     }
@@ -334,8 +362,19 @@ async fn watch_neighbours(
     }
 }
 
+/// Longest wait between two tries of a database that fails, in flush intervals.
+const MAX_BACKOFF_INTERVALS: u32 = 8;
+/// …and in time.
+const MAX_BACKOFF: Duration = Duration::from_secs(300);
+
 /// Writes the activity counters to the database every `flush_interval`, and
-/// once more at shutdown.
+/// once more at shutdown. The tallies are drained every interval into a
+/// bounded backlog (`activity::backlog`); what cannot be written (a full
+/// disk, a database that cannot be opened or is locked) stays there and is
+/// written by the next try that works. Tries back off (one interval, then
+/// doubling up to [`MAX_BACKOFF_INTERVALS`]) and the connection is opened
+/// again after a failure. SQLite runs on the blocking pool, never on the
+/// threads that answer queries.
 async fn flush_activity(
     config: crate::config::ActivityConfig,
     path: std::path::PathBuf,
@@ -344,22 +383,17 @@ async fn flush_activity(
     totals: Arc<crate::activity::Totals>,
     stop: CancellationToken,
 ) {
+    use crate::activity::backlog::Backlog;
     use crate::activity::store::Store;
-    let opened = {
-        let p = path.clone();
-        let (top, keep) = (config.top_domains, config.retention);
-        tokio::task::spawn_blocking(move || Store::open(&p, top, keep)).await
-    };
-    let mut store = match opened {
-        Ok(Ok(s)) => s,
-        Ok(Err(e)) => {
-            tracing::warn!(path = %path.display(), error = %e, "cannot open the activity database; activity is not kept");
-            return;
-        }
-        Err(_) => return,
-    };
-    let mut tick = tokio::time::interval(config.flush_interval.max(Duration::from_millis(100)));
+    use std::sync::atomic::Ordering;
+    let interval = config.flush_interval.max(Duration::from_millis(100));
+    let mut tick = tokio::time::interval(interval);
     tick.tick().await;
+    let mut store: Option<Store> = None;
+    let mut backlog = Backlog::default();
+    let mut wait = interval;
+    let mut next_try = tokio::time::Instant::now();
+    let warned = crate::dns::limit::LogEvery::default();
     // The tally of an engine a reload replaced is flushed once more, for the
     // queries that were counted on it while the swap happened.
     let mut previous = resolver.current();
@@ -370,22 +404,80 @@ async fn flush_activity(
         };
         let now = resolver.current();
         let minute = live.minute();
-        let mut flush = |cur: &crate::dns::resolve::Current| {
-            if let Err(e) = store.flush(&cur.tally, &cur.engine, minute, &totals) {
-                tracing::warn!(error = %e, "cannot write activity");
-            }
+        let health = &totals.writer;
+        let mut take = |cur: &crate::dns::resolve::Current| {
+            let drained = cur.tally.drain();
+            totals.add(&drained, &cur.engine);
+            backlog.push(&cur.engine, minute, drained, health);
         };
         if !Arc::ptr_eq(&previous.tally, &now.tally) {
-            flush(&previous);
+            take(&previous);
         }
-        // SQLite calls block, but a flush is a few milliseconds every few seconds.
-        flush(&now);
-        let gone = resolver.last_seen.gone(minute);
-        if let Err(e) = store.gone(&gone, &now.engine, minute) {
-            tracing::warn!(error = %e, "cannot write activity");
-        }
+        take(&now);
+        backlog.push_gone(&now.engine, minute, resolver.last_seen.gone(minute));
         previous = now;
+        if backlog.is_empty() || (!stopping && tokio::time::Instant::now() < next_try) {
+            if stopping {
+                break;
+            }
+            continue;
+        }
+        let (p, top, keep) = (path.clone(), config.top_domains, config.retention);
+        let mut s = store.take();
+        let mut b = std::mem::take(&mut backlog);
+        let tried = tokio::task::spawn_blocking(move || {
+            let r = match s.as_mut() {
+                Some(st) => Ok(st),
+                None => Store::open(&p, top, keep).map(|st| s.insert(st)),
+            }
+            .and_then(|st| st.write_backlog(&mut b, minute));
+            (s, b, r)
+        })
+        .await;
+        let Ok((s, b, result)) = tried else {
+            // The task panicked: what it held is gone; start afresh.
+            health.write_failures.fetch_add(1, Ordering::Relaxed);
+            if stopping {
+                break;
+            }
+            continue;
+        };
+        backlog = b;
+        health
+            .pending_batches
+            .store(backlog.batches.len() as u64, Ordering::Relaxed);
+        match result {
+            Ok(_) => {
+                store = s;
+                wait = interval;
+            }
+            Err(e) => {
+                health.write_failures.fetch_add(1, Ordering::Relaxed);
+                // Opened again next time: the file may have been replaced or repaired.
+                drop(s);
+                if let Some(failures) = warned.hit() {
+                    tracing::warn!(
+                        path = %path.display(),
+                        error = %e,
+                        failures,
+                        pending_batches = backlog.batches.len(),
+                        "cannot write activity; the counts are kept (up to {} batches) and written once it works",
+                        crate::activity::backlog::MAX_BATCHES
+                    );
+                }
+                wait = (wait * 2)
+                    .min(interval * MAX_BACKOFF_INTERVALS)
+                    .min(MAX_BACKOFF.max(interval));
+            }
+        }
+        next_try = tokio::time::Instant::now() + wait;
         if stopping {
+            if !backlog.is_empty() {
+                tracing::warn!(
+                    pending_batches = backlog.batches.len(),
+                    "stopping with activity that could not be written; it is lost"
+                );
+            }
             break;
         }
     }
@@ -397,6 +489,11 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     // What the service manager allows is ours to use; the limits are fitted to it in start.
     fd_limit::raise_soft_limit();
     let daemon = Daemon::start(&config).await?;
+    // Commands find this daemon's state even while its config is broken.
+    let registration = config
+        .path
+        .as_deref()
+        .and_then(|p| crate::runtime::register(p, &crate::state::dir(&config)));
     for addr in &daemon.addrs {
         tracing::info!(%addr, "listening (UDP and TCP)");
     }
@@ -421,43 +518,17 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         w.abort();
     }
     daemon.shutdown().await;
+    if let Some(r) = registration {
+        r.remove();
+    }
     Ok(())
 }
 
-/// A child's account must not be able to change the filter. Run as root, the
-/// daemon refuses to start when its config file, the config's directory or
-/// the rules directory can be changed by anyone but root.
+/// A child's account must not be able to change the filter: run as root,
+/// the daemon does not start when a file or folder policy is read from can
+/// be changed by anyone but root (see `trust`).
 fn refuse_if_writable(config: &Config) -> anyhow::Result<()> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt;
-        // A daemon run by a user for themselves is that user's business.
-        if !crate::state::is_root() {
-            return Ok(());
-        }
-        let mut paths: Vec<std::path::PathBuf> = Vec::new();
-        if let Some(path) = &config.path {
-            paths.push(path.clone());
-            paths.extend(path.parent().map(std::path::Path::to_path_buf));
-        }
-        paths.extend(config.rules.dir.clone());
-        for p in paths {
-            let Ok(meta) = std::fs::metadata(&p) else {
-                continue;
-            };
-            let mode = meta.mode();
-            let others_write = mode & 0o002 != 0 || (mode & 0o020 != 0 && meta.gid() != 0);
-            if meta.uid() != 0 || others_write {
-                anyhow::bail!(
-                    "refusing to run as root: {} can be changed by users other than root (owner uid {}, mode {:o}), so anyone with that access could turn the filter off; fix it with `chown root {0}` and `chmod go-w {0}`",
-                    p.display(),
-                    meta.uid(),
-                    mode & 0o7777
-                );
-            }
-        }
-    }
-    Ok(())
+    crate::trust::check(config).map_err(|e| anyhow::anyhow!("refusing to run as root: {e}"))
 }
 
 #[cfg(unix)]

@@ -49,6 +49,9 @@ pub enum Command {
     },
     /// Show whether the daemon runs, its last reload and its rule counts per category and profile.
     Status,
+    /// Make the running daemon reload now (SIGHUP), putting in force a change
+    /// it holds back (a list that lost rules waits until it has been unchanged for a while).
+    Reload,
     /// Show what the children's activity looked like: per profile, queries,
     /// time online, blocks by category, bypass attempts, top blocked sites, active hours.
     Report {
@@ -134,15 +137,10 @@ pub fn main() -> ExitCode {
         // `status` must work while the config is broken: that is when it is needed.
         Err(e) if matches!(cli.command, Command::Status) => {
             eprintln!("warning: {e}");
-            let dir = config::locate(cli.config.as_deref())
-                .ok()
-                .and_then(|s| config::state_dir_hint(&s));
-            let fallback = || {
-                Config::embedded()
-                    .map(|c| crate::state::dir(&c))
-                    .unwrap_or_default()
+            return match config::locate(cli.config.as_deref()) {
+                Ok(source) => status(crate::runtime::state_dir(&source, Err(&e))),
+                Err(e) => report(Err(e.to_string())),
             };
-            return status(dir.unwrap_or_else(fallback));
         }
         Err(e) => {
             eprintln!("{e}");
@@ -178,7 +176,8 @@ pub fn main() -> ExitCode {
             };
             report(explained)
         }
-        Command::Status => status(crate::state::dir(&config)),
+        Command::Status => status(crate::runtime::state_dir(&source, Ok(&config))),
+        Command::Reload => report(reload(&source, &config)),
         Command::Update => update(&config),
         Command::Passwd => report(passwd(&source)),
         Command::SystemResolver { action, root } => {
@@ -399,7 +398,24 @@ fn passwd(source: &config::ConfigSource) -> Result<String, String> {
 /// Exit status of `nestguard status` when filtering is off (as `systemctl status` does).
 const EXIT_STOPPED: u8 = 3;
 
-fn status(state_dir: std::path::PathBuf) -> ExitCode {
+fn status(found: Result<crate::runtime::Located, String>) -> ExitCode {
+    use crate::runtime::How;
+    let found = match found {
+        Ok(f) => f,
+        Err(e) => return report(Err(e)),
+    };
+    let state_dir = found.dir;
+    match found.how {
+        How::Running { .. } | How::Config => {}
+        How::Recorded { pid } => eprintln!(
+            "note: the state folder {} is the one the daemon with this config (pid {pid}, not running now) recorded",
+            state_dir.display()
+        ),
+        How::Scanned => eprintln!(
+            "note: the state folder {} is read from the broken config's [state] dir",
+            state_dir.display()
+        ),
+    }
     let s = match crate::status::read(&state_dir) {
         Ok(s) => s,
         Err(e) => return report(Err(e)),
@@ -413,6 +429,25 @@ fn status(state_dir: std::path::PathBuf) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// `reload`: SIGHUP to the daemon running with this config. It reloads at
+/// once, and puts in force a change it was holding back (a list that lost
+/// rules): the parent confirms it.
+fn reload(source: &ConfigSource, config: &Config) -> Result<String, String> {
+    let found = crate::runtime::state_dir(source, Ok(config))?;
+    let pid = match found.how {
+        crate::runtime::How::Running { pid } => pid,
+        _ => crate::status::read(&found.dir)
+            .ok()
+            .filter(|s| s.stopped.is_none() && crate::status::alive(s.pid) == Some(true))
+            .map(|s| s.pid)
+            .ok_or_else(|| format!("no running daemon found for {source}"))?,
+    };
+    crate::service::hangup(pid)?;
+    Ok(format!(
+        "asked the daemon (pid {pid}) to reload; `nestguard status` shows the outcome\n"
+    ))
 }
 
 /// Prints a command's text, or its error with exit status 2.
@@ -488,6 +523,10 @@ fn allow(
     use crate::policy::overrides;
     use std::fmt::Write as _;
     let file = overrides::path(&crate::state::dir(config));
+    if !list && let Some(dir) = file.parent() {
+        // The state folder is private (0700) even when this command makes it.
+        crate::state::create_private_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
     let now = jiff::Timestamp::now();
     let tz = jiff::tz::TimeZone::system();
     let local = |t: jiff::Timestamp| {

@@ -10,6 +10,14 @@
 //! - A file that disappears (an editor's delete-and-recreate, a rename into
 //!   place, a mistake) keeps its last content in force until it returns
 //!   (`sources`).
+//! - A change seen by the watcher that makes a local block or keyword list
+//!   lose rules (a save still being written: emptied, cut at a line end, or a
+//!   list dropped from the config) is held back: the last good rules serve
+//!   until the files have been unchanged for `[rules] shrink_hold` (on the
+//!   daemon's injected clock), or a parent confirms it with SIGHUP or
+//!   `nestguard reload`. `nestguard status` says what is held and why.
+//! - Run as root, a change read from a file or folder others can write is
+//!   refused (`trust`) and recorded as a protection event.
 //!
 //! Watching is by directory, so every way of saving is seen: in-place write,
 //! truncate-and-write, write-to-temp-and-rename, delete-and-recreate. Events
@@ -36,6 +44,8 @@ use crate::status::{self, RuleCounts, Status};
 pub const QUIET: Duration = Duration::from_millis(100);
 /// The longest a reload waits for quiet after the first event.
 pub const MAX_DELAY: Duration = Duration::from_millis(400);
+/// How often a held change is looked at again (stat calls; no recompiling).
+pub const HELD_POLL: Duration = Duration::from_millis(250);
 
 /// What to watch for one config.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -123,6 +133,73 @@ impl Watched {
     }
 }
 
+/// Whether a reload was asked for by a parent (SIGHUP, `nestguard reload`,
+/// the API) or started by a file that changed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Confirmed {
+    /// A parent asked: a change that loses rules is put in force at once.
+    Yes,
+    /// A file changed: a change that loses rules waits until the files are stable.
+    No,
+}
+
+/// A file's identity and state, to tell whether it changed while a change was held.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Fingerprint {
+    len: u64,
+    modified: Option<std::time::SystemTime>,
+    #[cfg(unix)]
+    inode: (u64, u64, i64, i64),
+}
+
+fn fingerprint(path: &Path) -> Option<Fingerprint> {
+    let meta = std::fs::metadata(path).ok()?;
+    Some(Fingerprint {
+        len: meta.len(),
+        modified: meta.modified().ok(),
+        #[cfg(unix)]
+        inode: {
+            use std::os::unix::fs::MetadataExt;
+            (meta.dev(), meta.ino(), meta.ctime(), meta.ctime_nsec())
+        },
+    })
+}
+
+type Fingerprints = Vec<(PathBuf, Option<Fingerprint>)>;
+
+fn fingerprints(paths: impl IntoIterator<Item = PathBuf>) -> Fingerprints {
+    let mut v: Vec<PathBuf> = paths.into_iter().collect();
+    v.sort();
+    v.dedup();
+    v.into_iter()
+        .map(|p| {
+            let f = fingerprint(&p);
+            (p, f)
+        })
+        .collect()
+}
+
+/// A change read and compiled but not put in force: a local list would lose
+/// rules, and its files have not been unchanged for `shrink_hold` yet.
+struct Pending {
+    config: Config,
+    engine: Arc<Engine>,
+    /// The config files and the shrunk lists, as they were when first seen so.
+    files: Fingerprints,
+    /// `clock.elapsed()` when the files were first seen as they are.
+    since: Duration,
+    hold: Duration,
+    trigger: String,
+}
+
+/// Why a reload was refused.
+enum Refusal {
+    /// A file or folder policy is read from can be changed by others (run as root).
+    Unsafe(String),
+    /// A mistake in the config or a list, a file that cannot be read.
+    Invalid(String),
+}
+
 /// Rebuilds the engine on demand and records how it went.
 pub struct Reloader {
     /// The config as started (used again when it did not come from a file).
@@ -136,6 +213,11 @@ pub struct Reloader {
     watched: Mutex<Watched>,
     /// One reload at a time.
     gate: tokio::sync::Mutex<()>,
+    /// Measures how long a held change's files have been stable.
+    clock: Arc<dyn crate::schedule::LocalClock>,
+    pending: Mutex<Option<Pending>>,
+    /// The last unsafe-files refusal recorded as an event (one event per distinct refusal).
+    last_unsafe: Mutex<Option<String>>,
 }
 
 impl Reloader {
@@ -145,6 +227,7 @@ impl Reloader {
         live: Arc<LiveSource>,
         state_dir: PathBuf,
         events: Arc<crate::activity::events::Log>,
+        clock: Arc<dyn crate::schedule::LocalClock>,
     ) -> Reloader {
         let engine = resolver.engine();
         let status = Status {
@@ -154,6 +237,8 @@ impl Reloader {
             stopped: None,
             config: config_files(&startup),
             last_reload: None,
+            held: None,
+            reloads: Default::default(),
             rules: RuleCounts::of(&engine),
         };
         status::write(&state_dir, &status);
@@ -166,6 +251,9 @@ impl Reloader {
             status: Mutex::new(status),
             events,
             gate: tokio::sync::Mutex::new(()),
+            clock,
+            pending: Mutex::new(None),
+            last_unsafe: Mutex::new(None),
         }
     }
 
@@ -187,9 +275,22 @@ impl Reloader {
         self.status.lock().ok().map(|s| s.clone())
     }
 
+    /// Whether a change is held back (the watcher then rechecks it often).
+    pub fn holding(&self) -> bool {
+        self.pending.lock().is_ok_and(|p| p.is_some())
+    }
+
     /// Reads the config and rules again and, if they are good, puts them in
-    /// force. `trigger` says why, for the log and `nestguard status`.
+    /// force. `trigger` says why, for the log and `nestguard status`. A parent
+    /// asked for it: a change that loses rules is put in force too.
     pub async fn reload(&self, trigger: &str) -> Result<(), String> {
+        self.reload_as(trigger, Confirmed::Yes).await
+    }
+
+    /// [`Reloader::reload`]; when not `confirmed`, a change that makes a local
+    /// list lose rules is held back until its files have been unchanged for
+    /// `[rules] shrink_hold` (the previous rules serve meanwhile).
+    pub async fn reload_as(&self, trigger: &str, confirmed: Confirmed) -> Result<(), String> {
         let _one = self.gate.lock().await;
         let path = self.startup.path.clone();
         let startup = self.startup.clone();
@@ -198,63 +299,248 @@ impl Reloader {
         let built = tokio::task::spawn_blocking(move || {
             let config = match &path {
                 Some(p) => Config::load(&crate::config::ConfigSource::File(p.clone()))
-                    .map_err(|e| e.to_string())?,
+                    .map_err(|e| Refusal::Invalid(e.to_string()))?,
                 None => startup,
             };
-            let engine = Engine::build(&config).map_err(|e| format!("{e:#}"))?;
-            newly_rejected(&old.diagnostics, &engine.diagnostics, &downloaded)?;
-            Ok::<_, String>((config, engine))
+            crate::trust::check(&config).map_err(Refusal::Unsafe)?;
+            let engine = Engine::build(&config).map_err(|e| Refusal::Invalid(format!("{e:#}")))?;
+            newly_rejected(&old.diagnostics, &engine.diagnostics, &downloaded)
+                .map_err(Refusal::Invalid)?;
+            Ok::<_, Refusal>((config, engine))
         })
         .await
-        .map_err(|e| format!("the reload task failed: {e}"))
-        .and_then(|r| r);
+        .unwrap_or_else(|e| Err(Refusal::Invalid(format!("the reload task failed: {e}"))));
         let at = jiff::Timestamp::now();
-        let mut status = self.status.lock().map_err(|_| "status lock poisoned")?;
-        match built {
-            Ok((config, engine)) => {
-                let engine = Arc::new(engine);
-                self.resolver
-                    .set_engine(engine.clone(), |e| self.live.live_for(e));
-                warn_restart_needed(&self.startup, &config);
-                if let Ok(mut w) = self.watched.lock() {
-                    *w = Watched::of(&config);
+        let (config, engine) = match built {
+            Ok(x) => x,
+            Err(refusal) => return self.refused(trigger, refusal, at),
+        };
+        let engine = Arc::new(engine);
+        if confirmed == Confirmed::No {
+            let old = self.resolver.engine();
+            let lost = losses(&old, &engine);
+            if !lost.is_empty() {
+                let hold = config.rules.shrink_hold;
+                let files = fingerprints(
+                    config
+                        .path
+                        .iter()
+                        .cloned()
+                        .chain(config.files().map(PathBuf::from))
+                        .chain(lost.iter().filter_map(|l| l.file.clone())),
+                );
+                let now = self.clock.elapsed();
+                let mut pending = self.pending.lock().map_err(|_| "lock poisoned")?;
+                // The same files as when first held: the wait goes on from then.
+                let since = match pending.as_ref() {
+                    Some(p) if p.files == files => p.since,
+                    _ => now,
+                };
+                if now.saturating_sub(since) < hold {
+                    let first = pending.as_ref().is_none_or(|p| p.files != files);
+                    *pending = Some(Pending {
+                        config,
+                        engine,
+                        files,
+                        since,
+                        hold,
+                        trigger: trigger.to_string(),
+                    });
+                    drop(pending);
+                    self.held(trigger, &lost, hold, first, at);
+                    return Ok(());
                 }
-                status.config = config_files(&config);
-                status.rules = RuleCounts::of(&engine);
-                status.last_reload = Some(status::Reload {
-                    at,
-                    trigger: trigger.to_string(),
-                    ok: true,
-                    error: None,
-                });
-                status::write(&self.state_dir, &status);
-                self.events.reloaded(&engine, at.as_second());
-                // Logged after the status is written, so whoever reads the log sees it in the status too.
-                tracing::info!(
-                    trigger,
-                    domain_rules = engine.rules.domain_rules(),
-                    keywords = engine.rules.keyword_count(),
-                    regexes = engine.rules.regex_count(),
-                    "reloaded"
-                );
-                Ok(())
             }
-            Err(e) => {
-                tracing::error!(
-                    trigger,
-                    "reload refused, the previous rules stay in force: {e}"
+        }
+        self.put_in_force(config, engine, trigger, at)
+    }
+
+    /// While a change is held: put it in force once its files have been
+    /// unchanged for the hold; read everything again if they changed.
+    pub async fn recheck(&self) {
+        let one = self.gate.lock().await;
+        let due = {
+            let Ok(mut pending) = self.pending.lock() else {
+                return;
+            };
+            let Some(p) = pending.as_ref() else {
+                return;
+            };
+            let now = fingerprints(p.files.iter().map(|(f, _)| f.clone()));
+            if now != p.files {
+                // Changed since: a fresh look (the watcher normally starts one itself).
+                *pending = None;
+                None
+            } else if self.clock.elapsed().saturating_sub(p.since) >= p.hold {
+                pending.take()
+            } else {
+                return;
+            }
+        };
+        match due {
+            None => {
+                drop(one);
+                let _ = self
+                    .reload_as("held change, its files changed", Confirmed::No)
+                    .await;
+            }
+            Some(p) => {
+                let trigger = format!(
+                    "{}; held until unchanged for {}",
+                    p.trigger,
+                    humantime::format_duration(p.hold)
                 );
-                status.last_reload = Some(status::Reload {
-                    at,
-                    trigger: trigger.to_string(),
-                    ok: false,
-                    error: Some(e.clone()),
-                });
-                status::write(&self.state_dir, &status);
-                Err(e)
+                let _ = self.put_in_force(p.config, p.engine, &trigger, jiff::Timestamp::now());
             }
         }
     }
+
+    fn held(&self, trigger: &str, lost: &[Loss], hold: Duration, first: bool, at: jiff::Timestamp) {
+        let losses: Vec<String> = lost
+            .iter()
+            .map(|l| format!("{}: {} → {} rules", l.name, l.before, l.after))
+            .collect();
+        if first {
+            tracing::warn!(
+                trigger,
+                "a change makes lists lose rules; the previous rules stay in force until the files are unchanged for {} (or `nestguard reload`): {}",
+                humantime::format_duration(hold),
+                losses.join("; ")
+            );
+        }
+        if let Ok(mut status) = self.status.lock() {
+            if first {
+                status.reloads.held += 1;
+            }
+            let since = match &status.held {
+                Some(h) if !first => h.since,
+                _ => at,
+            };
+            status.held = Some(status::Held {
+                since,
+                trigger: trigger.to_string(),
+                losses,
+                hold: humantime::format_duration(hold).to_string(),
+            });
+            status::write(&self.state_dir, &status);
+        }
+    }
+
+    fn refused(&self, trigger: &str, refusal: Refusal, at: jiff::Timestamp) -> Result<(), String> {
+        let e = match refusal {
+            Refusal::Invalid(e) => e,
+            Refusal::Unsafe(e) => {
+                let again = self
+                    .last_unsafe
+                    .lock()
+                    .map(|mut last| last.replace(e.clone()).as_deref() == Some(e.as_str()))
+                    .unwrap_or(false);
+                if !again {
+                    self.events.refused(
+                        &format!("a change was refused, the filter stays as it was: {e}"),
+                        at.as_second(),
+                    );
+                }
+                if let Ok(mut status) = self.status.lock() {
+                    status.reloads.unsafe_files += 1;
+                }
+                e
+            }
+        };
+        let mut status = self.status.lock().map_err(|_| "status lock poisoned")?;
+        status.reloads.refused += 1;
+        status.last_reload = Some(status::Reload {
+            at,
+            trigger: trigger.to_string(),
+            ok: false,
+            error: Some(e.clone()),
+        });
+        status::write(&self.state_dir, &status);
+        drop(status);
+        // Logged after the status is written, so whoever reads the log sees it in the status too.
+        tracing::error!(
+            trigger,
+            "reload refused, the previous rules stay in force: {e}"
+        );
+        Err(e)
+    }
+
+    fn put_in_force(
+        &self,
+        config: Config,
+        engine: Arc<Engine>,
+        trigger: &str,
+        at: jiff::Timestamp,
+    ) -> Result<(), String> {
+        let mut status = self.status.lock().map_err(|_| "status lock poisoned")?;
+        if let Ok(mut p) = self.pending.lock() {
+            *p = None;
+        }
+        if let Ok(mut last) = self.last_unsafe.lock() {
+            *last = None;
+        }
+        self.resolver
+            .set_engine(engine.clone(), |e| self.live.live_for(e));
+        warn_restart_needed(&self.startup, &config);
+        if let Ok(mut w) = self.watched.lock() {
+            *w = Watched::of(&config);
+        }
+        status.config = config_files(&config);
+        status.rules = RuleCounts::of(&engine);
+        status.held = None;
+        status.reloads.ok += 1;
+        status.last_reload = Some(status::Reload {
+            at,
+            trigger: trigger.to_string(),
+            ok: true,
+            error: None,
+        });
+        status::write(&self.state_dir, &status);
+        self.events.reloaded(&engine, at.as_second());
+        // Logged after the status is written, so whoever reads the log sees it in the status too.
+        tracing::info!(
+            trigger,
+            domain_rules = engine.rules.domain_rules(),
+            keywords = engine.rules.keyword_count(),
+            regexes = engine.rules.regex_count(),
+            "reloaded"
+        );
+        Ok(())
+    }
+}
+
+/// A local list that would lose rules.
+struct Loss {
+    name: String,
+    file: Option<PathBuf>,
+    before: usize,
+    after: usize,
+}
+
+/// The local block and keyword lists (files) with fewer rules in `new` than
+/// in `old`, a list gone from the config counting as empty. Allowlists are
+/// left out: losing exceptions only blocks more.
+fn losses(old: &Engine, new: &Engine) -> Vec<Loss> {
+    let after: HashMap<&str, usize> = new
+        .diagnostics
+        .sources
+        .iter()
+        .map(|s| (s.name.as_str(), s.rules))
+        .collect();
+    old.diagnostics
+        .sources
+        .iter()
+        .filter(|s| s.file.is_some() && !s.allow)
+        .filter_map(|s| {
+            let now = after.get(s.name.as_str()).copied().unwrap_or(0);
+            (now < s.rules).then(|| Loss {
+                name: s.name.clone(),
+                file: s.file.clone(),
+                before: s.rules,
+                after: now,
+            })
+        })
+        .collect()
 }
 
 fn config_files(config: &Config) -> Vec<String> {
@@ -369,12 +655,21 @@ impl Watch {
         self.watching = wanted;
     }
 
-    /// Runs until `stop`: each burst of changes, or a SIGHUP, becomes one reload.
+    /// Runs until `stop`: each burst of changes, or a SIGHUP, becomes one
+    /// reload; a held change is rechecked every [`HELD_POLL`].
     pub async fn run(mut self, stop: CancellationToken) {
+        let mut poll = tokio::time::interval(HELD_POLL);
+        poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            let trigger = tokio::select! {
+            let holding = self.reloader.holding();
+            let (trigger, confirmed) = tokio::select! {
                 _ = stop.cancelled() => break,
-                _ = next_hangup(&mut self.hup) => "SIGHUP".to_string(),
+                _ = poll.tick(), if holding => {
+                    self.reloader.recheck().await;
+                    self.rewatch();
+                    continue;
+                }
+                _ = next_hangup(&mut self.hup) => ("SIGHUP".to_string(), Confirmed::Yes),
                 Some(path) = self.events.recv() => {
                     let concerns = self.reloader.watched.lock().is_ok_and(|w| w.concerns(&path));
                     if !concerns {
@@ -389,10 +684,10 @@ impl Watch {
                             more = self.events.recv() => if more.is_none() { break },
                         }
                     }
-                    format!("{} changed", path.display())
+                    (format!("{} changed", path.display()), Confirmed::No)
                 }
             };
-            let _ = self.reloader.reload(&trigger).await;
+            let _ = self.reloader.reload_as(&trigger, confirmed).await;
             self.rewatch();
         }
     }

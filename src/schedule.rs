@@ -21,6 +21,12 @@ pub trait LocalClock: Send + Sync {
     fn now(&self) -> LocalTime;
     /// The absolute time, for expiries (temporary allows).
     fn timestamp(&self) -> jiff::Timestamp;
+    /// Monotonic time since a fixed point, for waits that a wall-clock jump
+    /// must not shorten (a change held back until files are stable).
+    fn elapsed(&self) -> std::time::Duration {
+        static BASE: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+        BASE.get_or_init(std::time::Instant::now).elapsed()
+    }
 }
 
 impl LocalTime {
@@ -46,12 +52,29 @@ impl LocalClock for SystemClock {
     }
 }
 
-/// A clock tests set by hand: a local time and, separately, an absolute time.
-pub struct ManualClock(Mutex<(LocalTime, jiff::Timestamp)>);
+/// A clock tests set by hand: a local time and, separately, an absolute
+/// time and a monotonic one.
+pub struct ManualClock(Mutex<(LocalTime, jiff::Timestamp, std::time::Duration)>);
 
 impl ManualClock {
     pub fn new(t: LocalTime) -> ManualClock {
-        ManualClock(Mutex::new((t, jiff::Timestamp::UNIX_EPOCH)))
+        ManualClock(Mutex::new((
+            t,
+            jiff::Timestamp::UNIX_EPOCH,
+            std::time::Duration::ZERO,
+        )))
+    }
+
+    /// Moves the absolute and the monotonic time on by `d`.
+    pub fn advance(&self, d: std::time::Duration) {
+        if let Ok(mut g) = self.0.lock() {
+            g.2 += d;
+            if let Ok(span) = jiff::SignedDuration::try_from(d)
+                && let Ok(t) = g.1.checked_add(span)
+            {
+                g.1 = t;
+            }
+        }
     }
 
     pub fn set(&self, t: LocalTime) {
@@ -80,6 +103,10 @@ impl LocalClock for ManualClock {
             .lock()
             .map(|g| g.1)
             .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+    }
+
+    fn elapsed(&self) -> std::time::Duration {
+        self.0.lock().map(|g| g.2).unwrap_or_default()
     }
 }
 

@@ -99,3 +99,20 @@ mod tests {
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
+
+/// Sends SIGHUP to the daemon `pid` (what `systemctl reload` does): it reloads.
+pub fn hangup(pid: u32) -> Result<(), String> {
+    #[cfg(target_os = "linux")]
+    {
+        use nix::sys::signal::{Signal, kill};
+        let pid = i32::try_from(pid).map_err(|_| format!("pid {pid} out of range"))?;
+        kill(nix::unistd::Pid::from_raw(pid), Signal::SIGHUP)
+            .map_err(|e| format!("cannot signal the daemon (pid {pid}): {e}"))
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        Err(format!(
+            "cannot signal the daemon (pid {pid}) here: send it SIGHUP with `kill -HUP {pid}`"
+        ))
+    }
+}

@@ -8,7 +8,9 @@
 //! serving with every rule it had (the log and `nestguard status` name the
 //! file). Keeping each file's last content in memory instead would cost as
 //! much RAM as the lists themselves (23 MB for a million domains), which a
-//! router cannot spare.
+//! router cannot spare. A file read while it is being written (empty, or cut
+//! short) is caught by the reloader, which holds back any change that makes
+//! a list lose rules until its files are stable (`reload`).
 
 use std::io;
 use std::path::Path;

@@ -66,10 +66,108 @@ pub fn is_root() -> bool {
     false
 }
 
+/// Makes `dir` the private folder the state folder must be: created 0700
+/// when missing, and, when it is ours, tightened to 0700 with everything in
+/// it (and in its folders, `lists/` and `allow/`) 0600/0700, whatever the
+/// umask or an older version left. What a family does online is nobody
+/// else's business on a shared machine.
+pub fn ensure_private(dir: &Path) -> io::Result<()> {
+    create_private_dir(dir)?;
+    tighten(dir, 2);
+    Ok(())
+}
+
+/// Creates `dir` (and missing parents) with mode 0700.
+pub fn create_private_dir(dir: &Path) -> io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+    }
+    #[cfg(not(unix))]
+    fs::create_dir_all(dir)
+}
+
+/// Removes group and other permissions from `path` and, `depth` levels down,
+/// what it holds; only entries this process owns (root's are root's).
+fn tighten(path: &Path, depth: u32) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        let Ok(meta) = fs::symlink_metadata(path) else {
+            return;
+        };
+        if meta.file_type().is_symlink() || euid().is_some_and(|me| meta.uid() != me) {
+            return;
+        }
+        let mode = meta.mode() & 0o7777;
+        if mode & 0o077 != 0 {
+            let _ = fs::set_permissions(path, fs::Permissions::from_mode(mode & !0o077));
+        }
+        if meta.is_dir() && depth > 0 {
+            for e in fs::read_dir(path).into_iter().flatten().flatten() {
+                tighten(&e.path(), depth - 1);
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = (path, depth);
+}
+
+#[cfg(target_os = "linux")]
+fn euid() -> Option<u32> {
+    Some(nix::unistd::geteuid().as_raw())
+}
+
+#[cfg(not(target_os = "linux"))]
+fn euid() -> Option<u32> {
+    None
+}
+
+/// Whether `dir` lets nobody but its owner in (a new file there is made 0600).
+fn is_private(dir: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::metadata(dir).is_ok_and(|m| m.permissions().mode() & 0o077 == 0)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = dir;
+        false
+    }
+}
+
+/// [`write_atomic`] for the state folder: the folder is created 0700 if
+/// missing and the file is 0600, whatever it was before.
+pub fn write_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        create_private_dir(parent)?;
+    }
+    write_with(path, bytes, Mode::Private)
+}
+
 /// Replaces `path` with `bytes` so that a crash at any moment leaves either the
 /// old file or the new one: write a temp file beside it, fsync, rename over,
-/// fsync the directory.
+/// fsync the directory. A replaced file keeps its mode and owner; a new one
+/// is 0600 in a private folder (the state folder) and 0644 elsewhere (a
+/// resolver drop-in others must read). The temp file is 0600 while written.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    write_with(path, bytes, Mode::Keep)
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// An existing file's mode and owner; a new one's from its folder.
+    Keep,
+    /// 0600.
+    Private,
+}
+
+fn write_with(path: &Path, bytes: &[u8], mode: Mode) -> io::Result<()> {
     let parent = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
@@ -83,18 +181,42 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     tmp_name.push(format!(".tmp.{}", std::process::id()));
     let tmp = parent.join(tmp_name);
     let result = (|| {
-        let mut f = File::create(&tmp)?;
+        let mut options = fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let mut f = options.open(&tmp)?;
+        // A leftover temp file of an earlier crash keeps its mode: set it.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            f.set_permissions(fs::Permissions::from_mode(0o600))?;
+        }
         f.write_all(bytes)?;
         f.sync_all()?;
         drop(f);
-        // A replaced file keeps its mode and owner (a config that is
-        // `0640 root:nestguard` must stay so).
-        if let Ok(meta) = fs::metadata(path) {
-            fs::set_permissions(&tmp, meta.permissions())?;
-            #[cfg(unix)]
+        match (mode, fs::metadata(path)) {
+            (Mode::Private, _) => {}
+            // A replaced file keeps its mode and owner (a config that is
+            // `0640 root:nestguard` must stay so).
+            (Mode::Keep, Ok(meta)) => {
+                fs::set_permissions(&tmp, meta.permissions())?;
+                #[cfg(unix)]
+                {
+                    use std::os::unix::fs::MetadataExt;
+                    std::os::unix::fs::chown(&tmp, Some(meta.uid()), Some(meta.gid()))?;
+                }
+            }
+            (Mode::Keep, Err(_)) =>
             {
-                use std::os::unix::fs::MetadataExt;
-                std::os::unix::fs::chown(&tmp, Some(meta.uid()), Some(meta.gid()))?;
+                #[cfg(unix)]
+                if !is_private(parent) {
+                    use std::os::unix::fs::PermissionsExt;
+                    fs::set_permissions(&tmp, fs::Permissions::from_mode(0o644))?;
+                }
             }
         }
         fs::rename(&tmp, path)?;
@@ -105,6 +227,22 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
         let _ = fs::remove_file(&tmp);
     }
     result
+}
+
+/// Creates `path` empty with mode 0600 if it does not exist (so that SQLite,
+/// which gives its WAL and shared-memory files the database's mode, makes
+/// them private too), and tightens it to 0600 if it is ours and looser.
+pub fn create_private_file(path: &Path) -> io::Result<()> {
+    let mut options = fs::OpenOptions::new();
+    options.append(true).create(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path)?;
+    tighten(path, 0);
+    Ok(())
 }
 
 #[cfg(test)]

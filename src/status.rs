@@ -27,7 +27,39 @@ pub struct Status {
     /// The config files in force.
     pub config: Vec<String>,
     pub last_reload: Option<Reload>,
+    /// A change read but not put in force yet (a list that lost rules, until
+    /// its files have been unchanged for a while).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub held: Option<Held>,
+    /// Reloads since start, by outcome (for `/metrics`).
+    #[serde(default)]
+    pub reloads: ReloadCounts,
     pub rules: RuleCounts,
+}
+
+/// A change held back, and why.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Held {
+    /// When the files were first seen this way.
+    pub since: Timestamp,
+    /// What started it.
+    pub trigger: String,
+    /// The lists that would lose rules: `path: 151 → 0 rules`.
+    pub losses: Vec<String>,
+    /// How long the files must stay unchanged (`3s`).
+    pub hold: String,
+}
+
+/// Reloads since start, by outcome.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct ReloadCounts {
+    pub ok: u64,
+    /// Refused: a config or list with a mistake, a missing file.
+    pub refused: u64,
+    /// Refused because a file or folder could be changed by users other than root.
+    pub unsafe_files: u64,
+    /// Held back (a list lost rules), counted once per change.
+    pub held: u64,
 }
 
 /// The outcome of the last reload.
@@ -95,7 +127,7 @@ pub fn write(state_dir: &Path, status: &Status) {
         }
     };
     let body = format!("# Written by the nestguard daemon; read by `nestguard status`.\n\n{text}");
-    if let Err(e) = crate::state::write_atomic(&path(state_dir), body.as_bytes()) {
+    if let Err(e) = crate::state::write_private(&path(state_dir), body.as_bytes()) {
         tracing::warn!(dir = %state_dir.display(), error = %e, "cannot write status.toml");
     }
 }
@@ -173,6 +205,16 @@ pub fn render(
                 r.error.as_deref().unwrap_or("?").replace('\n', "\n  ")
             );
         }
+    }
+    if let Some(h) = &s.held {
+        let _ = writeln!(
+            out,
+            "held back since {} ({}): these lists would lose rules, so the previous rules stay in force until the files have been unchanged for {} (or `nestguard reload` confirms now):\n  {}",
+            local(h.since),
+            h.trigger,
+            h.hold,
+            h.losses.join("\n  ")
+        );
     }
     let r = &s.rules;
     let _ = writeln!(

@@ -325,7 +325,7 @@ fn update_one(
             u.max_shrink * 100.0
         ));
     }
-    if let Err(e) = crate::state::write_atomic(&list_path, &bytes) {
+    if let Err(e) = crate::state::write_private(&list_path, &bytes) {
         return Outcome::Failed(format!("{}: {e}", list_path.display()));
     }
     let meta = Meta {
@@ -336,7 +336,7 @@ fn update_one(
         fetched: Some(jiff::Timestamp::now()),
     };
     if let Ok(text) = toml::to_string(&meta)
-        && let Err(e) = crate::state::write_atomic(&meta_path, text.as_bytes())
+        && let Err(e) = crate::state::write_private(&meta_path, text.as_bytes())
     {
         return Outcome::Failed(format!("{}: {e}", meta_path.display()));
     }

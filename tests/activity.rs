@@ -356,3 +356,98 @@ fn report_formats_on_a_known_fixture() {
     want.sort_unstable();
     assert_eq!(got, want, "\n{csv}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn counts_wait_for_a_database_that_could_not_be_opened_and_arrive_once_it_can() {
+    let up = upstream().await;
+    let dir = TempDir::new();
+    let state = TempDir::new();
+    // Something occupies the database's path: it cannot be opened.
+    let blocker = db(state.path());
+    std::fs::create_dir_all(blocker.join("in-the-way")).unwrap();
+    let text = format!(
+        "{}[state]\ndir = \"{}\"\n",
+        config(&up, &dir, "100ms"),
+        state.path().display()
+    );
+    let d = TestDaemon::start(&text).await;
+    for i in 0..50 {
+        let name = if i % 5 == 4 {
+            "blocked.example".to_string()
+        } else {
+            format!("site{}.example", i % 10)
+        };
+        // DNS is not affected.
+        let m = query_from("127.0.0.1", d.addr, &name, RecordType::A).await;
+        assert_ne!(m.metadata.response_code, ResponseCode::ServFail);
+    }
+    // Fixed: the path is free again. The counts kept meanwhile arrive, while
+    // the daemon runs (not only at shutdown).
+    std::fs::remove_dir_all(&blocker).unwrap();
+    let start = Instant::now();
+    let child = loop {
+        let r = report::build(&db(state.path()), since_a_day_ago(), None).ok();
+        if let Some(p) = r.and_then(|r| r.profiles.into_iter().find(|p| p.profile == "child"))
+            && p.queries == 50
+        {
+            break p;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "the counts did not arrive"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!((child.blocked, child.allowed), (10, 40));
+    d.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn counts_are_kept_while_writes_fail_and_written_when_they_work_again() {
+    let up = upstream().await;
+    let dir = TempDir::new();
+    let state = TempDir::new();
+    let text = format!(
+        "{}[state]\ndir = \"{}\"\n",
+        config(&up, &dir, "100ms"),
+        state.path().display()
+    );
+    let d = TestDaemon::start(&text).await;
+    // Someone else holds the database's write lock (as a full disk would fail every write).
+    let holder = rusqlite::Connection::open(db(state.path())).unwrap();
+    holder.execute_batch("BEGIN EXCLUSIVE").unwrap();
+    let failures = || d.daemon.activity_write_failures();
+    let before = failures();
+    for i in 0..50 {
+        let name = format!("site{}.example", i % 10);
+        let m = query_from("127.0.0.1", d.addr, &name, RecordType::A).await;
+        assert_ne!(m.metadata.response_code, ResponseCode::ServFail);
+    }
+    // Wait until a write has failed with the counts in hand.
+    let start = Instant::now();
+    while failures() < before + 1 {
+        assert!(start.elapsed() < Duration::from_secs(10), "no write failed");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // DNS is answered while the writer waits on the lock.
+    let m = query_from("127.0.0.1", d.addr, "site1.example", RecordType::A).await;
+    assert_ne!(m.metadata.response_code, ResponseCode::ServFail);
+    holder.execute_batch("COMMIT").unwrap();
+    drop(holder);
+    let start = Instant::now();
+    loop {
+        let r = report::build(&db(state.path()), since_a_day_ago(), None).ok();
+        let n = r
+            .and_then(|r| r.profiles.into_iter().find(|p| p.profile == "child"))
+            .map_or(0, |p| p.queries);
+        if n == 51 {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "{n} of 51 counts arrived"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    d.stop().await;
+}

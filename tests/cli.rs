@@ -594,3 +594,100 @@ fn as_root_a_config_others_can_write_is_refused() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("refusing to run as root"));
 }
+
+/// Starts `nestguard run -c path` with `env`; the child and the address it listens on.
+fn spawn_daemon(
+    path: &std::path::Path,
+    env: &[(&str, &std::path::Path)],
+) -> (std::process::Child, SocketAddr) {
+    let mut cmd = nestguard();
+    cmd.args(["run", "-c"])
+        .arg(path)
+        .env("RUST_LOG", "info")
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let addr = line
+                .split("addr=")
+                .nth(1)
+                .and_then(|a| a.split_whitespace().next()?.parse::<SocketAddr>().ok());
+            if let Some(a) = addr {
+                let _ = tx.send(a);
+            }
+        }
+    });
+    let addr = rx
+        .recv_timeout(Duration::from_secs(10))
+        .expect("daemon logs its listening address");
+    (child, addr)
+}
+
+#[test]
+fn status_with_a_broken_config_finds_the_running_daemon_and_never_another_ones_state() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let up = rt.block_on(FakeUpstream::start());
+    let dir = TempDir::new();
+    // Another instance's state, where `status` used to fall back to: it stopped.
+    let other = dir.join("other-state");
+    std::fs::create_dir_all(&other).unwrap();
+    std::fs::write(
+        other.join("status.toml"),
+        "pid = 4194304\nversion = \"0.0.1\"\nstarted = \"2026-01-01T00:00:00Z\"\n\
+         stopped = \"2026-01-01T01:00:00Z\"\nconfig = [\"/elsewhere/nestguard.toml\"]\n\
+         [rules]\ndomain_rules = 0\nkeywords = 0\nregexes = 0\n[rules.categories]\n[rules.profiles]\n",
+    )
+    .unwrap();
+    let runtime = dir.join("run");
+    let path = dir.join("nestguard.toml");
+    let good = format!(
+        "[server]\nlisten = [\"127.0.0.1:0\"]\n[state]\ndir = \"{}\"\n{}",
+        dir.join("state").display(),
+        udp_upstream(up.addr(), "1s")
+    );
+    std::fs::write(&path, &good).unwrap();
+    let env: [(&str, &std::path::Path); 2] =
+        [("STATE_DIRECTORY", &other), ("RUNTIME_DIRECTORY", &runtime)];
+    let (mut child, _) = spawn_daemon(&path, &env);
+    let status = |config: &std::path::Path| {
+        let out = nestguard()
+            .args(["status", "-c"])
+            .arg(config)
+            .envs(env.iter().map(|(k, v)| (*k, *v)))
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+
+    // A TOML syntax error after the [state] table.
+    std::fs::write(&path, format!("{good}\nthis is not toml\n")).unwrap();
+    let (code, out, err) = status(&path);
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert!(
+        out.contains(&format!(": running, pid {}", child.id())),
+        "{out}{err}"
+    );
+    assert!(!out.contains("STOPPED"), "{out}");
+
+    // Broken so that nothing in it names a state folder, and no daemon ever
+    // ran with it: `status` says it cannot tell, rather than showing another's.
+    let broken = dir.join("broken.toml");
+    std::fs::write(&broken, "[server]\nlisten = [\n").unwrap();
+    let (code, out, err) = status(&broken);
+    assert_eq!(code, Some(2), "{out}{err}");
+    assert!(!out.contains("STOPPED") && out.is_empty(), "{out}");
+    assert!(err.contains("cannot tell which state folder"), "{err}");
+
+    let _ = child.kill();
+    let _ = child.wait();
+}

@@ -79,40 +79,141 @@ async fn start(path: &Path) -> (Daemon, SocketAddr) {
     (d, addr)
 }
 
-/// The four ways a file gets saved.
+/// The ways editors and tools save a file.
 #[derive(Clone, Copy, Debug)]
 enum SaveStyle {
     /// Open the existing file and overwrite it (then cut it to length).
     InPlace,
+    /// Write a temp file beside it, rename it over (most tools).
+    Rename,
     /// O_TRUNC, then write.
     TruncateAndWrite,
-    /// Write a temp file beside it, rename it over (vim, most tools).
-    TempAndRename,
-    /// Delete the file, then create it again.
+    /// O_TRUNC, a pause (a program computing what to write), then write.
+    TruncatePauseWrite,
+    /// O_TRUNC, then the text in pieces cut at line ends, with pauses.
+    SlowWriter,
+    /// Delete the file, a pause, then create it again.
     DeleteAndRecreate,
+    /// vim with `backupcopy=no`: test file 4913, the original renamed to
+    /// `edits.txt~`, a new file written, the backup deleted.
+    VimBackupSwap,
+    /// `sed -i`: a `sedXXXXXX` temp file in the same folder renamed over.
+    SedInPlace,
+    /// `cp other edits.txt`: O_TRUNC, then the copy in buffer-sized pieces.
+    CopyOver,
+    /// An editor's hidden temp file (`.edits.txt.XXXX`) renamed over.
+    EditorTempRename,
 }
 
+const STYLES: [SaveStyle; 10] = [
+    SaveStyle::InPlace,
+    SaveStyle::Rename,
+    SaveStyle::TruncateAndWrite,
+    SaveStyle::TruncatePauseWrite,
+    SaveStyle::SlowWriter,
+    SaveStyle::DeleteAndRecreate,
+    SaveStyle::VimBackupSwap,
+    SaveStyle::SedInPlace,
+    SaveStyle::CopyOver,
+    SaveStyle::EditorTempRename,
+];
+
+/// Writes `text` in pieces cut at line ends, `gap` apart (a slow program, a
+/// copy in buffer-sized pieces).
+fn write_in_pieces(f: &mut std::fs::File, text: &str, pieces: usize, gap: Duration) {
+    let lines: Vec<&str> = text.split_inclusive('\n').collect();
+    let per = lines.len().div_ceil(pieces).max(1);
+    for (i, chunk) in lines.chunks(per).enumerate() {
+        if i > 0 {
+            std::thread::sleep(gap);
+        }
+        f.write_all(chunk.concat().as_bytes()).unwrap();
+        f.flush().unwrap();
+    }
+}
+
+/// Saves `text` into `path` the way `style` does (blocking: run it off the runtime).
 fn save(path: &Path, text: &str, style: SaveStyle) {
+    let beside = |name: &str| path.with_file_name(name);
     match style {
         SaveStyle::InPlace => {
             let mut f = std::fs::OpenOptions::new().write(true).open(path).unwrap();
             f.write_all(text.as_bytes()).unwrap();
             f.set_len(text.len() as u64).unwrap();
         }
+        SaveStyle::Rename => {
+            let tmp = beside("edits.txt.new");
+            std::fs::write(&tmp, text).unwrap();
+            std::fs::rename(&tmp, path).unwrap();
+        }
         SaveStyle::TruncateAndWrite => {
             let mut f = std::fs::File::create(path).unwrap();
             f.write_all(text.as_bytes()).unwrap();
         }
-        SaveStyle::TempAndRename => {
-            let tmp = path.with_file_name(".edits.txt.tmp");
-            std::fs::write(&tmp, text).unwrap();
-            std::fs::rename(&tmp, path).unwrap();
+        SaveStyle::TruncatePauseWrite => {
+            let mut f = std::fs::File::create(path).unwrap();
+            std::thread::sleep(Duration::from_millis(300));
+            f.write_all(text.as_bytes()).unwrap();
+        }
+        SaveStyle::SlowWriter => {
+            let mut f = std::fs::File::create(path).unwrap();
+            write_in_pieces(&mut f, text, 5, Duration::from_millis(150));
         }
         SaveStyle::DeleteAndRecreate => {
             std::fs::remove_file(path).unwrap();
+            std::thread::sleep(Duration::from_millis(200));
             std::fs::write(path, text).unwrap();
         }
+        SaveStyle::VimBackupSwap => {
+            let probe = beside("4913");
+            std::fs::write(&probe, "").unwrap();
+            std::fs::remove_file(&probe).unwrap();
+            let backup = beside("edits.txt~");
+            std::fs::rename(path, &backup).unwrap();
+            let mut f = std::fs::File::create(path).unwrap();
+            write_in_pieces(&mut f, text, 2, Duration::from_millis(120));
+            f.sync_all().unwrap();
+            std::fs::remove_file(&backup).unwrap();
+        }
+        SaveStyle::SedInPlace => {
+            let tmp = beside("sedK2pQ7x");
+            std::fs::write(&tmp, text).unwrap();
+            std::fs::rename(&tmp, path).unwrap();
+        }
+        SaveStyle::CopyOver => {
+            let mut f = std::fs::OpenOptions::new()
+                .write(true)
+                .truncate(true)
+                .open(path)
+                .unwrap();
+            write_in_pieces(&mut f, text, 3, Duration::from_millis(120));
+        }
+        SaveStyle::EditorTempRename => {
+            let tmp = beside(".edits.txt.8XQ2T1");
+            let mut f = std::fs::File::create(&tmp).unwrap();
+            f.write_all(text.as_bytes()).unwrap();
+            f.sync_all().unwrap();
+            std::fs::rename(&tmp, path).unwrap();
+        }
     }
+}
+
+/// Names every version of `edits.txt` lists: the query stream asks for them.
+const LISTED: usize = 150;
+
+fn listed(i: usize) -> String {
+    format!("listed{}.example", i % LISTED)
+}
+
+/// Version `n` of the edited list: the listed names, then `change{n}`.
+fn version(n: usize) -> String {
+    let mut text = format!("# version {n}\n");
+    for i in 0..LISTED {
+        text.push_str(&listed(i));
+        text.push('\n');
+    }
+    text.push_str(&format!("change{n}.example\n"));
+    text
 }
 
 /// What the query stream saw.
@@ -132,7 +233,7 @@ impl Tally {
             self.failed.fetch_add(1, Ordering::Relaxed);
             return;
         };
-        if name == "always-blocked.example" {
+        if name.starts_with("always-blocked") || name.starts_with("listed") {
             if m.metadata.response_code != ResponseCode::NXDomain {
                 self.leaked.fetch_add(1, Ordering::Relaxed);
             }
@@ -143,11 +244,11 @@ impl Tally {
 }
 
 fn stream_name(i: usize) -> String {
-    // One query in ten asks for the blocked name.
-    if i % 10 == 9 {
-        "always-blocked.example".into()
-    } else {
-        format!("stream{}.example", i % STREAM_NAMES)
+    // One query in ten asks for the shipped blocked name, two for names of the edited list.
+    match i % 10 {
+        9 => "always-blocked.example".into(),
+        3 | 6 => listed(i * 7),
+        _ => format!("stream{}.example", i % STREAM_NAMES),
     }
 }
 
@@ -196,16 +297,21 @@ async fn tcp_stream(server: SocketAddr, min: usize, done: Arc<AtomicBool>, tally
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn ten_saves_in_four_styles_under_a_stream_of_queries() {
+async fn ten_save_styles_under_load_never_answer_a_listed_name() {
     let up = FakeUpstream::start().await;
     for i in 0..STREAM_NAMES {
         up.set_a(&format!("stream{i}.example."), OPEN, 300);
     }
-    for n in 0..10 {
+    for i in 0..LISTED {
+        up.set_a(&format!("{}.", listed(i)), OPEN, 300);
+    }
+    for n in 0..=STYLES.len() {
         up.set_a(&format!("change{n}.example."), OPEN, 1);
     }
     let dir = TempDir::new();
     let path = write_config(&dir, &up);
+    let edits = dir.join("edits.txt");
+    std::fs::write(&edits, version(0)).unwrap();
     let (d, addr) = start(&path).await;
 
     let done = Arc::new(AtomicBool::new(false));
@@ -226,22 +332,14 @@ async fn ten_saves_in_four_styles_under_a_stream_of_queries() {
         tally.clone(),
     )));
 
-    let styles = [
-        SaveStyle::InPlace,
-        SaveStyle::TruncateAndWrite,
-        SaveStyle::TempAndRename,
-        SaveStyle::DeleteAndRecreate,
-    ];
-    let edits = dir.join("edits.txt");
     let mut took = Vec::new();
-    for n in 0..10 {
-        let style = styles[n % styles.len()];
+    for (i, style) in STYLES.into_iter().enumerate() {
+        let n = i + 1;
         // Each version blocks change{n} only: change{n-1} is unblocked again.
-        save(
-            &edits,
-            &format!("# version {n}\nchange{n}.example\n"),
-            style,
-        );
+        let (file, text) = (edits.clone(), version(n));
+        tokio::task::spawn_blocking(move || save(&file, &text, style))
+            .await
+            .unwrap();
         let blocked = time_until(
             addr,
             &format!("change{n}.example"),
@@ -250,14 +348,12 @@ async fn ten_saves_in_four_styles_under_a_stream_of_queries() {
         )
         .await;
         let t = blocked.unwrap_or_else(|| panic!("change {n} ({style:?}) not in force within 1 s"));
-        if n > 0 {
-            let freed = query_udp(addr, &format!("change{}.example", n - 1), RecordType::A).await;
-            assert_eq!(
-                a_records(&freed),
-                vec![OPEN],
-                "change {n} ({style:?}) also lifted the old block"
-            );
-        }
+        let freed = query_udp(addr, &format!("change{}.example", n - 1), RecordType::A).await;
+        assert_eq!(
+            a_records(&freed),
+            vec![OPEN],
+            "change {n} ({style:?}) also lifted the old block"
+        );
         took.push((style, t));
     }
     done.store(true, Ordering::Relaxed);
@@ -274,7 +370,7 @@ async fn ten_saves_in_four_styles_under_a_stream_of_queries() {
     );
     assert!(sent >= 20_000, "{sent}");
     assert_eq!(failed, 0, "queries failed or timed out during reloads");
-    assert_eq!(leaked, 0, "a blocked name was answered during a reload");
+    assert_eq!(leaked, 0, "a listed name was answered during a save");
     d.shutdown().await;
 }
 
@@ -301,14 +397,141 @@ async fn a_file_that_disappears_fails_the_reload_and_its_rules_serve_on() {
         ResponseCode::NXDomain,
         "still blocked while the file is missing"
     );
-    // Back, with other content: that content applies.
+    // Back, but emptied: it would lose its rule, so it is held back (a save
+    // may still be in progress) and the name stays blocked...
     std::fs::write(&edits, "# emptied\n").unwrap();
-    assert!(
-        time_until(addr, "gone.example", false, Duration::from_secs(2))
-            .await
-            .is_some()
-    );
+    wait_for_status(&dir.join("state"), |s| s.held.is_some()).await;
+    let m = query_udp(addr, "gone.example", RecordType::A).await;
+    assert_eq!(m.metadata.response_code, ResponseCode::NXDomain);
+    // ...until a parent confirms.
+    d.reload().await.unwrap();
+    let m = query_udp(addr, "gone.example", RecordType::A).await;
+    assert_eq!(a_records(&m), vec![OPEN]);
     d.shutdown().await;
+}
+
+/// Waits (up to 5 s) until the daemon's status.toml satisfies `f`.
+async fn wait_for_status(state: &Path, f: impl Fn(&nestguard::status::Status) -> bool) {
+    let start = Instant::now();
+    loop {
+        if nestguard::status::read(state).is_ok_and(|s| f(&s)) {
+            return;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "status never got there: {:?}",
+            nestguard::status::read(state)
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_list_that_lost_rules_is_held_until_unchanged_for_the_hold_then_put_in_force() {
+    use nestguard::app::Environment;
+    use nestguard::schedule::{LocalTime, ManualClock};
+    let up = FakeUpstream::start().await;
+    up.set_a("dropped.example.", OPEN, 1);
+    let dir = TempDir::new();
+    let path = write_config(&dir, &up);
+    let edits = dir.join("edits.txt");
+    std::fs::write(&edits, "kept.example\ndropped.example\n").unwrap();
+    let clock = Arc::new(ManualClock::new(LocalTime {
+        weekday: 0,
+        minute: 600,
+    }));
+    let env = Environment {
+        clock: clock.clone(),
+        neighbours: Arc::new(nestguard::policy::neighbours::KernelNeighbours),
+    };
+    let config = Config::load(&ConfigSource::File(path.clone())).unwrap();
+    let d = Daemon::start_in(&config, env).await.unwrap();
+    let addr = d.addrs[0];
+    // The parent really removes a name (saved in one go).
+    let tmp = dir.join("edits.txt.new");
+    std::fs::write(&tmp, "kept.example\n").unwrap();
+    std::fs::rename(&tmp, &edits).unwrap();
+    let state = dir.join("state");
+    wait_for_status(&state, |s| s.held.is_some()).await;
+    let status = support::cli::stdout_of(&["status"], &path, &[]);
+    assert!(
+        status.contains("held back since")
+            && status.contains(&format!("{}: 2 → 1 rules", edits.display()))
+            && status.contains("unchanged for 3s"),
+        "{status}"
+    );
+    let m = query_udp(addr, "dropped.example", RecordType::A).await;
+    assert_eq!(
+        m.metadata.response_code,
+        ResponseCode::NXDomain,
+        "held back"
+    );
+    // Unchanged for the hold (on the daemon's clock): in force, and said so.
+    clock.advance(Duration::from_secs(4));
+    assert!(
+        time_until(addr, "dropped.example", false, Duration::from_secs(2))
+            .await
+            .is_some(),
+        "not put in force after the hold"
+    );
+    wait_for_status(&state, |s| {
+        s.held.is_none()
+            && s.last_reload
+                .as_ref()
+                .is_some_and(|r| r.ok && r.trigger.contains("held until unchanged for 3s"))
+    })
+    .await;
+    d.shutdown().await;
+}
+
+#[test]
+fn nestguard_reload_puts_a_held_change_in_force_at_once() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let up = rt.block_on(FakeUpstream::start());
+    up.set_a("dropped.example.", OPEN, 1);
+    let dir = TempDir::new();
+    let path = write_config(&dir, &up);
+    let mut text = std::fs::read_to_string(&path).unwrap();
+    // Long enough that only the command can be what puts it in force.
+    text = text.replace("[rules]\n", "[rules]\nshrink_hold = \"1h\"\n");
+    std::fs::write(&path, text).unwrap();
+    let edits = dir.join("edits.txt");
+    std::fs::write(&edits, "kept.example\ndropped.example\n").unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_nestguard"))
+        .args(["run", "-c"])
+        .arg(&path)
+        .env("RUST_LOG", "info")
+        .env("RUNTIME_DIRECTORY", dir.join("run"))
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let log = Log::of(&mut child);
+    let line = log.wait_for(|l| l.contains("listening"));
+    let addr: SocketAddr = line
+        .split("addr=")
+        .nth(1)
+        .and_then(|a| a.split_whitespace().next()?.parse().ok())
+        .unwrap();
+    std::fs::write(&edits, "kept.example\n").unwrap();
+    log.wait_for(|l| l.contains("lose rules"));
+    let m = rt.block_on(query_udp(addr, "dropped.example", RecordType::A));
+    assert_eq!(
+        m.metadata.response_code,
+        ResponseCode::NXDomain,
+        "held back"
+    );
+    let said = support::cli::stdout_of(
+        &["reload"],
+        &path,
+        &[("RUNTIME_DIRECTORY", dir.join("run").to_str().unwrap())],
+    );
+    assert!(said.contains(&format!("pid {}", child.id())), "{said}");
+    log.wait_for(|l| l.contains("reloaded") && l.contains("SIGHUP"));
+    let m = rt.block_on(query_udp(addr, "dropped.example", RecordType::A));
+    assert_eq!(a_records(&m), vec![OPEN]);
+    let _ = child.kill();
+    let _ = child.wait();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

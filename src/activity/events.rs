@@ -30,7 +30,7 @@ pub const HEARTBEAT: Duration = Duration::from_secs(30);
 pub struct Event {
     /// Unix seconds.
     pub at: i64,
-    /// `stopped`, `started`, `loosened`, `resolver`.
+    /// `stopped`, `started`, `loosened`, `refused`, `resolver`.
     pub kind: String,
     pub detail: String,
 }
@@ -133,27 +133,54 @@ impl PolicySnapshot {
 
 /// The daemon's event log (one connection; events are rare).
 pub struct Log {
-    conn: Option<Mutex<Connection>>,
+    path: std::path::PathBuf,
+    /// None while the database cannot be opened; opened again at the next
+    /// event (at most every [`REOPEN_EVERY`] seconds).
+    conn: Mutex<Option<Connection>>,
+    /// `clock::now_secs` of the last try to open.
+    tried: portable_atomic::AtomicU64,
 }
 
+/// Seconds between two tries to open a database that would not open.
+const REOPEN_EVERY: u64 = 10;
+
 impl Log {
-    /// Opens (creating or upgrading) the database; events are not kept if it cannot be opened.
+    /// Opens (creating or upgrading) the database; while it cannot be
+    /// opened, events are not kept and it is tried again later.
     pub fn open(state_dir: &Path) -> Log {
         let path = super::store::path(state_dir);
-        match super::store::Store::open_for_admin(&path) {
-            Ok(conn) => Log {
-                conn: Some(Mutex::new(conn)),
-            },
+        let log = Log {
+            conn: Mutex::new(None),
+            tried: portable_atomic::AtomicU64::new(crate::clock::now_secs()),
+            path,
+        };
+        match super::store::Store::open_for_admin(&log.path) {
+            Ok(conn) => {
+                if let Ok(mut c) = log.conn.lock() {
+                    *c = Some(conn);
+                }
+            }
             Err(e) => {
-                tracing::warn!(path = %path.display(), error = %e, "cannot open the activity database; protection events are not kept");
-                Log { conn: None }
+                tracing::warn!(path = %log.path.display(), error = %e, "cannot open the activity database; protection events are not kept until it can be");
             }
         }
+        log
     }
 
     fn with<T>(&self, f: impl FnOnce(&mut Connection) -> rusqlite::Result<T>) -> Option<T> {
-        let mut conn = self.conn.as_ref()?.lock().ok()?;
-        match f(&mut conn) {
+        use std::sync::atomic::Ordering;
+        let mut guard = self.conn.lock().ok()?;
+        if guard.is_none() {
+            let now = crate::clock::now_secs();
+            let last = self.tried.load(Ordering::Relaxed);
+            if now < last.saturating_add(REOPEN_EVERY) {
+                return None;
+            }
+            self.tried.store(now, Ordering::Relaxed);
+            *guard = super::store::Store::open_for_admin(&self.path).ok();
+        }
+        let conn = guard.as_mut()?;
+        match f(conn) {
             Ok(v) => Some(v),
             Err(e) => {
                 tracing::warn!(error = %e, "cannot write protection events");
@@ -193,6 +220,13 @@ impl Log {
             policy_changes(&tx, engine, now)?;
             tx.commit()
         });
+    }
+
+    /// A change refused because it could switch filtering off (a file or
+    /// folder others can write): parents see who tried what.
+    pub fn refused(&self, detail: &str, now: i64) {
+        tracing::warn!("protection: {detail}");
+        self.with(|conn| insert(conn, now, "refused", detail));
     }
 
     pub fn heartbeat(&self, now: i64) {

@@ -16,6 +16,7 @@ use serde::Deserialize;
 use crate::engine::{Decision, Engine};
 use crate::rules::CategoryId;
 
+pub mod backlog;
 pub mod events;
 pub mod report;
 pub mod store;
@@ -118,13 +119,15 @@ impl Privacy {
 /// Queries per (profile, category, action) since the daemon started, for
 /// `/metrics`; added to at every flush.
 #[derive(Default)]
-pub struct Totals(
-    std::sync::Mutex<std::collections::BTreeMap<(String, String, &'static str), u64>>,
-);
+pub struct Totals {
+    counts: std::sync::Mutex<std::collections::BTreeMap<(String, String, &'static str), u64>>,
+    /// How the database writer is doing.
+    pub writer: backlog::Health,
+}
 
 impl Totals {
     pub fn add(&self, drained: &tally::Drained, engine: &Engine) {
-        if let Ok(mut t) = self.0.lock() {
+        if let Ok(mut t) = self.counts.lock() {
             for (p, slot, action, n) in &drained.counts {
                 let key = (
                     engine.profile_id(*p).to_string(),
@@ -137,7 +140,7 @@ impl Totals {
     }
 
     pub fn snapshot(&self) -> Vec<((String, String, &'static str), u64)> {
-        self.0
+        self.counts
             .lock()
             .map(|t| t.iter().map(|(k, v)| (k.clone(), *v)).collect())
             .unwrap_or_default()

@@ -10,8 +10,9 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, params};
 
+use super::Slot;
+use super::backlog::Backlog;
 use super::tally::Drained;
-use super::{Slot, Tally};
 use crate::engine::Engine;
 
 pub const FILE_NAME: &str = "activity.sqlite";
@@ -23,6 +24,16 @@ const DOMAIN_HEADROOM: usize = 4;
 
 pub fn path(state_dir: &Path) -> PathBuf {
     state_dir.join(FILE_NAME)
+}
+
+/// The database file, created 0600 in a 0700 folder before SQLite opens it:
+/// SQLite gives its WAL and shared-memory files the database's mode. A
+/// failure here shows up as SQLite's own when it opens the file.
+fn create_private(path: &Path) {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        let _ = crate::state::create_private_dir(dir);
+    }
+    let _ = crate::state::create_private_file(path);
 }
 
 pub struct Store {
@@ -91,15 +102,14 @@ impl Store {
         top_domains: usize,
         retention: std::time::Duration,
     ) -> rusqlite::Result<Store> {
-        if let Some(dir) = path.parent() {
-            let _ = std::fs::create_dir_all(dir);
-        }
+        create_private(path);
         let mut conn = Connection::open(path)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         // With WAL, NORMAL is durable against a process crash; only a power
         // cut can lose the last transaction, never corrupt the file.
         conn.pragma_update(None, "synchronous", "NORMAL")?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        // Short: the writer keeps what it could not write and tries again.
+        conn.busy_timeout(std::time::Duration::from_secs(1))?;
         migrate(&mut conn)?;
         Ok(Store {
             conn,
@@ -112,9 +122,7 @@ impl Store {
     /// Opens the database for the dashboard (requests and the audit trail),
     /// creating or upgrading it.
     pub fn open_for_admin(path: &Path) -> rusqlite::Result<Connection> {
-        if let Some(dir) = path.parent() {
-            let _ = std::fs::create_dir_all(dir);
-        }
+        create_private(path);
         let mut conn = Connection::open(path)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
@@ -127,18 +135,19 @@ impl Store {
         Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
     }
 
-    /// Moves the tally's counters into the database, in one transaction, at
-    /// wall-clock minute `minute`; prunes old rows once an hour.
-    pub fn flush(
-        &mut self,
-        tally: &Tally,
-        engine: &Engine,
-        minute: u64,
-        totals: &super::Totals,
-    ) -> rusqlite::Result<usize> {
-        let drained = tally.drain();
-        totals.add(&drained, engine);
-        let rows = self.write(&drained, engine, minute)?;
+    /// Writes what the backlog holds, oldest first, each batch in one
+    /// transaction; a batch leaves the backlog only once written. Prunes old
+    /// rows once an hour (`minute` is now).
+    pub fn write_backlog(&mut self, backlog: &mut Backlog, minute: u64) -> rusqlite::Result<usize> {
+        let mut rows = 0;
+        while let Some(b) = backlog.batches.first() {
+            rows += self.write(&b.drained, &b.engine, b.minute)?;
+            backlog.batches.remove(0);
+        }
+        while let Some((engine, at, gone)) = backlog.gone.first() {
+            self.gone(gone, engine, *at)?;
+            backlog.gone.remove(0);
+        }
         let hour = i64::try_from(minute / 60).unwrap_or(i64::MAX);
         if hour != self.last_prune_hour {
             self.prune(hour)?;

@@ -337,7 +337,63 @@ pub fn render(resolver: &Resolver, totals: &Totals, status: Option<&Status>) -> 
             label(&category)
         );
     }
+    let w = &totals.writer;
+    metric(
+        &mut out,
+        "nestguard_activity_write_failures_total",
+        "counter",
+        "Activity database writes or opens that failed (the counts are kept and written later).",
+    );
+    let _ = writeln!(
+        out,
+        "nestguard_activity_write_failures_total {}",
+        get(&w.write_failures)
+    );
+    metric(
+        &mut out,
+        "nestguard_activity_pending_batches",
+        "gauge",
+        "Batches of activity counts waiting for the database.",
+    );
+    let _ = writeln!(
+        out,
+        "nestguard_activity_pending_batches {}",
+        get(&w.pending_batches)
+    );
+    metric(
+        &mut out,
+        "nestguard_activity_dropped_batches_total",
+        "counter",
+        "Batches of activity counts dropped because too many waited for the database.",
+    );
+    let _ = writeln!(
+        out,
+        "nestguard_activity_dropped_batches_total {}",
+        get(&w.dropped_batches)
+    );
     if let Some(s) = status {
+        metric(
+            &mut out,
+            "nestguard_reloads_total",
+            "counter",
+            "Reloads since start by outcome: ok, refused (any reason), unsafe_files (refused: a file or folder others can write), held (a list would lose rules).",
+        );
+        let r = &s.reloads;
+        for (outcome, n) in [
+            ("ok", r.ok),
+            ("refused", r.refused),
+            ("unsafe_files", r.unsafe_files),
+            ("held", r.held),
+        ] {
+            let _ = writeln!(out, "nestguard_reloads_total{{outcome=\"{outcome}\"}} {n}");
+        }
+        metric(
+            &mut out,
+            "nestguard_reload_held",
+            "gauge",
+            "1 while a change is held back until its files are unchanged (or `nestguard reload`).",
+        );
+        let _ = writeln!(out, "nestguard_reload_held {}", u8::from(s.held.is_some()));
         metric(&mut out, "nestguard_rules", "gauge", "Rules in force.");
         let _ = writeln!(
             out,

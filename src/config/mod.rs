@@ -362,12 +362,19 @@ pub struct RulesConfig {
     /// the dashboard); set from the state directory, not by the config file.
     #[serde(skip)]
     pub profile_allow_dir: Option<PathBuf>,
+    /// A change that makes a local list lose rules (emptied, cut short, gone
+    /// from the config) is put in force only once its files have been
+    /// unchanged this long, or at once with `nestguard reload` (SIGHUP): a
+    /// save still being written must not unblock names.
+    #[serde(with = "humantime_serde")]
+    pub shrink_hold: Duration,
 }
 
 impl Default for RulesConfig {
     fn default() -> Self {
         RulesConfig {
             profile_allow_dir: None,
+            shrink_hold: Duration::from_secs(3),
             dir: None,
             memory_budget_mib: 512,
             lists: Vec::new(),
@@ -631,21 +638,6 @@ impl Default for LogConfig {
             level: Spanned::new(0..0, "info".into()),
         }
     }
-}
-
-/// `[state] dir` of a config file that may not be valid as a whole (for
-/// `nestguard status`, which must work while the config is broken).
-pub fn state_dir_hint(source: &ConfigSource) -> Option<PathBuf> {
-    let ConfigSource::File(path) = source else {
-        return None;
-    };
-    let text = std::fs::read_to_string(path).ok()?;
-    let table: toml::Table = toml::from_str(&text).ok()?;
-    let dir = PathBuf::from(table.get("state")?.get("dir")?.as_str()?);
-    Some(match path.parent() {
-        Some(base) if dir.is_relative() => base.join(dir),
-        _ => dir,
-    })
 }
 
 /// The include directory beside the main config file.

@@ -46,6 +46,10 @@ pub struct SourceStats {
     pub rejected: usize,
     /// The first rejections, as `file:line: reason`.
     pub rejects: Vec<String>,
+    /// The file it was read from, when it was.
+    pub file: Option<std::path::PathBuf>,
+    /// Every rule in it is an exception: losing some only blocks more.
+    pub allow: bool,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -208,6 +212,10 @@ impl Builder {
     ) -> Result<(), CompileError> {
         let text = decode(name, bytes)?;
         let source = u16::try_from(self.sources.len()).map_err(|_| CompileError::TooManySources)?;
+        let file = match &location {
+            SourceLocation::File(p) => Some(p.clone()),
+            _ => None,
+        };
         let location = match location {
             // Only small sources keep their text for `explain`; a big one would double its memory.
             SourceLocation::Inline(s) if s.is_empty() && text.len() <= KEPT_TEXT => {
@@ -228,6 +236,8 @@ impl Builder {
                 .get(usize::from(category.0))
                 .map(|c| c.id.clone())
                 .unwrap_or_default(),
+            file,
+            allow: kind == ListKind::Allow,
             ..SourceStats::default()
         };
         for (i, line) in text.lines().enumerate() {
