@@ -215,6 +215,7 @@ pub fn main() -> ExitCode {
             end,
             list,
         } => report(allow(
+            &source,
             &config,
             name.as_deref(),
             profile.as_deref(),
@@ -436,14 +437,8 @@ fn status(found: Result<crate::runtime::Located, String>) -> ExitCode {
 /// rules): the parent confirms it.
 fn reload(source: &ConfigSource, config: &Config) -> Result<String, String> {
     let found = crate::runtime::state_dir(source, Ok(config))?;
-    let pid = match found.how {
-        crate::runtime::How::Running { pid } => pid,
-        _ => crate::status::read(&found.dir)
-            .ok()
-            .filter(|s| s.stopped.is_none() && crate::status::alive(s.pid) == Some(true))
-            .map(|s| s.pid)
-            .ok_or_else(|| format!("no running daemon found for {source}"))?,
-    };
+    let pid = crate::runtime::running_pid(&found)
+        .ok_or_else(|| format!("no running daemon found for {source}"))?;
     crate::service::hangup(pid)?;
     Ok(format!(
         "asked the daemon (pid {pid}) to reload; `nestguard status` shows the outcome\n"
@@ -513,6 +508,7 @@ struct AllowAction {
 
 /// `allow`: add, end or list temporary allows in the state directory.
 fn allow(
+    source: &ConfigSource,
     config: &Config,
     name: Option<&str>,
     profile: Option<&str>,
@@ -522,7 +518,9 @@ fn allow(
     let AllowAction { end, list, bedtime } = action;
     use crate::policy::overrides;
     use std::fmt::Write as _;
-    let file = overrides::path(&crate::state::dir(config));
+    // The running daemon's state folder, not this user's default one.
+    let found = crate::runtime::state_dir(source, Ok(config))?;
+    let file = overrides::path(&found.dir);
     if !list && let Some(dir) = file.parent() {
         // The state folder is private (0700) even when this command makes it.
         crate::state::create_private_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
@@ -582,9 +580,17 @@ fn allow(
     let span = jiff::SignedDuration::try_from(duration).map_err(|e| e.to_string())?;
     let until = now.checked_add(span).map_err(|e| e.to_string())?;
     let scope = overrides::Scope::of(bedtime);
-    let name = overrides::add_scoped(&file, name, profile, until, now, scope)?;
+    let name = overrides::add_scoped(&file, name, profile, until, now, scope).map_err(|e| {
+        format!("{e}; run `nestguard allow` as the daemon's user (for a system service: with sudo)")
+    })?;
+    let applies = match crate::runtime::running_pid(&found) {
+        Some(pid) => format!("the running daemon (pid {pid}) applies it within a second"),
+        None => format!(
+            "no running nestguard daemon was found for {source}: it applies when one starts with this config"
+        ),
+    };
     Ok(format!(
-        "allowed {name} for profile {profile} until {}: {} (written to {}; a running daemon applies it within a second)\n",
+        "allowed {name} for profile {profile} until {}: {} (written to {}; {applies})\n",
         local(until),
         scope.describe(),
         file.display()

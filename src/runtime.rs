@@ -168,6 +168,19 @@ pub struct Located {
     pub how: How,
 }
 
+/// The pid of the daemon running with the state folder `found`: from its
+/// runtime record, else from the `status.toml` a daemon run with the
+/// built-in config (which has no record) keeps there.
+pub fn running_pid(found: &Located) -> Option<u32> {
+    match found.how {
+        How::Running { pid } => Some(pid),
+        _ => crate::status::read(&found.dir)
+            .ok()
+            .filter(|s| s.stopped.is_none() && crate::status::alive(s.pid) == Some(true))
+            .map(|s| s.pid),
+    }
+}
+
 /// The state folder of the daemon run with `source`, given what loading the
 /// config gave (see the module documentation for the order).
 pub fn state_dir(

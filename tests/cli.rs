@@ -691,3 +691,69 @@ fn status_with_a_broken_config_finds_the_running_daemon_and_never_another_ones_s
     let _ = child.kill();
     let _ = child.wait();
 }
+
+#[test]
+fn allow_writes_where_the_running_daemon_reads_and_says_when_none_runs() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let up = rt.block_on(FakeUpstream::start());
+    let dir = TempDir::new();
+    // As under systemd: the daemon's state folder comes from STATE_DIRECTORY,
+    // which a parent's shell does not have.
+    let daemon_state = dir.join("var-lib-nestguard");
+    let runtime = dir.join("run");
+    let home = dir.join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    let path = dir.join("nestguard.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "[server]\nlisten = [\"127.0.0.1:0\"]\n{}",
+            udp_upstream(up.addr(), "1s")
+        ),
+    )
+    .unwrap();
+    let allow = || {
+        let out = nestguard()
+            .args(["allow", "games.example", "--profile", "child", "-c"])
+            .arg(&path)
+            .env_remove("STATE_DIRECTORY")
+            .env("RUNTIME_DIRECTORY", &runtime)
+            .env("HOME", &home)
+            .env("XDG_STATE_HOME", home.join("state"))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let env: [(&str, &std::path::Path); 2] = [
+        ("STATE_DIRECTORY", &daemon_state),
+        ("RUNTIME_DIRECTORY", &runtime),
+    ];
+    let (mut child, _) = spawn_daemon(&path, &env);
+    let out = allow();
+    assert!(
+        out.contains(&format!(
+            "the running daemon (pid {}) applies it",
+            child.id()
+        )),
+        "{out}"
+    );
+    assert!(
+        daemon_state.join("overrides.toml").is_file(),
+        "written where the daemon reads: {out}"
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+
+    // No daemon: it says so rather than promising.
+    let out = allow();
+    assert!(
+        out.contains("no running nestguard daemon was found"),
+        "{out}"
+    );
+    assert!(!out.contains("applies it within a second"), "{out}");
+}
