@@ -55,6 +55,8 @@ pub struct Daemon {
     live: Arc<LiveSource>,
     reloader: Arc<Reloader>,
     events: Arc<crate::activity::events::Log>,
+    /// Per-user profiles defeated by a local forwarder: recorded once per run.
+    noticed: Arc<crate::policy::forwarder::Noticed>,
     shutdown: CancellationToken,
     tasks: TaskTracker,
 }
@@ -135,6 +137,7 @@ impl Daemon {
         resolver.update_live(|e| live.live_for(e));
         let events = Arc::new(crate::activity::events::Log::open(&state_dir));
         events.started(&resolver.engine(), jiff::Timestamp::now().as_second());
+        let noticed = Arc::new(crate::policy::forwarder::Noticed::new(events.clone()));
         let reloader = Arc::new(Reloader::new(
             config.clone(),
             resolver.clone(),
@@ -195,6 +198,7 @@ impl Daemon {
             }
         });
         let (ticker, ticker_live, stop) = (resolver.clone(), live.clone(), shutdown.clone());
+        let ticker_noticed = noticed.clone();
         tasks.spawn(async move {
             let mut tick = tokio::time::interval(LIVE_INTERVAL);
             loop {
@@ -203,6 +207,7 @@ impl Daemon {
                     _ = tick.tick() => {
                         crate::activity::set_minute(ticker_live.minute());
                         ticker.update_live(|e| ticker_live.live_for(e));
+                        ticker_noticed.check(&ticker.engine());
                     }
                 }
             }
@@ -256,6 +261,7 @@ impl Daemon {
             live,
             reloader,
             events,
+            noticed,
             shutdown,
             tasks,
         })
@@ -264,6 +270,7 @@ impl Daemon {
     /// Re-evaluates schedules and temporary allows now (the daemon also does it every second).
     pub fn refresh(&self) {
         self.resolver.update_live(|e| self.live.live_for(e));
+        self.noticed.check(&self.resolver.engine());
     }
 
     /// Reloads the config and rules now, as a file change or SIGHUP would.

@@ -185,6 +185,11 @@ impl Log {
         });
     }
 
+    /// One event the daemon noticed (kind `resolver`, say).
+    pub fn record(&self, now: i64, kind: &str, detail: &str) {
+        self.with(|conn| insert(conn, now, kind, detail));
+    }
+
     pub fn heartbeat(&self, now: i64) {
         self.with(|conn| set_meta(conn, "alive_at", &now.to_string()));
     }
