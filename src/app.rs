@@ -56,6 +56,8 @@ pub struct Daemon {
     reloader: Arc<Reloader>,
     events: Arc<crate::activity::events::Log>,
     totals: Arc<crate::activity::Totals>,
+    /// Per-user profiles defeated by a local forwarder: recorded once per run.
+    noticed: Arc<crate::policy::forwarder::Noticed>,
     shutdown: CancellationToken,
     tasks: TaskTracker,
 }
@@ -168,6 +170,7 @@ impl Daemon {
         resolver.update_live(|e| live.live_for(e));
         let events = Arc::new(crate::activity::events::Log::open(&state_dir));
         events.started(&resolver.engine(), jiff::Timestamp::now().as_second());
+        let noticed = Arc::new(crate::policy::forwarder::Noticed::new(events.clone()));
         let reloader = Arc::new(Reloader::new(
             config.clone(),
             resolver.clone(),
@@ -226,6 +229,7 @@ impl Daemon {
             }
         });
         let (ticker, ticker_live, stop) = (resolver.clone(), live.clone(), shutdown.clone());
+        let ticker_noticed = noticed.clone();
         tasks.spawn(async move {
             let mut tick = tokio::time::interval(LIVE_INTERVAL);
             loop {
@@ -234,6 +238,7 @@ impl Daemon {
                     _ = tick.tick() => {
                         crate::activity::set_minute(ticker_live.minute());
                         ticker.update_live(|e| ticker_live.live_for(e));
+                        ticker_noticed.check(&ticker.engine());
                     }
                 }
             }
@@ -293,6 +298,7 @@ impl Daemon {
             reloader,
             events,
             totals,
+            noticed,
             shutdown,
             tasks,
         })
@@ -301,6 +307,7 @@ impl Daemon {
     /// Re-evaluates schedules and temporary allows now (the daemon also does it every second).
     pub fn refresh(&self) {
         self.resolver.update_live(|e| self.live.live_for(e));
+        self.noticed.check(&self.resolver.engine());
     }
 
     /// How many times writing activity to the database has failed (kept and retried).

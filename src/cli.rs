@@ -28,7 +28,11 @@ pub enum Command {
     /// Run the DNS daemon until SIGINT or SIGTERM.
     Run,
     /// Check the config and the rules; report the first mistake as file:line:column (exit 2 on error).
-    Check,
+    Check {
+        /// Look at the system's DNS setup under this directory instead of / (for tests).
+        #[arg(long, default_value = "/", hide = true)]
+        root: PathBuf,
+    },
     /// Say what the rules decide for a name, and which rule (file:line) decides it.
     Explain {
         /// The domain name to look up.
@@ -48,7 +52,11 @@ pub enum Command {
         at: Option<String>,
     },
     /// Show whether the daemon runs, its last reload and its rule counts per category and profile.
-    Status,
+    Status {
+        /// Look at the system's DNS setup under this directory instead of / (for tests).
+        #[arg(long, default_value = "/", hide = true)]
+        root: PathBuf,
+    },
     /// Make the running daemon reload now (SIGHUP), putting in force a change
     /// it holds back (a list that lost rules waits until it has been unchanged for a while).
     Reload,
@@ -135,10 +143,10 @@ pub fn main() -> ExitCode {
     let (source, config) = match load(&cli) {
         Ok(x) => x,
         // `status` must work while the config is broken: that is when it is needed.
-        Err(e) if matches!(cli.command, Command::Status) => {
+        Err(e) if matches!(cli.command, Command::Status { .. }) => {
             eprintln!("warning: {e}");
             return match config::locate(cli.config.as_deref()) {
-                Ok(source) => status(crate::runtime::state_dir(&source, Err(&e))),
+                Ok(source) => status(crate::runtime::state_dir(&source, Err(&e)), &[]),
                 Err(e) => report(Err(e.to_string())),
             };
         }
@@ -176,7 +184,10 @@ pub fn main() -> ExitCode {
             };
             report(explained)
         }
-        Command::Status => status(crate::runtime::state_dir(&source, Ok(&config))),
+        Command::Status { root } => status(
+            crate::runtime::state_dir(&source, Ok(&config)),
+            &per_user_warnings(&config, &root),
+        ),
         Command::Reload => report(reload(&source, &config)),
         Command::Update => update(&config),
         Command::Passwd => report(passwd(&source)),
@@ -186,9 +197,9 @@ pub fn main() -> ExitCode {
                 match action {
                     ResolverAction::Enable => {
                         match sr::local_address(config.server.listen.get_ref()) {
-                        Some(addr) => sr::enable(&root, addr),
-                        None => Err("nestguard listens on no loopback address: add 127.0.0.1:53 to [server] listen".into()),
-                    }
+                            Some(addr) => sr::enable(&root, addr, per_user(&config)),
+                            None => Err("nestguard listens on no loopback address: add 127.0.0.1:53 to [server] listen".into()),
+                        }
                     }
                     ResolverAction::Disable => sr::disable(&root).inspect(|_| {
                         // Parents see it: this machine's lookups no longer go through the filter.
@@ -222,7 +233,7 @@ pub fn main() -> ExitCode {
             *duration,
             AllowAction { end, list, bedtime },
         )),
-        Command::Check => {
+        Command::Check { root } => {
             let (engine, diagnostics) =
                 match crate::rules::catalog::compile(&crate::update::rules_config(&config))
                     .map_err(anyhow::Error::from)
@@ -235,7 +246,11 @@ pub fn main() -> ExitCode {
                         return ExitCode::from(EXIT_CONFIG);
                     }
                 };
-            for w in &engine.warnings {
+            for w in engine
+                .warnings
+                .iter()
+                .chain(&per_user_warnings(&config, &root))
+            {
                 eprintln!("warning: {w}");
             }
             let set = &engine.rules;
@@ -292,16 +307,58 @@ pub fn main() -> ExitCode {
                     return ExitCode::FAILURE;
                 }
             };
+            let listen = config.server.listen.get_ref().clone();
             match runtime.block_on(crate::app::run(config)) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     tracing::error!("{e:#}");
                     eprintln!("nestguard: {e:#}");
+                    if let Some(hint) = listen_hint(&e, &listen) {
+                        eprintln!("{hint}");
+                    }
                     ExitCode::FAILURE
                 }
             }
         }
     }
+}
+
+/// What to do about a daemon that could not start listening, when the
+/// reason is one a user can fix: a port below 1024 without the right to bind
+/// it (the README's quick start runs as a normal user; DNS is port 53).
+pub fn listen_hint(error: &anyhow::Error, listen: &[std::net::SocketAddr]) -> Option<String> {
+    let denied = error.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::PermissionDenied)
+    });
+    let low = listen.iter().find(|a| a.port() != 0 && a.port() < 1024)?;
+    if !denied {
+        return None;
+    }
+    let exe = std::env::current_exe()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|_| "nestguard".into());
+    Some(format!(
+        "hint: {low}: port {} is below 1024, which only root or a program with the CAP_NET_BIND_SERVICE capability may listen on. \
+         Run nestguard as root or as the packaged systemd service (it grants the capability), \
+         or give the binary the capability (sudo setcap cap_net_bind_service=+ep {exe}), \
+         or, for a trial as a normal user, listen on port 5353: [server] listen = [\"127.0.0.1:5353\"]",
+        low.port()
+    ))
+}
+
+/// Whether some `[[client]]` matches by local user.
+fn per_user(config: &Config) -> bool {
+    config.clients.iter().any(|c| !c.get_ref().users.is_empty())
+}
+
+/// With per-user clients: why this machine's setup would hide the users from nestguard.
+fn per_user_warnings(config: &Config, root: &std::path::Path) -> Vec<String> {
+    if !per_user(config) {
+        return Vec::new();
+    }
+    crate::system_resolver::per_user_warnings(root, config.server.listen.get_ref())
 }
 
 /// `update`: a progress bar on a terminal, one plain line per list otherwise.
@@ -346,7 +403,29 @@ fn report_text(
         .checked_sub(span)
         .map_err(|e| format!("--since: {e}"))?;
     let path = crate::activity::store::path(&crate::state::dir(config));
-    let r = report::build(&path, from, profile)?;
+    // Some(ids) when the profile asked for is not one the rules define.
+    let unknown = match profile {
+        Some(p) => {
+            let dir = crate::rules::catalog::RulesDir::from_config(&config.rules);
+            let ids: Vec<String> = crate::rules::catalog::load_catalog(&dir)
+                .map_err(|e| e.to_string())?
+                .profiles
+                .into_iter()
+                .map(|p| p.id)
+                .collect();
+            (!ids.iter().any(|id| id == p)).then_some(ids)
+        }
+        None => None,
+    };
+    let built = report::build(&path, from, profile);
+    if let (Some(ids), Some(p)) = (unknown, profile) {
+        // A profile the rules no longer have may still have activity to show;
+        // a name with neither is a typo, not "no activity recorded".
+        if !matches!(&built, Ok(r) if !r.profiles.is_empty()) {
+            return Err(format!("no profile `{p}`; profiles: {}", ids.join(", ")));
+        }
+    }
+    let r = built?;
     Ok(match format {
         ReportFormat::Text => report::text(&r),
         ReportFormat::Json => report::json(&r),
@@ -399,7 +478,7 @@ fn passwd(source: &config::ConfigSource) -> Result<String, String> {
 /// Exit status of `nestguard status` when filtering is off (as `systemctl status` does).
 const EXIT_STOPPED: u8 = 3;
 
-fn status(found: Result<crate::runtime::Located, String>) -> ExitCode {
+fn status(found: Result<crate::runtime::Located, String>, warnings: &[String]) -> ExitCode {
     use crate::runtime::How;
     let found = match found {
         Ok(f) => f,
@@ -419,12 +498,20 @@ fn status(found: Result<crate::runtime::Located, String>) -> ExitCode {
     }
     let s = match crate::status::read(&state_dir) {
         Ok(s) => s,
-        Err(e) => return report(Err(e)),
+        Err(e) => {
+            for w in warnings {
+                eprintln!("warning: {w}");
+            }
+            return report(Err(e));
+        }
     };
     let alive = crate::status::alive(s.pid);
     let since = jiff::Timestamp::now().as_second() - crate::status::EVENT_DAYS * 86_400;
     let events = crate::activity::events::recent(&crate::activity::store::path(&state_dir), since);
     print!("{}", crate::status::render(&s, alive, &events));
+    for w in warnings {
+        println!("warning: {w}");
+    }
     if crate::status::is_stopped(&s, alive) {
         ExitCode::from(EXIT_STOPPED)
     } else {

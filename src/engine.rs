@@ -191,6 +191,8 @@ pub struct Engine {
     allow_lists: CategoryMask,
     /// What each rule source gave (rules, rejected lines), from [`Engine::build`].
     pub diagnostics: crate::rules::compile::Diagnostics,
+    /// Queries from system accounts no per-user `[[client]]` names (a stub in front?).
+    forwarded: crate::policy::forwarder::ForwarderWatch,
 }
 
 impl Engine {
@@ -369,6 +371,7 @@ impl Engine {
             bypass: rules_bypass,
             allow_lists,
             diagnostics: Default::default(),
+            forwarded: Default::default(),
         })
     }
 
@@ -388,7 +391,12 @@ impl Engine {
         }
         let by_user = || {
             let uid = lookups.uid(who)?;
-            let i = position(&|c| c.uids.contains(&uid))?;
+            let Some(i) = position(&|c| c.uids.contains(&uid)) else {
+                if crate::policy::forwarder::is_system_account(uid) {
+                    self.forwarded.saw(uid);
+                }
+                return None;
+            };
             found(MatchedBy::User(i, uid), i)
         };
         let ip = canonical(who.peer.ip());
@@ -405,6 +413,11 @@ impl Engine {
             .or_else(|| if self.by_mac { by_mac() } else { None })
             .or_else(by_address)
             .unwrap_or((self.default_profile, MatchedBy::Default))
+    }
+
+    /// Queries seen from system accounts that no per-user `[[client]]` names.
+    pub fn forwarded(&self) -> &crate::policy::forwarder::ForwarderWatch {
+        &self.forwarded
     }
 
     /// Whether some `[[client]]` matches by MAC address (the neighbour table is needed).

@@ -114,6 +114,8 @@ pub fn lists_in_use(config: &Config) -> Vec<ListConfig> {
             category,
             allow: false,
             keywords: false,
+            declared: None,
+            declared_as: None,
         })
         .collect()
 }
@@ -293,6 +295,8 @@ fn update_one(
     } else if sub.url.starts_with("https://") {
         fetch(agent, sub, &old, limit, progress)
     } else {
+        // The config check refuses these in [[update.list]]; a rules directory
+        // of one's own may still offer one in subscriptions.toml.
         return Outcome::Failed(format!("`{}`: only https:// and file:// URLs", sub.url));
     };
     let (bytes, etag, last_modified) = match fetched {

@@ -229,6 +229,11 @@ impl Log {
         self.with(|conn| insert(conn, now, "refused", detail));
     }
 
+    /// One event the daemon noticed (kind `resolver`, say).
+    pub fn record(&self, now: i64, kind: &str, detail: &str) {
+        self.with(|conn| insert(conn, now, kind, detail));
+    }
+
     pub fn heartbeat(&self, now: i64) {
         self.with(|conn| set_meta(conn, "alive_at", &now.to_string()));
     }

@@ -41,8 +41,29 @@ pub struct Report {
     pub since: Timestamp,
     pub until: Timestamp,
     /// Filtering stopped, started again, or loosened (for every profile).
+    /// In JSON their times are RFC 3339, as `since` and `until` are.
+    #[serde(serialize_with = "events_rfc3339")]
     pub events: Vec<super::events::Event>,
     pub profiles: Vec<ProfileReport>,
+}
+
+/// An event as JSON: `{"at": "2026-11-22T20:15:00Z", "kind": …, "detail": …}`
+/// (the database keeps unix seconds; every timestamp a JSON reader sees is RFC 3339).
+fn events_rfc3339<S: serde::Serializer>(
+    events: &[super::events::Event],
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    #[derive(Serialize)]
+    struct At<'a> {
+        at: Timestamp,
+        kind: &'a str,
+        detail: &'a str,
+    }
+    s.collect_seq(events.iter().map(|e| At {
+        at: Timestamp::from_second(e.at).unwrap_or_default(),
+        kind: &e.kind,
+        detail: &e.detail,
+    }))
 }
 
 /// Reads the report for the period since `since` (all profiles, or one).

@@ -36,6 +36,16 @@ impl ConfigError {
         }
     }
 
+    /// An error at a place recorded earlier (see [`Position`]).
+    pub fn at_position(position: &Position, message: String) -> ConfigError {
+        ConfigError {
+            origin: position.origin.clone(),
+            line: Some(position.line),
+            column: Some(position.column),
+            message,
+        }
+    }
+
     /// An error about the file as a whole.
     pub fn plain(origin: &str, message: String) -> ConfigError {
         ConfigError {
@@ -43,6 +53,27 @@ impl ConfigError {
             line: None,
             column: None,
             message,
+        }
+    }
+}
+
+/// Where something was written in a config file, kept for errors found after
+/// parsing (a list file that cannot be read when the rules are compiled).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Position {
+    pub origin: String,
+    pub line: usize,
+    pub column: usize,
+}
+
+impl Position {
+    /// The position of byte `at` of `text`, read from `origin`.
+    pub fn of(origin: &str, text: &str, at: usize) -> Position {
+        let (line, column) = line_col(text, at);
+        Position {
+            origin: origin.to_string(),
+            line,
+            column,
         }
     }
 }

@@ -3,6 +3,7 @@
 //! Every table rejects unknown keys, so a typo is an error with a line and a
 //! column instead of a setting that silently does nothing.
 
+mod checks;
 mod error;
 mod locate;
 
@@ -14,7 +15,8 @@ use std::time::Duration;
 use serde::Deserialize;
 use toml::Spanned;
 
-pub use error::ConfigError;
+pub use checks::{absolute, io_reason, list_url_accepted};
+pub use error::{ConfigError, Position};
 pub use locate::{ConfigSource, locate, system_dir};
 
 /// Most `[[upstream]]` tables a config may have.
@@ -395,6 +397,26 @@ pub struct ListConfig {
     /// It is a keyword list.
     #[serde(default)]
     pub keywords: bool,
+    /// Where the table's `path` is written, and how, so errors about the file
+    /// (found when the rules are compiled) name the config line once.
+    #[serde(skip)]
+    pub declared: Option<Position>,
+    #[serde(skip)]
+    pub declared_as: Option<String>,
+}
+
+impl ListConfig {
+    /// An error about this list's file: at the config line that names it,
+    /// when known (`nestguard.toml:12:8: [[rules.list]] path "x.txt": …`).
+    pub fn error(&self, message: String) -> ConfigError {
+        match (&self.declared, &self.declared_as) {
+            (Some(at), Some(written)) => ConfigError::at_position(
+                at,
+                format!("[[rules.list]] path \"{written}\": {message}"),
+            ),
+            _ => ConfigError::plain(&self.path.display().to_string(), message),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -963,7 +985,7 @@ impl Config {
                 "admin.max_connections and admin.header_read_timeout must be more than zero".into(),
             ));
         }
-        Ok(())
+        checks::run(self, text, origin)
     }
 }
 

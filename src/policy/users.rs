@@ -88,6 +88,20 @@ pub fn uid_by_name(_name: &str) -> Option<u32> {
     None
 }
 
+/// The user name of a uid (NSS; may block: not for the query path).
+#[cfg(target_os = "linux")]
+pub fn name_of(uid: u32) -> Option<String> {
+    nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(uid))
+        .ok()
+        .flatten()
+        .map(|u| u.name)
+}
+
+#[cfg(not(target_os = "linux"))]
+pub fn name_of(_uid: u32) -> Option<String> {
+    None
+}
+
 #[cfg(target_os = "linux")]
 mod diag {
     use std::net::{IpAddr, SocketAddr};

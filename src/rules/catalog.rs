@@ -12,7 +12,7 @@ use serde::Deserialize;
 use super::compile::{self, Builder, CompileError, Diagnostics, ListKind};
 use super::set::SourceLocation;
 use super::{CategoryId, CategoryMask, RuleSet, name};
-use crate::config::{ConfigError, RulesConfig};
+use crate::config::{ConfigError, ListConfig, RulesConfig};
 
 static EMBEDDED: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/rules");
 
@@ -385,9 +385,10 @@ pub fn load_catalog(dir: &RulesDir) -> Result<Catalog, ConfigError> {
 /// Everything that can stop a rule set from being built.
 #[derive(Debug, thiserror::Error)]
 pub enum RulesError {
-    #[error("{0}")]
+    // Transparent: the message is the inner one, said once (not again as its cause).
+    #[error(transparent)]
     Catalog(#[from] ConfigError),
-    #[error("{0}")]
+    #[error(transparent)]
     Compile(#[from] CompileError),
 }
 
@@ -398,6 +399,8 @@ struct Planned {
     category: String,
     kind: ListKind,
     read: Box<dyn Fn() -> Result<Cow<'static, [u8]>, String>>,
+    /// The config's `[[rules.list]]` table, for errors at its line.
+    declared: Option<ListConfig>,
 }
 
 fn size_of(bytes: &[u8]) -> u64 {
@@ -425,6 +428,7 @@ pub fn compile(config: &RulesConfig) -> Result<(RuleSet, Diagnostics, Catalog), 
                     category: c.id.clone(),
                     kind,
                     read: Box::new(move || d.read(&r)),
+                    declared: None,
                 });
             }
         }
@@ -432,11 +436,13 @@ pub fn compile(config: &RulesConfig) -> Result<(RuleSet, Diagnostics, Catalog), 
     for l in &config.lists {
         let path = l.path.clone();
         if !catalog.categories.iter().any(|c| c.id == l.category) {
-            return Err(ConfigError::plain(
-                &path.display().to_string(),
-                format!("no category `{}` for this list", l.category),
-            )
-            .into());
+            return Err(l
+                .error(format!(
+                    "no category `{}` in {}",
+                    l.category,
+                    dir.display("categories.toml")
+                ))
+                .into());
         }
         let kind = if l.keywords {
             ListKind::Keywords
@@ -452,10 +458,15 @@ pub fn compile(config: &RulesConfig) -> Result<(RuleSet, Diagnostics, Catalog), 
             category: l.category.clone(),
             kind,
             read: Box::new(move || {
-                crate::sources::read(&p)
-                    .map(Cow::Owned)
-                    .map_err(|e| format!("{}: {e}", p.display()))
+                crate::sources::read(&p).map(Cow::Owned).map_err(|e| {
+                    format!(
+                        "cannot read {}: {}",
+                        crate::config::absolute(&p).display(),
+                        crate::config::io_reason(&e)
+                    )
+                })
             }),
+            declared: Some(l.clone()),
         });
     }
 
@@ -498,9 +509,13 @@ pub fn compile(config: &RulesConfig) -> Result<(RuleSet, Diagnostics, Catalog), 
     }
     for p in planned {
         let category = b.category(&p.category, "")?;
-        let bytes = (p.read)().map_err(|e| CompileError::Source {
-            path: p.display.clone(),
-            message: e,
+        let bytes = (p.read)().map_err(|e| match &p.declared {
+            Some(list) => RulesError::from(list.error(e)),
+            None => CompileError::Source {
+                path: p.display.clone(),
+                message: e,
+            }
+            .into(),
         })?;
         b.add_source_at(&p.display, p.location, &bytes, category, p.kind)?;
     }

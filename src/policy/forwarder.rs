@@ -1,0 +1,124 @@
+//! Noticing that per-user profiles cannot work on this machine.
+//!
+//! `users` in a `[[client]]` matches the account that owns the socket a
+//! query came from. When a local stub or forwarder (systemd-resolved's
+//! 127.0.0.53, dnsmasq, a forwarder running as root) sits in front, every
+//! account's lookups arrive from the forwarder's socket, and every child gets
+//! the default profile without a word. The sign is simple: with per-user
+//! clients configured, a query comes from a *system* account (uid below 1000,
+//! or the nobody/dynamic range from 60000) that no `[[client]]` names. That
+//! is logged at most once per interval on the query path (atomics only), and
+//! the first time in a run it becomes a `resolver` protection event, which
+//! `nestguard status` and the report show. A system service that looks names
+//! up itself (a root cron job, say) trips it too; the message says what to
+//! check rather than claiming a forwarder.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+
+use crate::dns::limit::LogEvery;
+
+/// Accounts below this uid are system accounts on Debian, Ubuntu, Fedora and
+/// Arch (`SYS_UID_MAX` is 999 in their login.defs).
+const FIRST_USER_UID: u32 = 1000;
+/// From here on: `nobody`, systemd's dynamic users and other service ranges
+/// (`UID_MAX` is 60000 in login.defs).
+const LAST_USER_UID: u32 = 59_999;
+
+/// Whether `uid` belongs to a system account rather than a person.
+pub fn is_system_account(uid: u32) -> bool {
+    !(FIRST_USER_UID..=LAST_USER_UID).contains(&uid)
+}
+
+/// Queries from system accounts no `[[client]]` names, per engine.
+#[derive(Default)]
+pub struct ForwarderWatch {
+    hits: AtomicU64,
+    uid: AtomicU32,
+    log: LogEvery,
+}
+
+impl ForwarderWatch {
+    /// On the query path: a query from `uid`, a system account that matched no
+    /// `[[client]]`, while some `[[client]]` matches by user. Allocates nothing
+    /// except for the log line, at most once per interval.
+    pub fn saw(&self, uid: u32) {
+        self.uid.store(uid, Ordering::Relaxed);
+        self.hits.fetch_add(1, Ordering::Relaxed);
+        if let Some(n) = self.log.hit() {
+            tracing::warn!(
+                uid,
+                queries = n,
+                "per-user profiles: queries arrive from system account uid {uid}, which no [[client]] names; \
+                 if it is a local DNS stub or forwarder (systemd-resolved, dnsmasq), every account's lookups look like its own \
+                 and get the default profile. `nestguard system-resolver enable` makes programs ask nestguard directly"
+            );
+        }
+    }
+
+    /// The last such uid and how many queries so far, if any.
+    pub fn seen(&self) -> Option<(u32, u64)> {
+        let hits = self.hits.load(Ordering::Relaxed);
+        (hits > 0).then(|| (self.uid.load(Ordering::Relaxed), hits))
+    }
+}
+
+/// Turns the first sighting of a run into a protection event (off the query path).
+pub struct Noticed {
+    events: Arc<crate::activity::events::Log>,
+    done: AtomicBool,
+}
+
+impl Noticed {
+    pub fn new(events: Arc<crate::activity::events::Log>) -> Noticed {
+        Noticed {
+            events,
+            done: AtomicBool::new(false),
+        }
+    }
+
+    /// Records the event if `engine` has seen such queries and none was recorded yet.
+    pub fn check(&self, engine: &crate::engine::Engine) {
+        if self.done.load(Ordering::Relaxed) {
+            return;
+        }
+        let Some((uid, _)) = engine.forwarded().seen() else {
+            return;
+        };
+        self.done.store(true, Ordering::Relaxed);
+        let who =
+            super::users::name_of(uid).map_or(format!("uid {uid}"), |n| format!("{n} (uid {uid})"));
+        self.events.record(
+            jiff::Timestamp::now().as_second(),
+            "resolver",
+            &format!(
+                "per-user profiles do not apply: lookups arrive from the system account {who}, which no [[client]] names \
+                 (a local DNS stub or forwarder in front of nestguard makes every account look like it); \
+                 run `nestguard system-resolver enable`"
+            ),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn people_are_not_system_accounts() {
+        assert!(is_system_account(0));
+        assert!(is_system_account(991));
+        assert!(is_system_account(65534));
+        assert!(!is_system_account(1000));
+        assert!(!is_system_account(1001));
+    }
+
+    #[test]
+    fn a_sighting_is_remembered() {
+        let w = ForwarderWatch::default();
+        assert_eq!(w.seen(), None);
+        w.saw(991);
+        w.saw(991);
+        assert_eq!(w.seen(), Some((991, 2)));
+    }
+}
