@@ -142,9 +142,11 @@ async fn a_pipelining_tcp_client_that_never_reads_does_not_stop_other_clients_mi
         hog_started.elapsed()
     );
     let grown = rss_kib().saturating_sub(before);
-    // The test's own side (the queries it wrote, its threads) is in this
-    // figure too: about 4 MiB in all (the issue saw +98 MB, unbounded).
-    assert!(grown < 8 * 1024, "RSS grew by {grown} KiB");
+    // The test's own side (the queries it wrote, its threads, the fake
+    // upstream) and the cache entries of the probes' answers are in this
+    // figure too: about 4 MiB in all, up to 11 MiB on a loaded machine where
+    // the probe loop runs longer (the issue saw +98 MB, unbounded).
+    assert!(grown < 16 * 1024, "RSS grew by {grown} KiB");
     let closed = d
         .daemon
         .resolver
