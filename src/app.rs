@@ -146,6 +146,22 @@ impl Daemon {
 
     /// Like [`Daemon::start`], with time and neighbours from `env` (tests set them by hand).
     pub async fn start_in(config: &Config, env: Environment) -> anyhow::Result<Daemon> {
+        match Daemon::start_serving(config, env).await {
+            Ok(daemon) => Ok(daemon),
+            Err(e) => {
+                // A start that fails is a failed start, not a start followed by a crash.
+                let reason = format!("{e:#}");
+                let state_dir = crate::state::dir(config);
+                let now = jiff::Timestamp::now();
+                crate::activity::events::Log::open(&state_dir)
+                    .failed_start(now.as_second(), &reason);
+                crate::status::failed_start(&state_dir, now, &reason);
+                Err(e)
+            }
+        }
+    }
+
+    async fn start_serving(config: &Config, env: Environment) -> anyhow::Result<Daemon> {
         let neighbours = Arc::new(Neighbours::new(env.neighbours));
         let resolver = Arc::new(build_resolver(config, neighbours.clone())?);
         if resolver.engine().matches_by_mac() {
@@ -169,7 +185,6 @@ impl Daemon {
         let live = Arc::new(LiveSource::new(env.clock.clone(), &state_dir));
         resolver.update_live(|e| live.live_for(e));
         let events = Arc::new(crate::activity::events::Log::open(&state_dir));
-        events.started(&resolver.engine(), jiff::Timestamp::now().as_second());
         let noticed = Arc::new(crate::policy::forwarder::Noticed::new(events.clone()));
         let reloader = Arc::new(Reloader::new(
             config.clone(),
@@ -212,6 +227,7 @@ impl Daemon {
             tasks.spawn(server::serve_tcp(tcp, ctx.clone()));
         }
         if addrs.is_empty() {
+            shutdown.cancel();
             anyhow::bail!("no listen address could be bound");
         }
         let sweeper = resolver.clone();
@@ -251,7 +267,10 @@ impl Daemon {
         tasks.spawn(watch.run(shutdown.clone()));
         let (heartbeat, stop) = (events.clone(), shutdown.clone());
         tasks.spawn(async move {
-            let mut tick = tokio::time::interval(crate::activity::events::HEARTBEAT);
+            // The first beat after a full period: `started` (below, once
+            // everything is up) must read the last run's beat, not this one.
+            let every = crate::activity::events::HEARTBEAT;
+            let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
             loop {
                 tokio::select! {
                     _ = stop.cancelled() => break,
@@ -289,7 +308,11 @@ impl Daemon {
             &tasks,
         )
         .await
-        .context("cannot start the admin dashboard")?;
+        .context("cannot start the admin dashboard")
+        .inspect_err(|_| shutdown.cancel())?;
+        // Everything is up: only now is this a start.
+        events.started(&resolver.engine(), jiff::Timestamp::now().as_second());
+        reloader.publish();
         Ok(Daemon {
             addrs,
             admin_addr,

@@ -240,8 +240,8 @@ impl Reloader {
             held: None,
             reloads: Default::default(),
             rules: RuleCounts::of(&engine),
+            failed: None,
         };
-        status::write(&state_dir, &status);
         Reloader {
             watched: Mutex::new(Watched::of(&startup)),
             startup,
@@ -254,6 +254,16 @@ impl Reloader {
             clock,
             pending: Mutex::new(None),
             last_unsafe: Mutex::new(None),
+        }
+    }
+
+    /// Once the daemon is serving: `status.toml` says so. Not before, so a
+    /// start that fails (the port is taken by a running daemon) leaves that
+    /// daemon's status alone.
+    pub fn publish(&self) {
+        if let Ok(mut status) = self.status.lock() {
+            status.started = jiff::Timestamp::now();
+            status::write(&self.state_dir, &status);
         }
     }
 

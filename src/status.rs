@@ -35,6 +35,9 @@ pub struct Status {
     #[serde(default)]
     pub reloads: ReloadCounts,
     pub rules: RuleCounts,
+    /// Set when this run failed to start: why. Filtering did not start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failed: Option<String>,
 }
 
 /// A change held back, and why.
@@ -132,6 +135,33 @@ pub fn write(state_dir: &Path, status: &Status) {
     }
 }
 
+/// Records a start that failed. The status of another daemon that is still
+/// running with this state folder (the usual reason a port is taken) is
+/// left as it is: `status` goes on showing that one, and the failed attempt
+/// is in its protection events.
+pub fn failed_start(state_dir: &Path, at: Timestamp, reason: &str) {
+    if let Ok(s) = read(state_dir)
+        && s.pid != std::process::id()
+        && s.stopped.is_none()
+        && alive(s.pid) == Some(true)
+    {
+        return;
+    }
+    let status = Status {
+        pid: std::process::id(),
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        started: at,
+        stopped: Some(at),
+        config: Vec::new(),
+        last_reload: None,
+        held: None,
+        reloads: Default::default(),
+        rules: RuleCounts::default(),
+        failed: Some(reason.to_string()),
+    };
+    write(state_dir, &status);
+}
+
 pub fn read(state_dir: &Path) -> Result<Status, String> {
     let p = path(state_dir);
     let text = std::fs::read_to_string(&p).map_err(|e| {
@@ -171,6 +201,11 @@ pub fn render(
     };
     let mut out = String::new();
     let state = match (s.stopped, alive) {
+        (Some(at), _) if s.failed.is_some() => format!(
+            "FAILED TO START at {}: {}; filtering is off",
+            local(at),
+            s.failed.as_deref().unwrap_or("?")
+        ),
         (Some(at), _) => format!(
             "STOPPED at {}: filtering is off (what follows is what it last reported)",
             local(at)

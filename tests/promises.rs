@@ -424,3 +424,99 @@ async fn bypass_attempts_at_bedtime_are_counted_as_bypass_attempts() {
         .unwrap_or_else(|| panic!("no young-child activity: {r:?}"));
     assert_eq!(p.bypass_attempts, 2, "{p:?}");
 }
+
+/// A config listening on `port` with its state in `state`.
+fn config_on(port: u16, state: &Path) -> String {
+    format!(
+        "[server]\nlisten = [\"127.0.0.1:{port}\"]\n\
+         [[upstream]]\nprotocol = \"udp\"\naddress = \"127.0.0.1:9\"\n\
+         [state]\ndir = \"{}\"\n",
+        state.display()
+    )
+}
+
+fn event_kinds(state: &Path) -> Vec<(String, String)> {
+    nestguard::activity::events::recent(&nestguard::activity::store::path(state), 0)
+        .into_iter()
+        .map(|e| (e.kind, e.detail))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_start_that_fails_is_recorded_as_a_failed_start_not_a_crash() {
+    use nestguard::app::Daemon;
+    use nestguard::config::Config;
+    let dir = TempDir::new();
+    let state = dir.join("state");
+    // The port is taken (by another program).
+    let taken = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let path = dir.join("nestguard.toml");
+    std::fs::write(&path, config_on(port, &state)).unwrap();
+    let config = Config::parse(&config_on(port, &state), "t.toml", None).unwrap();
+    let err = Daemon::start(&config)
+        .await
+        .err()
+        .expect("the port is in use");
+    assert!(format!("{err:#}").contains("cannot listen on"), "{err:#}");
+    let events = event_kinds(&state);
+    assert!(
+        events.iter().any(|(k, d)| k == "failed"
+            && d.starts_with("filtering did not start: cannot listen on 127.0.0.1:")),
+        "{events:?}"
+    );
+    assert!(!events.iter().any(|(k, _)| k == "started"), "{events:?}");
+    let (code, out, _) = support::cli::run(&["status"], &path);
+    assert_eq!(code, Some(3), "filtering is off: {out}");
+    assert!(out.contains("FAILED TO START at"), "{out}");
+    assert!(out.contains("cannot listen on 127.0.0.1:"), "{out}");
+
+    // The next start that works is a start, and no crash is invented.
+    drop(taken);
+    let d = Daemon::start(&config).await.unwrap();
+    d.shutdown().await;
+    let events = event_kinds(&state);
+    assert!(
+        !events.iter().any(|(_, d)| d.contains("unexpectedly")),
+        "{events:?}"
+    );
+    assert_eq!(
+        events.iter().filter(|(k, _)| k == "started").count(),
+        1,
+        "{events:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_instance_that_cannot_bind_leaves_the_running_ones_status_alone() {
+    use nestguard::app::Daemon;
+    use nestguard::config::Config;
+    let dir = TempDir::new();
+    let state = dir.join("state");
+    let probe = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let port = probe.local_addr().unwrap().port();
+    drop(probe);
+    let text = config_on(port, &state);
+    let path = dir.join("nestguard.toml");
+    std::fs::write(&path, &text).unwrap();
+    let running = Daemon::start(&Config::parse(&text, "t.toml", None).unwrap())
+        .await
+        .unwrap();
+    // `nestguard run` again, on the same port: it fails.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_nestguard"))
+        .args(["run", "-c"])
+        .arg(&path)
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let (code, status, _) = support::cli::run(&["status"], &path);
+    assert_eq!(code, Some(0), "{status}");
+    assert!(status.contains(": running"), "{status}");
+    let events = event_kinds(&state);
+    assert!(
+        events.iter().any(|(k, _)| k == "failed"),
+        "the failed attempt is recorded: {events:?}"
+    );
+    running.shutdown().await;
+}

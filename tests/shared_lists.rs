@@ -339,8 +339,7 @@ fn shared_lists_parse_and_rejections_are_genuine() {
         let rel = path.strip_prefix(dir).unwrap().display().to_string();
         // Documentation and licence files (README.md, ut1's LICENSE.pdf) are not lists.
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        if path.extension().is_some_and(|e| e == "md" || e == "pdf")
-            || name.starts_with("LICENSE")
+        if path.extension().is_some_and(|e| e == "md" || e == "pdf") || name.starts_with("LICENSE")
         {
             eprintln!("(not a list, skipped: {rel})");
             continue;

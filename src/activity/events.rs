@@ -213,6 +213,20 @@ impl Log {
         });
     }
 
+    /// A start that failed (a port in use, a dashboard that cannot bind):
+    /// filtering did not start. The heartbeat is not touched, so the next
+    /// start still measures the gap from the last run that really ran.
+    pub fn failed_start(&self, now: i64, reason: &str) {
+        self.with(|conn| {
+            insert(
+                conn,
+                now,
+                "failed",
+                &format!("filtering did not start: {reason}"),
+            )
+        });
+    }
+
     /// After a reload put a new engine in force.
     pub fn reloaded(&self, engine: &Engine, now: i64) {
         self.with(|conn| {
