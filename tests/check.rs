@@ -86,11 +86,11 @@ fn check_refuses_country_codes_without_help_lines_and_suggests_gb_for_uk() {
         "{err}"
     );
     // A real code the help-line file does not know would show no help line.
-    let path = config(&dir, "[admin]\ncountry = \"US\"\n");
+    let path = config(&dir, "[admin]\ncountry = \"PL\"\n");
     let err = refused_at(&path, 4, 11);
     assert!(err.contains("has no help lines for it"), "{err}");
     assert!(err.contains("GB"), "the known codes are listed: {err}");
-    for good in ["GB", "gb", ""] {
+    for good in ["GB", "gb", "US", ""] {
         let path = config(&dir, &format!("[admin]\ncountry = \"{good}\"\n"));
         let (code, _, err) = run(&["check"], &path);
         assert_eq!(code, Some(0), "{good}: {err}");
