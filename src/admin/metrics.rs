@@ -270,6 +270,28 @@ pub fn render(resolver: &Resolver, totals: &Totals, status: Option<&Status>) -> 
     let _ = writeln!(out, "nestguard_cache_hits_total {}", get(&c.cache_hits));
     metric(
         &mut out,
+        "nestguard_cache_evictions_total",
+        "counter",
+        "Cached answers evicted to stay within [cache] max_entries.",
+    );
+    let _ = writeln!(
+        out,
+        "nestguard_cache_evictions_total {}",
+        resolver.cache().evictions()
+    );
+    metric(
+        &mut out,
+        "nestguard_rate_limit_untracked_total",
+        "counter",
+        "Queries from client networks not rate limited because 100,000 networks are tracked already.",
+    );
+    let _ = writeln!(
+        out,
+        "nestguard_rate_limit_untracked_total {}",
+        resolver.rate_limit_untracked()
+    );
+    metric(
+        &mut out,
         "nestguard_upstream_queries_total",
         "counter",
         "Questions sent upstream.",

@@ -43,6 +43,8 @@ pub struct Gate {
     buckets: papaya::HashMap<u128, AtomicU64, foldhash::fast::RandomState>,
     /// "Rate limited" is logged once per interval, not per packet.
     logged: LogEvery,
+    /// Queries let through unlimited because [`MAX_BUCKETS`] networks are tracked.
+    untracked: LogEvery,
 }
 
 fn millis() -> u64 {
@@ -77,6 +79,7 @@ impl Gate {
             exempt: nets(&config.rate_limit_exempt),
             buckets: papaya::HashMap::with_hasher(Default::default()),
             logged: LogEvery::default(),
+            untracked: LogEvery::default(),
         }
     }
 
@@ -107,7 +110,15 @@ impl Gate {
             None if map.len() < MAX_BUCKETS => {
                 map.get_or_insert(key, AtomicU64::new((full << 32) | now32))
             }
-            None => return true,
+            None => {
+                if let Some(times) = self.untracked.hit() {
+                    tracing::warn!(
+                        times,
+                        "{MAX_BUCKETS} client networks are rate limited already; new ones are not limited (a spoofed-source flood?)"
+                    );
+                }
+                return true;
+            }
         };
         let mut current = cell.load(Ordering::Relaxed);
         loop {
@@ -136,12 +147,21 @@ impl Gate {
     }
 }
 
+impl Gate {
+    /// Queries from networks beyond [`MAX_BUCKETS`], let through unlimited.
+    pub fn untracked(&self) -> u64 {
+        self.untracked.total()
+    }
+}
+
 /// Says when a limit that is hit should be logged: the first time, then at
 /// most once per [`LogEvery::INTERVAL`], with how many hits went unlogged.
 pub struct LogEvery {
     /// Seconds (clock::now_secs) of the last log line; u64::MAX before the first.
     last: AtomicU64,
     hits: AtomicU64,
+    /// Every hit since start, for `/metrics`.
+    total: AtomicU64,
 }
 
 impl Default for LogEvery {
@@ -149,6 +169,7 @@ impl Default for LogEvery {
         LogEvery {
             last: AtomicU64::new(u64::MAX),
             hits: AtomicU64::new(0),
+            total: AtomicU64::new(0),
         }
     }
 }
@@ -159,6 +180,7 @@ impl LogEvery {
     /// Counts a hit; returns the hits since the last log line when one is due now.
     pub fn hit(&self) -> Option<u64> {
         self.hits.fetch_add(1, Ordering::Relaxed);
+        self.total.fetch_add(1, Ordering::Relaxed);
         let now = crate::clock::now_secs();
         let last = self.last.load(Ordering::Relaxed);
         let due = last == u64::MAX || now >= last.saturating_add(Self::INTERVAL);
@@ -167,6 +189,11 @@ impl LogEvery {
             .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
             .is_ok())
         .then(|| self.hits.swap(0, Ordering::Relaxed))
+    }
+
+    /// Every hit since start.
+    pub fn total(&self) -> u64 {
+        self.total.load(Ordering::Relaxed)
     }
 }
 
@@ -208,6 +235,18 @@ mod tests {
         }
         let g = gate("[server]\ndeny = [\"192.168.1.66\"]\n");
         assert_eq!(g.admit("192.168.1.66".parse().unwrap()), Admit::Denied);
+    }
+
+    #[test]
+    fn networks_beyond_the_table_are_let_through_and_counted() {
+        let g = gate("[server]\nrate_limit = 10\n");
+        for n in 0..MAX_BUCKETS as u128 {
+            assert!(g.take(n, 1_000));
+        }
+        assert_eq!(g.untracked(), 0);
+        assert!(g.take(u128::MAX, 1_000), "not limited");
+        assert!(g.take(u128::MAX - 1, 1_000));
+        assert_eq!(g.untracked(), 2, "and counted for /metrics");
     }
 
     #[test]

@@ -261,6 +261,11 @@ impl Resolver {
         self.current.load().engine.clone()
     }
 
+    /// Queries not rate limited because the table of client networks is full.
+    pub fn rate_limit_untracked(&self) -> u64 {
+        self.gate.untracked()
+    }
+
     pub fn cache(&self) -> &Cache {
         &self.shared.cache
     }
