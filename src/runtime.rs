@@ -38,17 +38,8 @@ pub struct Record {
 /// The runtime folders looked in, the one written to first.
 pub fn dirs() -> Vec<PathBuf> {
     let mut out = Vec::new();
-    if let Some(d) = std::env::var_os("RUNTIME_DIRECTORY") {
-        // systemd may pass several, colon-separated; the first is ours.
-        let first = d
-            .to_string_lossy()
-            .split(':')
-            .next()
-            .unwrap_or("")
-            .to_owned();
-        if !first.is_empty() {
-            out.push(PathBuf::from(first));
-        }
+    if let Some(d) = crate::state::systemd_dir("RUNTIME_DIRECTORY") {
+        out.push(d);
     }
     if cfg!(unix) {
         out.push(PathBuf::from("/run/nestguard"));

@@ -15,21 +15,26 @@ use std::path::{Path, PathBuf};
 
 use crate::config::Config;
 
+/// The first folder of a systemd directory variable (`STATE_DIRECTORY`,
+/// `RUNTIME_DIRECTORY`): systemd may pass several, colon-separated; the
+/// first is ours.
+pub fn systemd_dir(var: &str) -> Option<PathBuf> {
+    let d = std::env::var_os(var)?;
+    let first = d
+        .to_string_lossy()
+        .split(':')
+        .next()
+        .unwrap_or("")
+        .to_owned();
+    (!first.is_empty()).then(|| PathBuf::from(first))
+}
+
 pub fn dir(config: &Config) -> PathBuf {
     if let Some(d) = &config.state.dir {
         return d.clone();
     }
-    if let Some(d) = std::env::var_os("STATE_DIRECTORY") {
-        // systemd may pass several, colon-separated; the first is ours.
-        let first = d
-            .to_string_lossy()
-            .split(':')
-            .next()
-            .unwrap_or("")
-            .to_owned();
-        if !first.is_empty() {
-            return PathBuf::from(first);
-        }
+    if let Some(d) = systemd_dir("STATE_DIRECTORY") {
+        return d;
     }
     if (is_root() || cfg!(windows))
         && let Some(d) = system_state_dir()
