@@ -50,8 +50,10 @@ pub struct Daemon {
     /// The addresses actually bound (with the real port when the config said 0).
     pub addrs: Vec<SocketAddr>,
     pub resolver: Arc<Resolver>,
-    /// The admin dashboard's address, when `[admin]` enables it.
+    /// The admin dashboard's address when the daemon started, if `[admin]`
+    /// enabled it (a reload may start, move or stop it: see [`Daemon::admin_addr_now`]).
     pub admin_addr: Option<SocketAddr>,
+    admin: Arc<crate::admin::Handle>,
     live: Arc<LiveSource>,
     reloader: Arc<Reloader>,
     events: Arc<crate::activity::events::Log>,
@@ -299,7 +301,7 @@ impl Daemon {
             config.clone(),
             shutdown.clone(),
         ));
-        let admin_addr = crate::admin::start(
+        let admin = crate::admin::start(
             config,
             resolver.clone(),
             reloader.clone(),
@@ -315,7 +317,8 @@ impl Daemon {
         reloader.publish();
         Ok(Daemon {
             addrs,
-            admin_addr,
+            admin_addr: admin.addr(),
+            admin,
             resolver,
             live,
             reloader,
@@ -325,6 +328,11 @@ impl Daemon {
             shutdown,
             tasks,
         })
+    }
+
+    /// Where the admin dashboard listens now, if it runs.
+    pub fn admin_addr_now(&self) -> Option<SocketAddr> {
+        self.admin.addr()
     }
 
     /// Re-evaluates schedules and temporary allows now (the daemon also does it every second).

@@ -466,10 +466,20 @@ fn passwd(source: &config::ConfigSource) -> Result<String, String> {
         doc["admin"] = toml_edit::table();
     }
     doc["admin"]["password_hash"] = toml_edit::value(hash);
+    let enabled = doc["admin"]
+        .get("enabled")
+        .and_then(|v| v.as_bool())
+        .unwrap_or(false);
     crate::state::write_atomic(path, doc.to_string().as_bytes())
         .map_err(|e| format!("{}: {e}", path.display()))?;
+    // A running daemon reloads the file it watches: no restart to wait for.
+    let next = if enabled {
+        "a running daemon puts it in force within a second (or at `nestguard reload`) and signs everyone out of the dashboard"
+    } else {
+        "set [admin] enabled = true to turn the dashboard on; a running daemon starts it at its next reload"
+    };
     Ok(format!(
-        "password set in {} ([admin] password_hash); set [admin] enabled = true to turn the dashboard on\n",
+        "password set in {} ([admin] password_hash); {next}\n",
         path.display()
     ))
 }

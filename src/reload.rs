@@ -26,7 +26,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::Duration;
 
 use notify::{EventKind, RecursiveMode, Watcher};
@@ -218,6 +218,8 @@ pub struct Reloader {
     pending: Mutex<Option<Pending>>,
     /// The last unsafe-files refusal recorded as an event (one event per distinct refusal).
     last_unsafe: Mutex<Option<String>>,
+    /// The dashboard, told each config put in force (weak: it holds this reloader).
+    admin: OnceLock<Weak<crate::admin::Handle>>,
 }
 
 impl Reloader {
@@ -254,6 +256,7 @@ impl Reloader {
             clock,
             pending: Mutex::new(None),
             last_unsafe: Mutex::new(None),
+            admin: OnceLock::new(),
         }
     }
 
@@ -265,6 +268,12 @@ impl Reloader {
             status.started = jiff::Timestamp::now();
             status::write(&self.state_dir, &status);
         }
+    }
+
+    /// From now on each config put in force is handed to the dashboard too,
+    /// so `[admin]` changes (a new password, turning it on) need no restart.
+    pub fn follow_admin(&self, admin: Weak<crate::admin::Handle>) {
+        let _ = self.admin.set(admin);
     }
 
     /// At a clean shutdown: the status says filtering stopped, and when.
@@ -362,7 +371,7 @@ impl Reloader {
                 }
             }
         }
-        self.put_in_force(config, engine, trigger, at)
+        self.put_in_force(config, engine, trigger, at).await
     }
 
     /// While a change is held: put it in force once its files have been
@@ -400,7 +409,9 @@ impl Reloader {
                     p.trigger,
                     humantime::format_duration(p.hold)
                 );
-                let _ = self.put_in_force(p.config, p.engine, &trigger, jiff::Timestamp::now());
+                let _ = self
+                    .put_in_force(p.config, p.engine, &trigger, jiff::Timestamp::now())
+                    .await;
             }
         }
     }
@@ -475,9 +486,24 @@ impl Reloader {
         Err(e)
     }
 
-    fn put_in_force(
+    /// Puts a new config and engine in force, then the config's `[admin]`.
+    async fn put_in_force(
         &self,
         config: Config,
+        engine: Arc<Engine>,
+        trigger: &str,
+        at: jiff::Timestamp,
+    ) -> Result<(), String> {
+        self.swap_in(&config, engine, trigger, at)?;
+        if let Some(admin) = self.admin.get().and_then(Weak::upgrade) {
+            admin.apply(&config).await;
+        }
+        Ok(())
+    }
+
+    fn swap_in(
+        &self,
+        config: &Config,
         engine: Arc<Engine>,
         trigger: &str,
         at: jiff::Timestamp,
@@ -491,11 +517,11 @@ impl Reloader {
         }
         self.resolver
             .set_engine(engine.clone(), |e| self.live.live_for(e));
-        warn_restart_needed(&self.startup, &config);
+        warn_restart_needed(&self.startup, config);
         if let Ok(mut w) = self.watched.lock() {
-            *w = Watched::of(&config);
+            *w = Watched::of(config);
         }
-        status.config = config_files(&config);
+        status.config = config_files(config);
         status.rules = RuleCounts::of(&engine);
         status.held = None;
         status.reloads.ok += 1;

@@ -1,6 +1,8 @@
 //! Who may use the dashboard: an Argon2 password hash in the config, sessions
 //! in a cookie, a CSRF token per session. Guesses are slowed per source
 //! ([`super::throttle`]) and checked one at a time ([`super::checker`]).
+//! A reload may change the password ([`Auth::set_password`]): every session
+//! ends, and a check that started against the old password opens none.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -58,11 +60,25 @@ struct Session {
     csrf: String,
 }
 
+/// The password in force and the sessions it opened, under one lock so a
+/// session never outlives a change of password.
+struct Keys {
+    hash: Option<Arc<str>>,
+    /// Counts password changes: a check made against an older one opens nothing.
+    epoch: u64,
+    ttl: Duration,
+    sessions: HashMap<String, Session>,
+}
+
+/// A password was right, against the password in force as of `epoch`.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Verified {
+    epoch: u64,
+}
+
 /// Logged-in sessions, and the guards on password checks.
 pub struct Auth {
-    hash: Option<Arc<str>>,
-    ttl: Duration,
-    sessions: Mutex<HashMap<String, Session>>,
+    keys: Mutex<Keys>,
     throttle: Mutex<Throttle>,
     checker: Checker,
     counters: Arc<AdminCounters>,
@@ -94,9 +110,12 @@ impl Auth {
         counters: Arc<AdminCounters>,
     ) -> std::io::Result<Auth> {
         Ok(Auth {
-            hash: hash.map(Arc::from),
-            ttl,
-            sessions: Mutex::new(HashMap::new()),
+            keys: Mutex::new(Keys {
+                hash: hash.map(Arc::from),
+                epoch: 0,
+                ttl,
+                sessions: HashMap::new(),
+            }),
             throttle: Mutex::new(Throttle::default()),
             checker: Checker::start(counters.clone())?,
             counters,
@@ -106,9 +125,37 @@ impl Auth {
         })
     }
 
+    /// Puts a new password (hash) in force. When it differs from the one in
+    /// force, every session ends: the parent changed it because someone
+    /// may know the old one. Returns how many sessions ended, or `None` when
+    /// the password is unchanged.
+    pub fn set_password(&self, hash: Option<&str>) -> Option<usize> {
+        let mut k = lock(&self.keys);
+        if k.hash.as_deref() == hash {
+            return None;
+        }
+        k.hash = hash.map(Arc::from);
+        k.epoch += 1;
+        let now = Instant::now();
+        let ended = k.sessions.values().filter(|s| s.expires > now).count();
+        k.sessions.clear();
+        Some(ended)
+    }
+
+    /// How long new sessions last; a session already open ends no later
+    /// than a new one would (a shorter setting is not waited out).
+    pub fn set_session_ttl(&self, ttl: Duration) {
+        let mut k = lock(&self.keys);
+        k.ttl = ttl;
+        let latest = Instant::now() + ttl;
+        for s in k.sessions.values_mut() {
+            s.expires = s.expires.min(latest);
+        }
+    }
+
     /// Checks a password from `source`: refused unchecked when it comes too
     /// soon after the source's last guess, else checked in turn.
-    pub async fn check(&self, source: Source, password: String) -> Result<(), LoginError> {
+    pub async fn check(&self, source: Source, password: String) -> Result<Verified, LoginError> {
         let wall = jiff::Timestamp::now().as_second();
         let reserved = {
             let mut t = lock(&self.throttle);
@@ -125,7 +172,11 @@ impl Auth {
             }
             return Err(LoginError::TooSoon(wait));
         }
-        let Some(hash) = self.hash.clone() else {
+        let (hash, epoch) = {
+            let k = lock(&self.keys);
+            (k.hash.clone(), k.epoch)
+        };
+        let Some(hash) = hash else {
             return Err(LoginError::NoPassword);
         };
         match self.checker.check(hash, password).await {
@@ -141,7 +192,7 @@ impl Auth {
             }
             Ok(true) => {
                 lock(&self.throttle).succeeded(source, Instant::now());
-                Ok(())
+                Ok(Verified { epoch })
             }
             Ok(false) => {
                 lock(&self.throttle).failed(source, Instant::now(), wall);
@@ -165,31 +216,42 @@ impl Auth {
         }
     }
 
-    /// A new session's token (after a right password).
-    pub fn new_session(&self) -> String {
+    /// Whether the password `v` was checked against is still the one in force.
+    pub fn current(&self, v: &Verified) -> bool {
+        lock(&self.keys).epoch == v.epoch
+    }
+
+    /// A new session's token (after a right password), unless the password
+    /// changed while it was being checked.
+    pub fn new_session(&self, v: Verified) -> Option<String> {
         let t = token();
-        let mut s = lock(&self.sessions);
-        s.retain(|_, v| v.expires > Instant::now());
-        s.insert(
+        let mut k = lock(&self.keys);
+        if k.epoch != v.epoch {
+            return None;
+        }
+        let expires = Instant::now() + k.ttl;
+        k.sessions.retain(|_, v| v.expires > Instant::now());
+        k.sessions.insert(
             t.clone(),
             Session {
-                expires: Instant::now() + self.ttl,
+                expires,
                 csrf: token(),
             },
         );
-        t
+        Some(t)
     }
 
     /// The CSRF token of a live session.
     pub fn session(&self, token: &str) -> Option<String> {
-        lock(&self.sessions)
+        lock(&self.keys)
+            .sessions
             .get(token)
             .filter(|v| v.expires > Instant::now())
             .map(|v| v.csrf.clone())
     }
 
     pub fn logout(&self, token: &str) {
-        lock(&self.sessions).remove(token);
+        lock(&self.keys).sessions.remove(token);
     }
 
     /// HTTP Basic credentials (`admin:<password>`), for API clients and Prometheus.
@@ -201,7 +263,12 @@ impl Auth {
             .map_err(|_| LoginError::Wrong)?;
         let text = String::from_utf8(decoded).map_err(|_| LoginError::Wrong)?;
         let (_, password) = text.split_once(':').ok_or(LoginError::Wrong)?;
-        self.check(source, password.to_string()).await
+        let v = self.check(source, password.to_string()).await?;
+        if self.current(&v) {
+            Ok(())
+        } else {
+            Err(LoginError::Wrong)
+        }
     }
 
     /// Failed-login audit rows with news not yet written (marked written).
@@ -226,8 +293,8 @@ mod tests {
         let counters = Arc::new(AdminCounters::default());
         let auth = Auth::new(Some(hash), Duration::from_secs(60), counters.clone()).unwrap();
         let me = Source::User(1000);
-        auth.check(me, "correct horse".into()).await.unwrap();
-        let t = auth.new_session();
+        let v = auth.check(me, "correct horse".into()).await.unwrap();
+        let t = auth.new_session(v).unwrap();
         assert!(auth.session(&t).is_some());
         auth.logout(&t);
         assert!(auth.session(&t).is_none());
@@ -240,7 +307,46 @@ mod tests {
         assert_eq!(counters.password_checks.load(Ordering::Relaxed), 2);
         // Another user is not held up.
         let other = Source::User(1001);
-        assert_eq!(auth.check(other, "correct horse".into()).await, Ok(()));
+        assert!(auth.check(other, "correct horse".into()).await.is_ok());
         assert!(same("abc", "abc") && !same("abc", "abd") && !same("abc", "ab"));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_new_password_ends_every_session_and_checks_made_before_it() {
+        let old = hash_password("old password").unwrap();
+        let counters = Arc::new(AdminCounters::default());
+        let auth = Auth::new(Some(old.clone()), Duration::from_secs(60), counters).unwrap();
+        let (a, b) = (Source::User(1000), Source::User(1001));
+        let first = auth.new_session(auth.check(a, "old password".into()).await.unwrap());
+        let first = first.unwrap();
+        // Checked before the change, its session asked for after.
+        let late = auth.check(b, "old password".into()).await.unwrap();
+        assert_eq!(auth.set_password(Some(old.as_str())), None, "unchanged");
+        assert!(auth.session(&first).is_some());
+        let new = hash_password("new password").unwrap();
+        assert_eq!(auth.set_password(Some(new.as_str())), Some(1));
+        assert!(auth.session(&first).is_none());
+        assert!(!auth.current(&late));
+        assert_eq!(auth.new_session(late), None);
+        assert_eq!(
+            auth.check(Source::User(1002), "old password".into()).await,
+            Err(LoginError::Wrong)
+        );
+        let v = auth.check(Source::User(1003), "new password".into()).await;
+        assert!(auth.new_session(v.unwrap()).is_some());
+        // A shorter session time cuts the sessions already open.
+        auth.set_session_ttl(Duration::ZERO);
+        assert!(
+            lock(&auth.keys)
+                .sessions
+                .values()
+                .all(|s| s.expires <= Instant::now())
+        );
+        // No password: nobody logs in.
+        assert_eq!(auth.set_password(None), Some(0));
+        assert_eq!(
+            auth.check(Source::User(1004), "new password".into()).await,
+            Err(LoginError::NoPassword)
+        );
     }
 }

@@ -9,12 +9,15 @@
 //! slowed per source and checked one at a time, never locked out; failures
 //! are in the audit trail. Allowing a site writes the profile's allow file in
 //! the state directory (or a temporary allow), which hot-reloads. The server
-//! bounds its connections in number and time ([`serve`]).
+//! bounds its connections in number and time ([`serve`]). `[admin]` reloads
+//! with the rest of the config ([`Handle::apply`]).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
+use anyhow::Context as _;
+use arc_swap::ArcSwap;
 use axum::Router;
 use axum::extract::{ConnectInfo, Form, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -24,7 +27,7 @@ use serde::Deserialize;
 use tokio_util::sync::CancellationToken;
 
 use crate::activity::{self, report};
-use crate::config::Config;
+use crate::config::{AdminConfig, Config};
 use crate::dns::resolve::Resolver;
 use crate::policy::{Proto, Who, overrides};
 use crate::reload::Reloader;
@@ -57,9 +60,10 @@ pub struct Admin {
     db: Mutex<rusqlite::Connection>,
     db_path: PathBuf,
     state_dir: PathBuf,
-    helplines: Helplines,
-    country: String,
+    /// Help lines and the country whose ones children see (a reload swaps them).
+    local: ArcSwap<Local>,
     listen: SocketAddr,
+    limits: Arc<serve::Limits>,
     /// Tokens handed out with the children's "ask" form.
     ask_tokens: Mutex<Vec<String>>,
     counters: Arc<AdminCounters>,
@@ -67,7 +71,59 @@ pub struct Admin {
     asks_logged: crate::dns::limit::LogEvery,
 }
 
-/// Starts the admin server if the config enables it; returns the bound address.
+/// What the children's pages show where to get help.
+struct Local {
+    helplines: Helplines,
+    country: String,
+}
+
+impl Local {
+    fn of(config: &Config) -> anyhow::Result<Local> {
+        Ok(Local {
+            helplines: catalog::load_helplines(&catalog::RulesDir::from_config(&config.rules))?,
+            country: config.admin.country.to_ascii_uppercase(),
+        })
+    }
+}
+
+/// The dashboard as the config in force says it should be. It starts with
+/// the daemon; each reload hands it the new config ([`Handle::apply`]):
+/// settings a running server can take are swapped in (a new password ends
+/// every session), and turning it on or off or moving it starts or stops
+/// its listener, so no `[admin]` change waits for a restart.
+pub struct Handle {
+    resolver: Arc<Resolver>,
+    reloader: Arc<Reloader>,
+    totals: Arc<activity::Totals>,
+    /// The daemon's, from its start (`[state]` changes need a restart).
+    state_dir: PathBuf,
+    /// The daemon's shutdown: ends whichever server is running.
+    stop: CancellationToken,
+    tasks: tokio_util::task::TaskTracker,
+    now: Mutex<Now>,
+}
+
+struct Now {
+    /// The `[admin]` table last applied.
+    config: AdminConfig,
+    server: Option<Server>,
+}
+
+/// A running dashboard.
+struct Server {
+    admin: Arc<Admin>,
+    addr: SocketAddr,
+    /// Ends this server only (a child of the daemon's shutdown).
+    stop: CancellationToken,
+    accepting: tokio::task::JoinHandle<()>,
+}
+
+/// How long stopping a server waits for its accept loop to let go of the
+/// port (it does at once; this only bounds a stuck runtime).
+const RELEASE_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Starts the admin server if the config enables it; its handle, which a
+/// reload updates (the handle gives the bound address).
 pub async fn start(
     config: &Config,
     resolver: Arc<Resolver>,
@@ -75,65 +131,220 @@ pub async fn start(
     totals: Arc<activity::Totals>,
     stop: CancellationToken,
     tasks: &tokio_util::task::TaskTracker,
-) -> anyhow::Result<Option<SocketAddr>> {
-    let a = &config.admin;
-    if !a.enabled {
-        return Ok(None);
-    }
-    if a.password_hash.is_none() {
-        tracing::error!(
-            "[admin] is enabled but has no password_hash: run `nestguard passwd`; the dashboard stays off"
-        );
-        return Ok(None);
-    }
-    let state_dir = crate::state::dir(config);
-    let db_path = activity::store::path(&state_dir);
-    let db = activity::store::Store::open_for_admin(&db_path)?;
-    let helplines = catalog::load_helplines(&catalog::RulesDir::from_config(&config.rules))?;
-    let listener = tokio::net::TcpListener::bind(a.listen).await?;
-    let listen = listener.local_addr()?;
-    let counters = Arc::new(AdminCounters::default());
-    let admin = Arc::new(Admin {
+) -> anyhow::Result<Arc<Handle>> {
+    let handle = Arc::new(Handle {
         resolver,
-        reloader,
+        reloader: reloader.clone(),
         totals,
-        auth: Auth::new(a.password_hash.clone(), a.session_ttl, counters.clone())?,
-        db: Mutex::new(db),
-        db_path,
-        state_dir,
-        helplines,
-        country: a.country.to_ascii_uppercase(),
-        listen,
-        ask_tokens: Mutex::new(Vec::new()),
-        counters: counters.clone(),
-        asks_logged: Default::default(),
-    });
-    let app = Router::new()
-        .route("/", get(dashboard))
-        .route("/login", get(login_page).post(login))
-        .route("/logout", post(logout))
-        .route("/allow", post(allow))
-        .route("/requests/{id}", post(decide_request))
-        .route("/blocked", get(blocked_page))
-        .route("/ask", post(ask))
-        .route("/api/report", get(api_report))
-        .route("/api/status", get(api_status))
-        .route("/metrics", get(metrics))
-        .with_state(admin);
-    tracing::info!(addr = %listen, "admin dashboard listening");
-    let limits = serve::Limits {
-        max_connections: a.max_connections,
-        header_read_timeout: a.header_read_timeout,
-    };
-    tasks.spawn(serve::run(
-        listener,
-        app,
-        limits,
-        counters,
+        state_dir: crate::state::dir(config),
         stop,
-        tasks.clone(),
-    ));
-    Ok(Some(listen))
+        tasks: tasks.clone(),
+        now: Mutex::new(Now {
+            config: config.admin.clone(),
+            server: None,
+        }),
+    });
+    if config.admin.enabled && config.admin.password_hash.is_none() {
+        no_password();
+    }
+    let server = handle.launch(config).await?;
+    lock(&handle.now).server = server;
+    // Weak: the dashboard holds the reloader, and the daemon holds this handle.
+    reloader.follow_admin(Arc::downgrade(&handle));
+    Ok(handle)
+}
+
+fn no_password() {
+    tracing::error!(
+        "[admin] is enabled but has no password_hash: run `nestguard passwd`; the dashboard stays off"
+    );
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Whether `a` has the dashboard serving (on and with a password).
+fn serving(a: &AdminConfig) -> bool {
+    a.enabled && a.password_hash.is_some()
+}
+
+impl Handle {
+    /// Where the dashboard listens now, if it runs.
+    pub fn addr(&self) -> Option<SocketAddr> {
+        lock(&self.now).server.as_ref().map(|s| s.addr)
+    }
+
+    /// Starts a dashboard server as `config` says, if it says to.
+    async fn launch(&self, config: &Config) -> anyhow::Result<Option<Server>> {
+        let a = &config.admin;
+        let Some(hash) = a.password_hash.clone().filter(|_| a.enabled) else {
+            return Ok(None);
+        };
+        let db_path = activity::store::path(&self.state_dir);
+        let db = activity::store::Store::open_for_admin(&db_path)?;
+        let local = Local::of(config)?;
+        let listener = tokio::net::TcpListener::bind(a.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", a.listen))?;
+        let listen = listener.local_addr()?;
+        let counters = Arc::new(AdminCounters::default());
+        let limits = Arc::new(serve::Limits::new(a.max_connections, a.header_read_timeout));
+        let admin = Arc::new(Admin {
+            resolver: self.resolver.clone(),
+            reloader: self.reloader.clone(),
+            totals: self.totals.clone(),
+            auth: Auth::new(Some(hash), a.session_ttl, counters.clone())?,
+            db: Mutex::new(db),
+            db_path,
+            state_dir: self.state_dir.clone(),
+            local: ArcSwap::from_pointee(local),
+            listen,
+            limits: limits.clone(),
+            ask_tokens: Mutex::new(Vec::new()),
+            counters: counters.clone(),
+            asks_logged: Default::default(),
+        });
+        let app = Router::new()
+            .route("/", get(dashboard))
+            .route("/login", get(login_page).post(login))
+            .route("/logout", post(logout))
+            .route("/allow", post(allow))
+            .route("/requests/{id}", post(decide_request))
+            .route("/blocked", get(blocked_page))
+            .route("/ask", post(ask))
+            .route("/api/report", get(api_report))
+            .route("/api/status", get(api_status))
+            .route("/metrics", get(metrics))
+            .with_state(admin.clone());
+        tracing::info!(addr = %listen, "admin dashboard listening");
+        let stop = self.stop.child_token();
+        let accepting = self.tasks.spawn(serve::run(
+            listener,
+            app,
+            limits,
+            counters,
+            stop.clone(),
+            self.tasks.clone(),
+        ));
+        Ok(Some(Server {
+            admin,
+            addr: listen,
+            stop,
+            accepting,
+        }))
+    }
+
+    /// Puts a reloaded config's `[admin]` in force: on the running server
+    /// where it can take it, else by stopping it and starting another.
+    /// Called by the reloader, one reload at a time.
+    pub async fn apply(&self, config: &Config) {
+        let new = &config.admin;
+        let (old, running) = {
+            let now = lock(&self.now);
+            (
+                now.config.clone(),
+                now.server.as_ref().map(|s| (s.admin.clone(), s.addr)),
+            )
+        };
+        // The same listener can take the change when it stays on where it is.
+        let keep = serving(new) && new.listen == old.listen;
+        if let Some((admin, addr)) = &running
+            && keep
+        {
+            update(admin, *addr, &old, config);
+            lock(&self.now).config = new.clone();
+            return;
+        }
+        if let Some((_, addr)) = running {
+            let why = if !new.enabled {
+                "[admin] enabled = false"
+            } else if new.password_hash.is_none() {
+                "[admin] has no password_hash"
+            } else {
+                "[admin] listen changed"
+            };
+            self.stop_server().await;
+            tracing::info!(%addr, "admin dashboard stopped: {why}");
+        }
+        if new.enabled
+            && new.password_hash.is_none()
+            && !(old.enabled && old.password_hash.is_none())
+        {
+            no_password();
+        }
+        // A server that should run but does not (turned on, moved, or its
+        // port was taken at the last try) is started.
+        match self.launch(config).await {
+            Ok(server) => lock(&self.now).server = server,
+            Err(e) => tracing::error!(
+                error = format!("{e:#}"),
+                "the admin dashboard cannot start; it stays off until the next reload"
+            ),
+        }
+        lock(&self.now).config = new.clone();
+    }
+
+    /// Stops the running server and waits until its port is free again.
+    async fn stop_server(&self) {
+        let server = lock(&self.now).server.take();
+        if let Some(s) = server {
+            s.stop.cancel();
+            // Its connections finish on their own (briefly, see `serve`).
+            let _ = tokio::time::timeout(RELEASE_WAIT, s.accepting).await;
+        }
+    }
+}
+
+/// Swaps what a running dashboard can take from a new `[admin]` and logs
+/// each change (never the hash).
+fn update(admin: &Admin, addr: SocketAddr, old: &AdminConfig, config: &Config) {
+    let new = &config.admin;
+    if let Some(ended) = admin.auth.set_password(new.password_hash.as_deref()) {
+        tracing::warn!(
+            %addr,
+            sessions_ended = ended,
+            "admin dashboard password changed: everyone signed in is signed out"
+        );
+        audit(
+            admin,
+            "parent",
+            "password changed",
+            &format!("{ended} signed-in sessions ended"),
+        );
+    }
+    if new.session_ttl != old.session_ttl {
+        admin.auth.set_session_ttl(new.session_ttl);
+        tracing::info!(
+            session_ttl = %humantime::format_duration(new.session_ttl),
+            "admin dashboard: new session time"
+        );
+    }
+    if new.max_connections != old.max_connections
+        || new.header_read_timeout != old.header_read_timeout
+    {
+        admin
+            .limits
+            .set(new.max_connections, new.header_read_timeout);
+        tracing::info!(
+            max_connections = new.max_connections,
+            header_read_timeout = %humantime::format_duration(new.header_read_timeout),
+            "admin dashboard: new connection limits"
+        );
+    }
+    // Help lines come from the rules folder, which a reload may have changed too.
+    match Local::of(config) {
+        Ok(local) => {
+            if local.country != admin.local.load().country {
+                tracing::info!(country = %local.country, "admin dashboard: help lines for a new country");
+            }
+            admin.local.store(Arc::new(local));
+        }
+        Err(e) => tracing::warn!(
+            error = format!("{e:#}"),
+            "admin dashboard: cannot read the help lines; the previous ones stay"
+        ),
+    }
 }
 
 type Shared = State<Arc<Admin>>;
@@ -281,9 +492,11 @@ async fn login(
     Form(form): Form<LoginForm>,
 ) -> Response {
     let source = Source::of(peer, admin.listen);
-    match admin.auth.check(source, form.password).await {
-        Ok(()) => {
-            let token = admin.auth.new_session();
+    let checked = admin.auth.check(source, form.password).await;
+    // Right, but against a password a reload has just replaced: wrong now.
+    let checked = checked.and_then(|v| admin.auth.new_session(v).ok_or(LoginError::Wrong));
+    match checked {
+        Ok(token) => {
             audit(&admin, "parent", "login", &source.to_string());
             let secure = if admin.listen.ip().is_loopback() {
                 "; Secure"
@@ -736,11 +949,12 @@ async fn blocked_page(
 }
 
 fn help_box(admin: &Admin) -> String {
-    let h = &admin.helplines;
+    let local = admin.local.load();
+    let h = &local.helplines;
     let mut out = String::from(
         "<section class=card><div class=help><h3>Need help or feel worried about something online?</h3>",
     );
-    if let Some(c) = h.country.iter().find(|c| c.code == admin.country) {
+    if let Some(c) = h.country.iter().find(|c| c.code == local.country) {
         let phone = if c.helpline_phone.is_empty() {
             String::new()
         } else {

@@ -9,7 +9,8 @@
 //! busy, the new connection is closed. Each request's headers must arrive
 //! within `header_read_timeout`, which also closes a keep-alive connection
 //! idle for that long, and no connection lives longer than
-//! [`MAX_CONNECTION_TIME`]. Every closing is counted in `/metrics`.
+//! [`MAX_CONNECTION_TIME`]. Every closing is counted in `/metrics`. A
+//! reload may change both limits while the server runs ([`Limits::set`]).
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -40,9 +41,42 @@ const STOP_GRACE: Duration = Duration::from_secs(1);
 /// After a failed accept (out of descriptors), wait before the next try.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 
+/// The connection limits in force, shared with the accept loop so a reload
+/// can change them without closing the listener.
 pub struct Limits {
-    pub max_connections: usize,
-    pub header_read_timeout: Duration,
+    max_connections: AtomicUsize,
+    header_read_timeout: Mutex<Duration>,
+}
+
+impl Limits {
+    pub fn new(max_connections: usize, header_read_timeout: Duration) -> Limits {
+        Limits {
+            max_connections: AtomicUsize::new(max_connections),
+            header_read_timeout: Mutex::new(header_read_timeout),
+        }
+    }
+
+    /// New limits, for the connections accepted from now on (and, for the
+    /// number, for which connections make room).
+    pub fn set(&self, max_connections: usize, header_read_timeout: Duration) {
+        self.max_connections
+            .store(max_connections, Ordering::Relaxed);
+        *self
+            .header_read_timeout
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = header_read_timeout;
+    }
+
+    fn max_connections(&self) -> usize {
+        self.max_connections.load(Ordering::Relaxed)
+    }
+
+    fn header_read_timeout(&self) -> Duration {
+        *self
+            .header_read_timeout
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
 }
 
 /// One open connection, as the accept loop sees it.
@@ -76,12 +110,11 @@ struct Logs {
 pub async fn run(
     listener: TcpListener,
     router: Router,
-    limits: Limits,
+    limits: Arc<Limits>,
     counters: Arc<AdminCounters>,
     stop: CancellationToken,
     tasks: TaskTracker,
 ) {
-    let limits = Arc::new(limits);
     let open: Shared = Arc::default();
     let logs = Arc::new(Logs {
         full: LogEvery::default(),
@@ -107,7 +140,8 @@ pub async fn run(
                 }
             }
         };
-        let Some((id, busy, close)) = admit(&open, limits.max_connections, &counters, &logs) else {
+        let Some((id, busy, close)) = admit(&open, limits.max_connections(), &counters, &logs)
+        else {
             // Every connection is in the middle of a request: this one waits
             // for none of them. Dropping it closes it.
             drop(stream);
@@ -136,7 +170,8 @@ pub async fn run(
 }
 
 /// Makes room for a new connection: its id and handles, or `None` when all
-/// `max` are in the middle of a request.
+/// `max` are in the middle of a request. After a reload lowered `max`, more
+/// than one idle connection may be closed to get under it.
 fn admit(
     open: &Shared,
     max: usize,
@@ -153,6 +188,8 @@ fn admit(
                 "dashboard connections at their limit; closing the oldest idle ones"
             );
         }
+    }
+    while t.open.len() >= max.max(1) {
         let idle = t
             .open
             .iter()
@@ -223,7 +260,7 @@ impl Connection {
         });
         let mut http = hyper::server::conn::http1::Builder::new();
         http.timer(TokioTimer::new())
-            .header_read_timeout(self.limits.header_read_timeout);
+            .header_read_timeout(self.limits.header_read_timeout());
         let conn = http.serve_connection(TokioIo::new(self.stream), service);
         tokio::pin!(conn);
         let served: Option<Result<(), hyper::Error>> = tokio::select! {
