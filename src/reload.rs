@@ -33,6 +33,7 @@ use notify::{EventKind, RecursiveMode, Watcher};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use crate::activity::events::PolicySnapshot;
 use crate::config::{CONF_D, Config};
 use crate::dns::resolve::Resolver;
 use crate::engine::Engine;
@@ -311,24 +312,29 @@ impl Reloader {
     /// `[rules] shrink_hold` (the previous rules serve meanwhile).
     pub async fn reload_as(&self, trigger: &str, confirmed: Confirmed) -> Result<(), String> {
         let _one = self.gate.lock().await;
-        let path = self.startup.path.clone();
-        let startup = self.startup.clone();
-        let old = self.resolver.engine();
-        let downloaded = self.state_dir.join("lists");
-        let built = tokio::task::spawn_blocking(move || {
-            let config = match &path {
-                Some(p) => Config::load(&crate::config::ConfigSource::File(p.clone()))
-                    .map_err(|e| Refusal::Invalid(e.to_string()))?,
-                None => startup,
-            };
-            crate::trust::check(&config).map_err(Refusal::Unsafe)?;
-            let engine = Engine::build(&config).map_err(|e| Refusal::Invalid(format!("{e:#}")))?;
-            newly_rejected(&old.diagnostics, &engine.diagnostics, &downloaded)
-                .map_err(Refusal::Invalid)?;
-            Ok::<_, Refusal>((config, engine))
-        })
-        .await
-        .unwrap_or_else(|e| Err(Refusal::Invalid(format!("the reload task failed: {e}"))));
+        let mut attempts = 0;
+        let built = loop {
+            attempts += 1;
+            if confirmed == Confirmed::No {
+                // This reload may have waited for another one while an editor
+                // started saving again: read nothing modified in the last
+                // moment, or a file caught between truncate and write is read empty.
+                self.settle().await;
+            }
+            let watched: Vec<PathBuf> = self
+                .watched
+                .lock()
+                .map(|w| w.files.iter().cloned().collect())
+                .unwrap_or_default();
+            let before = fingerprints(watched.iter().cloned());
+            let built = self.build().await;
+            // A file that changed while it was read may have been read half
+            // written: read again once it is quiet (bounded).
+            if fingerprints(watched) == before || attempts >= 5 {
+                break built;
+            }
+            tracing::debug!(trigger, "a file changed while it was read; reading again");
+        };
         let at = jiff::Timestamp::now();
         let (config, engine) = match built {
             Ok(x) => x,
@@ -338,7 +344,11 @@ impl Reloader {
         if confirmed == Confirmed::No {
             let old = self.resolver.engine();
             let lost = losses(&old, &engine);
-            if !lost.is_empty() {
+            // A config caught mid-save (truncated, cut at a line end) parses
+            // as one that lost its clients or categories: a change that makes
+            // anything reachable waits like a list that lost rules.
+            let loosened = PolicySnapshot::of(&engine).loosened_since(&PolicySnapshot::of(&old));
+            if !lost.is_empty() || !loosened.is_empty() {
                 let hold = config.rules.shrink_hold;
                 let files = fingerprints(
                     config
@@ -366,12 +376,64 @@ impl Reloader {
                         trigger: trigger.to_string(),
                     });
                     drop(pending);
-                    self.held(trigger, &lost, hold, first, at);
+                    let reasons: Vec<String> = lost
+                        .iter()
+                        .map(|l| format!("{}: {} → {} rules", l.name, l.before, l.after))
+                        .chain(loosened.iter().map(|l| format!("loosens filtering: {l}")))
+                        .collect();
+                    self.held(trigger, &reasons, hold, first, at);
                     return Ok(());
                 }
             }
         }
         self.put_in_force(config, engine, trigger, at).await
+    }
+
+    /// Reads the config and compiles the rules, off the query path.
+    async fn build(&self) -> Result<(Config, Engine), Refusal> {
+        let path = self.startup.path.clone();
+        let startup = self.startup.clone();
+        let old = self.resolver.engine();
+        let downloaded = self.state_dir.join("lists");
+        tokio::task::spawn_blocking(move || {
+            let config = match &path {
+                Some(p) => Config::load(&crate::config::ConfigSource::File(p.clone()))
+                    .map_err(|e| Refusal::Invalid(e.to_string()))?,
+                None => startup,
+            };
+            crate::trust::check(&config).map_err(Refusal::Unsafe)?;
+            let engine = Engine::build(&config).map_err(|e| Refusal::Invalid(format!("{e:#}")))?;
+            newly_rejected(&old.diagnostics, &engine.diagnostics, &downloaded)
+                .map_err(Refusal::Invalid)?;
+            Ok::<_, Refusal>((config, engine))
+        })
+        .await
+        .unwrap_or_else(|e| Err(Refusal::Invalid(format!("the reload task failed: {e}"))))
+    }
+
+    /// Waits (at most [`MAX_DELAY`] in all) until no file the config and
+    /// rules are read from was modified within the last [`QUIET`].
+    async fn settle(&self) {
+        let files: Vec<PathBuf> = self
+            .watched
+            .lock()
+            .map(|w| w.files.iter().cloned().collect())
+            .unwrap_or_default();
+        let deadline = tokio::time::Instant::now() + MAX_DELAY;
+        loop {
+            let now = std::time::SystemTime::now();
+            let youngest = files
+                .iter()
+                .filter_map(|f| std::fs::metadata(f).and_then(|m| m.modified()).ok())
+                .filter_map(|m| now.duration_since(m).ok())
+                .min();
+            match youngest {
+                Some(age) if age < QUIET && tokio::time::Instant::now() < deadline => {
+                    tokio::time::sleep(QUIET - age).await;
+                }
+                _ => return,
+            }
+        }
     }
 
     /// While a change is held: put it in force once its files have been
@@ -416,15 +478,19 @@ impl Reloader {
         }
     }
 
-    fn held(&self, trigger: &str, lost: &[Loss], hold: Duration, first: bool, at: jiff::Timestamp) {
-        let losses: Vec<String> = lost
-            .iter()
-            .map(|l| format!("{}: {} → {} rules", l.name, l.before, l.after))
-            .collect();
+    fn held(
+        &self,
+        trigger: &str,
+        reasons: &[String],
+        hold: Duration,
+        first: bool,
+        at: jiff::Timestamp,
+    ) {
+        let losses = reasons.to_vec();
         if first {
             tracing::warn!(
                 trigger,
-                "a change makes lists lose rules; the previous rules stay in force until the files are unchanged for {} (or `nestguard reload`): {}",
+                "a change makes lists lose rules or loosens filtering; the previous rules stay in force until the files are unchanged for {} (or `nestguard reload`): {}",
                 humantime::format_duration(hold),
                 losses.join("; ")
             );

@@ -244,7 +244,7 @@ pub fn render(
     if let Some(h) = &s.held {
         let _ = writeln!(
             out,
-            "held back since {} ({}): these lists would lose rules, so the previous rules stay in force until the files have been unchanged for {} (or `nestguard reload` confirms now):\n  {}",
+            "held back since {} ({}): the previous rules stay in force until the files have been unchanged for {} (or `nestguard reload` confirms now):\n  {}",
             local(h.since),
             h.trigger,
             h.hold,

@@ -378,7 +378,15 @@ async fn moving_a_child_to_a_stricter_profile_is_not_a_loosening() {
     std::fs::write(&path, config_moving("teen", state.path())).unwrap();
     d.reload().await.unwrap();
     let events = loosened();
-    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(
+        events.len(),
+        1,
+        "{events:?} {:?}",
+        nestguard::activity::events::recent(&db, 0)
+            .iter()
+            .map(|e| (&e.kind, &e.detail))
+            .collect::<Vec<_>>()
+    );
     assert!(
         events[0].starts_with("client sam: profile young-child → teen (no longer blocked: ")
             && events[0].contains("social-media"),

@@ -708,3 +708,58 @@ async fn a_downloaded_list_is_put_in_force_by_the_watcher() {
     );
     d.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_saved_config_that_loosens_filtering_is_held_like_a_list_that_lost_rules() {
+    use nestguard::app::Environment;
+    use nestguard::schedule::{LocalTime, ManualClock};
+    let up = FakeUpstream::start().await;
+    up.set_a("always-blocked.example.", OPEN, 1);
+    let dir = TempDir::new();
+    let path = write_config(&dir, &up);
+    let clock = Arc::new(ManualClock::new(LocalTime {
+        weekday: 0,
+        minute: 600,
+    }));
+    let env = Environment {
+        clock: clock.clone(),
+        neighbours: Arc::new(nestguard::policy::neighbours::KernelNeighbours),
+    };
+    let config = Config::load(&ConfigSource::File(path.clone())).unwrap();
+    let d = Daemon::start_in(&config, env).await.unwrap();
+    let addr = d.addrs[0];
+    // Someone (or a save caught half way) moves this machine to `unfiltered`.
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(
+        &path,
+        format!("{text}[[client]]\nprofile = \"unfiltered\"\naddresses = [\"127.0.0.1\"]\n"),
+    )
+    .unwrap();
+    let state = dir.join("state");
+    wait_for_status(&state, |s| s.held.is_some()).await;
+    let status = support::cli::stdout_of(&["status"], &path, &[]);
+    assert!(
+        status.contains("loosens filtering: client #1: added with profile unfiltered"),
+        "{status}"
+    );
+    let m = query_udp(addr, "always-blocked.example", RecordType::A).await;
+    assert_eq!(
+        m.metadata.response_code,
+        ResponseCode::NXDomain,
+        "held back"
+    );
+    // Unchanged for the hold: in force.
+    clock.advance(Duration::from_secs(4));
+    assert!(
+        time_until(
+            addr,
+            "always-blocked.example",
+            false,
+            Duration::from_secs(2)
+        )
+        .await
+        .is_some(),
+        "not put in force after the hold"
+    );
+    d.shutdown().await;
+}

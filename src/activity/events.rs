@@ -17,7 +17,7 @@ use std::path::Path;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use serde::{Deserialize, Serialize};
 
 use crate::engine::Engine;
@@ -87,6 +87,22 @@ impl PolicySnapshot {
         };
         for (who, new_profile) in &self.assignments {
             let Some(old_profile) = old.assignments.get(who) else {
+                // A new table takes its devices from the old default.
+                let Some(was) = old.assignments.get("default") else {
+                    continue;
+                };
+                let gone = lost(was, new_profile);
+                if who != "default" && !gone.is_empty() {
+                    let filters_nothing = self.blocks.get(new_profile).is_none_or(Vec::is_empty);
+                    let how = if filters_nothing {
+                        "filtering off".to_string()
+                    } else {
+                        format!("no longer blocked: {}", gone.join(", "))
+                    };
+                    out.push(format!(
+                        "{who}: added with profile {new_profile} (its devices had the default, {was}; {how})"
+                    ));
+                }
                 continue;
             };
             if old_profile == new_profile {
@@ -193,7 +209,7 @@ impl Log {
     /// and whatever the config now loosens compared with the last run.
     pub fn started(&self, engine: &Engine, now: i64) {
         self.with(|conn| {
-            let tx = conn.transaction()?;
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let alive: Option<i64> = meta(&tx, "alive_at")?.and_then(|v| v.parse().ok());
             let clean: Option<i64> = meta(&tx, "stopped_at")?.and_then(|v| v.parse().ok());
             match (alive, clean) {
@@ -230,7 +246,7 @@ impl Log {
     /// After a reload put a new engine in force.
     pub fn reloaded(&self, engine: &Engine, now: i64) {
         self.with(|conn| {
-            let tx = conn.transaction()?;
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             policy_changes(&tx, engine, now)?;
             tx.commit()
         });
@@ -255,7 +271,7 @@ impl Log {
     /// At a clean shutdown.
     pub fn stopped(&self, now: i64) {
         self.with(|conn| {
-            let tx = conn.transaction()?;
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             insert(
                 &tx,
                 now,
@@ -415,6 +431,27 @@ mod tests {
         assert_eq!(
             new.loosened_since(&old),
             ["profile child no longer blocks: adult, social-media"]
+        );
+    }
+
+    #[test]
+    fn a_client_added_with_a_looser_profile_than_the_default_is_named() {
+        let old = snap(&[("default", "child")], BLOCKS);
+        let new = snap(
+            &[("default", "child"), ("client sam", "unfiltered")],
+            BLOCKS,
+        );
+        assert_eq!(
+            new.loosened_since(&old),
+            [
+                "client sam: added with profile unfiltered (its devices had the default, child; filtering off)"
+            ]
+        );
+        let stricter = snap(&[("default", "teen"), ("client ann", "child")], BLOCKS);
+        assert!(
+            stricter
+                .loosened_since(&snap(&[("default", "teen")], BLOCKS))
+                .is_empty()
         );
     }
 
