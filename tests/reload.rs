@@ -535,7 +535,7 @@ fn nestguard_reload_puts_a_held_change_in_force_at_once() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn conf_d_drop_ins_are_picked_up() {
+async fn conf_d_drop_ins_are_picked_up_and_a_loosening_one_waits_to_be_confirmed() {
     let up = FakeUpstream::start().await;
     up.set_a("always-blocked.example.", OPEN, 1);
     let dir = TempDir::new();
@@ -550,6 +550,13 @@ async fn conf_d_drop_ins_are_picked_up() {
         "[[client]]\nprofile = \"unfiltered\"\naddresses = [\"127.0.0.9\"]\n",
     )
     .unwrap();
+    // It is picked up, and since it opens filtering for a machine it is held
+    // (as a save caught half way would be) until unchanged for the hold or
+    // confirmed, as `nestguard reload` does.
+    wait_for_status(&dir.join("state"), |s| s.held.is_some()).await;
+    let m = query_from("127.0.0.9", addr, "always-blocked.example", RecordType::A).await;
+    assert_eq!(m.metadata.response_code, ResponseCode::NXDomain, "held");
+    d.reload().await.unwrap();
     let start = Instant::now();
     loop {
         let m = query_from("127.0.0.9", addr, "always-blocked.example", RecordType::A).await;
