@@ -770,3 +770,36 @@ async fn a_saved_config_that_loosens_filtering_is_held_like_a_list_that_lost_rul
     );
     d.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lookup_that_spans_a_reload_is_judged_by_one_snapshot() {
+    let up = FakeUpstream::start().await;
+    // CNAME cloaking: an innocent name aliasing one the child profile blocks.
+    up.set_cname("cloaked.example.", "always-blocked.example.", 60);
+    up.set_a("always-blocked.example.", OPEN, 60);
+    up.set_delay("cloaked.example.", Duration::from_millis(1500));
+    let dir = TempDir::new();
+    let path = write_config(&dir, &up);
+    let (d, addr) = start(&path).await;
+    let asked =
+        tokio::spawn(async move { query_udp(addr, "cloaked.example", RecordType::A).await });
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while up.queries() == 0 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // While the upstream is slow, a profile that sorts first is added: every
+    // profile's number moves up by one in the new rules.
+    std::fs::write(
+        dir.join("rules/profiles/aaa-open.toml"),
+        "id = \"aaa-open\"\nname = \"Open\"\ndescription = \"x\"\nages = \"adults\"\nblock = []\n",
+    )
+    .unwrap();
+    d.reload().await.unwrap();
+    let m = asked.await.unwrap();
+    assert_eq!(
+        m.metadata.response_code,
+        ResponseCode::NXDomain,
+        "the child's lookup is judged as the child's, cloaking caught: {m:?}"
+    );
+    d.shutdown().await;
+}

@@ -429,8 +429,10 @@ impl Resolver {
         };
         let shape = self.shape(&query, transport);
         let who = client.who(transport);
+        // One snapshot for the whole query: the profile number decided now
+        // means nothing in rules a reload swaps in while the upstream answers.
+        let current = self.current.load_full();
         let (profile, alias, fail_open) = {
-            let current = self.current.load();
             let engine = &current.engine;
             let (profile, decision) = self.decide(engine, &query, &who, &current.live);
             // An alias says why, as every answer the household's policy makes does.
@@ -458,7 +460,6 @@ impl Resolver {
                 if freshness != Freshness::Fresh {
                     self.counters.stale_answers.fetch_add(1, Ordering::Relaxed);
                 }
-                let current = self.current.load();
                 let asked = Asked {
                     query: &query,
                     who,
