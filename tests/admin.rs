@@ -11,7 +11,7 @@ use std::time::Duration;
 use base64::Engine as _;
 use hickory_proto::op::ResponseCode;
 use hickory_proto::rr::RecordType;
-use support::http::{HttpResponse, form_value, http};
+use support::http::{HttpResponse, form_value, http, post_login};
 use support::*;
 
 const OPEN: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 80);
@@ -47,15 +47,7 @@ fn basic() -> String {
 
 /// Logs in from `src`; the session cookie.
 async fn login(src: &str, admin: SocketAddr) -> String {
-    let r = http(
-        src,
-        admin,
-        "POST",
-        "/login",
-        &[("Content-Type", "application/x-www-form-urlencoded")],
-        &format!("password={}", form_value(PASSWORD)),
-    )
-    .await;
+    let r = post_login(src, admin, PASSWORD).await;
     assert_eq!(r.status, 303, "{r:?}");
     let cookie = r
         .header("set-cookie")
@@ -122,15 +114,7 @@ async fn unauthenticated_requests_get_401_and_wrong_passwords_are_slowed_not_loc
     // Five wrong passwords in a row: the first is checked, the rest come too
     // soon and are refused unchecked, with how long to wait.
     for i in 0..5 {
-        let r = http(
-            "127.0.0.5",
-            admin,
-            "POST",
-            "/login",
-            &[("Content-Type", "application/x-www-form-urlencoded")],
-            "password=guess",
-        )
-        .await;
+        let r = post_login("127.0.0.5", admin, "guess").await;
         if i == 0 {
             assert_eq!(r.status, 401);
         } else {
@@ -141,15 +125,7 @@ async fn unauthenticated_requests_get_401_and_wrong_passwords_are_slowed_not_loc
     // The right one a second later is in: slowed down, never locked out.
     let mut r = None;
     for _ in 0..4 {
-        let tried = http(
-            "127.0.0.5",
-            admin,
-            "POST",
-            "/login",
-            &[("Content-Type", "application/x-www-form-urlencoded")],
-            &format!("password={}", form_value(PASSWORD)),
-        )
-        .await;
+        let tried = post_login("127.0.0.5", admin, PASSWORD).await;
         if tried.status != 429 {
             r = Some(tried);
             break;

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 use hickory_proto::op::ResponseCode;
 use hickory_proto::rr::RecordType;
-use support::http::{HttpResponse, form_value, http};
+use support::http::{HttpResponse, http, post_login};
 use support::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -42,18 +42,6 @@ async fn start(extra_admin: &str, extra: &str) -> (TestDaemon, SocketAddr, FakeU
 fn basic(password: &str) -> String {
     let token = base64::engine::general_purpose::STANDARD.encode(format!("admin:{password}"));
     format!("Basic {token}")
-}
-
-async fn post_login(src: &str, admin: SocketAddr, password: &str) -> HttpResponse {
-    http(
-        src,
-        admin,
-        "POST",
-        "/login",
-        &[("Content-Type", "application/x-www-form-urlencoded")],
-        &format!("password={}", form_value(password)),
-    )
-    .await
 }
 
 /// The status of one request sent at once with many others, or `None` when
@@ -138,12 +126,7 @@ async fn login_cookie(admin: SocketAddr) -> String {
     })
     .await;
     assert_eq!(r.status, 303, "{r:?}");
-    r.header("set-cookie")
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string()
+    r.session_cookie().unwrap()
 }
 
 /// Item 3: 100 concurrent wrong passwords from one address, on the form and
@@ -241,13 +224,7 @@ async fn a_child_hammering_the_login_form_keeps_the_parent_out_for_seconds_and_i
         "{:?}",
         started.elapsed()
     );
-    let cookie = r
-        .header("set-cookie")
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
+    let cookie = r.session_cookie().unwrap();
     let dash = http("127.0.0.1", admin, "GET", "/", &[("Cookie", &cookie)], "").await;
     assert_eq!(dash.status, 200);
     // One row for the whole burst, counting all twenty tries.

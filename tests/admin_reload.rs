@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use nestguard::app::Daemon;
 use nestguard::config::{Config, ConfigSource};
-use support::http::{form_value, http};
+use support::http::{http, post_login};
 use support::*;
 
 const OLD_PASSWORD: &str = "correct horse battery";
@@ -50,20 +50,11 @@ async fn start(path: &Path) -> Daemon {
 
 /// Logs in with `password`: the session cookie, or the status when refused.
 async fn login(admin: SocketAddr, password: &str) -> Result<String, u16> {
-    let r = http(
-        "127.0.0.1",
-        admin,
-        "POST",
-        "/login",
-        &[("Content-Type", "application/x-www-form-urlencoded")],
-        &format!("password={}", form_value(password)),
-    )
-    .await;
+    let r = post_login("127.0.0.1", admin, password).await;
     if r.status != 303 {
         return Err(r.status);
     }
-    let cookie = r.header("set-cookie").expect("a session cookie");
-    Ok(cookie.split(';').next().unwrap().to_string())
+    Ok(r.session_cookie().expect("a session cookie"))
 }
 
 /// The dashboard's status for `cookie`.

@@ -17,7 +17,7 @@ use nestguard::explain::{ClientArg, explain_client};
 use nestguard::policy::neighbours::KernelNeighbours;
 use nestguard::policy::overrides::{self, Scope};
 use nestguard::schedule::{LocalTime, ManualClock, parse_hhmm};
-use support::http::{HttpResponse, form_value, http};
+use support::http::{HttpResponse, form_value, http, post_login};
 use support::*;
 
 const OPEN: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 90);
@@ -226,10 +226,10 @@ async fn dashboard(
 }
 
 async fn post(admin: std::net::SocketAddr, path: &str, cookie: &str, body: &str) -> HttpResponse {
-    let mut headers = vec![("Content-Type", "application/x-www-form-urlencoded")];
-    if !cookie.is_empty() {
-        headers.push(("Cookie", cookie));
-    }
+    let headers = [
+        ("Content-Type", "application/x-www-form-urlencoded"),
+        ("Cookie", cookie),
+    ];
     http("127.0.0.1", admin, "POST", path, &headers, body).await
 }
 
@@ -241,15 +241,9 @@ async fn the_dashboard_says_what_an_allow_lifts_and_honours_also_during_bedtime(
     }
     let clock = Arc::new(ManualClock::new(at(0, "22:00")));
     let (td, admin) = dashboard(&up, clock).await;
-    let r = post(admin, "/login", "", "password=pw").await;
+    let r = post_login("127.0.0.1", admin, "pw").await;
     assert_eq!(r.status, 303, "{r:?}");
-    let cookie = r
-        .header("set-cookie")
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
+    let cookie = r.session_cookie().unwrap();
     let page = http("127.0.0.1", admin, "GET", "/", &[("Cookie", &cookie)], "").await;
     assert!(page.body.contains("also during bedtime"), "{}", page.body);
     let csrf = page.body.split("name=csrf value=\"").nth(1).unwrap();

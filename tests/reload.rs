@@ -72,6 +72,26 @@ fn write_config(dir: &TempDir, up: &FakeUpstream) -> PathBuf {
     path
 }
 
+/// [`start`] with a clock the test moves by hand (for the hold).
+async fn start_with_clock(
+    path: &Path,
+) -> (Daemon, SocketAddr, Arc<nestguard::schedule::ManualClock>) {
+    use nestguard::app::Environment;
+    use nestguard::schedule::{LocalTime, ManualClock};
+    let clock = Arc::new(ManualClock::new(LocalTime {
+        weekday: 0,
+        minute: 600,
+    }));
+    let env = Environment {
+        clock: clock.clone(),
+        neighbours: Arc::new(nestguard::policy::neighbours::KernelNeighbours),
+    };
+    let config = Config::load(&ConfigSource::File(path.to_path_buf())).unwrap();
+    let d = Daemon::start_in(&config, env).await.unwrap();
+    let addr = d.addrs[0];
+    (d, addr, clock)
+}
+
 async fn start(path: &Path) -> (Daemon, SocketAddr) {
     let config = Config::load(&ConfigSource::File(path.to_path_buf())).unwrap();
     let d = Daemon::start(&config).await.unwrap();
@@ -428,25 +448,13 @@ async fn wait_for_status(state: &Path, f: impl Fn(&nestguard::status::Status) ->
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_list_that_lost_rules_is_held_until_unchanged_for_the_hold_then_put_in_force() {
-    use nestguard::app::Environment;
-    use nestguard::schedule::{LocalTime, ManualClock};
     let up = FakeUpstream::start().await;
     up.set_a("dropped.example.", OPEN, 1);
     let dir = TempDir::new();
     let path = write_config(&dir, &up);
     let edits = dir.join("edits.txt");
     std::fs::write(&edits, "kept.example\ndropped.example\n").unwrap();
-    let clock = Arc::new(ManualClock::new(LocalTime {
-        weekday: 0,
-        minute: 600,
-    }));
-    let env = Environment {
-        clock: clock.clone(),
-        neighbours: Arc::new(nestguard::policy::neighbours::KernelNeighbours),
-    };
-    let config = Config::load(&ConfigSource::File(path.clone())).unwrap();
-    let d = Daemon::start_in(&config, env).await.unwrap();
-    let addr = d.addrs[0];
+    let (d, addr, clock) = start_with_clock(&path).await;
     // The parent really removes a name (saved in one go).
     let tmp = dir.join("edits.txt.new");
     std::fs::write(&tmp, "kept.example\n").unwrap();
@@ -718,23 +726,11 @@ async fn a_downloaded_list_is_put_in_force_by_the_watcher() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_saved_config_that_loosens_filtering_is_held_like_a_list_that_lost_rules() {
-    use nestguard::app::Environment;
-    use nestguard::schedule::{LocalTime, ManualClock};
     let up = FakeUpstream::start().await;
     up.set_a("always-blocked.example.", OPEN, 1);
     let dir = TempDir::new();
     let path = write_config(&dir, &up);
-    let clock = Arc::new(ManualClock::new(LocalTime {
-        weekday: 0,
-        minute: 600,
-    }));
-    let env = Environment {
-        clock: clock.clone(),
-        neighbours: Arc::new(nestguard::policy::neighbours::KernelNeighbours),
-    };
-    let config = Config::load(&ConfigSource::File(path.clone())).unwrap();
-    let d = Daemon::start_in(&config, env).await.unwrap();
-    let addr = d.addrs[0];
+    let (d, addr, clock) = start_with_clock(&path).await;
     // Someone (or a save caught half way) moves this machine to `unfiltered`.
     let text = std::fs::read_to_string(&path).unwrap();
     std::fs::write(

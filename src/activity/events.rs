@@ -85,6 +85,14 @@ impl PolicySnapshot {
                 .cloned()
                 .collect()
         };
+        // What a client now on `profile` can reach that it could not.
+        let opened = |profile: &str, gone: &[String]| {
+            if self.blocks.get(profile).is_none_or(Vec::is_empty) {
+                "filtering off".to_string()
+            } else {
+                format!("no longer blocked: {}", gone.join(", "))
+            }
+        };
         for (who, new_profile) in &self.assignments {
             let Some(old_profile) = old.assignments.get(who) else {
                 // A new table takes its devices from the old default.
@@ -93,14 +101,9 @@ impl PolicySnapshot {
                 };
                 let gone = lost(was, new_profile);
                 if who != "default" && !gone.is_empty() {
-                    let filters_nothing = self.blocks.get(new_profile).is_none_or(Vec::is_empty);
-                    let how = if filters_nothing {
-                        "filtering off".to_string()
-                    } else {
-                        format!("no longer blocked: {}", gone.join(", "))
-                    };
                     out.push(format!(
-                        "{who}: added with profile {new_profile} (its devices had the default, {was}; {how})"
+                        "{who}: added with profile {new_profile} (its devices had the default, {was}; {})",
+                        opened(new_profile, &gone)
                     ));
                 }
                 continue;
@@ -114,13 +117,10 @@ impl PolicySnapshot {
             if gone.is_empty() {
                 continue;
             }
-            let filters_nothing = self.blocks.get(new_profile).is_none_or(Vec::is_empty);
-            let how = if filters_nothing {
-                " (filtering off)".to_string()
-            } else {
-                format!(" (no longer blocked: {})", gone.join(", "))
-            };
-            out.push(format!("{who}: profile {old_profile} → {new_profile}{how}"));
+            out.push(format!(
+                "{who}: profile {old_profile} → {new_profile} ({})",
+                opened(new_profile, &gone)
+            ));
         }
         for (who, old_profile) in &old.assignments {
             let now = self.assignments.get("default").map_or("?", String::as_str);

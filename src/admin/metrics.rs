@@ -398,7 +398,7 @@ pub fn render(resolver: &Resolver, totals: &Totals, status: Option<&Status>) -> 
             &mut out,
             "nestguard_reloads_total",
             "counter",
-            "Reloads since start by outcome: ok, refused (any reason), unsafe_files (refused: a file or folder others can write), held (a list would lose rules).",
+            "Reloads since start by outcome: ok, refused (any reason), unsafe_files (refused: a file or folder others can write), held (a list would lose rules or the change loosens filtering).",
         );
         let r = &s.reloads;
         for (outcome, n) in [

@@ -114,6 +114,25 @@ impl HttpResponse {
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
     }
+
+    /// The session cookie a successful login sets, as `name=value`.
+    pub fn session_cookie(&self) -> Option<String> {
+        let cookie = self.header("set-cookie")?;
+        cookie.split(';').next().map(str::to_string)
+    }
+}
+
+/// `POST /login` with `password` from `src`, as the dashboard's form sends it.
+pub async fn post_login(src: &str, admin: SocketAddr, password: &str) -> HttpResponse {
+    http(
+        src,
+        admin,
+        "POST",
+        "/login",
+        &[("Content-Type", "application/x-www-form-urlencoded")],
+        &format!("password={}", form_value(password)),
+    )
+    .await
 }
 
 /// One HTTP/1.1 request from source address `src` (a loopback address), `Connection: close`.
