@@ -13,7 +13,8 @@ use super::index::{self, DomainIndex, Entry};
 use super::keywords::{KeywordMatcher, KeywordMeta};
 use super::parse::{self, Action, LineKind, Pattern, Rule};
 use super::regexes::{self, RegexRule, RegexRules};
-use super::set::{CategoryInfo, Conditions, RuleSet, SourceInfo, SourceLocation};
+use super::conditions::Conditions;
+use super::set::{CategoryInfo, RuleSet, SourceInfo, SourceLocation};
 use super::{CategoryId, CategoryMask, MAX_CATEGORIES, Matcher, Origin};
 
 /// How a source's lines are read.

@@ -9,7 +9,9 @@ use regex_automata::meta::Regex;
 use regex_automata::{Input, MatchKind, PatternSet};
 
 use super::parse::ClientInfo;
-use super::set::{Conditions, RewriteId, rank};
+use super::conditions::Conditions;
+use super::index::rank;
+use super::verdict::RewriteId;
 use super::{CategoryId, CategoryMask, Matcher, Origin, index};
 
 /// A regex rule waiting to be compiled.

@@ -3,74 +3,11 @@
 use super::index::{self, DomainIndex, Entry};
 use super::keywords::KeywordMatcher;
 use super::name::Candidate;
-use super::parse::{ClientFilter, ClientInfo, Rewrite, TypeFilter};
+use super::parse::{ClientInfo, Rewrite};
 use super::regexes::RegexRules;
-use super::{CategoryId, CategoryMask, Matcher, Origin};
-
-/// Index of a rewrite in [`RuleSet::rewrite`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct RewriteId(pub u32);
-
-/// What the rules say about one name.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Verdict {
-    NoMatch,
-    Allowed(Origin),
-    Blocked(Origin),
-    Rewritten(Origin, RewriteId),
-}
-
-impl Verdict {
-    pub fn origin(&self) -> Option<Origin> {
-        match self {
-            Verdict::NoMatch => None,
-            Verdict::Allowed(o) | Verdict::Blocked(o) | Verdict::Rewritten(o, _) => Some(*o),
-        }
-    }
-}
-
-/// Conditions of a rule beyond its name (`$dnstype`, `$client`, `$denyallow`) and its rewrite.
-#[derive(Clone, Debug)]
-pub struct Conditions {
-    pub line: u32,
-    pub dnstype: Option<TypeFilter>,
-    pub client: Option<ClientFilter>,
-    pub denyallow: Box<[Box<str>]>,
-    pub rewrite: Option<Rewrite>,
-}
-
-impl Conditions {
-    pub fn applies(&self, name: &[u8], qtype: u16, client: &ClientInfo<'_>) -> bool {
-        self.dnstype.as_ref().is_none_or(|t| t.allows(qtype))
-            && self.client.as_ref().is_none_or(|c| c.allows(client))
-            && !self
-                .denyallow
-                .iter()
-                .any(|d| in_subtree(name, d.as_bytes()))
-    }
-}
-
-/// `name` is `domain` or one of its subdomains.
-fn in_subtree(name: &[u8], domain: &[u8]) -> bool {
-    name.ends_with(domain)
-        && (name.len() == domain.len() || name[name.len() - domain.len() - 1] == b'.')
-}
-
-/// Strength of a rule; see the precedence list in `rules/mod.rs`.
-pub(super) fn rank(flags: u8) -> u8 {
-    let important = flags & index::IMPORTANT != 0;
-    match (
-        important,
-        flags & index::ALLOW != 0,
-        flags & index::REWRITE != 0,
-    ) {
-        (true, true, _) => 5,
-        (true, false, _) => 4,
-        (false, true, _) => 3,
-        (false, false, true) => 2,
-        (false, false, false) => 1,
-    }
-}
+use super::conditions::Conditions;
+use super::index::rank;
+use super::{CategoryId, CategoryMask, Matcher, Origin, RewriteId, Verdict};
 
 /// Where a source's text can be read again, to quote a rule.
 #[derive(Clone, Debug)]

@@ -11,7 +11,7 @@ use rustls_pki_types::ServerName;
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 
-use super::UpstreamError;
+use super::error::UpstreamError;
 
 const MEDIA_TYPE: &str = "application/dns-message";
 const MAX_BODY: usize = 65_535;

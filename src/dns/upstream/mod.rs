@@ -7,6 +7,7 @@
 //! failed recently is asked after the healthy ones until its back-off ends.
 
 mod doh;
+mod error;
 mod stream;
 mod tls;
 
@@ -27,24 +28,7 @@ use crate::config::{Protocol, UpstreamConfig};
 use doh::DohClient;
 use stream::StreamPool;
 
-/// Why one upstream exchange failed.
-#[derive(Debug, thiserror::Error)]
-pub enum UpstreamError {
-    #[error("network: {0}")]
-    Io(std::io::Error),
-    #[error("TLS: {0}")]
-    Tls(std::io::Error),
-    #[error("HTTP: {0}")]
-    Http(String),
-    #[error("HTTP status {0}")]
-    Status(u16),
-    #[error("timed out")]
-    Timeout,
-    #[error("malformed response")]
-    Malformed,
-    #[error("{0}")]
-    Layout(#[from] LayoutError),
-}
+pub use error::UpstreamError;
 
 enum Transport {
     Udp(SocketAddr),
