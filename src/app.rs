@@ -18,7 +18,8 @@ use crate::dns::server::{self, ServeContext};
 use crate::dns::upstream::{Upstream, Upstreams};
 use crate::engine::Engine;
 use crate::policy::neighbours::{self, KernelNeighbours, NeighbourSource, Neighbours};
-use crate::policy::{LiveSource, SystemLookups};
+use crate::live::LiveSource;
+use crate::policy::SystemLookups;
 use crate::reload::{self, Reloader};
 use crate::schedule::{LocalClock, SystemClock};
 
@@ -59,7 +60,7 @@ pub struct Daemon {
     events: Arc<crate::activity::events::Log>,
     totals: Arc<crate::activity::Totals>,
     /// Per-user profiles defeated by a local forwarder: recorded once per run.
-    noticed: Arc<crate::policy::forwarder::Noticed>,
+    noticed: Arc<crate::activity::events::Noticed>,
     shutdown: CancellationToken,
     tasks: TaskTracker,
 }
@@ -187,7 +188,7 @@ impl Daemon {
         let live = Arc::new(LiveSource::new(env.clock.clone(), &state_dir));
         resolver.update_live(|e| live.live_for(e));
         let events = Arc::new(crate::activity::events::Log::open(&state_dir));
-        let noticed = Arc::new(crate::policy::forwarder::Noticed::new(events.clone()));
+        let noticed = Arc::new(crate::activity::events::Noticed::new(events.clone()));
         let reloader = Arc::new(Reloader::new(
             config.clone(),
             resolver.clone(),

@@ -183,7 +183,7 @@ pub struct Engine {
     /// Things worth telling the admin that do not stop the daemon.
     pub warnings: Vec<String>,
     /// Per profile: what the activity counters keep of domain names.
-    pub privacy: Vec<crate::activity::Privacy>,
+    pub privacy: Vec<crate::config::Privacy>,
     /// The `bypass` category, for counting bypass attempts.
     bypass: Option<crate::rules::CategoryId>,
     /// The profiles' own allowlists and the parent's allows: categories that
@@ -319,7 +319,7 @@ impl Engine {
             .map(crate::rules::CategoryId)
             .filter(|&c| rules.category(c).is_some_and(|info| info.security))
             .fold(CategoryMask::NONE, CategoryMask::with);
-        let mut privacy: Vec<crate::activity::Privacy> =
+        let mut privacy: Vec<crate::config::Privacy> =
             catalog.profiles.iter().map(|p| p.activity).collect();
         for (id, level) in &config.activity.privacy {
             match ids.iter().position(|p| p == id) {

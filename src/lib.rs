@@ -14,6 +14,8 @@ pub mod config;
 pub mod dns;
 pub mod engine;
 pub mod explain;
+pub mod live;
+pub mod mac;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod policy;

@@ -37,7 +37,7 @@ use crate::activity::events::PolicySnapshot;
 use crate::config::{CONF_D, Config};
 use crate::dns::resolve::Resolver;
 use crate::engine::Engine;
-use crate::policy::LiveSource;
+use crate::live::LiveSource;
 use crate::rules::compile::Diagnostics;
 use crate::status::{self, RuleCounts, Status};
 

@@ -14,7 +14,8 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
@@ -361,6 +362,44 @@ pub fn gap(secs: i64) -> String {
         s if s < 3600 => format!("{} min", s / 60),
         s if s < 86_400 => format!("{} h {} min", s / 3600, s % 3600 / 60),
         s => format!("{} days {} h", s / 86_400, s % 86_400 / 3600),
+    }
+}
+
+/// Turns the first sighting of queries from a system account (see
+/// [`crate::policy::forwarder`]) into a protection event, off the query path.
+pub struct Noticed {
+    events: Arc<Log>,
+    done: AtomicBool,
+}
+
+impl Noticed {
+    pub fn new(events: Arc<Log>) -> Noticed {
+        Noticed {
+            events,
+            done: AtomicBool::new(false),
+        }
+    }
+
+    /// Records the event if `engine` has seen such queries and none was recorded yet.
+    pub fn check(&self, engine: &Engine) {
+        if self.done.load(Ordering::Relaxed) {
+            return;
+        }
+        let Some((uid, _)) = engine.forwarded().seen() else {
+            return;
+        };
+        self.done.store(true, Ordering::Relaxed);
+        let who =
+            crate::policy::users::name_of(uid).map_or(format!("uid {uid}"), |n| format!("{n} (uid {uid})"));
+        self.events.record(
+            jiff::Timestamp::now().as_second(),
+            "resolver",
+            &format!(
+                "per-user profiles do not apply: lookups arrive from the system account {who}, which no [[client]] names \
+                 (a local DNS stub or forwarder in front of nestguard makes every account look like it); \
+                 run `nestguard system-resolver enable`"
+            ),
+        );
     }
 }
 

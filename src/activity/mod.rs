@@ -11,110 +11,20 @@
 use portable_atomic::AtomicU64;
 use std::sync::atomic::Ordering;
 
-use serde::Deserialize;
 
 use crate::engine::{Decision, Engine};
-use crate::rules::CategoryId;
+
+pub use crate::config::Privacy;
 
 pub mod backlog;
+mod counted;
 pub mod events;
 pub mod report;
 pub mod store;
 pub mod tally;
 
+pub use counted::{Action, Slot, keeps};
 pub use tally::Tally;
-
-/// What happened to a query.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Action {
-    Allowed = 0,
-    Blocked = 1,
-    /// Safe search and list rewrites.
-    Rewritten = 2,
-}
-
-impl Action {
-    pub const COUNT: usize = 3;
-    pub const ALL: [Action; 3] = [Action::Allowed, Action::Blocked, Action::Rewritten];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Action::Allowed => "allowed",
-            Action::Blocked => "blocked",
-            Action::Rewritten => "rewritten",
-        }
-    }
-}
-
-/// What a query is counted under: a category of the engine, or one of a few
-/// fixed reasons.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Slot(u8);
-
-impl Slot {
-    /// Allowed with no rule involved.
-    pub const NONE: Slot = Slot(64);
-    /// Blocked by an allowlist-only schedule window.
-    pub const SCHEDULE: Slot = Slot(65);
-    pub const SAFE_SEARCH: Slot = Slot(66);
-    /// Bypass canaries and resolver discovery.
-    pub const CANARY: Slot = Slot(67);
-    pub const COUNT: usize = 68;
-    pub const ALL: [Slot; Slot::COUNT] = {
-        let mut all = [Slot(0); Slot::COUNT];
-        let mut i = 0;
-        while i < Slot::COUNT {
-            all[i] = Slot(i as u8);
-            i += 1;
-        }
-        all
-    };
-
-    pub fn category(c: CategoryId) -> Slot {
-        Slot(c.0.min(63))
-    }
-
-    pub fn index(self) -> usize {
-        usize::from(self.0)
-    }
-
-    /// The name stored for it: the category id, or `none`, `schedule`, `safe-search`, `canary`.
-    pub fn name(self, engine: &Engine) -> String {
-        match self {
-            Slot::NONE => "none".into(),
-            Slot::SCHEDULE => "schedule".into(),
-            Slot::SAFE_SEARCH => "safe-search".into(),
-            Slot::CANARY => "canary".into(),
-            Slot(c) => engine
-                .rules
-                .category(CategoryId(c))
-                .map_or_else(|| format!("category-{c}"), |i| i.id.clone()),
-        }
-    }
-}
-
-/// How much of the names a child looks up is kept.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Privacy {
-    /// Counts only: no domain names at all.
-    #[default]
-    Aggregate,
-    /// Counts, and the registrable domains of blocked names.
-    BlockedDomains,
-    /// Counts, and the registrable domains of blocked and allowed names.
-    Detailed,
-}
-
-impl Privacy {
-    pub fn keeps(self, action: Action) -> bool {
-        match self {
-            Privacy::Aggregate => false,
-            Privacy::BlockedDomains => action == Action::Blocked,
-            Privacy::Detailed => true,
-        }
-    }
-}
 
 /// Queries per (profile, category, action) since the daemon started, for
 /// `/metrics`; added to at every flush.

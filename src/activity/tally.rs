@@ -145,7 +145,7 @@ impl Tally {
         if bypass {
             shard.bypass[profile].fetch_add(1, Ordering::Relaxed);
         }
-        if self.privacy[profile].keeps(action) {
+        if super::keeps(self.privacy[profile], action) {
             count_name(shard, profile, action, qname_wire);
         }
     }

@@ -11,6 +11,8 @@ use std::path::Path;
 use serde::Deserialize;
 use toml::Spanned;
 
+use super::error::io_reason;
+use super::locate::absolute;
 use super::{Config, ConfigError, Position};
 use crate::rules::catalog::{self, RulesDir};
 
@@ -292,20 +294,6 @@ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW";
 
 fn is_iso_3166_alpha2(code: &str) -> bool {
     code.len() == 2 && ISO_3166_ALPHA2.split(' ').any(|c| c == code)
-}
-
-/// The path as the user would look for it (relative paths from the working directory).
-pub fn absolute(path: &Path) -> std::path::PathBuf {
-    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
-}
-
-/// An I/O error without Rust's `(os error N)` suffix.
-pub fn io_reason(e: &std::io::Error) -> String {
-    let text = e.to_string();
-    match text.rfind(" (os error ") {
-        Some(i) if text.ends_with(')') => text[..i].to_string(),
-        _ => text,
-    }
 }
 
 #[cfg(test)]

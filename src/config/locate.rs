@@ -77,3 +77,8 @@ pub fn locate(cli: Option<&Path>) -> Result<ConfigSource, ConfigError> {
         .find(|p| p.is_file())
         .map_or(ConfigSource::Embedded, ConfigSource::File))
 }
+
+/// The path as the user would look for it (relative paths from the working directory).
+pub fn absolute(path: &Path) -> std::path::PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
+}

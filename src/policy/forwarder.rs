@@ -13,8 +13,7 @@
 //! up itself (a root cron job, say) trips it too; the message says what to
 //! check rather than claiming a forwarder.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 use crate::dns::limit::LogEvery;
 
@@ -60,43 +59,6 @@ impl ForwarderWatch {
     pub fn seen(&self) -> Option<(u32, u64)> {
         let hits = self.hits.load(Ordering::Relaxed);
         (hits > 0).then(|| (self.uid.load(Ordering::Relaxed), hits))
-    }
-}
-
-/// Turns the first sighting of a run into a protection event (off the query path).
-pub struct Noticed {
-    events: Arc<crate::activity::events::Log>,
-    done: AtomicBool,
-}
-
-impl Noticed {
-    pub fn new(events: Arc<crate::activity::events::Log>) -> Noticed {
-        Noticed {
-            events,
-            done: AtomicBool::new(false),
-        }
-    }
-
-    /// Records the event if `engine` has seen such queries and none was recorded yet.
-    pub fn check(&self, engine: &crate::engine::Engine) {
-        if self.done.load(Ordering::Relaxed) {
-            return;
-        }
-        let Some((uid, _)) = engine.forwarded().seen() else {
-            return;
-        };
-        self.done.store(true, Ordering::Relaxed);
-        let who =
-            super::users::name_of(uid).map_or(format!("uid {uid}"), |n| format!("{n} (uid {uid})"));
-        self.events.record(
-            jiff::Timestamp::now().as_second(),
-            "resolver",
-            &format!(
-                "per-user profiles do not apply: lookups arrive from the system account {who}, which no [[client]] names \
-                 (a local DNS stub or forwarder in front of nestguard makes every account look like it); \
-                 run `nestguard system-resolver enable`"
-            ),
-        );
     }
 }
 

@@ -78,7 +78,7 @@ pub struct ProfileDef {
     /// What the activity report keeps of domain names (`aggregate`,
     /// `blocked-domains`, `detailed`); the config may change it.
     #[serde(default)]
-    pub activity: crate::activity::Privacy,
+    pub activity: crate::config::Privacy,
     /// With every upstream down and no stale answer: SERVFAIL (`closed`, the
     /// default) or the fallback upstreams (`open`); the config may change it.
     #[serde(default)]

@@ -1,0 +1,465 @@
+//! Reading a configuration: the main file and `conf.d/` merged, relative
+//! paths resolved, and every value checked, with mistakes reported at their
+//! file, line and column.
+
+use std::path::{Path, PathBuf};
+
+use toml::Spanned;
+
+use super::checks;
+use super::error::ConfigError;
+use super::locate::ConfigSource;
+use super::schema::*;
+
+/// The include directory beside the main config file.
+pub const CONF_D: &str = "conf.d";
+
+/// The `*.toml` files of a `conf.d/` directory, in name order (none if it does not exist).
+pub fn conf_d_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| {
+                    p.extension().is_some_and(|x| x == "toml")
+                        && !p
+                            .file_name()
+                            .and_then(|n| n.to_str())
+                            .is_some_and(|n| n.starts_with('.'))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    files.sort();
+    files
+}
+
+impl Config {
+    /// The embedded default.
+    pub fn embedded() -> Result<Config, ConfigError> {
+        Config::parse(DEFAULT_TOML, "<embedded default>", None)
+    }
+
+    /// Parses and validates a config file's text. `origin` names it in errors;
+    /// `base_dir` is where relative paths in it are resolved from.
+    pub fn parse(text: &str, origin: &str, base_dir: Option<&Path>) -> Result<Config, ConfigError> {
+        let mut config: Config = toml::from_str(text)
+            .map_err(|e| ConfigError::at(origin, text, e.span(), e.message().to_string()))?;
+        config.validate(text, origin, base_dir)?;
+        config.origins = vec![Origin {
+            name: origin.to_string(),
+            text: text.into(),
+        }];
+        Ok(config)
+    }
+
+    /// Loads the config from wherever `source` says.
+    pub fn load(source: &ConfigSource) -> Result<Config, ConfigError> {
+        match source {
+            ConfigSource::Embedded => Config::embedded(),
+            ConfigSource::File(path) => {
+                let text = crate::sources::read_to_string(path).map_err(|e| {
+                    ConfigError::plain(&path.display().to_string(), format!("cannot read: {e}"))
+                })?;
+                let mut config = Config::parse(&text, &path.display().to_string(), path.parent())?;
+                config.path = Some(path.clone());
+                if let Some(dir) = path.parent() {
+                    for drop_in in conf_d_files(&dir.join(CONF_D)) {
+                        config.add_drop_in(&drop_in)?;
+                    }
+                }
+                Ok(config)
+            }
+        }
+    }
+
+    /// Merges one `conf.d/` file: its `[[client]]`, `[[schedule]]` and
+    /// `[[rules.list]]` tables are added after the ones already read, and the
+    /// `[policy]` keys it sets replace the earlier values.
+    fn add_drop_in(&mut self, path: &Path) -> Result<(), ConfigError> {
+        let name = path.display().to_string();
+        let text = crate::sources::read_to_string(path)
+            .map_err(|e| ConfigError::plain(&name, format!("cannot read: {e}")))?;
+        // Keys with their positions, so a misplaced section is reported where it is.
+        let table: std::collections::BTreeMap<Spanned<String>, toml::Value> = toml::from_str(&text)
+            .map_err(|e| ConfigError::at(&name, &text, e.span(), e.message().to_string()))?;
+        for (key, value) in &table {
+            let allowed = match key.get_ref().as_str() {
+                "client" | "schedule" | "policy" => true,
+                "rules" => value
+                    .as_table()
+                    .is_some_and(|t| t.keys().all(|k| k == "list")),
+                _ => false,
+            };
+            if !allowed {
+                return Err(ConfigError::at(
+                    &name,
+                    &text,
+                    Some(key.span()),
+                    format!(
+                        "a conf.d file may hold [[client]], [[schedule]], [[rules.list]] and [policy]; `{}` belongs in the main config file",
+                        key.get_ref()
+                    ),
+                ));
+            }
+        }
+        let mut drop_in = Config::parse(&text, &name, path.parent())?;
+        let origin = self.origins.len();
+        self.origins.push(Origin {
+            name,
+            text: text.as_str().into(),
+        });
+        for mut c in drop_in.clients {
+            c.get_mut().origin = origin;
+            self.clients.push(c);
+        }
+        for mut sc in drop_in.schedules {
+            sc.get_mut().origin = origin;
+            self.schedules.push(sc);
+        }
+        self.rules.lists.append(&mut drop_in.rules.lists);
+        let policy = table
+            .iter()
+            .find(|(k, _)| k.get_ref() == "policy")
+            .and_then(|(_, v)| v.as_table());
+        if let Some(policy) = policy {
+            let d = drop_in.policy;
+            if policy.contains_key("default_profile") {
+                self.policy.default_profile = d.default_profile;
+                self.policy.origin = origin;
+            }
+            if policy.contains_key("block_mode") {
+                self.policy.block_mode = d.block_mode;
+                self.policy.block_addresses = d.block_addresses;
+            } else if policy.contains_key("block_addresses") {
+                self.policy.block_addresses = d.block_addresses;
+            }
+            if policy.contains_key("blocked_ttl") {
+                self.policy.blocked_ttl = d.blocked_ttl;
+            }
+        }
+        Ok(())
+    }
+
+    fn validate(
+        &mut self,
+        text: &str,
+        origin: &str,
+        base_dir: Option<&Path>,
+    ) -> Result<(), ConfigError> {
+        let err = |span: std::ops::Range<usize>, msg: String| {
+            ConfigError::at(origin, text, Some(span), msg)
+        };
+        if self.server.listen.get_ref().is_empty() {
+            return Err(err(
+                self.server.listen.span(),
+                "listen needs at least one address".into(),
+            ));
+        }
+        if *self.server.max_udp_payload.get_ref() < 512 {
+            return Err(err(
+                self.server.max_udp_payload.span(),
+                "max_udp_payload must be at least 512 (the DNS minimum)".into(),
+            ));
+        }
+        if self.upstreams.is_empty() {
+            return Err(ConfigError::plain(
+                origin,
+                "at least one [[upstream]] is needed".into(),
+            ));
+        }
+        if self.upstreams.iter().all(|u| u.get_ref().fallback) {
+            return Err(err(
+                self.upstreams[0].span(),
+                "every [[upstream]] is a fallback; at least one must not be".into(),
+            ));
+        }
+        if let Some(extra) = self.upstreams.get(MAX_UPSTREAMS) {
+            return Err(err(
+                extra.span(),
+                format!("at most {MAX_UPSTREAMS} upstreams are supported"),
+            ));
+        }
+        for up in &mut self.upstreams {
+            let span = up.span();
+            let u = up.get_mut();
+            if u.protocol.uses_tls() {
+                match &u.tls_name {
+                    None => {
+                        return Err(err(
+                            span,
+                            format!(
+                                "a {:?} upstream needs tls_name: the name on its certificate",
+                                u.protocol
+                            )
+                            .to_lowercase(),
+                        ));
+                    }
+                    Some(name)
+                        if rustls_pki_types::ServerName::try_from(name.as_str()).is_err() =>
+                    {
+                        return Err(err(
+                            span,
+                            format!("tls_name `{name}` is not a valid server name"),
+                        ));
+                    }
+                    Some(_) => {}
+                }
+            } else if u.tls_name.is_some() || u.ca_file.is_some() {
+                return Err(err(
+                    span,
+                    "tls_name and ca_file apply only to tls and https upstreams".into(),
+                ));
+            }
+            if u.path.is_some() && u.protocol != Protocol::Https {
+                return Err(err(span, "path applies only to https upstreams".into()));
+            }
+            if let Some(p) = &u.path
+                && !p.starts_with('/')
+            {
+                return Err(err(span, format!("path `{p}` must start with /")));
+            }
+            if u.timeout.is_zero() {
+                return Err(err(span, "timeout must be more than zero".into()));
+            }
+            if let Some(ca) = &mut u.ca_file {
+                let ca_span = ca.span();
+                let path = ca.get_mut();
+                if path.is_relative()
+                    && let Some(base) = base_dir
+                {
+                    *path = base.join(&*path);
+                }
+                if let Err(e) = std::fs::metadata(&*path) {
+                    return Err(err(
+                        ca_span,
+                        format!("cannot read ca_file {}: {e}", path.display()),
+                    ));
+                }
+            }
+        }
+        let level = self.log.level.get_ref();
+        if level.parse::<tracing::Level>().is_err() {
+            return Err(err(
+                self.log.level.span(),
+                format!("unknown log level `{level}`: use error, warn, info, debug or trace"),
+            ));
+        }
+        let up = &self.update;
+        if !(0.0..=1.0).contains(&up.max_shrink) || up.max_size_mib == 0 {
+            return Err(ConfigError::plain(
+                origin,
+                "update.max_shrink must be between 0 and 1, and update.max_size_mib above 0".into(),
+            ));
+        }
+        if let Some(ca) = &mut self.update.ca_file
+            && ca.is_relative()
+            && let Some(base) = base_dir
+        {
+            *ca = base.join(&*ca);
+        }
+        if let Some(dir) = &mut self.state.dir
+            && dir.is_relative()
+            && let Some(base) = base_dir
+        {
+            *dir = base.join(&*dir);
+        }
+        if let Some(dir) = &mut self.rules.dir
+            && dir.is_relative()
+            && let Some(base) = base_dir
+        {
+            *dir = base.join(&*dir);
+        }
+        for list in &mut self.rules.lists {
+            if list.path.is_relative()
+                && let Some(base) = base_dir
+            {
+                list.path = base.join(&list.path);
+            }
+        }
+        for sched in &self.schedules {
+            let sc = sched.get_ref();
+            for t in [&sc.from, &sc.to] {
+                if crate::schedule::parse_hhmm(t.get_ref()).is_none() {
+                    return Err(err(
+                        t.span(),
+                        format!("`{}` is not a time of day as HH:MM (24-hour)", t.get_ref()),
+                    ));
+                }
+            }
+            for d in &sc.days {
+                if crate::schedule::parse_day(d.get_ref()).is_none() {
+                    return Err(err(
+                        d.span(),
+                        format!(
+                            "`{}` is not a day: mon, tue, wed, thu, fri, sat or sun",
+                            d.get_ref()
+                        ),
+                    ));
+                }
+            }
+            if !sc.allow_only && sc.block.is_empty() {
+                return Err(err(
+                    sched.span(),
+                    "a schedule needs allow_only = true or categories in block".into(),
+                ));
+            }
+        }
+        let mode = &self.policy.block_mode;
+        let addrs = &self.policy.block_addresses;
+        let v4 = addrs.iter().filter(|a| a.is_ipv4()).count();
+        if *mode.get_ref() == BlockMode::Address
+            && (addrs.is_empty() || v4 > 1 || addrs.len() - v4 > 1)
+        {
+            return Err(err(
+                mode.span(),
+                "block_mode = \"address\" needs block_addresses: one IPv4 and/or one IPv6 address"
+                    .into(),
+            ));
+        }
+        if *mode.get_ref() != BlockMode::Address && !addrs.is_empty() {
+            return Err(err(
+                mode.span(),
+                "block_addresses is used only with block_mode = \"address\"".into(),
+            ));
+        }
+        if self.cache.max_entries == 0 {
+            return Err(ConfigError::plain(
+                origin,
+                "cache.max_entries must be at least 1".into(),
+            ));
+        }
+        if self.admin.max_connections == 0 || self.admin.header_read_timeout.is_zero() {
+            return Err(ConfigError::plain(
+                origin,
+                "admin.max_connections and admin.header_read_timeout must be more than zero".into(),
+            ));
+        }
+        checks::run(self, text, origin)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_default_matches_code_defaults() {
+        let c = Config::embedded().expect("embedded default parses");
+        let d = ServerConfig::default();
+        assert_eq!(c.server.listen.get_ref(), d.listen.get_ref());
+        assert_eq!(
+            c.server.max_udp_payload.get_ref(),
+            d.max_udp_payload.get_ref()
+        );
+        assert_eq!(c.server.tcp_idle_timeout, d.tcp_idle_timeout);
+        assert_eq!(c.server.max_tcp_clients, d.max_tcp_clients);
+        assert_eq!(
+            c.server.max_tcp_clients_per_address,
+            d.max_tcp_clients_per_address
+        );
+        assert_eq!(c.server.max_inflight, d.max_inflight);
+        let dc = CacheConfig::default();
+        assert_eq!(c.cache.max_entries, dc.max_entries);
+        assert_eq!(c.cache.max_ttl, dc.max_ttl);
+        assert_eq!(c.cache.min_ttl, dc.min_ttl);
+        assert_eq!(c.cache.max_negative_ttl, dc.max_negative_ttl);
+        assert_eq!(c.cache.stale_retention, dc.stale_retention);
+        assert_eq!(c.cache.serve_stale, dc.serve_stale);
+        assert_eq!(c.cache.stale_answer_timeout, dc.stale_answer_timeout);
+        let ups: Vec<_> = c
+            .upstreams
+            .iter()
+            .map(|u| u.get_ref().socket_addr())
+            .collect();
+        let dups: Vec<_> = default_upstreams()
+            .iter()
+            .map(|u| u.get_ref().socket_addr())
+            .collect();
+        assert_eq!(ups, dups);
+        // An empty file means "all defaults".
+        let empty = Config::parse("", "empty", None).expect("empty config");
+        assert_eq!(empty.upstreams.len(), 2);
+    }
+
+    #[test]
+    fn unknown_key_is_reported_with_line_and_column() {
+        let text = "[server]\nlisten = [\"127.0.0.1:53\"]\nlisten_port = 5\n";
+        let e = Config::parse(text, "t.toml", None).unwrap_err();
+        assert_eq!((e.line, e.column), (Some(3), Some(1)), "{e}");
+        assert!(e.to_string().starts_with("t.toml:3:1: "), "{e}");
+        assert!(e.to_string().contains("listen_port"), "{e}");
+    }
+
+    #[test]
+    fn semantic_errors_point_at_the_table() {
+        let text = "[[upstream]]\nprotocol = \"tls\"\naddress = \"1.1.1.1\"\n";
+        let e = Config::parse(text, "t.toml", None).unwrap_err();
+        assert_eq!(e.line, Some(1), "{e}");
+        assert!(e.message.contains("tls_name"), "{e}");
+        let text = "[[upstream]]\nprotocol = \"udp\"\naddress = \"dns.google\"\n";
+        let e = Config::parse(text, "t.toml", None).unwrap_err();
+        assert_eq!((e.line, e.column), (Some(3), Some(11)), "{e}");
+    }
+
+    #[test]
+    fn schedule_mistakes_point_at_the_value() {
+        let text = "[[schedule]]\nprofile = \"child\"\nname = \"bedtime\"\nfrom = \"8pm\"\nto = \"07:00\"\nallow_only = true\n";
+        let e = Config::parse(text, "t.toml", None).unwrap_err();
+        assert_eq!((e.line, e.column), (Some(4), Some(8)), "{e}");
+        assert!(e.message.contains("HH:MM"), "{e}");
+        let text = "[[schedule]]\nprofile = \"child\"\nname = \"x\"\ndays = [\"monday\"]\nfrom = \"20:00\"\nto = \"07:00\"\nallow_only = true\n";
+        let e = Config::parse(text, "t.toml", None).unwrap_err();
+        assert_eq!((e.line, e.column), (Some(4), Some(9)), "{e}");
+    }
+
+    #[test]
+    fn host_port_forms() {
+        assert_eq!("9.9.9.9".parse::<HostPort>().unwrap().port, None);
+        assert_eq!("9.9.9.9:853".parse::<HostPort>().unwrap().port, Some(853));
+        assert!("[2620:fe::fe]:853".parse::<HostPort>().is_ok());
+        assert!("2620:fe::fe".parse::<HostPort>().is_ok());
+        assert!("dns.quad9.net".parse::<HostPort>().is_err());
+    }
+
+    #[test]
+    fn conf_d_files_add_clients_and_override_policy() {
+        let dir = std::env::temp_dir().join(format!("nestguard-confd-{}", std::process::id()));
+        let d = dir.join(CONF_D);
+        std::fs::create_dir_all(&d).unwrap();
+        let main = dir.join("nestguard.toml");
+        std::fs::write(
+            &main,
+            "[[client]]\nprofile = \"teen\"\naddresses = [\"10.0.0.1\"]\n",
+        )
+        .unwrap();
+        std::fs::write(
+            d.join("20-lab.toml"),
+            "[policy]\ndefault_profile = \"young-child\"\n[[client]]\nprofile = \"unfiltered\"\naddresses = [\"10.0.0.2\"]\n",
+        )
+        .unwrap();
+        std::fs::write(d.join("10-first.toml"), "[[schedule]]\nprofile = \"child\"\nname = \"lessons\"\nfrom = \"08:00\"\nto = \"12:00\"\nblock = [\"gaming\"]\n").unwrap();
+        std::fs::write(d.join("notes.txt"), "not toml").unwrap();
+        let c = Config::load(&ConfigSource::File(main.clone())).unwrap();
+        assert_eq!(c.clients.len(), 2);
+        assert_eq!(
+            c.clients[1].get_ref().origin,
+            2,
+            "20-lab.toml is read second"
+        );
+        assert_eq!(c.schedules[0].get_ref().origin, 1);
+        assert_eq!(c.policy.default_profile.get_ref(), "young-child");
+        assert_eq!(c.files().count(), 3);
+
+        // Only policy belongs in conf.d; the rest is named with its line and column.
+        std::fs::write(
+            d.join("30-bad.toml"),
+            "# listen here\n[server]\nlisten = [\"0.0.0.0:53\"]\n",
+        )
+        .unwrap();
+        let e = Config::load(&ConfigSource::File(main))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("30-bad.toml:2:2: a conf.d file may hold"), "{e}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
