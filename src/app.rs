@@ -17,9 +17,9 @@ use crate::dns::resolve::Resolver;
 use crate::dns::server::{self, ServeContext};
 use crate::dns::upstream::{Upstream, Upstreams};
 use crate::engine::Engine;
-use crate::policy::neighbours::{self, KernelNeighbours, NeighbourSource, Neighbours};
 use crate::live::LiveSource;
 use crate::policy::SystemLookups;
+use crate::policy::neighbours::{self, KernelNeighbours, NeighbourSource, Neighbours};
 use crate::reload::{self, Reloader};
 use crate::schedule::{LocalClock, SystemClock};
 
@@ -178,8 +178,8 @@ impl Daemon {
         // so their new files are made 0600.
         for dir in [
             state_dir.clone(),
-            crate::update::lists_dir(&state_dir),
-            crate::update::profile_allow_dir(&state_dir),
+            crate::state::layout::lists_dir(&state_dir),
+            crate::state::layout::profile_allows_dir(&state_dir),
         ] {
             if let Err(e) = crate::state::ensure_private(&dir) {
                 tracing::warn!(dir = %dir.display(), error = %e, "cannot make the state folder private");
@@ -291,7 +291,7 @@ impl Daemon {
             crate::activity::set_minute(live.minute());
             tasks.spawn(flush_activity(
                 config.activity.clone(),
-                crate::activity::store::path(&crate::state::dir(config)),
+                crate::state::layout::activity_db(&crate::state::dir(config)),
                 resolver.clone(),
                 live.clone(),
                 totals.clone(),

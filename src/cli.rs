@@ -174,8 +174,9 @@ pub fn main() -> ExitCode {
                 Some(client) => {
                     explain_client(&config, &name, u16::from(qtype), &client, at.as_deref())
                 }
-                None => match crate::rules::catalog::compile(&crate::update::rules_config(&config))
-                {
+                None => match crate::rules::catalog::compile(
+                    &crate::rules::subscriptions::rules_config(&config),
+                ) {
                     Ok((set, _, _)) => {
                         crate::explain::explain(&set, &name, u16::from(qtype), profile.as_deref())
                     }
@@ -234,18 +235,19 @@ pub fn main() -> ExitCode {
             AllowAction { end, list, bedtime },
         )),
         Command::Check { root } => {
-            let (engine, diagnostics) =
-                match crate::rules::catalog::compile(&crate::update::rules_config(&config))
-                    .map_err(anyhow::Error::from)
-                    .and_then(|(set, d, catalog)| {
-                        Ok((crate::engine::Engine::assemble(&config, set, &catalog)?, d))
-                    }) {
-                    Ok(x) => x,
-                    Err(e) => {
-                        eprintln!("{e:#}");
-                        return ExitCode::from(EXIT_CONFIG);
-                    }
-                };
+            let (engine, diagnostics) = match crate::rules::catalog::compile(
+                &crate::rules::subscriptions::rules_config(&config),
+            )
+            .map_err(anyhow::Error::from)
+            .and_then(|(set, d, catalog)| {
+                Ok((crate::engine::Engine::assemble(&config, set, &catalog)?, d))
+            }) {
+                Ok(x) => x,
+                Err(e) => {
+                    eprintln!("{e:#}");
+                    return ExitCode::from(EXIT_CONFIG);
+                }
+            };
             for w in engine
                 .warnings
                 .iter()
@@ -402,7 +404,7 @@ fn report_text(
     let from = jiff::Timestamp::now()
         .checked_sub(span)
         .map_err(|e| format!("--since: {e}"))?;
-    let path = crate::activity::store::path(&crate::state::dir(config));
+    let path = crate::state::layout::activity_db(&crate::state::dir(config));
     // Some(ids) when the profile asked for is not one the rules define.
     let unknown = match profile {
         Some(p) => {
@@ -517,7 +519,8 @@ fn status(found: Result<crate::runtime::Located, String>, warnings: &[String]) -
     };
     let alive = crate::status::alive(s.pid);
     let since = jiff::Timestamp::now().as_second() - crate::status::EVENT_DAYS * 86_400;
-    let events = crate::activity::events::recent(&crate::activity::store::path(&state_dir), since);
+    let events =
+        crate::activity::events::recent(&crate::state::layout::activity_db(&state_dir), since);
     print!("{}", crate::status::render(&s, alive, &events));
     for w in warnings {
         println!("warning: {w}");
@@ -586,9 +589,10 @@ fn explain_client(
             (LocalTime::of(dt), ts, shown)
         }
     };
-    let allows =
-        crate::policy::overrides::load(&crate::policy::overrides::path(&crate::state::dir(config)))
-            .unwrap_or_default();
+    let allows = crate::policy::overrides::load(&crate::state::layout::temporary_allows(
+        &crate::state::dir(config),
+    ))
+    .unwrap_or_default();
     let client = crate::explain::ClientArg::parse(client);
     crate::explain::explain_client(&engine, name, qtype, &client, at, &allows)
 }
@@ -617,7 +621,7 @@ fn allow(
     use std::fmt::Write as _;
     // The running daemon's state folder, not this user's default one.
     let found = crate::runtime::state_dir(source, Ok(config))?;
-    let file = overrides::path(&found.dir);
+    let file = crate::state::layout::temporary_allows(&found.dir);
     if !list && let Some(dir) = file.parent() {
         // The state folder is private (0700) even when this command makes it.
         crate::state::create_private_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;

@@ -198,7 +198,8 @@ pub struct Engine {
 impl Engine {
     /// Compiles the rules and checks that every profile the config names exists.
     pub fn build(config: &Config) -> anyhow::Result<Engine> {
-        let (rules, diagnostics, catalog) = catalog::compile(&crate::update::rules_config(config))?;
+        let (rules, diagnostics, catalog) =
+            catalog::compile(&crate::rules::subscriptions::rules_config(config))?;
         if diagnostics.rejected() > 0 {
             tracing::warn!(
                 rejected = diagnostics.rejected(),

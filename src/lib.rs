@@ -14,10 +14,10 @@ pub mod config;
 pub mod dns;
 pub mod engine;
 pub mod explain;
-pub mod live;
-pub mod mac;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod live;
+pub mod mac;
 pub mod policy;
 pub mod reload;
 pub mod rules;

@@ -20,7 +20,9 @@ impl LiveSource {
     ) -> LiveSource {
         LiveSource {
             clock,
-            overrides: std::sync::Mutex::new(crate::policy::overrides::Watch::new(crate::policy::overrides::path(state_dir))),
+            overrides: std::sync::Mutex::new(crate::policy::overrides::Watch::new(
+                crate::state::layout::temporary_allows(state_dir),
+            )),
         }
     }
 
@@ -32,9 +34,11 @@ impl LiveSource {
     /// What holds now for `engine` (reads the allows file if it changed).
     pub fn live_for(&self, engine: &Engine) -> Live {
         let allows = match self.overrides.lock() {
-            Ok(mut w) => crate::policy::overrides::TempAllows::compile(w.poll(), self.clock.timestamp(), |p| {
-                engine.profile_index(p)
-            }),
+            Ok(mut w) => crate::policy::overrides::TempAllows::compile(
+                w.poll(),
+                self.clock.timestamp(),
+                |p| engine.profile_index(p),
+            ),
             Err(_) => crate::policy::overrides::TempAllows::default(),
         };
         Live {

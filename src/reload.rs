@@ -69,15 +69,16 @@ impl Watched {
                 w.dirs.insert(dir.join(CONF_D), "toml");
             }
         }
-        for list in crate::update::rules_config(config).lists {
+        for list in crate::rules::subscriptions::rules_config(config).lists {
             w.files.insert(list.path);
         }
         // A first download, or the dashboard's first allow for a profile,
         // creates its file: watch the directories for them.
         let state_dir = crate::state::dir(config);
-        w.dirs.insert(crate::update::lists_dir(&state_dir), "txt");
         w.dirs
-            .insert(crate::update::profile_allow_dir(&state_dir), "txt");
+            .insert(crate::state::layout::lists_dir(&state_dir), "txt");
+        w.dirs
+            .insert(crate::state::layout::profile_allows_dir(&state_dir), "txt");
         if let Some(dir) = &config.rules.dir {
             w.trees.insert(dir.clone());
         }
@@ -394,7 +395,7 @@ impl Reloader {
         let path = self.startup.path.clone();
         let startup = self.startup.clone();
         let old = self.resolver.engine();
-        let downloaded = self.state_dir.join("lists");
+        let downloaded = crate::state::layout::lists_dir(&self.state_dir);
         tokio::task::spawn_blocking(move || {
             let config = match &path {
                 Some(p) => Config::load(&crate::config::ConfigSource::File(p.clone()))

@@ -50,6 +50,48 @@ pub fn dir(config: &Config) -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(".nestguard-state"))
 }
 
+/// The state folder's layout: every file and folder the daemon keeps in it
+/// is named here and nowhere else.
+pub mod layout {
+    use std::path::{Path, PathBuf};
+
+    /// Activity counts and protection events (SQLite, with its -wal and -shm).
+    pub fn activity_db(state_dir: &Path) -> PathBuf {
+        state_dir.join("activity.sqlite")
+    }
+
+    /// Temporary allows (`nestguard allow`, the dashboard's "allow for an hour").
+    pub fn temporary_allows(state_dir: &Path) -> PathBuf {
+        state_dir.join("overrides.toml")
+    }
+
+    /// What the running daemon says of itself, for `nestguard status`.
+    pub fn status_file(state_dir: &Path) -> PathBuf {
+        state_dir.join("status.toml")
+    }
+
+    /// Downloaded subscription lists (`<slug>.txt`, `<slug>.meta.toml`).
+    pub fn lists_dir(state_dir: &Path) -> PathBuf {
+        state_dir.join("lists")
+    }
+
+    /// Each profile's permanent allows from the dashboard (`<profile>.txt`,
+    /// `<profile>.bedtime.txt`).
+    pub fn profile_allows_dir(state_dir: &Path) -> PathBuf {
+        state_dir.join("allow")
+    }
+
+    /// The record of `nestguard system-resolver enable`, in the system state
+    /// folder under `root` (`/` outside tests and image builders).
+    pub fn system_resolver_record(root: &Path) -> PathBuf {
+        root.join(super::SYSTEM_STATE_DIR.trim_start_matches('/'))
+            .join("system-resolver.toml")
+    }
+}
+
+/// The system state folder on Linux and other Unixes.
+const SYSTEM_STATE_DIR: &str = "/var/lib/nestguard";
+
 /// The daemon's state directory on this platform when run as a system
 /// service: `/var/lib/nestguard` on Linux, `/Library/Application
 /// Support/nestguard/state` on macOS, `%ProgramData%\nestguard\state` on Windows.
@@ -57,7 +99,7 @@ pub fn system_state_dir() -> Option<PathBuf> {
     if cfg!(target_os = "macos") || cfg!(windows) {
         crate::config::system_dir().map(|d| d.join("state"))
     } else {
-        Some(PathBuf::from("/var/lib/nestguard"))
+        Some(PathBuf::from(SYSTEM_STATE_DIR))
     }
 }
 

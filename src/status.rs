@@ -7,14 +7,12 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::engine::Engine;
-
-pub const FILE_NAME: &str = "status.toml";
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Status {
@@ -117,10 +115,6 @@ impl RuleCounts {
     }
 }
 
-pub fn path(state_dir: &Path) -> PathBuf {
-    state_dir.join(FILE_NAME)
-}
-
 pub fn write(state_dir: &Path, status: &Status) {
     let text = match toml::to_string(status) {
         Ok(t) => t,
@@ -130,7 +124,10 @@ pub fn write(state_dir: &Path, status: &Status) {
         }
     };
     let body = format!("# Written by the nestguard daemon; read by `nestguard status`.\n\n{text}");
-    if let Err(e) = crate::state::write_private(&path(state_dir), body.as_bytes()) {
+    if let Err(e) = crate::state::write_private(
+        &crate::state::layout::status_file(state_dir),
+        body.as_bytes(),
+    ) {
         tracing::warn!(dir = %state_dir.display(), error = %e, "cannot write status.toml");
     }
 }
@@ -163,7 +160,7 @@ pub fn failed_start(state_dir: &Path, at: Timestamp, reason: &str) {
 }
 
 pub fn read(state_dir: &Path) -> Result<Status, String> {
-    let p = path(state_dir);
+    let p = crate::state::layout::status_file(state_dir);
     let text = std::fs::read_to_string(&p).map_err(|e| {
         format!(
             "{}: {e} (has the daemon run with this state directory?)",

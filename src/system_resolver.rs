@@ -28,7 +28,6 @@ const DROP_IN: &str = "etc/systemd/resolved.conf.d/50-nestguard.conf";
 const RESOLV_CONF: &str = "etc/resolv.conf";
 const RESOLVED_RUNTIME: &str = "run/systemd/resolve";
 const NSSWITCH: &str = "etc/nsswitch.conf";
-const RECORD: &str = "var/lib/nestguard/system-resolver.toml";
 /// The addresses systemd-resolved's stub listens on.
 const RESOLVED_STUBS: [std::net::Ipv4Addr; 2] = [
     std::net::Ipv4Addr::new(127, 0, 0, 53),
@@ -115,7 +114,7 @@ fn at(root: &Path, rel: &str) -> PathBuf {
 }
 
 fn read_record(root: &Path) -> io::Result<Option<Record>> {
-    match fs::read_to_string(at(root, RECORD)) {
+    match fs::read_to_string(crate::state::layout::system_resolver_record(root)) {
         Ok(t) => toml::from_str(&t)
             .map(Some)
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string())),
@@ -126,7 +125,10 @@ fn read_record(root: &Path) -> io::Result<Option<Record>> {
 
 fn write_record(root: &Path, r: &Record) -> io::Result<()> {
     let text = toml::to_string(r).map_err(io::Error::other)?;
-    crate::state::write_atomic(&at(root, RECORD), text.as_bytes())
+    crate::state::write_atomic(
+        &crate::state::layout::system_resolver_record(root),
+        text.as_bytes(),
+    )
 }
 
 /// The address to give the system: the first loopback listen address on
@@ -403,7 +405,8 @@ pub fn disable(root: &Path) -> Result<String, String> {
             done
         }
     };
-    fs::remove_file(at(root, RECORD)).map_err(|e| io("record", e))?;
+    fs::remove_file(crate::state::layout::system_resolver_record(root))
+        .map_err(|e| io("record", e))?;
     Ok(done)
 }
 
@@ -536,7 +539,7 @@ mod tests {
         assert!(enable(&r, addr, false).is_err(), "twice is refused");
         disable(&r).unwrap();
         assert_eq!(fs::read(r.join(RESOLV_CONF)).unwrap(), original);
-        assert!(!r.join(RECORD).exists());
+        assert!(!crate::state::layout::system_resolver_record(&r).exists());
         assert!(status(&r).unwrap().starts_with("disabled"));
         fs::remove_dir_all(&r).unwrap();
     }

@@ -47,7 +47,7 @@ pub fn sources(config: &Config) -> Vec<PathBuf> {
             out.push(conf_d);
         }
     }
-    let rules = crate::update::rules_config(config);
+    let rules = crate::rules::subscriptions::rules_config(config);
     if let Some(dir) = &rules.dir {
         tree(dir, &mut out);
     }
@@ -57,10 +57,10 @@ pub fn sources(config: &Config) -> Vec<PathBuf> {
     }
     let state = crate::state::dir(config);
     out.push(state.clone());
-    out.push(crate::policy::overrides::path(&state));
+    out.push(crate::state::layout::temporary_allows(&state));
     for dir in [
-        crate::update::lists_dir(&state),
-        crate::update::profile_allow_dir(&state),
+        crate::state::layout::lists_dir(&state),
+        crate::state::layout::profile_allows_dir(&state),
     ] {
         entries(&dir, &mut out);
         out.push(dir);

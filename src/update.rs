@@ -17,45 +17,10 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::{Config, ListConfig};
+use crate::config::Config;
 use crate::rules::SourceLocation;
-use crate::rules::catalog::{self, RulesDir};
 use crate::rules::compile::{Builder, ListKind};
-
-/// One list to download.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Subscription {
-    pub name: String,
-    pub url: String,
-    pub category: String,
-}
-
-impl Subscription {
-    /// The file name stem in the state directory: the name, lowercased, in `[a-z0-9-]`.
-    pub fn slug(&self) -> String {
-        let mut slug = String::new();
-        for c in self.name.chars() {
-            if c.is_ascii_alphanumeric() {
-                slug.push(c.to_ascii_lowercase());
-            } else if !slug.ends_with('-') {
-                slug.push('-');
-            }
-        }
-        slug.trim_matches('-').to_string()
-    }
-
-    pub fn list_path(&self, state_dir: &Path) -> PathBuf {
-        lists_dir(state_dir).join(format!("{}.txt", self.slug()))
-    }
-
-    fn meta_path(&self, state_dir: &Path) -> PathBuf {
-        lists_dir(state_dir).join(format!("{}.meta.toml", self.slug()))
-    }
-}
-
-pub fn lists_dir(state_dir: &Path) -> PathBuf {
-    state_dir.join("lists")
-}
+use crate::rules::subscriptions::{Subscription, configured};
 
 /// What is remembered about the last good download of a list.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -67,70 +32,9 @@ struct Meta {
     fetched: Option<jiff::Timestamp>,
 }
 
-/// The subscriptions the config asks for: names from `subscriptions.toml`
-/// (or `all`), then `[[update.list]]`.
-pub fn configured(config: &Config) -> Result<Vec<Subscription>, String> {
-    let dir = RulesDir::from_config(&config.rules);
-    let offered = catalog::load_subscriptions(&dir).map_err(|e| e.to_string())?;
-    let mut out = Vec::new();
-    let all = config.update.subscriptions.iter().any(|n| n == "all");
-    for def in &offered {
-        if all || config.update.subscriptions.iter().any(|n| n == &def.name) {
-            out.push(Subscription {
-                name: def.name.clone(),
-                url: def.url.clone(),
-                category: def.category.clone(),
-            });
-        }
-    }
-    for wanted in config.update.subscriptions.iter().filter(|n| *n != "all") {
-        if !offered.iter().any(|d| &d.name == wanted) {
-            return Err(format!(
-                "update.subscriptions: no subscription named `{wanted}` in {}",
-                dir.display("subscriptions.toml")
-            ));
-        }
-    }
-    for own in &config.update.lists {
-        out.push(Subscription {
-            name: own.name.clone(),
-            url: own.url.clone(),
-            category: own.category.clone(),
-        });
-    }
-    Ok(out)
-}
-
-/// The downloaded lists that exist, as rule lists for the engine.
-pub fn lists_in_use(config: &Config) -> Vec<ListConfig> {
-    let state_dir = crate::state::dir(config);
-    configured(config)
-        .unwrap_or_default()
-        .into_iter()
-        .map(|s| (s.list_path(&state_dir), s.category))
-        .filter(|(path, _)| path.exists())
-        .map(|(path, category)| ListConfig {
-            path,
-            category,
-            allow: false,
-            keywords: false,
-            declared: None,
-            declared_as: None,
-        })
-        .collect()
-}
-
-/// The rule lists to compile: the config's own plus the downloaded ones.
-pub fn rules_config(config: &Config) -> crate::config::RulesConfig {
-    let mut rules = config.rules.clone();
-    rules.lists.extend(lists_in_use(config));
-    rules.profile_allow_dir = Some(profile_allow_dir(&crate::state::dir(config)));
-    rules
-}
-
-/// Where the dashboard keeps each profile's permanent allows (`<profile>.txt`).
-pub fn profile_allow_dir(state_dir: &Path) -> PathBuf {
-    state_dir.join("allow")
+/// Where the last good download of `sub` is described.
+fn meta_path(sub: &Subscription, state_dir: &Path) -> PathBuf {
+    crate::state::layout::lists_dir(state_dir).join(format!("{}.meta.toml", sub.slug()))
 }
 
 /// The outcome for one list.
@@ -282,7 +186,7 @@ fn update_one(
     state_dir: &Path,
     progress: &dyn Progress,
 ) -> Outcome {
-    let meta_path = sub.meta_path(state_dir);
+    let meta_path = meta_path(sub, state_dir);
     let list_path = sub.list_path(state_dir);
     let old: Meta = std::fs::read_to_string(&meta_path)
         .ok()

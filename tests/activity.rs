@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use hickory_proto::op::ResponseCode;
 use hickory_proto::rr::RecordType;
 use nestguard::activity::report::{self, ProfileReport};
-use nestguard::activity::store::{self, Store};
+use nestguard::activity::store::Store;
 use support::*;
 
 const OPEN: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 80);
@@ -51,7 +51,7 @@ fn profile<'a>(r: &'a report::Report, id: &str) -> &'a ProfileReport {
 }
 
 fn db(state: &Path) -> std::path::PathBuf {
-    store::path(state)
+    nestguard::state::layout::activity_db(state)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

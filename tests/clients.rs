@@ -126,7 +126,7 @@ async fn a_temporary_allow_lifts_a_block_and_ends_on_time() {
     assert!(blocked(&m), "child blocks gaming");
 
     // What `nestguard allow games.example --profile child --for 1h` writes.
-    let file = overrides::path(d.state.path());
+    let file = nestguard::state::layout::temporary_allows(d.state.path());
     let hour = t0.checked_add(jiff::SignedDuration::from_hours(1)).unwrap();
     overrides::add(&file, "games.example", "child", hour, t0).unwrap();
     overrides::add(&file, "evil.example", "child", hour, t0).unwrap();
@@ -181,7 +181,7 @@ async fn a_temporary_allow_opens_a_name_at_bedtime_only_when_made_for_bedtime() 
     let until = t0.checked_add(jiff::SignedDuration::from_mins(30)).unwrap();
     // A plain allow lifts category blocks, not bedtime.
     overrides::add(
-        &overrides::path(d.state.path()),
+        &nestguard::state::layout::temporary_allows(d.state.path()),
         "homework.example",
         "child",
         until,
@@ -196,7 +196,7 @@ async fn a_temporary_allow_opens_a_name_at_bedtime_only_when_made_for_bedtime() 
     );
     // Made "also during bedtime", it opens the name now.
     overrides::add_scoped(
-        &overrides::path(d.state.path()),
+        &nestguard::state::layout::temporary_allows(d.state.path()),
         "homework.example",
         "child",
         until,

@@ -239,7 +239,7 @@ impl Page {
 /// Activity of the past hours, written as the daemon would have.
 fn seed_history(state: &std::path::Path) {
     let store = nestguard::activity::store::Store::open(
-        &nestguard::activity::store::path(state),
+        &nestguard::state::layout::activity_db(state),
         20,
         Duration::from_secs(90 * 86_400),
     )

@@ -157,7 +157,7 @@ async fn an_allow_lifts_category_blocks_and_bedtime_only_when_asked() {
     // Temporary allows: one for daytime, one also at bedtime.
     let now = jiff::Timestamp::now();
     let hour = now + jiff::SignedDuration::from_hours(1);
-    let file = overrides::path(&state);
+    let file = nestguard::state::layout::temporary_allows(&state);
     overrides::add(&file, "tiktok.com", "young-child", hour, now).unwrap();
     overrides::add_scoped(
         &file,
@@ -307,7 +307,7 @@ fn allow_refuses_a_security_listed_name_and_says_what_it_lifts() {
     );
     assert!(out.is_empty(), "nothing claimed: {out}");
     assert!(
-        !overrides::path(state.path()).exists(),
+        !nestguard::state::layout::temporary_allows(state.path()).exists(),
         "nothing was written"
     );
 
@@ -359,7 +359,7 @@ async fn moving_a_child_to_a_stricter_profile_is_not_a_loosening() {
     // Tighten: unfiltered → young-child.
     std::fs::write(&path, config_moving("young-child", state.path())).unwrap();
     d.reload().await.unwrap();
-    let db = nestguard::activity::store::path(state.path());
+    let db = nestguard::state::layout::activity_db(state.path());
     let loosened = || {
         nestguard::activity::events::recent(&db, 0)
             .into_iter()
@@ -414,7 +414,7 @@ async fn bypass_attempts_at_bedtime_are_counted_as_bypass_attempts() {
     td.stop().await;
     let since = jiff::Timestamp::now() - jiff::SignedDuration::from_hours(24);
     let r = nestguard::activity::report::build(
-        &nestguard::activity::store::path(state.path()),
+        &nestguard::state::layout::activity_db(state.path()),
         since,
         None,
     )
@@ -438,7 +438,7 @@ fn config_on(port: u16, state: &Path) -> String {
 }
 
 fn event_kinds(state: &Path) -> Vec<(String, String)> {
-    nestguard::activity::events::recent(&nestguard::activity::store::path(state), 0)
+    nestguard::activity::events::recent(&nestguard::state::layout::activity_db(state), 0)
         .into_iter()
         .map(|e| (e.kind, e.detail))
         .collect()

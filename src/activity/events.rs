@@ -165,7 +165,7 @@ impl Log {
     /// Opens (creating or upgrading) the database; while it cannot be
     /// opened, events are not kept and it is tried again later.
     pub fn open(state_dir: &Path) -> Log {
-        let path = super::store::path(state_dir);
+        let path = crate::state::layout::activity_db(state_dir);
         let log = Log {
             conn: Mutex::new(None),
             tried: portable_atomic::AtomicU64::new(crate::clock::now_secs()),
@@ -288,7 +288,7 @@ impl Log {
 
 /// Records one event from outside the daemon (the command line).
 pub fn note(state_dir: &Path, kind: &str, detail: &str) {
-    let path = super::store::path(state_dir);
+    let path = crate::state::layout::activity_db(state_dir);
     let now = jiff::Timestamp::now().as_second();
     let written = super::store::Store::open_for_admin(&path)
         .and_then(|conn| insert(&conn, now, kind, detail));
@@ -389,8 +389,8 @@ impl Noticed {
             return;
         };
         self.done.store(true, Ordering::Relaxed);
-        let who =
-            crate::policy::users::name_of(uid).map_or(format!("uid {uid}"), |n| format!("{n} (uid {uid})"));
+        let who = crate::policy::users::name_of(uid)
+            .map_or(format!("uid {uid}"), |n| format!("{n} (uid {uid})"));
         self.events.record(
             jiff::Timestamp::now().as_second(),
             "resolver",

@@ -11,7 +11,6 @@
 use portable_atomic::AtomicU64;
 use std::sync::atomic::Ordering;
 
-
 use crate::engine::{Decision, Engine};
 
 pub use crate::config::Privacy;

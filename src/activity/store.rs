@@ -6,7 +6,7 @@
 //! local time. The schema is versioned with `PRAGMA user_version`, and
 //! [`migrate`] brings an older file up to date.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use rusqlite::{Connection, params};
 
@@ -15,16 +15,11 @@ use super::backlog::Backlog;
 use super::tally::Drained;
 use crate::engine::Engine;
 
-pub const FILE_NAME: &str = "activity.sqlite";
 const SCHEMA_VERSION: i64 = 5;
 
 /// Kept per profile per day in the database; the report shows fewer. More
 /// than shown, so a site that rises late in the day is not lost.
 const DOMAIN_HEADROOM: usize = 4;
-
-pub fn path(state_dir: &Path) -> PathBuf {
-    state_dir.join(FILE_NAME)
-}
 
 /// The database file, created 0600 in a 0700 folder before SQLite opens it:
 /// SQLite gives its WAL and shared-memory files the database's mode. A

@@ -181,7 +181,7 @@ impl Handle {
         let Some(hash) = a.password_hash.clone().filter(|_| a.enabled) else {
             return Ok(None);
         };
-        let db_path = activity::store::path(&self.state_dir);
+        let db_path = crate::state::layout::activity_db(&self.state_dir);
         let db = activity::store::Store::open_for_admin(&db_path)?;
         let local = Local::of(config)?;
         let listener = tokio::net::TcpListener::bind(a.listen)
@@ -719,7 +719,7 @@ fn apply_allow(
         Some(span) => {
             let until = now.checked_add(span).map_err(|e| e.to_string())?;
             overrides::add_scoped(
-                &overrides::path(&admin.state_dir),
+                &crate::state::layout::temporary_allows(&admin.state_dir),
                 &name,
                 profile,
                 until,
@@ -732,7 +732,7 @@ fn apply_allow(
                 overrides::Scope::Categories => ".txt",
                 overrides::Scope::AlsoBedtime => ".bedtime.txt",
             };
-            let file = crate::update::profile_allow_dir(&admin.state_dir)
+            let file = crate::state::layout::profile_allows_dir(&admin.state_dir)
                 .join(format!("{profile}{suffix}"));
             let mut text = std::fs::read_to_string(&file).unwrap_or_else(|_| {
                 format!("# Sites the parents allowed for profile {profile} (written by the dashboard).\n")

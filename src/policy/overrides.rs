@@ -21,8 +21,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::rules::name::{Candidate, normalize};
 
-pub const FILE_NAME: &str = "overrides.toml";
-
 /// One temporary allow.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -71,10 +69,6 @@ impl Scope {
 struct OverridesFile {
     #[serde(default, rename = "allow")]
     allows: Vec<TempAllow>,
-}
-
-pub fn path(state_dir: &Path) -> PathBuf {
-    state_dir.join(FILE_NAME)
 }
 
 /// The allows in the file (none when it does not exist).
@@ -266,7 +260,7 @@ mod tests {
     #[test]
     fn add_list_expire_remove() {
         let dir = std::env::temp_dir().join(format!("nestguard-ovr-{}", std::process::id()));
-        let file = path(&dir);
+        let file = crate::state::layout::temporary_allows(&dir);
         let now = ts("2026-11-23T15:00:00Z");
         let hour = ts("2026-11-23T16:00:00Z");
         assert_eq!(
@@ -315,7 +309,7 @@ mod tests {
     #[test]
     fn a_broken_file_keeps_the_last_good_allows() {
         let dir = std::env::temp_dir().join(format!("nestguard-ovw-{}", std::process::id()));
-        let file = path(&dir);
+        let file = crate::state::layout::temporary_allows(&dir);
         let mut watch = Watch::new(file.clone());
         assert!(watch.poll().is_empty());
         add(

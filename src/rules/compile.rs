@@ -9,11 +9,11 @@ use std::collections::HashSet;
 use std::fmt;
 use std::io::Read;
 
+use super::conditions::Conditions;
 use super::index::{self, DomainIndex, Entry};
 use super::keywords::{KeywordMatcher, KeywordMeta};
 use super::parse::{self, Action, LineKind, Pattern, Rule};
 use super::regexes::{self, RegexRule, RegexRules};
-use super::conditions::Conditions;
 use super::set::{CategoryInfo, RuleSet, SourceInfo, SourceLocation};
 use super::{CategoryId, CategoryMask, MAX_CATEGORIES, Matcher, Origin};
 

@@ -127,11 +127,7 @@ fn slot_of(fp: u64, cap: usize) -> usize {
 /// Strength of a rule; see the precedence list in `rules/mod.rs`.
 pub(super) fn rank(flags: u8) -> u8 {
     let important = flags & IMPORTANT != 0;
-    match (
-        important,
-        flags & ALLOW != 0,
-        flags & REWRITE != 0,
-    ) {
+    match (important, flags & ALLOW != 0, flags & REWRITE != 0) {
         (true, true, _) => 5,
         (true, false, _) => 4,
         (false, true, _) => 3,

@@ -19,19 +19,20 @@
 //! matcher: domain index before regex. Keywords only decide a name that no
 //! domain rule decided.
 
-mod category;
 pub mod catalog;
-mod conditions;
+mod category;
 pub mod compile;
+mod conditions;
 pub mod index;
 pub mod keywords;
 pub mod name;
 pub mod parse;
 pub mod regexes;
 mod set;
+pub mod subscriptions;
 mod verdict;
 
-pub use compile::{Builder, CompileError, Diagnostics, ListKind, SourceStats};
 pub use category::{CategoryId, CategoryMask, MAX_CATEGORIES};
+pub use compile::{Builder, CompileError, Diagnostics, ListKind, SourceStats};
 pub use set::{RuleSet, SourceInfo, SourceLocation};
 pub use verdict::{Matcher, Origin, RewriteId, Verdict};

@@ -8,9 +8,9 @@ use std::cell::RefCell;
 use regex_automata::meta::Regex;
 use regex_automata::{Input, MatchKind, PatternSet};
 
-use super::parse::ClientInfo;
 use super::conditions::Conditions;
 use super::index::rank;
+use super::parse::ClientInfo;
 use super::verdict::RewriteId;
 use super::{CategoryId, CategoryMask, Matcher, Origin, index};
 

@@ -1,12 +1,12 @@
 //! The compiled rule set and the per-query check.
 
+use super::conditions::Conditions;
+use super::index::rank;
 use super::index::{self, DomainIndex, Entry};
 use super::keywords::KeywordMatcher;
 use super::name::Candidate;
 use super::parse::{ClientInfo, Rewrite};
 use super::regexes::RegexRules;
-use super::conditions::Conditions;
-use super::index::rank;
 use super::{CategoryId, CategoryMask, Matcher, Origin, RewriteId, Verdict};
 
 /// Where a source's text can be read again, to quote a rule.
