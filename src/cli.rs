@@ -1,4 +1,5 @@
-//! The command line: parsing only. Each command is carried out by the library.
+//! The command line: the commands and their options, and the short bodies
+//! that turn each command into library calls and an exit code.
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -1,9 +1,13 @@
 //! nestguard: an on-device parental safety DNS filter.
 //!
-//! The binary (`src/main.rs`) is a thin command line over this library:
-//! [`config`] reads and checks the configuration, [`app`] builds the daemon from
-//! it, and [`dns`] holds the resolver, the cache, the upstream transports and
-//! the listening sockets.
+//! The binary (`src/main.rs`) is a thin command line ([`cli`]) over this
+//! library. The modules are layered, and dependencies point one way (see
+//! `docs/architecture.md`): the wire format and the clock; the configuration
+//! ([`config`]) and the state folder ([`state`]); the rules ([`rules`]); who
+//! is asking and which profile applies ([`policy`], [`engine`]); what holds now
+//! and what is counted ([`live`], [`activity`]); the query pipeline, cache and
+//! upstreams ([`dns`]); serving and control ([`admin`], [`reload`], [`status`]);
+//! and the daemon itself ([`app`]).
 
 pub mod activity;
 pub mod admin;

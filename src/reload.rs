@@ -8,8 +8,9 @@
 //!   engine keeps serving, and the error (`file:line:column: reason`) is
 //!   logged and shown by `nestguard status`.
 //! - A file that disappears (an editor's delete-and-recreate, a rename into
-//!   place, a mistake) keeps its last content in force until it returns
-//!   (`sources`).
+//!   place, a mistake) is looked for again for half a second (`sources`); if
+//!   it stays missing the reload fails and the previous engine keeps serving
+//!   with every rule it had, until the file returns.
 //! - A change seen by the watcher that makes a local block or keyword list
 //!   lose rules (a save still being written: emptied, cut at a line end, or a
 //!   list dropped from the config) is held back: the last good rules serve

@@ -3,8 +3,9 @@
 //! A window has days of the week and a local start and end time; it may cross
 //! midnight (`20:30`–`07:00` on Sunday covers Sunday night into Monday morning).
 //! While it is active it either adds categories to the profile or switches the
-//! profile to allowlist-only. Local time is read off the query path, every few
-//! seconds, into one bitmask of active windows; a query reads that atomic.
+//! profile to allowlist-only. Local time is read off the query path once a
+//! second (`live`) into the bitmask of open windows in `policy::Live`, which
+//! is part of the one snapshot a query loads.
 
 use std::sync::Mutex;
 

@@ -1,5 +1,6 @@
-//! The state directory (temporary allows now; downloaded lists and activity
-//! later) and how files in it are written.
+//! The state directory: which folder it is ([`dir`]), what is in it
+//! ([`layout`]: activity, temporary and permanent allows, downloaded lists,
+//! status), and how files in it are written (private, atomically).
 //!
 //! Which directory: `[state] dir` in the config; else `$STATE_DIRECTORY`
 //! (set by systemd's `StateDirectory=`); else the system state directory
