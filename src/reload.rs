@@ -222,7 +222,18 @@ pub struct Reloader {
     /// The last unsafe-files refusal recorded as an event (one event per distinct refusal).
     last_unsafe: Mutex<Option<String>>,
     /// The dashboard, told each config put in force (weak: it holds this reloader).
-    admin: OnceLock<Weak<crate::admin::Handle>>,
+    admin: OnceLock<Weak<dyn FollowsConfig>>,
+}
+
+/// Something that puts each config the reloader puts in force into effect
+/// too: the dashboard, for `[admin]`. A trait here, so the reloader needs
+/// nothing of the dashboard's (which uses the reloader).
+pub trait FollowsConfig: Send + Sync {
+    /// Called once per config put in force, one reload at a time.
+    fn apply<'a>(
+        &'a self,
+        config: &'a Config,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + 'a>>;
 }
 
 impl Reloader {
@@ -275,7 +286,7 @@ impl Reloader {
 
     /// From now on each config put in force is handed to the dashboard too,
     /// so `[admin]` changes (a new password, turning it on) need no restart.
-    pub fn follow_admin(&self, admin: Weak<crate::admin::Handle>) {
+    pub fn follow_admin(&self, admin: Weak<dyn FollowsConfig>) {
         let _ = self.admin.set(admin);
     }
 

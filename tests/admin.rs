@@ -209,7 +209,40 @@ async fn metrics_parse_as_prometheus_text() {
         1.0
     );
     assert_eq!(samples["nestguard_last_reload_success"], 1.0);
+    promtool_check(&r.body);
     d.stop().await;
+}
+
+/// Prometheus's own parser and linter on a scrape: `promtool check metrics`
+/// (Debian's `prometheus` package). Skipped, saying so, where it is not installed.
+fn promtool_check(text: &str) {
+    use std::io::Write as _;
+    use std::process::{Command, Stdio};
+    let child = Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn();
+    let Ok(mut child) = child else {
+        eprintln!(
+            "promtool not installed (apt-get install prometheus): its check of /metrics skipped"
+        );
+        return;
+    };
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success() && out.stdout.is_empty() && out.stderr.is_empty(),
+        "promtool check metrics: {}{}\n{text}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -340,4 +373,220 @@ async fn a_child_asks_and_a_parent_approves() {
     let m = query_udp(d.addr, "blocked.example", RecordType::A).await;
     assert_eq!(a_records(&m), vec![OPEN], "approved for an hour");
     d.stop().await;
+}
+
+/// Text with every character HTML gives a meaning to.
+const HOSTILE: &str = "<script>alert(1)</script> \"q\" 'a' & <img src=x onerror=alert(2)>";
+
+/// `s` as a TOML basic string.
+fn toml_str(s: &str) -> String {
+    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+/// What a browser shows for HTML text: the entities decoded.
+fn decoded(html: &str) -> String {
+    let mut out = String::new();
+    let mut rest = html;
+    while let Some(at) = rest.find('&') {
+        out.push_str(&rest[..at]);
+        rest = &rest[at..];
+        let end = rest.find(';').filter(|&e| e < 10);
+        let c = end.and_then(|e| match &rest[1..e] {
+            "lt" => Some('<'),
+            "gt" => Some('>'),
+            "amp" => Some('&'),
+            "quot" => Some('"'),
+            "apos" => Some('\''),
+            n => n
+                .strip_prefix('#')
+                .and_then(|d| d.parse::<u32>().ok())
+                .and_then(char::from_u32),
+        });
+        match (c, end) {
+            (Some(c), Some(e)) => {
+                out.push(c);
+                rest = &rest[e + 1..];
+            }
+            _ => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The hostile text reached the page (as text) and only escaped.
+#[track_caller]
+fn shown_escaped(what: &str, page: &HttpResponse, times: usize) {
+    for raw in ["<script", "<img", "\"q\"", "'a'", "& <"] {
+        assert!(
+            !page.body.contains(raw),
+            "{what}: `{raw}` unescaped in\n{}",
+            page.body
+        );
+    }
+    let shown = decoded(&page.body).matches(HOSTILE).count();
+    assert!(
+        shown >= times,
+        "{what}: shown {shown} times, not {times}:\n{}",
+        page.body
+    );
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &to.join(e.file_name()));
+        } else {
+            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn text_from_lists_config_and_requests_is_escaped_on_every_dashboard_page() {
+    let up = FakeUpstream::start().await;
+    for n in ["blocked.example.", "games.example.", "site.example."] {
+        up.set_a(n, OPEN, 1);
+    }
+    let dir = TempDir::new();
+    // The shipped rules, with hostile names where parents' and children's
+    // pages show list-supplied text: a category's name and description, a
+    // profile's name, every help line field.
+    let rules = dir.join("rules");
+    copy_dir(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("rules"),
+        &rules,
+    );
+    let h = toml_str(HOSTILE);
+    let categories = std::fs::read_to_string(rules.join("categories.toml")).unwrap();
+    let categories = categories.replacen(
+        "name = \"Sexual content\"\ndescription = \"Pornography, sex cams and other sexually explicit sites.\"",
+        &format!("name = {h}\ndescription = {h}"),
+        1,
+    );
+    assert!(
+        categories.contains(HOSTILE.split(' ').next().unwrap()),
+        "categories.toml changed shape"
+    );
+    std::fs::write(rules.join("categories.toml"), categories).unwrap();
+    let child = std::fs::read_to_string(rules.join("profiles/child.toml")).unwrap();
+    let child = child.replacen("name = \"Child (9–12)\"", &format!("name = {h}"), 1);
+    std::fs::write(rules.join("profiles/child.toml"), child).unwrap();
+    std::fs::write(
+        rules.join("helplines.toml"),
+        format!(
+            "[international]\nname = {h}\nurl = {h}\nhelp_name = {h}\nhelp_url = {h}\n\
+             [[country]]\ncode = \"GB\"\nname = {h}\nhelpline_name = {h}\nhelpline_phone = {h}\n\
+             helpline_url = {h}\nhotline_url = {h}\n"
+        ),
+    )
+    .unwrap();
+    std::fs::write(dir.join("adult.txt"), "blocked.example\n").unwrap();
+    let hash = nestguard::admin::auth::hash_password(PASSWORD).unwrap();
+    // A window open all day, with a hostile name: the profile card counts lookups in it.
+    let config = format!(
+        "{}[activity]\nflush_interval = \"200ms\"\n\
+         [admin]\nenabled = true\nlisten = \"127.0.0.1:0\"\npassword_hash = \"{hash}\"\ncountry = \"GB\"\n\
+         [rules]\ndir = \"{}\"\n\
+         [[rules.list]]\npath = \"{}\"\ncategory = \"adult\"\n\
+         [[schedule]]\nprofile = \"child\"\nname = {h}\nfrom = \"00:00\"\nto = \"00:00\"\nblock = [\"gaming\"]\n",
+        udp_upstream(up.addr(), "1s"),
+        rules.display(),
+        dir.join("adult.txt").display(),
+    );
+    let d = TestDaemon::start(&config).await;
+    let admin = d.daemon.admin_addr.expect("admin server started");
+
+    // The child's page: the category's name (as the reason), every help line field.
+    let page = http(
+        "127.0.0.1",
+        admin,
+        "GET",
+        "/blocked?name=blocked.example",
+        &[],
+        "",
+    )
+    .await;
+    assert_eq!(page.status, 200);
+    shown_escaped("/blocked (category, help lines)", &page, 1 + 5 + 4);
+    // The name asked about goes back into the ask form.
+    let asked = format!("/blocked?name={}", form_value(HOSTILE));
+    let page = http("127.0.0.1", admin, "GET", &asked, &[], "").await;
+    assert_eq!(page.status, 200);
+    shown_escaped("/blocked (the name asked about)", &page, 1);
+    // A child's note, shown to the parents.
+    let at = page.body.find("name=token value=\"").unwrap() + "name=token value=\"".len();
+    let token = page.body[at..].split('"').next().unwrap();
+    let r = http(
+        "127.0.0.1",
+        admin,
+        "POST",
+        "/ask",
+        &[("Content-Type", "application/x-www-form-urlencoded")],
+        &format!(
+            "token={token}&name=blocked.example&note={}",
+            form_value(HOSTILE)
+        ),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{r:?}");
+
+    // The dashboard: the note, the window's name on the child's card once
+    // its lookups are counted (the next activity flush).
+    for name in ["site.example", "blocked.example"] {
+        query_udp(d.addr, name, RecordType::A).await;
+    }
+    let cookie = login("127.0.0.1", admin).await;
+    let mut dash = None;
+    for _ in 0..50 {
+        let page = http("127.0.0.1", admin, "GET", "/", &[("Cookie", &cookie)], "").await;
+        if decoded(&page.body).contains(&format!("During “{HOSTILE}”")) {
+            dash = Some(page);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let dash = dash.expect("the child's card within five seconds");
+    shown_escaped("/ (dashboard: note, window)", &dash, 2);
+    let csrf = csrf_of(&dash);
+
+    // Reasons a request was refused, which repeat what was sent.
+    for (what, form) in [
+        (
+            "a site name",
+            format!("name={}&profile=child&duration=1h", form_value(HOSTILE)),
+        ),
+        (
+            "a profile",
+            format!(
+                "name=site.example&profile={}&duration=1h",
+                form_value(HOSTILE)
+            ),
+        ),
+        (
+            "a duration",
+            format!(
+                "name=site.example&profile=child&duration={}",
+                form_value(HOSTILE)
+            ),
+        ),
+    ] {
+        let r = post_form(
+            "127.0.0.1",
+            admin,
+            "/allow",
+            &cookie,
+            &format!("csrf={csrf}&{form}"),
+        )
+        .await;
+        assert_eq!(r.status, 400, "{what}: {r:?}");
+        shown_escaped(&format!("/allow refused ({what})"), &r, 1);
+    }
+    d.stop().await;
+    drop(up);
 }

@@ -110,11 +110,14 @@ fn open_descriptors() -> u64 {
 }
 
 fn metrics(d: &TestDaemon) -> String {
-    nestguard::admin::metrics::render(
-        &d.daemon.resolver,
-        &nestguard::activity::Totals::default(),
-        None,
-    )
+    use nestguard::admin::metrics;
+    let registry = metrics::registry(
+        d.daemon.resolver.clone(),
+        Default::default(),
+        std::sync::Arc::new(|| None),
+        Default::default(),
+    );
+    metrics::render(&registry).unwrap()
 }
 
 fn metric(text: &str, line_start: &str) -> u64 {

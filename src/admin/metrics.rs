@@ -1,28 +1,34 @@
-//! Prometheus `/metrics` (text exposition format 0.0.4).
+//! Prometheus `/metrics` through `prometheus-client`, in the text format
+//! 0.0.4 ([`prometheus_text::CONTENT_TYPE`]).
+//!
+//! The per-query counters stay plain atomics that the DNS path bumps without
+//! allocating or locking (tests/alloc_free.rs); they are not moved into
+//! prometheus-client's metric families, whose labelled ones take a lock. Two
+//! [`Collector`]s read them only when `/metrics` is scraped. Counter names are
+//! given here without `_total`: the encoder adds it, so what scrapers see
+//! (`nestguard_queries_total`, ...) is unchanged.
 
-use std::fmt::Write as _;
+use std::fmt;
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use portable_atomic::AtomicU64;
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::{
+    DescriptorEncoder, EncodeCounterValue, EncodeGaugeValue, EncodeLabelSet, NoLabelSet,
+    prometheus_text,
+};
+use prometheus_client::metrics::MetricType;
+use prometheus_client::registry::Registry;
 
 use crate::activity::Totals;
 use crate::dns::resolve::Resolver;
 use crate::status::Status;
 
-/// A label value, escaped.
-fn label(v: &str) -> String {
-    v.replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
-}
-
-fn metric(out: &mut String, name: &str, kind: &str, help: &str) {
-    let _ = writeln!(out, "# HELP {name} {help}");
-    let _ = writeln!(out, "# TYPE {name} {kind}");
-}
+pub use prometheus_text::CONTENT_TYPE;
 
 /// The dashboard's own limits: how often each was reached.
-#[derive(Default)]
+#[derive(Default, Debug)]
 pub struct AdminCounters {
     /// Argon2 checks run (logins and HTTP Basic).
     pub password_checks: AtomicU64,
@@ -54,399 +60,378 @@ pub struct AdminCounters {
     pub asks_queue_full: AtomicU64,
 }
 
-/// The dashboard's counters, appended to [`render`]'s output.
-pub fn render_admin(out: &mut String, c: &AdminCounters) {
-    let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
-    metric(
-        out,
-        "nestguard_admin_password_checks_total",
-        "counter",
-        "Password (Argon2) checks run for dashboard logins and HTTP Basic.",
-    );
-    let _ = writeln!(
-        out,
-        "nestguard_admin_password_checks_total {}",
-        get(&c.password_checks)
-    );
-    metric(
-        out,
-        "nestguard_admin_logins_refused_total",
-        "counter",
-        "Password guesses refused without a check: too soon after the source's last, or the check queue full.",
-    );
-    for (reason, n) in [("too_soon", &c.logins_too_soon), ("busy", &c.logins_busy)] {
-        let _ = writeln!(
-            out,
-            "nestguard_admin_logins_refused_total{{reason=\"{reason}\"}} {}",
-            get(n)
-        );
+/// Where the reload status comes from at scrape time (the reloader's, handed
+/// in as a function so this module does not depend on the reloader).
+pub type StatusSource = Arc<dyn Fn() -> Option<Status> + Send + Sync>;
+
+/// Everything `/metrics` shows, read at scrape time: the DNS side's
+/// counters, then the dashboard's.
+pub fn registry(
+    resolver: Arc<Resolver>,
+    totals: Arc<Totals>,
+    status: StatusSource,
+    admin: Arc<AdminCounters>,
+) -> Registry {
+    let mut registry = Registry::default();
+    registry.register_collector(Box::new(DnsMetrics {
+        resolver,
+        totals,
+        status,
+    }));
+    registry.register_collector(Box::new(admin));
+    registry
+}
+
+/// The text a scrape gets.
+pub fn render(registry: &Registry) -> Result<String, fmt::Error> {
+    let mut out = String::new();
+    prometheus_text::encode(&mut out, registry)?;
+    Ok(out)
+}
+
+fn get(a: &AtomicU64) -> u64 {
+    a.load(Ordering::Relaxed)
+}
+
+/// One counter family: `name` without `_total` (the encoder adds it), one
+/// sample per label set.
+fn counter<L: EncodeLabelSet, V: EncodeCounterValue>(
+    enc: &mut DescriptorEncoder,
+    name: &str,
+    help: &str,
+    samples: impl IntoIterator<Item = (L, V)>,
+) -> fmt::Result {
+    let mut family = enc.encode_descriptor(name, help, None, MetricType::Counter)?;
+    for (labels, v) in samples {
+        family
+            .encode_family(&labels)?
+            .encode_counter::<NoLabelSet, _, u64>(&v, None)?;
     }
-    metric(
-        out,
-        "nestguard_admin_login_sources_evicted_total",
-        "counter",
-        "Sources dropped from the wrong-password table because it was full.",
-    );
-    let _ = writeln!(
-        out,
-        "nestguard_admin_login_sources_evicted_total {}",
-        get(&c.login_sources_evicted)
-    );
-    metric(
-        out,
-        "nestguard_admin_connections",
-        "gauge",
-        "Dashboard connections open.",
-    );
-    let _ = writeln!(
-        out,
-        "nestguard_admin_connections {}",
-        get(&c.connections_open)
-    );
-    metric(
-        out,
-        "nestguard_admin_connections_closed_total",
-        "counter",
-        "Dashboard connections closed by a limit: max_connections reached, headers not sent within header_read_timeout, idle that long after a request, or open the longest allowed.",
-    );
-    for (reason, n) in [
-        ("full", &c.closed_full),
-        ("header_timeout", &c.closed_header_timeout),
-        ("idle", &c.closed_idle),
-        ("lifetime", &c.closed_lifetime),
-    ] {
-        let _ = writeln!(
-            out,
-            "nestguard_admin_connections_closed_total{{reason=\"{reason}\"}} {}",
-            get(n)
-        );
+    Ok(())
+}
+
+/// One gauge family, one sample per label set.
+fn gauge<L: EncodeLabelSet, V: EncodeGaugeValue>(
+    enc: &mut DescriptorEncoder,
+    name: &str,
+    help: &str,
+    samples: impl IntoIterator<Item = (L, V)>,
+) -> fmt::Result {
+    let mut family = enc.encode_descriptor(name, help, None, MetricType::Gauge)?;
+    for (labels, v) in samples {
+        family.encode_family(&labels)?.encode_gauge(&v)?;
     }
-    metric(
-        out,
-        "nestguard_admin_accept_errors_total",
-        "counter",
-        "Failed accepts on the dashboard's socket (for instance, out of descriptors).",
-    );
-    let _ = writeln!(
-        out,
-        "nestguard_admin_accept_errors_total {}",
-        get(&c.accept_errors)
-    );
-    metric(
-        out,
-        "nestguard_admin_asks_refused_total",
-        "counter",
-        "Children's requests to unblock not stored: already waiting, or a waiting limit reached.",
-    );
-    for (reason, n) in [
-        ("duplicate", &c.asks_duplicate),
-        ("asker_full", &c.asks_asker_full),
-        ("profile_full", &c.asks_profile_full),
-        ("queue_full", &c.asks_queue_full),
-    ] {
-        let _ = writeln!(
-            out,
-            "nestguard_admin_asks_refused_total{{reason=\"{reason}\"}} {}",
-            get(n)
-        );
+    Ok(())
+}
+
+/// No labels: the one sample of an unlabelled metric.
+const NONE: [(&str, &str); 0] = [];
+
+/// A single label per sample, `key="value"`.
+fn by<'a, V: 'a>(
+    key: &'static str,
+    samples: impl IntoIterator<Item = (&'static str, V)> + 'a,
+) -> impl Iterator<Item = ([(&'static str, &'static str); 1], V)> + 'a {
+    samples.into_iter().map(move |(v, n)| ([(key, v)], n))
+}
+
+impl Collector for AdminCounters {
+    fn encode(&self, mut enc: DescriptorEncoder) -> fmt::Result {
+        let c = self;
+        counter(
+            &mut enc,
+            "nestguard_admin_password_checks",
+            "Password (Argon2) checks run for dashboard logins and HTTP Basic.",
+            [(NONE, get(&c.password_checks))],
+        )?;
+        counter(
+            &mut enc,
+            "nestguard_admin_logins_refused",
+            "Password guesses refused without a check: too soon after the source's last, or the check queue full.",
+            by(
+                "reason",
+                [
+                    ("too_soon", get(&c.logins_too_soon)),
+                    ("busy", get(&c.logins_busy)),
+                ],
+            ),
+        )?;
+        counter(
+            &mut enc,
+            "nestguard_admin_login_sources_evicted",
+            "Sources dropped from the wrong-password table because it was full.",
+            [(NONE, get(&c.login_sources_evicted))],
+        )?;
+        gauge(
+            &mut enc,
+            "nestguard_admin_connections",
+            "Dashboard connections open.",
+            [(NONE, get(&c.connections_open))],
+        )?;
+        counter(
+            &mut enc,
+            "nestguard_admin_connections_closed",
+            "Dashboard connections closed by a limit: max_connections reached, headers not sent within header_read_timeout, idle that long after a request, or open the longest allowed.",
+            by(
+                "reason",
+                [
+                    ("full", get(&c.closed_full)),
+                    ("header_timeout", get(&c.closed_header_timeout)),
+                    ("idle", get(&c.closed_idle)),
+                    ("lifetime", get(&c.closed_lifetime)),
+                ],
+            ),
+        )?;
+        counter(
+            &mut enc,
+            "nestguard_admin_accept_errors",
+            "Failed accepts on the dashboard's socket (for instance, out of descriptors).",
+            [(NONE, get(&c.accept_errors))],
+        )?;
+        counter(
+            &mut enc,
+            "nestguard_admin_asks_refused",
+            "Children's requests to unblock not stored: already waiting, or a waiting limit reached.",
+            by(
+                "reason",
+                [
+                    ("duplicate", get(&c.asks_duplicate)),
+                    ("asker_full", get(&c.asks_asker_full)),
+                    ("profile_full", get(&c.asks_profile_full)),
+                    ("queue_full", get(&c.asks_queue_full)),
+                ],
+            ),
+        )
     }
 }
 
-pub fn render(resolver: &Resolver, totals: &Totals, status: Option<&Status>) -> String {
-    let c = &resolver.counters;
-    let get = |a: &portable_atomic::AtomicU64| a.load(Ordering::Relaxed);
-    let mut out = String::new();
-    metric(
-        &mut out,
-        "nestguard_queries_total",
-        "counter",
-        "DNS queries received.",
-    );
-    let _ = writeln!(
-        out,
-        "nestguard_queries_total{{transport=\"udp\"}} {}",
-        get(&c.queries_udp)
-    );
-    let _ = writeln!(
-        out,
-        "nestguard_queries_total{{transport=\"tcp\"}} {}",
-        get(&c.queries_tcp)
-    );
-    metric(
-        &mut out,
-        "nestguard_refused_total",
-        "counter",
-        "Queries refused: the client is not allowed, or over the rate limit.",
-    );
-    for (reason, n) in [("access", &c.refused_acl), ("rate", &c.refused_rate)] {
-        let _ = writeln!(
-            out,
-            "nestguard_refused_total{{reason=\"{reason}\"}} {}",
-            get(n)
-        );
+/// The DNS side, the activity writer and the reloads, read at scrape time.
+struct DnsMetrics {
+    resolver: Arc<Resolver>,
+    totals: Arc<Totals>,
+    status: StatusSource,
+}
+
+impl fmt::Debug for DnsMetrics {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DnsMetrics").finish_non_exhaustive()
     }
-    metric(
-        &mut out,
-        "nestguard_dropped_busy_total",
-        "counter",
-        "UDP cache misses dropped because max_inflight queries were waiting on upstreams.",
-    );
-    let _ = writeln!(out, "nestguard_dropped_busy_total {}", get(&c.dropped_busy));
-    metric(
-        &mut out,
-        "nestguard_max_inflight",
-        "gauge",
-        "Upstream resolutions allowed at once (max_inflight, fitted to the open-file limit).",
-    );
-    let _ = writeln!(out, "nestguard_max_inflight {}", get(&c.max_inflight));
-    metric(
-        &mut out,
-        "nestguard_max_tcp_clients",
-        "gauge",
-        "TCP connections served at once (max_tcp_clients, fitted to the open-file limit).",
-    );
-    let _ = writeln!(out, "nestguard_max_tcp_clients {}", get(&c.max_tcp_clients));
-    metric(
-        &mut out,
-        "nestguard_descriptors_exhausted_total",
-        "counter",
-        "Times a socket could not be opened or accepted because the process was out of file descriptors.",
-    );
-    let fds_upstream = resolver.upstreams().fds_exhausted();
-    for (at, n) in [
-        ("accept", get(&c.fds_exhausted_accept)),
-        ("upstream", fds_upstream),
-    ] {
-        let _ = writeln!(
-            out,
-            "nestguard_descriptors_exhausted_total{{at=\"{at}\"}} {n}"
-        );
-    }
-    metric(
-        &mut out,
-        "nestguard_tcp_accept_failures_total",
-        "counter",
-        "TCP accepts that failed, for any reason (out of descriptors included).",
-    );
-    let _ = writeln!(
-        out,
-        "nestguard_tcp_accept_failures_total {}",
-        get(&c.accept_failures)
-    );
-    metric(
-        &mut out,
-        "nestguard_tcp_pool_full_total",
-        "counter",
-        "Times every TCP connection slot (max_tcp_clients) was taken when another connection came.",
-    );
-    let _ = writeln!(
-        out,
-        "nestguard_tcp_pool_full_total {}",
-        get(&c.tcp_pool_full)
-    );
-    metric(
-        &mut out,
-        "nestguard_tcp_closed_total",
-        "counter",
-        "TCP connections closed by a limit: idle ones closed early for room, ones over the per-address cap, ones whose client did not read its answers.",
-    );
-    for (reason, n) in [
-        ("idle_for_room", &c.tcp_closed_idle_early),
-        ("per_address", &c.tcp_closed_per_address),
-        ("answers_unread", &c.tcp_closed_unread),
-    ] {
-        let _ = writeln!(
-            out,
-            "nestguard_tcp_closed_total{{reason=\"{reason}\"}} {}",
-            get(n)
-        );
-    }
-    metric(
-        &mut out,
-        "nestguard_cache_hits_total",
-        "counter",
-        "Queries answered from the cache.",
-    );
-    let _ = writeln!(out, "nestguard_cache_hits_total {}", get(&c.cache_hits));
-    metric(
-        &mut out,
-        "nestguard_cache_evictions_total",
-        "counter",
-        "Cached answers evicted to stay within [cache] max_entries.",
-    );
-    let _ = writeln!(
-        out,
-        "nestguard_cache_evictions_total {}",
-        resolver.cache().evictions()
-    );
-    metric(
-        &mut out,
-        "nestguard_rate_limit_untracked_total",
-        "counter",
-        "Queries from client networks not rate limited because 100,000 networks are tracked already.",
-    );
-    let _ = writeln!(
-        out,
-        "nestguard_rate_limit_untracked_total {}",
-        resolver.rate_limit_untracked()
-    );
-    metric(
-        &mut out,
-        "nestguard_upstream_queries_total",
-        "counter",
-        "Questions sent upstream.",
-    );
-    let _ = writeln!(
-        out,
-        "nestguard_upstream_queries_total {}",
-        get(&c.upstream_queries)
-    );
-    metric(
-        &mut out,
-        "nestguard_upstream_failures_total",
-        "counter",
-        "Upstream questions no upstream answered.",
-    );
-    let _ = writeln!(
-        out,
-        "nestguard_upstream_failures_total {}",
-        get(&c.upstream_failures)
-    );
-    metric(
-        &mut out,
-        "nestguard_upstream_fallback_queries_total",
-        "counter",
-        "Questions sent to the fallback upstreams, for profiles that fail open.",
-    );
-    let _ = writeln!(
-        out,
-        "nestguard_upstream_fallback_queries_total {}",
-        get(&c.fallback_queries)
-    );
-    metric(
-        &mut out,
-        "nestguard_stale_answers_total",
-        "counter",
-        "Expired answers served (RFC 8767): every upstream failed, or none answered within cache.stale_answer_timeout.",
-    );
-    let _ = writeln!(
-        out,
-        "nestguard_stale_answers_total {}",
-        get(&c.stale_answers)
-    );
-    metric(
-        &mut out,
-        "nestguard_upstream_seconds_total",
-        "counter",
-        "Time spent waiting for upstream answers.",
-    );
-    let _ = writeln!(
-        out,
-        "nestguard_upstream_seconds_total {:.6}",
-        get(&c.upstream_micros) as f64 / 1e6
-    );
-    metric(
-        &mut out,
-        "nestguard_decisions_total",
-        "counter",
-        "Queries by profile, category and action (allowed, blocked, rewritten), as of the last activity flush.",
-    );
-    for ((profile, category, action), n) in totals.snapshot() {
-        let _ = writeln!(
-            out,
-            "nestguard_decisions_total{{profile=\"{}\",category=\"{}\",action=\"{action}\"}} {n}",
-            label(&profile),
-            label(&category)
-        );
-    }
-    let w = &totals.writer;
-    metric(
-        &mut out,
-        "nestguard_activity_write_failures_total",
-        "counter",
-        "Activity database writes or opens that failed (the counts are kept and written later).",
-    );
-    let _ = writeln!(
-        out,
-        "nestguard_activity_write_failures_total {}",
-        get(&w.write_failures)
-    );
-    metric(
-        &mut out,
-        "nestguard_activity_pending_batches",
-        "gauge",
-        "Batches of activity counts waiting for the database.",
-    );
-    let _ = writeln!(
-        out,
-        "nestguard_activity_pending_batches {}",
-        get(&w.pending_batches)
-    );
-    metric(
-        &mut out,
-        "nestguard_activity_dropped_batches_total",
-        "counter",
-        "Batches of activity counts dropped because too many waited for the database.",
-    );
-    let _ = writeln!(
-        out,
-        "nestguard_activity_dropped_batches_total {}",
-        get(&w.dropped_batches)
-    );
-    if let Some(s) = status {
-        metric(
-            &mut out,
-            "nestguard_reloads_total",
-            "counter",
-            "Reloads since start by outcome: ok, refused (any reason), unsafe_files (refused: a file or folder others can write), held (a list would lose rules or the change loosens filtering).",
-        );
+}
+
+impl Collector for DnsMetrics {
+    fn encode(&self, mut enc: DescriptorEncoder) -> fmt::Result {
+        let resolver = &self.resolver;
+        let c = &resolver.counters;
+        let e = &mut enc;
+        counter(
+            e,
+            "nestguard_queries",
+            "DNS queries received.",
+            by(
+                "transport",
+                [("udp", get(&c.queries_udp)), ("tcp", get(&c.queries_tcp))],
+            ),
+        )?;
+        counter(
+            e,
+            "nestguard_refused",
+            "Queries refused: the client is not allowed, or over the rate limit.",
+            by(
+                "reason",
+                [
+                    ("access", get(&c.refused_acl)),
+                    ("rate", get(&c.refused_rate)),
+                ],
+            ),
+        )?;
+        counter(
+            e,
+            "nestguard_dropped_busy",
+            "UDP cache misses dropped because max_inflight queries were waiting on upstreams.",
+            [(NONE, get(&c.dropped_busy))],
+        )?;
+        gauge(
+            e,
+            "nestguard_max_inflight",
+            "Upstream resolutions allowed at once (max_inflight, fitted to the open-file limit).",
+            [(NONE, get(&c.max_inflight))],
+        )?;
+        gauge(
+            e,
+            "nestguard_max_tcp_clients",
+            "TCP connections served at once (max_tcp_clients, fitted to the open-file limit).",
+            [(NONE, get(&c.max_tcp_clients))],
+        )?;
+        counter(
+            e,
+            "nestguard_descriptors_exhausted",
+            "Times a socket could not be opened or accepted because the process was out of file descriptors.",
+            by(
+                "at",
+                [
+                    ("accept", get(&c.fds_exhausted_accept)),
+                    ("upstream", resolver.upstreams().fds_exhausted()),
+                ],
+            ),
+        )?;
+        counter(
+            e,
+            "nestguard_tcp_accept_failures",
+            "TCP accepts that failed, for any reason (out of descriptors included).",
+            [(NONE, get(&c.accept_failures))],
+        )?;
+        counter(
+            e,
+            "nestguard_tcp_pool_full",
+            "Times every TCP connection slot (max_tcp_clients) was taken when another connection came.",
+            [(NONE, get(&c.tcp_pool_full))],
+        )?;
+        counter(
+            e,
+            "nestguard_tcp_closed",
+            "TCP connections closed by a limit: idle ones closed early for room, ones over the per-address cap, ones whose client did not read its answers.",
+            by(
+                "reason",
+                [
+                    ("idle_for_room", get(&c.tcp_closed_idle_early)),
+                    ("per_address", get(&c.tcp_closed_per_address)),
+                    ("answers_unread", get(&c.tcp_closed_unread)),
+                ],
+            ),
+        )?;
+        counter(
+            e,
+            "nestguard_cache_hits",
+            "Queries answered from the cache.",
+            [(NONE, get(&c.cache_hits))],
+        )?;
+        counter(
+            e,
+            "nestguard_cache_evictions",
+            "Cached answers evicted to stay within [cache] max_entries.",
+            [(NONE, resolver.cache().evictions())],
+        )?;
+        counter(
+            e,
+            "nestguard_rate_limit_untracked",
+            "Queries from client networks not rate limited because 100,000 networks are tracked already.",
+            [(NONE, resolver.rate_limit_untracked())],
+        )?;
+        counter(
+            e,
+            "nestguard_upstream_queries",
+            "Questions sent upstream.",
+            [(NONE, get(&c.upstream_queries))],
+        )?;
+        counter(
+            e,
+            "nestguard_upstream_failures",
+            "Upstream questions no upstream answered.",
+            [(NONE, get(&c.upstream_failures))],
+        )?;
+        counter(
+            e,
+            "nestguard_upstream_fallback_queries",
+            "Questions sent to the fallback upstreams, for profiles that fail open.",
+            [(NONE, get(&c.fallback_queries))],
+        )?;
+        counter(
+            e,
+            "nestguard_stale_answers",
+            "Expired answers served (RFC 8767): every upstream failed, or none answered within cache.stale_answer_timeout.",
+            [(NONE, get(&c.stale_answers))],
+        )?;
+        counter(
+            e,
+            "nestguard_upstream_seconds",
+            "Time spent waiting for upstream answers.",
+            [(NONE, get(&c.upstream_micros) as f64 / 1e6)],
+        )?;
+        counter(
+            e,
+            "nestguard_decisions",
+            "Queries by profile, category and action (allowed, blocked, rewritten), as of the last activity flush.",
+            self.totals
+                .snapshot()
+                .into_iter()
+                .map(|((profile, category, action), n)| {
+                    (
+                        [
+                            ("profile", profile),
+                            ("category", category),
+                            ("action", action.to_string()),
+                        ],
+                        n,
+                    )
+                }),
+        )?;
+        let w = &self.totals.writer;
+        counter(
+            e,
+            "nestguard_activity_write_failures",
+            "Activity database writes or opens that failed (the counts are kept and written later).",
+            [(NONE, get(&w.write_failures))],
+        )?;
+        gauge(
+            e,
+            "nestguard_activity_pending_batches",
+            "Batches of activity counts waiting for the database.",
+            [(NONE, get(&w.pending_batches))],
+        )?;
+        counter(
+            e,
+            "nestguard_activity_dropped_batches",
+            "Batches of activity counts dropped because too many waited for the database.",
+            [(NONE, get(&w.dropped_batches))],
+        )?;
+        let Some(s) = (self.status)() else {
+            return Ok(());
+        };
         let r = &s.reloads;
-        for (outcome, n) in [
-            ("ok", r.ok),
-            ("refused", r.refused),
-            ("unsafe_files", r.unsafe_files),
-            ("held", r.held),
-        ] {
-            let _ = writeln!(out, "nestguard_reloads_total{{outcome=\"{outcome}\"}} {n}");
-        }
-        metric(
-            &mut out,
+        counter(
+            e,
+            "nestguard_reloads",
+            "Reloads since start by outcome: ok, refused (any reason), unsafe_files (refused: a file or folder others can write), held (a list would lose rules or the change loosens filtering).",
+            by(
+                "outcome",
+                [
+                    ("ok", r.ok),
+                    ("refused", r.refused),
+                    ("unsafe_files", r.unsafe_files),
+                    ("held", r.held),
+                ],
+            ),
+        )?;
+        gauge(
+            e,
             "nestguard_reload_held",
-            "gauge",
             "1 while a change is held back until its files are unchanged (or `nestguard reload`).",
-        );
-        let _ = writeln!(out, "nestguard_reload_held {}", u8::from(s.held.is_some()));
-        metric(&mut out, "nestguard_rules", "gauge", "Rules in force.");
-        let _ = writeln!(
-            out,
-            "nestguard_rules{{kind=\"domain\"}} {}",
-            s.rules.domain_rules
-        );
-        let _ = writeln!(
-            out,
-            "nestguard_rules{{kind=\"keyword\"}} {}",
-            s.rules.keywords
-        );
-        let _ = writeln!(out, "nestguard_rules{{kind=\"regex\"}} {}", s.rules.regexes);
-        metric(
-            &mut out,
+            [(NONE, u64::from(s.held.is_some()))],
+        )?;
+        gauge(
+            e,
+            "nestguard_rules",
+            "Rules in force.",
+            by(
+                "kind",
+                [
+                    ("domain", s.rules.domain_rules),
+                    ("keyword", s.rules.keywords),
+                    ("regex", s.rules.regexes),
+                ],
+            ),
+        )?;
+        gauge(
+            e,
             "nestguard_last_reload_success",
-            "gauge",
             "1 if the last reload worked (or none happened), 0 if it was refused.",
-        );
-        let ok = s.last_reload.as_ref().is_none_or(|r| r.ok);
-        let _ = writeln!(out, "nestguard_last_reload_success {}", u8::from(ok));
-        metric(
-            &mut out,
+            [(NONE, u64::from(s.last_reload.as_ref().is_none_or(|r| r.ok)))],
+        )?;
+        gauge(
+            e,
             "nestguard_start_time_seconds",
-            "gauge",
             "When the daemon started (Unix time).",
-        );
-        let _ = writeln!(
-            out,
-            "nestguard_start_time_seconds {}",
-            s.started.as_second()
-        );
+            [(NONE, s.started.as_second())],
+        )
     }
-    out
 }

@@ -23,6 +23,9 @@ use axum::extract::{ConnectInfo, Form, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+use axum_extra::headers::HeaderMapExt as _;
+use axum_extra::headers::authorization::{Authorization, Basic};
 use serde::Deserialize;
 use tokio_util::sync::CancellationToken;
 
@@ -30,7 +33,7 @@ use crate::activity::{self, report};
 use crate::config::{AdminConfig, Config};
 use crate::dns::resolve::Resolver;
 use crate::policy::{Proto, Who, overrides};
-use crate::reload::Reloader;
+use crate::reload::{FollowsConfig, Reloader};
 use crate::rules::catalog::{self, Helplines};
 
 pub mod auth;
@@ -42,7 +45,6 @@ pub mod throttle;
 
 use auth::{Auth, LoginError, SESSION_COOKIE};
 use metrics::AdminCounters;
-use pages::esc;
 use throttle::Source;
 
 /// Children's requests waiting for the parents, at most: in all, per
@@ -55,7 +57,6 @@ const MAX_ASKS_PER_ASKER: i64 = 5;
 pub struct Admin {
     resolver: Arc<Resolver>,
     reloader: Arc<Reloader>,
-    totals: Arc<activity::Totals>,
     auth: Auth,
     db: Mutex<rusqlite::Connection>,
     db_path: PathBuf,
@@ -69,6 +70,8 @@ pub struct Admin {
     counters: Arc<AdminCounters>,
     /// "Too many requests waiting" is logged once per interval.
     asks_logged: crate::dns::limit::LogEvery,
+    /// What `/metrics` shows, read from the counters when scraped.
+    metrics: prometheus_client::registry::Registry,
 }
 
 /// What the children's pages show where to get help.
@@ -150,7 +153,9 @@ pub async fn start(
     let server = handle.launch(config).await?;
     lock(&handle.now).server = server;
     // Weak: the dashboard holds the reloader, and the daemon holds this handle.
-    reloader.follow_admin(Arc::downgrade(&handle));
+    let follower: std::sync::Weak<dyn FollowsConfig> =
+        Arc::downgrade(&(handle.clone() as Arc<dyn FollowsConfig>));
+    reloader.follow_admin(follower);
     Ok(handle)
 }
 
@@ -190,10 +195,16 @@ impl Handle {
         let listen = listener.local_addr()?;
         let counters = Arc::new(AdminCounters::default());
         let limits = Arc::new(serve::Limits::new(a.max_connections, a.header_read_timeout));
+        let reloader = self.reloader.clone();
+        let registry = metrics::registry(
+            self.resolver.clone(),
+            self.totals.clone(),
+            Arc::new(move || reloader.status()),
+            counters.clone(),
+        );
         let admin = Arc::new(Admin {
             resolver: self.resolver.clone(),
             reloader: self.reloader.clone(),
-            totals: self.totals.clone(),
             auth: Auth::new(Some(hash), a.session_ttl, counters.clone())?,
             db: Mutex::new(db),
             db_path,
@@ -204,6 +215,7 @@ impl Handle {
             ask_tokens: Mutex::new(Vec::new()),
             counters: counters.clone(),
             asks_logged: Default::default(),
+            metrics: registry,
         });
         let app = Router::new()
             .route("/", get(dashboard))
@@ -238,7 +250,7 @@ impl Handle {
     /// Puts a reloaded config's `[admin]` in force: on the running server
     /// where it can take it, else by stopping it and starting another.
     /// Called by the reloader, one reload at a time.
-    pub async fn apply(&self, config: &Config) {
+    async fn apply(&self, config: &Config) {
         let new = &config.admin;
         let (old, running) = {
             let now = lock(&self.now);
@@ -296,6 +308,15 @@ impl Handle {
     }
 }
 
+impl FollowsConfig for Handle {
+    fn apply<'a>(
+        &'a self,
+        config: &'a Config,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + 'a>> {
+        Box::pin(Handle::apply(self, config))
+    }
+}
+
 /// Swaps what a running dashboard can take from a new `[admin]` and logs
 /// each change (never the hash).
 fn update(admin: &Admin, addr: SocketAddr, old: &AdminConfig, config: &Config) {
@@ -349,26 +370,32 @@ fn update(admin: &Admin, addr: SocketAddr, old: &AdminConfig, config: &Config) {
 
 type Shared = State<Arc<Admin>>;
 
-fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_string())
-}
-
 /// The session's CSRF token, if the request comes from a logged-in parent.
 fn session(admin: &Admin, headers: &HeaderMap) -> Option<(String, String)> {
-    let token = cookie(headers, SESSION_COOKIE)?;
-    let csrf = admin.auth.session(&token)?;
-    Some((token, csrf))
+    let jar = CookieJar::from_headers(headers);
+    let token = jar.get(SESSION_COOKIE)?.value();
+    let csrf = admin.auth.session(token)?;
+    Some((token.to_string(), csrf))
+}
+
+/// A rendered page with its status; a template that failed to render (a
+/// value that would not format) is a 500 with a line in the log.
+fn page(status: StatusCode, rendered: pages::Rendered) -> Response {
+    match rendered {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot render a dashboard page");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "cannot render this page\n",
+            )
+                .into_response()
+        }
+    }
 }
 
 fn unauthorized_page() -> Response {
-    (StatusCode::UNAUTHORIZED, Html(pages::login(""))).into_response()
+    page(StatusCode::UNAUTHORIZED, pages::login(""))
 }
 
 /// Session cookie or HTTP Basic, for the API and `/metrics`.
@@ -384,15 +411,13 @@ async fn api_allowed(admin: &Admin, headers: &HeaderMap, peer: SocketAddr) -> Re
         );
         r
     };
-    let Some(basic) = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-    else {
+    // Absent, not Basic, or not base64 `user:password`: no check is run.
+    let Some(Authorization(basic)) = headers.typed_get::<Authorization<Basic>>() else {
         return Err(deny(StatusCode::UNAUTHORIZED, "authentication required\n"));
     };
     match admin
         .auth
-        .basic(Source::of(peer, admin.listen), basic)
+        .basic(Source::of(peer, admin.listen), basic.password())
         .await
     {
         Ok(()) => Ok(()),
@@ -477,8 +502,8 @@ fn audit(admin: &Admin, who: &str, action: &str, detail: &str) {
     }
 }
 
-async fn login_page() -> Html<String> {
-    Html(pages::login(""))
+async fn login_page() -> Response {
+    page(StatusCode::OK, pages::login(""))
 }
 
 #[derive(Deserialize)]
@@ -498,48 +523,32 @@ async fn login(
     match checked {
         Ok(token) => {
             audit(&admin, "parent", "login", &source.to_string());
-            let secure = if admin.listen.ip().is_loopback() {
-                "; Secure"
-            } else {
-                ""
-            };
-            let cookie =
-                format!("{SESSION_COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/{secure}");
-            let mut r = Redirect::to("/").into_response();
-            if let Ok(v) = HeaderValue::from_str(&cookie) {
-                r.headers_mut().insert(header::SET_COOKIE, v);
-            }
-            r
+            let cookie = Cookie::build((SESSION_COOKIE, token))
+                .http_only(true)
+                .same_site(SameSite::Strict)
+                .path("/")
+                .secure(admin.listen.ip().is_loopback());
+            (CookieJar::new().add(cookie), Redirect::to("/")).into_response()
         }
         Err(e @ LoginError::TooSoon(_)) => {
-            let mut r = (
+            let mut r = page(
                 StatusCode::TOO_MANY_REQUESTS,
-                Html(pages::login(
-                    "Too soon after a wrong password. Wait a second and try again.",
-                )),
-            )
-                .into_response();
+                pages::login("Too soon after a wrong password. Wait a second and try again."),
+            );
             retry_after(&mut r, &e);
             r
         }
         Err(e @ LoginError::Busy) => {
-            let mut r = (
+            let mut r = page(
                 StatusCode::TOO_MANY_REQUESTS,
-                Html(pages::login(
-                    "Busy checking passwords. Try again in a moment.",
-                )),
-            )
-                .into_response();
+                pages::login("Busy checking passwords. Try again in a moment."),
+            );
             retry_after(&mut r, &e);
             r
         }
         Err(_) => {
             write_failed_logins(&admin);
-            (
-                StatusCode::UNAUTHORIZED,
-                Html(pages::login("Wrong password.")),
-            )
-                .into_response()
+            page(StatusCode::UNAUTHORIZED, pages::login("Wrong password."))
         }
     }
 }
@@ -566,80 +575,27 @@ async fn dashboard(State(admin): Shared, headers: HeaderMap) -> Response {
     let since = jiff::Timestamp::now()
         .checked_sub(jiff::SignedDuration::from_hours(24))
         .unwrap_or(jiff::Timestamp::UNIX_EPOCH);
-    let report = report::build(&admin.db_path, since, None);
-    let mut body = String::new();
-    // The allow form.
-    let profiles: String = engine
-        .profile_ids()
-        .map(|p| format!("<option value=\"{0}\">{0}</option>", esc(p)))
-        .collect();
-    body.push_str(&format!(
-        "<section class=card><h2>Allow a site</h2><form method=post action=/allow id=allow-form>\
-         <input type=hidden name=csrf value=\"{csrf}\">\
-         <input name=name id=allow-name placeholder=example.com required> for \
-         <select name=profile id=allow-profile>{profiles}</select> \
-         <select name=duration id=allow-duration><option value=1h>for 1 hour</option>\
-         <option value=1day>for a day</option><option value=permanent>always</option></select> \
-         <label><input type=checkbox name=bedtime value=1 id=allow-bedtime> also during bedtime</label> \
-         <button type=submit id=allow-submit>Allow</button></form>\
-         <p class=muted>Allowing lifts the profile's category blocks for the site and its subdomains. \
-         Bedtime and other allow-only times stay in force unless you tick “also during bedtime”. \
-         Malware and scam lists always stay on.</p></section>",
-        csrf = esc(&csrf)
-    ));
-    // Children's requests.
+    let activity = match report::build(&admin.db_path, since, None) {
+        Ok(r) => pages::Activity::of(&r.profiles),
+        Err(e) => pages::Activity::Unreadable(e),
+    };
     let pending = pending_requests(&admin);
-    if !pending.is_empty() {
-        body.push_str("<section class=card><h2>Asked to unblock</h2><table>");
-        for (id, profile, domain, note) in pending {
-            body.push_str(&format!(
-                "<tr><td>{}</td><td>{}</td><td class=muted>{}</td><td><form method=post action=/requests/{id}>\
-                 <input type=hidden name=csrf value=\"{}\">\
-                 <button name=decision value=approve-1h>Allow 1 hour</button>\
-                 <button name=decision value=approve>Allow always</button>\
-                 <button name=decision value=decline>Decline</button></form></td></tr>",
-                esc(&profile),
-                esc(&domain),
-                esc(&note),
-                esc(&csrf)
-            ));
-        }
-        body.push_str("</table></section>");
-    }
-    match report {
-        Ok(r) if !r.profiles.is_empty() => {
-            for p in &r.profiles {
-                body.push_str(&pages::profile_card(p));
-            }
-        }
-        Ok(_) => body.push_str(
-            "<section class=card><p>No activity recorded in the last 24 hours yet.</p></section>",
-        ),
-        Err(e) => body.push_str(&format!(
-            "<section class=card><p class=muted>{}</p></section>",
-            esc(&e)
-        )),
-    }
     // The audit trail, with the latest wrong-password tries.
     write_failed_logins(&admin);
     let recent = recent_audit(&admin);
-    if !recent.is_empty() {
-        body.push_str("<section class=card><h2>Recent changes</h2><table>");
-        for (at, who, action, detail) in recent {
-            body.push_str(&format!(
-                "<tr><td class=muted>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                esc(&at),
-                esc(&who),
-                esc(&action),
-                esc(&detail)
-            ));
-        }
-        body.push_str("</table></section>");
-    }
-    Html(pages::page("Parents' dashboard", &body, Some(&csrf))).into_response()
+    page(
+        StatusCode::OK,
+        pages::dashboard(
+            &csrf,
+            engine.profile_ids().collect(),
+            pending,
+            activity,
+            recent,
+        ),
+    )
 }
 
-fn pending_requests(admin: &Admin) -> Vec<(i64, String, String, String)> {
+fn pending_requests(admin: &Admin) -> Vec<pages::Pending> {
     let Ok(db) = admin.db.lock() else {
         return Vec::new();
     };
@@ -648,12 +604,19 @@ fn pending_requests(admin: &Admin) -> Vec<(i64, String, String, String)> {
     ) else {
         return Vec::new();
     };
-    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
-        .map(|rows| rows.filter_map(Result::ok).collect())
-        .unwrap_or_default()
+    stmt.query_map([], |r| {
+        Ok(pages::Pending {
+            id: r.get(0)?,
+            profile: r.get(1)?,
+            domain: r.get(2)?,
+            note: r.get(3)?,
+        })
+    })
+    .map(|rows| rows.filter_map(Result::ok).collect())
+    .unwrap_or_default()
 }
 
-fn recent_audit(admin: &Admin) -> Vec<(String, String, String, String)> {
+fn recent_audit(admin: &Admin) -> Vec<pages::AuditRow> {
     let Ok(db) = admin.db.lock() else {
         return Vec::new();
     };
@@ -672,7 +635,12 @@ fn recent_audit(admin: &Admin) -> Vec<(String, String, String, String)> {
                     .to_string()
             })
             .unwrap_or_default();
-        Ok((when, r.get(1)?, r.get(2)?, r.get(3)?))
+        Ok(pages::AuditRow {
+            at: when,
+            who: r.get(1)?,
+            action: r.get(2)?,
+            detail: r.get(3)?,
+        })
     })
     .map(|rows| rows.filter_map(Result::ok).collect())
     .unwrap_or_default()
@@ -775,18 +743,10 @@ async fn allow(State(admin): Shared, headers: HeaderMap, Form(form): Form<AllowF
             );
             Redirect::to("/").into_response()
         }
-        Err(e) => (
+        Err(e) => page(
             StatusCode::BAD_REQUEST,
-            Html(pages::page(
-                "Not allowed",
-                &format!(
-                    "<section class=card><p>{}</p><p><a href=/>Back</a></p></section>",
-                    esc(&e)
-                ),
-                None,
-            )),
-        )
-            .into_response(),
+            pages::message("Not allowed", &e, true),
+        ),
     }
 }
 
@@ -865,17 +825,15 @@ fn plain_words(profile: &str, category: &str, description: &str) -> String {
     match profile {
         "young-child" => format!(
             "This website is not for children. It is in the group “{}”. If you need it for school or something important, ask a grown-up to look at it with you.",
-            esc(category)
+            category
         ),
         "child" => format!(
             "This site was blocked because it is in the group “{}”: {} You can ask your parents to unblock it if you think it is fine.",
-            esc(category),
-            esc(description)
+            category, description
         ),
         _ => format!(
             "This site is blocked by your family's filter, in the category “{}”: {} If you think that is wrong, ask for it to be unblocked below; your parents decide.",
-            esc(category),
-            esc(description)
+            category, description
         ),
     }
 }
@@ -902,8 +860,7 @@ async fn blocked_page(
             engine.decide(&wire, 1, profile_ix, peer.ip(), &current.live),
         )
     });
-    let mut body = String::from("<section class=card>");
-    match explanation {
+    let (site, why) = match explanation {
         Some((n, crate::engine::Decision::Block(o))) => {
             let (cat, desc) = engine
                 .rules
@@ -911,25 +868,22 @@ async fn blocked_page(
                 .map_or(("?".to_string(), String::new()), |c| {
                     (c.name.clone(), String::new())
                 });
-            body.push_str(&format!(
-                "<h2>{}</h2><p>{}</p>",
-                esc(&n),
-                plain_words(&profile, &cat, &desc)
-            ));
+            let why = plain_words(&profile, &cat, &desc);
+            (Some(n), why)
         }
-        Some((n, crate::engine::Decision::Scheduled(w))) => body.push_str(&format!(
-            "<h2>{}</h2><p>It is “{}” time now, so only a few sites are open. Try again later.</p>",
-            esc(&n),
-            esc(engine.window_name(w))
-        )),
-        Some((n, _)) => body.push_str(&format!(
-            "<h2>{}</h2><p>This site is not blocked for you now.</p>",
-            esc(&n)
-        )),
-        None => body.push_str(
-            "<h2>Blocked site</h2><p>Some sites are blocked by your family's filter.</p>",
+        Some((n, crate::engine::Decision::Scheduled(w))) => {
+            let why = format!(
+                "It is “{}” time now, so only a few sites are open. Try again later.",
+                engine.window_name(w)
+            );
+            (Some(n), why)
+        }
+        Some((n, _)) => (Some(n), "This site is not blocked for you now.".to_string()),
+        None => (
+            None,
+            "Some sites are blocked by your family's filter.".to_string(),
         ),
-    }
+    };
     let token = auth::token();
     if let Ok(mut t) = admin.ask_tokens.lock() {
         if t.len() > 1000 {
@@ -937,46 +891,19 @@ async fn blocked_page(
         }
         t.push(token.clone());
     }
-    body.push_str(&format!(
-        "<h3>Ask to unblock it</h3><form method=post action=/ask><input type=hidden name=token value=\"{}\">\
-         <input type=hidden name=name value=\"{}\"><input name=note placeholder=\"Why do you need it? (optional)\" size=40>\
-         <button>Ask</button></form></section>",
-        esc(&token),
-        esc(&name)
-    ));
-    body.push_str(&help_box(&admin));
-    Html(pages::page("Why was this blocked?", &body, None)).into_response()
-}
-
-fn help_box(admin: &Admin) -> String {
     let local = admin.local.load();
     let h = &local.helplines;
-    let mut out = String::from(
-        "<section class=card><div class=help><h3>Need help or feel worried about something online?</h3>",
-    );
-    if let Some(c) = h.country.iter().find(|c| c.code == local.country) {
-        let phone = if c.helpline_phone.is_empty() {
-            String::new()
-        } else {
-            format!(" ({})", esc(&c.helpline_phone))
-        };
-        out.push_str(&format!(
-            "<p>Talk to someone: <a href=\"{}\">{}</a>{phone}. It is free and you do not have to give your name.</p>\
-             <p>Saw something that should not be online (like pictures of children being hurt)? Report it: <a href=\"{}\">{}</a>.</p>",
-            esc(&c.helpline_url),
-            esc(&c.helpline_name),
-            esc(&c.hotline_url),
-            esc(&c.name)
-        ));
-    }
-    out.push_str(&format!(
-        "<p class=muted><a href=\"{}\">{}</a> · <a href=\"{}\">{}</a></p></div></section>",
-        esc(&h.international.help_url),
-        esc(&h.international.help_name),
-        esc(&h.international.url),
-        esc(&h.international.name)
-    ));
-    out
+    page(
+        StatusCode::OK,
+        pages::blocked(pages::BlockedPage {
+            site: site.as_deref(),
+            why: &why,
+            token: &token,
+            name: &name,
+            country: h.country.iter().find(|c| c.code == local.country),
+            international: &h.international,
+        }),
+    )
 }
 
 #[derive(Deserialize)]
@@ -1034,25 +961,22 @@ async fn ask(
         if let Some(times) = admin.asks_logged.hit() {
             tracing::warn!(%profile, times, "a child's request to unblock not stored: {why}");
         }
-        (
+        page(
             StatusCode::TOO_MANY_REQUESTS,
-            Html(pages::page(
-                "Not asked",
-                &format!("<section class=card><p>{text}</p></section>"),
-                None,
-            )),
+            pages::message("Not asked", text, false),
         )
-            .into_response()
     };
     match outcome {
         Ok(Ask::Stored) => {
             audit(&admin, "child", "asked", &format!("{name} for {profile}"));
-            Html(pages::page(
-                "Asked",
-                "<section class=card><p>Thank you. Your parents will see your question.</p></section>",
-                None,
-            ))
-            .into_response()
+            page(
+                StatusCode::OK,
+                pages::message(
+                    "Asked",
+                    "Thank you. Your parents will see your question.",
+                    false,
+                ),
+            )
         }
         Ok(Ask::Duplicate) => {
             // Not an error for the child: the question is already there.
@@ -1060,12 +984,14 @@ async fn ask(
                 .counters
                 .asks_duplicate
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            Html(pages::page(
-                "Asked",
-                "<section class=card><p>Your parents already have this question. They will see it.</p></section>",
-                None,
-            ))
-            .into_response()
+            page(
+                StatusCode::OK,
+                pages::message(
+                    "Asked",
+                    "Your parents already have this question. They will see it.",
+                    false,
+                ),
+            )
         }
         Ok(Ask::AskerFull) => refused(
             &admin.counters.asks_asker_full,
@@ -1199,11 +1125,15 @@ async fn metrics(
     if let Err(r) = api_allowed(&admin, &headers, peer).await {
         return r;
     }
-    let mut text = metrics::render(
-        &admin.resolver,
-        &admin.totals,
-        admin.reloader.status().as_ref(),
-    );
-    metrics::render_admin(&mut text, &admin.counters);
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
+    match metrics::render(&admin.metrics) {
+        Ok(text) => ([(header::CONTENT_TYPE, metrics::CONTENT_TYPE)], text).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot encode /metrics");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "cannot encode the metrics\n",
+            )
+                .into_response()
+        }
+    }
 }

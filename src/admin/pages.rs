@@ -1,137 +1,303 @@
 //! The HTML the dashboard serves: plain pages, charts as inline SVG drawn on
 //! the server (no scripts, nothing fetched from elsewhere, works offline).
+//!
+//! Pages are askama templates (`templates/`), checked when the crate is
+//! compiled and HTML-escaped by default: text from the config, the rules
+//! folder, the activity database or a request goes into a page only through
+//! `{{ ... }}`, which escapes it, so no call site can forget to. No template
+//! uses `|safe`.
 
-use std::fmt::Write as _;
+use askama::Template;
 
 use crate::activity::report::ProfileReport;
+use crate::rules::catalog::{CountryHelp, International};
 
-/// Escapes text for HTML.
-pub fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
+/// The page could not be rendered (a template's value failed to format).
+pub type Rendered = Result<String, askama::Error>;
+
+/// The login form, with a note above it (empty: none).
+#[derive(Template)]
+#[template(path = "login.html")]
+struct Login<'a> {
+    title: &'a str,
+    logout: Option<&'a str>,
+    message: &'a str,
+}
+
+pub fn login(message: &str) -> Rendered {
+    Login {
+        title: "Parents' dashboard",
+        logout: None,
+        message,
+    }
+    .render()
+}
+
+/// One card with one paragraph of text (and a link back to the dashboard).
+#[derive(Template)]
+#[template(path = "message.html")]
+struct Message<'a> {
+    title: &'a str,
+    logout: Option<&'a str>,
+    text: &'a str,
+    back: bool,
+}
+
+pub fn message(title: &str, text: &str, back: bool) -> Rendered {
+    Message {
+        title,
+        logout: None,
+        text,
+        back,
+    }
+    .render()
+}
+
+/// A child's request to unblock, waiting for the parents.
+pub struct Pending {
+    pub id: i64,
+    pub profile: String,
+    pub domain: String,
+    pub note: String,
+}
+
+/// One row of the audit trail.
+pub struct AuditRow {
+    pub at: String,
+    pub who: String,
+    pub action: String,
+    pub detail: String,
+}
+
+/// What the activity part of the dashboard shows.
+pub enum Activity {
+    Cards(Vec<Card>),
+    Nothing,
+    /// The report could not be read: why.
+    Unreadable(String),
+}
+
+impl Activity {
+    pub fn of(reports: &[ProfileReport]) -> Activity {
+        if reports.is_empty() {
+            Activity::Nothing
+        } else {
+            Activity::Cards(reports.iter().map(Card::of).collect())
         }
     }
-    out
 }
 
-const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:0;background:#f6f7f9;color:#1d2733}\
-header{background:#2b5d8a;color:#fff;padding:12px 24px;display:flex;justify-content:space-between;align-items:center}\
-header h1{font-size:20px;margin:0}main{padding:16px 24px;max-width:1100px}\
-section.card{background:#fff;border-radius:8px;padding:16px;margin:0 0 16px;box-shadow:0 1px 3px #0002}\
-h2{margin:0 0 8px;font-size:18px}h3{font-size:14px;margin:12px 0 4px;color:#445}\
-.grid{display:grid;grid-template-columns:1fr 1fr;gap:16px}table{border-collapse:collapse}\
-td,th{padding:3px 10px 3px 0;text-align:left;font-size:14px}.muted{color:#667;font-size:13px}\
-input,select,button{font-size:14px;padding:4px 8px;margin:2px}button{cursor:pointer}\
-.chart rect.bar{fill:#3b82c4}.chart rect.block{fill:#d0643b}.chart text{font-size:10px;fill:#445}\
-.help{background:#eef6ee;border-left:4px solid #4a9a4a;padding:8px 12px}";
-
-/// A whole page.
-pub fn page(title: &str, body: &str, logout_csrf: Option<&str>) -> String {
-    let logout = logout_csrf.map_or(String::new(), |csrf| {
-        format!(
-            "<form method=post action=/logout><input type=hidden name=csrf value=\"{}\"><button>Log out</button></form>",
-            esc(csrf)
-        )
-    });
-    format!(
-        "<!doctype html><html lang=en><head><meta charset=utf-8><meta name=viewport content=\"width=device-width\">\
-         <title>{}</title><style>{STYLE}</style></head><body><header><h1>nestguard · {}</h1>{logout}</header>\
-         <main>{body}</main></body></html>",
-        esc(title),
-        esc(title)
-    )
+/// The parents' dashboard.
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+pub struct Dashboard<'a> {
+    title: &'a str,
+    logout: Option<&'a str>,
+    csrf: &'a str,
+    profiles: Vec<&'a str>,
+    pending: Vec<Pending>,
+    activity: Activity,
+    audit: Vec<AuditRow>,
 }
 
-pub fn login(message: &str) -> String {
-    let msg = if message.is_empty() {
-        String::new()
-    } else {
-        format!("<p class=muted>{}</p>", esc(message))
-    };
-    page(
-        "Parents' dashboard",
-        &format!(
-            "<section class=card><h2>Log in</h2>{msg}<form method=post action=/login>\
-             <input type=password name=password id=password autofocus placeholder=Password>\
-             <button type=submit id=login>Log in</button></form></section>"
-        ),
-        None,
-    )
+pub fn dashboard(
+    csrf: &str,
+    profiles: Vec<&str>,
+    pending: Vec<Pending>,
+    activity: Activity,
+    audit: Vec<AuditRow>,
+) -> Rendered {
+    Dashboard {
+        title: "Parents' dashboard",
+        logout: Some(csrf),
+        csrf,
+        profiles,
+        pending,
+        activity,
+        audit,
+    }
+    .render()
+}
+
+/// The children's "why was this blocked?" page.
+#[derive(Template)]
+#[template(path = "blocked.html")]
+struct Blocked<'a> {
+    title: &'a str,
+    logout: Option<&'a str>,
+    /// The site asked about, normalised (none when the name is not one).
+    site: Option<&'a str>,
+    /// Why, in words for the child's age.
+    why: &'a str,
+    /// The ask form's one-time token.
+    token: &'a str,
+    /// The name as asked, for the ask form.
+    name: &'a str,
+    country: Option<&'a CountryHelp>,
+    international: &'a International,
+}
+
+pub struct BlockedPage<'a> {
+    pub site: Option<&'a str>,
+    pub why: &'a str,
+    pub token: &'a str,
+    pub name: &'a str,
+    pub country: Option<&'a CountryHelp>,
+    pub international: &'a International,
+}
+
+pub fn blocked(p: BlockedPage<'_>) -> Rendered {
+    Blocked {
+        title: "Why was this blocked?",
+        logout: None,
+        site: p.site,
+        why: p.why,
+        token: p.token,
+        name: p.name,
+        country: p.country,
+        international: p.international,
+    }
+    .render()
+}
+
+/// One child's (profile's) card.
+pub struct Card {
+    profile: String,
+    queries: u64,
+    blocked: u64,
+    online: String,
+    bypass: u64,
+    hours: Chart,
+    /// None when nothing was blocked.
+    categories: Option<Chart>,
+    devices_gone: String,
+    schedule_queries: Vec<(String, u64)>,
+    top_blocked: Vec<(String, u64)>,
+}
+
+impl Card {
+    fn of(r: &ProfileReport) -> Card {
+        let by_hour: Vec<(String, u64)> = r
+            .active_by_hour
+            .iter()
+            .enumerate()
+            .map(|(h, m)| (format!("{h:02}"), *m))
+            .collect();
+        Card {
+            profile: r.profile.clone(),
+            queries: r.queries,
+            blocked: r.blocked,
+            online: hours(r.active_minutes),
+            bypass: r.bypass_attempts,
+            hours: bars(format!("hours-{}", r.profile), &by_hour, "bar"),
+            categories: hbars(format!("categories-{}", r.profile), &r.blocked_by_category),
+            devices_gone: r.devices_gone.join(", "),
+            schedule_queries: r.schedule_queries.clone(),
+            top_blocked: r.top_blocked.clone(),
+        }
+    }
+}
+
+/// An SVG chart: its size and what is drawn, positions already worked out.
+pub struct Chart {
+    id: String,
+    width: String,
+    height: String,
+    marks: Vec<Mark>,
+}
+
+/// One thing drawn in a chart.
+pub enum Mark {
+    Bar {
+        class: &'static str,
+        x: String,
+        y: String,
+        width: String,
+        height: String,
+        /// The tooltip: label and value.
+        title: String,
+    },
+    Text {
+        x: String,
+        y: String,
+        text: String,
+    },
+}
+
+fn at(v: f64) -> String {
+    format!("{v:.1}")
 }
 
 /// Vertical bars, one per label (activity by hour).
-pub fn bars(id: &str, values: &[(String, u64)], class: &str) -> String {
+fn bars(id: String, values: &[(String, u64)], class: &'static str) -> Chart {
     let (w, h, pad) = (480.0, 140.0, 18.0);
     let most = values.iter().map(|v| v.1).max().unwrap_or(0).max(1) as f64;
     let step = w / values.len().max(1) as f64;
-    let mut svg = format!(
-        "<svg class=chart id=\"{id}\" width={w} height={} viewBox=\"0 0 {w} {}\" role=img>",
-        h + pad,
-        h + pad
-    );
+    let mut marks = Vec::new();
     for (i, (label, v)) in values.iter().enumerate() {
         let bh = (*v as f64 / most) * (h - 4.0);
         let x = i as f64 * step;
-        let _ = write!(
-            svg,
-            "<rect class={class} x={:.1} y={:.1} width={:.1} height={:.1}><title>{}: {v}</title></rect>",
-            x + 1.0,
-            h - bh,
-            (step - 2.0).max(1.0),
-            bh,
-            esc(label)
-        );
+        marks.push(Mark::Bar {
+            class,
+            x: at(x + 1.0),
+            y: at(h - bh),
+            width: at((step - 2.0).max(1.0)),
+            height: at(bh),
+            title: format!("{label}: {v}"),
+        });
         if i % 3 == 0 {
-            let _ = write!(
-                svg,
-                "<text x={:.1} y={}>{}</text>",
-                x + 1.0,
-                h + 12.0,
-                esc(label)
-            );
+            marks.push(Mark::Text {
+                x: at(x + 1.0),
+                y: format!("{}", h + 12.0),
+                text: label.clone(),
+            });
         }
     }
-    svg.push_str("</svg>");
-    svg
+    Chart {
+        id,
+        width: format!("{w}"),
+        height: format!("{}", h + pad),
+        marks,
+    }
 }
 
-/// Horizontal bars with labels (blocked by category).
-pub fn hbars(id: &str, values: &[(String, u64)]) -> String {
+/// Horizontal bars with labels (blocked by category); none when empty.
+fn hbars(id: String, values: &[(String, u64)]) -> Option<Chart> {
     if values.is_empty() {
-        return "<p class=muted>Nothing blocked in this period.</p>".into();
+        return None;
     }
     let (w, row) = (480.0, 18.0);
     let label_w = 130.0;
     let most = values.iter().map(|v| v.1).max().unwrap_or(1).max(1) as f64;
-    let h = row * values.len() as f64;
-    let mut svg = format!(
-        "<svg class=chart id=\"{id}\" width={w} height={h} viewBox=\"0 0 {w} {h}\" role=img>"
-    );
+    let mut marks = Vec::new();
     for (i, (label, v)) in values.iter().enumerate() {
         let y = i as f64 * row;
         let bw = (*v as f64 / most) * (w - label_w - 40.0);
-        let _ = write!(
-            svg,
-            "<text x=0 y={:.1}>{}</text><rect class=block x={label_w} y={:.1} width={:.1} height={:.1}><title>{}: {v}</title></rect><text x={:.1} y={:.1}>{v}</text>",
-            y + 12.0,
-            esc(label),
-            y + 2.0,
-            bw.max(1.0),
-            row - 4.0,
-            esc(label),
-            label_w + bw + 4.0,
-            y + 12.0
-        );
+        marks.push(Mark::Text {
+            x: "0".into(),
+            y: at(y + 12.0),
+            text: label.clone(),
+        });
+        marks.push(Mark::Bar {
+            class: "block",
+            x: format!("{label_w}"),
+            y: at(y + 2.0),
+            width: at(bw.max(1.0)),
+            height: at(row - 4.0),
+            title: format!("{label}: {v}"),
+        });
+        marks.push(Mark::Text {
+            x: at(label_w + bw + 4.0),
+            y: at(y + 12.0),
+            text: v.to_string(),
+        });
     }
-    svg.push_str("</svg>");
-    svg
+    Some(Chart {
+        id,
+        width: format!("{w}"),
+        height: format!("{}", row * values.len() as f64),
+        marks,
+    })
 }
 
 fn hours(m: u64) -> String {
@@ -141,43 +307,33 @@ fn hours(m: u64) -> String {
     }
 }
 
-/// One child's (profile's) card.
-pub fn profile_card(r: &ProfileReport) -> String {
-    let by_hour: Vec<(String, u64)> = r
-        .active_by_hour
-        .iter()
-        .enumerate()
-        .map(|(h, m)| (format!("{h:02}"), *m))
-        .collect();
-    let mut out = format!(
-        "<section class=card data-profile=\"{p}\"><h2>{p}</h2>\
-         <p>{q} lookups · {b} blocked · time online {t} · bypass attempts {bp}</p><div class=grid><div>\
-         <h3>Active minutes by hour (last 24 hours)</h3>{chart}</div><div><h3>Blocked by category</h3>{cats}</div></div>",
-        p = esc(&r.profile),
-        q = r.queries,
-        b = r.blocked,
-        t = hours(r.active_minutes),
-        bp = r.bypass_attempts,
-        chart = bars(&format!("hours-{}", r.profile), &by_hour, "bar"),
-        cats = hbars(&format!("categories-{}", r.profile), &r.blocked_by_category),
-    );
-    if !r.devices_gone.is_empty() {
-        let _ = write!(
-            out,
-            "<p>Devices that stopped using the filter (a day without a lookup): {}. Another resolver, a VPN, or just switched off?</p>",
-            esc(&r.devices_gone.join(", "))
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_in_pages_is_escaped() {
+        let page = message("<b>", "<script>alert(1)</script> & \"'", true).unwrap();
+        assert!(
+            !page.contains("<script>") && !page.contains("<b>"),
+            "{page}"
         );
+        assert!(page.contains("&#60;script&#62;") && page.contains("&#38;"));
+        assert!(!page.contains("\"'"), "{page}");
     }
-    for (w, n) in &r.schedule_queries {
-        let _ = write!(out, "<p class=muted>During “{}”: {n} lookups.</p>", esc(w));
+
+    #[test]
+    fn charts_scale_to_the_largest_value() {
+        let c = bars("h".into(), &[("00".into(), 2), ("01".into(), 4)], "bar");
+        let heights: Vec<&str> = c
+            .marks
+            .iter()
+            .filter_map(|m| match m {
+                Mark::Bar { height, .. } => Some(height.as_str()),
+                Mark::Text { .. } => None,
+            })
+            .collect();
+        assert_eq!(heights, ["68.0", "136.0"]);
+        assert!(hbars("c".into(), &[]).is_none());
     }
-    if !r.top_blocked.is_empty() {
-        out.push_str("<h3>Blocked sites</h3><table>");
-        for (d, n) in &r.top_blocked {
-            let _ = write!(out, "<tr><td>{}</td><td>{n}</td></tr>", esc(d));
-        }
-        out.push_str("</table>");
-    }
-    out.push_str("</section>");
-    out
 }
