@@ -9,13 +9,12 @@
 //!
 //! Run with `cargo bench --bench rules`. Before the criterion benches it prints the
 //! data set, one wall-clock compile, and the heap the compiled set holds, counted
-//! by the allocator below.
+//! on the compiling thread by `allocation-counter` (this binary's allocator).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests say what failed by panicking
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::collections::HashSet;
 use std::hint::black_box;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicIsize, Ordering};
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, SamplingMode};
@@ -24,78 +23,6 @@ use nestguard::rules::parse::ClientInfo;
 use nestguard::rules::{
     Builder, CategoryMask, Diagnostics, ListKind, Matcher, RuleSet, SourceLocation, Verdict,
 };
-
-// ---------------------------------------------------------------------------
-// Counting allocator: live bytes and the peak, while `TRACKING` is on.
-// ---------------------------------------------------------------------------
-
-struct Counting;
-
-static TRACKING: AtomicBool = AtomicBool::new(true);
-static CURRENT: AtomicIsize = AtomicIsize::new(0);
-/// Peak of live bytes, a `realloc` counted as its net change (what an in-place
-/// grow or an `mremap` of a large block costs).
-static PEAK: AtomicIsize = AtomicIsize::new(0);
-/// Peak if every `realloc` copied: old and new block alive at once for a moment.
-static PEAK_COPY: AtomicIsize = AtomicIsize::new(0);
-
-fn grew(bytes: usize) {
-    if TRACKING.load(Ordering::Relaxed) {
-        let now = CURRENT.fetch_add(bytes as isize, Ordering::Relaxed) + bytes as isize;
-        PEAK.fetch_max(now, Ordering::Relaxed);
-        PEAK_COPY.fetch_max(now, Ordering::Relaxed);
-    }
-}
-
-fn shrank(bytes: usize) {
-    if TRACKING.load(Ordering::Relaxed) {
-        CURRENT.fetch_sub(bytes as isize, Ordering::Relaxed);
-    }
-}
-
-// SAFETY: every call goes to the system allocator unchanged; it only counts.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: same contract as the caller's.
-        let p = unsafe { System.alloc(layout) };
-        if !p.is_null() {
-            grew(layout.size());
-        }
-        p
-    }
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: same contract as the caller's.
-        let p = unsafe { System.alloc_zeroed(layout) };
-        if !p.is_null() {
-            grew(layout.size());
-        }
-        p
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        shrank(layout.size());
-        // SAFETY: same contract as the caller's.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        // SAFETY: same contract as the caller's.
-        let p = unsafe { System.realloc(ptr, layout, new_size) };
-        if !p.is_null() && TRACKING.load(Ordering::Relaxed) {
-            let before = CURRENT.load(Ordering::Relaxed);
-            PEAK_COPY.fetch_max(before + new_size as isize, Ordering::Relaxed);
-            let delta = new_size as isize - layout.size() as isize;
-            let now = CURRENT.fetch_add(delta, Ordering::Relaxed) + delta;
-            PEAK.fetch_max(now, Ordering::Relaxed);
-        }
-        p
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
-
-fn live() -> isize {
-    CURRENT.load(Ordering::Relaxed)
-}
 
 fn mib(bytes: isize) -> f64 {
     bytes as f64 / f64::from(1 << 20)
@@ -373,36 +300,37 @@ fn compile_like_daemon(domains: &[u8], keywords: &[u8], regexes: &[u8]) -> (Rule
 
 type CompileFn = fn(&[u8], &[u8], &[u8]) -> (RuleSet, Diagnostics);
 
-/// Heap held by the compiled set and the peak while compiling, both above the
-/// live bytes before the compile minus the input texts (which are dropped).
+/// Heap held by the compiled set and the peak while compiling (with the
+/// input texts, copied in first and dropped after), counted on this thread.
 fn measure_heap(data: &Data, label: &str, f: CompileFn) -> RuleSet {
-    let (d, k, r) = (
-        data.domains.clone(),
-        data.keywords.clone(),
-        data.regexes.clone(),
+    let mut out = None;
+    let mut input = 0usize;
+    let counted = allocation_counter::measure(|| {
+        let (d, k, r) = (
+            data.domains.clone(),
+            data.keywords.clone(),
+            data.regexes.clone(),
+        );
+        input = d.capacity() + k.capacity() + r.capacity();
+        let (set, diagnostics) = f(d.as_bytes(), k.as_bytes(), r.as_bytes());
+        assert_eq!(diagnostics.rejected(), 0, "{diagnostics}");
+        out = Some(set);
+    });
+    let set = out.expect("compiled");
+    let (held, peak, input) = (
+        counted.bytes_current as isize,
+        counted.bytes_max as isize,
+        input as isize,
     );
-    let input = (d.capacity() + k.capacity() + r.capacity()) as isize;
-    let before = live();
-    PEAK.store(before, Ordering::Relaxed);
-    PEAK_COPY.store(before, Ordering::Relaxed);
-    let (set, diagnostics) = f(d.as_bytes(), k.as_bytes(), r.as_bytes());
-    let peak = PEAK.load(Ordering::Relaxed);
-    let peak_copy = PEAK_COPY.load(Ordering::Relaxed);
-    assert_eq!(diagnostics.rejected(), 0, "{diagnostics}");
-    drop(diagnostics);
-    drop((d, k, r));
-    let held = live() - (before - input);
     eprintln!(
         "heap [{label}]: compiled set {:.1} MiB ({} bytes; engine's own heap_bytes() says {:.1} MiB); \
-         peak during compile {:.1} MiB counting the {:.1} MiB of input text ({:.1} MiB if every realloc copied), \
-         i.e. {:.2}x the list text",
+         peak during compile {:.1} MiB counting the {:.1} MiB of input text, i.e. {:.2}x the list text",
         mib(held),
         held,
         mib(set.heap_bytes() as isize),
-        mib(peak - before + input),
+        mib(peak),
         mib(input),
-        mib(peak_copy - before + input),
-        (peak - before + input) as f64 / input as f64,
+        peak as f64 / input as f64,
     );
     set
 }
@@ -690,9 +618,8 @@ fn main() {
         "like the daemon: add_source_at(File) + reserve",
         compile_like_daemon,
     ));
-    TRACKING.store(false, Ordering::Relaxed);
 
-    // One wall-clock compile of each kind (the counting allocator is now idle).
+    // One wall-clock compile of each kind.
     let (d, k, r) = (
         data.domains.as_bytes(),
         data.keywords.as_bytes(),

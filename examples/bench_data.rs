@@ -12,6 +12,7 @@
 //! - `queries-forward.txt`: 2,000,000 queries, 70% names never asked before
 //!   (under `fresh.bench.test`, which the upstream answers with a wildcard),
 //!   30% the allowed names.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests say what failed by panicking
 
 use std::fs::File;
 use std::io::{BufWriter, Write};

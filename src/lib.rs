@@ -18,6 +18,7 @@ pub mod config;
 pub mod dns;
 pub mod engine;
 pub mod explain;
+#[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod live;

@@ -1,6 +1,7 @@
 //! Activity counters over real sockets and a real SQLite file: exact counts
 //! under concurrent load, survival across restarts and `kill -9`, privacy
 //! levels read back from the database, and `nestguard report` formats.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests say what failed by panicking
 
 mod support;
 

@@ -2,6 +2,7 @@
 //! passwords slowed down, `/metrics` in Prometheus text format, logging in, the
 //! dashboard's charts, allowing a site (then a DNS query for it is allowed),
 //! and a child's request to unblock, approved by a parent.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests say what failed by panicking
 
 mod support;
 

@@ -7,6 +7,7 @@
 //!
 //! The tests take one lock so they run one at a time: the memory test reads
 //! the whole process's RSS, which another test's logins would move.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests say what failed by panicking
 
 mod support;
 

@@ -3,6 +3,7 @@
 //! dashboard that was off for want of a password, within a second of the
 //! file being written; turning the dashboard on, moving it and turning it
 //! off in the config are each put in force by a reload.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests say what failed by panicking
 
 mod support;
 

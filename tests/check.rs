@@ -1,6 +1,7 @@
 //! What `nestguard check` promises: it refuses what the daemon or `update`
 //! would later refuse or silently ignore, at the line that says it; and the
 //! other commands' output a parent relies on (`report`, the start of `run`).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests say what failed by panicking
 
 mod support;
 

@@ -1,4 +1,5 @@
 //! The `nestguard` binary as a user runs it.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests say what failed by panicking
 
 mod support;
 

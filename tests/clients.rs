@@ -1,6 +1,7 @@
 //! Who is asking, over real sockets: clients known by their local OS user
 //! (sock_diag), by MAC address (a test's neighbour table), and temporary
 //! allows that end on time (a test's clock).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests say what failed by panicking
 
 mod support;
 

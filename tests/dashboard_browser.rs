@@ -7,6 +7,7 @@
 //! resolve and everything else goes to a dead proxy. With
 //! `NESTGUARD_SCREENSHOT=path`, the dashboard is saved there as PNG (that is
 //! how `docs/dashboard.png` is made).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests say what failed by panicking
 
 mod support;
 

@@ -2,6 +2,8 @@
 //! open-file limit lowered inside this test process. The limit is
 //! process-wide, so this binary's tests take turns (one lock) and each puts
 //! the limit back when it is done.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+// tests say what failed by panicking
 
 // The lock only orders tests, each on its own runtime: holding it across
 // their awaits is the point.

@@ -1,4 +1,5 @@
 //! DoT and DoH upstreams against loopback TLS servers with a throwaway CA.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests say what failed by panicking
 
 mod support;
 

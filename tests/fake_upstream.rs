@@ -1,4 +1,5 @@
 //! Self-test of the test-support fake upstream and client.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests say what failed by panicking
 
 mod support;
 

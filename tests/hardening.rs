@@ -1,5 +1,6 @@
 //! Robust under attack and failure, over real sockets: who may ask (the
 //! access list), how fast (the rate limit), and failing closed for children.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests say what failed by panicking
 
 mod support;
 

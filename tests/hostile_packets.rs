@@ -3,6 +3,7 @@
 //! and memory stays within a bound.
 //!
 //! In a file of its own so the process's RSS is this daemon's and this test's.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests say what failed by panicking
 
 mod support;
 

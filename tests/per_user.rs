@@ -4,6 +4,7 @@
 //! `disable` undoes it byte for byte), `check` and `status` say when the
 //! machine is not set up so, and the daemon says when queries arrive from a
 //! forwarder's account.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests say what failed by panicking
 
 mod support;
 

@@ -2,6 +2,7 @@
 //! the state folder is 0700 and every file in it 0600 (the activity database
 //! with its WAL and shared-memory files, the status, temporary allows,
 //! downloaded lists). Its own test binary, because the umask is process-wide.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests say what failed by panicking
 
 mod support;
 

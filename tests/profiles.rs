@@ -1,5 +1,6 @@
 //! Profiles in the live daemon, over real sockets: clients told apart by their
 //! loopback source address and by the listener they ask on.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests say what failed by panicking
 
 mod support;
 

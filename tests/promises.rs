@@ -2,6 +2,7 @@
 //! YouTube included, and `explain` says what the wire does), an allow says
 //! what it lifts, `allow` refuses what it cannot lift, only real loosening is
 //! an event, and bypass attempts are counted whatever else blocks the name.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests say what failed by panicking
 
 mod support;
 

@@ -1,5 +1,6 @@
 //! The resolver over real loopback sockets: a real client, the real daemon, a
 //! real (small) upstream server.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests say what failed by panicking
 
 mod support;
 

@@ -1,6 +1,7 @@
 //! `nestguard update` against a loopback HTTPS server with a throwaway CA:
 //! a first download, a 304, and refused truncated and oversized lists that
 //! leave the previous copy in place.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests say what failed by panicking
 
 mod support;
 

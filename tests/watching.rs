@@ -1,6 +1,7 @@
 //! The file watcher as a user runs it: `--config` spelt relative to the
 //! working directory still reloads, and at trace level with the log file in
 //! the config folder the daemon does not feed on its own log writes.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests say what failed by panicking
 
 mod support;
 

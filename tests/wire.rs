@@ -3,6 +3,7 @@
 //! compliance suite (genreport, the DNS flag day tests; `.ci/run` runs it
 //! against the daemon) checks in recursive mode, plus the ones it cannot see
 //! with an authoritative upstream that never sets RA or AD.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests say what failed by panicking
 
 mod support;
 

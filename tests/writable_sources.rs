@@ -5,6 +5,7 @@
 //! run; at a reload the last good rules keep serving and a protection event
 //! is recorded. Real daemon processes, real files and real ownership, so
 //! these tests run only as root (they say so and pass otherwise).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests say what failed by panicking
 
 mod support;
 
