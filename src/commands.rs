@@ -1,0 +1,366 @@
+//! What each command does: the short bodies behind `nestguard status`,
+//! `reload`, `update`, `passwd`, `report`, `explain --client` and `allow`,
+//! each turning library calls into text and an exit code. Parsing the command
+//! line is `cli`'s.
+
+use std::process::ExitCode;
+
+use crate::config::{self, Config, ConfigSource};
+
+/// Exit code for a config the user has to fix.
+pub const EXIT_CONFIG: u8 = 2;
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum ReportFormat {
+    Text,
+    Json,
+    Csv,
+}
+
+/// Whether some `[[client]]` matches by local user.
+pub fn per_user(config: &Config) -> bool {
+    config.clients.iter().any(|c| !c.get_ref().users.is_empty())
+}
+
+/// With per-user clients: why this machine's setup would hide the users from nestguard.
+pub fn per_user_warnings(config: &Config, root: &std::path::Path) -> Vec<String> {
+    if !per_user(config) {
+        return Vec::new();
+    }
+    crate::system_resolver::per_user_warnings(root, config.server.listen.get_ref())
+}
+
+/// `update`: a progress bar on a terminal, one plain line per list otherwise.
+pub fn update(config: &Config) -> ExitCode {
+    use crate::update::{self, Outcome};
+    let terminal = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let bar = update::Bar::new();
+    let progress: &dyn update::Progress = if terminal { &bar } else { &update::Quiet };
+    let mut bad = 0;
+    let result = update::update_all(config, progress, |sub, outcome| {
+        if matches!(outcome, Outcome::Refused(_) | Outcome::Failed(_)) {
+            bad += 1;
+        }
+        println!("{} ({}): {outcome}", sub.name, sub.category);
+    });
+    match result {
+        Ok(all) if all.is_empty() => {
+            println!(
+                "no lists to update: set [update] subscriptions (names from rules/subscriptions.toml) or add [[update.list]]"
+            );
+            ExitCode::SUCCESS
+        }
+        Ok(_) if bad > 0 => ExitCode::FAILURE,
+        Ok(_) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("nestguard: {e}");
+            ExitCode::from(EXIT_CONFIG)
+        }
+    }
+}
+
+/// `report`: the activity database, as text, JSON or CSV.
+pub fn report_text(
+    config: &Config,
+    profile: Option<&str>,
+    since: std::time::Duration,
+    format: ReportFormat,
+) -> Result<String, String> {
+    use crate::activity::report;
+    let span = jiff::SignedDuration::try_from(since).map_err(|e| e.to_string())?;
+    let from = jiff::Timestamp::now()
+        .checked_sub(span)
+        .map_err(|e| format!("--since: {e}"))?;
+    let path = crate::state::layout::activity_db(&crate::state::dir(config));
+    // Some(ids) when the profile asked for is not one the rules define.
+    let unknown = match profile {
+        Some(p) => {
+            let dir = crate::rules::catalog::RulesDir::from_config(&config.rules);
+            let ids: Vec<String> = crate::rules::catalog::load_catalog(&dir)
+                .map_err(|e| e.to_string())?
+                .profiles
+                .into_iter()
+                .map(|p| p.id)
+                .collect();
+            (!ids.iter().any(|id| id == p)).then_some(ids)
+        }
+        None => None,
+    };
+    let built = report::build(&path, from, profile);
+    if let (Some(ids), Some(p)) = (unknown, profile) {
+        // A profile the rules no longer have may still have activity to show;
+        // a name with neither is a typo, not "no activity recorded".
+        if !matches!(&built, Ok(r) if !r.profiles.is_empty()) {
+            return Err(format!("no profile `{p}`; profiles: {}", ids.join(", ")));
+        }
+    }
+    let r = built?;
+    Ok(match format {
+        ReportFormat::Text => report::text(&r),
+        ReportFormat::Json => report::json(&r),
+        ReportFormat::Csv => report::csv(&r),
+    })
+}
+
+/// `passwd`: the Argon2 hash of a new password into `[admin] password_hash`
+/// (the rest of the file is kept as it is), written atomically.
+pub fn passwd(source: &config::ConfigSource) -> Result<String, String> {
+    let config::ConfigSource::File(path) = source else {
+        return Err("no config file to write the password into: create one (e.g. /etc/nestguard/nestguard.toml) and pass it with --config".into());
+    };
+    let password = if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+        let first =
+            rpassword::prompt_password("New dashboard password: ").map_err(|e| e.to_string())?;
+        let again = rpassword::prompt_password("Again: ").map_err(|e| e.to_string())?;
+        if first != again {
+            return Err("the two passwords differ".into());
+        }
+        first
+    } else {
+        let mut line = String::new();
+        std::io::stdin()
+            .read_line(&mut line)
+            .map_err(|e| e.to_string())?;
+        line.trim_end_matches(['\r', '\n']).to_string()
+    };
+    if password.chars().count() < 8 {
+        return Err("use at least 8 characters".into());
+    }
+    let hash = crate::admin::auth::hash_password(&password)?;
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut doc: toml_edit::DocumentMut = text
+        .parse()
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    if !doc.contains_table("admin") {
+        doc["admin"] = toml_edit::table();
+    }
+    doc["admin"]["password_hash"] = toml_edit::value(hash);
+    let enabled = doc["admin"]
+        .get("enabled")
+        .and_then(|v| v.as_bool())
+        .unwrap_or(false);
+    crate::state::write_atomic(path, doc.to_string().as_bytes())
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    // A running daemon reloads the file it watches: no restart to wait for.
+    let next = if enabled {
+        "a running daemon puts it in force within a second (or at `nestguard reload`) and signs everyone out of the dashboard"
+    } else {
+        "set [admin] enabled = true to turn the dashboard on; a running daemon starts it at its next reload"
+    };
+    Ok(format!(
+        "password set in {} ([admin] password_hash); {next}\n",
+        path.display()
+    ))
+}
+
+/// `status`: what the daemon last wrote into `state_dir`.
+/// Exit status of `nestguard status` when filtering is off (as `systemctl status` does).
+const EXIT_STOPPED: u8 = 3;
+
+pub fn status(found: Result<crate::runtime::Located, String>, warnings: &[String]) -> ExitCode {
+    use crate::runtime::How;
+    let found = match found {
+        Ok(f) => f,
+        Err(e) => return report(Err(e)),
+    };
+    let state_dir = found.dir;
+    match found.how {
+        How::Running { .. } | How::Config => {}
+        How::Recorded { pid } => eprintln!(
+            "note: the state folder {} is the one the daemon with this config (pid {pid}, not running now) recorded",
+            state_dir.display()
+        ),
+        How::Scanned => eprintln!(
+            "note: the state folder {} is read from the broken config's [state] dir",
+            state_dir.display()
+        ),
+    }
+    let s = match crate::status::read(&state_dir) {
+        Ok(s) => s,
+        Err(e) => {
+            for w in warnings {
+                eprintln!("warning: {w}");
+            }
+            return report(Err(e));
+        }
+    };
+    let alive = crate::status::alive(s.pid);
+    let since = jiff::Timestamp::now().as_second() - crate::status::EVENT_DAYS * 86_400;
+    let events =
+        crate::activity::events::recent(&crate::state::layout::activity_db(&state_dir), since);
+    print!("{}", crate::status::render(&s, alive, &events));
+    for w in warnings {
+        println!("warning: {w}");
+    }
+    if crate::status::is_stopped(&s, alive) {
+        ExitCode::from(EXIT_STOPPED)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// `reload`: SIGHUP to the daemon running with this config. It reloads at
+/// once, and puts in force a change it was holding back (a list that lost
+/// rules): the parent confirms it.
+pub fn reload(source: &ConfigSource, config: &Config) -> Result<String, String> {
+    let found = crate::runtime::state_dir(source, Ok(config))?;
+    let pid = crate::runtime::running_pid(&found)
+        .ok_or_else(|| format!("no running daemon found for {source}"))?;
+    crate::service::hangup(pid)?;
+    Ok(format!(
+        "asked the daemon (pid {pid}) to reload; `nestguard status` shows the outcome\n"
+    ))
+}
+
+/// Prints a command's text, or its error with exit status 2.
+pub fn report(result: Result<String, String>) -> ExitCode {
+    match result {
+        Ok(text) => {
+            print!("{text}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("nestguard: {e}");
+            ExitCode::from(EXIT_CONFIG)
+        }
+    }
+}
+
+/// `explain --client`: the whole engine, with the client's lookups given on the command line.
+pub fn explain_client(
+    config: &Config,
+    name: &str,
+    qtype: u16,
+    client: &str,
+    at: Option<&str>,
+) -> Result<String, String> {
+    use crate::schedule::LocalTime;
+    let engine = crate::engine::Engine::build(config).map_err(|e| format!("{e:#}"))?;
+    let tz = jiff::tz::TimeZone::system();
+    let at = match at {
+        None => {
+            let now = jiff::Timestamp::now();
+            let local = now.to_zoned_datetime(tz).datetime();
+            (LocalTime::of(local), now, "now".to_string())
+        }
+        Some(text) => {
+            let dt: jiff::civil::DateTime = text
+                .trim()
+                .replace(' ', "T")
+                .parse()
+                .map_err(|e| format!("--at `{text}`: {e} (write it as 2026-11-22T21:30)"))?;
+            let ts = tz
+                .to_timestamp(dt)
+                .map_err(|e| format!("--at `{text}`: {e}"))?;
+            let shown = dt.strftime("%Y-%m-%d %H:%M (%A)").to_string();
+            (LocalTime::of(dt), ts, shown)
+        }
+    };
+    let allows = crate::policy::overrides::load(&crate::state::layout::temporary_allows(
+        &crate::state::dir(config),
+    ))
+    .unwrap_or_default();
+    let client = crate::explain::ClientArg::parse(client);
+    crate::explain::explain_client(&engine, name, qtype, &client, at, &allows)
+}
+
+/// Longest temporary allow: anything longer belongs in the profile's allowlist.
+const MAX_ALLOW: std::time::Duration = std::time::Duration::from_secs(30 * 24 * 3600);
+
+/// What `allow` was asked to do besides adding.
+pub struct AllowAction {
+    pub end: bool,
+    pub list: bool,
+    pub bedtime: bool,
+}
+
+/// `allow`: add, end or list temporary allows in the state directory.
+pub fn allow(
+    source: &ConfigSource,
+    config: &Config,
+    name: Option<&str>,
+    profile: Option<&str>,
+    duration: std::time::Duration,
+    action: AllowAction,
+) -> Result<String, String> {
+    let AllowAction { end, list, bedtime } = action;
+    use crate::policy::overrides;
+    use std::fmt::Write as _;
+    // The running daemon's state folder, not this user's default one.
+    let found = crate::runtime::state_dir(source, Ok(config))?;
+    let file = crate::state::layout::temporary_allows(&found.dir);
+    if !list && let Some(dir) = file.parent() {
+        // The state folder is private (0700) even when this command makes it.
+        crate::state::create_private_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    let now = jiff::Timestamp::now();
+    let tz = jiff::tz::TimeZone::system();
+    let local = |t: jiff::Timestamp| {
+        t.to_zoned_datetime(tz.clone())
+            .strftime("%Y-%m-%d %H:%M")
+            .to_string()
+    };
+    if list {
+        let mut out = String::new();
+        let allows = overrides::load(&file)?;
+        let live: Vec<_> = allows.iter().filter(|a| a.until > now).collect();
+        if live.is_empty() {
+            out.push_str("no temporary allows\n");
+        }
+        for a in live {
+            let scope = overrides::Scope::of(a.bedtime).describe();
+            let _ = writeln!(
+                out,
+                "{} for {} until {} ({scope})",
+                a.name,
+                a.profile,
+                local(a.until)
+            );
+        }
+        return Ok(out);
+    }
+    let name = name.ok_or("a name is needed")?;
+    if end {
+        let n = overrides::remove(&file, name, profile)?;
+        return Ok(format!(
+            "ended {n} temporary allow{} of {name}\n",
+            if n == 1 { "" } else { "s" }
+        ));
+    }
+    let profile = profile.ok_or("--profile is needed")?;
+    let engine = crate::engine::Engine::build(config).map_err(|e| format!("{e:#}"))?;
+    let Some(index) = engine.profile_index(profile) else {
+        return Err(format!(
+            "no profile `{profile}`; profiles: {}",
+            engine.profile_ids().collect::<Vec<_>>().join(", ")
+        ));
+    };
+    if duration > MAX_ALLOW || duration.is_zero() {
+        return Err("--for must be between 1s and 30 days; for good, add the name to the profile's allowlist".into());
+    }
+    if let Some(category) = engine.security_block(name, index) {
+        return Err(format!(
+            "{name} is on a security list ({category}) for profile {profile}; an allow cannot lift \
+             malware, phishing and scam blocks, so nothing was written. If the listing is a mistake, \
+             report it to the list's maintainers."
+        ));
+    }
+    let span = jiff::SignedDuration::try_from(duration).map_err(|e| e.to_string())?;
+    let until = now.checked_add(span).map_err(|e| e.to_string())?;
+    let scope = overrides::Scope::of(bedtime);
+    let name = overrides::add_scoped(&file, name, profile, until, now, scope).map_err(|e| {
+        format!("{e}; run `nestguard allow` as the daemon's user (for a system service: with sudo)")
+    })?;
+    let applies = match crate::runtime::running_pid(&found) {
+        Some(pid) => format!("the running daemon (pid {pid}) applies it within a second"),
+        None => format!(
+            "no running nestguard daemon was found for {source}: it applies when one starts with this config"
+        ),
+    };
+    Ok(format!(
+        "allowed {name} for profile {profile} until {}: {} (written to {}; {applies})\n",
+        local(until),
+        scope.describe(),
+        file.display()
+    ))
+}
