@@ -11,10 +11,27 @@
 use std::net::SocketAddr;
 
 /// The transport a query came on (the socket table to search).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Proto {
     Udp,
     Tcp,
+}
+
+/// Where the owner of a client socket comes from: the kernel, or a test's
+/// table (which may be as slow as the test likes).
+pub trait OwnerSource: Send + Sync {
+    /// The uid owning the client socket `peer` that sent a query to our
+    /// socket `local`; None when there is no such socket or it is not local.
+    fn owner(&self, peer: SocketAddr, local: SocketAddr, proto: Proto) -> Option<u32>;
+}
+
+/// The kernel's socket table ([`uid_of`]).
+pub struct KernelOwners;
+
+impl OwnerSource for KernelOwners {
+    fn owner(&self, peer: SocketAddr, local: SocketAddr, proto: Proto) -> Option<u32> {
+        uid_of(peer, local, proto)
+    }
 }
 
 /// The uid owning the client socket `peer` that sent a query to our socket `local`.
