@@ -20,7 +20,7 @@ use crate::engine::Engine;
 use crate::live::LiveSource;
 use crate::policy::SystemLookups;
 use crate::policy::neighbours::{self, KernelNeighbours, NeighbourSource, Neighbours};
-use crate::policy::users::{KernelOwners, OwnerSource};
+use crate::policy::users::{KernelOwners, OwnerSource, Owners};
 use crate::reload::{self, Reloader};
 use crate::schedule::{LocalClock, SystemClock};
 
@@ -114,7 +114,11 @@ pub fn build_resolver_with(
         Cache::new(c.max_entries, policy),
         Upstreams::new(upstreams, payload),
         payload,
-        Box::new(SystemLookups { neighbours, owners }),
+        Box::new(SystemLookups {
+            neighbours,
+            owners: owners.clone(),
+        }),
+        Owners::new(owners),
         config.activity.enabled,
         crate::dns::limit::Gate::new(&config.server),
     ))

@@ -290,6 +290,38 @@ pub fn render(resolver: &Resolver, totals: &Totals, status: Option<&Status>) -> 
         "nestguard_rate_limit_untracked_total {}",
         resolver.rate_limit_untracked()
     );
+    let o = resolver.owners().counters();
+    metric(
+        &mut out,
+        "nestguard_owner_lookups_total",
+        "counter",
+        "Socket owner (local OS user) lookups made off the query path, for per-user clients.",
+    );
+    let _ = writeln!(out, "nestguard_owner_lookups_total {}", get(&o.lookups));
+    metric(
+        &mut out,
+        "nestguard_owner_unknown_total",
+        "counter",
+        "Queries given the default profile because their socket owner was not known in time: the lookup queue was full, or the lookup was slow.",
+    );
+    for (reason, n) in [("queue_full", &o.queue_full), ("timeout", &o.timed_out)] {
+        let _ = writeln!(
+            out,
+            "nestguard_owner_unknown_total{{reason=\"{reason}\"}} {}",
+            get(n)
+        );
+    }
+    metric(
+        &mut out,
+        "nestguard_owner_flows_evicted_total",
+        "counter",
+        "Client flows dropped from the full socket owner map before their time.",
+    );
+    let _ = writeln!(
+        out,
+        "nestguard_owner_flows_evicted_total {}",
+        get(&o.evicted)
+    );
     metric(
         &mut out,
         "nestguard_upstream_queries_total",

@@ -3,27 +3,17 @@
 //! The kernel knows the owner of every socket; `sock_diag` (netlink) finds one
 //! socket by its addresses in a single round trip, so the lookup is exact and
 //! costs one syscall pair. It runs only for loopback clients and only when the
-//! config matches clients by user. A query that a local stub resolver (such as
+//! config matches clients by user, and never on a thread that answers
+//! queries: [`Owners`] (in `flows.rs`) keeps each flow's owner for the query
+//! path and has worker threads ask the kernel. A query that a local stub resolver (such as
 //! systemd-resolved) forwards belongs to that stub's user, not the
 //! application's, so user matching needs applications to ask nestguard
 //! directly.
 
 use std::net::SocketAddr;
 
-/// The transport a query came on (the socket table to search).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Proto {
-    Udp,
-    Tcp,
-}
-
-/// Where the owner of a client socket comes from: the kernel, or a test's
-/// table (which may be as slow as the test likes).
-pub trait OwnerSource: Send + Sync {
-    /// The uid owning the client socket `peer` that sent a query to our
-    /// socket `local`; None when there is no such socket or it is not local.
-    fn owner(&self, peer: SocketAddr, local: SocketAddr, proto: Proto) -> Option<u32>;
-}
+mod flows;
+pub use flows::{Counters as OwnerCounters, Flow, Owner, OwnerSource, Owners, Proto};
 
 /// The kernel's socket table ([`uid_of`]).
 pub struct KernelOwners;
