@@ -33,7 +33,7 @@ use super::upstream::{Forwarded, Upstreams};
 use super::wire::{self, CLASS_IN, MAX_KEY_LEN, Query, QueryError, Rcode};
 use crate::activity::{self, Tally};
 use crate::engine::{Decision, Engine};
-use crate::policy::neighbours::Mac;
+use crate::mac::Mac;
 use crate::policy::users::{Flow, Owner, Owners};
 use crate::policy::{Live, Lookups, Proto, Who};
 
