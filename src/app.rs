@@ -20,6 +20,7 @@ use crate::engine::Engine;
 use crate::live::LiveSource;
 use crate::policy::SystemLookups;
 use crate::policy::neighbours::{self, KernelNeighbours, NeighbourSource, Neighbours};
+use crate::policy::users::{KernelOwners, OwnerSource, Owners};
 use crate::reload::{self, Reloader};
 use crate::schedule::{LocalClock, SystemClock};
 
@@ -30,11 +31,12 @@ const SWEEP_INTERVAL: Duration = Duration::from_secs(60);
 /// and an allow starts or ends, at most this late.
 const LIVE_INTERVAL: Duration = Duration::from_secs(1);
 
-/// What the daemon takes from its surroundings: time and the neighbour table.
-/// Tests replace them.
+/// What the daemon takes from its surroundings: time, the neighbour table and
+/// the socket table (who owns a loopback client's socket). Tests replace them.
 pub struct Environment {
     pub clock: Arc<dyn LocalClock>,
     pub neighbours: Arc<dyn NeighbourSource>,
+    pub owners: Arc<dyn OwnerSource>,
 }
 
 impl Environment {
@@ -42,6 +44,7 @@ impl Environment {
         Environment {
             clock: Arc::new(SystemClock),
             neighbours: Arc::new(KernelNeighbours),
+            owners: Arc::new(KernelOwners),
         }
     }
 }
@@ -71,6 +74,15 @@ fn secs(d: Duration) -> u32 {
 
 /// Builds the resolver (cache and upstreams) a config describes.
 pub fn build_resolver(config: &Config, neighbours: Arc<Neighbours>) -> anyhow::Result<Resolver> {
+    build_resolver_with(config, neighbours, Arc::new(KernelOwners))
+}
+
+/// [`build_resolver`], with socket owners from `owners`.
+pub fn build_resolver_with(
+    config: &Config,
+    neighbours: Arc<Neighbours>,
+    owners: Arc<dyn OwnerSource>,
+) -> anyhow::Result<Resolver> {
     let c = &config.cache;
     let policy = TtlPolicy {
         min_ttl: secs(c.min_ttl),
@@ -102,7 +114,11 @@ pub fn build_resolver(config: &Config, neighbours: Arc<Neighbours>) -> anyhow::R
         Cache::new(c.max_entries, policy),
         Upstreams::new(upstreams, payload),
         payload,
-        Box::new(SystemLookups { neighbours }),
+        Box::new(SystemLookups {
+            neighbours,
+            owners: owners.clone(),
+        }),
+        Owners::new(owners),
         config.activity.enabled,
         crate::dns::limit::Gate::new(&config.server),
     ))
@@ -166,7 +182,7 @@ impl Daemon {
 
     async fn start_serving(config: &Config, env: Environment) -> anyhow::Result<Daemon> {
         let neighbours = Arc::new(Neighbours::new(env.neighbours));
-        let resolver = Arc::new(build_resolver(config, neighbours.clone())?);
+        let resolver = Arc::new(build_resolver_with(config, neighbours.clone(), env.owners)?);
         if resolver.engine().matches_by_mac() {
             // Read once before the first query, so devices get their profile from the start.
             neighbours.refresh();

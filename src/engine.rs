@@ -416,6 +416,11 @@ impl Engine {
             .unwrap_or((self.default_profile, MatchedBy::Default))
     }
 
+    /// `policy.default_profile`: what a client no `[[client]]` matches gets.
+    pub fn default_profile(&self) -> usize {
+        self.default_profile
+    }
+
     /// Queries seen from system accounts that no per-user `[[client]]` names.
     pub fn forwarded(&self) -> &crate::policy::forwarder::ForwarderWatch {
         &self.forwarded

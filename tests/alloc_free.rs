@@ -47,6 +47,16 @@ async fn cache_hits_and_blocked_answers_do_not_allocate() {
         listener: d.addr,
     };
     let mut out = Vec::with_capacity(4096);
+    // Who owns a client's socket is asked off the hot path: the first query of
+    // a flow goes to the miss path, which has a worker ask the kernel; after
+    // that the hot path reads the owner from the flow map.
+    assert_eq!(
+        resolver.answer_fast(&packets[0], client, Transport::Udp, &mut out),
+        Fast::Miss
+    );
+    resolver
+        .answer_slow(&packets[0], client, Transport::Udp, &mut out)
+        .await;
     // One warm-up round lets thread-local state (the map's epoch guard) settle.
     for p in &packets {
         assert_eq!(

@@ -5,15 +5,19 @@
 
 mod support;
 
-use std::net::{IpAddr, Ipv4Addr};
-use std::sync::{Arc, Mutex};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::atomic::{AtomicU16, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
 
 use hickory_proto::op::ResponseCode;
 use hickory_proto::rr::RecordType;
 use nestguard::app::Environment;
 use nestguard::policy::neighbours::{KernelNeighbours, Mac, NeighbourSource};
 use nestguard::policy::overrides;
+use nestguard::policy::users::{OwnerSource, Proto};
 use nestguard::schedule::{LocalTime, ManualClock};
+use support::client::{build_query, decode, encode};
 use support::*;
 
 const OPEN: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 80);
@@ -95,6 +99,111 @@ async fn a_device_keeps_its_profile_by_mac_whatever_address_it_uses() {
     d.stop().await;
 }
 
+// ------------------------------------------------------------- by OS user, slow
+
+/// The socket table as the test decides it: every loopback client belongs to
+/// `nobody`, but the lookup for one client port waits until the test opens
+/// the gate (at most 10 s, so a failing test cannot hang).
+struct SlowForOne {
+    slow_port: AtomicU16,
+    open: Mutex<bool>,
+    opened: Condvar,
+}
+
+impl SlowForOne {
+    fn open(&self) {
+        *self.open.lock().unwrap() = true;
+        self.opened.notify_all();
+    }
+}
+
+impl OwnerSource for SlowForOne {
+    fn owner(&self, peer: SocketAddr, _local: SocketAddr, _proto: Proto) -> Option<u32> {
+        if peer.port() == self.slow_port.load(Ordering::SeqCst) {
+            let open = self.open.lock().unwrap();
+            let _ = self
+                .opened
+                .wait_timeout_while(open, Duration::from_secs(10), |open| !*open)
+                .unwrap();
+        }
+        nestguard::policy::users::uid_by_name("nobody")
+    }
+}
+
+/// Opens the gate however the test ends, so no lookup waits out its 10 s.
+struct OpenOnDrop(Arc<SlowForOne>);
+
+impl Drop for OpenOnDrop {
+    fn drop(&mut self) {
+        self.0.open();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_owner_lookup_for_one_client_does_not_delay_other_clients_and_user_profiles_still_apply()
+ {
+    let up = upstream().await;
+    let dir = TempDir::new();
+    let owners = Arc::new(SlowForOne {
+        slow_port: AtomicU16::new(0),
+        open: Mutex::new(false),
+        opened: Condvar::new(),
+    });
+    let _gate = OpenOnDrop(owners.clone());
+    // `nobody` is unfiltered; everyone else gets the default profile (child),
+    // which blocks blocked.example.
+    let config = format!(
+        "{}{}[[client]]\nname = \"Parent\"\nprofile = \"unfiltered\"\nusers = [\"nobody\"]\n",
+        udp_upstream(up.addr(), "1s"),
+        lists(&dir)
+    );
+    let env = Environment {
+        owners: owners.clone(),
+        ..Environment::system()
+    };
+    let d = TestDaemon::start_in(&config, env).await;
+    let query = encode(&build_query(
+        "blocked.example",
+        RecordType::A,
+        &QueryOpts::default(),
+    ));
+    let slow = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    owners
+        .slow_port
+        .store(slow.local_addr().unwrap().port(), Ordering::SeqCst);
+    slow.send_to(&query, d.addr).await.unwrap();
+
+    // Another client on the same listener is answered while that lookup
+    // hangs, with its own user's profile (query_from allows 5 s).
+    let m = query_from("127.0.0.1", d.addr, "blocked.example", RecordType::A).await;
+    assert_eq!(a_records(&m), vec![OPEN], "nobody's profile (unfiltered)");
+
+    // The slow client itself is not kept waiting on the lookup either: it
+    // gets the default profile (the strict answer), and that is counted.
+    let mut buf = vec![0u8; 4096];
+    let (n, _) = tokio::time::timeout(Duration::from_secs(5), slow.recv_from(&mut buf))
+        .await
+        .expect("the slow client answered while its lookup hangs")
+        .unwrap();
+    let m = decode(&buf[..n]);
+    assert_eq!(m.metadata.response_code, ResponseCode::NXDomain);
+    let text = d.metrics();
+    assert!(
+        text.contains("nestguard_owner_unknown_total{reason=\"timeout\"} 1"),
+        "{text}"
+    );
+
+    // Once the lookup answers, the same client gets its user's profile.
+    owners.open();
+    slow.send_to(&query, d.addr).await.unwrap();
+    let (n, _) = tokio::time::timeout(Duration::from_secs(5), slow.recv_from(&mut buf))
+        .await
+        .expect("answered")
+        .unwrap();
+    assert_eq!(a_records(&decode(&buf[..n])), vec![OPEN]);
+    d.stop().await;
+}
+
 // --------------------------------------------------------------- temporary allows
 
 /// A manual clock at Monday `hour`:00 local time and absolute time `t0`, and
@@ -108,6 +217,7 @@ fn clock_at(hour: u16, t0: jiff::Timestamp) -> (Arc<ManualClock>, Environment) {
     let env = Environment {
         clock: clock.clone(),
         neighbours: Arc::new(KernelNeighbours),
+        ..Environment::system()
     };
     (clock, env)
 }

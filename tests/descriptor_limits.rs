@@ -111,17 +111,6 @@ fn open_descriptors() -> u64 {
         + 1
 }
 
-fn metrics(d: &TestDaemon) -> String {
-    use nestguard::admin::metrics;
-    let registry = metrics::registry(
-        d.daemon.resolver.clone(),
-        Default::default(),
-        std::sync::Arc::new(|| None),
-        Default::default(),
-    );
-    metrics::render(&registry).unwrap()
-}
-
 fn metric(text: &str, line_start: &str) -> u64 {
     text.lines()
         .find(|l| l.starts_with(line_start))
@@ -168,7 +157,7 @@ async fn with_few_descriptors_max_inflight_is_sized_down_and_misses_are_not_serv
     let soft = open_descriptors().max(100) + 300;
     let _limit = Limit::set_soft(soft);
     let d = TestDaemon::start(&udp_upstream(upstream, "2s")).await;
-    let sized = metric(&metrics(&d), "nestguard_max_inflight ");
+    let sized = metric(&d.metrics(), "nestguard_max_inflight ");
     assert_eq!(
         sized as usize,
         nestguard::dns::fd_limit::fit(4096, 256, Some(soft)).max_inflight,
@@ -210,7 +199,7 @@ async fn with_few_descriptors_max_inflight_is_sized_down_and_misses_are_not_serv
         None,
         "no miss is SERVFAILed for want of a socket: {rcodes:?}"
     );
-    let text = metrics(&d);
+    let text = d.metrics();
     let answered = rcodes.get(&ResponseCode::NXDomain).copied().unwrap_or(0) as u64;
     let dropped = metric(&text, "nestguard_dropped_busy_total ");
     assert_eq!(
@@ -252,7 +241,7 @@ async fn an_upstream_socket_that_cannot_be_opened_is_counted_and_logged() {
         assert!(got.is_ok(), "miss {i} is answered");
     }
     drop(held);
-    let text = metrics(&d);
+    let text = d.metrics();
     assert_eq!(
         metric(
             &text,
@@ -291,7 +280,7 @@ async fn accept_failures_for_want_of_descriptors_are_counted_and_logged_once_per
     }
     let failures = || {
         metric(
-            &metrics(&d),
+            &d.metrics(),
             "nestguard_descriptors_exhausted_total{at=\"accept\"}",
         )
     };

@@ -320,6 +320,7 @@ async fn schedules_tighten_profiles_at_the_right_time() {
     let env = Environment {
         clock: clock.clone(),
         neighbours: Arc::new(KernelNeighbours),
+        ..Environment::system()
     };
     let td = TestDaemon::start_in(&text, env).await;
     let (d, addr) = (&td.daemon, td.addr);

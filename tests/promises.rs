@@ -96,6 +96,7 @@ async fn bedtime_blocks_every_safe_search_host_and_explain_agrees_with_the_wire(
     let env = Environment {
         clock: clock.clone(),
         neighbours: Arc::new(KernelNeighbours),
+        ..Environment::system()
     };
     let td = TestDaemon::start_in(&text, env).await;
     let engine = Engine::build(&test_config(&text, &TempDir::new())).unwrap();
@@ -146,6 +147,7 @@ async fn an_allow_lifts_category_blocks_and_bedtime_only_when_asked() {
     let env = Environment {
         clock: clock.clone(),
         neighbours: Arc::new(KernelNeighbours),
+        ..Environment::system()
     };
     let td = TestDaemon::start_in(&text, env).await;
     let state = td.state.path().to_path_buf();
@@ -220,6 +222,7 @@ async fn dashboard(
     let env = Environment {
         clock,
         neighbours: Arc::new(KernelNeighbours),
+        ..Environment::system()
     };
     let td = TestDaemon::start_in(&text, env).await;
     let admin = td.daemon.admin_addr.expect("admin server");
@@ -405,6 +408,7 @@ async fn bypass_attempts_at_bedtime_are_counted_as_bypass_attempts() {
     let env = Environment {
         clock,
         neighbours: Arc::new(KernelNeighbours),
+        ..Environment::system()
     };
     let td = TestDaemon::start_in(&text, env).await;
     // A VPN and a public DoH name during bedtime, and one ordinary name.

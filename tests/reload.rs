@@ -86,6 +86,7 @@ async fn start_with_clock(
     let env = Environment {
         clock: clock.clone(),
         neighbours: Arc::new(nestguard::policy::neighbours::KernelNeighbours),
+        ..Environment::system()
     };
     let config = Config::load(&ConfigSource::File(path.to_path_buf())).unwrap();
     let d = Daemon::start_in(&config, env).await.unwrap();

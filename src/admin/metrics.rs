@@ -317,6 +317,31 @@ impl Collector for DnsMetrics {
             "Queries from client networks not rate limited because 100,000 networks are tracked already.",
             [(NONE, resolver.rate_limit_untracked())],
         )?;
+        let o = resolver.owners().counters();
+        counter(
+            e,
+            "nestguard_owner_lookups",
+            "Socket owner (local OS user) lookups made off the query path, for per-user clients.",
+            [(NONE, get(&o.lookups))],
+        )?;
+        counter(
+            e,
+            "nestguard_owner_unknown",
+            "Queries given the default profile because their socket owner was not known in time: the lookup queue was full, or the lookup was slow.",
+            by(
+                "reason",
+                [
+                    ("queue_full", get(&o.queue_full)),
+                    ("timeout", get(&o.timed_out)),
+                ],
+            ),
+        )?;
+        counter(
+            e,
+            "nestguard_owner_flows_evicted",
+            "Client flows dropped from the full socket owner map before their time.",
+            [(NONE, get(&o.evicted))],
+        )?;
         counter(
             e,
             "nestguard_upstream_queries",

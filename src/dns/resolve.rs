@@ -16,8 +16,9 @@
 //!    expired answer while the refresh goes on in a task of its own.
 
 use portable_atomic::AtomicU64;
+use std::cell::Cell;
 use std::collections::HashMap;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 
@@ -32,6 +33,8 @@ use super::upstream::{Forwarded, Upstreams};
 use super::wire::{self, CLASS_IN, MAX_KEY_LEN, Query, QueryError, Rcode};
 use crate::activity::{self, Tally};
 use crate::engine::{Decision, Engine};
+use crate::mac::Mac;
+use crate::policy::users::{Flow, Owner, Owners};
 use crate::policy::{Live, Lookups, Proto, Who};
 
 /// Who asked, and on which of our addresses.
@@ -165,17 +168,22 @@ pub struct Resolver {
     /// Whether queries are counted for the activity report.
     activity: bool,
     lookups: Box<dyn Lookups + Send + Sync>,
+    /// Who owns each loopback client's socket, as far as known: the query
+    /// path reads it, the miss path asks for what it lacks.
+    owners: Owners,
     shared: Arc<Shared>,
     server_payload: u16,
 }
 
 impl Resolver {
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         engine: Engine,
         cache: Cache,
         upstreams: Upstreams,
         server_payload: u16,
         lookups: Box<dyn Lookups + Send + Sync>,
+        owners: Owners,
         activity: bool,
         gate: Gate,
     ) -> Resolver {
@@ -191,6 +199,7 @@ impl Resolver {
             }),
             activity,
             lookups,
+            owners,
             shared: Arc::new(Shared {
                 cache,
                 upstreams,
@@ -237,6 +246,22 @@ impl Resolver {
         self.current.load_full()
     }
 
+    /// The socket owners known so far, and their counters.
+    pub fn owners(&self) -> &Owners {
+        &self.owners
+    }
+
+    /// The lookups a query sees: the owner as far as the flow map knows it
+    /// (`resolved`: as the miss path found it).
+    fn flow_lookups(&self, resolved: Option<Option<u32>>) -> FlowLookups<'_> {
+        FlowLookups {
+            base: self.lookups.as_ref(),
+            owners: &self.owners,
+            resolved,
+            unknown: Cell::new(false),
+        }
+    }
+
     /// The profile and decision for one query.
     fn decide(
         &self,
@@ -244,8 +269,9 @@ impl Resolver {
         query: &Query<'_>,
         who: &Who,
         live: &Live,
+        lookups: &dyn Lookups,
     ) -> (usize, Decision) {
-        let (profile, _) = engine.profile_for(who, self.lookups.as_ref());
+        let (profile, _) = engine.profile_for(who, lookups);
         let decision = engine.decide(
             query.qname_wire(),
             query.qtype,
@@ -315,12 +341,35 @@ impl Resolver {
         }
         .fetch_add(1, Ordering::Relaxed);
         let current = self.current.load();
-        let (engine, live) = (&*current.engine, &current.live);
         let who = client.who(transport);
-        let (profile, decision) = self.decide(engine, &query, &who, live);
+        let lookups = self.flow_lookups(None);
+        let (profile, decision) =
+            self.decide(&current.engine, &query, &who, &current.live, &lookups);
+        if lookups.unknown.get() {
+            // Who sent it is not known yet: the miss path finds out, off
+            // this thread (which must never wait on the kernel).
+            return Fast::Miss;
+        }
+        self.answer_decided(&current, &query, who, shape, (profile, decision), out)
+    }
+
+    /// Step 3 onwards for a query whose profile and decision are known:
+    /// counted for activity, answered if blocked or cached; [`Fast::Miss`]
+    /// if it needs an upstream.
+    fn answer_decided(
+        &self,
+        current: &Current,
+        query: &Query<'_>,
+        who: Who,
+        shape: Shape,
+        (profile, decision): (usize, Decision),
+        out: &mut Vec<u8>,
+    ) -> Fast {
+        let query = *query;
+        let (engine, live) = (&*current.engine, &current.live);
         if self.activity {
             self.last_seen
-                .saw(client.peer.ip(), profile, activity::minute());
+                .saw(who.peer.ip(), profile, activity::minute());
             activity::record(
                 &current.tally,
                 engine,
@@ -432,9 +481,23 @@ impl Resolver {
         // One snapshot for the whole query: the profile number decided now
         // means nothing in rules a reload swaps in while the upstream answers.
         let current = self.current.load_full();
+        let (mut decided, unknown) = {
+            let lookups = self.flow_lookups(None);
+            let decided = self.decide(&current.engine, &query, &who, &current.live, &lookups);
+            (decided, lookups.unknown.get())
+        };
+        if unknown {
+            // The fast path left this query at "who sent it?": ask, then do
+            // what it would have (count it, answer a block or a cached name).
+            decided = self.identify(&current, &query, &who).await;
+            match self.answer_decided(&current, &query, who, shape, decided, out) {
+                Fast::Reply | Fast::Drop => return,
+                Fast::Miss => {}
+            }
+        }
         let (profile, alias, fail_open) = {
             let engine = &current.engine;
-            let (profile, decision) = self.decide(engine, &query, &who, &current.live);
+            let (profile, decision) = decided;
             // An alias says why, as every answer the household's policy makes does.
             let alias = engine.alias_target(decision).map(|target| {
                 let mut buf = [0u8; 256];
@@ -488,6 +551,32 @@ impl Resolver {
                     ede,
                     out,
                 );
+            }
+        }
+    }
+
+    /// The profile and decision for a query whose socket owner the flow map
+    /// did not know: the owner's profile if the lookup answers in time, else
+    /// the default profile, never a looser one for want of an answer (an
+    /// address table may name a looser profile for the whole machine).
+    async fn identify(&self, current: &Current, query: &Query<'_>, who: &Who) -> (usize, Decision) {
+        let engine = &current.engine;
+        let flow = flow_of(who);
+        match self.owners.resolve(&flow).await {
+            Owner::Known(uid) => {
+                let lookups = self.flow_lookups(Some(uid));
+                self.decide(engine, query, who, &current.live, &lookups)
+            }
+            Owner::Unknown => {
+                let profile = engine.default_profile();
+                let decision = engine.decide(
+                    query.qname_wire(),
+                    query.qtype,
+                    profile,
+                    who.peer.ip(),
+                    &current.live,
+                );
+                (profile, decision)
             }
         }
     }
@@ -709,6 +798,45 @@ impl Shared {
                 }
             }
         }
+    }
+}
+
+/// The lookups one query sees: the MAC from the daemon's lookups, and the
+/// socket owner only as far as the flow map knows it, so deciding never waits
+/// on the kernel. `unknown` notes that the engine asked for an owner the map
+/// lacks.
+struct FlowLookups<'a> {
+    base: &'a dyn Lookups,
+    owners: &'a Owners,
+    /// The owner the miss path found (overrides the map).
+    resolved: Option<Option<u32>>,
+    unknown: Cell<bool>,
+}
+
+impl Lookups for FlowLookups<'_> {
+    fn uid(&self, who: &Who) -> Option<u32> {
+        if let Some(uid) = self.resolved {
+            return uid;
+        }
+        match self.owners.cached(&flow_of(who)) {
+            Owner::Known(uid) => uid,
+            Owner::Unknown => {
+                self.unknown.set(true);
+                None
+            }
+        }
+    }
+
+    fn mac(&self, ip: IpAddr) -> Option<Mac> {
+        self.base.mac(ip)
+    }
+}
+
+fn flow_of(who: &Who) -> Flow {
+    Flow {
+        peer: who.peer,
+        listener: who.listener,
+        proto: who.proto,
     }
 }
 

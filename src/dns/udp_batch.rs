@@ -12,6 +12,10 @@
 //! Cache misses go to the tokio runtime as tasks, exactly as from the portable
 //! loop in [`super::server`]; their replies are sent with `MSG_DONTWAIT` so a
 //! task never blocks a worker thread.
+//!
+//! Nothing here waits on the kernel for anything but datagrams: a query whose
+//! client socket's owner is not known yet (per-user clients) is a miss too,
+//! and its task asks for the owner (`policy::users::Owners`).
 
 use std::io::{IoSlice, IoSliceMut};
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket};

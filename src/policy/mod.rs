@@ -41,11 +41,12 @@ pub trait Lookups {
 /// The daemon's lookups: the kernel's socket table and neighbour table.
 pub struct SystemLookups {
     pub neighbours: Arc<Neighbours>,
+    pub owners: Arc<dyn users::OwnerSource>,
 }
 
 impl Lookups for SystemLookups {
     fn uid(&self, who: &Who) -> Option<u32> {
-        users::uid_of(who.peer, who.listener, who.proto)
+        self.owners.owner(who.peer, who.listener, who.proto)
     }
 
     fn mac(&self, ip: IpAddr) -> Option<Mac> {

@@ -93,79 +93,56 @@ impl Neighbours {
 #[cfg(target_os = "linux")]
 mod rtnl {
     use std::io;
-    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+    use std::net::IpAddr;
 
-    use nix::sys::socket::SockProtocol;
+    use netlink_packet_route::RouteNetlinkMessage;
+    use netlink_packet_route::neighbour::{NeighbourAddress, NeighbourAttribute, NeighbourMessage};
 
-    use super::super::netlink::{Flow, NLM_F_DUMP, NLM_F_REQUEST, NLMSG_HDRLEN, Socket, align4};
+    use super::super::netlink::{Flow, NETLINK_ROUTE, NLM_F_REQUEST, Socket};
     use super::Mac;
+    use netlink_packet_core::NLM_F_DUMP;
 
-    const RTM_NEWNEIGH: u16 = 28;
-    const RTM_GETNEIGH: u16 = 30;
-    /// struct ndmsg: family, pad, pad, ifindex, state, flags, type.
-    const NDMSG_LEN: usize = 12;
-    const NDA_DST: u16 = 1;
-    const NDA_LLADDR: u16 = 2;
-    /// Entries that do not (yet) say which device holds the address.
+    /// Entries that do not (yet) say which device holds the address. The
+    /// state is a bit set in the kernel; the crate names single values only.
     const NUD_INCOMPLETE: u16 = 0x01;
     const NUD_FAILED: u16 = 0x20;
 
     pub(super) fn dump() -> io::Result<Vec<(IpAddr, Mac)>> {
-        let mut sock = Socket::open(SockProtocol::NetlinkRoute)?;
-        let mut req = [0u8; NLMSG_HDRLEN + NDMSG_LEN]; // family 0: IPv4 and IPv6
+        let mut sock = Socket::open(NETLINK_ROUTE)?;
+        // Family unspecified: IPv4 and IPv6.
+        let request = RouteNetlinkMessage::GetNeighbour(NeighbourMessage::default());
         let mut buf = vec![0u8; 64 * 1024];
         let mut out = Vec::new();
-        sock.request(
-            &mut req,
-            RTM_GETNEIGH,
-            NLM_F_REQUEST | NLM_F_DUMP,
-            &mut buf,
-            |kind, msg| {
-                if kind == RTM_NEWNEIGH
-                    && let Some(entry) = parse(msg)
-                {
-                    out.push(entry);
-                }
-                Flow::More
-            },
-        )?;
+        sock.request(request, NLM_F_REQUEST | NLM_F_DUMP, &mut buf, |msg| {
+            if let RouteNetlinkMessage::NewNeighbour(n) = msg
+                && let Some(entry) = entry(&n)
+            {
+                out.push(entry);
+            }
+            Flow::More
+        })?;
         Ok(out)
     }
 
-    /// One neighbour message: its destination address and link-layer address.
-    pub(super) fn parse(msg: &[u8]) -> Option<(IpAddr, Mac)> {
-        let state = u16::from_ne_bytes([*msg.get(8)?, *msg.get(9)?]);
-        if state & (NUD_INCOMPLETE | NUD_FAILED) != 0 {
+    /// One neighbour: its destination address and link-layer address.
+    pub(super) fn entry(msg: &NeighbourMessage) -> Option<(IpAddr, Mac)> {
+        if u16::from(msg.header.state) & (NUD_INCOMPLETE | NUD_FAILED) != 0 {
             return None;
         }
         let (mut ip, mut mac) = (None, None);
-        let mut attrs = msg.get(NDMSG_LEN..)?;
-        while attrs.len() >= 4 {
-            let len = usize::from(u16::from_ne_bytes([attrs[0], attrs[1]]));
-            let kind = u16::from_ne_bytes([attrs[2], attrs[3]]);
-            if len < 4 || len > attrs.len() {
-                break;
-            }
-            let value = &attrs[4..len];
-            match (kind, value.len()) {
-                (NDA_DST, 4) => {
-                    ip = Some(IpAddr::V4(Ipv4Addr::new(
-                        value[0], value[1], value[2], value[3],
-                    )));
+        for attr in &msg.attributes {
+            match attr {
+                NeighbourAttribute::Destination(NeighbourAddress::Inet(v4)) => {
+                    ip = Some(IpAddr::V4(*v4));
                 }
-                (NDA_DST, 16) => {
-                    let mut o = [0u8; 16];
-                    o.copy_from_slice(value);
-                    ip = Some(IpAddr::V6(Ipv6Addr::from(o)));
+                NeighbourAttribute::Destination(NeighbourAddress::Inet6(v6)) => {
+                    ip = Some(IpAddr::V6(*v6));
                 }
-                (NDA_LLADDR, 6) => {
-                    let mut m = [0u8; 6];
-                    m.copy_from_slice(value);
-                    mac = Some(Mac(m));
+                NeighbourAttribute::LinkLayerAddress(lladdr) => {
+                    mac = <[u8; 6]>::try_from(lladdr.as_slice()).ok().map(Mac);
                 }
                 _ => {}
             }
-            attrs = &attrs[align4(len).min(attrs.len())..];
         }
         Some((ip?, mac?))
     }
@@ -204,12 +181,12 @@ mod tests {
         msg.extend_from_slice(&10u16.to_ne_bytes());
         msg.extend_from_slice(&2u16.to_ne_bytes());
         msg.extend_from_slice(&[2, 0, 0, 0, 0, 7, 0, 0]); // 6 bytes + padding
-        assert_eq!(
-            rtnl::parse(&msg),
-            Some((IpAddr::V6(ip), Mac([2, 0, 0, 0, 0, 7])))
-        );
+        use netlink_packet_core::Parseable;
+        use netlink_packet_route::neighbour::NeighbourMessage;
+        let parse = |msg: &[u8]| rtnl::entry(&NeighbourMessage::parse(msg).unwrap());
+        assert_eq!(parse(&msg), Some((IpAddr::V6(ip), Mac([2, 0, 0, 0, 0, 7]))));
         msg[8] = 0x20; // FAILED
-        assert_eq!(rtnl::parse(&msg), None);
+        assert_eq!(parse(&msg), None);
     }
 
     #[cfg(target_os = "linux")]

@@ -1,32 +1,31 @@
-//! A minimal netlink client: one request, the replies read into a caller's buffer.
+//! A minimal netlink client: one request, each reply handed to the caller.
 //!
-//! Only two kernel interfaces are used, each with fixed-layout messages
-//! (`sock_diag` for the owner of a socket, `rtnetlink` neighbours for MAC
-//! addresses), so the few structs are read and written by hand rather than
-//! through a general netlink crate.
+//! The socket is netlink-sys's and the framing netlink-packet-core's, so no
+//! message is read at hand-computed byte offsets; the message types come from
+//! netlink-packet-sock-diag (socket owners) and netlink-packet-route
+//! (neighbours). Only the request/reply loop is ours: a receive timeout, the
+//! sequence check, and when to stop.
 
 use std::io;
-use std::os::fd::{AsRawFd, OwnedFd};
 use std::time::Duration;
 
-use nix::sys::socket::{
-    AddressFamily, MsgFlags, NetlinkAddr, SockFlag, SockProtocol, SockType, recv, sendto,
-    setsockopt, socket, sockopt,
+use netlink_packet_core::{
+    NLM_F_DUMP, NetlinkBuffer, NetlinkDeserializable, NetlinkHeader, NetlinkMessage,
+    NetlinkPayload, NetlinkSerializable,
 };
+use nix::sys::socket::{setsockopt, sockopt};
 use nix::sys::time::TimeVal;
 
-pub const NLMSG_HDRLEN: usize = 16;
-pub const NLM_F_REQUEST: u16 = 0x1;
-pub const NLM_F_DUMP: u16 = 0x300;
-const NLMSG_ERROR: u16 = 2;
-const NLMSG_DONE: u16 = 3;
-/// The kernel never takes longer than this to answer; a stuck socket must not
-/// stall the query path.
+pub use netlink_packet_core::NLM_F_REQUEST;
+pub use netlink_sys::protocols::{NETLINK_ROUTE, NETLINK_SOCK_DIAG};
+
+/// The kernel never takes longer than this to answer; a stuck socket must
+/// not hold up the lookups queued behind it.
 const REPLY_TIMEOUT: Duration = Duration::from_millis(200);
 
 /// One open netlink socket of one protocol.
 pub struct Socket {
-    fd: OwnedFd,
+    sock: netlink_sys::Socket,
     seq: u32,
 }
 
@@ -36,95 +35,94 @@ pub enum Flow {
     Stop,
 }
 
+fn invalid(e: impl std::fmt::Display) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, format!("netlink: {e}"))
+}
+
 impl Socket {
-    pub fn open(protocol: SockProtocol) -> io::Result<Socket> {
-        let fd = socket(
-            AddressFamily::Netlink,
-            SockType::Datagram,
-            SockFlag::SOCK_CLOEXEC,
-            protocol,
-        )?;
+    pub fn open(protocol: isize) -> io::Result<Socket> {
+        let sock = netlink_sys::Socket::new(protocol)?;
+        sock.connect(&netlink_sys::SocketAddr::new(0, 0))?;
         let micros = i64::try_from(REPLY_TIMEOUT.as_micros()).unwrap_or(i64::MAX);
         setsockopt(
-            &fd,
+            &sock,
             sockopt::ReceiveTimeout,
             &TimeVal::new(micros / 1_000_000, micros % 1_000_000),
         )?;
-        Ok(Socket { fd, seq: 0 })
+        Ok(Socket { sock, seq: 0 })
     }
 
-    /// Writes the netlink header into `msg[..16]` (the caller has filled the
-    /// payload after it), sends it, and passes each reply message's type and
-    /// payload to `each` until it says stop, the dump is done, or an error
-    /// reply arrives (returned as `Err` unless it is an acknowledgement).
-    pub fn request(
+    /// Sends `message` with `flags` and passes each reply to `each` until it
+    /// says stop, the dump is done, or an error reply arrives (returned as
+    /// `Err` unless it is an acknowledgement). `buf` holds one read.
+    pub fn request<M>(
         &mut self,
-        msg: &mut [u8],
-        kind: u16,
+        message: M,
         flags: u16,
         buf: &mut [u8],
-        mut each: impl FnMut(u16, &[u8]) -> Flow,
-    ) -> io::Result<()> {
+        mut each: impl FnMut(M) -> Flow,
+    ) -> io::Result<()>
+    where
+        M: NetlinkSerializable + NetlinkDeserializable,
+    {
         self.seq = self.seq.wrapping_add(1);
         let seq = self.seq;
-        let len = u32::try_from(msg.len()).map_err(|_| io::ErrorKind::InvalidInput)?;
-        msg[0..4].copy_from_slice(&len.to_ne_bytes());
-        msg[4..6].copy_from_slice(&kind.to_ne_bytes());
-        msg[6..8].copy_from_slice(&flags.to_ne_bytes());
-        msg[8..12].copy_from_slice(&seq.to_ne_bytes());
-        msg[12..16].copy_from_slice(&0u32.to_ne_bytes());
-        sendto(
-            self.fd.as_raw_fd(),
-            msg,
-            &NetlinkAddr::new(0, 0),
-            MsgFlags::empty(),
-        )?;
+        let mut header = NetlinkHeader::default();
+        header.flags = flags;
+        header.sequence_number = seq;
+        let mut packet = NetlinkMessage::new(header, NetlinkPayload::InnerMessage(message));
+        packet.finalize();
+        let mut out = vec![0u8; packet.buffer_len()];
+        packet.serialize(&mut out);
+        self.sock.send(&out, 0)?;
+        let dump = flags & NLM_F_DUMP == NLM_F_DUMP;
         loop {
-            let n = recv(self.fd.as_raw_fd(), buf, MsgFlags::empty())?;
-            let mut rest = &buf[..n];
-            while rest.len() >= NLMSG_HDRLEN {
-                let len = u32_at(rest, 0) as usize;
-                if len < NLMSG_HDRLEN || len > rest.len() {
-                    return Err(io::ErrorKind::InvalidData.into());
-                }
-                let kind = u16::from_ne_bytes([rest[4], rest[5]]);
-                let reply_seq = u32_at(rest, 8);
-                let payload = &rest[NLMSG_HDRLEN..len];
-                rest = &rest[align4(len).min(rest.len())..];
+            let n = self.sock.recv(&mut &mut buf[..], 0)?;
+            let mut rest = buf.get(..n).ok_or_else(|| invalid("short read"))?;
+            while !rest.is_empty() {
+                // Checks the length field against what was read.
+                let frame = NetlinkBuffer::new_checked(rest).map_err(invalid)?;
+                let len = frame.length() as usize;
+                let reply_seq = frame.sequence_number();
+                let decoded = NetlinkMessage::<M>::deserialize(&rest[..len]);
+                rest = rest.get(align4(len)..).unwrap_or_default();
                 // A late reply to an earlier, timed-out request.
                 if reply_seq != seq {
                     continue;
                 }
-                match kind {
-                    NLMSG_DONE => return Ok(()),
-                    NLMSG_ERROR => {
-                        let errno = payload
-                            .get(0..4)
-                            .map_or(0, |b| i32::from_ne_bytes([b[0], b[1], b[2], b[3]]));
-                        return if errno == 0 {
-                            Ok(())
-                        } else {
-                            Err(io::Error::from_raw_os_error(-errno))
+                let payload = match decoded {
+                    Ok(m) => m.payload,
+                    // One entry of a dump we cannot read is skipped; the
+                    // single answer to a request is needed.
+                    Err(e) if dump => {
+                        tracing::debug!(error = %e, "skipped a netlink message");
+                        continue;
+                    }
+                    Err(e) => return Err(invalid(e)),
+                };
+                match payload {
+                    NetlinkPayload::Done(_) => return Ok(()),
+                    NetlinkPayload::Error(e) => {
+                        return match e.code {
+                            None => Ok(()),
+                            Some(_) => Err(e.to_io()),
                         };
                     }
-                    _ => {
-                        let flow = each(kind, payload);
+                    NetlinkPayload::InnerMessage(m) => {
+                        let flow = each(m);
                         // A plain request has exactly one reply; a dump ends with DONE.
-                        if matches!(flow, Flow::Stop) || flags & NLM_F_DUMP == 0 {
+                        if matches!(flow, Flow::Stop) || !dump {
                             return Ok(());
                         }
                     }
+                    NetlinkPayload::Noop | NetlinkPayload::Overrun(_) => {}
+                    _ => {}
                 }
             }
         }
     }
 }
 
-pub fn align4(n: usize) -> usize {
+fn align4(n: usize) -> usize {
     (n + 3) & !3
-}
-
-/// A native-endian u32 at `at` (callers have checked the length).
-pub fn u32_at(b: &[u8], at: usize) -> u32 {
-    u32::from_ne_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
 }

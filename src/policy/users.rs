@@ -3,18 +3,25 @@
 //! The kernel knows the owner of every socket; `sock_diag` (netlink) finds one
 //! socket by its addresses in a single round trip, so the lookup is exact and
 //! costs one syscall pair. It runs only for loopback clients and only when the
-//! config matches clients by user. A query that a local stub resolver (such as
+//! config matches clients by user, and never on a thread that answers
+//! queries: [`Owners`] (in `flows.rs`) keeps each flow's owner for the query
+//! path and has worker threads ask the kernel. A query that a local stub resolver (such as
 //! systemd-resolved) forwards belongs to that stub's user, not the
 //! application's, so user matching needs applications to ask nestguard
 //! directly.
 
 use std::net::SocketAddr;
 
-/// The transport a query came on (the socket table to search).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Proto {
-    Udp,
-    Tcp,
+mod flows;
+pub use flows::{Counters as OwnerCounters, Flow, Owner, OwnerSource, Owners, Proto};
+
+/// The kernel's socket table ([`uid_of`]).
+pub struct KernelOwners;
+
+impl OwnerSource for KernelOwners {
+    fn owner(&self, peer: SocketAddr, local: SocketAddr, proto: Proto) -> Option<u32> {
+        uid_of(peer, local, proto)
+    }
 }
 
 /// The uid owning the client socket `peer` that sent a query to our socket `local`.
@@ -38,7 +45,7 @@ pub fn uid_of(peer: SocketAddr, local: SocketAddr, proto: Proto) -> Option<u32> 
     DIAG.with(|cell| {
         let mut slot = cell.borrow_mut();
         if slot.is_none() {
-            match super::netlink::Socket::open(nix::sys::socket::SockProtocol::NetlinkSockDiag) {
+            match super::netlink::Socket::open(super::netlink::NETLINK_SOCK_DIAG) {
                 Ok(s) => *slot = Some(s),
                 Err(e) => {
                     warn_once(&e);
@@ -104,29 +111,14 @@ pub fn name_of(_uid: u32) -> Option<String> {
 
 #[cfg(target_os = "linux")]
 mod diag {
-    use std::net::{IpAddr, SocketAddr};
+    use std::net::SocketAddr;
 
-    use super::super::netlink::{NLM_F_REQUEST, NLMSG_HDRLEN, Socket, u32_at};
+    use netlink_packet_sock_diag::SockDiagMessage;
+    use netlink_packet_sock_diag::constants::{AF_INET, AF_INET6, IPPROTO_TCP, IPPROTO_UDP};
+    use netlink_packet_sock_diag::inet::{ExtensionFlags, InetRequest, SocketId, StateFlags};
+
+    use super::super::netlink::{Flow, NLM_F_REQUEST, Socket};
     use super::Proto;
-
-    const SOCK_DIAG_BY_FAMILY: u16 = 20;
-    const AF_INET: u8 = 2;
-    const AF_INET6: u8 = 10;
-    const IPPROTO_TCP: u8 = 6;
-    const IPPROTO_UDP: u8 = 17;
-    /// struct inet_diag_req_v2: family, protocol, ext, pad, states, then the socket id.
-    const REQ_LEN: usize = NLMSG_HDRLEN + 8 + ID_LEN;
-    /// struct inet_diag_sockid: sport, dport, src[4], dst[4], if, cookie[2].
-    const ID_LEN: usize = 48;
-    /// struct inet_diag_msg: family, state, timer, retrans, id, expires, rqueue, wqueue, uid.
-    const MSG_UID_AT: usize = 4 + ID_LEN + 12;
-
-    fn put_addr(buf: &mut [u8], ip: IpAddr) {
-        match ip {
-            IpAddr::V4(v4) => buf[..4].copy_from_slice(&v4.octets()),
-            IpAddr::V6(v6) => buf[..16].copy_from_slice(&v6.octets()),
-        }
-    }
 
     /// Asks for the socket with id (src, dst); returns its uid if its own port is `peer`'s.
     pub(super) fn lookup(
@@ -136,37 +128,34 @@ mod diag {
         dst: SocketAddr,
         peer: SocketAddr,
     ) -> Option<u32> {
-        let mut req = [0u8; REQ_LEN];
-        let r = &mut req[NLMSG_HDRLEN..];
-        r[0] = if src.is_ipv4() { AF_INET } else { AF_INET6 };
-        r[1] = match proto {
-            Proto::Udp => IPPROTO_UDP,
-            Proto::Tcp => IPPROTO_TCP,
-        };
-        r[4..8].copy_from_slice(&u32::MAX.to_ne_bytes()); // every state
-        let id = &mut r[8..];
-        id[0..2].copy_from_slice(&src.port().to_be_bytes());
-        id[2..4].copy_from_slice(&dst.port().to_be_bytes());
-        put_addr(&mut id[4..20], src.ip());
-        put_addr(&mut id[20..36], dst.ip());
-        id[40..48].copy_from_slice(&[0xff; 8]); // INET_DIAG_NOCOOKIE
+        let request = SockDiagMessage::InetRequest(InetRequest {
+            family: if src.is_ipv4() { AF_INET } else { AF_INET6 },
+            protocol: match proto {
+                Proto::Udp => IPPROTO_UDP,
+                Proto::Tcp => IPPROTO_TCP,
+            },
+            extensions: ExtensionFlags::empty(),
+            // Every state, as the kernel counts them (not only those the crate names).
+            states: StateFlags::from_bits_retain(u32::MAX),
+            socket_id: SocketId {
+                source_port: src.port(),
+                destination_port: dst.port(),
+                source_address: src.ip(),
+                destination_address: dst.ip(),
+                interface_id: 0,
+                cookie: [0xff; 8], // INET_DIAG_NOCOOKIE
+            },
+        });
         let mut buf = [0u8; 1024];
         let mut uid = None;
-        let asked = sock.request(
-            &mut req,
-            SOCK_DIAG_BY_FAMILY,
-            NLM_F_REQUEST,
-            &mut buf,
-            |kind, msg| {
-                if kind == SOCK_DIAG_BY_FAMILY && msg.len() >= MSG_UID_AT + 4 {
-                    let own_port = u16::from_be_bytes([msg[4], msg[5]]);
-                    if own_port == peer.port() {
-                        uid = Some(u32_at(msg, MSG_UID_AT));
-                    }
-                }
-                super::super::netlink::Flow::Stop
-            },
-        );
+        let asked = sock.request(request, NLM_F_REQUEST, &mut buf, |msg| {
+            if let SockDiagMessage::InetResponse(r) = msg
+                && r.header.socket_id.source_port == peer.port()
+            {
+                uid = Some(r.header.uid);
+            }
+            Flow::Stop
+        });
         // ENOENT: no such socket (the client already gave up); not worth a log line.
         asked.ok().and(uid)
     }

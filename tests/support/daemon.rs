@@ -61,6 +61,18 @@ impl TestDaemon {
         TestDaemon::start(&format!("{}\n{extra}", udp_upstream(upstream.addr(), "1s"))).await
     }
 
+    /// What `/metrics` would show now (the DNS side; dashboard counters zero).
+    pub fn metrics(&self) -> String {
+        use nestguard::admin::metrics;
+        let registry = metrics::registry(
+            self.daemon.resolver.clone(),
+            Default::default(),
+            std::sync::Arc::new(|| None),
+            Default::default(),
+        );
+        metrics::render(&registry).unwrap()
+    }
+
     pub async fn stop(self) {
         self.daemon.shutdown().await;
     }
