@@ -16,6 +16,7 @@ pub mod engine;
 pub mod explain;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod log_every;
 pub mod policy;
 pub mod reload;
 pub mod rules;

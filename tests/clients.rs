@@ -10,9 +10,9 @@ use std::sync::{Arc, Mutex};
 use hickory_proto::op::ResponseCode;
 use hickory_proto::rr::RecordType;
 use nestguard::app::Environment;
+use nestguard::clock::{Clock, LocalTime, ManualClock};
 use nestguard::policy::neighbours::{KernelNeighbours, Mac, NeighbourSource};
 use nestguard::policy::overrides;
-use nestguard::schedule::{LocalTime, ManualClock};
 use support::*;
 
 const OPEN: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 80);
@@ -105,7 +105,7 @@ fn clock_at(hour: u16, t0: jiff::Timestamp) -> (Arc<ManualClock>, Environment) {
     }));
     clock.set_timestamp(t0);
     let env = Environment {
-        clock: clock.clone(),
+        clock: Clock::manual(clock.clone()),
         neighbours: Arc::new(KernelNeighbours),
     };
     (clock, env)

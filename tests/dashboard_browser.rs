@@ -335,7 +335,8 @@ async fn log_in_see_charts_allow_a_site() {
             query_udp(d.addr, name, RecordType::A).await;
         }
     }
-    tokio::time::sleep(Duration::from_millis(600)).await;
+    // Written to the database now, not after a flush interval.
+    d.daemon.flush_activity().await;
 
     let Some(browser) = tokio::task::spawn_blocking(move || Browser::launch_or_skip(&exe))
         .await

@@ -335,7 +335,8 @@ async fn refusals_from_the_portable_udp_loop_are_never_larger_than_the_query() {
         &state,
     );
     let neighbours = Arc::new(Neighbours::new(Arc::new(KernelNeighbours)));
-    let resolver = Arc::new(build_resolver(&config, neighbours).unwrap());
+    let clock = nestguard::clock::Clock::system();
+    let resolver = Arc::new(build_resolver(&config, neighbours, &clock).unwrap());
     let shutdown = tokio_util::sync::CancellationToken::new();
     let tasks = tokio_util::task::TaskTracker::new();
     let s = &config.server;

@@ -12,11 +12,12 @@ use std::sync::Arc;
 use hickory_proto::op::{Message, ResponseCode};
 use hickory_proto::rr::{RData, RecordType};
 use nestguard::app::Environment;
+use nestguard::clock::{Clock, LocalTime, ManualClock};
 use nestguard::engine::Engine;
 use nestguard::explain::{ClientArg, explain_client};
 use nestguard::policy::neighbours::KernelNeighbours;
 use nestguard::policy::overrides::{self, Scope};
-use nestguard::schedule::{LocalTime, ManualClock, parse_hhmm};
+use nestguard::schedule::parse_hhmm;
 use support::http::{HttpResponse, form_value, http, post_login};
 use support::*;
 
@@ -93,7 +94,7 @@ async fn bedtime_blocks_every_safe_search_host_and_explain_agrees_with_the_wire(
     let text = bedtime_config(&up);
     let clock = Arc::new(ManualClock::new(at(0, "12:00")));
     let env = Environment {
-        clock: clock.clone(),
+        clock: Clock::manual(clock.clone()),
         neighbours: Arc::new(KernelNeighbours),
     };
     let td = TestDaemon::start_in(&text, env).await;
@@ -143,7 +144,7 @@ async fn an_allow_lifts_category_blocks_and_bedtime_only_when_asked() {
     let text = bedtime_config(&up);
     let clock = Arc::new(ManualClock::new(at(0, "12:00")));
     let env = Environment {
-        clock: clock.clone(),
+        clock: Clock::manual(clock.clone()),
         neighbours: Arc::new(KernelNeighbours),
     };
     let td = TestDaemon::start_in(&text, env).await;
@@ -217,7 +218,7 @@ async fn dashboard(
         bedtime_config(up)
     );
     let env = Environment {
-        clock,
+        clock: Clock::manual(clock),
         neighbours: Arc::new(KernelNeighbours),
     };
     let td = TestDaemon::start_in(&text, env).await;
@@ -402,7 +403,7 @@ async fn bypass_attempts_at_bedtime_are_counted_as_bypass_attempts() {
     // Activity is counted by the hour of this clock's absolute time.
     clock.set_timestamp(jiff::Timestamp::now());
     let env = Environment {
-        clock,
+        clock: Clock::manual(clock),
         neighbours: Arc::new(KernelNeighbours),
     };
     let td = TestDaemon::start_in(&text, env).await;

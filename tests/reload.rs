@@ -73,17 +73,15 @@ fn write_config(dir: &TempDir, up: &FakeUpstream) -> PathBuf {
 }
 
 /// [`start`] with a clock the test moves by hand (for the hold).
-async fn start_with_clock(
-    path: &Path,
-) -> (Daemon, SocketAddr, Arc<nestguard::schedule::ManualClock>) {
+async fn start_with_clock(path: &Path) -> (Daemon, SocketAddr, Arc<nestguard::clock::ManualClock>) {
     use nestguard::app::Environment;
-    use nestguard::schedule::{LocalTime, ManualClock};
+    use nestguard::clock::{Clock, LocalTime, ManualClock};
     let clock = Arc::new(ManualClock::new(LocalTime {
         weekday: 0,
         minute: 600,
     }));
     let env = Environment {
-        clock: clock.clone(),
+        clock: Clock::manual(clock.clone()),
         neighbours: Arc::new(nestguard::policy::neighbours::KernelNeighbours),
     };
     let config = Config::load(&ConfigSource::File(path.to_path_buf())).unwrap();

@@ -201,6 +201,11 @@ impl Resolver {
         }
     }
 
+    /// The daemon's clock (the cache holds it: entries age by it).
+    pub fn clock(&self) -> &crate::clock::Clock {
+        self.shared.cache.clock()
+    }
+
     /// Recomputes what holds now for the engine in force (`live` is called
     /// again if a reload swaps the engine meanwhile).
     pub fn update_live(&self, live: impl Fn(&Engine) -> Live) {
@@ -319,8 +324,8 @@ impl Resolver {
         let who = client.who(transport);
         let (profile, decision) = self.decide(engine, &query, &who, live);
         if self.activity {
-            self.last_seen
-                .saw(client.peer.ip(), profile, activity::minute());
+            let minute = self.clock().minute();
+            self.last_seen.saw(client.peer.ip(), profile, minute);
             activity::record(
                 &current.tally,
                 engine,
@@ -328,6 +333,7 @@ impl Resolver {
                 decision,
                 live.windows,
                 query.qname_wire(),
+                minute,
             );
         }
         match decision {

@@ -16,7 +16,8 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 
-use crate::dns::limit::LogEvery;
+use crate::clock::Clock;
+use crate::log_every::LogEvery;
 
 /// Accounts below this uid are system accounts on Debian, Ubuntu, Fedora and
 /// Arch (`SYS_UID_MAX` is 999 in their login.defs).
@@ -31,11 +32,23 @@ pub fn is_system_account(uid: u32) -> bool {
 }
 
 /// Queries from system accounts no `[[client]]` names, per engine.
-#[derive(Default)]
 pub struct ForwarderWatch {
     hits: AtomicU64,
     uid: AtomicU32,
     log: LogEvery,
+}
+
+impl Default for ForwarderWatch {
+    fn default() -> Self {
+        ForwarderWatch {
+            hits: AtomicU64::new(0),
+            uid: AtomicU32::new(0),
+            // The engine that holds this is built without the daemon's clock,
+            // so the log interval is the system's; only how often a warning
+            // repeats depends on it.
+            log: LogEvery::new(&Clock::system()),
+        }
+    }
 }
 
 impl ForwarderWatch {
@@ -67,13 +80,15 @@ impl ForwarderWatch {
 pub struct Noticed {
     events: Arc<crate::activity::events::Log>,
     done: AtomicBool,
+    clock: Clock,
 }
 
 impl Noticed {
-    pub fn new(events: Arc<crate::activity::events::Log>) -> Noticed {
+    pub fn new(events: Arc<crate::activity::events::Log>, clock: &Clock) -> Noticed {
         Noticed {
             events,
             done: AtomicBool::new(false),
+            clock: clock.clone(),
         }
     }
 
@@ -89,7 +104,7 @@ impl Noticed {
         let who =
             super::users::name_of(uid).map_or(format!("uid {uid}"), |n| format!("{n} (uid {uid})"));
         self.events.record(
-            jiff::Timestamp::now().as_second(),
+            self.clock.timestamp().as_second(),
             "resolver",
             &format!(
                 "per-user profiles do not apply: lookups arrive from the system account {who}, which no [[client]] names \

@@ -63,24 +63,16 @@ pub struct Live {
 
 /// Where [`Live`] comes from: the clock and the temporary-allows file.
 pub struct LiveSource {
-    clock: Arc<dyn crate::schedule::LocalClock>,
+    clock: crate::clock::Clock,
     overrides: std::sync::Mutex<overrides::Watch>,
 }
 
 impl LiveSource {
-    pub fn new(
-        clock: Arc<dyn crate::schedule::LocalClock>,
-        state_dir: &std::path::Path,
-    ) -> LiveSource {
+    pub fn new(clock: crate::clock::Clock, state_dir: &std::path::Path) -> LiveSource {
         LiveSource {
             clock,
             overrides: std::sync::Mutex::new(overrides::Watch::new(overrides::path(state_dir))),
         }
-    }
-
-    /// Wall-clock minutes since the epoch, for activity counters.
-    pub fn minute(&self) -> u64 {
-        u64::try_from(self.clock.timestamp().as_second() / 60).unwrap_or(0)
     }
 
     /// What holds now for `engine` (reads the allows file if it changed).
@@ -92,7 +84,7 @@ impl LiveSource {
             Err(_) => overrides::TempAllows::default(),
         };
         Live {
-            windows: engine.active_windows(self.clock.now()),
+            windows: engine.active_windows(self.clock.local()),
             allows,
         }
     }
