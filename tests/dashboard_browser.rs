@@ -137,6 +137,7 @@ impl Browser {
                     tail()
                 ));
             }
+            // A poll step: chromium starting is what ends it.
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -231,6 +232,7 @@ impl Page {
                 start.elapsed() < Duration::from_secs(10),
                 "timed out waiting for {js}"
             );
+            // A poll step: the page's script is what ends it.
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }

@@ -112,6 +112,7 @@ async fn a_pipelining_tcp_client_that_never_reads_does_not_stop_other_clients_mi
     // misses are answered all along, until the server closes the hog.
     let deadline = Instant::now() + Duration::from_secs(5);
     while up.queries() < 200 && Instant::now() < deadline {
+        // A poll step: the upstream seeing the queries ends it.
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     let mut probes = 0;

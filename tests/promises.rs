@@ -265,6 +265,7 @@ async fn the_dashboard_says_what_an_allow_lifts_and_honours_also_during_bedtime(
         if open {
             break;
         }
+        // A poll step: the watcher's reload (real file events) ends it.
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert!(

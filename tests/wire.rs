@@ -499,6 +499,7 @@ async fn a_stale_answer_comes_before_the_clients_timer_and_the_refresh_still_lan
             vec![Ipv4Addr::new(198, 51, 100, 7)],
             "stale meanwhile"
         );
+        // A poll step: the refresh from the slow upstream landing ends it.
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let refreshed = refreshed.expect("the refreshed answer within 6 s");
