@@ -5,11 +5,13 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use tokio::sync::{mpsc, oneshot};
+
 use anyhow::Context;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::clock;
+use crate::clock::Clock;
 use crate::config::Config;
 use crate::dns::cache::{Cache, TtlPolicy};
 use crate::dns::fd_limit;
@@ -22,7 +24,6 @@ use crate::policy::SystemLookups;
 use crate::policy::neighbours::{self, KernelNeighbours, NeighbourSource, Neighbours};
 use crate::policy::users::{KernelOwners, OwnerSource, Owners};
 use crate::reload::{self, Reloader};
-use crate::schedule::{LocalClock, SystemClock};
 
 /// How long shutdown waits for answers in flight (the service manager's patience is longer).
 const DRAIN_TIMEOUT: Duration = Duration::from_millis(1500);
@@ -32,9 +33,12 @@ const SWEEP_INTERVAL: Duration = Duration::from_secs(60);
 const LIVE_INTERVAL: Duration = Duration::from_secs(1);
 
 /// What the daemon takes from its surroundings: time, the neighbour table and
-/// the socket table (who owns a loopback client's socket). Tests replace them.
+/// the socket table (who owns a loopback client's socket). Tests replace them
+/// (a `clock::ManualClock` they move on by hand, a neighbour table, an owner
+/// source that answers slowly).
 pub struct Environment {
-    pub clock: Arc<dyn LocalClock>,
+    /// Every time the daemon reads, and every periodic tick it waits on.
+    pub clock: Clock,
     pub neighbours: Arc<dyn NeighbourSource>,
     pub owners: Arc<dyn OwnerSource>,
 }
@@ -42,7 +46,7 @@ pub struct Environment {
 impl Environment {
     pub fn system() -> Environment {
         Environment {
-            clock: Arc::new(SystemClock),
+            clock: Clock::system(),
             neighbours: Arc::new(KernelNeighbours),
             owners: Arc::new(KernelOwners),
         }
@@ -64,6 +68,9 @@ pub struct Daemon {
     totals: Arc<crate::activity::Totals>,
     /// Per-user profiles defeated by a local forwarder: recorded once per run.
     noticed: Arc<crate::activity::events::Noticed>,
+    /// Asks the activity writer to flush now (None when activity is off).
+    flush: Option<mpsc::Sender<oneshot::Sender<()>>>,
+    clock: Clock,
     shutdown: CancellationToken,
     tasks: TaskTracker,
 }
@@ -72,9 +79,13 @@ fn secs(d: Duration) -> u32 {
     u32::try_from(d.as_secs()).unwrap_or(u32::MAX)
 }
 
-/// Builds the resolver (cache and upstreams) a config describes.
-pub fn build_resolver(config: &Config, neighbours: Arc<Neighbours>) -> anyhow::Result<Resolver> {
-    build_resolver_with(config, neighbours, Arc::new(KernelOwners))
+/// Builds the resolver (cache and upstreams) a config describes, on `clock`.
+pub fn build_resolver(
+    config: &Config,
+    neighbours: Arc<Neighbours>,
+    clock: &Clock,
+) -> anyhow::Result<Resolver> {
+    build_resolver_with(config, neighbours, Arc::new(KernelOwners), clock)
 }
 
 /// [`build_resolver`], with socket owners from `owners`.
@@ -82,6 +93,7 @@ pub fn build_resolver_with(
     config: &Config,
     neighbours: Arc<Neighbours>,
     owners: Arc<dyn OwnerSource>,
+    clock: &Clock,
 ) -> anyhow::Result<Resolver> {
     let c = &config.cache;
     let policy = TtlPolicy {
@@ -111,16 +123,16 @@ pub fn build_resolver_with(
     );
     Ok(Resolver::new(
         engine,
-        Cache::new(c.max_entries, policy),
-        Upstreams::new(upstreams, payload),
+        Cache::new(c.max_entries, policy, clock.clone()),
+        Upstreams::new(upstreams, payload, clock),
         payload,
         Box::new(SystemLookups {
             neighbours,
             owners: owners.clone(),
         }),
-        Owners::new(owners),
+        Owners::new(owners, clock),
         config.activity.enabled,
-        crate::dns::limit::Gate::new(&config.server),
+        crate::dns::limit::Gate::new(&config.server, clock),
     ))
 }
 
@@ -165,14 +177,15 @@ impl Daemon {
 
     /// Like [`Daemon::start`], with time and neighbours from `env` (tests set them by hand).
     pub async fn start_in(config: &Config, env: Environment) -> anyhow::Result<Daemon> {
+        let clock = env.clock.clone();
         match Daemon::start_serving(config, env).await {
             Ok(daemon) => Ok(daemon),
             Err(e) => {
                 // A start that fails is a failed start, not a start followed by a crash.
                 let reason = format!("{e:#}");
                 let state_dir = crate::state::dir(config);
-                let now = jiff::Timestamp::now();
-                crate::activity::events::Log::open(&state_dir)
+                let now = clock.timestamp();
+                crate::activity::events::Log::open(&state_dir, &clock)
                     .failed_start(now.as_second(), &reason);
                 crate::status::failed_start(&state_dir, now, &reason);
                 Err(e)
@@ -181,8 +194,14 @@ impl Daemon {
     }
 
     async fn start_serving(config: &Config, env: Environment) -> anyhow::Result<Daemon> {
+        let clock = env.clock;
         let neighbours = Arc::new(Neighbours::new(env.neighbours));
-        let resolver = Arc::new(build_resolver_with(config, neighbours.clone(), env.owners)?);
+        let resolver = Arc::new(build_resolver_with(
+            config,
+            neighbours.clone(),
+            env.owners,
+            &clock,
+        )?);
         if resolver.engine().matches_by_mac() {
             // Read once before the first query, so devices get their profile from the start.
             neighbours.refresh();
@@ -201,17 +220,20 @@ impl Daemon {
                 tracing::warn!(dir = %dir.display(), error = %e, "cannot make the state folder private");
             }
         }
-        let live = Arc::new(LiveSource::new(env.clock.clone(), &state_dir));
+        let live = Arc::new(LiveSource::new(clock.clone(), &state_dir));
         resolver.update_live(|e| live.live_for(e));
-        let events = Arc::new(crate::activity::events::Log::open(&state_dir));
-        let noticed = Arc::new(crate::activity::events::Noticed::new(events.clone()));
+        let events = Arc::new(crate::activity::events::Log::open(&state_dir, &clock));
+        let noticed = Arc::new(crate::activity::events::Noticed::new(
+            events.clone(),
+            &clock,
+        ));
         let reloader = Arc::new(Reloader::new(
             config.clone(),
             resolver.clone(),
             live.clone(),
             state_dir,
             events.clone(),
-            env.clock,
+            clock.clone(),
         ));
         // Before the first query: a change made right after start is seen.
         let watch = reload::Watch::start(reloader.clone());
@@ -251,13 +273,13 @@ impl Daemon {
         }
         let sweeper = resolver.clone();
         let stop = shutdown.clone();
+        let mut tick = clock.interval(SWEEP_INTERVAL);
         tasks.spawn(async move {
-            let mut tick = tokio::time::interval(SWEEP_INTERVAL);
             loop {
                 tokio::select! {
                     _ = stop.cancelled() => break,
                     _ = tick.tick() => {
-                        let dropped = sweeper.cache().sweep(clock::now_secs());
+                        let dropped = sweeper.cache().sweep(sweeper.cache().now());
                         tracing::trace!(dropped, "cache sweep");
                     }
                 }
@@ -265,13 +287,13 @@ impl Daemon {
         });
         let (ticker, ticker_live, stop) = (resolver.clone(), live.clone(), shutdown.clone());
         let ticker_noticed = noticed.clone();
+        let (mut tick, ticker_clock) = (clock.interval(LIVE_INTERVAL), clock.clone());
         tasks.spawn(async move {
-            let mut tick = tokio::time::interval(LIVE_INTERVAL);
             loop {
                 tokio::select! {
                     _ = stop.cancelled() => break,
                     _ = tick.tick() => {
-                        crate::activity::set_minute(ticker_live.minute());
+                        ticker_clock.refresh();
                         ticker.update_live(|e| ticker_live.live_for(e));
                         ticker_noticed.check(&ticker.engine());
                     }
@@ -284,36 +306,38 @@ impl Daemon {
             shutdown.clone(),
         ));
         tasks.spawn(watch.run(shutdown.clone()));
-        let (heartbeat, stop) = (events.clone(), shutdown.clone());
+        let (heartbeat, stop, beat_clock) = (events.clone(), shutdown.clone(), clock.clone());
+        // The first beat after a full period: `started` (below, once
+        // everything is up) must read the last run's beat, not this one.
+        let every = crate::activity::events::HEARTBEAT;
+        let mut tick = clock.interval_at(every, every);
         tasks.spawn(async move {
-            // The first beat after a full period: `started` (below, once
-            // everything is up) must read the last run's beat, not this one.
-            let every = crate::activity::events::HEARTBEAT;
-            let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
             loop {
                 tokio::select! {
                     _ = stop.cancelled() => break,
                     _ = tick.tick() => {
                         // SQLite may wait on a lock: not on a thread that answers queries.
                         let h = heartbeat.clone();
-                        let now = jiff::Timestamp::now().as_second();
+                        let now = beat_clock.timestamp().as_second();
                         let _ = tokio::task::spawn_blocking(move || h.heartbeat(now)).await;
                     }
                 }
             }
         });
         let totals = Arc::new(crate::activity::Totals::default());
-        if config.activity.enabled {
-            crate::activity::set_minute(live.minute());
+        let flush = config.activity.enabled.then(|| {
+            // A few requests in flight at most: each is answered by one flush.
+            let (asks, asked) = mpsc::channel(4);
             tasks.spawn(flush_activity(
                 config.activity.clone(),
                 crate::state::layout::activity_db(&crate::state::dir(config)),
                 resolver.clone(),
-                live.clone(),
                 totals.clone(),
+                asked,
                 shutdown.clone(),
             ));
-        }
+            asks
+        });
         tasks.spawn(crate::update::run_periodically(
             config.clone(),
             shutdown.clone(),
@@ -330,7 +354,7 @@ impl Daemon {
         .context("cannot start the admin dashboard")
         .inspect_err(|_| shutdown.cancel())?;
         // Everything is up: only now is this a start.
-        events.started(&resolver.engine(), jiff::Timestamp::now().as_second());
+        events.started(&resolver.engine(), clock.timestamp().as_second());
         reloader.publish();
         Ok(Daemon {
             addrs,
@@ -342,6 +366,8 @@ impl Daemon {
             events,
             totals,
             noticed,
+            flush,
+            clock,
             shutdown,
             tasks,
         })
@@ -356,6 +382,19 @@ impl Daemon {
     pub fn refresh(&self) {
         self.resolver.update_live(|e| self.live.live_for(e));
         self.noticed.check(&self.resolver.engine());
+    }
+
+    /// Drains the activity counters and writes them to the database now, as
+    /// the next flush tick would, and returns once that write was tried
+    /// (tests wait on this instead of a flush interval).
+    pub async fn flush_activity(&self) {
+        let Some(asks) = &self.flush else {
+            return;
+        };
+        let (done, written) = oneshot::channel();
+        if asks.send(done).await.is_ok() {
+            let _ = written.await;
+        }
     }
 
     /// How many times writing activity to the database has failed (kept and retried).
@@ -382,7 +421,7 @@ impl Daemon {
             tracing::warn!("some queries were still in flight at shutdown");
         }
         // Parents see when filtering stopped, in `nestguard status` and the report.
-        self.events.stopped(jiff::Timestamp::now().as_second());
+        self.events.stopped(self.clock.timestamp().as_second());
         self.reloader.stopped();
     }
 }
@@ -429,36 +468,45 @@ const MAX_BACKOFF: Duration = Duration::from_secs(300);
 /// written by the next try that works. Tries back off (one interval, then
 /// doubling up to [`MAX_BACKOFF_INTERVALS`]) and the connection is opened
 /// again after a failure. SQLite runs on the blocking pool, never on the
-/// threads that answer queries.
+/// threads that answer queries. The ticks and the backoff are on the
+/// daemon's clock; `asked` is a flush requested now ([`Daemon::flush_activity`]),
+/// answered once the write was tried.
 async fn flush_activity(
     config: crate::config::ActivityConfig,
     path: std::path::PathBuf,
     resolver: Arc<Resolver>,
-    live: Arc<LiveSource>,
     totals: Arc<crate::activity::Totals>,
+    mut asked: mpsc::Receiver<oneshot::Sender<()>>,
     stop: CancellationToken,
 ) {
     use crate::activity::backlog::Backlog;
     use crate::activity::store::Store;
     use std::sync::atomic::Ordering;
+    let clock = resolver.clock().clone();
     let interval = config.flush_interval.max(Duration::from_millis(100));
-    let mut tick = tokio::time::interval(interval);
-    tick.tick().await;
+    let mut tick = clock.interval_at(interval, interval);
     let mut store: Option<Store> = None;
     let mut backlog = Backlog::default();
     let mut wait = interval;
-    let mut next_try = tokio::time::Instant::now();
-    let warned = crate::dns::limit::LogEvery::default();
+    let mut next_try = clock.elapsed();
+    let warned = crate::log_every::LogEvery::new(&clock);
     // The tally of an engine a reload replaced is flushed once more, for the
     // queries that were counted on it while the swap happened.
     let mut previous = resolver.current();
     loop {
+        let mut done: Option<oneshot::Sender<()>> = None;
         let stopping = tokio::select! {
             _ = stop.cancelled() => true,
             _ = tick.tick() => false,
+            Some(reply) = asked.recv() => {
+                done = Some(reply);
+                false
+            }
         };
+        // Asked for: written now, whatever the backoff says.
+        let forced = stopping || done.is_some();
         let now = resolver.current();
-        let minute = live.minute();
+        let minute = u64::try_from(clock.timestamp().as_second() / 60).unwrap_or(0);
         let health = &totals.writer;
         let mut take = |cur: &crate::dns::resolve::Current| {
             let drained = cur.tally.drain();
@@ -471,10 +519,11 @@ async fn flush_activity(
         take(&now);
         backlog.push_gone(&now.engine, minute, resolver.last_seen.gone(minute));
         previous = now;
-        if backlog.is_empty() || (!stopping && tokio::time::Instant::now() < next_try) {
+        if backlog.is_empty() || (!forced && clock.elapsed() < next_try) {
             if stopping {
                 break;
             }
+            answer(done);
             continue;
         }
         let (p, top, keep) = (path.clone(), config.top_domains, config.retention);
@@ -495,6 +544,7 @@ async fn flush_activity(
             if stopping {
                 break;
             }
+            answer(done);
             continue;
         };
         backlog = b;
@@ -525,7 +575,8 @@ async fn flush_activity(
                     .min(MAX_BACKOFF.max(interval));
             }
         }
-        next_try = tokio::time::Instant::now() + wait;
+        next_try = clock.elapsed().saturating_add(wait);
+        answer(done);
         if stopping {
             if !backlog.is_empty() {
                 tracing::warn!(
@@ -535,6 +586,13 @@ async fn flush_activity(
             }
             break;
         }
+    }
+}
+
+/// Tells whoever asked for a flush that it was tried.
+fn answer(done: Option<oneshot::Sender<()>>) {
+    if let Some(d) = done {
+        let _ = d.send(());
     }
 }
 

@@ -23,6 +23,7 @@ pub mod explain;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod live;
+pub mod log_every;
 pub mod mac;
 pub mod policy;
 pub mod reload;

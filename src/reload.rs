@@ -42,11 +42,16 @@ use crate::live::LiveSource;
 use crate::rules::compile::Diagnostics;
 use crate::status::{self, RuleCounts, Status};
 
-/// How long the watched files must be quiet before a reload starts.
+/// How long the watched files must be quiet before a reload starts. Real
+/// time, not the daemon's clock: it is measured against the modification
+/// times the kernel stamps on files an editor is still writing, and a test
+/// cannot fast-forward the editor.
 pub const QUIET: Duration = Duration::from_millis(100);
 /// The longest a reload waits for quiet after the first event.
 pub const MAX_DELAY: Duration = Duration::from_millis(400);
 /// How often a held change is looked at again (stat calls; no recompiling).
+/// Real time, as a poll of the files; whether the hold is over is judged by
+/// the daemon's clock.
 pub const HELD_POLL: Duration = Duration::from_millis(250);
 
 /// What to watch for one config.
@@ -217,7 +222,7 @@ pub struct Reloader {
     /// One reload at a time.
     gate: tokio::sync::Mutex<()>,
     /// Measures how long a held change's files have been stable.
-    clock: Arc<dyn crate::schedule::LocalClock>,
+    clock: crate::clock::Clock,
     pending: Mutex<Option<Pending>>,
     /// The last unsafe-files refusal recorded as an event (one event per distinct refusal).
     last_unsafe: Mutex<Option<String>>,
@@ -243,13 +248,13 @@ impl Reloader {
         live: Arc<LiveSource>,
         state_dir: PathBuf,
         events: Arc<crate::activity::events::Log>,
-        clock: Arc<dyn crate::schedule::LocalClock>,
+        clock: crate::clock::Clock,
     ) -> Reloader {
         let engine = resolver.engine();
         let status = Status {
             pid: std::process::id(),
             version: env!("CARGO_PKG_VERSION").to_string(),
-            started: jiff::Timestamp::now(),
+            started: clock.timestamp(),
             stopped: None,
             config: config_files(&startup),
             last_reload: None,
@@ -279,7 +284,7 @@ impl Reloader {
     /// daemon's status alone.
     pub fn publish(&self) {
         if let Ok(mut status) = self.status.lock() {
-            status.started = jiff::Timestamp::now();
+            status.started = self.clock.timestamp();
             status::write(&self.state_dir, &status);
         }
     }
@@ -293,7 +298,7 @@ impl Reloader {
     /// At a clean shutdown: the status says filtering stopped, and when.
     pub fn stopped(&self) {
         if let Ok(mut status) = self.status.lock() {
-            status.stopped = Some(jiff::Timestamp::now());
+            status.stopped = Some(self.clock.timestamp());
             status::write(&self.state_dir, &status);
         }
     }
@@ -348,7 +353,7 @@ impl Reloader {
             }
             tracing::debug!(trigger, "a file changed while it was read; reading again");
         };
-        let at = jiff::Timestamp::now();
+        let at = self.clock.timestamp();
         let (config, engine) = match built {
             Ok(x) => x,
             Err(refusal) => return self.refused(trigger, refusal, at),
@@ -485,7 +490,7 @@ impl Reloader {
                     humantime::format_duration(p.hold)
                 );
                 let _ = self
-                    .put_in_force(p.config, p.engine, &trigger, jiff::Timestamp::now())
+                    .put_in_force(p.config, p.engine, &trigger, self.clock.timestamp())
                     .await;
             }
         }

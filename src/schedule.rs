@@ -3,113 +3,13 @@
 //! A window has days of the week and a local start and end time; it may cross
 //! midnight (`20:30`–`07:00` on Sunday covers Sunday night into Monday morning).
 //! While it is active it either adds categories to the profile or switches the
-//! profile to allowlist-only. Local time is read off the query path once a
-//! second (`live`) into the bitmask of open windows in `policy::Live`, which
-//! is part of the one snapshot a query loads.
+//! profile to allowlist-only. Local time is read off the daemon's clock once
+//! a second, off the query path (`live`), into the bitmask of open windows in
+//! `policy::Live`, which is part of the one snapshot a query loads.
 
-use std::sync::Mutex;
-
-/// Minutes since local midnight, and the day of the week (0 = Monday).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct LocalTime {
-    pub weekday: usize,
-    pub minute: u16,
-}
-
-/// Where time comes from: the system, or a test.
-pub trait LocalClock: Send + Sync {
-    /// Local wall-clock time, for schedules.
-    fn now(&self) -> LocalTime;
-    /// The absolute time, for expiries (temporary allows).
-    fn timestamp(&self) -> jiff::Timestamp;
-    /// Monotonic time since a fixed point, for waits that a wall-clock jump
-    /// must not shorten (a change held back until files are stable).
-    fn elapsed(&self) -> std::time::Duration {
-        static BASE: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
-        BASE.get_or_init(std::time::Instant::now).elapsed()
-    }
-}
-
-impl LocalTime {
-    /// The local time of a civil date and time.
-    pub fn of(dt: jiff::civil::DateTime) -> LocalTime {
-        LocalTime {
-            weekday: usize::from(dt.weekday().to_monday_zero_offset() as u8),
-            minute: (dt.hour() as u16) * 60 + dt.minute() as u16,
-        }
-    }
-}
-
-/// The system's local time zone (TZ, /etc/localtime), through jiff.
-pub struct SystemClock;
-
-impl LocalClock for SystemClock {
-    fn now(&self) -> LocalTime {
-        LocalTime::of(jiff::ZonedDateTime::now().datetime())
-    }
-
-    fn timestamp(&self) -> jiff::Timestamp {
-        jiff::Timestamp::now()
-    }
-}
-
-/// A clock tests set by hand: a local time and, separately, an absolute
-/// time and a monotonic one.
-pub struct ManualClock(Mutex<(LocalTime, jiff::Timestamp, std::time::Duration)>);
-
-impl ManualClock {
-    pub fn new(t: LocalTime) -> ManualClock {
-        ManualClock(Mutex::new((
-            t,
-            jiff::Timestamp::UNIX_EPOCH,
-            std::time::Duration::ZERO,
-        )))
-    }
-
-    /// Moves the absolute and the monotonic time on by `d`.
-    pub fn advance(&self, d: std::time::Duration) {
-        if let Ok(mut g) = self.0.lock() {
-            g.2 += d;
-            if let Ok(span) = jiff::SignedDuration::try_from(d)
-                && let Ok(t) = g.1.checked_add(span)
-            {
-                g.1 = t;
-            }
-        }
-    }
-
-    pub fn set(&self, t: LocalTime) {
-        if let Ok(mut g) = self.0.lock() {
-            g.0 = t;
-        }
-    }
-
-    pub fn set_timestamp(&self, t: jiff::Timestamp) {
-        if let Ok(mut g) = self.0.lock() {
-            g.1 = t;
-        }
-    }
-}
-
-impl LocalClock for ManualClock {
-    fn now(&self) -> LocalTime {
-        self.0.lock().map(|g| g.0).unwrap_or(LocalTime {
-            weekday: 0,
-            minute: 0,
-        })
-    }
-
-    fn timestamp(&self) -> jiff::Timestamp {
-        self.0
-            .lock()
-            .map(|g| g.1)
-            .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
-    }
-
-    fn elapsed(&self) -> std::time::Duration {
-        self.0.lock().map(|g| g.2).unwrap_or_default()
-    }
-}
+// Local time is read off the daemon's one clock (`clock.rs`); windows are
+// judged against it here.
+pub use crate::clock::LocalTime;
 
 /// One window's times.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

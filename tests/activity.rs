@@ -186,7 +186,7 @@ fn kill_9_loses_at_most_one_flush_interval_and_never_corrupts() {
         .expect("listening address in the log");
     std::thread::spawn(move || lines.for_each(drop));
 
-    // 300 queries, then more than two flush intervals: those are on disk.
+    // 300 queries, then wait (bounded) until a flush has put them on disk.
     for i in 0..300 {
         rt.block_on(query_udp(
             addr,
@@ -194,7 +194,22 @@ fn kill_9_loses_at_most_one_flush_interval_and_never_corrupts() {
             RecordType::A,
         ));
     }
-    std::thread::sleep(Duration::from_millis(700));
+    let flushed = Instant::now();
+    loop {
+        let n = report::build(&db(&dir.join("state")), since_a_day_ago(), Some("child"))
+            .ok()
+            .and_then(|r| r.profiles.into_iter().find(|p| p.profile == "child"))
+            .map_or(0, |p| p.queries);
+        if n == 300 {
+            break;
+        }
+        assert!(
+            flushed.elapsed() < Duration::from_secs(10),
+            "{n} of 300 counts on disk"
+        );
+        // A poll step, not a wait for time to pass: the flush is what ends it.
+        std::thread::sleep(Duration::from_millis(20));
+    }
     // 200 more, and kill -9 straight after.
     let start = Instant::now();
     for i in 0..200 {
@@ -371,7 +386,7 @@ async fn counts_wait_for_a_database_that_could_not_be_opened_and_arrive_once_it_
         config(&up, &dir, "100ms"),
         state.path().display()
     );
-    let d = TestDaemon::start(&text).await;
+    let (d, clock) = TestDaemon::start_manual(&text).await;
     for i in 0..50 {
         let name = if i % 5 == 4 {
             "blocked.example".to_string()
@@ -382,9 +397,18 @@ async fn counts_wait_for_a_database_that_could_not_be_opened_and_arrive_once_it_
         let m = query_from("127.0.0.1", d.addr, &name, RecordType::A).await;
         assert_ne!(m.metadata.response_code, ResponseCode::ServFail);
     }
+    // A flush interval passes (the daemon's clock moves on): the write fails.
+    clock.advance(Duration::from_millis(100));
+    let start = Instant::now();
+    while d.daemon.activity_write_failures() == 0 {
+        assert!(start.elapsed() < Duration::from_secs(10), "no write failed");
+        // A poll step: the failed write is what ends it.
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     // Fixed: the path is free again. The counts kept meanwhile arrive, while
-    // the daemon runs (not only at shutdown).
+    // the daemon runs (not only at shutdown), once the backoff has passed.
     std::fs::remove_dir_all(&blocker).unwrap();
+    clock.advance(Duration::from_secs(1));
     let start = Instant::now();
     let child = loop {
         let r = report::build(&db(state.path()), since_a_day_ago(), None).ok();
@@ -397,6 +421,7 @@ async fn counts_wait_for_a_database_that_could_not_be_opened_and_arrive_once_it_
             start.elapsed() < Duration::from_secs(10),
             "the counts did not arrive"
         );
+        // A poll step: the write is what ends it.
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     assert_eq!((child.blocked, child.allowed), (10, 40));
@@ -413,7 +438,7 @@ async fn counts_are_kept_while_writes_fail_and_written_when_they_work_again() {
         config(&up, &dir, "100ms"),
         state.path().display()
     );
-    let d = TestDaemon::start(&text).await;
+    let (d, clock) = TestDaemon::start_manual(&text).await;
     // Someone else holds the database's write lock (as a full disk would fail every write).
     let holder = rusqlite::Connection::open(db(state.path())).unwrap();
     holder.execute_batch("BEGIN EXCLUSIVE").unwrap();
@@ -424,10 +449,12 @@ async fn counts_are_kept_while_writes_fail_and_written_when_they_work_again() {
         let m = query_from("127.0.0.1", d.addr, &name, RecordType::A).await;
         assert_ne!(m.metadata.response_code, ResponseCode::ServFail);
     }
-    // Wait until a write has failed with the counts in hand.
+    // A flush interval passes; wait until that write has failed with the counts in hand.
+    clock.advance(Duration::from_millis(100));
     let start = Instant::now();
     while failures() < before + 1 {
         assert!(start.elapsed() < Duration::from_secs(10), "no write failed");
+        // A poll step: the failed write is what ends it.
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     // DNS is answered while the writer waits on the lock.
@@ -435,6 +462,8 @@ async fn counts_are_kept_while_writes_fail_and_written_when_they_work_again() {
     assert_ne!(m.metadata.response_code, ResponseCode::ServFail);
     holder.execute_batch("COMMIT").unwrap();
     drop(holder);
+    // The backoff passes; the next try writes what was kept.
+    clock.advance(Duration::from_secs(1));
     let start = Instant::now();
     loop {
         let r = report::build(&db(state.path()), since_a_day_ago(), None).ok();
@@ -448,6 +477,7 @@ async fn counts_are_kept_while_writes_fail_and_written_when_they_work_again() {
             start.elapsed() < Duration::from_secs(10),
             "{n} of 51 counts arrived"
         );
+        // A poll step: the write is what ends it.
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     d.stop().await;

@@ -7,18 +7,25 @@
 mod support;
 
 use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine as _;
 use hickory_proto::op::ResponseCode;
 use hickory_proto::rr::RecordType;
+use nestguard::clock::ManualClock;
 use support::http::{HttpResponse, form_value, http, post_login};
 use support::*;
 
 const OPEN: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 80);
 const PASSWORD: &str = "correct horse battery";
 
-async fn start() -> (TestDaemon, SocketAddr, (TempDir, FakeUpstream)) {
+/// The daemon on a manual clock (moved on by hand: waits are not waited out).
+async fn start() -> (
+    TestDaemon,
+    SocketAddr,
+    (TempDir, FakeUpstream, Arc<ManualClock>),
+) {
     let up = FakeUpstream::start().await;
     for n in ["blocked.example.", "games.example.", "site.example."] {
         up.set_a(n, OPEN, 1);
@@ -36,9 +43,9 @@ async fn start() -> (TestDaemon, SocketAddr, (TempDir, FakeUpstream)) {
         dir.join("adult.txt").display(),
         dir.join("gaming.txt").display()
     );
-    let d = TestDaemon::start(&config).await;
+    let (d, clock) = TestDaemon::start_manual(&config).await;
     let admin = d.daemon.admin_addr.expect("admin server started");
-    (d, admin, (dir, up))
+    (d, admin, (dir, up, clock))
 }
 
 fn basic() -> String {
@@ -90,7 +97,7 @@ async fn post_form(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unauthenticated_requests_get_401_and_wrong_passwords_are_slowed_not_locked() {
-    let (d, admin, _dir) = start().await;
+    let (d, admin, (_dir, _up, clock)) = start().await;
     for path in ["/", "/api/report", "/api/status", "/metrics"] {
         let r = http("127.0.0.1", admin, "GET", path, &[], "").await;
         assert_eq!(r.status, 401, "{path}");
@@ -131,8 +138,9 @@ async fn unauthenticated_requests_get_401_and_wrong_passwords_are_slowed_not_loc
             r = Some(tried);
             break;
         }
-        // The server's own wait (a second) is what this checks.
-        tokio::time::sleep(Duration::from_secs(1)).await;
+        // The server's own wait (a second) is what this checks: its clock
+        // moves a second on.
+        clock.advance(Duration::from_secs(1));
     }
     assert_eq!(r.expect("in within four seconds").status, 303);
     d.stop().await;
@@ -144,7 +152,7 @@ async fn metrics_parse_as_prometheus_text() {
     query_udp(d.addr, "site.example", RecordType::A).await;
     query_udp(d.addr, "site.example", RecordType::A).await;
     query_udp(d.addr, "blocked.example", RecordType::A).await;
-    tokio::time::sleep(Duration::from_millis(500)).await; // one activity flush
+    d.daemon.flush_activity().await;
     let auth = basic();
     let r = http(
         "127.0.0.1",
@@ -252,7 +260,7 @@ async fn a_parent_logs_in_sees_charts_and_allows_a_site() {
     for name in ["site.example", "games.example", "blocked.example"] {
         query_udp(d.addr, name, RecordType::A).await;
     }
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    d.daemon.flush_activity().await;
     let cookie = login("127.0.0.1", admin).await;
     let page = http("127.0.0.1", admin, "GET", "/", &[("Cookie", &cookie)], "").await;
     assert_eq!(page.status, 200);

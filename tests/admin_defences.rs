@@ -18,6 +18,8 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 use hickory_proto::op::ResponseCode;
 use hickory_proto::rr::RecordType;
+use nestguard::clock::ManualClock;
+use std::sync::Arc;
 use support::http::{HttpResponse, http, post_login};
 use support::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -27,7 +29,12 @@ const PASSWORD: &str = "correct horse battery";
 
 static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-async fn start(extra_admin: &str, extra: &str) -> (TestDaemon, SocketAddr, FakeUpstream) {
+/// The daemon on a manual clock: a test moves it on by the server's
+/// `Retry-After` rather than waiting it out.
+async fn start(
+    extra_admin: &str,
+    extra: &str,
+) -> (TestDaemon, SocketAddr, (FakeUpstream, Arc<ManualClock>)) {
     let up = FakeUpstream::start().await;
     up.set_a("site.example.", std::net::Ipv4Addr::new(192, 0, 2, 80), 1);
     let hash = nestguard::admin::auth::hash_password(PASSWORD).unwrap();
@@ -35,9 +42,9 @@ async fn start(extra_admin: &str, extra: &str) -> (TestDaemon, SocketAddr, FakeU
         "{}[admin]\nenabled = true\nlisten = \"127.0.0.1:0\"\npassword_hash = \"{hash}\"\ncountry = \"GB\"\n{extra_admin}\n{extra}",
         udp_upstream(up.addr(), "1s"),
     );
-    let d = TestDaemon::start(&config).await;
+    let (d, clock) = TestDaemon::start_manual(&config).await;
     let admin = d.daemon.admin_addr.expect("admin server started");
-    (d, admin, up)
+    (d, admin, (up, clock))
 }
 
 fn basic(password: &str) -> String {
@@ -66,29 +73,35 @@ fn retry_after(r: &HttpResponse) -> Duration {
     Duration::from_secs(secs.max(1))
 }
 
-/// Retries `attempt` while it is told to slow down (429), honouring
-/// `Retry-After`, until `deadline`; the last response.
-async fn until_not_throttled<F, Fut>(deadline: Duration, mut attempt: F) -> HttpResponse
+/// Retries `attempt` while it is told to slow down (429), moving the
+/// daemon's clock on by `Retry-After` each time, until `deadline` of its time
+/// has passed; the last response, and how much of the daemon's time passed.
+async fn until_not_throttled<F, Fut>(
+    clock: &ManualClock,
+    deadline: Duration,
+    mut attempt: F,
+) -> (HttpResponse, Duration)
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = HttpResponse>,
 {
-    let end = Instant::now() + deadline;
+    let mut waited = Duration::ZERO;
     loop {
         let r = attempt().await;
-        if r.status != 429 || Instant::now() >= end {
-            return r;
+        if r.status != 429 || waited >= deadline {
+            return (r, waited);
         }
-        // Waiting out the server's own slow-down (about a second) is the
-        // behaviour under test; the loop is bounded by `deadline`.
-        let wait = retry_after(&r).min(end.saturating_duration_since(Instant::now()));
-        tokio::time::sleep(wait).await;
+        // The server's own slow-down (about a second) is the behaviour under
+        // test: its clock moves that far on, nobody waits.
+        let wait = retry_after(&r).min(deadline - waited);
+        clock.advance(wait);
+        waited += wait;
     }
 }
 
 /// `/metrics` with the right password, as a map from series to value.
-async fn metrics(admin: SocketAddr) -> HashMap<String, f64> {
-    let r = until_not_throttled(Duration::from_secs(6), || async move {
+async fn metrics(admin: SocketAddr, clock: &ManualClock) -> HashMap<String, f64> {
+    let (r, _) = until_not_throttled(clock, Duration::from_secs(6), || async move {
         let auth = basic(PASSWORD);
         http(
             "127.0.0.1",
@@ -121,8 +134,8 @@ fn rss() -> u64 {
     kb * 1024
 }
 
-async fn login_cookie(admin: SocketAddr) -> String {
-    let r = until_not_throttled(Duration::from_secs(6), || {
+async fn login_cookie(admin: SocketAddr, clock: &ManualClock) -> String {
+    let (r, _) = until_not_throttled(clock, Duration::from_secs(6), || {
         post_login("127.0.0.1", admin, PASSWORD)
     })
     .await;
@@ -135,7 +148,7 @@ async fn login_cookie(admin: SocketAddr) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_burst_of_wrong_passwords_runs_at_most_two_checks_and_little_memory() {
     let _serial = ONE_AT_A_TIME.lock().await;
-    let (d, admin, _up) = start("", "").await;
+    let (d, admin, (_up, clock)) = start("", "").await;
     let before = rss();
 
     // Statuses by code; 0 for connections closed unanswered.
@@ -184,7 +197,7 @@ async fn a_burst_of_wrong_passwords_runs_at_most_two_checks_and_little_memory() 
     assert_eq!(n(401) + n(429) + n(0), 200, "{statuses:?}");
     assert!(n(429) >= 100, "{statuses:?}");
 
-    let m = metrics(admin).await;
+    let m = metrics(admin, &clock).await;
     let checks = m["nestguard_admin_password_checks_total"];
     // Two bursts of at most two checks each, and the scrape's own check.
     assert!((1.0..=5.0).contains(&checks), "{checks} Argon2 checks ran");
@@ -203,28 +216,21 @@ async fn a_burst_of_wrong_passwords_runs_at_most_two_checks_and_little_memory() 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_child_hammering_the_login_form_keeps_the_parent_out_for_seconds_and_is_audited() {
     let _serial = ONE_AT_A_TIME.lock().await;
-    let (d, admin, _up) = start("", "").await;
+    let (d, admin, (_up, clock)) = start("", "").await;
     for i in 0..20 {
         let r = post_login("127.0.0.1", admin, &format!("guess{i}")).await;
         assert!([401, 429].contains(&r.status), "{r:?}");
         assert!(!r.body.contains("five minutes"), "{}", r.body);
     }
-    let started = Instant::now();
-    let r = until_not_throttled(Duration::from_secs(6), || {
+    let (r, waited) = until_not_throttled(&clock, Duration::from_secs(6), || {
         post_login("127.0.0.1", admin, PASSWORD)
     })
     .await;
     assert_eq!(
-        r.status,
-        303,
-        "the parent is still kept out after {:?}: {r:?}",
-        started.elapsed()
+        r.status, 303,
+        "the parent is still kept out after {waited:?}: {r:?}"
     );
-    assert!(
-        started.elapsed() < Duration::from_secs(6),
-        "{:?}",
-        started.elapsed()
-    );
+    assert!(waited < Duration::from_secs(6), "{waited:?}");
     let cookie = r.session_cookie().unwrap();
     let dash = http("127.0.0.1", admin, "GET", "/", &[("Cookie", &cookie)], "").await;
     assert_eq!(dash.status, 200);
@@ -254,7 +260,7 @@ async fn a_child_hammering_the_login_form_keeps_the_parent_out_for_seconds_and_i
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn half_sent_dashboard_requests_are_capped_and_timed_out_and_dns_keeps_answering() {
     let _serial = ONE_AT_A_TIME.lock().await;
-    let (d, admin, _up) = start("header_read_timeout = \"2s\"\n", "").await;
+    let (d, admin, (_up, clock)) = start("header_read_timeout = \"2s\"\n", "").await;
     let mut held = Vec::new();
     for _ in 0..300 {
         let mut s = TcpStream::connect(admin).await.unwrap();
@@ -307,7 +313,7 @@ async fn half_sent_dashboard_requests_are_capped_and_timed_out_and_dns_keeps_ans
             }
         }
     }
-    let m = metrics(admin).await;
+    let m = metrics(admin, &clock).await;
     let closed_early = m["nestguard_admin_connections_closed_total{reason=\"full\"}"];
     let timed_out = m["nestguard_admin_connections_closed_total{reason=\"header_timeout\"}"];
     assert!(closed_early >= 236.0, "{m:?}");
@@ -326,7 +332,7 @@ async fn half_sent_dashboard_requests_are_capped_and_timed_out_and_dns_keeps_ans
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_child_cannot_fill_the_parents_request_queue() {
     let _serial = ONE_AT_A_TIME.lock().await;
-    let (d, admin, _up) = start(
+    let (d, admin, (_up, clock)) = start(
         "",
         "[[client]]\nprofile = \"teen\"\naddresses = [\"127.0.0.2\"]\n",
     )
@@ -356,7 +362,7 @@ async fn one_child_cannot_fill_the_parents_request_queue() {
     assert_eq!(r.status, 200, "another child's ask was refused: {r:?}");
     assert!(r.body.contains("Your parents will see"), "{}", r.body);
 
-    let cookie = login_cookie(admin).await;
+    let cookie = login_cookie(admin, &clock).await;
     let dash = http("127.0.0.1", admin, "GET", "/", &[("Cookie", &cookie)], "").await;
     let child_rows = dash.body.matches("<tr><td>child</td>").count();
     assert!(
@@ -371,7 +377,7 @@ async fn one_child_cannot_fill_the_parents_request_queue() {
         dash.body
             .contains("<tr><td>teen</td><td>homework.example</td>")
     );
-    let m = metrics(admin).await;
+    let m = metrics(admin, &clock).await;
     assert!(
         m["nestguard_admin_asks_refused_total{reason=\"asker_full\"}"] >= 1.0,
         "{m:?}"

@@ -178,6 +178,7 @@ async fn nestguard_passwd_turns_on_a_dashboard_that_had_no_password_without_a_re
             Instant::now() < deadline,
             "the dashboard is not on 5 s after `nestguard passwd`"
         );
+        // A poll step: the watcher's reload (real file events) is what ends it.
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let session = login(admin, NEW_PASSWORD)

@@ -186,6 +186,7 @@ fn status_and_sigterm_of_a_running_daemon() {
             asked.elapsed() < Duration::from_secs(2),
             "still running 2 s after SIGTERM"
         );
+        // A poll step: the process exiting is what ends it.
         std::thread::sleep(Duration::from_millis(20));
     };
     assert!(status.success(), "exit status {status}");

@@ -13,10 +13,10 @@ use std::time::Duration;
 use hickory_proto::op::ResponseCode;
 use hickory_proto::rr::RecordType;
 use nestguard::app::Environment;
+use nestguard::clock::{Clock, LocalTime, ManualClock};
 use nestguard::policy::neighbours::{KernelNeighbours, Mac, NeighbourSource};
 use nestguard::policy::overrides;
 use nestguard::policy::users::{OwnerSource, Proto};
-use nestguard::schedule::{LocalTime, ManualClock};
 use support::client::{build_query, decode, encode};
 use support::*;
 
@@ -215,7 +215,7 @@ fn clock_at(hour: u16, t0: jiff::Timestamp) -> (Arc<ManualClock>, Environment) {
     }));
     clock.set_timestamp(t0);
     let env = Environment {
-        clock: clock.clone(),
+        clock: Clock::manual(clock.clone()),
         neighbours: Arc::new(KernelNeighbours),
         ..Environment::system()
     };

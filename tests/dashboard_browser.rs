@@ -138,6 +138,7 @@ impl Browser {
                     tail()
                 ));
             }
+            // A poll step: chromium starting is what ends it.
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -232,6 +233,7 @@ impl Page {
                 start.elapsed() < Duration::from_secs(10),
                 "timed out waiting for {js}"
             );
+            // A poll step: the page's script is what ends it.
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
@@ -336,7 +338,8 @@ async fn log_in_see_charts_allow_a_site() {
             query_udp(d.addr, name, RecordType::A).await;
         }
     }
-    tokio::time::sleep(Duration::from_millis(600)).await;
+    // Written to the database now, not after a flush interval.
+    d.daemon.flush_activity().await;
 
     let Some(browser) = tokio::task::spawn_blocking(move || Browser::launch_or_skip(&exe))
         .await

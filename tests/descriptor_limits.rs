@@ -137,6 +137,7 @@ async fn slow_upstream(delay: Duration) -> SocketAddr {
             answer[3] = 0x80 | 3; // RA, NXDOMAIN
             let sock = sock.clone();
             tokio::spawn(async move {
+                // A deliberate delay: this upstream is slow on purpose.
                 tokio::time::sleep(delay).await;
                 let _ = sock.send_to(&answer, peer).await;
             });
@@ -286,6 +287,7 @@ async fn accept_failures_for_want_of_descriptors_are_counted_and_logged_once_per
     };
     let deadline = Instant::now() + Duration::from_secs(5);
     while failures() < 10 && Instant::now() < deadline {
+        // A poll step: the counted failures end it.
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     assert!(failures() >= 10, "accept failures are counted");

@@ -113,6 +113,7 @@ async fn a_pipelining_tcp_client_that_never_reads_does_not_stop_other_clients_mi
     // misses are answered all along, until the server closes the hog.
     let deadline = Instant::now() + Duration::from_secs(5);
     while up.queries() < 200 && Instant::now() < deadline {
+        // A poll step: the upstream seeing the queries ends it.
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     let mut probes = 0;
@@ -336,7 +337,8 @@ async fn refusals_from_the_portable_udp_loop_are_never_larger_than_the_query() {
         &state,
     );
     let neighbours = Arc::new(Neighbours::new(Arc::new(KernelNeighbours)));
-    let resolver = Arc::new(build_resolver(&config, neighbours).unwrap());
+    let clock = nestguard::clock::Clock::system();
+    let resolver = Arc::new(build_resolver(&config, neighbours, &clock).unwrap());
     let shutdown = tokio_util::sync::CancellationToken::new();
     let tasks = tokio_util::task::TaskTracker::new();
     let s = &config.server;

@@ -293,12 +293,13 @@ async fn with_upstreams_down_a_teen_gets_the_fallback_and_a_child_does_not() {
         udp_upstream(main.addr(), "300ms"),
         fallback.addr()
     );
-    let d = TestDaemon::start(&config).await;
-    // Cached while the upstream was up, then it goes away and the entry expires.
+    let (d, clock) = TestDaemon::start_manual(&config).await;
+    // Cached while the upstream was up, then it goes away and the entry
+    // expires (the daemon's clock moves past the 2 s TTL; no waiting).
     let m = query_from("127.0.0.2", d.addr, "short.example.com", RecordType::A).await;
     assert_eq!(a_records(&m), vec![Ipv4Addr::new(10, 0, 0, 1)]);
     main.stop_and_wait().await;
-    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    clock.advance(std::time::Duration::from_millis(2500));
 
     // Serve-stale comes first, for every profile.
     let m = query_from("127.0.0.2", d.addr, "short.example.com", RecordType::A).await;

@@ -295,6 +295,7 @@ fn queries_from_a_forwarders_account_are_warned_about_and_shown_by_status() {
         if text.contains("per-user profiles do not apply") || Instant::now() > deadline {
             break text;
         }
+        // A poll step: the (separate) daemon writing the event ends it.
         std::thread::sleep(Duration::from_millis(100));
     };
     let _ = child.kill();

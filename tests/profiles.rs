@@ -295,8 +295,9 @@ async fn safe_search_is_enforced_for_children_only() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn schedules_tighten_profiles_at_the_right_time() {
     use nestguard::app::Environment;
+    use nestguard::clock::{Clock, LocalTime, ManualClock};
     use nestguard::policy::neighbours::KernelNeighbours;
-    use nestguard::schedule::{LocalTime, ManualClock, parse_hhmm};
+    use nestguard::schedule::parse_hhmm;
     use std::sync::Arc;
 
     let up = FakeUpstream::start().await;
@@ -318,7 +319,7 @@ async fn schedules_tighten_profiles_at_the_right_time() {
     };
     let clock = Arc::new(ManualClock::new(at(0, "12:00")));
     let env = Environment {
-        clock: clock.clone(),
+        clock: Clock::manual(clock.clone()),
         neighbours: Arc::new(KernelNeighbours),
         ..Environment::system()
     };

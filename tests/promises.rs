@@ -13,11 +13,12 @@ use std::sync::Arc;
 use hickory_proto::op::{Message, ResponseCode};
 use hickory_proto::rr::{RData, RecordType};
 use nestguard::app::Environment;
+use nestguard::clock::{Clock, LocalTime, ManualClock};
 use nestguard::engine::Engine;
 use nestguard::explain::{ClientArg, explain_client};
 use nestguard::policy::neighbours::KernelNeighbours;
 use nestguard::policy::overrides::{self, Scope};
-use nestguard::schedule::{LocalTime, ManualClock, parse_hhmm};
+use nestguard::schedule::parse_hhmm;
 use support::http::{HttpResponse, form_value, http, post_login};
 use support::*;
 
@@ -94,7 +95,7 @@ async fn bedtime_blocks_every_safe_search_host_and_explain_agrees_with_the_wire(
     let text = bedtime_config(&up);
     let clock = Arc::new(ManualClock::new(at(0, "12:00")));
     let env = Environment {
-        clock: clock.clone(),
+        clock: Clock::manual(clock.clone()),
         neighbours: Arc::new(KernelNeighbours),
         ..Environment::system()
     };
@@ -145,7 +146,7 @@ async fn an_allow_lifts_category_blocks_and_bedtime_only_when_asked() {
     let text = bedtime_config(&up);
     let clock = Arc::new(ManualClock::new(at(0, "12:00")));
     let env = Environment {
-        clock: clock.clone(),
+        clock: Clock::manual(clock.clone()),
         neighbours: Arc::new(KernelNeighbours),
         ..Environment::system()
     };
@@ -220,7 +221,7 @@ async fn dashboard(
         bedtime_config(up)
     );
     let env = Environment {
-        clock,
+        clock: Clock::manual(clock),
         neighbours: Arc::new(KernelNeighbours),
         ..Environment::system()
     };
@@ -268,6 +269,7 @@ async fn the_dashboard_says_what_an_allow_lifts_and_honours_also_during_bedtime(
         if open {
             break;
         }
+        // A poll step: the watcher's reload (real file events) ends it.
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert!(
@@ -406,7 +408,7 @@ async fn bypass_attempts_at_bedtime_are_counted_as_bypass_attempts() {
     // Activity is counted by the hour of this clock's absolute time.
     clock.set_timestamp(jiff::Timestamp::now());
     let env = Environment {
-        clock,
+        clock: Clock::manual(clock),
         neighbours: Arc::new(KernelNeighbours),
         ..Environment::system()
     };

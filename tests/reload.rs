@@ -74,17 +74,15 @@ fn write_config(dir: &TempDir, up: &FakeUpstream) -> PathBuf {
 }
 
 /// [`start`] with a clock the test moves by hand (for the hold).
-async fn start_with_clock(
-    path: &Path,
-) -> (Daemon, SocketAddr, Arc<nestguard::schedule::ManualClock>) {
+async fn start_with_clock(path: &Path) -> (Daemon, SocketAddr, Arc<nestguard::clock::ManualClock>) {
     use nestguard::app::Environment;
-    use nestguard::schedule::{LocalTime, ManualClock};
+    use nestguard::clock::{Clock, LocalTime, ManualClock};
     let clock = Arc::new(ManualClock::new(LocalTime {
         weekday: 0,
         minute: 600,
     }));
     let env = Environment {
-        clock: clock.clone(),
+        clock: Clock::manual(clock.clone()),
         neighbours: Arc::new(nestguard::policy::neighbours::KernelNeighbours),
         ..Environment::system()
     };
@@ -147,6 +145,7 @@ fn write_in_pieces(f: &mut std::fs::File, text: &str, pieces: usize, gap: Durati
     let per = lines.len().div_ceil(pieces).max(1);
     for (i, chunk) in lines.chunks(per).enumerate() {
         if i > 0 {
+            // A deliberate delay: a slow program writing the file.
             std::thread::sleep(gap);
         }
         f.write_all(chunk.concat().as_bytes()).unwrap();
@@ -174,6 +173,7 @@ fn save(path: &Path, text: &str, style: SaveStyle) {
         }
         SaveStyle::TruncatePauseWrite => {
             let mut f = std::fs::File::create(path).unwrap();
+            // A deliberate delay: an editor pausing between truncate and write.
             std::thread::sleep(Duration::from_millis(300));
             f.write_all(text.as_bytes()).unwrap();
         }
@@ -183,6 +183,7 @@ fn save(path: &Path, text: &str, style: SaveStyle) {
         }
         SaveStyle::DeleteAndRecreate => {
             std::fs::remove_file(path).unwrap();
+            // A deliberate delay: the file is missing for a while.
             std::thread::sleep(Duration::from_millis(200));
             std::fs::write(path, text).unwrap();
         }
@@ -444,6 +445,7 @@ async fn wait_for_status(state: &Path, f: impl Fn(&nestguard::status::Status) ->
             "status never got there: {:?}",
             nestguard::status::read(state)
         );
+        // A poll step: status.toml changing ends it.
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
@@ -577,6 +579,7 @@ async fn conf_d_drop_ins_are_picked_up_and_a_loosening_one_waits_to_be_confirmed
             start.elapsed() < Duration::from_secs(2),
             "drop-in not applied"
         );
+        // A poll step: the reload ends it.
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     d.shutdown().await;
@@ -783,6 +786,7 @@ async fn a_lookup_that_spans_a_reload_is_judged_by_one_snapshot() {
         tokio::spawn(async move { query_udp(addr, "cloaked.example", RecordType::A).await });
     let deadline = Instant::now() + Duration::from_secs(2);
     while up.queries() == 0 && Instant::now() < deadline {
+        // A poll step: the upstream being asked ends it.
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     // While the upstream is slow, a profile that sorts first is added: every

@@ -69,11 +69,11 @@ async fn identical_queries_hit_the_cache() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ttl_counts_down_in_cached_answers() {
     let up = FakeUpstream::start().await;
-    let d = TestDaemon::with_upstream(&up, "").await;
+    let (d, clock) = TestDaemon::start_manual(&udp_upstream(up.addr(), "1s")).await;
     let first = min_answer_ttl(&query_udp(d.addr, "example.com", RecordType::A).await).unwrap();
     assert_eq!(first, 300);
-    // Two seconds pass for the cache (its clock moves on; no waiting).
-    d.daemon.resolver.cache().clock().skip(2);
+    // Two seconds pass for the daemon (its clock moves on; no waiting).
+    clock.advance(std::time::Duration::from_secs(2));
     let later = min_answer_ttl(&query_udp(d.addr, "example.com", RecordType::A).await).unwrap();
     assert!((297..=298).contains(&later), "TTL after 2 s was {later}");
     assert_eq!(up.queries(), 1);
@@ -138,11 +138,11 @@ async fn fails_over_from_a_dead_upstream_to_a_live_one() {
 async fn serves_stale_when_every_upstream_is_down() {
     let up = FakeUpstream::start().await;
     up.set_a("fleeting.example.com.", Ipv4Addr::new(198, 51, 100, 7), 1);
-    let d = TestDaemon::with_upstream(&up, "").await;
+    let (d, clock) = TestDaemon::start_manual(&udp_upstream(up.addr(), "1s")).await;
     let fresh = query_udp(d.addr, "fleeting.example.com", RecordType::A).await;
     assert_eq!(a_records(&fresh), vec![Ipv4Addr::new(198, 51, 100, 7)]);
     up.stop_and_wait().await;
-    d.daemon.resolver.cache().clock().skip(2);
+    clock.advance(std::time::Duration::from_secs(2));
 
     let stale = query_udp(d.addr, "fleeting.example.com", RecordType::A).await;
     assert_eq!(stale.metadata.response_code, ResponseCode::NoError);

@@ -56,6 +56,7 @@ fn wait_for_line(log: &Path, what: &str) -> String {
         {
             return line;
         }
+        // A poll step: the (separate) daemon's log line ends it.
         std::thread::sleep(Duration::from_millis(20));
     }
     panic!(
@@ -79,6 +80,7 @@ fn stop(mut child: Child) {
         if let Ok(Some(_)) = child.try_wait() {
             return;
         }
+        // A poll step: the process exiting ends it.
         std::thread::sleep(Duration::from_millis(20));
     }
     let _ = child.kill();

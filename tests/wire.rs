@@ -461,13 +461,13 @@ async fn a_stale_answer_comes_before_the_clients_timer_and_the_refresh_still_lan
         "{}[cache]\nstale_answer_timeout = \"300ms\"\n",
         udp_upstream(up.addr(), "5s")
     );
-    let d = TestDaemon::start(&config).await;
+    let (d, clock) = TestDaemon::start_manual(&config).await;
     let fresh = query_udp(d.addr, name, RecordType::A).await;
     assert_eq!(a_records(&fresh), vec![Ipv4Addr::new(198, 51, 100, 7)]);
 
-    // The answer expires (the cache's clock moves on, no waiting), and the
+    // The answer expires (the daemon's clock moves on, no waiting), and the
     // upstream becomes slow: its new answer comes after 1.5 s.
-    d.daemon.resolver.cache().clock().skip(61);
+    clock.advance(Duration::from_secs(61));
     up.set_a(name, Ipv4Addr::new(198, 51, 100, 8), 60);
     up.set_delay(name, Duration::from_millis(1500));
 
@@ -500,6 +500,7 @@ async fn a_stale_answer_comes_before_the_clients_timer_and_the_refresh_still_lan
             vec![Ipv4Addr::new(198, 51, 100, 7)],
             "stale meanwhile"
         );
+        // A poll step: the refresh from the slow upstream landing ends it.
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let refreshed = refreshed.expect("the refreshed answer within 6 s");

@@ -154,8 +154,9 @@ pub struct Log {
     /// None while the database cannot be opened; opened again at the next
     /// event (at most every [`REOPEN_EVERY`] seconds).
     conn: Mutex<Option<Connection>>,
-    /// `clock::now_secs` of the last try to open.
+    /// `clock.now_secs()` of the last try to open.
     tried: portable_atomic::AtomicU64,
+    clock: crate::clock::Clock,
 }
 
 /// Seconds between two tries to open a database that would not open.
@@ -164,11 +165,12 @@ const REOPEN_EVERY: u64 = 10;
 impl Log {
     /// Opens (creating or upgrading) the database; while it cannot be
     /// opened, events are not kept and it is tried again later.
-    pub fn open(state_dir: &Path) -> Log {
+    pub fn open(state_dir: &Path, clock: &crate::clock::Clock) -> Log {
         let path = crate::state::layout::activity_db(state_dir);
         let log = Log {
             conn: Mutex::new(None),
-            tried: portable_atomic::AtomicU64::new(crate::clock::now_secs()),
+            tried: portable_atomic::AtomicU64::new(clock.now_secs()),
+            clock: clock.clone(),
             path,
         };
         match super::store::Store::open_for_admin(&log.path) {
@@ -188,7 +190,7 @@ impl Log {
         use std::sync::atomic::Ordering;
         let mut guard = self.conn.lock().ok()?;
         if guard.is_none() {
-            let now = crate::clock::now_secs();
+            let now = self.clock.now_secs();
             let last = self.tried.load(Ordering::Relaxed);
             if now < last.saturating_add(REOPEN_EVERY) {
                 return None;
@@ -370,13 +372,15 @@ pub fn gap(secs: i64) -> String {
 pub struct Noticed {
     events: Arc<Log>,
     done: AtomicBool,
+    clock: crate::clock::Clock,
 }
 
 impl Noticed {
-    pub fn new(events: Arc<Log>) -> Noticed {
+    pub fn new(events: Arc<Log>, clock: &crate::clock::Clock) -> Noticed {
         Noticed {
             events,
             done: AtomicBool::new(false),
+            clock: clock.clone(),
         }
     }
 
@@ -392,7 +396,7 @@ impl Noticed {
         let who = crate::policy::users::name_of(uid)
             .map_or(format!("uid {uid}"), |n| format!("{n} (uid {uid})"));
         self.events.record(
-            jiff::Timestamp::now().as_second(),
+            self.clock.timestamp().as_second(),
             "resolver",
             &format!(
                 "per-user profiles do not apply: lookups arrive from the system account {who}, which no [[client]] names \

@@ -118,19 +118,9 @@ impl LastSeen {
     }
 }
 
-/// Wall-clock minutes since the epoch, set once a second off the query path.
-static MINUTE: AtomicU64 = AtomicU64::new(0);
-
-pub fn set_minute(unix_minute: u64) {
-    MINUTE.store(unix_minute, Ordering::Relaxed);
-}
-
-pub fn minute() -> u64 {
-    MINUTE.load(Ordering::Relaxed)
-}
-
 /// Counts one query's decision in `tally`. `open` are the schedule windows
-/// open now (the profile's own are picked out here).
+/// open now (the profile's own are picked out here); `minute` is the wall
+/// clock's minute since the epoch (`Clock::minute`).
 pub fn record(
     tally: &Tally,
     engine: &Engine,
@@ -138,6 +128,7 @@ pub fn record(
     decision: Decision,
     open: u64,
     qname_wire: &[u8],
+    minute: u64,
 ) {
     let bypass_category = engine.bypass_category();
     let (slot, action, bypass) = match decision {
@@ -153,7 +144,7 @@ pub fn record(
         Decision::Rewrite(o, _) => (Slot::category(o.category), Action::Rewritten, false),
     };
     let windows = open & engine.profile_windows(profile);
-    tally.record(profile, slot, action, minute(), windows, bypass, qname_wire);
+    tally.record(profile, slot, action, minute, windows, bypass, qname_wire);
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHasher, SaltString};
@@ -18,7 +18,8 @@ use super::checker::{Busy, Checker};
 pub use super::checker::verify_password;
 use super::metrics::AdminCounters;
 use super::throttle::{FailureRow, Reserve, Source, Throttle};
-use crate::dns::limit::LogEvery;
+use crate::clock::Clock;
+use crate::log_every::LogEvery;
 
 pub const SESSION_COOKIE: &str = "ng_session";
 
@@ -47,7 +48,8 @@ pub fn same(a: &str, b: &str) -> bool {
 }
 
 struct Session {
-    expires: Instant,
+    /// On the daemon's monotonic clock.
+    expires: Duration,
     csrf: String,
 }
 
@@ -76,6 +78,8 @@ pub struct Auth {
     too_soon_logged: LogEvery,
     busy_logged: LogEvery,
     evicted_logged: LogEvery,
+    /// Sessions expire and guesses are slowed down by this clock (the daemon's).
+    clock: Clock,
 }
 
 /// Why a password was not accepted.
@@ -99,6 +103,7 @@ impl Auth {
         hash: Option<String>,
         ttl: Duration,
         counters: Arc<AdminCounters>,
+        clock: &Clock,
     ) -> std::io::Result<Auth> {
         Ok(Auth {
             keys: Mutex::new(Keys {
@@ -110,9 +115,10 @@ impl Auth {
             throttle: Mutex::new(Throttle::default()),
             checker: Checker::start(counters.clone())?,
             counters,
-            too_soon_logged: LogEvery::default(),
-            busy_logged: LogEvery::default(),
-            evicted_logged: LogEvery::default(),
+            too_soon_logged: LogEvery::new(clock),
+            busy_logged: LogEvery::new(clock),
+            evicted_logged: LogEvery::new(clock),
+            clock: clock.clone(),
         })
     }
 
@@ -127,7 +133,7 @@ impl Auth {
         }
         k.hash = hash.map(Arc::from);
         k.epoch += 1;
-        let now = Instant::now();
+        let now = self.clock.elapsed();
         let ended = k.sessions.values().filter(|s| s.expires > now).count();
         k.sessions.clear();
         Some(ended)
@@ -138,7 +144,7 @@ impl Auth {
     pub fn set_session_ttl(&self, ttl: Duration) {
         let mut k = lock(&self.keys);
         k.ttl = ttl;
-        let latest = Instant::now() + ttl;
+        let latest = self.clock.elapsed().saturating_add(ttl);
         for s in k.sessions.values_mut() {
             s.expires = s.expires.min(latest);
         }
@@ -147,10 +153,10 @@ impl Auth {
     /// Checks a password from `source`: refused unchecked when it comes too
     /// soon after the source's last guess, else checked in turn.
     pub async fn check(&self, source: Source, password: String) -> Result<Verified, LoginError> {
-        let wall = jiff::Timestamp::now().as_second();
+        let wall = self.clock.timestamp().as_second();
         let reserved = {
             let mut t = lock(&self.throttle);
-            let r = t.reserve(source, Instant::now(), wall);
+            let r = t.reserve(source, self.clock.elapsed(), wall);
             self.note_evictions(t.evicted);
             r
         };
@@ -182,11 +188,11 @@ impl Auth {
                 Err(LoginError::Busy)
             }
             Ok(true) => {
-                lock(&self.throttle).succeeded(source, Instant::now());
+                lock(&self.throttle).succeeded(source, self.clock.elapsed());
                 Ok(Verified { epoch })
             }
             Ok(false) => {
-                lock(&self.throttle).failed(source, Instant::now(), wall);
+                lock(&self.throttle).failed(source, self.clock.elapsed(), wall);
                 Err(LoginError::Wrong)
             }
         }
@@ -220,8 +226,9 @@ impl Auth {
         if k.epoch != v.epoch {
             return None;
         }
-        let expires = Instant::now() + k.ttl;
-        k.sessions.retain(|_, v| v.expires > Instant::now());
+        let now = self.clock.elapsed();
+        let expires = now.saturating_add(k.ttl);
+        k.sessions.retain(|_, v| v.expires > now);
         k.sessions.insert(
             t.clone(),
             Session {
@@ -237,7 +244,7 @@ impl Auth {
         lock(&self.keys)
             .sessions
             .get(token)
-            .filter(|v| v.expires > Instant::now())
+            .filter(|v| v.expires > self.clock.elapsed())
             .map(|v| v.csrf.clone())
     }
 
@@ -276,7 +283,13 @@ mod tests {
         let hash = hash_password("correct horse").unwrap();
         assert!(hash.starts_with("$argon2id$"));
         let counters = Arc::new(AdminCounters::default());
-        let auth = Auth::new(Some(hash), Duration::from_secs(60), counters.clone()).unwrap();
+        let auth = Auth::new(
+            Some(hash),
+            Duration::from_secs(60),
+            counters.clone(),
+            &Clock::system(),
+        )
+        .unwrap();
         let me = Source::User(1000);
         let v = auth.check(me, "correct horse".into()).await.unwrap();
         let t = auth.new_session(v).unwrap();
@@ -300,7 +313,13 @@ mod tests {
     async fn a_new_password_ends_every_session_and_checks_made_before_it() {
         let old = hash_password("old password").unwrap();
         let counters = Arc::new(AdminCounters::default());
-        let auth = Auth::new(Some(old.clone()), Duration::from_secs(60), counters).unwrap();
+        let auth = Auth::new(
+            Some(old.clone()),
+            Duration::from_secs(60),
+            counters,
+            &Clock::system(),
+        )
+        .unwrap();
         let (a, b) = (Source::User(1000), Source::User(1001));
         let first = auth.new_session(auth.check(a, "old password".into()).await.unwrap());
         let first = first.unwrap();
@@ -325,7 +344,7 @@ mod tests {
             lock(&auth.keys)
                 .sessions
                 .values()
-                .all(|s| s.expires <= Instant::now())
+                .all(|s| s.expires <= auth.clock.elapsed())
         );
         // No password: nobody logs in.
         assert_eq!(auth.set_password(None), Some(0));

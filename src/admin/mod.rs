@@ -69,7 +69,7 @@ pub struct Admin {
     ask_tokens: Mutex<Vec<String>>,
     counters: Arc<AdminCounters>,
     /// "Too many requests waiting" is logged once per interval.
-    asks_logged: crate::dns::limit::LogEvery,
+    asks_logged: crate::log_every::LogEvery,
     /// What `/metrics` shows, read from the counters when scraped.
     metrics: prometheus_client::registry::Registry,
 }
@@ -205,7 +205,12 @@ impl Handle {
         let admin = Arc::new(Admin {
             resolver: self.resolver.clone(),
             reloader: self.reloader.clone(),
-            auth: Auth::new(Some(hash), a.session_ttl, counters.clone())?,
+            auth: Auth::new(
+                Some(hash),
+                a.session_ttl,
+                counters.clone(),
+                self.resolver.clock(),
+            )?,
             db: Mutex::new(db),
             db_path,
             state_dir: self.state_dir.clone(),
@@ -214,7 +219,7 @@ impl Handle {
             limits: limits.clone(),
             ask_tokens: Mutex::new(Vec::new()),
             counters: counters.clone(),
-            asks_logged: Default::default(),
+            asks_logged: crate::log_every::LogEvery::new(self.resolver.clock()),
             metrics: registry,
         });
         let app = Router::new()
@@ -236,6 +241,7 @@ impl Handle {
             app,
             limits,
             counters,
+            self.resolver.clock().clone(),
             stop.clone(),
             self.tasks.clone(),
         ));
@@ -457,7 +463,7 @@ fn write_failed_logins(admin: &Admin) {
     let Ok(db) = admin.db.lock() else {
         return;
     };
-    let now = jiff::Timestamp::now().as_second();
+    let now = admin.resolver.clock().timestamp().as_second();
     let tz = jiff::tz::TimeZone::system();
     for row in admin.auth.take_failure_rows() {
         let since = jiff::Timestamp::from_second(row.since)
@@ -497,7 +503,12 @@ fn audit(admin: &Admin, who: &str, action: &str, detail: &str) {
     if let Ok(db) = admin.db.lock() {
         let _ = db.execute(
             "INSERT INTO audit (at, who, action, detail) VALUES (?1, ?2, ?3, ?4)",
-            rusqlite::params![jiff::Timestamp::now().as_second(), who, action, detail],
+            rusqlite::params![
+                admin.resolver.clock().timestamp().as_second(),
+                who,
+                action,
+                detail
+            ],
         );
     }
 }
@@ -572,7 +583,10 @@ async fn dashboard(State(admin): Shared, headers: HeaderMap) -> Response {
         return unauthorized_page();
     };
     let engine = admin.resolver.engine();
-    let since = jiff::Timestamp::now()
+    let since = admin
+        .resolver
+        .clock()
+        .timestamp()
         .checked_sub(jiff::SignedDuration::from_hours(24))
         .unwrap_or(jiff::Timestamp::UNIX_EPOCH);
     let activity = match report::build(&admin.db_path, since, None) {
@@ -676,7 +690,7 @@ fn apply_allow(
             "{name} is on a security list ({category}); an allow cannot lift malware, phishing and scam blocks."
         ));
     }
-    let now = jiff::Timestamp::now();
+    let now = admin.resolver.clock().timestamp();
     let span = match duration {
         "1h" => Some(jiff::SignedDuration::from_hours(1)),
         "1day" => Some(jiff::SignedDuration::from_hours(24)),
@@ -803,7 +817,7 @@ async fn decide_request(
     if let Ok(db) = admin.db.lock() {
         let _ = db.execute(
             "UPDATE requests SET status = ?1, decided_at = ?2 WHERE id = ?3",
-            rusqlite::params![status, jiff::Timestamp::now().as_second(), id],
+            rusqlite::params![status, admin.resolver.clock().timestamp().as_second(), id],
         );
     }
     audit(
@@ -955,6 +969,7 @@ async fn ask(
         &name,
         &note,
         &asker,
+        admin.resolver.clock().timestamp().as_second(),
     );
     let refused = |counter: &portable_atomic::AtomicU64, why: &str, text: &'static str| {
         counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -1037,6 +1052,7 @@ fn store_ask(
     domain: &str,
     note: &str,
     asker: &str,
+    now: i64,
 ) -> rusqlite::Result<Ask> {
     let count = |sql: &str, params: &[&dyn rusqlite::ToSql]| -> rusqlite::Result<i64> {
         db.query_row(sql, params, |r| r.get(0))
@@ -1064,7 +1080,7 @@ fn store_ask(
     }
     db.execute(
         "INSERT INTO requests (at, profile, domain, note, status, asker) VALUES (?1, ?2, ?3, ?4, 'pending', ?5)",
-        rusqlite::params![jiff::Timestamp::now().as_second(), profile, domain, note, asker],
+        rusqlite::params![now, profile, domain, note, asker],
     )?;
     Ok(Ask::Stored)
 }
@@ -1094,7 +1110,7 @@ async fn api_report(
     };
     let from = jiff::SignedDuration::try_from(d)
         .ok()
-        .and_then(|s| jiff::Timestamp::now().checked_sub(s).ok())
+        .and_then(|s| admin.resolver.clock().timestamp().checked_sub(s).ok())
         .unwrap_or(jiff::Timestamp::UNIX_EPOCH);
     match report::build(&admin.db_path, from, q.profile.as_deref()) {
         Ok(r) => json(report::json(&r)),

@@ -28,7 +28,7 @@ use tokio_util::task::TaskTracker;
 use tower_service::Service as _;
 
 use super::metrics::AdminCounters;
-use crate::dns::limit::LogEvery;
+use crate::log_every::LogEvery;
 
 /// The longest a connection stays open, however busy: a dashboard request
 /// takes milliseconds, so only a client dribbling a body or not reading its
@@ -112,15 +112,16 @@ pub async fn run(
     router: Router,
     limits: Arc<Limits>,
     counters: Arc<AdminCounters>,
+    clock: crate::clock::Clock,
     stop: CancellationToken,
     tasks: TaskTracker,
 ) {
     let open: Shared = Arc::default();
     let logs = Arc::new(Logs {
-        full: LogEvery::default(),
-        accept: LogEvery::default(),
-        timeout: LogEvery::default(),
-        lifetime: LogEvery::default(),
+        full: LogEvery::new(&clock),
+        accept: LogEvery::new(&clock),
+        timeout: LogEvery::new(&clock),
+        lifetime: LogEvery::new(&clock),
     });
     loop {
         let accepted = tokio::select! {

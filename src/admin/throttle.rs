@@ -16,11 +16,14 @@
 //! The table is bounded ([`MAX_SOURCES`], oldest evicted). It also gathers
 //! each source's failures into one audit row per [`AUDIT_PERIOD`], so the
 //! trail the parents read cannot be flooded.
+//!
+//! Times here are the daemon's monotonic clock (`Clock::elapsed`), so a test
+//! moves them on instead of waiting out a wait.
 
 use std::collections::HashMap;
 use std::fmt;
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::policy::Proto;
 
@@ -114,7 +117,7 @@ pub struct FailureRow {
     pub id: Option<i64>,
     /// When the row was started (Unix seconds), and, as its identity, the instant.
     pub since: i64,
-    opened: Instant,
+    opened: Duration,
     /// Wrong passwords that were checked.
     pub wrong: u32,
     /// Guesses refused unchecked because they came too soon.
@@ -130,10 +133,10 @@ impl FailureRow {
 
 struct Entry {
     /// The next guess is checked no earlier than this.
-    next: Instant,
+    next: Duration,
     /// Wrong passwords in a row.
     failures: u32,
-    last_seen: Instant,
+    last_seen: Duration,
     row: Option<FailureRow>,
 }
 
@@ -154,7 +157,7 @@ pub struct Throttle {
 }
 
 impl Throttle {
-    fn entry(&mut self, source: Source, now: Instant) -> &mut Entry {
+    fn entry(&mut self, source: Source, now: Duration) -> &mut Entry {
         if !self.sources.contains_key(&source) && self.sources.len() >= MAX_SOURCES {
             let oldest = self
                 .sources
@@ -172,7 +175,7 @@ impl Throttle {
             last_seen: now,
             row: None,
         });
-        if now.saturating_duration_since(e.last_seen) >= FORGET_AFTER {
+        if now.saturating_sub(e.last_seen) >= FORGET_AFTER {
             e.failures = 0;
         }
         e.last_seen = now;
@@ -182,7 +185,7 @@ impl Throttle {
     /// Reserves `source`'s next guess at `now`, or says how long to wait.
     /// The reservation assumes the guess is wrong; [`Throttle::succeeded`]
     /// lifts it.
-    pub fn reserve(&mut self, source: Source, now: Instant, wall: i64) -> Reserve {
+    pub fn reserve(&mut self, source: Source, now: Duration, wall: i64) -> Reserve {
         let e = self.entry(source, now);
         if now < e.next {
             let wait = e.next - now;
@@ -194,7 +197,7 @@ impl Throttle {
     }
 
     /// A checked guess was wrong (its audit row is then due to be written).
-    pub fn failed(&mut self, source: Source, now: Instant, wall: i64) {
+    pub fn failed(&mut self, source: Source, now: Duration, wall: i64) {
         let e = self.entry(source, now);
         e.failures = e.failures.saturating_add(1);
         e.next = e.next.max(now + wait_after(e.failures));
@@ -203,7 +206,7 @@ impl Throttle {
 
     /// The right password: the source's next guess is not held back. Its
     /// audit row stays, to be written with the others.
-    pub fn succeeded(&mut self, source: Source, now: Instant) {
+    pub fn succeeded(&mut self, source: Source, now: Duration) {
         let e = self.entry(source, now);
         e.failures = 0;
         e.next = now;
@@ -244,10 +247,10 @@ impl Throttle {
 }
 
 /// The source's current audit row, a new one when the last is too old.
-fn row(e: &mut Entry, source: Source, now: Instant, wall: i64) -> &mut FailureRow {
+fn row(e: &mut Entry, source: Source, now: Duration, wall: i64) -> &mut FailureRow {
     if e.row
         .as_ref()
-        .is_some_and(|r| now.saturating_duration_since(r.opened) >= AUDIT_PERIOD)
+        .is_some_and(|r| now.saturating_sub(r.opened) >= AUDIT_PERIOD)
     {
         e.row = None;
     }
@@ -274,7 +277,7 @@ mod tests {
     #[test]
     fn a_burst_gets_one_check_and_hammering_does_not_extend_the_wait() {
         let mut t = Throttle::default();
-        let t0 = Instant::now();
+        let t0 = Duration::from_secs(1_000);
         assert_eq!(t.reserve(CHILD, t0, 0), Reserve::Go);
         for _ in 0..99 {
             assert!(matches!(t.reserve(CHILD, t0, 0), Reserve::Wait(_)));
@@ -298,7 +301,7 @@ mod tests {
     #[test]
     fn after_twenty_wrong_passwords_the_wait_is_four_seconds_at_most() {
         let mut t = Throttle::default();
-        let mut now = Instant::now();
+        let mut now = Duration::from_secs(1_000);
         for _ in 0..20 {
             while let Reserve::Wait(w) = t.reserve(CHILD, now, 0) {
                 assert!(w <= Duration::from_secs(4), "{w:?}");
@@ -321,7 +324,7 @@ mod tests {
     #[test]
     fn failures_gather_into_one_audit_row_per_source_per_period() {
         let mut t = Throttle::default();
-        let t0 = Instant::now();
+        let t0 = Duration::from_secs(1_000);
         assert_eq!(t.reserve(CHILD, t0, 100), Reserve::Go);
         t.failed(CHILD, t0, 100);
         let first = t.take_dirty();
@@ -349,7 +352,7 @@ mod tests {
     #[test]
     fn the_table_is_bounded_and_drops_the_least_recently_seen() {
         let mut t = Throttle::default();
-        let t0 = Instant::now();
+        let t0 = Duration::from_secs(1_000);
         for i in 0..MAX_SOURCES as u32 + 10 {
             t.reserve(Source::User(i), t0 + Duration::from_millis(u64::from(i)), 0);
         }

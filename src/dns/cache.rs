@@ -243,12 +243,12 @@ pub struct Cache {
     max_entries: usize,
     pub policy: TtlPolicy,
     evictions: AtomicU64,
-    /// The clock every entry's age is measured by.
+    /// The daemon's clock: every entry's age is measured by its monotonic side.
     clock: crate::clock::Clock,
 }
 
 impl Cache {
-    pub fn new(max_entries: usize, policy: TtlPolicy) -> Cache {
+    pub fn new(max_entries: usize, policy: TtlPolicy, clock: crate::clock::Clock) -> Cache {
         Cache {
             map: papaya::HashMap::builder()
                 .hasher(Hasher::default())
@@ -258,7 +258,7 @@ impl Cache {
             max_entries: max_entries.max(1),
             policy,
             evictions: AtomicU64::new(0),
-            clock: crate::clock::Clock::default(),
+            clock,
         }
     }
 
@@ -267,7 +267,7 @@ impl Cache {
         self.clock.now_secs()
     }
 
-    /// The cache's clock (tests move it on to expire answers).
+    /// The clock entries age by (the daemon's).
     pub fn clock(&self) -> &crate::clock::Clock {
         &self.clock
     }
@@ -400,7 +400,7 @@ mod tests {
 
     #[test]
     fn hit_patches_id_case_and_ttl() {
-        let cache = Cache::new(10, POLICY);
+        let cache = Cache::new(10, POLICY, crate::clock::Clock::system());
         let q1 = client_query("Example.COM.", 7);
         let query = wire::parse_query(&q1).unwrap();
         let mut kb = [0; wire::MAX_KEY_LEN];
@@ -441,7 +441,7 @@ mod tests {
 
     #[test]
     fn eviction_keeps_the_bound() {
-        let cache = Cache::new(50, POLICY);
+        let cache = Cache::new(50, POLICY, crate::clock::Clock::system());
         for i in 0..200u32 {
             let q = client_query(&format!("n{i}.example."), 1);
             let query = wire::parse_query(&q).unwrap();

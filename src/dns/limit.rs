@@ -8,14 +8,14 @@
 //! rotating privacy addresses), packed into one atomic per network.
 
 use std::net::IpAddr;
-use std::sync::OnceLock;
-use std::time::Instant;
 
 use ipnet::IpNet;
 use portable_atomic::AtomicU64;
 use std::sync::atomic::Ordering;
 
+use crate::clock::Clock;
 use crate::config::ServerConfig;
+use crate::log_every::LogEvery;
 
 /// Networks tracked at most; beyond this, new networks are not limited
 /// (rather than growing without bound under a spoofed-source flood).
@@ -45,11 +45,8 @@ pub struct Gate {
     logged: LogEvery,
     /// Queries let through unlimited because [`MAX_BUCKETS`] networks are tracked.
     untracked: LogEvery,
-}
-
-fn millis() -> u64 {
-    static BASE: OnceLock<Instant> = OnceLock::new();
-    u64::try_from(BASE.get_or_init(Instant::now).elapsed().as_millis()).unwrap_or(u64::MAX)
+    /// Tokens refill by this clock's milliseconds.
+    clock: Clock,
 }
 
 /// IPv4-mapped IPv6 is treated as IPv4.
@@ -68,7 +65,7 @@ fn network_key(ip: IpAddr) -> u128 {
 }
 
 impl Gate {
-    pub fn new(config: &ServerConfig) -> Gate {
+    pub fn new(config: &ServerConfig, clock: &Clock) -> Gate {
         let nets = |v: &[crate::config::Net]| v.iter().map(|n| n.0).collect::<Vec<_>>();
         Gate {
             allow: nets(&config.allow),
@@ -78,8 +75,9 @@ impl Gate {
             burst: u64::from(config.rate_limit_burst.max(config.rate_limit)).min(4_000_000),
             exempt: nets(&config.rate_limit_exempt),
             buckets: papaya::HashMap::with_hasher(Default::default()),
-            logged: LogEvery::default(),
-            untracked: LogEvery::default(),
+            logged: LogEvery::new(clock),
+            untracked: LogEvery::new(clock),
+            clock: clock.clone(),
         }
     }
 
@@ -93,7 +91,7 @@ impl Gate {
         if self.qps == 0 || self.exempt.iter().any(|n| n.contains(&ip)) {
             return Admit::Yes;
         }
-        if self.take(network_key(ip), millis()) {
+        if self.take(network_key(ip), self.clock.now_millis()) {
             Admit::Yes
         } else {
             self.log_limited(ip);
@@ -154,67 +152,13 @@ impl Gate {
     }
 }
 
-/// Says when a limit that is hit should be logged: the first time, then at
-/// most once per [`LogEvery::INTERVAL`], with how many hits went unlogged.
-pub struct LogEvery {
-    /// Seconds (clock::now_secs) of the last log line; u64::MAX before the first.
-    last: AtomicU64,
-    hits: AtomicU64,
-    /// Every hit since start, for `/metrics`.
-    total: AtomicU64,
-}
-
-impl Default for LogEvery {
-    fn default() -> Self {
-        LogEvery {
-            last: AtomicU64::new(u64::MAX),
-            hits: AtomicU64::new(0),
-            total: AtomicU64::new(0),
-        }
-    }
-}
-
-impl LogEvery {
-    pub const INTERVAL: u64 = 10;
-
-    /// Counts a hit; returns the hits since the last log line when one is due now.
-    pub fn hit(&self) -> Option<u64> {
-        self.hits.fetch_add(1, Ordering::Relaxed);
-        self.total.fetch_add(1, Ordering::Relaxed);
-        let now = crate::clock::now_secs();
-        let last = self.last.load(Ordering::Relaxed);
-        let due = last == u64::MAX || now >= last.saturating_add(Self::INTERVAL);
-        (due && self
-            .last
-            .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
-            .is_ok())
-        .then(|| self.hits.swap(0, Ordering::Relaxed))
-    }
-
-    /// Every hit since start.
-    pub fn total(&self) -> u64 {
-        self.total.load(Ordering::Relaxed)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn a_limit_is_logged_once_per_interval_with_the_hits_between() {
-        let l = LogEvery::default();
-        assert_eq!(l.hit(), Some(1), "the first hit is logged");
-        assert_eq!(l.hit(), None);
-        assert_eq!(l.hit(), None);
-        // As if the interval had passed.
-        l.last.store(u64::MAX, Ordering::Relaxed);
-        assert_eq!(l.hit(), Some(3));
-    }
-
     fn gate(text: &str) -> Gate {
         let c = crate::config::Config::parse(text, "t.toml", None).unwrap();
-        Gate::new(&c.server)
+        Gate::new(&c.server, &Clock::system())
     }
 
     #[test]

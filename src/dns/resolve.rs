@@ -210,6 +210,11 @@ impl Resolver {
         }
     }
 
+    /// The daemon's clock (the cache holds it: entries age by it).
+    pub fn clock(&self) -> &crate::clock::Clock {
+        self.shared.cache.clock()
+    }
+
     /// Recomputes what holds now for the engine in force (`live` is called
     /// again if a reload swaps the engine meanwhile).
     pub fn update_live(&self, live: impl Fn(&Engine) -> Live) {
@@ -368,8 +373,8 @@ impl Resolver {
         let query = *query;
         let (engine, live) = (&*current.engine, &current.live);
         if self.activity {
-            self.last_seen
-                .saw(who.peer.ip(), profile, activity::minute());
+            let minute = self.clock().minute();
+            self.last_seen.saw(who.peer.ip(), profile, minute);
             activity::record(
                 &current.tally,
                 engine,
@@ -377,6 +382,7 @@ impl Resolver {
                 decision,
                 live.windows,
                 query.qname_wire(),
+                minute,
             );
         }
         match decision {

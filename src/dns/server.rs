@@ -17,9 +17,9 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use super::fd_limit::{self, Fitted};
-use super::limit::LogEvery;
 use super::tcp_pool::{Admitted, Conn, MAX_PENDING, OverCap, Registered, TcpPool};
 use crate::config::ServerConfig;
+use crate::log_every::LogEvery;
 use socket2::{Domain, Protocol, Socket, Type};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
@@ -56,13 +56,24 @@ pub struct ServeContext {
 }
 
 /// Limits reached are logged once per interval each, not per packet.
-#[derive(Default)]
 pub struct Logs {
     inflight_full: LogEvery,
     tcp_full: LogEvery,
     tcp_per_address: LogEvery,
     tcp_unread: LogEvery,
     accept_failed: LogEvery,
+}
+
+impl Logs {
+    pub fn new(clock: &crate::clock::Clock) -> Logs {
+        Logs {
+            inflight_full: LogEvery::new(clock),
+            tcp_full: LogEvery::new(clock),
+            tcp_per_address: LogEvery::new(clock),
+            tcp_unread: LogEvery::new(clock),
+            accept_failed: LogEvery::new(clock),
+        }
+    }
 }
 
 impl ServeContext {
@@ -80,6 +91,7 @@ impl ServeContext {
             .store(fitted.max_inflight as u64, Ordering::Relaxed);
         c.max_tcp_clients
             .store(fitted.max_tcp_clients as u64, Ordering::Relaxed);
+        let logs = Arc::new(Logs::new(resolver.clock()));
         ServeContext {
             resolver,
             shutdown,
@@ -90,7 +102,7 @@ impl ServeContext {
                 config.max_tcp_clients_per_address,
             )),
             idle_timeout: config.tcp_idle_timeout,
-            logs: Arc::default(),
+            logs,
         }
     }
 }

@@ -67,7 +67,8 @@ fn resolver() -> &'static Resolver {
         config.activity.enabled = true;
         config.cache.max_entries = 256;
         let neighbours = Arc::new(Neighbours::new(Arc::new(KernelNeighbours)));
-        crate::app::build_resolver(&config, neighbours).expect("resolver")
+        crate::app::build_resolver(&config, neighbours, &crate::clock::Clock::system())
+            .expect("resolver")
     })
 }
 
@@ -177,5 +178,5 @@ fn key_of(query: &[u8]) -> Option<Vec<u8>> {
 }
 
 fn now() -> u64 {
-    crate::clock::now_secs()
+    resolver().cache().now()
 }

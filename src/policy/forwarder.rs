@@ -15,7 +15,8 @@
 
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
-use crate::dns::limit::LogEvery;
+use crate::clock::Clock;
+use crate::log_every::LogEvery;
 
 /// Accounts below this uid are system accounts on Debian, Ubuntu, Fedora and
 /// Arch (`SYS_UID_MAX` is 999 in their login.defs).
@@ -30,11 +31,23 @@ pub fn is_system_account(uid: u32) -> bool {
 }
 
 /// Queries from system accounts no `[[client]]` names, per engine.
-#[derive(Default)]
 pub struct ForwarderWatch {
     hits: AtomicU64,
     uid: AtomicU32,
     log: LogEvery,
+}
+
+impl Default for ForwarderWatch {
+    fn default() -> Self {
+        ForwarderWatch {
+            hits: AtomicU64::new(0),
+            uid: AtomicU32::new(0),
+            // The engine that holds this is built without the daemon's clock,
+            // so the log interval is the system's; only how often a warning
+            // repeats depends on it.
+            log: LogEvery::new(&Clock::system()),
+        }
+    }
 }
 
 impl ForwarderWatch {

@@ -297,6 +297,7 @@ pub async fn time_until(
         if is_blocked == blocked {
             return Some(start.elapsed());
         }
+        // A poll step: the answer changing ends it.
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
     None

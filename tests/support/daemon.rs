@@ -2,8 +2,10 @@
 //! ephemeral loopback port for a test.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use nestguard::app::{Daemon, Environment};
+use nestguard::clock::{Clock, LocalTime, ManualClock};
 use nestguard::config::Config;
 
 use super::tls::TempDir;
@@ -37,6 +39,21 @@ pub fn test_config(config_text: &str, state: &TempDir) -> Config {
         .unwrap_or_else(|e| panic!("test config does not parse: {e}\n{text}"))
 }
 
+/// A manual clock (Monday 12:00 local time, the real absolute time of now,
+/// monotonic zero) and the system's environment with it: the daemon's time
+/// then moves only when the test moves it.
+pub fn manual_env() -> (Arc<ManualClock>, Environment) {
+    let clock = Arc::new(ManualClock::new(LocalTime {
+        weekday: 0,
+        minute: 12 * 60,
+    }));
+    let env = Environment {
+        clock: Clock::manual(clock.clone()),
+        ..Environment::system()
+    };
+    (clock, env)
+}
+
 impl TestDaemon {
     /// Starts a daemon from config text (see [`test_config`]).
     pub async fn start(config_text: &str) -> TestDaemon {
@@ -54,6 +71,12 @@ impl TestDaemon {
             addr,
             state,
         }
+    }
+
+    /// Like [`TestDaemon::start`], on a manual clock the test moves on (see [`manual_env`]).
+    pub async fn start_manual(config_text: &str) -> (TestDaemon, Arc<ManualClock>) {
+        let (clock, env) = manual_env();
+        (TestDaemon::start_in(config_text, env).await, clock)
     }
 
     /// A daemon forwarding over UDP to `upstream`, plus `extra` config.

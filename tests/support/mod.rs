@@ -13,7 +13,7 @@ pub use client::{
     QueryOpts, a_records, aaaa_records, ede, min_answer_ttl, query_from, query_tcp, query_tcp_with,
     query_udp, query_udp_with, send_raw_tcp, send_raw_udp, tcp_pipeline, time_until,
 };
-pub use daemon::{TestDaemon, test_config, udp_upstream};
+pub use daemon::{TestDaemon, manual_env, test_config, udp_upstream};
 pub use tls::{TempDir, TestCa};
 pub use upstream::FakeUpstream;
 

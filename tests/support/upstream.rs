@@ -344,6 +344,7 @@ async fn serve_udp(ctl: Ctl, sock: Arc<UdpSocket>) {
 async fn serve_tcp(ctl: Ctl, listener: TcpListener, tls: Option<TlsAcceptor>) {
     loop {
         let Ok((stream, _peer)) = listener.accept().await else {
+            // After a failed accept: do not spin.
             tokio::time::sleep(Duration::from_millis(1)).await;
             continue;
         };
@@ -395,6 +396,7 @@ async fn serve_stream<S: AsyncRead + AsyncWrite + Unpin>(inner: Arc<Inner>, mut 
 async fn serve_https(ctl: Ctl, listener: TcpListener, acceptor: TlsAcceptor) {
     loop {
         let Ok((stream, _peer)) = listener.accept().await else {
+            // After a failed accept: do not spin.
             tokio::time::sleep(Duration::from_millis(1)).await;
             continue;
         };
@@ -593,10 +595,12 @@ impl Inner {
                 return None;
             }
             if lname == SLOW_NAME {
+                // A deliberate delay: the slow name answers late on purpose.
                 tokio::time::sleep(SLOW_DELAY).await;
             }
             let delay = self.delays.lock().ok().and_then(|d| d.get(&lname).copied());
             if let Some(delay) = delay {
+                // A deliberate delay: set_delay makes this name slow on purpose.
                 tokio::time::sleep(delay).await;
             }
             if lname == POISON_NAME && query.query_type() == RecordType::A {

@@ -21,10 +21,10 @@ use rustls_pki_types::ServerName;
 use tokio::net::UdpSocket;
 
 use super::fd_limit;
-use super::limit::LogEvery;
 use super::wire::{self, FLAG_AD, FLAG_TC, LayoutError, ResponseLayout};
-use crate::clock;
+use crate::clock::Clock;
 use crate::config::{Protocol, UpstreamConfig};
+use crate::log_every::LogEvery;
 use doh::DohClient;
 use stream::StreamPool;
 
@@ -287,17 +287,20 @@ pub struct Upstreams {
     /// (for `/metrics`); logged once per interval.
     fds_exhausted: AtomicU64,
     fds_logged: LogEvery,
+    /// An upstream that failed is trusted first again after a backoff on this clock.
+    clock: Clock,
 }
 
 impl Upstreams {
-    pub fn new(list: Vec<Upstream>, payload: u16) -> Upstreams {
+    pub fn new(list: Vec<Upstream>, payload: u16, clock: &Clock) -> Upstreams {
         let (fallbacks, list) = list.into_iter().partition(|u| u.fallback);
         Upstreams {
             list,
             fallbacks,
             payload,
             fds_exhausted: AtomicU64::new(0),
-            fds_logged: LogEvery::default(),
+            fds_logged: LogEvery::new(clock),
+            clock: clock.clone(),
         }
     }
 
@@ -347,7 +350,7 @@ impl Upstreams {
         for healthy_pass in [true, false] {
             for (i, up) in list.iter().enumerate() {
                 let bit = 1u64 << (i % 64);
-                if tried & bit != 0 || up.health.is_healthy(clock::now_secs()) != healthy_pass {
+                if tried & bit != 0 || up.health.is_healthy(self.clock.now_secs()) != healthy_pass {
                     continue;
                 }
                 tried |= bit;
@@ -361,7 +364,7 @@ impl Upstreams {
                     }
                     Ok((resp, layout)) => {
                         tracing::debug!(upstream = %up, rcode = layout.rcode, "upstream refused or failed");
-                        up.health.failed(clock::now_secs());
+                        up.health.failed(self.clock.now_secs());
                         refusal = Some((resp, layout));
                     }
                     Err(UpstreamError::Io(e)) if fd_limit::is_exhausted(&e) => {
@@ -369,7 +372,7 @@ impl Upstreams {
                     }
                     Err(e) => {
                         tracing::debug!(upstream = %up, error = %e, "upstream exchange failed");
-                        up.health.failed(clock::now_secs());
+                        up.health.failed(self.clock.now_secs());
                     }
                 }
             }

@@ -19,12 +19,13 @@ use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use portable_atomic::AtomicU64;
 use tokio::sync::oneshot;
 
-use crate::dns::limit::LogEvery;
+use crate::clock::Clock;
+use crate::log_every::LogEvery;
 
 /// Flows remembered at most; a full map drops the oldest (counted).
 pub const MAX_FLOWS: usize = 4096;
@@ -87,7 +88,7 @@ pub struct Counters {
 #[derive(Clone, Copy)]
 struct Known {
     uid: Option<u32>,
-    /// Milliseconds since [`Shared::base`].
+    /// Milliseconds on the daemon's clock.
     at: u64,
 }
 
@@ -101,7 +102,7 @@ struct Shared {
     pending: Mutex<HashMap<Flow, Waiters>>,
     counters: Counters,
     evicted_log: LogEvery,
-    base: Instant,
+    clock: Clock,
 }
 
 /// The flow → owner map and the workers that fill it.
@@ -115,19 +116,19 @@ pub struct Owners {
 }
 
 impl Owners {
-    pub fn new(source: Arc<dyn OwnerSource>) -> Owners {
+    pub fn new(source: Arc<dyn OwnerSource>, clock: &Clock) -> Owners {
         Owners {
             shared: Arc::new(Shared {
                 source,
                 map: papaya::HashMap::with_hasher(Default::default()),
                 pending: Mutex::new(HashMap::new()),
                 counters: Counters::default(),
-                evicted_log: LogEvery::default(),
-                base: Instant::now(),
+                evicted_log: LogEvery::new(clock),
+                clock: clock.clone(),
             }),
             queue: OnceLock::new(),
-            queue_full_log: LogEvery::default(),
-            timed_out_log: LogEvery::default(),
+            queue_full_log: LogEvery::new(clock),
+            timed_out_log: LogEvery::new(clock),
         }
     }
 
@@ -260,7 +261,7 @@ fn work(shared: &Shared, rx: &Mutex<Receiver<Flow>>) {
 
 impl Shared {
     fn now(&self) -> u64 {
-        u64::try_from(self.base.elapsed().as_millis()).unwrap_or(u64::MAX)
+        self.clock.now_millis()
     }
 
     fn cached_at(&self, flow: &Flow, now: u64) -> Owner {
@@ -319,7 +320,7 @@ mod tests {
 
     #[test]
     fn a_flows_owner_is_trusted_for_the_ttl_only() {
-        let owners = Owners::new(Arc::new(Everyone(1000)));
+        let owners = Owners::new(Arc::new(Everyone(1000)), &Clock::system());
         let s = &owners.shared;
         assert_eq!(s.cached_at(&flow(1), 0), Owner::Unknown);
         s.insert_at(flow(1), Some(1000), 10);
@@ -336,7 +337,7 @@ mod tests {
 
     #[test]
     fn non_loopback_clients_have_no_local_owner_and_are_never_asked() {
-        let owners = Owners::new(Arc::new(Everyone(1000)));
+        let owners = Owners::new(Arc::new(Everyone(1000)), &Clock::system());
         let lan = Flow {
             peer: "192.168.1.5:4000".parse().unwrap(),
             ..flow(1)
@@ -347,7 +348,7 @@ mod tests {
 
     #[test]
     fn a_full_map_drops_expired_flows_first_then_the_oldest_counted() {
-        let owners = Owners::new(Arc::new(Everyone(1000)));
+        let owners = Owners::new(Arc::new(Everyone(1000)), &Clock::system());
         let s = &owners.shared;
         for port in 0..MAX_FLOWS as u16 {
             s.insert_at(flow(port), Some(1), u64::from(port > 0)); // port 0 the oldest
@@ -366,7 +367,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_miss_path_gets_the_owner_from_a_worker_and_the_map_keeps_it() {
-        let owners = Owners::new(Arc::new(Everyone(1234)));
+        let owners = Owners::new(Arc::new(Everyone(1234)), &Clock::system());
         assert_eq!(owners.cached(&flow(7)), Owner::Unknown);
         assert_eq!(owners.resolve(&flow(7)).await, Owner::Known(Some(1234)));
         assert_eq!(owners.cached(&flow(7)), Owner::Known(Some(1234)));
@@ -386,7 +387,7 @@ mod tests {
     #[tokio::test]
     async fn a_late_lookup_leaves_the_owner_unknown_and_is_counted() {
         let stuck = Arc::new(Stuck(Mutex::new(()), std::sync::Condvar::new()));
-        let owners = Owners::new(stuck.clone());
+        let owners = Owners::new(stuck.clone(), &Clock::system());
         // No time to wait at all: the answer is late whatever the worker does.
         assert_eq!(
             owners.resolve_within(&flow(9), Duration::ZERO).await,
@@ -399,7 +400,7 @@ mod tests {
     #[test]
     fn a_full_queue_leaves_the_owner_unknown_and_is_counted() {
         let stuck = Arc::new(Stuck(Mutex::new(()), std::sync::Condvar::new()));
-        let owners = Owners::new(stuck.clone());
+        let owners = Owners::new(stuck.clone(), &Clock::system());
         // Each worker holds one flow, the queue QUEUE more; the next is refused.
         let mut refused = 0;
         for port in 0..(WORKERS + QUEUE + 1) as u16 {
