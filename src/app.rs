@@ -20,6 +20,7 @@ use crate::dns::server::{self, ServeContext};
 use crate::dns::upstream::{Upstream, Upstreams};
 use crate::engine::Engine;
 use crate::live::LiveSource;
+use crate::observe::Observer;
 use crate::policy::SystemLookups;
 use crate::policy::neighbours::{self, KernelNeighbours, NeighbourSource, Neighbours};
 use crate::policy::users::{KernelOwners, OwnerSource, Owners};
@@ -85,14 +86,21 @@ pub fn build_resolver(
     neighbours: Arc<Neighbours>,
     clock: &Clock,
 ) -> anyhow::Result<Resolver> {
-    build_resolver_with(config, neighbours, Arc::new(KernelOwners), clock)
+    let observer: Arc<dyn Observer> = if config.activity.enabled {
+        Arc::new(crate::activity::Recorder::default())
+    } else {
+        Arc::new(crate::observe::Nothing)
+    };
+    build_resolver_with(config, neighbours, Arc::new(KernelOwners), observer, clock)
 }
 
-/// [`build_resolver`], with socket owners from `owners`.
+/// [`build_resolver`], with socket owners from `owners` and decided queries
+/// reported to `observer`.
 pub fn build_resolver_with(
     config: &Config,
     neighbours: Arc<Neighbours>,
     owners: Arc<dyn OwnerSource>,
+    observer: Arc<dyn Observer>,
     clock: &Clock,
 ) -> anyhow::Result<Resolver> {
     let c = &config.cache;
@@ -131,7 +139,7 @@ pub fn build_resolver_with(
             owners: owners.clone(),
         }),
         Owners::new(owners, clock),
-        config.activity.enabled,
+        observer,
         crate::dns::limit::Gate::new(&config.server, clock),
     ))
 }
@@ -196,10 +204,19 @@ impl Daemon {
     async fn start_serving(config: &Config, env: Environment) -> anyhow::Result<Daemon> {
         let clock = env.clock;
         let neighbours = Arc::new(Neighbours::new(env.neighbours));
+        // Activity counts what the pipeline reports (`observe`); when each
+        // client was last seen is kept here for the writer's "gone" check.
+        let recorder = Arc::new(crate::activity::Recorder::default());
+        let observer: Arc<dyn Observer> = if config.activity.enabled {
+            recorder.clone()
+        } else {
+            Arc::new(crate::observe::Nothing)
+        };
         let resolver = Arc::new(build_resolver_with(
             config,
             neighbours.clone(),
             env.owners,
+            observer,
             &clock,
         )?);
         if resolver.engine().matches_by_mac() {
@@ -332,6 +349,7 @@ impl Daemon {
                 config.activity.clone(),
                 crate::state::layout::activity_db(&crate::state::dir(config)),
                 resolver.clone(),
+                recorder.last_seen.clone(),
                 totals.clone(),
                 asked,
                 shutdown.clone(),
@@ -475,6 +493,7 @@ async fn flush_activity(
     config: crate::config::ActivityConfig,
     path: std::path::PathBuf,
     resolver: Arc<Resolver>,
+    last_seen: Arc<crate::activity::LastSeen>,
     totals: Arc<crate::activity::Totals>,
     mut asked: mpsc::Receiver<oneshot::Sender<()>>,
     stop: CancellationToken,
@@ -509,15 +528,18 @@ async fn flush_activity(
         let minute = u64::try_from(clock.timestamp().as_second() / 60).unwrap_or(0);
         let health = &totals.writer;
         let mut take = |cur: &crate::dns::resolve::Current| {
-            let drained = cur.tally.drain();
-            totals.add(&drained, &cur.engine);
-            backlog.push(&cur.engine, minute, drained, health);
+            let counts: &dyn std::any::Any = &*cur.counts;
+            if let Some(counts) = counts.downcast_ref::<crate::activity::EngineCounts>() {
+                let drained = counts.tally.drain();
+                totals.add(&drained, &cur.engine);
+                backlog.push(&cur.engine, minute, drained, health);
+            }
         };
-        if !Arc::ptr_eq(&previous.tally, &now.tally) {
+        if !Arc::ptr_eq(&previous.counts, &now.counts) {
             take(&previous);
         }
         take(&now);
-        backlog.push_gone(&now.engine, minute, resolver.last_seen.gone(minute));
+        backlog.push_gone(&now.engine, minute, last_seen.gone(minute));
         previous = now;
         if backlog.is_empty() || (!forced && clock.elapsed() < next_try) {
             if stopping {

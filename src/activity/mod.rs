@@ -118,33 +118,55 @@ impl LastSeen {
     }
 }
 
-/// Counts one query's decision in `tally`. `open` are the schedule windows
-/// open now (the profile's own are picked out here); `minute` is the wall
-/// clock's minute since the epoch (`Clock::minute`).
-pub fn record(
-    tally: &Tally,
-    engine: &Engine,
-    profile: usize,
-    decision: Decision,
-    open: u64,
-    qname_wire: &[u8],
-    minute: u64,
-) {
-    let bypass_category = engine.bypass_category();
-    let (slot, action, bypass) = match decision {
-        Decision::Forward => (Slot::NONE, Action::Allowed, false),
-        Decision::Block(o) => (
-            Slot::category(o.category),
-            Action::Blocked,
-            Some(o.category) == bypass_category,
-        ),
-        Decision::Scheduled(_) => (Slot::SCHEDULE, Action::Blocked, false),
-        Decision::Canary | Decision::NoData => (Slot::CANARY, Action::Blocked, true),
-        Decision::SafeSearch(_) => (Slot::SAFE_SEARCH, Action::Rewritten, false),
-        Decision::Rewrite(o, _) => (Slot::category(o.category), Action::Rewritten, false),
-    };
-    let windows = open & engine.profile_windows(profile);
-    tally.record(profile, slot, action, minute, windows, bypass, qname_wire);
+/// The activity side of [`crate::observe`]: counts in an engine's numbers
+/// ([`EngineCounts`]), and when each client was last seen (across engines).
+#[derive(Default)]
+pub struct Recorder {
+    pub last_seen: std::sync::Arc<LastSeen>,
+}
+
+impl crate::observe::Observer for Recorder {
+    fn for_engine(&self, engine: &Engine) -> std::sync::Arc<dyn crate::observe::Counts> {
+        std::sync::Arc::new(EngineCounts {
+            tally: Tally::new(engine.privacy.clone(), engine.window_count()),
+            last_seen: self.last_seen.clone(),
+        })
+    }
+}
+
+/// What is counted for one engine, in its profile and category numbers.
+pub struct EngineCounts {
+    pub tally: Tally,
+    last_seen: std::sync::Arc<LastSeen>,
+}
+
+impl crate::observe::Counts for EngineCounts {
+    fn decided(&self, q: &crate::observe::Decided<'_>) {
+        self.last_seen.saw(q.client, q.profile, q.minute);
+        let bypass_category = q.engine.bypass_category();
+        let (slot, action, bypass) = match q.decision {
+            Decision::Forward => (Slot::NONE, Action::Allowed, false),
+            Decision::Block(o) => (
+                Slot::category(o.category),
+                Action::Blocked,
+                Some(o.category) == bypass_category,
+            ),
+            Decision::Scheduled(_) => (Slot::SCHEDULE, Action::Blocked, false),
+            Decision::Canary | Decision::NoData => (Slot::CANARY, Action::Blocked, true),
+            Decision::SafeSearch(_) => (Slot::SAFE_SEARCH, Action::Rewritten, false),
+            Decision::Rewrite(o, _) => (Slot::category(o.category), Action::Rewritten, false),
+        };
+        let windows = q.open_windows & q.engine.profile_windows(q.profile);
+        self.tally.record(
+            q.profile,
+            slot,
+            action,
+            q.minute,
+            windows,
+            bypass,
+            q.qname_wire,
+        );
+    }
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@ pub mod answer;
 pub mod bailiwick;
 pub mod cache;
 pub mod fd_limit;
+pub mod handler;
 pub mod limit;
 pub mod resolve;
 pub mod server;

@@ -15,10 +15,9 @@
 //!    8767's client response timer (`stale_answer_timeout`), then gets the
 //!    expired answer while the refresh goes on in a task of its own.
 
-use portable_atomic::AtomicU64;
 use std::cell::Cell;
 use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 
@@ -28,34 +27,21 @@ use tokio::sync::oneshot;
 
 use super::answer;
 use super::cache::{Answer, Cache, Freshness, Lookup, Shape};
+pub use super::handler::{Client, Counters, Fast, Handler, Transport};
 use super::limit::{Admit, Gate};
 use super::upstream::{Forwarded, Upstreams};
 use super::wire::{self, CLASS_IN, MAX_KEY_LEN, Query, QueryError, Rcode};
-use crate::activity::{self, Tally};
 use crate::engine::{Decision, Engine};
 use crate::mac::Mac;
+use crate::observe::{Counts, Decided, Observer};
 use crate::policy::users::{Flow, Owner, Owners};
 use crate::policy::{Live, Lookups, Proto, Who};
-
-/// Who asked, and on which of our addresses.
-#[derive(Clone, Copy, Debug)]
-pub struct Client {
-    pub peer: SocketAddr,
-    pub listener: SocketAddr,
-}
 
 /// RFC 8914 INFO-CODE 18: Prohibited.
 const EDE_PROHIBITED: u16 = 18;
 /// RFC 8914 INFO-CODE 22: No Reachable Authority.
 const EDE_NO_REACHABLE_AUTHORITY: u16 = 22;
 const TCP_LIMIT: usize = 65_535;
-
-/// Which transport the query came on; it decides the size limit of the answer.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Transport {
-    Udp,
-    Tcp,
-}
 
 impl Client {
     fn who(self, transport: Transport) -> Who {
@@ -79,17 +65,6 @@ struct Asked<'q> {
     shape: Shape,
 }
 
-/// What the fast path did with a packet.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Fast {
-    /// `out` holds the response.
-    Reply,
-    /// Nothing to send.
-    Drop,
-    /// Needs an upstream: call [`Resolver::answer_slow`] off the receive loop.
-    Miss,
-}
-
 #[derive(Clone)]
 enum Outcome {
     Answer(Arc<Answer>, Freshness),
@@ -104,49 +79,8 @@ type Waiters = Vec<oneshot::Sender<Outcome>>;
 pub struct Current {
     pub engine: Arc<Engine>,
     pub live: Live,
-    /// Activity counters, in this engine's profile and category numbers.
-    pub tally: Arc<Tally>,
-}
-
-fn tally_for(engine: &Engine) -> Arc<Tally> {
-    Arc::new(Tally::new(engine.privacy.clone(), engine.window_count()))
-}
-
-/// Running totals for `/metrics` (relaxed atomics; never reset).
-#[derive(Default)]
-pub struct Counters {
-    /// Queries refused: not on the access list, over the rate limit.
-    pub refused_acl: AtomicU64,
-    pub refused_rate: AtomicU64,
-    /// UDP cache misses dropped because `max_inflight` queries were waiting on upstreams.
-    pub dropped_busy: AtomicU64,
-    pub queries_udp: AtomicU64,
-    pub queries_tcp: AtomicU64,
-    pub cache_hits: AtomicU64,
-    pub upstream_queries: AtomicU64,
-    pub upstream_failures: AtomicU64,
-    /// Sum of upstream answer times, in microseconds.
-    pub upstream_micros: AtomicU64,
-    /// Queries sent to the fallback upstreams (profiles that fail open).
-    pub fallback_queries: AtomicU64,
-    /// TCP accepts that failed, and those of them for want of a file descriptor.
-    pub accept_failures: AtomicU64,
-    pub fds_exhausted_accept: AtomicU64,
-    /// Times every TCP slot was taken when a connection was waiting.
-    pub tcp_pool_full: AtomicU64,
-    /// Idle TCP connections closed early to make room (RFC 7766 §6.2.3).
-    pub tcp_closed_idle_early: AtomicU64,
-    /// TCP connections closed (an idle one replaced, or a new one refused)
-    /// because their address had `max_tcp_clients_per_address` open.
-    pub tcp_closed_per_address: AtomicU64,
-    /// TCP connections closed because their client did not read its answers.
-    pub tcp_closed_unread: AtomicU64,
-    /// Gauges: the limits in force, after fitting them to the open-file limit.
-    pub max_inflight: AtomicU64,
-    pub max_tcp_clients: AtomicU64,
-    /// Expired answers served (RFC 8767): every upstream failed, or was slower
-    /// than `stale_answer_timeout`.
-    pub stale_answers: AtomicU64,
+    /// What the observer counts, in this engine's profile and category numbers.
+    pub counts: Arc<dyn Counts>,
 }
 
 /// What resolving a question needs, shared with the refreshes that outlive
@@ -162,11 +96,9 @@ pub struct Resolver {
     pub counters: Arc<Counters>,
     /// The access list and the rate limit.
     gate: Gate,
-    /// When each client was last seen (for devices that stop using the filter).
-    pub last_seen: activity::LastSeen,
     current: ArcSwap<Current>,
-    /// Whether queries are counted for the activity report.
-    activity: bool,
+    /// Who counts decided queries (activity), per engine.
+    observer: Arc<dyn Observer>,
     lookups: Box<dyn Lookups + Send + Sync>,
     /// Who owns each loopback client's socket, as far as known: the query
     /// path reads it, the miss path asks for what it lacks.
@@ -184,20 +116,19 @@ impl Resolver {
         server_payload: u16,
         lookups: Box<dyn Lookups + Send + Sync>,
         owners: Owners,
-        activity: bool,
+        observer: Arc<dyn Observer>,
         gate: Gate,
     ) -> Resolver {
         let counters = Arc::new(Counters::default());
         Resolver {
             counters: counters.clone(),
             gate,
-            last_seen: activity::LastSeen::default(),
             current: ArcSwap::from_pointee(Current {
-                tally: tally_for(&engine),
+                counts: observer.for_engine(&engine),
                 engine: Arc::new(engine),
                 live: Live::default(),
             }),
-            activity,
+            observer,
             lookups,
             owners,
             shared: Arc::new(Shared {
@@ -221,7 +152,7 @@ impl Resolver {
         self.current.rcu(|cur| Current {
             engine: cur.engine.clone(),
             live: live(&cur.engine),
-            tally: cur.tally.clone(),
+            counts: cur.counts.clone(),
         });
     }
 
@@ -229,11 +160,11 @@ impl Resolver {
     /// being answered finish on the engine they started with.
     pub fn set_engine(&self, engine: Arc<Engine>, live: impl Fn(&Engine) -> Live) {
         let live = live(&engine);
-        let tally = tally_for(&engine);
+        let counts = self.observer.for_engine(&engine);
         self.current.store(Arc::new(Current {
             engine,
             live,
-            tally,
+            counts,
         }));
     }
 
@@ -246,7 +177,7 @@ impl Resolver {
             .0
     }
 
-    /// The policy in force, with its activity counters.
+    /// The policy in force, with what is counted for it.
     pub fn current(&self) -> Arc<Current> {
         self.current.load_full()
     }
@@ -372,19 +303,15 @@ impl Resolver {
     ) -> Fast {
         let query = *query;
         let (engine, live) = (&*current.engine, &current.live);
-        if self.activity {
-            let minute = self.clock().minute();
-            self.last_seen.saw(who.peer.ip(), profile, minute);
-            activity::record(
-                &current.tally,
-                engine,
-                profile,
-                decision,
-                live.windows,
-                query.qname_wire(),
-                minute,
-            );
-        }
+        current.counts.decided(&Decided {
+            engine,
+            client: who.peer.ip(),
+            profile,
+            decision,
+            open_windows: live.windows,
+            qname_wire: query.qname_wire(),
+            minute: self.clock().minute(),
+        });
         match decision {
             Decision::Forward => {}
             // Needs the alias target resolved: the miss path does it.
@@ -952,4 +879,34 @@ fn alias_response(
         response.set_edns(edns);
     }
     response.to_vec().ok()
+}
+
+impl Handler for Resolver {
+    fn answer_fast(
+        &self,
+        packet: &[u8],
+        client: Client,
+        transport: Transport,
+        out: &mut Vec<u8>,
+    ) -> Fast {
+        Resolver::answer_fast(self, packet, client, transport, out)
+    }
+
+    fn answer_slow<'a>(
+        &'a self,
+        packet: &'a [u8],
+        client: Client,
+        transport: Transport,
+        out: &'a mut Vec<u8>,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + 'a>> {
+        Box::pin(Resolver::answer_slow(self, packet, client, transport, out))
+    }
+
+    fn counters(&self) -> &Counters {
+        &self.counters
+    }
+
+    fn clock(&self) -> &crate::clock::Clock {
+        Resolver::clock(self)
+    }
 }

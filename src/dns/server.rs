@@ -27,7 +27,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use super::resolve::{Client, Fast, Resolver, Transport};
+use super::handler::{Client, Fast, Handler, Transport};
 
 /// Datagrams handled before the loop yields to other tasks.
 const UDP_BUDGET: usize = 256;
@@ -42,7 +42,7 @@ const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
 /// Everything a listener task needs, cloned into each.
 #[derive(Clone)]
 pub struct ServeContext {
-    pub resolver: Arc<Resolver>,
+    pub handler: Arc<dyn Handler>,
     pub shutdown: CancellationToken,
     pub tasks: TaskTracker,
     /// Upstream resolutions in flight; a UDP miss that finds none free is dropped,
@@ -80,20 +80,20 @@ impl ServeContext {
     /// The context for serving `config` with the limits `fitted` to the
     /// open-file limit (see [`fd_limit::fit`]); records those limits for `/metrics`.
     pub fn new(
-        resolver: Arc<Resolver>,
+        handler: Arc<dyn Handler>,
         config: &ServerConfig,
         fitted: Fitted,
         shutdown: CancellationToken,
         tasks: TaskTracker,
     ) -> ServeContext {
-        let c = &resolver.counters;
+        let c = handler.counters();
         c.max_inflight
             .store(fitted.max_inflight as u64, Ordering::Relaxed);
         c.max_tcp_clients
             .store(fitted.max_tcp_clients as u64, Ordering::Relaxed);
-        let logs = Arc::new(Logs::new(resolver.clock()));
+        let logs = Arc::new(Logs::new(handler.clock()));
         ServeContext {
-            resolver,
+            handler,
             shutdown,
             tasks,
             inflight: Arc::new(Semaphore::new(fitted.max_inflight)),
@@ -183,7 +183,7 @@ pub async fn serve_udp(socket: Arc<UdpSocket>, ctx: ServeContext) {
             let packet = &buf[..n];
             let client = Client { peer, listener };
             match ctx
-                .resolver
+                .handler
                 .answer_fast(packet, client, Transport::Udp, &mut out)
             {
                 Fast::Reply => send_udp(&socket, &out, peer).await,
@@ -223,10 +223,10 @@ pub(super) fn udp_miss(
 ) -> Option<impl Future<Output = Vec<u8>> + Send + 'static> {
     let permit = inflight_permit(ctx)?;
     let packet = packet.to_vec();
-    let resolver = ctx.resolver.clone();
+    let handler = ctx.handler.clone();
     Some(async move {
         let mut out = Vec::new();
-        resolver
+        handler
             .answer_slow(&packet, client, Transport::Udp, &mut out)
             .await;
         drop(permit);
@@ -240,7 +240,7 @@ fn inflight_permit(ctx: &ServeContext) -> Option<OwnedSemaphorePermit> {
     if let Ok(permit) = ctx.inflight.clone().try_acquire_owned() {
         return Some(permit);
     }
-    let c = &ctx.resolver.counters;
+    let c = ctx.handler.counters();
     c.dropped_busy.fetch_add(1, Ordering::Relaxed);
     if let Some(dropped) = ctx.logs.inflight_full.hit() {
         tracing::warn!(
@@ -262,7 +262,7 @@ async fn send_udp(socket: &UdpSocket, out: &[u8], peer: SocketAddr) {
 }
 
 pub async fn serve_tcp(listener: TcpListener, ctx: ServeContext) {
-    let c = &ctx.resolver.counters;
+    let c = ctx.handler.counters();
     loop {
         let accepted = tokio::select! {
             biased;
@@ -334,7 +334,7 @@ pub async fn serve_tcp(listener: TcpListener, ctx: ServeContext) {
 
 /// Counts a failed accept, and logs it once per interval.
 fn accept_failed(ctx: &ServeContext, e: &io::Error) {
-    let c = &ctx.resolver.counters;
+    let c = ctx.handler.counters();
     c.accept_failures.fetch_add(1, Ordering::Relaxed);
     let exhausted = fd_limit::is_exhausted(e);
     if exhausted {
@@ -410,7 +410,7 @@ async fn serve_connection(stream: TcpStream, ctx: ServeContext, registered: Regi
             _ => break,
         }
         match ctx
-            .resolver
+            .handler
             .answer_fast(&packet, client, Transport::Tcp, &mut out)
         {
             Fast::Reply => {
@@ -433,11 +433,11 @@ async fn serve_connection(stream: TcpStream, ctx: ServeContext, registered: Regi
                     },
                 };
                 let tx = tx.clone();
-                let resolver = ctx.resolver.clone();
+                let handler = ctx.handler.clone();
                 let query = packet.clone();
                 ctx.tasks.spawn(async move {
                     let mut out = Vec::new();
-                    resolver
+                    handler
                         .answer_slow(&query, client, Transport::Tcp, &mut out)
                         .await;
                     // Resolved: the upstream slot is free whatever the client does next.
@@ -508,7 +508,7 @@ async fn write_frames(
                 return;
             }
             Err(_) => {
-                let c = &ctx.resolver.counters;
+                let c = ctx.handler.counters();
                 c.tcp_closed_unread.fetch_add(1, Ordering::Relaxed);
                 if let Some(times) = ctx.logs.tcp_unread.hit() {
                     tracing::warn!(

@@ -26,7 +26,7 @@ use std::time::Duration;
 use nix::sys::socket::{MsgFlags, MultiHeaders, SockaddrStorage, recvmmsg, sendmmsg, sendto};
 use tokio::runtime::Handle;
 
-use super::resolve::{Client, Fast, Transport};
+use super::handler::{Client, Fast, Transport};
 use super::server::{ServeContext, udp_miss};
 
 /// Datagrams taken and answered per wakeup.
@@ -184,7 +184,7 @@ impl Batch {
             let packet = &self.bufs[i][..len.min(QUERY_MAX)];
             let client = Client { peer, listener };
             match ctx
-                .resolver
+                .handler
                 .answer_fast(packet, client, Transport::Udp, &mut self.outs[replies])
             {
                 Fast::Reply => {
