@@ -1,15 +1,12 @@
 //! What `nestguard check` promises: it refuses what the daemon or `update`
 //! would later refuse or silently ignore, at the line that says it; and the
 //! other commands' output a parent relies on (`report`, the start of `run`).
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests say what failed by panicking
-
-mod support;
 
 use std::path::Path;
 use std::process::Command;
 
-use support::TempDir;
-use support::cli::run;
+use crate::support::TempDir;
+use crate::support::cli::run;
 
 /// Writes `text` as `nestguard.toml` in `dir`; its path.
 fn config(dir: &TempDir, text: &str) -> std::path::PathBuf {
@@ -231,7 +228,10 @@ fn a_normal_user_starting_the_daemon_on_port_53_is_told_how_to() {
             .ok()
             .and_then(|t| t.trim().parse().ok())
             .unwrap_or(1024);
-    if !support::is_root() || unprivileged_from <= 53 || !Path::new("/usr/bin/setpriv").exists() {
+    if !crate::support::is_root()
+        || unprivileged_from <= 53
+        || !Path::new("/usr/bin/setpriv").exists()
+    {
         eprintln!("SKIPPED: needs root, setpriv and port 53 privileged");
         return;
     }

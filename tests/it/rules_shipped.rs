@@ -1,7 +1,6 @@
 //! The rules shipped in `rules/` (built into the binary): they compile cleanly,
 //! every profile exists, and the default keywords block the obvious without the
 //! Scunthorpe problem.
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests say what failed by panicking
 
 use nestguard::config::RulesConfig;
 use nestguard::rules::name::Candidate;

@@ -1,14 +1,11 @@
 //! Profiles in the live daemon, over real sockets: clients told apart by their
 //! loopback source address and by the listener they ask on.
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests say what failed by panicking
-
-mod support;
 
 use std::net::{Ipv4Addr, SocketAddr};
 
+use crate::support::*;
 use hickory_proto::op::{Message, ResponseCode};
 use hickory_proto::rr::{RData, RecordType};
-use support::*;
 
 /// Config text: `up` as the upstream, 127.0.0.2 as an unfiltered client, plus `extra`.
 fn with_unfiltered_client(up: &FakeUpstream, extra: &str) -> String {

@@ -2,14 +2,13 @@
 //! YouTube included, and `explain` says what the wire does), an allow says
 //! what it lifts, `allow` refuses what it cannot lift, only real loosening is
 //! an event, and bypass attempts are counted whatever else blocks the name.
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests say what failed by panicking
-
-mod support;
 
 use std::net::Ipv4Addr;
 use std::path::Path;
 use std::sync::Arc;
 
+use crate::support::http::{HttpResponse, form_value, http, post_login};
+use crate::support::*;
 use hickory_proto::op::{Message, ResponseCode};
 use hickory_proto::rr::{RData, RecordType};
 use nestguard::app::Environment;
@@ -19,8 +18,6 @@ use nestguard::explain::{ClientArg, explain_client};
 use nestguard::policy::neighbours::KernelNeighbours;
 use nestguard::policy::overrides::{self, Scope};
 use nestguard::schedule::parse_hhmm;
-use support::http::{HttpResponse, form_value, http, post_login};
-use support::*;
 
 const OPEN: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 90);
 
@@ -302,7 +299,7 @@ fn allow_refuses_a_security_listed_name_and_says_what_it_lifts() {
     )
     .unwrap();
     // 0-google.com is on the shipped scams-malware list (a security list).
-    let (code, out, err) = support::cli::run(
+    let (code, out, err) = crate::support::cli::run(
         &["allow", "0-google.com", "--profile", "child", "--for", "1h"],
         &config,
     );
@@ -317,7 +314,7 @@ fn allow_refuses_a_security_listed_name_and_says_what_it_lifts() {
         "nothing was written"
     );
 
-    let out = support::cli::stdout_of(
+    let out = crate::support::cli::stdout_of(
         &[
             "allow",
             "games.example",
@@ -333,13 +330,13 @@ fn allow_refuses_a_security_listed_name_and_says_what_it_lifts() {
         out.contains("category blocks lifted; bedtime and other allow-only windows still apply"),
         "{out}"
     );
-    let out = support::cli::stdout_of(
+    let out = crate::support::cli::stdout_of(
         &["allow", "games.example", "--profile", "child", "--bedtime"],
         &config,
         &[],
     );
     assert!(out.contains("also during bedtime"), "{out}");
-    let out = support::cli::stdout_of(&["allow", "--list"], &config, &[]);
+    let out = crate::support::cli::stdout_of(&["allow", "--list"], &config, &[]);
     assert!(out.contains("also during bedtime"), "{out}");
 }
 
@@ -475,7 +472,7 @@ async fn a_start_that_fails_is_recorded_as_a_failed_start_not_a_crash() {
         "{events:?}"
     );
     assert!(!events.iter().any(|(k, _)| k == "started"), "{events:?}");
-    let (code, out, _) = support::cli::run(&["status"], &path);
+    let (code, out, _) = crate::support::cli::run(&["status"], &path);
     assert_eq!(code, Some(3), "filtering is off: {out}");
     assert!(out.contains("FAILED TO START at"), "{out}");
     assert!(out.contains("cannot listen on 127.0.0.1:"), "{out}");
@@ -519,7 +516,7 @@ async fn a_second_instance_that_cannot_bind_leaves_the_running_ones_status_alone
         .output()
         .unwrap();
     assert!(!out.status.success());
-    let (code, status, _) = support::cli::run(&["status"], &path);
+    let (code, status, _) = crate::support::cli::run(&["status"], &path);
     assert_eq!(code, Some(0), "{status}");
     assert!(status.contains(": running"), "{status}");
     let events = event_kinds(&state);

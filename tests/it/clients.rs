@@ -1,15 +1,14 @@
 //! Who is asking, over real sockets: clients known by their local OS user
 //! (sock_diag), by MAC address (a test's neighbour table), and temporary
 //! allows that end on time (a test's clock).
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests say what failed by panicking
-
-mod support;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
+use crate::support::client::{build_query, decode, encode};
+use crate::support::*;
 use hickory_proto::op::ResponseCode;
 use hickory_proto::rr::RecordType;
 use nestguard::app::Environment;
@@ -17,8 +16,6 @@ use nestguard::clock::{Clock, LocalTime, ManualClock};
 use nestguard::policy::neighbours::{KernelNeighbours, Mac, NeighbourSource};
 use nestguard::policy::overrides;
 use nestguard::policy::users::{OwnerSource, Proto};
-use support::client::{build_query, decode, encode};
-use support::*;
 
 const OPEN: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 80);
 
@@ -348,7 +345,7 @@ fn query_helper_for_user_test() {
     let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
     sock.set_read_timeout(Some(std::time::Duration::from_secs(5)))
         .unwrap();
-    let q = support::client::encode(&support::client::build_query(
+    let q = crate::support::client::encode(&crate::support::client::build_query(
         name,
         RecordType::A,
         &QueryOpts::default(),
@@ -356,7 +353,7 @@ fn query_helper_for_user_test() {
     sock.send_to(&q, server).unwrap();
     let mut buf = [0u8; 4096];
     let (n, _) = sock.recv_from(&mut buf).unwrap();
-    let m = support::client::decode(&buf[..n]);
+    let m = crate::support::client::decode(&buf[..n]);
     println!("ANSWER {} {:?}", m.metadata.response_code, a_records(&m));
 }
 

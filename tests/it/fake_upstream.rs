@@ -1,20 +1,17 @@
 //! Self-test of the test-support fake upstream and client.
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests say what failed by panicking
-
-mod support;
 
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
-use hickory_proto::op::{Message, ResponseCode};
-use hickory_proto::rr::{RData, RecordType};
-use support::client::{self, build_query, encode, read_framed, write_framed};
-use support::upstream::{BIG_TXT_COUNT, BIG_TXT_LEN, SOA_MINIMUM, SOA_TTL};
-use support::{
+use crate::support::client::{self, build_query, encode, read_framed, write_framed};
+use crate::support::upstream::{BIG_TXT_COUNT, BIG_TXT_LEN, SOA_MINIMUM, SOA_TTL};
+use crate::support::{
     FakeUpstream, QueryOpts, TempDir, TestCa, a_records, aaaa_records, min_answer_ttl, query_tcp,
     query_tcp_with, query_udp, query_udp_with, send_raw_udp, tcp_pipeline,
 };
+use bytes::Bytes;
+use hickory_proto::op::{Message, ResponseCode};
+use hickory_proto::rr::{RData, RecordType};
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 
@@ -308,7 +305,7 @@ async fn doh_round_trip() {
             ..QueryOpts::default()
         },
     );
-    let dns = support::upstream::base64url_encode(&encode(&get_query));
+    let dns = crate::support::upstream::base64url_encode(&encode(&get_query));
     let request = http::Request::get(format!("https://{authority}/dns-query?dns={dns}"))
         .body(())
         .expect("request");
@@ -328,11 +325,14 @@ async fn doh_round_trip() {
 fn base64url_round_trip() {
     for len in 0..20 {
         let data: Vec<u8> = (0..len as u8).map(|b| b.wrapping_mul(37)).collect();
-        let enc = support::upstream::base64url_encode(&data);
+        let enc = crate::support::upstream::base64url_encode(&data);
         assert!(!enc.contains('='));
-        assert_eq!(support::upstream::base64url_decode(&enc), Some(data));
+        assert_eq!(crate::support::upstream::base64url_decode(&enc), Some(data));
     }
-    assert_eq!(support::upstream::base64url_encode(b"hello"), "aGVsbG8");
+    assert_eq!(
+        crate::support::upstream::base64url_encode(b"hello"),
+        "aGVsbG8"
+    );
 }
 
 #[test]

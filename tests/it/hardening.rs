@@ -1,15 +1,12 @@
 //! Robust under attack and failure, over real sockets: who may ask (the
 //! access list), how fast (the rate limit), and failing closed for children.
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests say what failed by panicking
-
-mod support;
 
 use std::net::Ipv4Addr;
 
+use crate::support::upstream::{POISON_ADDR, POISON_NAME};
+use crate::support::*;
 use hickory_proto::op::ResponseCode;
 use hickory_proto::rr::RecordType;
-use support::upstream::{POISON_ADDR, POISON_NAME};
-use support::*;
 
 const OPEN: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 80);
 
@@ -338,7 +335,7 @@ async fn with_upstreams_down_a_teen_gets_the_fallback_and_a_child_does_not() {
 
 /// `nestguard ARGS -c CONFIG`: exit code and standard output.
 fn run_cli(args: &[&str], config: &std::path::Path) -> (i32, String) {
-    let (code, out, _) = support::cli::run(args, config);
+    let (code, out, _) = crate::support::cli::run(args, config);
     (code.unwrap_or(-1), out)
 }
 

@@ -3,19 +3,16 @@
 //! compliance suite (genreport, the DNS flag day tests; `.ci/run` runs it
 //! against the daemon) checks in recursive mode, plus the ones it cannot see
 //! with an authoritative upstream that never sets RA or AD.
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests say what failed by panicking
-
-mod support;
 
 use std::net::Ipv4Addr;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use crate::support::client::decode;
+use crate::support::upstream::BIG_NAME;
+use crate::support::*;
 use hickory_proto::op::ResponseCode;
 use hickory_proto::rr::{RData, RecordType};
-use support::client::decode;
-use support::upstream::BIG_NAME;
-use support::*;
 
 // Header flag bits (the 16-bit word after the ID).
 const QR: u16 = 0x8000;

@@ -8,7 +8,6 @@
 //! - `packet/crash-adb8…`: an upstream reply whose answer owner was a
 //!   compression pointer into the header. The header is rewritten for each
 //!   client, so the name changed under it; such replies are now malformed.
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests say what failed by panicking
 
 use std::path::Path;
 

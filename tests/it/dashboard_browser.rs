@@ -7,22 +7,19 @@
 //! resolve and everything else goes to a dead proxy. With
 //! `NESTGUARD_SCREENSHOT=path`, the dashboard is saved there as PNG (that is
 //! how `docs/dashboard.png` is made).
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests say what failed by panicking
-
-mod support;
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::support::http::http;
+use crate::support::*;
 use base64::Engine as _;
 use futures_util::{SinkExt, StreamExt};
 use hickory_proto::op::ResponseCode;
 use hickory_proto::rr::RecordType;
 use serde_json::{Value, json};
-use support::http::http;
-use support::*;
 use tokio_tungstenite::tungstenite::Message as Ws;
 
 const OPEN: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 80);

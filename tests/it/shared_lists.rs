@@ -8,7 +8,6 @@
 //! matches.
 //!
 //! The data is optional: without the directory the test prints why and passes.
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests say what failed by panicking
 
 use std::collections::HashMap;
 use std::net::IpAddr;

@@ -1,19 +1,16 @@
 //! Activity counters over real sockets and a real SQLite file: exact counts
 //! under concurrent load, survival across restarts and `kill -9`, privacy
 //! levels read back from the database, and `nestguard report` formats.
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests say what failed by panicking
-
-mod support;
 
 use std::net::Ipv4Addr;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use crate::support::*;
 use hickory_proto::op::ResponseCode;
 use hickory_proto::rr::RecordType;
 use nestguard::activity::report::{self, ProfileReport};
 use nestguard::activity::store::Store;
-use support::*;
 
 const OPEN: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 80);
 
@@ -297,7 +294,7 @@ fn fixture(state: &Path) {
 }
 
 fn report_cli(config: &Path, format: &str) -> String {
-    support::cli::stdout_of(
+    crate::support::cli::stdout_of(
         &["report", "--since", "1day", "--format", format],
         config,
         &[("TZ", "UTC")],

@@ -1,14 +1,11 @@
 //! `nestguard update` against a loopback HTTPS server with a throwaway CA:
 //! a first download, a 304, and refused truncated and oversized lists that
 //! leave the previous copy in place.
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests say what failed by panicking
-
-mod support;
 
 use std::path::{Path, PathBuf};
 
-use support::http::ListServer;
-use support::*;
+use crate::support::http::ListServer;
+use crate::support::*;
 
 fn list(n: usize) -> Vec<u8> {
     let mut text = String::from("# a test list\n");
@@ -18,7 +15,7 @@ fn list(n: usize) -> Vec<u8> {
     text.into_bytes()
 }
 
-use support::cli::run;
+use crate::support::cli::run;
 
 fn config(dir: &TempDir, url: &str, ca_file: &Path) -> PathBuf {
     let path = dir.join("nestguard.toml");

@@ -1,18 +1,15 @@
 //! The resolver over real loopback sockets: a real client, the real daemon, a
 //! real (small) upstream server.
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests say what failed by panicking
-
-mod support;
 
 use std::net::Ipv4Addr;
 use std::time::Duration;
 
+use crate::support::client::{build_query, decode, encode};
+use crate::support::upstream::{BIG_NAME, BIG_TXT_COUNT, NX_NAME, SLOW_NAME};
+use crate::support::*;
 use hickory_proto::op::{Edns, ResponseCode};
 use hickory_proto::rr::rdata::opt::EdnsOption;
 use hickory_proto::rr::{RData, RecordType};
-use support::client::{build_query, decode, encode};
-use support::upstream::{BIG_NAME, BIG_TXT_COUNT, NX_NAME, SLOW_NAME};
-use support::*;
 
 fn ede_codes(edns: Option<&Edns>) -> Vec<u16> {
     edns.map(|e| {
@@ -308,7 +305,12 @@ async fn upstream_servfail_is_passed_on_and_not_cached() {
     let up = FakeUpstream::start().await;
     let d = TestDaemon::with_upstream(&up, "").await;
     for _ in 0..2 {
-        let r = query_udp(d.addr, support::upstream::SERVFAIL_NAME, RecordType::A).await;
+        let r = query_udp(
+            d.addr,
+            crate::support::upstream::SERVFAIL_NAME,
+            RecordType::A,
+        )
+        .await;
         assert_eq!(r.metadata.response_code, ResponseCode::ServFail);
     }
     assert_eq!(up.queries(), 2);
@@ -376,7 +378,7 @@ async fn a_queued_burst_of_mixed_queries_is_answered_in_full() {
 async fn a_lost_upstream_query_is_sent_again() {
     let up = FakeUpstream::start().await;
     let d = TestDaemon::start(&udp_upstream(up.addr(), "10s")).await;
-    let reply = query_udp(d.addr, support::upstream::LOSSY_NAME, RecordType::A).await;
+    let reply = query_udp(d.addr, crate::support::upstream::LOSSY_NAME, RecordType::A).await;
     assert_eq!(reply.metadata.response_code, ResponseCode::NoError);
     assert_eq!(a_records(&reply), vec![Ipv4Addr::new(192, 0, 2, 9)]);
     assert_eq!(up.queries(), 2, "the dropped query and the one sent again");

@@ -5,9 +5,6 @@
 //! run; at a reload the last good rules keep serving and a protection event
 //! is recorded. Real daemon processes, real files and real ownership, so
 //! these tests run only as root (they say so and pass otherwise).
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests say what failed by panicking
-
-mod support;
 
 use std::io::{BufRead, BufReader};
 use std::net::{Ipv4Addr, SocketAddr};
@@ -16,9 +13,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::support::*;
 use hickory_proto::op::ResponseCode;
 use hickory_proto::rr::RecordType;
-use support::*;
 
 const OPEN: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 80);
 /// The `nobody` user: someone who is not root.

@@ -3,9 +3,6 @@
 //! dashboard that was off for want of a password, within a second of the
 //! file being written; turning the dashboard on, moving it and turning it
 //! off in the config are each put in force by a reload.
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests say what failed by panicking
-
-mod support;
 
 use std::io::Write as _;
 use std::net::SocketAddr;
@@ -13,10 +10,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::support::http::{http, post_login};
+use crate::support::*;
 use nestguard::app::Daemon;
 use nestguard::config::{Config, ConfigSource};
-use support::http::{http, post_login};
-use support::*;
 
 const OLD_PASSWORD: &str = "correct horse battery";
 const NEW_PASSWORD: &str = "staple tangerine lamp";

@@ -4,9 +4,6 @@
 //! `disable` undoes it byte for byte), `check` and `status` say when the
 //! machine is not set up so, and the daemon says when queries arrive from a
 //! forwarder's account.
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests say what failed by panicking
-
-mod support;
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
@@ -14,8 +11,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::support::*;
 use hickory_proto::rr::RecordType;
-use support::*;
 
 fn nestguard() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_nestguard"));

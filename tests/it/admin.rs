@@ -2,20 +2,17 @@
 //! passwords slowed down, `/metrics` in Prometheus text format, logging in, the
 //! dashboard's charts, allowing a site (then a DNS query for it is allowed),
 //! and a child's request to unblock, approved by a parent.
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests say what failed by panicking
-
-mod support;
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::support::http::{HttpResponse, form_value, http, post_login};
+use crate::support::*;
 use base64::Engine as _;
 use hickory_proto::op::ResponseCode;
 use hickory_proto::rr::RecordType;
 use nestguard::clock::ManualClock;
-use support::http::{HttpResponse, form_value, http, post_login};
-use support::*;
 
 const OPEN: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 80);
 const PASSWORD: &str = "correct horse battery";

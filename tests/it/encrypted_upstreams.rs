@@ -1,14 +1,11 @@
 //! DoT and DoH upstreams against loopback TLS servers with a throwaway CA.
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests say what failed by panicking
-
-mod support;
 
 use std::net::Ipv4Addr;
 
+use crate::support::upstream::BIG_NAME;
+use crate::support::*;
 use hickory_proto::op::ResponseCode;
 use hickory_proto::rr::RecordType;
-use support::upstream::BIG_NAME;
-use support::*;
 
 fn tls_upstream(protocol: &str, up: &FakeUpstream, ca_file: &std::path::Path) -> String {
     format!(
@@ -30,7 +27,7 @@ async fn forwards_over_dns_over_tls() {
     assert_eq!(a_records(&r), vec![Ipv4Addr::new(93, 184, 215, 14)]);
     // A second question reuses the pooled TLS connection; a big answer needs no truncation upstream.
     let big = query_tcp(d.addr, BIG_NAME, RecordType::TXT).await;
-    assert_eq!(big.answers.len(), support::upstream::BIG_TXT_COUNT);
+    assert_eq!(big.answers.len(), crate::support::upstream::BIG_TXT_COUNT);
     assert_eq!(up.queries(), 2);
     d.stop().await;
 }

@@ -1,15 +1,12 @@
 //! The `nestguard` binary as a user runs it.
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests say what failed by panicking
-
-mod support;
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::support::*;
 use hickory_proto::rr::RecordType;
-use support::*;
 
 /// Runs the binary with `args` followed by `path` (a config file, usually after `-c`).
 fn run_with(args: &[&str], path: &std::path::Path) -> std::process::Output {

@@ -2,9 +2,6 @@
 //! in each way editors and tools save, while a stream of queries runs; none
 //! fails, blocked names never slip through, and each change is in force
 //! within a second. Broken edits are refused and the last good rules serve on.
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests say what failed by panicking
-
-mod support;
 
 use std::io::Write as _;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -13,12 +10,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use crate::support::client::{build_query, decode, encode, read_framed, write_framed};
+use crate::support::*;
 use hickory_proto::op::{Message, ResponseCode};
 use hickory_proto::rr::RecordType;
 use nestguard::app::Daemon;
 use nestguard::config::{Config, ConfigSource};
-use support::client::{build_query, decode, encode, read_framed, write_framed};
-use support::*;
 
 const OPEN: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 80);
 /// Names the stream asks for; all resolvable and never blocked.
@@ -465,7 +462,7 @@ async fn a_list_that_lost_rules_is_held_until_unchanged_for_the_hold_then_put_in
     std::fs::rename(&tmp, &edits).unwrap();
     let state = dir.join("state");
     wait_for_status(&state, |s| s.held.is_some()).await;
-    let status = support::cli::stdout_of(&["status"], &path, &[]);
+    let status = crate::support::cli::stdout_of(&["status"], &path, &[]);
     assert!(
         status.contains("held back since")
             && status.contains(&format!("{}: 2 → 1 rules", edits.display()))
@@ -533,7 +530,7 @@ fn nestguard_reload_puts_a_held_change_in_force_at_once() {
         ResponseCode::NXDomain,
         "held back"
     );
-    let said = support::cli::stdout_of(
+    let said = crate::support::cli::stdout_of(
         &["reload"],
         &path,
         &[("RUNTIME_DIRECTORY", dir.join("run").to_str().unwrap())],
@@ -622,7 +619,7 @@ impl Log {
 
 /// `nestguard status` for the config at `path`.
 fn status_of(path: &Path) -> String {
-    support::cli::stdout_of(&["status"], path, &[])
+    crate::support::cli::stdout_of(&["status"], path, &[])
 }
 
 #[test]
@@ -745,7 +742,7 @@ async fn a_saved_config_that_loosens_filtering_is_held_like_a_list_that_lost_rul
     .unwrap();
     let state = dir.join("state");
     wait_for_status(&state, |s| s.held.is_some()).await;
-    let status = support::cli::stdout_of(&["status"], &path, &[]);
+    let status = crate::support::cli::stdout_of(&["status"], &path, &[]);
     assert!(
         status.contains("loosens filtering: client #1: added with profile unfiltered"),
         "{status}"

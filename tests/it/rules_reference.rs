@@ -11,7 +11,6 @@
 //! - names are case-insensitive and Unicode labels are punycode (IDNA);
 //! - precedence, strongest first: `$important` exception, `$important` block,
 //!   exception, block.
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests say what failed by panicking
 
 use nestguard::rules::name::Candidate;
 use nestguard::rules::parse::ClientInfo;

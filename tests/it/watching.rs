@@ -1,9 +1,6 @@
 //! The file watcher as a user runs it: `--config` spelt relative to the
 //! working directory still reloads, and at trace level with the log file in
 //! the config folder the daemon does not feed on its own log writes.
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests say what failed by panicking
-
-mod support;
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
@@ -11,9 +8,9 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::support::*;
 use hickory_proto::op::ResponseCode;
 use hickory_proto::rr::RecordType;
-use support::*;
 
 /// A config in `dir` blocking the names in `dir/mine.txt`, forwarding to `up`.
 fn write_config(dir: &Path, up: &FakeUpstream, level: &str) {

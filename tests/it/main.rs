@@ -1,0 +1,36 @@
+//! The integration tests, one binary (one link of the daemon, SQLite, axum
+//! and rustls instead of one per file), a module per area. Each starts the
+//! real daemon on loopback with real sockets, files and peers (`support`).
+//! Tests that change or measure something process-wide have binaries of
+//! their own: `alloc_free` (its allocator counts), `descriptor_limits` (the
+//! open-file limit), `private_files` (the umask), and `admin_defences`,
+//! `dns_limits` and `hostile_packets` (they bound the process's memory, which
+//! other tests in one process would grow).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests say what failed by panicking
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod activity;
+mod admin;
+mod admin_reload;
+mod check;
+mod cli;
+mod clients;
+mod dashboard_browser;
+mod encrypted_upstreams;
+mod fake_upstream;
+mod fuzz_regressions;
+mod hardening;
+mod per_user;
+mod profiles;
+mod promises;
+mod reload;
+mod resolver;
+mod rules_reference;
+mod rules_shipped;
+mod shared_lists;
+mod update;
+mod watching;
+mod wire;
+mod writable_sources;
