@@ -439,7 +439,7 @@ async fn a_local_user_gets_their_profile() {
         std::process::Command::new(exe)
             .args([
                 "--exact",
-                "query_helper_for_user_test",
+                "clients::query_helper_for_user_test",
                 "--nocapture",
                 "--test-threads=1",
             ])
