@@ -3,8 +3,10 @@
 //!
 //! `READY=1` once every listener is bound and the rules are compiled, so
 //! units ordered after nestguard (and `systemctl start`) wait for a daemon
-//! that answers; `WATCHDOG=1` every half `$WATCHDOG_USEC` from the runtime
-//! that serves queries, so a wedged daemon is restarted; `RELOADING=1` and
+//! that answers; `WATCHDOG=1` every half `$WATCHDOG_USEC` from a task on the
+//! async runtime (TCP, cache misses, upstreams and reloads run there; on
+//! Linux UDP is read by threads of its own, `dns::udp_batch`), so a wedged
+//! runtime gets the daemon restarted; `RELOADING=1` and
 //! `STOPPING=1` around reloads and shutdown. Without `$NOTIFY_SOCKET`
 //! (not started by systemd) every call does nothing.
 

@@ -222,6 +222,7 @@ impl Collector for DnsMetrics {
     fn encode(&self, mut enc: DescriptorEncoder) -> fmt::Result {
         let resolver = &self.resolver;
         let c = &resolver.counters;
+        let stats = resolver.stats();
         let e = &mut enc;
         counter(
             e,
@@ -270,7 +271,7 @@ impl Collector for DnsMetrics {
                 "at",
                 [
                     ("accept", get(&c.fds_exhausted_accept)),
-                    ("upstream", resolver.upstreams().fds_exhausted()),
+                    ("upstream", stats.upstream_fds_exhausted),
                 ],
             ),
         )?;
@@ -309,20 +310,19 @@ impl Collector for DnsMetrics {
             e,
             "nestguard_cache_evictions",
             "Cached answers evicted to stay within [cache] max_entries.",
-            [(NONE, resolver.cache().evictions())],
+            [(NONE, stats.cache_evictions)],
         )?;
         counter(
             e,
             "nestguard_rate_limit_untracked",
             "Queries from client networks not rate limited because 100,000 networks are tracked already.",
-            [(NONE, resolver.rate_limit_untracked())],
+            [(NONE, stats.rate_limit_untracked)],
         )?;
-        let o = resolver.owners().counters();
         counter(
             e,
             "nestguard_owner_lookups",
             "Socket owner (local OS user) lookups made off the query path, for per-user clients.",
-            [(NONE, get(&o.lookups))],
+            [(NONE, stats.owner_lookups)],
         )?;
         counter(
             e,
@@ -331,8 +331,8 @@ impl Collector for DnsMetrics {
             by(
                 "reason",
                 [
-                    ("queue_full", get(&o.queue_full)),
-                    ("timeout", get(&o.timed_out)),
+                    ("queue_full", stats.owner_queue_full),
+                    ("timeout", stats.owner_timed_out),
                 ],
             ),
         )?;
@@ -340,7 +340,7 @@ impl Collector for DnsMetrics {
             e,
             "nestguard_owner_flows_evicted",
             "Client flows dropped from the full socket owner map before their time.",
-            [(NONE, get(&o.evicted))],
+            [(NONE, stats.owner_flows_evicted)],
         )?;
         counter(
             e,

@@ -16,6 +16,7 @@
 //!    expired answer while the refresh goes on in a task of its own.
 
 use std::cell::Cell;
+use portable_atomic::AtomicU64;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::atomic::Ordering;
@@ -81,6 +82,18 @@ pub struct Current {
     pub live: Live,
     /// What the observer counts, in this engine's profile and category numbers.
     pub counts: Arc<dyn Counts>,
+}
+
+/// Totals of the pipeline's parts, read when `/metrics` is scraped.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Stats {
+    pub cache_evictions: u64,
+    pub upstream_fds_exhausted: u64,
+    pub rate_limit_untracked: u64,
+    pub owner_lookups: u64,
+    pub owner_queue_full: u64,
+    pub owner_timed_out: u64,
+    pub owner_flows_evicted: u64,
 }
 
 /// What resolving a question needs, shared with the refreshes that outlive
@@ -226,6 +239,23 @@ impl Resolver {
     /// Queries not rate limited because the table of client networks is full.
     pub fn rate_limit_untracked(&self) -> u64 {
         self.gate.untracked()
+    }
+
+    /// What `/metrics` shows of the pipeline's parts (the cache, the
+    /// upstreams, the rate limiter, the socket-owner map), as plain numbers,
+    /// so observers need not know those parts.
+    pub fn stats(&self) -> Stats {
+        let o = self.owners.counters();
+        let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        Stats {
+            cache_evictions: self.shared.cache.evictions(),
+            upstream_fds_exhausted: self.shared.upstreams.fds_exhausted(),
+            rate_limit_untracked: self.gate.untracked(),
+            owner_lookups: get(&o.lookups),
+            owner_queue_full: get(&o.queue_full),
+            owner_timed_out: get(&o.timed_out),
+            owner_flows_evicted: get(&o.evicted),
+        }
     }
 
     pub fn cache(&self) -> &Cache {
