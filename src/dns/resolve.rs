@@ -15,8 +15,8 @@
 //!    8767's client response timer (`stale_answer_timeout`), then gets the
 //!    expired answer while the refresh goes on in a task of its own.
 
-use std::cell::Cell;
 use portable_atomic::AtomicU64;
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::atomic::Ordering;
