@@ -103,6 +103,23 @@ pub fn build_resolver_with(
     observer: Arc<dyn Observer>,
     clock: &Clock,
 ) -> anyhow::Result<Resolver> {
+    let upstreams = config
+        .upstreams
+        .iter()
+        .map(|u| Upstream::from_config(u.get_ref()).map_err(anyhow::Error::msg))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    resolver_on(config, upstreams, neighbours, owners, observer, clock)
+}
+
+/// [`build_resolver_with`], asking `upstreams` instead of the config's.
+pub fn resolver_on(
+    config: &Config,
+    upstreams: Vec<Upstream>,
+    neighbours: Arc<Neighbours>,
+    owners: Arc<dyn OwnerSource>,
+    observer: Arc<dyn Observer>,
+    clock: &Clock,
+) -> anyhow::Result<Resolver> {
     let c = &config.cache;
     let policy = TtlPolicy {
         min_ttl: secs(c.min_ttl),
@@ -117,11 +134,6 @@ pub fn build_resolver_with(
         stale_answer_timeout: c.stale_answer_timeout,
     };
     let payload = *config.server.max_udp_payload.get_ref();
-    let upstreams = config
-        .upstreams
-        .iter()
-        .map(|u| Upstream::from_config(u.get_ref()).map_err(anyhow::Error::msg))
-        .collect::<anyhow::Result<Vec<_>>>()?;
     let engine = Engine::build(config)?;
     tracing::info!(
         domain_rules = engine.rules.domain_rules(),

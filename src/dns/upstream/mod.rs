@@ -34,7 +34,14 @@ enum Transport {
     Udp(SocketAddr),
     Stream(StreamPool),
     Https(DohClient),
+    /// The fuzz target's upstream: answers each query with what the input says.
+    #[cfg(feature = "fuzzing")]
+    Scripted(Scripted),
 }
+
+/// What a scripted upstream answers to a query (in wire form).
+#[cfg(feature = "fuzzing")]
+pub type Scripted = std::sync::Arc<dyn Fn(&[u8]) -> Vec<u8> + Send + Sync>;
 
 /// Back-off state of one upstream.
 #[derive(Default)]
@@ -169,6 +176,22 @@ impl Upstream {
         })
     }
 
+    /// An upstream that answers with `reply` (the fuzz target's), checked
+    /// like any other; it counts as a loopback resolver.
+    #[cfg(feature = "fuzzing")]
+    pub fn scripted(reply: Scripted) -> Upstream {
+        Upstream {
+            label: "scripted".into(),
+            protocol: Protocol::Udp,
+            addr: SocketAddr::from(([127, 0, 0, 1], 9)),
+            fallback: false,
+            timeout: Duration::from_secs(1),
+            transport: Transport::Scripted(reply),
+            health: Health::default(),
+            rtt: Rtt::default(),
+        }
+    }
+
     /// Asks this upstream `key`'s question; returns the checked response.
     async fn exchange(
         &self,
@@ -197,6 +220,8 @@ impl Upstream {
             // (and copied) by every UDP forward too.
             Transport::Stream(pool) => Box::pin(pool.exchange(&query)).await?,
             Transport::Https(client) => Box::pin(client.exchange(&query)).await?,
+            #[cfg(feature = "fuzzing")]
+            Transport::Scripted(reply) => reply(&query),
         };
         let layout = wire::scan_response(&response, id, key)?;
         let (mut response, mut layout) = super::bailiwick::scrub(response, layout, id, key)?;
