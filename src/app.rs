@@ -134,7 +134,7 @@ pub fn resolver_on(
         stale_answer_timeout: c.stale_answer_timeout,
     };
     let payload = *config.server.max_udp_payload.get_ref();
-    let engine = Engine::build(config)?;
+    let engine = Engine::build_on(config, clock.today())?;
     tracing::info!(
         domain_rules = engine.rules.domain_rules(),
         keywords = engine.rules.keyword_count(),
@@ -237,6 +237,11 @@ impl Daemon {
         }
         let state_dir = crate::state::dir(config);
         tracing::debug!(dir = %state_dir.display(), "state directory");
+        crate::policy::children::Recorded::keep(
+            &state_dir,
+            resolver.engine().children(),
+            clock.today(),
+        );
         // Private whatever the umask: 0700, and what it holds 0600. The
         // folders the dashboard and downloads write into exist private too,
         // so their new files are made 0600.
@@ -315,7 +320,8 @@ impl Daemon {
             }
         });
         let (ticker, ticker_live, stop) = (resolver.clone(), live.clone(), shutdown.clone());
-        let ticker_noticed = noticed.clone();
+        let (ticker_noticed, ticker_reloader) = (noticed.clone(), reloader.clone());
+        let mut birthday_tried = None;
         let (mut tick, ticker_clock) = (clock.interval(LIVE_INTERVAL), clock.clone());
         tasks.spawn(async move {
             loop {
@@ -324,7 +330,21 @@ impl Daemon {
                     _ = tick.tick() => {
                         ticker_clock.refresh();
                         ticker.update_live(|e| ticker_live.live_for(e));
-                        ticker_noticed.check(&ticker.engine());
+                        let engine = ticker.engine();
+                        ticker_noticed.check(&engine);
+                        // A birthday that moves a child (or starts a wait
+                        // for a parent's confirmation) has come.
+                        // Tried once a day: a failing rebuild is reported by the
+                        // reloader and not retried every second.
+                        let today = ticker_clock.today();
+                        if engine.replan_on().is_some_and(|d| today >= d)
+                            && birthday_tried != Some(today)
+                        {
+                            birthday_tried = Some(today);
+                            if let Err(e) = ticker_reloader.reload("birthday").await {
+                                tracing::warn!(error = %e, "a child's birthday: the rules could not be rebuilt");
+                            }
+                        }
                     }
                 }
             }

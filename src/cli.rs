@@ -65,8 +65,8 @@ pub enum Command {
     /// Show what the children's activity looked like: per profile, queries,
     /// time online, blocks by category, bypass attempts, top blocked sites, active hours.
     Report {
-        /// One profile only.
-        #[arg(long, short = 'p')]
+        /// One child (by name) or one profile only.
+        #[arg(long, short = 'p', visible_alias = "child")]
         profile: Option<String>,
         /// The period: the last 24h, 7d, 30d, …
         #[arg(long, default_value = "7d", value_name = "DURATION")]
@@ -99,8 +99,8 @@ pub enum Command {
         /// The domain name to allow (with its subdomains).
         #[arg(required_unless_present = "list")]
         name: Option<String>,
-        /// The profile it is allowed for.
-        #[arg(long, short = 'p', required_unless_present_any = ["list", "end"])]
+        /// The child (by name) or profile it is allowed for.
+        #[arg(long, short = 'p', visible_alias = "child", required_unless_present_any = ["list", "end"])]
         profile: Option<String>,
         /// How long, e.g. 30m, 1h, 2h30m (at most 30 days).
         #[arg(long = "for", value_name = "DURATION", default_value = "1h")]
@@ -115,6 +115,25 @@ pub enum Command {
         #[arg(long)]
         list: bool,
     },
+    /// Pause the internet for a child: everything blocked except help lines,
+    /// until the time runs out or `nestguard resume`.
+    ///
+    /// `nestguard pause leo 30m`, `nestguard pause leo --until 07:00`.
+    Pause {
+        /// The child's name (or a profile's id).
+        child: String,
+        /// How long, e.g. 30m, 2h (at most 7 days).
+        #[arg(required_unless_present = "until", conflicts_with = "until")]
+        duration: Option<humantime::Duration>,
+        /// Until this local time (HH:MM): today, or tomorrow if it has passed.
+        #[arg(long, value_name = "HH:MM")]
+        until: Option<String>,
+    },
+    /// End a child's pause now.
+    Resume { child: String },
+    /// Move a child into the age band their birthday says, once a parent
+    /// agrees (`status` says when one is waiting).
+    ConfirmBand { child: String },
 }
 
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
@@ -235,15 +254,27 @@ pub fn main() -> ExitCode {
             *duration,
             commands::AllowAction { end, list, bedtime },
         )),
+        Command::Pause {
+            child,
+            duration,
+            until,
+        } => commands::report(commands::pause(
+            &source,
+            &config,
+            &child,
+            duration.map(|d| *d),
+            until.as_deref(),
+        )),
+        Command::Resume { child } => commands::report(commands::resume(&source, &config, &child)),
+        Command::ConfirmBand { child } => {
+            commands::report(commands::confirm_band(&source, &config, &child))
+        }
         Command::Check { root } => {
-            let (engine, diagnostics) = match crate::rules::catalog::compile(
-                &crate::rules::subscriptions::rules_config(&config),
-            )
-            .map_err(anyhow::Error::from)
-            .and_then(|(set, d, catalog)| {
-                Ok((crate::engine::Engine::assemble(&config, set, &catalog)?, d))
-            }) {
-                Ok(x) => x,
+            let (engine, diagnostics) = match crate::engine::Engine::build(&config) {
+                Ok(mut engine) => {
+                    let d = std::mem::take(&mut engine.diagnostics);
+                    (engine, d)
+                }
                 Err(e) => {
                     eprintln!("{e:#}");
                     return ExitCode::from(EXIT_CONFIG);

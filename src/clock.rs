@@ -121,6 +121,18 @@ impl Clock {
         }
     }
 
+    /// Today's local date, for birthdays. A manual clock's date is the UTC
+    /// date of its absolute time (tests set it with `set_timestamp`).
+    pub fn today(&self) -> jiff::civil::Date {
+        match &self.0 {
+            Source::System(_) => jiff::ZonedDateTime::now().date(),
+            Source::Manual(m) => m
+                .timestamp()
+                .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+                .date(),
+        }
+    }
+
     /// Local time, for schedules.
     pub fn local(&self) -> LocalTime {
         match &self.0 {

@@ -72,7 +72,10 @@ pub fn report_text(
         .checked_sub(span)
         .map_err(|e| format!("--since: {e}"))?;
     let path = crate::state::layout::activity_db(&crate::state::dir(config));
-    // Some(ids) when the profile asked for is not one the rules define.
+    // A child by name (`--child Mia`): ids are lowercase.
+    let profile = profile.map(|p| p.trim().to_lowercase());
+    let profile = profile.as_deref();
+    // Some(ids) when the child or profile asked for is not one the config or rules define.
     let unknown = match profile {
         Some(p) => {
             let dir = crate::rules::catalog::RulesDir::from_config(&config.rules);
@@ -81,6 +84,7 @@ pub fn report_text(
                 .profiles
                 .into_iter()
                 .map(|p| p.id)
+                .chain(config.children.iter().map(|c| c.get_ref().id()))
                 .collect();
             (!ids.iter().any(|id| id == p)).then_some(ids)
         }
@@ -91,7 +95,10 @@ pub fn report_text(
         // A profile the rules no longer have may still have activity to show;
         // a name with neither is a typo, not "no activity recorded".
         if !matches!(&built, Ok(r) if !r.profiles.is_empty()) {
-            return Err(format!("no profile `{p}`; profiles: {}", ids.join(", ")));
+            return Err(format!(
+                "no child or profile `{p}`; there are: {}",
+                ids.join(", ")
+            ));
         }
     }
     let r = built?;
@@ -260,8 +267,11 @@ pub fn explain_client(
         &crate::state::dir(config),
     ))
     .unwrap_or_default();
+    let pauses =
+        crate::policy::pause::load(&crate::state::layout::pauses(&crate::state::dir(config)))
+            .unwrap_or_default();
     let client = crate::explain::ClientArg::parse(client);
-    crate::explain::explain_client(&engine, name, qtype, &client, at, &allows)
+    crate::explain::explain_client(&engine, name, qtype, &client, at, &allows, &pauses)
 }
 
 /// Longest temporary allow: anything longer belongs in the profile's allowlist.
@@ -362,5 +372,170 @@ pub fn allow(
         local(until),
         scope.describe(),
         file.display()
+    ))
+}
+
+/// Longest pause: a longer one is a setting, not a pause.
+const MAX_PAUSE: std::time::Duration = std::time::Duration::from_secs(7 * 24 * 3600);
+
+/// Who is running a command, for the audit trail and the files it writes.
+fn cli_user() -> String {
+    #[cfg(unix)]
+    let name = crate::policy::users::name_of(nix::unistd::getuid().as_raw());
+    #[cfg(not(unix))]
+    let name = std::env::var("USERNAME").ok();
+    format!("cli (user {})", name.unwrap_or_else(|| "?".into()))
+}
+
+/// The running daemon's state folder (made private when missing), and the
+/// engine with the child or profile `who` names: its id.
+fn child_target(
+    source: &ConfigSource,
+    config: &Config,
+    who: &str,
+) -> Result<(crate::runtime::Located, crate::engine::Engine, String), String> {
+    let found = crate::runtime::state_dir(source, Ok(config))?;
+    crate::state::create_private_dir(&found.dir)
+        .map_err(|e| format!("{}: {e}", found.dir.display()))?;
+    let engine = crate::engine::Engine::build(config).map_err(|e| format!("{e:#}"))?;
+    let id = match engine.child(who) {
+        Some(c) => c.id.clone(),
+        None if engine.profile_index(who).is_some() => who.to_string(),
+        None => {
+            let children: Vec<&str> = engine.children().iter().map(|c| c.name.as_str()).collect();
+            return Err(format!(
+                "no child or profile `{who}`; children: {}",
+                if children.is_empty() {
+                    "none in the config".to_string()
+                } else {
+                    children.join(", ")
+                }
+            ));
+        }
+    };
+    Ok((found, engine, id))
+}
+
+fn applies(source: &ConfigSource, found: &crate::runtime::Located) -> String {
+    match crate::runtime::running_pid(found) {
+        Some(pid) => format!("the running daemon (pid {pid}) applies it within a second"),
+        None => format!(
+            "no running nestguard daemon was found for {source}: it applies when one starts with this config"
+        ),
+    }
+}
+
+/// `pause CHILD DURATION` or `pause CHILD --until HH:MM`.
+pub fn pause(
+    source: &ConfigSource,
+    config: &Config,
+    who: &str,
+    duration: Option<std::time::Duration>,
+    until: Option<&str>,
+) -> Result<String, String> {
+    let (found, _, id) = child_target(source, config, who)?;
+    let now = jiff::Timestamp::now();
+    let tz = jiff::tz::TimeZone::system();
+    let end = match (duration, until) {
+        (Some(d), _) => {
+            if d.is_zero() || d > MAX_PAUSE {
+                return Err("a pause lasts between 1s and 7 days".into());
+            }
+            let span = jiff::SignedDuration::try_from(d).map_err(|e| e.to_string())?;
+            now.checked_add(span).map_err(|e| e.to_string())?
+        }
+        (None, Some(hhmm)) => next_local(now, &tz, hhmm)?,
+        (None, None) => return Err("say how long (30m) or until when (--until 07:00)".into()),
+    };
+    let file = crate::state::layout::pauses(&found.dir);
+    crate::policy::pause::pause(&file, &id, end, now, &cli_user())?;
+    crate::activity::events::note(
+        &found.dir,
+        "pause",
+        &format!("{} paused {id} until {end}", cli_user()),
+    );
+    let shown = end
+        .to_zoned_datetime(tz)
+        .strftime("%Y-%m-%d %H:%M")
+        .to_string();
+    Ok(format!(
+        "paused {id} until {shown}: everything blocked except help lines ({})\n",
+        applies(source, &found)
+    ))
+}
+
+/// The next time the local clock shows `hhmm`: today, or tomorrow if it has passed.
+fn next_local(
+    now: jiff::Timestamp,
+    tz: &jiff::tz::TimeZone,
+    hhmm: &str,
+) -> Result<jiff::Timestamp, String> {
+    let minute = crate::schedule::parse_hhmm(hhmm)
+        .ok_or_else(|| format!("--until `{hhmm}` is not a time of day as HH:MM"))?;
+    let here = now.to_zoned_datetime(tz.clone());
+    let time = jiff::civil::Time::new((minute / 60) as i8, (minute % 60) as i8, 0, 0)
+        .map_err(|e| e.to_string())?;
+    let mut day = here.date();
+    loop {
+        let at = tz
+            .to_timestamp(day.to_datetime(time))
+            .map_err(|e| e.to_string())?;
+        if at > now {
+            return Ok(at);
+        }
+        day = day.tomorrow().map_err(|e| e.to_string())?;
+        if day > here.date().tomorrow().map_err(|e| e.to_string())? {
+            return Err(format!("--until `{hhmm}`: no such time in the next day"));
+        }
+    }
+}
+
+/// `resume CHILD`.
+pub fn resume(source: &ConfigSource, config: &Config, who: &str) -> Result<String, String> {
+    let (found, _, id) = child_target(source, config, who)?;
+    let was = crate::policy::pause::resume(
+        &crate::state::layout::pauses(&found.dir),
+        &id,
+        jiff::Timestamp::now(),
+    )?;
+    if !was {
+        return Ok(format!("{id} was not paused\n"));
+    }
+    crate::activity::events::note(&found.dir, "pause", &format!("{} resumed {id}", cli_user()));
+    Ok(format!("resumed {id} ({})\n", applies(source, &found)))
+}
+
+/// `confirm-band CHILD`.
+pub fn confirm_band(source: &ConfigSource, config: &Config, who: &str) -> Result<String, String> {
+    let (found, engine, id) = child_target(source, config, who)?;
+    let child = engine
+        .child(&id)
+        .ok_or_else(|| format!("`{who}` is a profile, not a child"))?;
+    let today = jiff::ZonedDateTime::now().date();
+    let mut recorded = crate::policy::children::Recorded::load(&found.dir)?;
+    let Some(band) = recorded.confirm(child, today) else {
+        return Ok(format!(
+            "{} stays in `{}`: no move to another band is waiting\n",
+            child.name, child.band
+        ));
+    };
+    recorded
+        .save(&found.dir)
+        .map_err(|e| format!("{}: {e}", found.dir.display()))?;
+    crate::activity::events::note(
+        &found.dir,
+        "band",
+        &format!(
+            "{} moved {} from {} to {band}",
+            cli_user(),
+            child.name,
+            child.band
+        ),
+    );
+    Ok(format!(
+        "{} moves from `{}` to `{band}` ({})\n",
+        child.name,
+        child.band,
+        applies(source, &found)
     ))
 }

@@ -31,7 +31,7 @@ use toml::Spanned;
 use crate::config::{BlockMode, Config, UpstreamFailure};
 use crate::policy::neighbours::Mac;
 use crate::policy::overrides::Scope;
-use crate::policy::{Live, Lookups, Who, users};
+use crate::policy::{Live, Lookups, Who, children, users};
 use crate::rules::catalog::{SafeSearchDef, YoutubeLevel};
 use crate::rules::name::{Candidate, to_wire};
 use crate::rules::parse::{ClientInfo, Rewrite};
@@ -62,6 +62,8 @@ pub enum Decision {
     SafeSearch(u16),
     /// Blocked because an allowlist-only schedule window is active (window index).
     Scheduled(u16),
+    /// Blocked because a parent paused the internet for this child.
+    Paused,
 }
 
 /// A `[[schedule]]` window as the engine uses it.
@@ -140,6 +142,51 @@ impl SafeSearch {
     }
 }
 
+/// The device keys of a `[[child]]` or `[[client]]` table.
+struct Devices<'a> {
+    origin: usize,
+    addresses: &'a [crate::config::Net],
+    listeners: &'a [SocketAddr],
+    users: &'a [Spanned<String>],
+    macs: &'a [Mac],
+}
+
+impl Devices<'_> {
+    /// The matcher for them; a user this system lacks is a warning (a fleet
+    /// config may name users some machines do not have), not an error.
+    fn rule(
+        &self,
+        config: &Config,
+        name: Option<String>,
+        profile: usize,
+        warnings: &mut Vec<String>,
+    ) -> ClientRule {
+        let mut uids = Vec::new();
+        for user in self.users {
+            match users::uid_by_name(user.get_ref()) {
+                Some(uid) => uids.push(uid),
+                None => warnings.push(
+                    config
+                        .error_at(
+                            self.origin,
+                            user.span(),
+                            format!("no user `{}` on this system; ignored", user.get_ref()),
+                        )
+                        .to_string(),
+                ),
+            }
+        }
+        ClientRule {
+            name,
+            nets: self.addresses.iter().map(|n| n.0).collect(),
+            listeners: self.listeners.to_vec(),
+            uids,
+            macs: self.macs.to_vec(),
+            profile,
+        }
+    }
+}
+
 struct ClientRule {
     name: Option<String>,
     nets: Vec<IpNet>,
@@ -193,13 +240,37 @@ pub struct Engine {
     pub diagnostics: crate::rules::compile::Diagnostics,
     /// Queries from system accounts no per-user `[[client]]` names (a stub in front?).
     forwarded: crate::policy::forwarder::ForwarderWatch,
+    /// The children, in config order, each with the band in force (their
+    /// policy is the profile of the same id).
+    children: Vec<children::ChildPlan>,
 }
 
 impl Engine {
-    /// Compiles the rules and checks that every profile the config names exists.
+    /// Compiles the rules and checks that every profile the config names
+    /// exists, with children in the bands they have today (the system's date).
     pub fn build(config: &Config) -> anyhow::Result<Engine> {
-        let (rules, diagnostics, catalog) =
-            catalog::compile(&crate::rules::subscriptions::rules_config(config))?;
+        Engine::build_on(config, jiff::ZonedDateTime::now().date())
+    }
+
+    /// [`Engine::build`] on a given day (the daemon's clock's).
+    pub fn build_on(config: &Config, today: jiff::civil::Date) -> anyhow::Result<Engine> {
+        let mut rules_config = crate::rules::subscriptions::rules_config(config);
+        let recorded =
+            children::Recorded::load(&crate::state::dir(config)).map_err(anyhow::Error::msg)?;
+        let shipped = catalog::load_catalog(&catalog::RulesDir::from_config(&rules_config))?;
+        let plans = children::plan(config, &shipped.profiles, today, &recorded)
+            .map_err(anyhow::Error::msg)?;
+        rules_config.derived = plans
+            .iter()
+            .zip(&config.children)
+            .map(|(plan, c)| crate::config::DerivedProfile {
+                id: plan.id.clone(),
+                name: plan.name.clone(),
+                base: plan.band.clone(),
+                tweaks: c.get_ref().tweaks.clone(),
+            })
+            .collect();
+        let (rules, diagnostics, catalog) = catalog::compile(&rules_config)?;
         if diagnostics.rejected() > 0 {
             tracing::warn!(
                 rejected = diagnostics.rejected(),
@@ -208,6 +279,7 @@ impl Engine {
         }
         let mut engine = Engine::assemble(config, rules, &catalog)?;
         engine.diagnostics = diagnostics;
+        engine.children = plans;
         Ok(engine)
     }
 
@@ -223,8 +295,10 @@ impl Engine {
             .map(|p| ProfilePolicy {
                 id: p.id.clone(),
                 mask: rules.profile_mask(&p.id).unwrap_or_default(),
-                allow_mask: rules
-                    .category_id(&format!("profile:{}", p.id))
+                allow_mask: p
+                    .allowlist
+                    .as_ref()
+                    .and_then(|a| rules.category_id(a))
                     .map_or(CategoryMask::NONE, |c| CategoryMask::NONE.with(c)),
                 windows: 0,
                 safe_search: p.safe_search,
@@ -250,7 +324,36 @@ impl Engine {
         let mut windows = Vec::new();
         for sched in &config.schedules {
             let sc = sched.get_ref();
-            let profile = find(sc.origin, &sc.profile)?;
+            // The profile's own clients, every child in that band, and the
+            // children named.
+            let mut targets = Vec::new();
+            if let Some(profile) = &sc.profile {
+                let band = find(sc.origin, profile)?;
+                targets.push(band);
+                targets.extend(
+                    catalog
+                        .profiles
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, p)| p.base.as_deref() == Some(profile.get_ref().as_str()))
+                        .map(|(i, _)| i),
+                );
+            }
+            for child in &sc.children {
+                let id = child.get_ref().trim().to_lowercase();
+                let i = catalog
+                    .profiles
+                    .iter()
+                    .position(|p| p.base.is_some() && p.id == id)
+                    .ok_or_else(|| {
+                        config.error_at(
+                            sc.origin,
+                            child.span(),
+                            format!("no [[child]] named `{}`", child.get_ref()),
+                        )
+                    })?;
+                targets.push(i);
+            }
             anyhow::ensure!(windows.len() < 64, "at most 64 schedule windows");
             let mut extra = CategoryMask::NONE;
             for c in &sc.block {
@@ -276,7 +379,9 @@ impl Engine {
                 from: parse_hhmm(sc.from.get_ref()).context("schedule from")?,
                 to: parse_hhmm(sc.to.get_ref()).context("schedule to")?,
             };
-            profiles[profile].windows |= 1u64 << windows.len();
+            for t in targets {
+                profiles[t].windows |= 1u64 << windows.len();
+            }
             windows.push(ScheduleWindow {
                 name: sc.name.clone(),
                 window,
@@ -286,32 +391,43 @@ impl Engine {
         }
         let mut clients = Vec::new();
         let mut warnings = Vec::new();
+        // Children match before `[[client]]` tables: a device named as a
+        // child's is theirs.
+        for c in &config.children {
+            let c = c.get_ref();
+            let id = c.id();
+            let profile = ids.iter().position(|p| *p == id).ok_or_else(|| {
+                config.error_at(
+                    c.origin,
+                    c.name.span(),
+                    format!("child `{id}` has no profile"),
+                )
+            })?;
+            let devices = Devices {
+                origin: c.origin,
+                addresses: &c.addresses,
+                listeners: &c.listeners,
+                users: &c.users,
+                macs: &c.macs,
+            };
+            clients.push(devices.rule(
+                config,
+                Some(c.name.get_ref().trim().to_string()),
+                profile,
+                &mut warnings,
+            ));
+        }
         for c in &config.clients {
             let c = c.get_ref();
-            let mut uids = Vec::new();
-            for user in &c.users {
-                match users::uid_by_name(user.get_ref()) {
-                    Some(uid) => uids.push(uid),
-                    // A fleet config may name users some machines lack: warn, do not fail.
-                    None => warnings.push(
-                        config
-                            .error_at(
-                                c.origin,
-                                user.span(),
-                                format!("no user `{}` on this system; ignored", user.get_ref()),
-                            )
-                            .to_string(),
-                    ),
-                }
-            }
-            clients.push(ClientRule {
-                name: c.name.clone(),
-                nets: c.addresses.iter().map(|n| n.0).collect(),
-                listeners: c.listeners.clone(),
-                uids,
-                macs: c.macs.clone(),
-                profile: find(c.origin, &c.profile)?,
-            });
+            let devices = Devices {
+                origin: c.origin,
+                addresses: &c.addresses,
+                listeners: &c.listeners,
+                users: &c.users,
+                macs: &c.macs,
+            };
+            let profile = find(c.origin, &c.profile)?;
+            clients.push(devices.rule(config, c.name.clone(), profile, &mut warnings));
         }
         if clients.iter().any(|c| !c.uids.is_empty()) && !cfg!(target_os = "linux") {
             warnings.push("matching clients by OS user works on Linux only".into());
@@ -373,7 +489,31 @@ impl Engine {
             allow_lists,
             diagnostics: Default::default(),
             forwarded: Default::default(),
+            children: Vec::new(),
         })
+    }
+
+    /// The children, with their bands.
+    pub fn children(&self) -> &[children::ChildPlan] {
+        &self.children
+    }
+
+    /// The first day on which the children's bands must be worked out
+    /// again (a birthday that moves one, or starts a wait for a parent).
+    pub fn replan_on(&self) -> Option<jiff::civil::Date> {
+        children::replan_on(&self.children)
+    }
+
+    /// The child of this id (`leo`) or name (`Leo`).
+    pub fn child(&self, name: &str) -> Option<&children::ChildPlan> {
+        let id = name.trim().to_lowercase();
+        self.children.iter().find(|c| c.id == id)
+    }
+
+    /// Whether a policy index is a child's, and whose.
+    pub fn child_of(&self, profile: usize) -> Option<&children::ChildPlan> {
+        let id = self.profile_id(profile);
+        self.children.iter().find(|c| c.id == id)
     }
 
     /// Whether a profile's clients are answered by the fallback upstreams when
@@ -553,7 +693,8 @@ impl Engine {
         let Some(profile) = self.profiles.get(profile_index) else {
             return Decision::Forward;
         };
-        if !profile.filters(live.windows) {
+        let paused = profile_index < 64 && live.paused & (1u64 << profile_index) != 0;
+        if !paused && !profile.filters(live.windows) {
             return Decision::Forward;
         }
         let Some(name) = Candidate::from_wire(qname_wire) else {
@@ -580,6 +721,22 @@ impl Engine {
             if window.allow_only && allow_only.is_none() {
                 allow_only = Some(w as u16);
             }
+        }
+        if paused {
+            // Paused: only the profile's allowlist (help lines) is reachable;
+            // no allow lifts a pause. A bypass name still counts as one.
+            let reachable = matches!(
+                self.rules
+                    .check(&name, qtype, &client, profile.allow_mask, false),
+                Verdict::Allowed(_)
+            );
+            if !reachable {
+                return match self.bypass_origin(&name, qtype, &client, mask) {
+                    Some(o) => Decision::Block(o),
+                    None => Decision::Paused,
+                };
+            }
+            return Decision::Forward;
         }
         let allowed = live.allows.scope(&name, profile_index);
         if let Some(w) = allow_only {

@@ -171,6 +171,7 @@ pub fn explain_client(
     client: &ClientArg,
     at: (crate::schedule::LocalTime, jiff::Timestamp, String),
     allows: &[crate::policy::overrides::TempAllow],
+    pauses: &[crate::policy::pause::Pause],
 ) -> Result<String, String> {
     use crate::engine::{Decision, MatchedBy};
     use crate::policy::overrides::TempAllows;
@@ -198,11 +199,13 @@ pub fn explain_client(
     let live = Live {
         windows: engine.active_windows(local),
         allows: TempAllows::compile(allows, timestamp, |p| engine.profile_index(p)),
+        paused: crate::policy::pause::compile(pauses, timestamp, |p| engine.profile_index(p)),
     };
     let mut out = String::new();
-    let table = |i: usize| match engine.client_name(i) {
-        Some(n) => format!("[[client]] \"{n}\""),
-        None => format!("[[client]] #{}", i + 1),
+    let table = |i: usize| match (engine.client_name(i), engine.child_of(profile)) {
+        (Some(_), Some(_)) => "[[child]]".to_string(),
+        (Some(n), None) => format!("[[client]] \"{n}\""),
+        (None, _) => format!("[[client]] #{}", i + 1),
     };
     let why = match by {
         MatchedBy::Listener(i) => format!("{} by listener", table(i)),
@@ -211,7 +214,32 @@ pub fn explain_client(
         MatchedBy::Address(i) => format!("{} by address", table(i)),
         MatchedBy::Default => "no [[client]] matches: policy.default_profile".into(),
     };
-    let _ = writeln!(out, "profile {} ({why})", engine.profile_id(profile));
+    match engine.child_of(profile) {
+        Some(child) => {
+            let age = child
+                .age
+                .map_or(String::new(), |a| format!(", {a} years old"));
+            let _ = writeln!(
+                out,
+                "child {} ({why}): band {}{age}, with {}'s own settings",
+                child.name, child.band, child.name
+            );
+            if let Some(notice) =
+                child.notice(timestamp.to_zoned_datetime(jiff::tz::TimeZone::UTC).date())
+            {
+                let _ = writeln!(out, "  {notice}");
+            }
+        }
+        None => {
+            let _ = writeln!(out, "profile {} ({why})", engine.profile_id(profile));
+        }
+    }
+    if profile < 64 && live.paused & (1u64 << profile) != 0 {
+        let _ = writeln!(
+            out,
+            "at {at_text}: paused by a parent (`nestguard resume`): only help lines are reachable"
+        );
+    }
     let open = engine.open_windows(profile, live.windows);
     if open.is_empty() {
         let _ = writeln!(out, "at {at_text}: no schedule window open");
@@ -260,6 +288,12 @@ pub fn explain_client(
                 out,
                 "  BLOCKED by schedule \"{}\": not on the profile's allowlist (nor allowed \"also during bedtime\")",
                 engine.window_name(w)
+            );
+        }
+        Decision::Paused => {
+            let _ = writeln!(
+                out,
+                "  BLOCKED: paused by a parent; only help lines are reachable until the pause ends"
             );
         }
         Decision::Canary => {

@@ -1,5 +1,5 @@
 //! What holds right now for an engine: the schedule windows open at this
-//! moment and the temporary allows in force ([`Live`]), recomputed off the
+//! moment, the temporary allows and pauses in force ([`Live`]), recomputed off the
 //! query path every second from the clock and the allows file.
 
 use crate::clock::Clock;
@@ -10,6 +10,7 @@ use crate::policy::Live;
 pub struct LiveSource {
     clock: Clock,
     overrides: std::sync::Mutex<crate::policy::overrides::Watch>,
+    pauses: std::sync::Mutex<crate::policy::pause::Watch>,
 }
 
 impl LiveSource {
@@ -18,6 +19,9 @@ impl LiveSource {
             clock,
             overrides: std::sync::Mutex::new(crate::policy::overrides::Watch::new(
                 crate::state::layout::temporary_allows(state_dir),
+            )),
+            pauses: std::sync::Mutex::new(crate::policy::pause::Watch::new(
+                crate::state::layout::pauses(state_dir),
             )),
         }
     }
@@ -32,9 +36,16 @@ impl LiveSource {
             ),
             Err(_) => crate::policy::overrides::TempAllows::default(),
         };
+        let paused = match self.pauses.lock() {
+            Ok(mut w) => crate::policy::pause::compile(w.poll(), self.clock.timestamp(), |p| {
+                engine.profile_index(p)
+            }),
+            Err(_) => 0,
+        };
         Live {
             windows: engine.active_windows(self.clock.local()),
             allows,
+            paused,
         }
     }
 }

@@ -85,6 +85,9 @@ impl Watched {
             .insert(crate::state::layout::lists_dir(&state_dir), "txt");
         w.dirs
             .insert(crate::state::layout::profile_allows_dir(&state_dir), "txt");
+        // A parent confirming a child's new band.
+        w.files
+            .insert(crate::state::layout::child_bands(&state_dir));
         if let Some(dir) = &config.rules.dir {
             w.trees.insert(dir.clone());
         }
@@ -261,6 +264,7 @@ impl Reloader {
             held: None,
             reloads: Default::default(),
             rules: RuleCounts::of(&engine),
+            children: status::ChildStatus::of(&engine, clock.today()),
             failed: None,
         };
         Reloader {
@@ -413,6 +417,7 @@ impl Reloader {
         let startup = self.startup.clone();
         let old = self.resolver.engine();
         let downloaded = crate::state::layout::lists_dir(&self.state_dir);
+        let today = self.clock.today();
         tokio::task::spawn_blocking(move || {
             let config = match &path {
                 Some(p) => Config::load(&crate::config::ConfigSource::File(p.clone()))
@@ -420,7 +425,8 @@ impl Reloader {
                 None => startup,
             };
             crate::trust::check(&config).map_err(Refusal::Unsafe)?;
-            let engine = Engine::build(&config).map_err(|e| Refusal::Invalid(format!("{e:#}")))?;
+            let engine =
+                Engine::build_on(&config, today).map_err(|e| Refusal::Invalid(format!("{e:#}")))?;
             newly_rejected(&old.diagnostics, &engine.diagnostics, &downloaded)
                 .map_err(Refusal::Invalid)?;
             Ok::<_, Refusal>((config, engine))
@@ -601,12 +607,18 @@ impl Reloader {
         }
         self.resolver
             .set_engine(engine.clone(), |e| self.live.live_for(e));
+        crate::policy::children::Recorded::keep(
+            &self.state_dir,
+            engine.children(),
+            self.clock.today(),
+        );
         warn_restart_needed(&self.startup, config);
         if let Ok(mut w) = self.watched.lock() {
             *w = Watched::of(config);
         }
         status.config = config_files(config);
         status.rules = RuleCounts::of(&engine);
+        status.children = status::ChildStatus::of(&engine, self.clock.today());
         status.held = None;
         status.reloads.ok += 1;
         status.last_reload = Some(status::Reload {

@@ -66,6 +66,16 @@ pub mod layout {
         state_dir.join("overrides.toml")
     }
 
+    /// Pauses (`nestguard pause`, the dashboard's pause button).
+    pub fn pauses(state_dir: &Path) -> PathBuf {
+        state_dir.join("pauses.toml")
+    }
+
+    /// The age band each child is in (see `policy::children`).
+    pub fn child_bands(state_dir: &Path) -> PathBuf {
+        state_dir.join("children.toml")
+    }
+
     /// What the running daemon says of itself, for `nestguard status`.
     pub fn status_file(state_dir: &Path) -> PathBuf {
         state_dir.join("status.toml")

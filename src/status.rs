@@ -33,9 +33,39 @@ pub struct Status {
     #[serde(default)]
     pub reloads: ReloadCounts,
     pub rules: RuleCounts,
+    /// The children, their bands, and a move waiting or coming soon.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub children: Vec<ChildStatus>,
     /// Set when this run failed to start: why. Filtering did not start.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failed: Option<String>,
+}
+
+/// One child as `status` shows them.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ChildStatus {
+    pub name: String,
+    pub band: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub age: Option<i16>,
+    /// A move to another band waiting for a parent, or coming within a month.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notice: Option<String>,
+}
+
+impl ChildStatus {
+    pub fn of(engine: &Engine, today: jiff::civil::Date) -> Vec<ChildStatus> {
+        engine
+            .children()
+            .iter()
+            .map(|c| ChildStatus {
+                name: c.name.clone(),
+                band: c.band.clone(),
+                age: c.age,
+                notice: c.notice(today),
+            })
+            .collect()
+    }
 }
 
 /// A change held back, and why.
@@ -154,6 +184,7 @@ pub fn failed_start(state_dir: &Path, at: Timestamp, reason: &str) {
         held: None,
         reloads: Default::default(),
         rules: RuleCounts::default(),
+        children: Vec::new(),
         failed: Some(reason.to_string()),
     };
     write(state_dir, &status);
@@ -261,6 +292,16 @@ pub fn render(
     let _ = writeln!(out, "per profile:");
     for (p, n) in &r.profiles {
         let _ = writeln!(out, "  {p:<24} {n:>9}");
+    }
+    if !s.children.is_empty() {
+        let _ = writeln!(out, "children:");
+    }
+    for c in &s.children {
+        let age = c.age.map_or(String::new(), |a| format!(", {a}"));
+        let _ = writeln!(out, "  {:<16} {}{age}", c.name, c.band);
+        if let Some(n) = &c.notice {
+            let _ = writeln!(out, "    {n}");
+        }
     }
     let _ = writeln!(out, "protection events, last {EVENT_DAYS} days:");
     if events.is_empty() {

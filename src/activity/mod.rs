@@ -151,7 +151,8 @@ impl crate::observe::Counts for EngineCounts {
                 Action::Blocked,
                 Some(o.category) == bypass_category,
             ),
-            Decision::Scheduled(_) => (Slot::SCHEDULE, Action::Blocked, false),
+            // A pause is a time rule like bedtime: counted with schedules.
+            Decision::Scheduled(_) | Decision::Paused => (Slot::SCHEDULE, Action::Blocked, false),
             Decision::Canary | Decision::NoData => (Slot::CANARY, Action::Blocked, true),
             Decision::SafeSearch(_) => (Slot::SAFE_SEARCH, Action::Rewritten, false),
             Decision::Rewrite(o, _) => (Slot::category(o.category), Action::Rewritten, false),

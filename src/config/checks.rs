@@ -63,6 +63,10 @@ pub(super) fn run(config: &mut Config, text: &str, origin: &str) -> Result<(), C
     clients(config, &at)?;
     list_files(config, &positions, text, origin)?;
     let dir = RulesDir::from_config(&config.rules);
+    if !config.children.is_empty() || !config.profiles.is_empty() {
+        let shipped = catalog::load_catalog(&dir)?;
+        children(config, &shipped, &at)?;
+    }
     subscriptions(&positions, &dir, &at)?;
     own_list_urls(&positions, &at)?;
     if let Some(country) = &positions.admin.country {
@@ -95,6 +99,120 @@ fn clients(
                 ),
             ));
         }
+    }
+    Ok(())
+}
+
+/// Each `[[child]]` and `[profile.<id>]`: names, bands, categories and sites
+/// that exist and parse, so a typo is an error at its line, not a child
+/// who silently gets the default profile.
+fn children(
+    config: &Config,
+    shipped: &catalog::Catalog,
+    at: &dyn Fn(Range<usize>, String) -> ConfigError,
+) -> Result<(), ConfigError> {
+    let profile_ids = || {
+        shipped
+            .profiles
+            .iter()
+            .map(|p| p.id.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let known_profile = |p: &Spanned<String>| {
+        if shipped.profiles.iter().any(|d| &d.id == p.get_ref()) {
+            Ok(())
+        } else {
+            Err(at(
+                p.span(),
+                format!("no profile `{}`; profiles: {}", p.get_ref(), profile_ids()),
+            ))
+        }
+    };
+    let tweaks = |t: &super::Tweaks| -> Result<(), ConfigError> {
+        for c in t.block_categories.iter().chain(&t.allow_categories) {
+            if !shipped.categories.iter().any(|d| &d.id == c.get_ref()) {
+                let known: Vec<&str> = shipped.categories.iter().map(|d| d.id.as_str()).collect();
+                return Err(at(
+                    c.span(),
+                    format!(
+                        "no category `{}`; categories: {}",
+                        c.get_ref(),
+                        known.join(", ")
+                    ),
+                ));
+            }
+        }
+        for site in t.allow_sites.iter().chain(&t.block_sites) {
+            if let Err(e) = crate::rules::name::normalize(site.get_ref()) {
+                return Err(at(site.span(), format!("`{}`: {e}", site.get_ref())));
+            }
+        }
+        Ok(())
+    };
+    for (id, t) in &config.profiles {
+        if !shipped.profiles.iter().any(|d| &d.id == id) {
+            return Err(at(
+                t.span(),
+                format!(
+                    "[profile.{id}]: no such profile; profiles: {}",
+                    profile_ids()
+                ),
+            ));
+        }
+        tweaks(t.get_ref())?;
+    }
+    let mut seen: Vec<String> = Vec::new();
+    for c in &config.children {
+        let child = c.get_ref();
+        let id = child.id();
+        let valid = !id.is_empty()
+            && id
+                .chars()
+                .all(|ch| ch.is_alphanumeric() || ch == '-' || ch == '_');
+        if !valid {
+            return Err(at(
+                child.name.span(),
+                format!(
+                    "child name `{}`: use letters, digits, - or _ (it names the child on the command line and in reports)",
+                    child.name.get_ref()
+                ),
+            ));
+        }
+        if seen.contains(&id) {
+            return Err(at(
+                child.name.span(),
+                format!("two children are named `{id}`"),
+            ));
+        }
+        if shipped.profiles.iter().any(|p| p.id == id) {
+            return Err(at(
+                child.name.span(),
+                format!("child name `{id}` is also a profile's id; give the child another name"),
+            ));
+        }
+        match (&child.born, &child.profile) {
+            (None, None) => {
+                return Err(at(
+                    c.span(),
+                    format!(
+                        "child `{}` needs born = \"YYYY-MM\" (their band follows their age) or profile = \"…\"",
+                        child.name.get_ref()
+                    ),
+                ));
+            }
+            (Some(b), Some(_)) => {
+                return Err(at(
+                    b.span(),
+                    "give born or profile, not both: with profile the band does not follow the age"
+                        .into(),
+                ));
+            }
+            (None, Some(p)) => known_profile(p)?,
+            (Some(_), None) => {}
+        }
+        tweaks(&child.tweaks)?;
+        seen.push(id);
     }
     Ok(())
 }

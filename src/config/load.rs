@@ -84,7 +84,7 @@ impl Config {
             .map_err(|e| ConfigError::at(&name, &text, e.span(), e.message().to_string()))?;
         for (key, value) in &table {
             let allowed = match key.get_ref().as_str() {
-                "client" | "schedule" | "policy" => true,
+                "client" | "child" | "schedule" | "policy" => true,
                 "rules" => value
                     .as_table()
                     .is_some_and(|t| t.keys().all(|k| k == "list")),
@@ -96,7 +96,7 @@ impl Config {
                     &text,
                     Some(key.span()),
                     format!(
-                        "a conf.d file may hold [[client]], [[schedule]], [[rules.list]] and [policy]; `{}` belongs in the main config file",
+                        "a conf.d file may hold [[child]], [[client]], [[schedule]], [[rules.list]] and [policy]; `{}` belongs in the main config file",
                         key.get_ref()
                     ),
                 ));
@@ -111,6 +111,27 @@ impl Config {
         for mut c in drop_in.clients {
             c.get_mut().origin = origin;
             self.clients.push(c);
+        }
+        for mut c in drop_in.children {
+            let id = c.get_ref().id();
+            if let Some(first) = self.children.iter().find(|k| k.get_ref().id() == id) {
+                let first = first.get_ref();
+                let was = self.origins.get(first.origin).map(|o| {
+                    let p = super::Position::of(&o.name, &o.text, first.name.span().start);
+                    format!("{}:{}:{}", p.origin, p.line, p.column)
+                });
+                return Err(ConfigError::at(
+                    &self.origins[origin].name,
+                    &self.origins[origin].text,
+                    Some(c.get_ref().name.span()),
+                    format!(
+                        "a child named `{id}` is already in {}",
+                        was.unwrap_or_default()
+                    ),
+                ));
+            }
+            c.get_mut().origin = origin;
+            self.children.push(c);
         }
         for mut sc in drop_in.schedules {
             sc.get_mut().origin = origin;
@@ -278,6 +299,13 @@ impl Config {
         }
         for sched in &self.schedules {
             let sc = sched.get_ref();
+            if sc.profile.is_none() && sc.children.is_empty() {
+                return Err(err(
+                    sched.span(),
+                    "a schedule needs profile = \"…\" or children = [\"…\"]: whom it applies to"
+                        .into(),
+                ));
+            }
             for t in [&sc.from, &sc.to] {
                 if crate::schedule::parse_hhmm(t.get_ref()).is_none() {
                     return Err(err(

@@ -45,7 +45,14 @@ pub struct Config {
     /// Which clients get which profile; the first table that matches wins.
     #[serde(default, rename = "client")]
     pub clients: Vec<Spanned<ClientConfig>>,
-    /// Time windows that tighten a profile (bedtime, homework).
+    /// The children: each with the devices that are theirs and what differs
+    /// for them. A child matches before any `[[client]]` table.
+    #[serde(default, rename = "child")]
+    pub children: Vec<Spanned<ChildConfig>>,
+    /// `[profile.<id>]`: changes to a shipped profile, without copying `rules/`.
+    #[serde(default, rename = "profile")]
+    pub profiles: std::collections::BTreeMap<String, Spanned<Tweaks>>,
+    /// Time windows that tighten a profile or some children (bedtime, homework).
     #[serde(default, rename = "schedule")]
     pub schedules: Vec<Spanned<ScheduleConfig>>,
     /// The files this config was read from (the main file, then `conf.d/`
@@ -224,7 +231,12 @@ pub struct ScheduleConfig {
     /// Index of the file it was read from (see [`Config::origins`]).
     #[serde(skip)]
     pub origin: usize,
-    pub profile: Spanned<String>,
+    /// The profile it tightens: its clients and every child in that band.
+    #[serde(default)]
+    pub profile: Option<Spanned<String>>,
+    /// Children it tightens, by name (with `profile`, in addition to them).
+    #[serde(default)]
+    pub children: Vec<Spanned<String>>,
     pub name: String,
     /// Days the window starts on (`mon` … `sun`); every day when empty.
     #[serde(default)]
@@ -342,6 +354,198 @@ pub struct ClientConfig {
     pub macs: Vec<crate::mac::Mac>,
 }
 
+/// `[[child]]`: one child. Their band (the shipped profile that applies)
+/// follows `born`, or is `profile`; the device keys say which queries are
+/// theirs (the same matchers as `[[client]]`); the other keys change what the
+/// band's profile does, for this child only (see [`Tweaks`]).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(from = "ChildTable")]
+pub struct ChildConfig {
+    /// Index of the file it was read from (see [`Config::origins`]).
+    pub origin: usize,
+    /// The child's name as parents say it (`Leo`); its lowercase form is the
+    /// id used on the command line and in reports (`leo`).
+    pub name: Spanned<String>,
+    /// Birth month, `YYYY-MM`: the band follows the age.
+    pub born: Option<Spanned<BirthMonth>>,
+    /// A profile id, instead of one that follows `born`.
+    pub profile: Option<Spanned<String>>,
+    /// When a birthday moves the child into the next band.
+    pub band_change: BandChange,
+    pub addresses: Vec<Net>,
+    pub listeners: Vec<SocketAddr>,
+    pub users: Vec<Spanned<String>>,
+    pub macs: Vec<crate::mac::Mac>,
+    pub tweaks: Tweaks,
+}
+
+/// A `[[child]]` table as written: one flat table, every key checked
+/// (serde's `flatten` would lose both the unknown-key check and the spans).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ChildTable {
+    name: Spanned<String>,
+    #[serde(default)]
+    born: Option<Spanned<BirthMonth>>,
+    #[serde(default)]
+    profile: Option<Spanned<String>>,
+    #[serde(default)]
+    band_change: BandChange,
+    #[serde(default)]
+    addresses: Vec<Net>,
+    #[serde(default)]
+    listeners: Vec<SocketAddr>,
+    #[serde(default)]
+    users: Vec<Spanned<String>>,
+    #[serde(default)]
+    macs: Vec<crate::mac::Mac>,
+    #[serde(default)]
+    block_categories: Vec<Spanned<String>>,
+    #[serde(default)]
+    allow_categories: Vec<Spanned<String>>,
+    #[serde(default)]
+    allow_sites: Vec<Spanned<String>>,
+    #[serde(default)]
+    block_sites: Vec<Spanned<String>>,
+    #[serde(default)]
+    safe_search: Option<bool>,
+    #[serde(default)]
+    youtube: Option<YoutubeLevel>,
+    #[serde(default)]
+    upstream_failure: Option<UpstreamFailure>,
+}
+
+impl From<ChildTable> for ChildConfig {
+    fn from(t: ChildTable) -> ChildConfig {
+        ChildConfig {
+            origin: 0,
+            name: t.name,
+            born: t.born,
+            profile: t.profile,
+            band_change: t.band_change,
+            addresses: t.addresses,
+            listeners: t.listeners,
+            users: t.users,
+            macs: t.macs,
+            tweaks: Tweaks {
+                block_categories: t.block_categories,
+                allow_categories: t.allow_categories,
+                allow_sites: t.allow_sites,
+                block_sites: t.block_sites,
+                safe_search: t.safe_search,
+                youtube: t.youtube,
+                upstream_failure: t.upstream_failure,
+            },
+        }
+    }
+}
+
+impl ChildConfig {
+    /// The id: the name in lowercase (`Leo` → `leo`).
+    pub fn id(&self) -> String {
+        self.name.get_ref().trim().to_lowercase()
+    }
+}
+
+/// Changes to a profile, for a `[profile.<id>]` table or one `[[child]]`.
+/// Unset keys keep the profile's own setting.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Tweaks {
+    /// Categories blocked in addition to the profile's.
+    #[serde(default)]
+    pub block_categories: Vec<Spanned<String>>,
+    /// The profile's categories that are not blocked.
+    #[serde(default)]
+    pub allow_categories: Vec<Spanned<String>>,
+    /// Sites always reachable (with their subdomains), whatever the
+    /// categories say; security lists and bedtime still apply.
+    #[serde(default)]
+    pub allow_sites: Vec<Spanned<String>>,
+    /// Sites always blocked (with their subdomains).
+    #[serde(default)]
+    pub block_sites: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub safe_search: Option<bool>,
+    #[serde(default)]
+    pub youtube: Option<YoutubeLevel>,
+    #[serde(default)]
+    pub upstream_failure: Option<UpstreamFailure>,
+}
+
+impl Tweaks {
+    /// Whether it changes anything.
+    pub fn is_empty(&self) -> bool {
+        self.block_categories.is_empty()
+            && self.allow_categories.is_empty()
+            && self.allow_sites.is_empty()
+            && self.block_sites.is_empty()
+            && self.safe_search.is_none()
+            && self.youtube.is_none()
+            && self.upstream_failure.is_none()
+    }
+}
+
+/// A profile made from a shipped one for one child.
+#[derive(Debug, Clone)]
+pub struct DerivedProfile {
+    pub id: String,
+    pub name: String,
+    /// The shipped profile it starts from.
+    pub base: String,
+    pub tweaks: Tweaks,
+}
+
+/// `born = "2018-05"`: a year and a month (a birthday is taken as the 1st).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct BirthMonth {
+    pub year: i16,
+    pub month: i8,
+}
+
+impl FromStr for BirthMonth {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = || format!("`{s}` is not a birth month as YYYY-MM (for example 2018-05)");
+        let (y, m) = s.split_once('-').ok_or_else(bad)?;
+        let year: i16 = y.parse().map_err(|_| bad())?;
+        let month: i8 = m.parse().map_err(|_| bad())?;
+        if y.len() != 4
+            || m.len() != 2
+            || !(1900..=9999).contains(&year)
+            || !(1..=12).contains(&month)
+        {
+            return Err(bad());
+        }
+        Ok(BirthMonth { year, month })
+    }
+}
+
+impl std::fmt::Display for BirthMonth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:04}-{:02}", self.year, self.month)
+    }
+}
+
+impl<'de> Deserialize<'de> for BirthMonth {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// What happens when a birthday moves a child into the next band.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BandChange {
+    /// The child keeps the band until a parent confirms the new one.
+    #[default]
+    Ask,
+    /// The child moves on the birthday.
+    Automatic,
+}
+
 /// The rule lists: the shipped categories and profiles, plus the admin's own lists.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -358,6 +562,14 @@ pub struct RulesConfig {
     /// the dashboard); set from the state directory, not by the config file.
     #[serde(skip)]
     pub profile_allow_dir: Option<PathBuf>,
+    /// Profiles made at run time from a shipped one: one per `[[child]]`
+    /// (id, name, the band's profile, the child's changes). Set by the
+    /// engine from the config and the recorded bands, not by the file.
+    #[serde(skip)]
+    pub derived: Vec<DerivedProfile>,
+    /// `[profile.<id>]` changes to shipped profiles (copied from the config).
+    #[serde(skip)]
+    pub tweaks: std::collections::BTreeMap<String, Tweaks>,
     /// A change that makes a local list lose rules (emptied, cut short, gone
     /// from the config) is put in force only once its files have been
     /// unchanged this long, or at once with `nestguard reload` (SIGHUP): a
@@ -370,6 +582,8 @@ impl Default for RulesConfig {
     fn default() -> Self {
         RulesConfig {
             profile_allow_dir: None,
+            derived: Vec::new(),
+            tweaks: Default::default(),
             shrink_hold: Duration::from_secs(3),
             dir: None,
             memory_budget_mib: 512,
@@ -654,6 +868,16 @@ impl Default for LogConfig {
             level: Spanned::new(0..0, "info".into()),
         }
     }
+}
+
+/// YouTube restricted mode for a profile or a child.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum YoutubeLevel {
+    #[default]
+    Off,
+    Moderate,
+    Strict,
 }
 
 /// How much of the names a child looks up is kept.

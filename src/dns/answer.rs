@@ -58,7 +58,9 @@ fn shape(decision: Decision, engine: &Engine, qtype: u16) -> Shape {
             address: None,
             soa: true,
         },
-        Decision::Scheduled(_) => shape(Decision::Block(Origin::NONE), engine, qtype),
+        Decision::Scheduled(_) | Decision::Paused => {
+            shape(Decision::Block(Origin::NONE), engine, qtype)
+        }
         // Forward and SafeSearch are answered from upstream, never here.
         Decision::NoData | Decision::Forward | Decision::SafeSearch(_) => nodata,
         Decision::Block(_) => match (engine.block_mode, qtype) {
@@ -136,6 +138,10 @@ pub fn ede_reason<'b>(
         }
         Decision::Scheduled(window) => {
             let _ = write!(w, "schedule: {}", engine.window_name(window));
+            EDE_FILTERED
+        }
+        Decision::Paused => {
+            let _ = w.write_all(b"paused by a parent");
             EDE_FILTERED
         }
         Decision::SafeSearch(t) => {

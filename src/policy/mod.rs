@@ -10,11 +10,13 @@
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
+pub mod children;
 pub mod forwarder;
 pub mod neighbours;
 #[cfg(target_os = "linux")]
 mod netlink;
 pub mod overrides;
+pub mod pause;
 pub mod users;
 
 use neighbours::{Mac, Neighbours};
@@ -60,4 +62,6 @@ pub struct Live {
     /// Bit w set: schedule window w is open.
     pub windows: u64,
     pub allows: overrides::TempAllows,
+    /// Bit p set: policy p (a child, or a profile) is paused.
+    pub paused: u64,
 }

@@ -83,17 +83,100 @@ pub struct ProfileDef {
     /// default) or the fallback upstreams (`open`); the config may change it.
     #[serde(default)]
     pub upstream_failure: crate::config::UpstreamFailure,
+    /// For a child's profile: the shipped profile it was made from.
+    #[serde(skip)]
+    pub base: Option<String>,
+    /// Sites the parent always allows / always blocks (`allow_sites`,
+    /// `block_sites` in the config).
+    #[serde(skip)]
+    pub own_allow: Vec<String>,
+    #[serde(skip)]
+    pub own_block: Vec<String>,
+    /// The category holding what stays reachable in allow-only windows (help
+    /// lines, bedtime allows): set when the rules are compiled.
+    #[serde(skip)]
+    pub allowlist: Option<String>,
 }
 
-/// YouTube restricted mode for a profile.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum YoutubeLevel {
-    #[default]
-    Off,
-    Moderate,
-    Strict,
+impl ProfileDef {
+    /// Applies a config's changes (`[profile.<id>]` or a `[[child]]`).
+    fn apply(
+        &mut self,
+        t: &crate::config::Tweaks,
+        categories: &[CategoryDef],
+    ) -> Result<(), String> {
+        for c in &t.block_categories {
+            let c = c.get_ref();
+            if !categories.iter().any(|d| &d.id == c) {
+                return Err(format!("profile `{}`: no category `{c}`", self.id));
+            }
+            if !self.block.iter().any(|b| b.get_ref() == c) {
+                self.block.push(toml::Spanned::new(0..0, c.clone()));
+            }
+        }
+        for c in &t.allow_categories {
+            self.block.retain(|b| b.get_ref() != c.get_ref());
+        }
+        for (sites, into) in [
+            (&t.allow_sites, &mut self.own_allow),
+            (&t.block_sites, &mut self.own_block),
+        ] {
+            for s in sites {
+                into.push(
+                    name::normalize(s.get_ref()).map_err(|e| format!("`{}`: {e}", s.get_ref()))?,
+                );
+            }
+        }
+        if let Some(v) = t.safe_search {
+            self.safe_search = v;
+        }
+        if let Some(v) = t.youtube {
+            self.youtube = v;
+        }
+        if let Some(v) = t.upstream_failure {
+            self.upstream_failure = v;
+        }
+        Ok(())
+    }
 }
+
+/// The catalog with the config's changes: `[profile.<id>]` applied to the
+/// shipped profiles, then one profile per child made from their band's.
+fn with_changes(mut catalog: Catalog, config: &RulesConfig) -> Result<Catalog, ConfigError> {
+    let fail = |m: String| ConfigError::plain("<config>", m);
+    for (id, t) in &config.tweaks {
+        let categories = &catalog.categories;
+        let p = catalog
+            .profiles
+            .iter_mut()
+            .find(|p| &p.id == id)
+            .ok_or_else(|| fail(format!("[profile.{id}]: no such profile")))?;
+        p.apply(t, categories).map_err(fail)?;
+    }
+    for d in &config.derived {
+        if catalog.profiles.iter().any(|p| p.id == d.id) {
+            return Err(fail(format!(
+                "child `{}`: the id `{}` is a profile's; give the child another name",
+                d.name, d.id
+            )));
+        }
+        let mut p = catalog
+            .profiles
+            .iter()
+            .find(|p| p.id == d.base)
+            .cloned()
+            .ok_or_else(|| fail(format!("child `{}`: no profile `{}`", d.name, d.base)))?;
+        p.id = d.id.clone();
+        p.name = d.name.clone();
+        p.base = Some(d.base.clone());
+        p.apply(&d.tweaks, &catalog.categories).map_err(fail)?;
+        catalog.profiles.push(p);
+    }
+    Ok(catalog)
+}
+
+/// YouTube restricted mode for a profile (a config value too: `youtube = "strict"`).
+pub use crate::config::YoutubeLevel;
 
 /// `safesearch.toml`: which names are answered with which safe-search host.
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -411,7 +494,7 @@ fn size_of(bytes: &[u8]) -> u64 {
 /// Refuses, before reading any list, when the estimated peak exceeds the memory budget.
 pub fn compile(config: &RulesConfig) -> Result<(RuleSet, Diagnostics, Catalog), RulesError> {
     let dir = RulesDir::from_config(config);
-    let catalog = load_catalog(&dir)?;
+    let mut catalog = with_changes(load_catalog(&dir)?, config)?;
     let mut planned = Vec::new();
     for c in &catalog.categories {
         for (files, kind) in [
@@ -519,14 +602,16 @@ pub fn compile(config: &RulesConfig) -> Result<(RuleSet, Diagnostics, Catalog), 
         })?;
         b.add_source_at(&p.display, p.location, &bytes, category, p.kind)?;
     }
-    for p in &catalog.profiles {
+    for p in &mut catalog.profiles {
         let mut mask = CategoryMask::NONE;
         for c in &p.block {
             mask = mask.with(b.category(c.get_ref(), "")?);
         }
         // The profile's own allowlist: its `allow` entries and the parent's
         // "also during bedtime" allows (`<profile>.bedtime.txt`, written by the
-        // dashboard). These stay reachable in allow-only windows.
+        // dashboard). These stay reachable in allow-only windows. A child
+        // without bedtime allows of their own shares their band's (the
+        // categories are few: 64 in all).
         let allow_file = |suffix: &str| {
             config
                 .profile_allow_dir
@@ -535,11 +620,17 @@ pub fn compile(config: &RulesConfig) -> Result<(RuleSet, Diagnostics, Catalog), 
                 .filter(|f| f.exists())
         };
         let bedtime_file = allow_file(".bedtime.txt");
-        if !p.allow.is_empty() || bedtime_file.is_some() {
-            let own = b.category(
-                &format!("profile:{}", p.id),
-                &format!("allowlist of profile {}", p.id),
-            )?;
+        let shared = p
+            .base
+            .as_ref()
+            .map(|base| format!("profile:{base}"))
+            .filter(|c| bedtime_file.is_none() && b.has_category(c));
+        if let Some(shared) = shared {
+            mask = mask.with(b.category(&shared, "")?);
+            p.allowlist = Some(shared);
+        } else if !p.allow.is_empty() || bedtime_file.is_some() {
+            let own_id = format!("profile:{}", p.id);
+            let own = b.category(&own_id, &format!("allowlist of profile {}", p.id))?;
             mask = mask.with(own);
             let text: String = p
                 .allow
@@ -557,17 +648,48 @@ pub fn compile(config: &RulesConfig) -> Result<(RuleSet, Diagnostics, Catalog), 
             if let Some(file) = bedtime_file {
                 add_allow_file(&mut b, file, own)?;
             }
+            p.allowlist = Some(own_id);
         }
-        // The parent's "always" allows (`<profile>.txt`, written by the
-        // dashboard) lift category blocks but not bedtime: a category of their
-        // own, outside the allowlist an allow-only window leaves reachable.
-        if let Some(file) = allow_file(".txt") {
+        // The parent's "always" allows (`allow_sites` in the config, and
+        // `<profile>.txt`, written by the dashboard) lift category blocks but
+        // not bedtime: a category of their own, outside the allowlist an
+        // allow-only window leaves reachable.
+        let parent_file = allow_file(".txt");
+        if parent_file.is_some() || !p.own_allow.is_empty() {
             let parent = b.category(
                 &format!("parent-allow:{}", p.id),
-                &format!("the parent's allows for profile {}", p.id),
+                &format!("the parent's allows for {}", p.id),
             )?;
             mask = mask.with(parent);
-            add_allow_file(&mut b, file, parent)?;
+            if !p.own_allow.is_empty() {
+                let text: String = p.own_allow.iter().map(|a| format!("{a}\n")).collect();
+                b.add_source_at(
+                    &format!("allow_sites of {}", p.id),
+                    SourceLocation::Inline(text.clone()),
+                    text.as_bytes(),
+                    parent,
+                    ListKind::Allow,
+                )?;
+            }
+            if let Some(file) = parent_file {
+                add_allow_file(&mut b, file, parent)?;
+            }
+        }
+        // The parent's "always blocked" sites.
+        if !p.own_block.is_empty() {
+            let own = b.category(
+                &format!("parent-block:{}", p.id),
+                &format!("sites the parent blocks for {}", p.id),
+            )?;
+            mask = mask.with(own);
+            let text: String = p.own_block.iter().map(|a| format!("{a}\n")).collect();
+            b.add_source_at(
+                &format!("block_sites of {}", p.id),
+                SourceLocation::Inline(text.clone()),
+                text.as_bytes(),
+                own,
+                ListKind::Block,
+            )?;
         }
         b.profile(&p.id, mask);
     }

@@ -151,6 +151,11 @@ impl Builder {
         }
     }
 
+    /// Whether a category (or allowlist) of this id was declared.
+    pub fn has_category(&self, id: &str) -> bool {
+        self.categories.iter().any(|c| c.id == id)
+    }
+
     /// Declares a category (or a profile's allowlist); returns its id. Declaring an id twice returns the first.
     pub fn category(&mut self, id: &str, name: &str) -> Result<CategoryId, CompileError> {
         if let Some(i) = self.categories.iter().position(|c| c.id == id) {

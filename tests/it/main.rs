@@ -15,6 +15,7 @@ mod activity;
 mod admin;
 mod admin_reload;
 mod check;
+mod children;
 mod cli;
 mod clients;
 mod dashboard_browser;

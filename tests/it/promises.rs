@@ -73,6 +73,7 @@ fn explained(engine: &Engine, name: &str, t: LocalTime, allows: &[overrides::Tem
         &ClientArg::Ip("127.0.0.1".parse().unwrap()),
         (t, jiff::Timestamp::now(), "then".into()),
         allows,
+        &[],
     )
     .unwrap()
 }

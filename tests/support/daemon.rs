@@ -24,6 +24,14 @@ pub struct TestDaemon {
 /// unless the text has a `[server]` table of its own, and the state directory
 /// is `state` unless it has a `[state]` table.
 pub fn test_config(config_text: &str, state: &TempDir) -> Config {
+    let text = test_config_text(config_text, state);
+    Config::parse(&text, "test.toml", None)
+        .unwrap_or_else(|e| panic!("test config does not parse: {e}\n{text}"))
+}
+
+/// The text [`test_config`] parses: for a config file the command line
+/// reads, so it finds the same state folder as the test's daemon.
+pub fn test_config_text(config_text: &str, state: &TempDir) -> String {
     let mut text = if config_text.contains("[server]") {
         config_text.to_string()
     } else {
@@ -35,8 +43,24 @@ pub fn test_config(config_text: &str, state: &TempDir) -> Config {
             state.path().display()
         ));
     }
-    Config::parse(&text, "test.toml", None)
-        .unwrap_or_else(|e| panic!("test config does not parse: {e}\n{text}"))
+    text
+}
+
+/// Polls `f` until it gives something: for work the daemon does in the
+/// background (a reload after a file changed), at most 10 s of real time.
+pub async fn bounded_wait<T>(f: impl Fn() -> Option<T>) -> Option<T> {
+    for _ in 0..500 {
+        if let Some(t) = f() {
+            return Some(t);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    None
+}
+
+/// Today's date on a manual clock (the UTC date of its absolute time).
+pub fn clock_today(clock: &Arc<ManualClock>) -> jiff::civil::Date {
+    Clock::manual(clock.clone()).today()
 }
 
 /// A manual clock (Monday 12:00 local time, the real absolute time of now,

@@ -9,11 +9,14 @@ pub mod http;
 pub mod tls;
 pub mod upstream;
 
+pub use cli::stdout_of;
 pub use client::{
     QueryOpts, a_records, aaaa_records, ede, min_answer_ttl, query_from, query_tcp, query_tcp_with,
     query_udp, query_udp_with, send_raw_tcp, send_raw_udp, tcp_pipeline, time_until,
 };
-pub use daemon::{TestDaemon, manual_env, test_config, udp_upstream};
+pub use daemon::{
+    TestDaemon, bounded_wait, clock_today, manual_env, test_config, test_config_text, udp_upstream,
+};
 pub use tls::{TempDir, TestCa};
 pub use upstream::FakeUpstream;
 
