@@ -392,11 +392,18 @@ impl Daemon {
             config.clone(),
             shutdown.clone(),
         ));
+        // The dashboard lists devices seen lately that no child has yet.
+        let seen: Arc<dyn crate::observe::SeenClients> = if config.activity.enabled {
+            recorder.last_seen.clone()
+        } else {
+            Arc::new(crate::observe::Nothing)
+        };
         let admin = crate::admin::start(
             config,
             resolver.clone(),
             reloader.clone(),
             totals.clone(),
+            seen,
             shutdown.clone(),
             &tasks,
         )

@@ -75,7 +75,7 @@ pub fn report_text(
     // A child by name (`--child Mia`): ids are lowercase.
     let profile = profile.map(|p| p.trim().to_lowercase());
     let profile = profile.as_deref();
-    // Some(ids) when the child or profile asked for is not one the config or rules define.
+    // Some(message) when the child or profile asked for is not one the config or rules define.
     let unknown = match profile {
         Some(p) => {
             let dir = crate::rules::catalog::RulesDir::from_config(&config.rules);
@@ -84,21 +84,26 @@ pub fn report_text(
                 .profiles
                 .into_iter()
                 .map(|p| p.id)
-                .chain(config.children.iter().map(|c| c.get_ref().id()))
                 .collect();
-            (!ids.iter().any(|id| id == p)).then_some(ids)
+            let children: Vec<String> = config.children.iter().map(|c| c.get_ref().id()).collect();
+            let known = ids.iter().chain(&children).any(|id| id == p);
+            (!known).then(|| match children.is_empty() {
+                true => format!("no profile `{p}`; profiles: {}", ids.join(", ")),
+                false => format!(
+                    "no child or profile `{p}`; children: {}; profiles: {}",
+                    children.join(", "),
+                    ids.join(", ")
+                ),
+            })
         }
         None => None,
     };
     let built = report::build(&path, from, profile);
-    if let (Some(ids), Some(p)) = (unknown, profile) {
+    if let Some(message) = unknown {
         // A profile the rules no longer have may still have activity to show;
         // a name with neither is a typo, not "no activity recorded".
         if !matches!(&built, Ok(r) if !r.profiles.is_empty()) {
-            return Err(format!(
-                "no child or profile `{p}`; there are: {}",
-                ids.join(", ")
-            ));
+            return Err(message);
         }
     }
     let r = built?;
@@ -444,7 +449,11 @@ pub fn pause(
             let span = jiff::SignedDuration::try_from(d).map_err(|e| e.to_string())?;
             now.checked_add(span).map_err(|e| e.to_string())?
         }
-        (None, Some(hhmm)) => next_local(now, &tz, hhmm)?,
+        (None, Some(hhmm)) => {
+            let minute = crate::schedule::parse_hhmm(hhmm)
+                .ok_or_else(|| format!("--until `{hhmm}` is not a time of day as HH:MM"))?;
+            crate::schedule::next_local(now, &tz, minute)?
+        }
         (None, None) => return Err("say how long (30m) or until when (--until 07:00)".into()),
     };
     let file = crate::state::layout::pauses(&found.dir);
@@ -462,32 +471,6 @@ pub fn pause(
         "paused {id} until {shown}: everything blocked except help lines ({})\n",
         applies(source, &found)
     ))
-}
-
-/// The next time the local clock shows `hhmm`: today, or tomorrow if it has passed.
-fn next_local(
-    now: jiff::Timestamp,
-    tz: &jiff::tz::TimeZone,
-    hhmm: &str,
-) -> Result<jiff::Timestamp, String> {
-    let minute = crate::schedule::parse_hhmm(hhmm)
-        .ok_or_else(|| format!("--until `{hhmm}` is not a time of day as HH:MM"))?;
-    let here = now.to_zoned_datetime(tz.clone());
-    let time = jiff::civil::Time::new((minute / 60) as i8, (minute % 60) as i8, 0, 0)
-        .map_err(|e| e.to_string())?;
-    let mut day = here.date();
-    loop {
-        let at = tz
-            .to_timestamp(day.to_datetime(time))
-            .map_err(|e| e.to_string())?;
-        if at > now {
-            return Ok(at);
-        }
-        day = day.tomorrow().map_err(|e| e.to_string())?;
-        if day > here.date().tomorrow().map_err(|e| e.to_string())? {
-            return Err(format!("--until `{hhmm}`: no such time in the next day"));
-        }
-    }
 }
 
 /// `resume CHILD`.

@@ -277,7 +277,12 @@ impl Engine {
                 "some rule lines were rejected; `nestguard check` lists them"
             );
         }
-        let mut engine = Engine::assemble(config, rules, &catalog)?;
+        let assigned =
+            crate::policy::devices::load(&crate::state::dir(config)).unwrap_or_else(|e| {
+                tracing::warn!("{e}; devices given to children from the dashboard are left out");
+                Vec::new()
+            });
+        let mut engine = Engine::assemble(config, rules, &catalog, &assigned)?;
         engine.diagnostics = diagnostics;
         engine.children = plans;
         Ok(engine)
@@ -288,6 +293,7 @@ impl Engine {
         config: &Config,
         rules: RuleSet,
         catalog: &catalog::Catalog,
+        assigned: &[crate::config::DeviceConfig],
     ) -> anyhow::Result<Engine> {
         let mut profiles: Vec<ProfilePolicy> = catalog
             .profiles
@@ -403,12 +409,25 @@ impl Engine {
                     format!("child `{id}` has no profile"),
                 )
             })?;
+            // Devices given to them by `[[device]]` tables, in the config
+            // or from the dashboard.
+            let given = config
+                .devices
+                .iter()
+                .map(|d| d.get_ref())
+                .chain(assigned)
+                .filter(|d| d.child.trim().to_lowercase() == id);
+            let (mut macs, mut addresses) = (c.macs.clone(), c.addresses.clone());
+            for d in given {
+                macs.extend(d.mac);
+                addresses.extend(d.address.map(|a| crate::config::Net(ipnet::IpNet::from(a))));
+            }
             let devices = Devices {
                 origin: c.origin,
-                addresses: &c.addresses,
+                addresses: &addresses,
                 listeners: &c.listeners,
                 users: &c.users,
-                macs: &c.macs,
+                macs: &macs,
             };
             clients.push(devices.rule(
                 config,
@@ -416,6 +435,15 @@ impl Engine {
                 profile,
                 &mut warnings,
             ));
+        }
+        for d in config.devices.iter().map(|d| d.get_ref()).chain(assigned) {
+            let id = d.child.trim().to_lowercase();
+            if !config.children.iter().any(|c| c.get_ref().id() == id) {
+                warnings.push(format!(
+                    "a [[device]] is given to `{}`, who is not a [[child]] in the config; ignored",
+                    d.child
+                ));
+            }
         }
         for c in &config.clients {
             let c = c.get_ref();
@@ -496,6 +524,18 @@ impl Engine {
     /// The children, with their bands.
     pub fn children(&self) -> &[children::ChildPlan] {
         &self.children
+    }
+
+    /// The child a device belongs to, by its MAC address or IP address (the
+    /// dashboard's "unassigned devices" are those with none).
+    pub fn device_owner(&self, ip: IpAddr, mac: Option<Mac>) -> Option<&children::ChildPlan> {
+        let ip = canonical(ip);
+        self.clients
+            .iter()
+            .filter(|c| {
+                mac.is_some_and(|m| c.macs.contains(&m)) || c.nets.iter().any(|n| n.contains(&ip))
+            })
+            .find_map(|c| self.child_of(c.profile))
     }
 
     /// The first day on which the children's bands must be worked out

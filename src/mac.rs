@@ -47,3 +47,9 @@ impl<'de> serde::Deserialize<'de> for Mac {
         s.parse().map_err(serde::de::Error::custom)
     }
 }
+
+impl serde::Serialize for Mac {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}

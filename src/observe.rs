@@ -52,3 +52,18 @@ impl Observer for Nothing {
 impl Counts for Nothing {
     fn decided(&self, _: &Decided<'_>) {}
 }
+
+/// Clients seen lately, for the dashboard's "unassigned devices": the
+/// narrow interface between `activity` (which notes them) and `admin`.
+pub trait SeenClients: Send + Sync {
+    /// Addresses that asked at or after `since` (wall-clock minute), with the
+    /// minute each was last seen, newest first.
+    fn seen_since(&self, since: u64) -> Vec<(IpAddr, u64)>;
+}
+
+/// Sees no one: activity is off.
+impl SeenClients for Nothing {
+    fn seen_since(&self, _: u64) -> Vec<(IpAddr, u64)> {
+        Vec::new()
+    }
+}

@@ -88,6 +88,8 @@ impl Watched {
         // A parent confirming a child's new band.
         w.files
             .insert(crate::state::layout::child_bands(&state_dir));
+        // A device given to a child from the dashboard.
+        w.files.insert(crate::state::layout::devices(&state_dir));
         if let Some(dir) = &config.rules.dir {
             w.trees.insert(dir.clone());
         }

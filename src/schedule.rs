@@ -48,6 +48,33 @@ pub fn parse_day(s: &str) -> Option<usize> {
         .position(|d| d.eq_ignore_ascii_case(s))
 }
 
+/// The next time after `now` that the local clock of `tz` shows `minute`
+/// (minutes after midnight): today, or tomorrow if it has passed.
+pub fn next_local(
+    now: jiff::Timestamp,
+    tz: &jiff::tz::TimeZone,
+    minute: u16,
+) -> Result<jiff::Timestamp, String> {
+    let here = now.to_zoned_datetime(tz.clone());
+    let time = jiff::civil::Time::new((minute / 60) as i8, (minute % 60) as i8, 0, 0)
+        .map_err(|e| e.to_string())?;
+    let mut day = here.date();
+    for _ in 0..3 {
+        let at = tz
+            .to_timestamp(day.to_datetime(time))
+            .map_err(|e| e.to_string())?;
+        if at > now {
+            return Ok(at);
+        }
+        day = day.tomorrow().map_err(|e| e.to_string())?;
+    }
+    Err(format!(
+        "no {:02}:{:02} in the next two days",
+        minute / 60,
+        minute % 60
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -71,6 +71,11 @@ pub mod layout {
         state_dir.join("pauses.toml")
     }
 
+    /// Devices the dashboard gave to children.
+    pub fn devices(state_dir: &Path) -> PathBuf {
+        state_dir.join("devices.toml")
+    }
+
     /// The age band each child is in (see `policy::children`).
     pub fn child_bands(state_dir: &Path) -> PathBuf {
         state_dir.join("children.toml")

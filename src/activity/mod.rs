@@ -80,10 +80,6 @@ impl Default for LastSeen {
 impl LastSeen {
     /// Notes a query from `ip` (allocates only for a client not seen before).
     pub fn saw(&self, ip: std::net::IpAddr, profile: usize, minute: u64) {
-        // This machine itself: it does not stop using its own resolver.
-        if ip.is_loopback() {
-            return;
-        }
         let packed = (minute << 16) | (profile as u64 & 0xffff);
         let map = self.map.pin();
         match map.get(&ip) {
@@ -105,6 +101,8 @@ impl LastSeen {
         let map = self.map.pin();
         let gone: Vec<(std::net::IpAddr, usize)> = map
             .iter()
+            // This machine itself does not stop using its own resolver.
+            .filter(|(ip, _)| !ip.is_loopback())
             .filter_map(|(ip, seen)| {
                 let v = seen.load(Ordering::Relaxed);
                 (minute.saturating_sub(v >> 16) >= QUIET_MINUTES)
@@ -115,6 +113,19 @@ impl LastSeen {
             map.remove(ip);
         }
         gone
+    }
+}
+
+impl crate::observe::SeenClients for LastSeen {
+    fn seen_since(&self, since: u64) -> Vec<(std::net::IpAddr, u64)> {
+        let map = self.map.pin();
+        let mut seen: Vec<(std::net::IpAddr, u64)> = map
+            .iter()
+            .map(|(ip, v)| (*ip, v.load(Ordering::Relaxed) >> 16))
+            .filter(|(_, m)| *m >= since)
+            .collect();
+        seen.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        seen
     }
 }
 

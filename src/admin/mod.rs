@@ -38,6 +38,7 @@ use crate::rules::catalog::{self, Helplines};
 
 pub mod auth;
 pub mod checker;
+mod family;
 pub mod metrics;
 pub mod pages;
 pub mod serve;
@@ -72,6 +73,8 @@ pub struct Admin {
     asks_logged: crate::log_every::LogEvery,
     /// What `/metrics` shows, read from the counters when scraped.
     metrics: prometheus_client::registry::Registry,
+    /// Clients seen lately (for the devices no child has yet).
+    seen: Arc<dyn crate::observe::SeenClients>,
 }
 
 /// What the children's pages show where to get help.
@@ -96,6 +99,7 @@ impl Local {
 /// its listener, so no `[admin]` change waits for a restart.
 pub struct Handle {
     resolver: Arc<Resolver>,
+    seen: Arc<dyn crate::observe::SeenClients>,
     reloader: Arc<Reloader>,
     totals: Arc<activity::Totals>,
     /// The daemon's, from its start (`[state]` changes need a restart).
@@ -132,11 +136,13 @@ pub async fn start(
     resolver: Arc<Resolver>,
     reloader: Arc<Reloader>,
     totals: Arc<activity::Totals>,
+    seen: Arc<dyn crate::observe::SeenClients>,
     stop: CancellationToken,
     tasks: &tokio_util::task::TaskTracker,
 ) -> anyhow::Result<Arc<Handle>> {
     let handle = Arc::new(Handle {
         resolver,
+        seen,
         reloader: reloader.clone(),
         totals,
         state_dir: crate::state::dir(config),
@@ -221,12 +227,15 @@ impl Handle {
             counters: counters.clone(),
             asks_logged: crate::log_every::LogEvery::new(self.resolver.clock()),
             metrics: registry,
+            seen: self.seen.clone(),
         });
         let app = Router::new()
             .route("/", get(dashboard))
             .route("/login", get(login_page).post(login))
             .route("/logout", post(logout))
             .route("/allow", post(allow))
+            .route("/children/{id}/{action}", post(child_action))
+            .route("/devices", post(assign_device))
             .route("/requests/{id}", post(decide_request))
             .route("/blocked", get(blocked_page))
             .route("/ask", post(ask))
@@ -590,9 +599,18 @@ async fn dashboard(State(admin): Shared, headers: HeaderMap) -> Response {
         .checked_sub(jiff::SignedDuration::from_hours(24))
         .unwrap_or(jiff::Timestamp::UNIX_EPOCH);
     let activity = match report::build(&admin.db_path, since, None) {
-        Ok(r) => pages::Activity::of(&r.profiles),
+        Ok(r) => pages::Activity::of(
+            family::heads(&admin.resolver, &admin.state_dir),
+            &r.profiles,
+        ),
         Err(e) => pages::Activity::Unreadable(e),
     };
+    let devices = family::unassigned(&admin.resolver, admin.seen.as_ref());
+    let children: Vec<(String, String)> = engine
+        .children()
+        .iter()
+        .map(|c| (c.id.clone(), c.name.clone()))
+        .collect();
     let pending = pending_requests(&admin);
     // The audit trail, with the latest wrong-password tries.
     write_failed_logins(&admin);
@@ -604,6 +622,7 @@ async fn dashboard(State(admin): Shared, headers: HeaderMap) -> Response {
             engine.profile_ids().collect(),
             pending,
             activity,
+            pages::Family { children, devices },
             recent,
         ),
     )
@@ -760,6 +779,140 @@ async fn allow(State(admin): Shared, headers: HeaderMap, Form(form): Form<AllowF
         Err(e) => page(
             StatusCode::BAD_REQUEST,
             pages::message("Not allowed", &e, true),
+        ),
+    }
+}
+
+#[derive(Deserialize)]
+struct ChildForm {
+    csrf: String,
+    /// For a pause: `30m`, `1h`, `2h` or `morning`.
+    #[serde(default)]
+    length: String,
+}
+
+/// The session's parent and the child a form is about, once the form's
+/// token is checked; else the page to answer with.
+fn child_form(
+    admin: &Admin,
+    headers: &HeaderMap,
+    csrf: &str,
+    child: &str,
+) -> Result<(String, crate::policy::children::ChildPlan), Box<Response>> {
+    let Some((_, token)) = session(admin, headers) else {
+        return Err(Box::new(unauthorized_page()));
+    };
+    if !auth::same(&token, csrf) {
+        return Err(Box::new(
+            (StatusCode::FORBIDDEN, "bad form token\n").into_response(),
+        ));
+    }
+    let plan = admin
+        .resolver
+        .engine()
+        .child(child)
+        .cloned()
+        .ok_or_else(|| {
+            Box::new(page(
+                StatusCode::NOT_FOUND,
+                pages::message(
+                    "No such child",
+                    &format!("There is no child `{child}`."),
+                    true,
+                ),
+            ))
+        })?;
+    Ok(("parent".to_string(), plan))
+}
+
+/// Pause, resume, or confirm a child's new band.
+async fn child_action(
+    State(admin): Shared,
+    headers: HeaderMap,
+    Path((id, action)): Path<(String, String)>,
+    Form(form): Form<ChildForm>,
+) -> Response {
+    let (who, child) = match child_form(&admin, &headers, &form.csrf, &id) {
+        Ok(x) => x,
+        Err(r) => return *r,
+    };
+    let action = match action.as_str() {
+        "pause" => family::Action::Pause(form.length),
+        "resume" => family::Action::Resume,
+        "confirm-band" => family::Action::ConfirmBand,
+        _ => return (StatusCode::NOT_FOUND, "no such action\n").into_response(),
+    };
+    let reloader = admin.reloader.clone();
+    let reload = || -> family::Reload {
+        Box::pin(async move { reloader.reload("dashboard: a child's band confirmed").await })
+    };
+    match family::act(
+        &admin.resolver,
+        &admin.state_dir,
+        &child,
+        action,
+        &who,
+        reload,
+    )
+    .await
+    {
+        Ok((what, detail)) => {
+            admin.reloader.refresh_live();
+            audit(&admin, &who, what, &detail);
+            Redirect::to("/").into_response()
+        }
+        Err(e) => page(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            pages::message("Not done", &e, true),
+        ),
+    }
+}
+
+#[derive(Deserialize)]
+struct AssignForm {
+    csrf: String,
+    device: String,
+    child: String,
+    #[serde(default)]
+    name: String,
+}
+
+/// "This is Leo's tablet".
+async fn assign_device(
+    State(admin): Shared,
+    headers: HeaderMap,
+    Form(form): Form<AssignForm>,
+) -> Response {
+    let (who, child) = match child_form(&admin, &headers, &form.csrf, &form.child) {
+        Ok(x) => x,
+        Err(r) => return *r,
+    };
+    let reloader = admin.reloader.clone();
+    let reload = || -> family::Reload {
+        Box::pin(async move {
+            reloader
+                .reload("dashboard: a device given to a child")
+                .await
+        })
+    };
+    let assigned = family::assign(
+        &admin.resolver,
+        &admin.state_dir,
+        &child,
+        &form.device,
+        &form.name,
+        &who,
+        reload,
+    )
+    .await;
+    match assigned {
+        Ok(detail) => {
+            audit(&admin, &who, "device", &detail);
+            Redirect::to("/").into_response()
+        }
+        Err(e) => page(
+            StatusCode::BAD_REQUEST,
+            pages::message("Not assigned", &e, true),
         ),
     }
 }

@@ -78,13 +78,68 @@ pub enum Activity {
 }
 
 impl Activity {
-    pub fn of(reports: &[ProfileReport]) -> Activity {
-        if reports.is_empty() {
+    /// A card per child (with their activity, or none yet), then one per
+    /// profile that had activity from devices no child has.
+    pub fn of(children: Vec<ChildHead>, reports: &[ProfileReport]) -> Activity {
+        let mut cards: Vec<Card> = children
+            .into_iter()
+            .map(|head| {
+                let mut card = match reports.iter().find(|r| r.profile == head.id) {
+                    Some(r) => Card::of(r),
+                    None => Card::of(&ProfileReport {
+                        profile: head.id.clone(),
+                        ..ProfileReport::default()
+                    }),
+                };
+                card.title = head.name.clone();
+                card.child = Some(head);
+                card
+            })
+            .collect();
+        let others: Vec<Card> = reports
+            .iter()
+            .filter(|r| !cards.iter().any(|c| c.profile == r.profile))
+            .map(Card::of)
+            .collect();
+        cards.extend(others);
+        if cards.is_empty() {
             Activity::Nothing
         } else {
-            Activity::Cards(reports.iter().map(Card::of).collect())
+            Activity::Cards(cards)
         }
     }
+}
+
+/// The top of a child's card.
+pub struct ChildHead {
+    pub id: String,
+    pub name: String,
+    pub band: String,
+    /// Years, or empty when not known (a child given a profile, not a birth month).
+    pub age: String,
+    /// A birthday move waiting for a parent, or coming soon.
+    pub notice: Option<String>,
+    /// A move is waiting: the confirm button shows.
+    pub waiting: bool,
+    /// Local time the pause ends, when paused.
+    pub paused_until: Option<String>,
+    /// What the parent sees of this child, and why.
+    pub sees: String,
+}
+
+/// A device seen lately that no child has.
+pub struct Device {
+    /// The form value: `mac:…` or `ip:…`.
+    pub key: String,
+    pub mac: String,
+    pub address: String,
+    pub last_seen: String,
+}
+
+/// The children (id, name) and the devices none of them has.
+pub struct Family {
+    pub children: Vec<(String, String)>,
+    pub devices: Vec<Device>,
 }
 
 /// The parents' dashboard.
@@ -97,6 +152,7 @@ pub struct Dashboard<'a> {
     profiles: Vec<&'a str>,
     pending: Vec<Pending>,
     activity: Activity,
+    family: Family,
     audit: Vec<AuditRow>,
 }
 
@@ -105,6 +161,7 @@ pub fn dashboard(
     profiles: Vec<&str>,
     pending: Vec<Pending>,
     activity: Activity,
+    family: Family,
     audit: Vec<AuditRow>,
 ) -> Rendered {
     Dashboard {
@@ -114,6 +171,7 @@ pub fn dashboard(
         profiles,
         pending,
         activity,
+        family,
         audit,
     }
     .render()
@@ -160,9 +218,12 @@ pub fn blocked(p: BlockedPage<'_>) -> Rendered {
     .render()
 }
 
-/// One child's (profile's) card.
+/// One child's (or profile's) card.
 pub struct Card {
     profile: String,
+    /// The heading: the child's name, or the profile id.
+    title: String,
+    child: Option<ChildHead>,
     queries: u64,
     blocked: u64,
     online: String,
@@ -185,6 +246,8 @@ impl Card {
             .collect();
         Card {
             profile: r.profile.clone(),
+            title: format!("Other devices: profile {}", r.profile),
+            child: None,
             queries: r.queries,
             blocked: r.blocked,
             online: hours(r.active_minutes),

@@ -63,7 +63,7 @@ pub(super) fn run(config: &mut Config, text: &str, origin: &str) -> Result<(), C
     clients(config, &at)?;
     list_files(config, &positions, text, origin)?;
     let dir = RulesDir::from_config(&config.rules);
-    if !config.children.is_empty() || !config.profiles.is_empty() {
+    if !config.children.is_empty() || !config.profiles.is_empty() || !config.devices.is_empty() {
         let shipped = catalog::load_catalog(&dir)?;
         children(config, &shipped, &at)?;
     }
@@ -161,6 +161,14 @@ fn children(
             ));
         }
         tweaks(t.get_ref())?;
+    }
+    for d in &config.devices {
+        if d.get_ref().mac.is_none() && d.get_ref().address.is_none() {
+            return Err(at(
+                d.span(),
+                "a [[device]] needs mac or address: what tells the device apart".into(),
+            ));
+        }
     }
     let mut seen: Vec<String> = Vec::new();
     for c in &config.children {

@@ -84,7 +84,7 @@ impl Config {
             .map_err(|e| ConfigError::at(&name, &text, e.span(), e.message().to_string()))?;
         for (key, value) in &table {
             let allowed = match key.get_ref().as_str() {
-                "client" | "child" | "schedule" | "policy" => true,
+                "client" | "child" | "device" | "schedule" | "policy" => true,
                 "rules" => value
                     .as_table()
                     .is_some_and(|t| t.keys().all(|k| k == "list")),
@@ -96,7 +96,7 @@ impl Config {
                     &text,
                     Some(key.span()),
                     format!(
-                        "a conf.d file may hold [[child]], [[client]], [[schedule]], [[rules.list]] and [policy]; `{}` belongs in the main config file",
+                        "a conf.d file may hold [[child]], [[device]], [[client]], [[schedule]], [[rules.list]] and [policy]; `{}` belongs in the main config file",
                         key.get_ref()
                     ),
                 ));
@@ -132,6 +132,10 @@ impl Config {
             }
             c.get_mut().origin = origin;
             self.children.push(c);
+        }
+        for mut dev in drop_in.devices {
+            dev.get_mut().origin = origin;
+            self.devices.push(dev);
         }
         for mut sc in drop_in.schedules {
             sc.get_mut().origin = origin;

@@ -49,6 +49,11 @@ pub struct Config {
     /// for them. A child matches before any `[[client]]` table.
     #[serde(default, rename = "child")]
     pub children: Vec<Spanned<ChildConfig>>,
+    /// Devices given to a child by their MAC or address (besides the
+    /// `[[child]]` table's own keys; the dashboard writes the same tables
+    /// into the state folder).
+    #[serde(default, rename = "device")]
+    pub devices: Vec<Spanned<DeviceConfig>>,
     /// `[profile.<id>]`: changes to a shipped profile, without copying `rules/`.
     #[serde(default, rename = "profile")]
     pub profiles: std::collections::BTreeMap<String, Spanned<Tweaks>>,
@@ -445,6 +450,29 @@ impl ChildConfig {
     pub fn id(&self) -> String {
         self.name.get_ref().trim().to_lowercase()
     }
+}
+
+/// `[[device]]`: "this is Leo's tablet".
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceConfig {
+    /// Index of the file it was read from (see [`Config::origins`]).
+    #[serde(skip)]
+    pub origin: usize,
+    /// The child's name.
+    pub child: String,
+    /// What the parent calls it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mac: Option<crate::mac::Mac>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<IpAddr>,
+    /// Who said so, and when (written by the dashboard).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub added_by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub added: Option<jiff::Timestamp>,
 }
 
 /// Changes to a profile, for a `[profile.<id>]` table or one `[[child]]`.

@@ -200,6 +200,12 @@ impl Resolver {
         &self.owners
     }
 
+    /// A client's MAC address from the neighbour table (off the query path:
+    /// for the dashboard's device list).
+    pub fn mac_of(&self, ip: std::net::IpAddr) -> Option<crate::mac::Mac> {
+        self.lookups.mac(ip)
+    }
+
     /// The lookups a query sees: the owner as far as the flow map knows it
     /// (`resolved`: as the miss path found it).
     fn flow_lookups(&self, resolved: Option<Option<u32>>) -> FlowLookups<'_> {

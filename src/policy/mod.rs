@@ -11,6 +11,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 pub mod children;
+pub mod devices;
 pub mod forwarder;
 pub mod neighbours;
 #[cfg(target_os = "linux")]

@@ -325,3 +325,165 @@ fn child_mistakes_are_errors_at_their_line() {
         .to_string();
     assert!(e.contains("no [[child]] named `Zoe`"), "{e}");
 }
+
+/// A neighbour table the test writes.
+struct Table(Vec<(std::net::IpAddr, nestguard::policy::neighbours::Mac)>);
+
+impl nestguard::policy::neighbours::NeighbourSource for Table {
+    fn read(&self) -> std::io::Result<Vec<(std::net::IpAddr, nestguard::policy::neighbours::Mac)>> {
+        Ok(self.0.clone())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dashboard_has_a_card_per_child_pauses_one_and_gives_a_device_to_another() {
+    use crate::support::http::{form_value, http, post_login};
+    const PASSWORD: &str = "correct horse battery";
+    let up = upstream().await;
+    let dir = TempDir::new();
+    let hash = nestguard::admin::auth::hash_password(PASSWORD).unwrap();
+    let config = format!(
+        "{}{}[admin]\nenabled = true\nlisten = \"127.0.0.1:0\"\npassword_hash = \"{hash}\"\n\
+         [[child]]\nname = \"Leo\"\nprofile = \"child\"\nmacs = [\"02:00:5e:10:00:05\"]\n\
+         [[child]]\nname = \"Mia\"\nprofile = \"teen\"\naddresses = [\"127.0.0.6\"]\n",
+        udp_upstream(up.addr(), "1s"),
+        lists(&dir)
+    );
+    let (_clock, mut env) = manual_env();
+    env.neighbours = std::sync::Arc::new(Table(vec![
+        (
+            "127.0.0.5".parse().unwrap(),
+            "02:00:5e:10:00:05".parse().unwrap(),
+        ),
+        (
+            "127.0.0.9".parse().unwrap(),
+            "02:00:5e:10:00:09".parse().unwrap(),
+        ),
+    ]));
+    let d = TestDaemon::start_in(&config, env).await;
+    let admin = d.daemon.admin_addr.expect("admin server started");
+    let ask = |src: &'static str, name: &'static str| query_from(src, d.addr, name, RecordType::A);
+    // The tablet is nobody's yet: the default profile ("child") blocks games.
+    assert!(blocked(&ask("127.0.0.9", "game.example").await));
+
+    let login = post_login("127.0.0.1", admin, PASSWORD).await;
+    let cookie = login.session_cookie().expect("logged in");
+    let get = || {
+        let cookie = cookie.clone();
+        async move {
+            http(
+                "127.0.0.1",
+                admin,
+                "GET",
+                "/",
+                &[("Cookie", cookie.as_str())],
+                "",
+            )
+            .await
+        }
+    };
+    let page = get().await;
+    assert_eq!(page.status, 200);
+    let at = page.body.find("name=csrf value=\"").unwrap() + "name=csrf value=\"".len();
+    let csrf = page.body[at..].split('"').next().unwrap().to_string();
+    // One card per child, in the config's order, each saying what the parent sees.
+    let leo = page
+        .body
+        .find("data-profile=\"leo\"><h2>Leo</h2>")
+        .expect("Leo's card");
+    let mia = page
+        .body
+        .find("data-profile=\"mia\"><h2>Mia</h2>")
+        .expect("Mia's card");
+    assert!(leo < mia);
+    assert!(
+        page.body
+            .contains("For Mia you see categories and times only, no sites"),
+        "{}",
+        page.body
+    );
+    let unassigned = &page.body[page.body.find("id=unassigned").expect("unassigned devices")..];
+    assert!(
+        unassigned.contains("02:00:5e:10:00:09"),
+        "the tablet is listed as unassigned"
+    );
+    assert!(
+        !unassigned.contains("02:00:5e:10:00:05"),
+        "Leo's phone is his"
+    );
+    let post = |path: &'static str, body: String| {
+        let cookie = cookie.clone();
+        async move {
+            http(
+                "127.0.0.1",
+                admin,
+                "POST",
+                path,
+                &[
+                    ("Content-Type", "application/x-www-form-urlencoded"),
+                    ("Cookie", cookie.as_str()),
+                ],
+                &body,
+            )
+            .await
+        }
+    };
+
+    // Pause Leo for 30 minutes, then resume.
+    let r = post(
+        "/children/leo/pause",
+        format!("csrf={}&length=30m", form_value(&csrf)),
+    )
+    .await;
+    assert_eq!(r.status, 303, "{r:?}");
+    let m = ask("127.0.0.5", "site.example").await;
+    assert!(blocked(&m));
+    assert_eq!(
+        ede(m.edns.as_ref()).map(|e| e.1),
+        Some("paused by a parent".into())
+    );
+    assert!(
+        !blocked(&ask("127.0.0.6", "site.example").await),
+        "Mia is not paused"
+    );
+    assert!(get().await.body.contains("Internet paused until"));
+    let r = post(
+        "/children/leo/resume",
+        format!("csrf={}", form_value(&csrf)),
+    )
+    .await;
+    assert_eq!(r.status, 303, "{r:?}");
+    assert!(!blocked(&ask("127.0.0.5", "site.example").await));
+
+    // "This is Mia's tablet": it gets Mia's band (a teen: games are fine).
+    let r = post(
+        "/devices",
+        format!(
+            "csrf={}&device={}&child=mia&name=tablet",
+            form_value(&csrf),
+            form_value("mac:02:00:5e:10:00:09")
+        ),
+    )
+    .await;
+    assert_eq!(r.status, 303, "{r:?}");
+    assert!(!blocked(&ask("127.0.0.9", "game.example").await));
+    let after = get().await;
+    assert!(
+        !after.body.contains("id=unassigned"),
+        "no longer unassigned: {}",
+        after.body
+    );
+    assert!(
+        after.body.contains("is Mia&#39;s") || after.body.contains("is Mia's"),
+        "audited"
+    );
+    let saved = std::fs::read_to_string(nestguard::state::layout::devices(d.state.path())).unwrap();
+    assert!(
+        saved.contains("child = \"mia\"") && saved.contains("02:00:5e:10:00:09"),
+        "{saved}"
+    );
+    // A wrong form token changes nothing.
+    let r = post("/children/leo/pause", "csrf=nope&length=1h".into()).await;
+    assert_eq!(r.status, 403);
+    d.stop().await;
+}

@@ -1,0 +1,220 @@
+//! The dashboard's per-child side: a card per child (band, a birthday move
+//! waiting for a parent, a pause, what the parent sees of them and why), the
+//! pause, resume and confirm buttons, and the devices no child has yet with
+//! a way to say whose they are.
+
+use std::path::Path;
+
+use super::pages;
+use crate::config::{DeviceConfig, Privacy};
+use crate::dns::resolve::Resolver;
+use crate::observe::SeenClients;
+use crate::policy::{children, devices, pause};
+
+/// Devices that asked within this long are listed when no child has them.
+const RECENT_MINUTES: u64 = 7 * 24 * 60;
+/// "Until tomorrow morning": 07:00 local time.
+const MORNING: u16 = 7 * 60;
+
+/// What the card of each child says above their activity.
+pub(super) fn heads(resolver: &Resolver, state_dir: &Path) -> Vec<pages::ChildHead> {
+    let engine = resolver.engine();
+    let clock = resolver.clock();
+    let now = clock.timestamp();
+    let today = clock.today();
+    let tz = jiff::tz::TimeZone::system();
+    let paused = pause::load(&crate::state::layout::pauses(state_dir)).unwrap_or_default();
+    engine
+        .children()
+        .iter()
+        .map(|c| {
+            let until = paused
+                .iter()
+                .filter(|p| p.who == c.id && p.until > now)
+                .map(|p| p.until)
+                .max();
+            let privacy = engine
+                .profile_index(&c.id)
+                .and_then(|i| engine.privacy.get(i).copied())
+                .unwrap_or_default();
+            pages::ChildHead {
+                id: c.id.clone(),
+                name: c.name.clone(),
+                band: c.band.clone(),
+                age: c.age.map_or(String::new(), |a| format!("{a}")),
+                notice: c.notice(today),
+                waiting: c.next.as_ref().is_some_and(|n| n.waiting),
+                paused_until: until.map(|t| {
+                    t.to_zoned_datetime(tz.clone())
+                        .strftime("%a %H:%M")
+                        .to_string()
+                }),
+                sees: sees(c, privacy),
+            }
+        })
+        .collect()
+}
+
+/// What the parent sees of a child, and why: it narrows as the child grows,
+/// and the child can see that filtering is on (UK Age Appropriate Design
+/// Code, standard 11: monitoring proportionate and visible to the child).
+fn sees(child: &children::ChildPlan, privacy: Privacy) -> String {
+    let who = &child.name;
+    let age = child.age.map_or(String::new(), |a| format!(" at {a}"));
+    match privacy {
+        Privacy::Detailed => format!(
+            "For {who}{age} you see the sites visited and the sites blocked: young children need a grown-up looking with them."
+        ),
+        Privacy::BlockedDomains => format!(
+            "For {who}{age} you see blocked sites and categories, not the sites visited: a growing child gets privacy for what is allowed."
+        ),
+        Privacy::Aggregate => format!(
+            "For {who}{age} you see categories and times only, no sites: monitoring narrows as children grow, and {who} can see that filtering is on."
+        ),
+    }
+}
+
+/// Devices seen lately that belong to no child, newest first.
+pub(super) fn unassigned(resolver: &Resolver, seen: &dyn SeenClients) -> Vec<pages::Device> {
+    let engine = resolver.engine();
+    let clock = resolver.clock();
+    let since = clock.minute().saturating_sub(RECENT_MINUTES);
+    let tz = jiff::tz::TimeZone::system();
+    seen.seen_since(since)
+        .into_iter()
+        .filter_map(|(ip, minute)| {
+            let mac = resolver.mac_of(ip);
+            if engine.device_owner(ip, mac).is_some() {
+                return None;
+            }
+            let seconds = i64::try_from(minute.saturating_mul(60)).unwrap_or(0);
+            let last = jiff::Timestamp::from_second(seconds)
+                .map(|t| {
+                    t.to_zoned_datetime(tz.clone())
+                        .strftime("%Y-%m-%d %H:%M")
+                        .to_string()
+                })
+                .unwrap_or_default();
+            Some(pages::Device {
+                key: match mac {
+                    Some(m) => format!("mac:{m}"),
+                    None => format!("ip:{ip}"),
+                },
+                mac: mac.map_or_else(|| "unknown".into(), |m| m.to_string()),
+                address: if ip.is_loopback() {
+                    format!("{ip} (this computer)")
+                } else {
+                    ip.to_string()
+                },
+                last_seen: last,
+            })
+        })
+        .take(50)
+        .collect()
+}
+
+/// What a parent asks of a child from the dashboard.
+pub(super) enum Action {
+    /// `30m`, `1h`, `2h` or `morning` (until 07:00).
+    Pause(String),
+    Resume,
+    ConfirmBand,
+}
+
+/// Reloads the rules (a child's new band, a device given to a child).
+pub(super) type Reload =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>> + Send>>;
+
+/// Carries out `action` for `child`; the audit trail's action and detail.
+pub(super) async fn act(
+    resolver: &Resolver,
+    state_dir: &Path,
+    child: &children::ChildPlan,
+    action: Action,
+    who: &str,
+    reload: impl FnOnce() -> Reload,
+) -> Result<(&'static str, String), String> {
+    let now = resolver.clock().timestamp();
+    let pauses = crate::state::layout::pauses(state_dir);
+    match action {
+        Action::Pause(length) => {
+            let after = |d: jiff::SignedDuration| now.checked_add(d).map_err(|e| e.to_string());
+            let until = match length.as_str() {
+                "30m" => after(jiff::SignedDuration::from_mins(30)),
+                "1h" => after(jiff::SignedDuration::from_hours(1)),
+                "2h" => after(jiff::SignedDuration::from_hours(2)),
+                "morning" => {
+                    crate::schedule::next_local(now, &jiff::tz::TimeZone::system(), MORNING)
+                }
+                other => Err(format!("unknown length `{other}`")),
+            }?;
+            pause::pause(&pauses, &child.id, until, now, who)?;
+            Ok(("pause", format!("{} until {until}", child.name)))
+        }
+        Action::Resume => {
+            pause::resume(&pauses, &child.id, now)?;
+            Ok(("resume", child.name.clone()))
+        }
+        Action::ConfirmBand => {
+            let mut recorded = children::Recorded::load(state_dir)?;
+            let Some(band) = recorded.confirm(child, resolver.clock().today()) else {
+                return Ok(("band", format!("{} stays {}", child.name, child.band)));
+            };
+            recorded
+                .save(state_dir)
+                .map_err(|e| format!("{}: {e}", state_dir.display()))?;
+            reload().await?;
+            Ok((
+                "band",
+                format!("{} moved from {} to {band}", child.name, child.band),
+            ))
+        }
+    }
+}
+
+/// "This is Leo's tablet": `device` is `mac:…` or `ip:…` from the list. The
+/// device is recorded in the state folder as a `[[device]]` table and the
+/// rules are rebuilt at once. The audit trail's detail.
+pub(super) async fn assign(
+    resolver: &Resolver,
+    state_dir: &Path,
+    child: &children::ChildPlan,
+    device: &str,
+    name: &str,
+    who: &str,
+    reload: impl FnOnce() -> Reload,
+) -> Result<String, String> {
+    let (mac, address): (Option<crate::mac::Mac>, Option<std::net::IpAddr>) =
+        match device.split_once(':') {
+            Some(("mac", m)) => (m.parse().ok(), None),
+            Some(("ip", ip)) => (None, ip.parse().ok()),
+            _ => (None, None),
+        };
+    if mac.is_none() && address.is_none() {
+        return Err(format!("`{device}` is not a device"));
+    }
+    let name = Some(name.trim().to_string()).filter(|n| !n.is_empty());
+    let what = match (mac, address) {
+        (Some(m), _) => m.to_string(),
+        (None, a) => a.map(|a| a.to_string()).unwrap_or_default(),
+    };
+    let detail = format!(
+        "{what} ({}) is {}'s",
+        name.as_deref().unwrap_or("unnamed"),
+        child.name
+    );
+    devices::assign(
+        state_dir,
+        DeviceConfig {
+            origin: 0,
+            child: child.id.clone(),
+            name,
+            mac,
+            address,
+            added_by: Some(who.to_string()),
+            added: Some(resolver.clock().timestamp()),
+        },
+    )?;
+    reload().await?;
+    Ok(detail)
+}
