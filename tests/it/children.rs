@@ -168,6 +168,9 @@ async fn two_children_in_one_band_are_counted_and_reported_apart() {
     std::fs::write(&path, test_config_text(&config, &d.state)).unwrap();
     let text = stdout_of(&["report", "--child", "Mia", "--since", "1h"], &path, &[]);
     assert!(text.contains("mia") && !text.contains("leo"), "{text}");
+    // Each child's privacy follows their band: at 9–12, blocked sites are
+    // kept; the teen profile would keep none.
+    assert_eq!(of("mia").top_blocked, vec![("bad.example".to_string(), 1)]);
     d.stop().await;
 }
 
@@ -485,5 +488,32 @@ async fn the_dashboard_has_a_card_per_child_pauses_one_and_gives_a_device_to_ano
     // A wrong form token changes nothing.
     let r = post("/children/leo/pause", "csrf=nope&length=1h".into()).await;
     assert_eq!(r.status, 403);
+    d.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn schedules_target_children_by_name_or_by_their_band() {
+    let up = upstream().await;
+    let dir = TempDir::new();
+    // Monday 12:00 on the test's clock: "homework" is open for Leo alone,
+    // "teen evening" for every teen, Sam included.
+    let config = format!(
+        "{}{}\
+         [[child]]\nname = \"Leo\"\nprofile = \"child\"\naddresses = [\"127.0.0.5\"]\n\
+         [[child]]\nname = \"Mia\"\nprofile = \"child\"\naddresses = [\"127.0.0.6\"]\n\
+         [[child]]\nname = \"Sam\"\nprofile = \"teen\"\naddresses = [\"127.0.0.7\"]\n\
+         [[schedule]]\nchildren = [\"Leo\"]\nname = \"homework\"\nfrom = \"11:00\"\nto = \"13:00\"\nallow_only = true\n\
+         [[schedule]]\nprofile = \"teen\"\nname = \"teen evening\"\nfrom = \"11:00\"\nto = \"13:00\"\nblock = [\"gaming\"]\n",
+        udp_upstream(up.addr(), "1s"),
+        lists(&dir)
+    );
+    let (d, _clock) = TestDaemon::start_manual(&config).await;
+    let ask = |src: &'static str, name: &'static str| query_from(src, d.addr, name, RecordType::A);
+    let m = ask("127.0.0.5", "site.example").await;
+    assert!(blocked(&m));
+    assert_eq!(ede(m.edns.as_ref()).map(|e| e.1), Some("schedule: homework".into()));
+    assert!(!blocked(&ask("127.0.0.5", "childline.org.uk").await));
+    assert!(!blocked(&ask("127.0.0.6", "site.example").await), "Mia has no homework window");
+    assert!(blocked(&ask("127.0.0.7", "game.example").await), "Sam is a teen");
     d.stop().await;
 }
