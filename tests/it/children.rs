@@ -329,15 +329,6 @@ fn child_mistakes_are_errors_at_their_line() {
     assert!(e.contains("no [[child]] named `Zoe`"), "{e}");
 }
 
-/// A neighbour table the test writes.
-struct Table(Vec<(std::net::IpAddr, nestguard::policy::neighbours::Mac)>);
-
-impl nestguard::policy::neighbours::NeighbourSource for Table {
-    fn read(&self) -> std::io::Result<Vec<(std::net::IpAddr, nestguard::policy::neighbours::Mac)>> {
-        Ok(self.0.clone())
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_dashboard_has_a_card_per_child_pauses_one_and_gives_a_device_to_another() {
     use crate::support::http::{form_value, http, post_login};
@@ -352,17 +343,10 @@ async fn the_dashboard_has_a_card_per_child_pauses_one_and_gives_a_device_to_ano
         udp_upstream(up.addr(), "1s"),
         lists(&dir)
     );
-    let (_clock, mut env) = manual_env();
-    env.neighbours = std::sync::Arc::new(Table(vec![
-        (
-            "127.0.0.5".parse().unwrap(),
-            "02:00:5e:10:00:05".parse().unwrap(),
-        ),
-        (
-            "127.0.0.9".parse().unwrap(),
-            "02:00:5e:10:00:09".parse().unwrap(),
-        ),
-    ]));
+    let (_clock, env) = manual_env_with_neighbours(&[
+        ("127.0.0.5", "02:00:5e:10:00:05"),
+        ("127.0.0.9", "02:00:5e:10:00:09"),
+    ]);
     let d = TestDaemon::start_in(&config, env).await;
     let admin = d.daemon.admin_addr.expect("admin server started");
     let ask = |src: &'static str, name: &'static str| query_from(src, d.addr, name, RecordType::A);
@@ -511,9 +495,18 @@ async fn schedules_target_children_by_name_or_by_their_band() {
     let ask = |src: &'static str, name: &'static str| query_from(src, d.addr, name, RecordType::A);
     let m = ask("127.0.0.5", "site.example").await;
     assert!(blocked(&m));
-    assert_eq!(ede(m.edns.as_ref()).map(|e| e.1), Some("schedule: homework".into()));
+    assert_eq!(
+        ede(m.edns.as_ref()).map(|e| e.1),
+        Some("schedule: homework".into())
+    );
     assert!(!blocked(&ask("127.0.0.5", "childline.org.uk").await));
-    assert!(!blocked(&ask("127.0.0.6", "site.example").await), "Mia has no homework window");
-    assert!(blocked(&ask("127.0.0.7", "game.example").await), "Sam is a teen");
+    assert!(
+        !blocked(&ask("127.0.0.6", "site.example").await),
+        "Mia has no homework window"
+    );
+    assert!(
+        blocked(&ask("127.0.0.7", "game.example").await),
+        "Sam is a teen"
+    );
     d.stop().await;
 }

@@ -412,3 +412,189 @@ async fn log_in_see_charts_allow_a_site() {
     drop(browser);
     d.stop().await;
 }
+
+/// A day of activity for two children, as the daemon would have written it.
+fn seed_family(state: &std::path::Path) {
+    let store = nestguard::activity::store::Store::open(
+        &nestguard::state::layout::activity_db(state),
+        20,
+        Duration::from_secs(90 * 86_400),
+    )
+    .unwrap();
+    let now = jiff::Timestamp::now().as_second() / 3600;
+    let mut sql = String::new();
+    for (ago, leo, mia) in [(9, 12, 0), (7, 50, 41), (5, 8, 30), (3, 40, 12), (1, 27, 9)] {
+        let h = now - ago;
+        let bits = |m: u32| (1i64 << m) - 1;
+        for (who, m) in [("leo", leo), ("mia", mia)] {
+            if m > 0 {
+                sql.push_str(&format!(
+                    "INSERT INTO minutes VALUES ({h}, '{who}', {});
+                     INSERT INTO counts VALUES ({h}, '{who}', 'none', 'allowed', {});",
+                    bits(m),
+                    m * 6
+                ));
+            }
+        }
+    }
+    sql.push_str(&format!(
+        "INSERT INTO counts VALUES ({h}, 'leo', 'gaming', 'blocked', 9);
+         INSERT INTO counts VALUES ({h}, 'leo', 'adult', 'blocked', 1);
+         INSERT INTO counts VALUES ({h}, 'mia', 'dating', 'blocked', 2);",
+        h = now - 3
+    ));
+    store.connection().execute_batch(&sql).unwrap();
+}
+
+/// The page's width fits the viewport: nothing scrolls sideways.
+async fn fits(page: &mut Page, width: u64) {
+    page.call(
+        "Emulation.setDeviceMetricsOverride",
+        json!({"width": width, "height": 1400, "deviceScaleFactor": 1, "mobile": width < 600}),
+    )
+    .await;
+    page.eval("location.reload(); true").await;
+    page.wait_for("document.readyState === 'complete' && !!document.getElementById('allow-form')")
+        .await;
+    let (scroll, inner) = (
+        page.eval("document.documentElement.scrollWidth").await,
+        page.eval("window.innerWidth").await,
+    );
+    assert!(
+        scroll.as_u64().unwrap() <= inner.as_u64().unwrap(),
+        "at {width} px the page is {scroll} px wide: it scrolls sideways"
+    );
+    // Every chart stays inside its card.
+    let outside = page
+        .eval(
+            "Array.from(document.querySelectorAll('svg.chart')).filter(s => {\
+               const c = s.closest('section').getBoundingClientRect(), r = s.getBoundingClientRect();\
+               return r.right > c.right + 1 || r.left < c.left - 1; }).length",
+        )
+        .await;
+    assert_eq!(
+        outside,
+        json!(0),
+        "charts outside their cards at {width} px"
+    );
+}
+
+async fn screenshot(page: &mut Page, name: &str) {
+    let shot = page
+        .call("Page.captureScreenshot", json!({"format": "png"}))
+        .await;
+    let png = base64::engine::general_purpose::STANDARD
+        .decode(shot["data"].as_str().unwrap())
+        .unwrap();
+    assert!(png.starts_with(b"\x89PNG"));
+    // `NESTGUARD_SCREENSHOT_DIR=docs` is how docs/dashboard-*.png are made.
+    if let Some(dir) = std::env::var_os("NESTGUARD_SCREENSHOT_DIR") {
+        std::fs::write(PathBuf::from(dir).join(name), &png).unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_family_dashboard_on_a_laptop_and_a_phone() {
+    let Some(exe) = chromium() else {
+        eprintln!(
+            "SKIPPED a_family_dashboard_on_a_laptop_and_a_phone: chromium is not installed (apt-get install chromium)"
+        );
+        return;
+    };
+    let up = FakeUpstream::start().await;
+    for n in ["games.example.", "site.example."] {
+        up.set_a(n, OPEN, 1);
+    }
+    let dir = TempDir::new();
+    std::fs::write(dir.join("gaming.txt"), "games.example\n").unwrap();
+    let hash = nestguard::admin::auth::hash_password(PASSWORD).unwrap();
+    let state = TempDir::new();
+    seed_family(state.path());
+    let config = format!(
+        "{}[admin]\nenabled = true\nlisten = \"127.0.0.1:0\"\npassword_hash = \"{hash}\"\ncountry = \"GB\"\n\
+         [[rules.list]]\npath = \"{}\"\ncategory = \"gaming\"\n\
+         [[child]]\nname = \"Leo\"\nprofile = \"child\"\nmacs = [\"02:00:5e:10:00:05\"]\n\
+         [[child]]\nname = \"Mia\"\nprofile = \"teen\"\naddresses = [\"127.0.0.6\"]\n\
+         [state]\ndir = \"{}\"\n",
+        udp_upstream(up.addr(), "1s"),
+        dir.join("gaming.txt").display(),
+        state.path().display()
+    );
+    let (_clock, env) = manual_env_with_neighbours(&[
+        ("127.0.0.5", "02:00:5e:10:00:05"),
+        ("127.0.0.9", "02:00:5e:10:00:09"),
+    ]);
+    let d = TestDaemon::start_in(&config, env).await;
+    let admin = d.daemon.admin_addr.unwrap();
+    // The tablet asks: nobody's yet, so it gets the default ("child": no games).
+    let m = query_from("127.0.0.9", d.addr, "games.example", RecordType::A).await;
+    assert_eq!(m.metadata.response_code, ResponseCode::NXDomain);
+
+    let Some(browser) = tokio::task::spawn_blocking(move || Browser::launch_or_skip(&exe))
+        .await
+        .unwrap()
+    else {
+        return;
+    };
+    let mut page = Page::open(browser.port).await;
+    page.call("Page.enable", json!({})).await;
+    page.call(
+        "Page.navigate",
+        json!({"url": format!("http://{admin}/login")}),
+    )
+    .await;
+    page.wait_for("document.readyState === 'complete' && !!document.getElementById('password')")
+        .await;
+    page.eval(&format!(
+        "document.getElementById('password').value = {}; document.getElementById('login').click(); true",
+        json!(PASSWORD)
+    ))
+    .await;
+    page.wait_for("location.pathname === '/' && document.readyState === 'complete' && !!document.getElementById('allow-form')").await;
+
+    for width in [1280, 390] {
+        fits(&mut page, width).await;
+        // One card per child, with their charts.
+        let cards = page
+            .eval("Array.from(document.querySelectorAll('section.card[data-profile] h2')).map(h => h.textContent).join(',')")
+            .await;
+        assert_eq!(cards, json!("Leo,Mia"), "at {width} px");
+        let bars = page
+            .eval("Array.from(document.querySelectorAll('#hours-leo rect')).filter(r => r.getBoundingClientRect().height > 0).length")
+            .await;
+        assert!(
+            bars.as_u64().unwrap_or(0) >= 1,
+            "Leo's chart at {width} px: {bars}"
+        );
+        screenshot(&mut page, &format!("dashboard-{width}.png")).await;
+    }
+
+    // On the phone: pause Leo for 30 minutes.
+    page.eval(
+        "document.querySelector('section[data-profile=leo] form.pause button[value=\"30m\"]').click(); true",
+    )
+    .await;
+    page.wait_for("document.readyState === 'complete' && document.querySelector('section[data-profile=leo] .paused') !== null").await;
+    let m = query_from("127.0.0.5", d.addr, "site.example", RecordType::A).await;
+    assert_eq!(
+        m.metadata.response_code,
+        ResponseCode::NXDomain,
+        "Leo is paused"
+    );
+    fits(&mut page, 390).await;
+    screenshot(&mut page, "dashboard-390-paused.png").await;
+
+    // "The tablet is Mia's": from then on it gets her band (a teen: games are fine).
+    page.eval(
+        "const f = document.querySelector('#unassigned form.assign');\
+         f.querySelector('input[name=name]').value = 'tablet';\
+         f.querySelector('select[name=child]').value = 'mia';\
+         f.querySelector('button').click(); true",
+    )
+    .await;
+    page.wait_for("document.readyState === 'complete' && !!document.getElementById('allow-form') && document.getElementById('unassigned') === null").await;
+    let m = query_from("127.0.0.9", d.addr, "games.example", RecordType::A).await;
+    assert_eq!(a_records(&m), vec![OPEN]);
+    drop(browser);
+    d.stop().await;
+}

@@ -129,3 +129,24 @@ impl TestDaemon {
 pub fn udp_upstream(addr: SocketAddr, timeout: &str) -> String {
     format!("[[upstream]]\nprotocol = \"udp\"\naddress = \"{addr}\"\ntimeout = \"{timeout}\"\n")
 }
+
+/// A neighbour table fixed by the test (IP → MAC), for devices matched by MAC.
+pub struct FixedNeighbours(pub Vec<(std::net::IpAddr, nestguard::policy::neighbours::Mac)>);
+
+impl nestguard::policy::neighbours::NeighbourSource for FixedNeighbours {
+    fn read(&self) -> std::io::Result<Vec<(std::net::IpAddr, nestguard::policy::neighbours::Mac)>> {
+        Ok(self.0.clone())
+    }
+}
+
+/// A manual clock and a fixed neighbour table of `(ip, mac)` pairs.
+pub fn manual_env_with_neighbours(pairs: &[(&str, &str)]) -> (Arc<ManualClock>, Environment) {
+    let (clock, mut env) = manual_env();
+    env.neighbours = Arc::new(FixedNeighbours(
+        pairs
+            .iter()
+            .map(|(ip, mac)| (ip.parse().unwrap(), mac.parse().unwrap()))
+            .collect(),
+    ));
+    (clock, env)
+}
