@@ -629,24 +629,44 @@ async fn dashboard(State(admin): Shared, headers: HeaderMap) -> Response {
 }
 
 fn pending_requests(admin: &Admin) -> Vec<pages::Pending> {
+    let engine = admin.resolver.engine();
     let Ok(db) = admin.db.lock() else {
         return Vec::new();
     };
     let Ok(mut stmt) = db.prepare(
-        "SELECT id, profile, domain, note FROM requests WHERE status = 'pending' ORDER BY id LIMIT 50",
+        "SELECT id, profile, domain, note, at FROM requests WHERE status = 'pending' ORDER BY id LIMIT 50",
     ) else {
         return Vec::new();
     };
+    let tz = jiff::tz::TimeZone::system();
     stmt.query_map([], |r| {
+        let profile: String = r.get(1)?;
+        let at: i64 = r.get(4)?;
         Ok(pages::Pending {
             id: r.get(0)?,
-            profile: r.get(1)?,
+            // Who asked: the child's name, or the profile of a device no child has.
+            who: engine
+                .child(&profile)
+                .map_or_else(|| profile.clone(), |c| c.name.clone()),
+            profile,
             domain: r.get(2)?,
             note: r.get(3)?,
+            at: local_minute(at, &tz),
         })
     })
     .map(|rows| rows.filter_map(Result::ok).collect())
     .unwrap_or_default()
+}
+
+/// Unix seconds as a local `YYYY-MM-DD HH:MM`.
+fn local_minute(at: i64, tz: &jiff::tz::TimeZone) -> String {
+    jiff::Timestamp::from_second(at)
+        .map(|t| {
+            t.to_zoned_datetime(tz.clone())
+                .strftime("%Y-%m-%d %H:%M")
+                .to_string()
+        })
+        .unwrap_or_default()
 }
 
 fn recent_audit(admin: &Admin) -> Vec<pages::AuditRow> {
@@ -660,16 +680,8 @@ fn recent_audit(admin: &Admin) -> Vec<pages::AuditRow> {
     };
     let tz = jiff::tz::TimeZone::system();
     stmt.query_map([], |r| {
-        let at: i64 = r.get(0)?;
-        let when = jiff::Timestamp::from_second(at)
-            .map(|t| {
-                t.to_zoned_datetime(tz.clone())
-                    .strftime("%Y-%m-%d %H:%M")
-                    .to_string()
-            })
-            .unwrap_or_default();
         Ok(pages::AuditRow {
-            at: when,
+            at: local_minute(r.get(0)?, &tz),
             who: r.get(1)?,
             action: r.get(2)?,
             detail: r.get(3)?,

@@ -57,6 +57,10 @@ pub fn message(title: &str, text: &str, back: bool) -> Rendered {
 pub struct Pending {
     pub id: i64,
     pub profile: String,
+    /// The child's name (or the profile of a device no child has).
+    pub who: String,
+    /// When they asked, local time.
+    pub at: String,
     pub domain: String,
     pub note: String,
 }
