@@ -2,15 +2,20 @@
 //! default): the parents' dashboard, the children's "why was this blocked?"
 //! page, a JSON API and Prometheus `/metrics`.
 //!
-//! Parents log in with the password whose Argon2 hash is in the config
-//! (`nestguard passwd`); the session is an HttpOnly, SameSite=Strict cookie
-//! and every form carries the session's CSRF token. API clients and
-//! Prometheus use HTTP Basic with the same password. Password guesses are
+//! Parents log in with a name and the password whose Argon2 hash is in the
+//! config for that name (`nestguard passwd [--parent NAME]`); the session is
+//! an HttpOnly, SameSite=Strict cookie that knows which parent it is, and
+//! every form carries the session's CSRF token. Every change is in the audit
+//! trail under the name of the parent who made it. API clients use HTTP
+//! Basic with a parent's name and password; monitoring uses the read-only
+//! token (`Authorization: Bearer`, `[admin] metrics_token_hash`), which opens
+//! `/metrics` and `/api/status` and nothing else. Password guesses are
 //! slowed per source and checked one at a time, never locked out; failures
 //! are in the audit trail. Allowing a site writes the profile's allow file in
-//! the state directory (or a temporary allow), which hot-reloads. The server
-//! bounds its connections in number and time ([`serve`]). `[admin]` reloads
-//! with the rest of the config ([`Handle::apply`]).
+//! the state directory (or a temporary allow), which hot-reloads; the allows
+//! in force are listed and can be revoked ([`allows`]). The server bounds
+//! its connections in number and time ([`serve`]). `[admin]` reloads with
+//! the rest of the config ([`Handle::apply`]).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -25,7 +30,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use axum_extra::headers::HeaderMapExt as _;
-use axum_extra::headers::authorization::{Authorization, Basic};
+use axum_extra::headers::authorization::{Authorization, Basic, Bearer};
 use serde::Deserialize;
 use tokio_util::sync::CancellationToken;
 
@@ -36,6 +41,7 @@ use crate::policy::{Proto, Who, overrides};
 use crate::reload::{FollowsConfig, Reloader};
 use crate::rules::catalog::{self, Helplines};
 
+pub mod allows;
 pub mod auth;
 pub mod checker;
 pub mod metrics;
@@ -72,12 +78,33 @@ pub struct Admin {
     asks_logged: crate::log_every::LogEvery,
     /// What `/metrics` shows, read from the counters when scraped.
     metrics: prometheus_client::registry::Registry,
+    /// The SHA-256 of the monitoring token, when one is set (a reload swaps it).
+    metrics_token: ArcSwap<Option<[u8; 32]>>,
 }
 
-/// What the children's pages show where to get help.
+/// The SHA-256 a `sha256:<hex>` config value names (checked when loaded).
+fn token_digest(a: &AdminConfig) -> Option<[u8; 32]> {
+    let hex = a.metrics_token_hash.as_ref()?.get_ref().strip_prefix("sha256:")?;
+    let mut out = [0u8; 32];
+    for (i, byte) in out.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(out)
+}
+
+/// The SHA-256 of a monitoring token, for the config (`nestguard metrics-token`).
+pub fn token_hash(token: &str) -> String {
+    let d = ring::digest::digest(&ring::digest::SHA256, token.as_bytes());
+    let hex: String = d.as_ref().iter().map(|b| format!("{b:02x}")).collect();
+    format!("sha256:{hex}")
+}
+
+/// What the children's pages show where to get help, and the config's
+/// allow lists the dashboard lists.
 struct Local {
     helplines: Helplines,
     country: String,
+    allow_lists: Vec<crate::config::ListConfig>,
 }
 
 impl Local {
@@ -85,6 +112,13 @@ impl Local {
         Ok(Local {
             helplines: catalog::load_helplines(&catalog::RulesDir::from_config(&config.rules))?,
             country: config.admin.country.to_ascii_uppercase(),
+            allow_lists: config
+                .rules
+                .lists
+                .iter()
+                .filter(|l| l.allow)
+                .cloned()
+                .collect(),
         })
     }
 }
@@ -147,7 +181,7 @@ pub async fn start(
             server: None,
         }),
     });
-    if config.admin.enabled && config.admin.password_hash.is_none() {
+    if config.admin.enabled && !config.admin.has_accounts() {
         no_password();
     }
     let server = handle.launch(config).await?;
@@ -161,7 +195,7 @@ pub async fn start(
 
 fn no_password() {
     tracing::error!(
-        "[admin] is enabled but has no password_hash: run `nestguard passwd`; the dashboard stays off"
+        "[admin] is enabled but has no password_hash and no [[admin.parent]]: run `nestguard passwd`; the dashboard stays off"
     );
 }
 
@@ -171,7 +205,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 /// Whether `a` has the dashboard serving (on and with a password).
 fn serving(a: &AdminConfig) -> bool {
-    a.enabled && a.password_hash.is_some()
+    a.enabled && a.has_accounts()
 }
 
 impl Handle {
@@ -183,9 +217,9 @@ impl Handle {
     /// Starts a dashboard server as `config` says, if it says to.
     async fn launch(&self, config: &Config) -> anyhow::Result<Option<Server>> {
         let a = &config.admin;
-        let Some(hash) = a.password_hash.clone().filter(|_| a.enabled) else {
+        if !serving(a) {
             return Ok(None);
-        };
+        }
         let db_path = crate::state::layout::activity_db(&self.state_dir);
         let db = activity::store::Store::open_for_admin(&db_path)?;
         let local = Local::of(config)?;
@@ -206,7 +240,7 @@ impl Handle {
             resolver: self.resolver.clone(),
             reloader: self.reloader.clone(),
             auth: Auth::new(
-                Some(hash),
+                &a.accounts(),
                 a.session_ttl,
                 counters.clone(),
                 self.resolver.clock(),
@@ -221,12 +255,14 @@ impl Handle {
             counters: counters.clone(),
             asks_logged: crate::log_every::LogEvery::new(self.resolver.clock()),
             metrics: registry,
+            metrics_token: ArcSwap::from_pointee(token_digest(a)),
         });
         let app = Router::new()
             .route("/", get(dashboard))
             .route("/login", get(login_page).post(login))
             .route("/logout", post(logout))
             .route("/allow", post(allow))
+            .route("/allows/revoke", post(allows::revoke))
             .route("/requests/{id}", post(decide_request))
             .route("/blocked", get(blocked_page))
             .route("/ask", post(ask))
@@ -277,18 +313,15 @@ impl Handle {
         if let Some((_, addr)) = running {
             let why = if !new.enabled {
                 "[admin] enabled = false"
-            } else if new.password_hash.is_none() {
-                "[admin] has no password_hash"
+            } else if !new.has_accounts() {
+                "[admin] has no password_hash and no [[admin.parent]]"
             } else {
                 "[admin] listen changed"
             };
             self.stop_server().await;
             tracing::info!(%addr, "admin dashboard stopped: {why}");
         }
-        if new.enabled
-            && new.password_hash.is_none()
-            && !(old.enabled && old.password_hash.is_none())
-        {
+        if new.enabled && !new.has_accounts() && !(old.enabled && !old.has_accounts()) {
             no_password();
         }
         // A server that should run but does not (turned on, moved, or its
@@ -327,18 +360,32 @@ impl FollowsConfig for Handle {
 /// each change (never the hash).
 fn update(admin: &Admin, addr: SocketAddr, old: &AdminConfig, config: &Config) {
     let new = &config.admin;
-    if let Some(ended) = admin.auth.set_password(new.password_hash.as_deref()) {
-        tracing::warn!(
-            %addr,
-            sessions_ended = ended,
-            "admin dashboard password changed: everyone signed in is signed out"
+    for (parent, change) in admin.auth.set_accounts(&new.accounts()) {
+        let (action, detail) = match change {
+            auth::Change::Added => ("account added", String::new()),
+            auth::Change::NewPassword(ended) => {
+                tracing::warn!(
+                    %addr,
+                    %parent,
+                    sessions_ended = ended,
+                    "admin dashboard password changed: this parent is signed out everywhere"
+                );
+                ("password changed", format!("{ended} signed-in sessions ended"))
+            }
+            auth::Change::Removed(ended) => {
+                tracing::warn!(%addr, %parent, sessions_ended = ended, "admin dashboard account removed");
+                ("account removed", format!("{ended} signed-in sessions ended"))
+            }
+        };
+        audit(admin, &parent, action, &detail);
+    }
+    let token = token_digest(new);
+    if token != **admin.metrics_token.load() {
+        tracing::info!(
+            set = token.is_some(),
+            "admin dashboard: new monitoring token"
         );
-        audit(
-            admin,
-            "parent",
-            "password changed",
-            &format!("{ended} signed-in sessions ended"),
-        );
+        admin.metrics_token.store(Arc::new(token));
     }
     if new.session_ttl != old.session_ttl {
         admin.auth.set_session_ttl(new.session_ttl);
@@ -376,12 +423,25 @@ fn update(admin: &Admin, addr: SocketAddr, old: &AdminConfig, config: &Config) {
 
 type Shared = State<Arc<Admin>>;
 
-/// The session's CSRF token, if the request comes from a logged-in parent.
-fn session(admin: &Admin, headers: &HeaderMap) -> Option<(String, String)> {
+/// The session (its token, CSRF token and parent), if the request comes
+/// from a logged-in parent.
+fn session(admin: &Admin, headers: &HeaderMap) -> Option<(String, auth::SessionInfo)> {
     let jar = CookieJar::from_headers(headers);
     let token = jar.get(SESSION_COOKIE)?.value();
-    let csrf = admin.auth.session(token)?;
-    Some((token.to_string(), csrf))
+    let info = admin.auth.session(token)?;
+    Some((token.to_string(), info))
+}
+
+/// The logged-in parent of a form post whose CSRF token is the session's;
+/// else the response refusing it.
+fn form_session(admin: &Admin, headers: &HeaderMap, csrf: &str) -> Result<auth::SessionInfo, Response> {
+    let Some((_, info)) = session(admin, headers) else {
+        return Err(unauthorized_page(admin));
+    };
+    if !auth::same(&info.csrf, csrf) {
+        return Err((StatusCode::FORBIDDEN, "bad form token\n").into_response());
+    }
+    Ok(info)
 }
 
 /// A rendered page with its status; a template that failed to render (a
@@ -400,14 +460,59 @@ fn page(status: StatusCode, rendered: pages::Rendered) -> Response {
     }
 }
 
-fn unauthorized_page() -> Response {
-    page(StatusCode::UNAUTHORIZED, pages::login(""))
+fn unauthorized_page(admin: &Admin) -> Response {
+    login_form(admin, StatusCode::UNAUTHORIZED, "")
 }
 
-/// Session cookie or HTTP Basic, for the API and `/metrics`.
-async fn api_allowed(admin: &Admin, headers: &HeaderMap, peer: SocketAddr) -> Result<(), Response> {
+/// The login form with a note; the name filled in when there is one account.
+fn login_form(admin: &Admin, status: StatusCode, message: &str) -> Response {
+    let name = admin.auth.only_parent().unwrap_or_default();
+    page(status, pages::login(message, &name))
+}
+
+/// Who may read an API endpoint.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Reader {
+    /// A parent: a session, or Basic with a parent's name and password.
+    Parent,
+    /// A parent, or monitoring with the read-only token (`/metrics`, `/api/status`).
+    Monitoring,
+}
+
+/// Session cookie or HTTP Basic (or, for `Reader::Monitoring`, the bearer
+/// token), for the API and `/metrics`.
+async fn api_allowed(
+    admin: &Admin,
+    headers: &HeaderMap,
+    peer: SocketAddr,
+    reader: Reader,
+) -> Result<(), Response> {
     if session(admin, headers).is_some() {
         return Ok(());
+    }
+    // A bearer token is the monitoring token or nothing: no password check runs.
+    if let Some(Authorization(bearer)) = headers.typed_get::<Authorization<Bearer>>() {
+        let given = ring::digest::digest(&ring::digest::SHA256, bearer.token().as_bytes());
+        let right = (**admin.metrics_token.load())
+            .is_some_and(|want| auth::same_bytes(&want, given.as_ref()));
+        if right && reader == Reader::Monitoring {
+            return Ok(());
+        }
+        admin
+            .counters
+            .bearer_refused
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let text = if right {
+            "the monitoring token opens /metrics and /api/status only\n"
+        } else {
+            "wrong token\n"
+        };
+        let status = if right {
+            StatusCode::FORBIDDEN
+        } else {
+            StatusCode::UNAUTHORIZED
+        };
+        return Err((status, text).into_response());
     }
     let deny = |status: StatusCode, text: &'static str| {
         let mut r = (status, text).into_response();
@@ -423,10 +528,14 @@ async fn api_allowed(admin: &Admin, headers: &HeaderMap, peer: SocketAddr) -> Re
     };
     match admin
         .auth
-        .basic(Source::of(peer, admin.listen), basic.password())
+        .basic(
+            Source::of(peer, admin.listen),
+            basic.username(),
+            basic.password(),
+        )
         .await
     {
-        Ok(()) => Ok(()),
+        Ok(_) => Ok(()),
         Err(e @ (LoginError::TooSoon(_) | LoginError::Busy)) => {
             let text = if e == LoginError::Busy {
                 "busy checking passwords; try again shortly\n"
@@ -501,24 +610,22 @@ fn write_failed_logins(admin: &Admin) {
 
 fn audit(admin: &Admin, who: &str, action: &str, detail: &str) {
     if let Ok(db) = admin.db.lock() {
-        let _ = db.execute(
-            "INSERT INTO audit (at, who, action, detail) VALUES (?1, ?2, ?3, ?4)",
-            rusqlite::params![
-                admin.resolver.clock().timestamp().as_second(),
-                who,
-                action,
-                detail
-            ],
-        );
+        let at = admin.resolver.clock().timestamp().as_second();
+        if let Err(e) = activity::store::insert_audit(&db, at, who, action, detail) {
+            tracing::warn!(error = %e, "cannot write the audit trail");
+        }
     }
 }
 
-async fn login_page() -> Response {
-    page(StatusCode::OK, pages::login(""))
+async fn login_page(State(admin): Shared) -> Response {
+    login_form(&admin, StatusCode::OK, "")
 }
 
 #[derive(Deserialize)]
 struct LoginForm {
+    /// The parent's name: with one account it may be left out.
+    #[serde(default)]
+    name: String,
     password: String,
 }
 
@@ -528,12 +635,22 @@ async fn login(
     Form(form): Form<LoginForm>,
 ) -> Response {
     let source = Source::of(peer, admin.listen);
-    let checked = admin.auth.check(source, form.password).await;
+    let checked = admin
+        .auth
+        .check(source, form.name.trim(), form.password)
+        .await;
     // Right, but against a password a reload has just replaced: wrong now.
-    let checked = checked.and_then(|v| admin.auth.new_session(v).ok_or(LoginError::Wrong));
+    let checked = checked.and_then(|v| {
+        let parent = v.parent().to_string();
+        admin
+            .auth
+            .new_session(v)
+            .map(|t| (t, parent))
+            .ok_or(LoginError::Wrong)
+    });
     match checked {
-        Ok(token) => {
-            audit(&admin, "parent", "login", &source.to_string());
+        Ok((token, parent)) => {
+            audit(&admin, &parent, "login", &source.to_string());
             let cookie = Cookie::build((SESSION_COOKIE, token))
                 .http_only(true)
                 .same_site(SameSite::Strict)
@@ -542,24 +659,30 @@ async fn login(
             (CookieJar::new().add(cookie), Redirect::to("/")).into_response()
         }
         Err(e @ LoginError::TooSoon(_)) => {
-            let mut r = page(
+            let mut r = login_form(
+                &admin,
                 StatusCode::TOO_MANY_REQUESTS,
-                pages::login("Too soon after a wrong password. Wait a second and try again."),
+                "Too soon after a wrong password. Wait a second and try again.",
             );
             retry_after(&mut r, &e);
             r
         }
         Err(e @ LoginError::Busy) => {
-            let mut r = page(
+            let mut r = login_form(
+                &admin,
                 StatusCode::TOO_MANY_REQUESTS,
-                pages::login("Busy checking passwords. Try again in a moment."),
+                "Busy checking passwords. Try again in a moment.",
             );
             retry_after(&mut r, &e);
             r
         }
         Err(_) => {
             write_failed_logins(&admin);
-            page(StatusCode::UNAUTHORIZED, pages::login("Wrong password."))
+            login_form(
+                &admin,
+                StatusCode::UNAUTHORIZED,
+                "Wrong name or password.",
+            )
         }
     }
 }
@@ -570,8 +693,8 @@ struct CsrfForm {
 }
 
 async fn logout(State(admin): Shared, headers: HeaderMap, Form(form): Form<CsrfForm>) -> Response {
-    if let Some((token, csrf)) = session(&admin, &headers)
-        && auth::same(&csrf, &form.csrf)
+    if let Some((token, info)) = session(&admin, &headers)
+        && auth::same(&info.csrf, &form.csrf)
     {
         admin.auth.logout(&token);
     }
@@ -579,8 +702,8 @@ async fn logout(State(admin): Shared, headers: HeaderMap, Form(form): Form<CsrfF
 }
 
 async fn dashboard(State(admin): Shared, headers: HeaderMap) -> Response {
-    let Some((_, csrf)) = session(&admin, &headers) else {
-        return unauthorized_page();
+    let Some((_, info)) = session(&admin, &headers) else {
+        return unauthorized_page(&admin);
     };
     let engine = admin.resolver.engine();
     let since = admin
@@ -599,13 +722,15 @@ async fn dashboard(State(admin): Shared, headers: HeaderMap) -> Response {
     let recent = recent_audit(&admin);
     page(
         StatusCode::OK,
-        pages::dashboard(
-            &csrf,
-            engine.profile_ids().collect(),
+        pages::dashboard(pages::DashboardPage {
+            csrf: &info.csrf,
+            parent: &info.parent,
+            profiles: engine.profile_ids().collect(),
             pending,
             activity,
-            recent,
-        ),
+            audit: recent,
+            allows: allows::rows(&admin, &engine),
+        }),
     )
 }
 
@@ -639,15 +764,10 @@ fn recent_audit(admin: &Admin) -> Vec<pages::AuditRow> {
     else {
         return Vec::new();
     };
-    let tz = jiff::tz::TimeZone::system();
     stmt.query_map([], |r| {
         let at: i64 = r.get(0)?;
         let when = jiff::Timestamp::from_second(at)
-            .map(|t| {
-                t.to_zoned_datetime(tz.clone())
-                    .strftime("%Y-%m-%d %H:%M")
-                    .to_string()
-            })
+            .map(allows::local_time)
             .unwrap_or_default();
         Ok(pages::AuditRow {
             at: when,
@@ -670,11 +790,13 @@ struct AllowForm {
     bedtime: Option<String>,
 }
 
-/// Allows `name` for `profile`: for a while (a temporary allow) or for good
-/// (a line in the profile's allow file; `<profile>.bedtime.txt` when it holds
-/// during allow-only windows too). Both are picked up within a second.
+/// Allows `name` for `profile`, as parent `by`: for a while (a temporary
+/// allow) or for good (a line in the profile's allow file;
+/// `<profile>.bedtime.txt` when it holds during allow-only windows too).
+/// Both are picked up within a second.
 fn apply_allow(
     admin: &Admin,
+    by: &str,
     name: &str,
     profile: &str,
     duration: &str,
@@ -700,53 +822,43 @@ fn apply_allow(
     match span {
         Some(span) => {
             let until = now.checked_add(span).map_err(|e| e.to_string())?;
-            overrides::add_scoped(
+            overrides::add_by(
                 &crate::state::layout::temporary_allows(&admin.state_dir),
                 &name,
                 profile,
                 until,
                 now,
                 scope,
+                Some(by),
             )?;
         }
         None => {
-            let suffix = match scope {
-                overrides::Scope::Categories => ".txt",
-                overrides::Scope::AlsoBedtime => ".bedtime.txt",
-            };
-            let file = crate::state::layout::profile_allows_dir(&admin.state_dir)
-                .join(format!("{profile}{suffix}"));
-            let mut text = std::fs::read_to_string(&file).unwrap_or_else(|_| {
-                format!("# Sites the parents allowed for profile {profile} (written by the dashboard).\n")
-            });
-            if !text.lines().any(|l| l.trim() == name) {
-                if !text.ends_with('\n') {
-                    text.push('\n');
-                }
-                text.push_str(&name);
-                text.push('\n');
-                crate::state::write_atomic(&file, text.as_bytes()).map_err(|e| e.to_string())?;
-            }
+            crate::policy::allows::add_permanent(&admin.state_dir, profile, &name, scope, by, now)?
         }
     }
     Ok(name)
 }
 
 async fn allow(State(admin): Shared, headers: HeaderMap, Form(form): Form<AllowForm>) -> Response {
-    let Some((_, csrf)) = session(&admin, &headers) else {
-        return unauthorized_page();
+    let info = match form_session(&admin, &headers, &form.csrf) {
+        Ok(info) => info,
+        Err(r) => return r,
     };
-    if !auth::same(&csrf, &form.csrf) {
-        return (StatusCode::FORBIDDEN, "bad form token\n").into_response();
-    }
     let scope = overrides::Scope::of(form.bedtime.is_some());
-    match apply_allow(&admin, &form.name, &form.profile, &form.duration, scope) {
+    match apply_allow(
+        &admin,
+        &info.parent,
+        &form.name,
+        &form.profile,
+        &form.duration,
+        scope,
+    ) {
         Ok(name) => {
             // Temporary allows are read by the daemon's ticker; refresh now.
             admin.reloader.refresh_live();
             audit(
                 &admin,
-                "parent",
+                &info.parent,
                 "allow",
                 &format!(
                     "{name} for {} ({}): {}",
@@ -776,12 +888,10 @@ async fn decide_request(
     Path(id): Path<i64>,
     Form(form): Form<DecisionForm>,
 ) -> Response {
-    let Some((_, csrf)) = session(&admin, &headers) else {
-        return unauthorized_page();
+    let info = match form_session(&admin, &headers, &form.csrf) {
+        Ok(info) => info,
+        Err(r) => return r,
     };
-    if !auth::same(&csrf, &form.csrf) {
-        return (StatusCode::FORBIDDEN, "bad form token\n").into_response();
-    }
     let found: Option<(String, String)> = admin.db.lock().ok().and_then(|db| {
         db.query_row(
             "SELECT profile, domain FROM requests WHERE id = ?1 AND status = 'pending'",
@@ -796,6 +906,7 @@ async fn decide_request(
     let status = match form.decision.as_str() {
         "approve-1h" => apply_allow(
             &admin,
+            &info.parent,
             &domain,
             &profile,
             "1h",
@@ -804,6 +915,7 @@ async fn decide_request(
         .map(|_| "approved"),
         "approve" => apply_allow(
             &admin,
+            &info.parent,
             &domain,
             &profile,
             "permanent",
@@ -822,7 +934,7 @@ async fn decide_request(
     }
     audit(
         &admin,
-        "parent",
+        &info.parent,
         status,
         &format!("{domain} for {profile} ({})", form.decision),
     );
@@ -1097,7 +1209,7 @@ async fn api_report(
     headers: HeaderMap,
     Query(q): Query<ReportQuery>,
 ) -> Response {
-    if let Err(r) = api_allowed(&admin, &headers, peer).await {
+    if let Err(r) = api_allowed(&admin, &headers, peer, Reader::Parent).await {
         return r;
     }
     let since = q.since.as_deref().unwrap_or("7d");
@@ -1127,7 +1239,7 @@ async fn api_status(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
 ) -> Response {
-    if let Err(r) = api_allowed(&admin, &headers, peer).await {
+    if let Err(r) = api_allowed(&admin, &headers, peer, Reader::Monitoring).await {
         return r;
     }
     json(serde_json::to_string_pretty(&admin.reloader.status()).unwrap_or_default())
@@ -1138,7 +1250,7 @@ async fn metrics(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
 ) -> Response {
-    if let Err(r) = api_allowed(&admin, &headers, peer).await {
+    if let Err(r) = api_allowed(&admin, &headers, peer, Reader::Monitoring).await {
         return r;
     }
     match metrics::render(&admin.metrics) {

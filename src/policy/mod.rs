@@ -10,6 +10,7 @@
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
+pub mod allows;
 pub mod forwarder;
 pub mod neighbours;
 #[cfg(target_os = "linux")]

@@ -31,6 +31,13 @@ pub struct TempAllow {
     /// Also reachable while an allow-only window (bedtime) is open.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub bedtime: bool,
+    /// Who made it: a parent's name, or `cli (user NAME)`; none in files
+    /// written before this was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by: Option<String>,
+    /// When it was made.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<Timestamp>,
 }
 
 /// What an allow lifts.
@@ -118,6 +125,19 @@ pub fn add_scoped(
     now: Timestamp,
     scope: Scope,
 ) -> Result<String, String> {
+    add_by(path, name, profile, until, now, scope, None)
+}
+
+/// [`add_scoped`], saying who made it (kept with the allow, made `now`).
+pub fn add_by(
+    path: &Path,
+    name: &str,
+    profile: &str,
+    until: Timestamp,
+    now: Timestamp,
+    scope: Scope,
+    by: Option<&str>,
+) -> Result<String, String> {
     let name = normalize(name).map_err(|e| format!("`{name}`: {e}"))?;
     let mut allows = load(path)?;
     allows.retain(|a| a.until > now && !(a.name == name && a.profile == profile));
@@ -126,6 +146,8 @@ pub fn add_scoped(
         profile: profile.to_owned(),
         until,
         bedtime: scope == Scope::AlsoBedtime,
+        by: by.map(str::to_owned),
+        since: by.map(|_| now),
     });
     save(path, &allows).map_err(|e| format!("{}: {e}", path.display()))?;
     Ok(name)
