@@ -106,7 +106,9 @@ pub fn report_text(
 fn config_file(source: &ConfigSource, what: &str) -> Result<std::path::PathBuf, String> {
     match source {
         ConfigSource::File(path) => Ok(path.clone()),
-        _ => Err(format!("no config file to write {what} into: create one (e.g. /etc/nestguard/nestguard.toml) and pass it with --config")),
+        _ => Err(format!(
+            "no config file to write {what} into: create one (e.g. /etc/nestguard/nestguard.toml) and pass it with --config"
+        )),
     }
 }
 
@@ -132,7 +134,11 @@ fn edit_config<T>(
 
 /// Sets `parent`'s hash in `[[admin.parent]]` (a new table when there is
 /// none of that name); where it was written.
-fn set_parent_hash(doc: &mut toml_edit::DocumentMut, parent: &str, hash: &str) -> Result<String, String> {
+fn set_parent_hash(
+    doc: &mut toml_edit::DocumentMut,
+    parent: &str,
+    hash: &str,
+) -> Result<String, String> {
     let admin = doc["admin"]
         .as_table_mut()
         .ok_or("[admin] is not a table")?;
@@ -186,7 +192,9 @@ pub fn passwd(source: &ConfigSource, parent: Option<&str>) -> Result<String, Str
     }
     let hash = crate::admin::auth::hash_password(&password)?;
     let (enabled, place) = edit_config(path, |doc| {
-        let place = match parent.filter(|p| *p != config::FIRST_PARENT || doc["admin"].get("password_hash").is_none()) {
+        let place = match parent
+            .filter(|p| *p != config::FIRST_PARENT || doc["admin"].get("password_hash").is_none())
+        {
             // `parent` without a `password_hash` line yet: a table like any other.
             Some(name) => set_parent_hash(doc, name, &hash)?,
             None => {
@@ -206,7 +214,10 @@ pub fn passwd(source: &ConfigSource, parent: Option<&str>) -> Result<String, Str
     } else {
         "set [admin] enabled = true to turn the dashboard on; a running daemon starts it at its next reload"
     };
-    Ok(format!("password set in {} ({place}); {next}\n", path.display()))
+    Ok(format!(
+        "password set in {} ({place}); {next}\n",
+        path.display()
+    ))
 }
 
 /// `metrics-token`: a new random monitoring token on standard output (for
@@ -427,8 +438,7 @@ pub fn allow(
     let who = cli_user();
     let audit = |action: &str, detail: &str| {
         let db = crate::state::layout::activity_db(&found.dir);
-        if let Err(e) =
-            crate::activity::store::Store::audit_from_command(&db, &who, action, detail)
+        if let Err(e) = crate::activity::store::Store::audit_from_command(&db, &who, action, detail)
         {
             eprintln!(
                 "warning: {}: {e}; this change is not in the dashboard's audit trail",
@@ -468,9 +478,12 @@ pub fn allow(
     let span = jiff::SignedDuration::try_from(duration).map_err(|e| e.to_string())?;
     let until = now.checked_add(span).map_err(|e| e.to_string())?;
     let scope = overrides::Scope::of(bedtime);
-    let name = overrides::add_by(&file, name, profile, until, now, scope, Some(&who)).map_err(|e| {
-        format!("{e}; run `nestguard allow` as the daemon's user (for a system service: with sudo)")
-    })?;
+    let name =
+        overrides::add_by(&file, name, profile, until, now, scope, Some(&who)).map_err(|e| {
+            format!(
+                "{e}; run `nestguard allow` as the daemon's user (for a system service: with sudo)"
+            )
+        })?;
     audit(
         "allow",
         &format!(

@@ -134,7 +134,13 @@ impl Store {
         detail: &str,
     ) -> rusqlite::Result<()> {
         let conn = Store::open_for_admin(path)?;
-        insert_audit(&conn, jiff::Timestamp::now().as_second(), who, action, detail)
+        insert_audit(
+            &conn,
+            jiff::Timestamp::now().as_second(),
+            who,
+            action,
+            detail,
+        )
     }
 
     /// Opens the database read-only, for reports.
@@ -305,4 +311,3 @@ pub fn insert_audit(
     )
     .map(|_| ())
 }
-

@@ -34,11 +34,15 @@ pub(super) fn rows(admin: &Admin, engine: &Engine) -> pages::Allows {
         Err(e) => return pages::Allows::Unreadable(e),
     };
     let lists = &admin.local.load().allow_lists;
-    all.extend(allows::config_lists(lists, &profiles, |profile, category| {
-        engine
-            .profile_index(profile)
-            .is_some_and(|i| engine.profile_categories(i).contains(&category))
-    }));
+    all.extend(allows::config_lists(
+        lists,
+        &profiles,
+        |profile, category| {
+            engine
+                .profile_index(profile)
+                .is_some_and(|i| engine.profile_categories(i).contains(&category))
+        },
+    ));
     pages::Allows::Rows(all.iter().map(row).collect())
 }
 
@@ -101,7 +105,12 @@ pub(super) async fn revoke(
         )
     };
     // A profile the rules know: the name is part of a file's path.
-    if admin.resolver.engine().profile_index(&form.profile).is_none() {
+    if admin
+        .resolver
+        .engine()
+        .profile_index(&form.profile)
+        .is_none()
+    {
         return refuse(format!("no profile `{}`", form.profile));
     }
     let scope = Scope::of(form.bedtime.is_some());

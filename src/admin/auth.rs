@@ -463,20 +463,33 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn several_parents_each_with_their_own_password() {
-        let (mum, dad) = (hash_password("mum's pass").unwrap(), hash_password("dad's pass").unwrap());
+        let (mum, dad) = (
+            hash_password("mum's pass").unwrap(),
+            hash_password("dad's pass").unwrap(),
+        );
         let accounts = vec![("mum".to_string(), mum.clone()), ("dad".to_string(), dad)];
         let counters = Arc::new(AdminCounters::default());
-        let auth = Auth::new(&accounts, Duration::from_secs(60), counters.clone(), &Clock::system())
-            .unwrap();
+        let auth = Auth::new(
+            &accounts,
+            Duration::from_secs(60),
+            counters.clone(),
+            &Clock::system(),
+        )
+        .unwrap();
         assert_eq!(auth.only_parent(), None);
-        let v = auth.check(Source::User(1), "mum", "mum's pass".into()).await;
+        let v = auth
+            .check(Source::User(1), "mum", "mum's pass".into())
+            .await;
         let mum_session = auth.new_session(v.unwrap()).unwrap();
-        let v = auth.check(Source::User(2), "dad", "dad's pass".into()).await;
+        let v = auth
+            .check(Source::User(2), "dad", "dad's pass".into())
+            .await;
         let dad_session = auth.new_session(v.unwrap()).unwrap();
         assert_eq!(&*auth.session(&dad_session).unwrap().parent, "dad");
         // Another parent's password, or no name, opens nothing.
         assert_eq!(
-            auth.check(Source::User(3), "dad", "mum's pass".into()).await,
+            auth.check(Source::User(3), "dad", "mum's pass".into())
+                .await,
             Err(LoginError::Wrong)
         );
         assert_eq!(
@@ -487,17 +500,20 @@ mod tests {
         // runs an Argon2 check and slows its source down.
         let before = counters.password_checks.load(Ordering::Relaxed);
         assert_eq!(
-            auth.check(Source::User(5), "nobody", "mum's pass".into()).await,
+            auth.check(Source::User(5), "nobody", "mum's pass".into())
+                .await,
             Err(LoginError::Wrong)
         );
         assert_eq!(counters.password_checks.load(Ordering::Relaxed), before + 1);
         assert!(matches!(
-            auth.check(Source::User(5), "mum", "mum's pass".into()).await,
+            auth.check(Source::User(5), "mum", "mum's pass".into())
+                .await,
             Err(LoginError::TooSoon(_))
         ));
         // Dad's new password signs dad out, not mum; removing mum signs her out.
         let dad2 = hash_password("dad's new").unwrap();
-        let changes = auth.set_accounts(&[("mum".into(), mum.clone()), ("dad".into(), dad2.clone())]);
+        let changes =
+            auth.set_accounts(&[("mum".into(), mum.clone()), ("dad".into(), dad2.clone())]);
         assert_eq!(changes, vec![("dad".to_string(), Change::NewPassword(1))]);
         assert!(auth.session(&dad_session).is_none());
         assert!(auth.session(&mum_session).is_some());
@@ -540,10 +556,13 @@ mod tests {
         assert!(!auth.current(&late));
         assert_eq!(auth.new_session(late), None);
         assert_eq!(
-            auth.check(Source::User(1002), "", "old password".into()).await,
+            auth.check(Source::User(1002), "", "old password".into())
+                .await,
             Err(LoginError::Wrong)
         );
-        let v = auth.check(Source::User(1003), "", "new password".into()).await;
+        let v = auth
+            .check(Source::User(1003), "", "new password".into())
+            .await;
         assert!(auth.new_session(v.unwrap()).is_some());
         // A shorter session time cuts the sessions already open.
         auth.set_session_ttl(Duration::ZERO);
@@ -559,7 +578,8 @@ mod tests {
             vec![("parent".to_string(), Change::Removed(0))]
         );
         assert_eq!(
-            auth.check(Source::User(1004), "", "new password".into()).await,
+            auth.check(Source::User(1004), "", "new password".into())
+                .await,
             Err(LoginError::NoPassword)
         );
     }

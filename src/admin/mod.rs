@@ -84,7 +84,11 @@ pub struct Admin {
 
 /// The SHA-256 a `sha256:<hex>` config value names (checked when loaded).
 fn token_digest(a: &AdminConfig) -> Option<[u8; 32]> {
-    let hex = a.metrics_token_hash.as_ref()?.get_ref().strip_prefix("sha256:")?;
+    let hex = a
+        .metrics_token_hash
+        .as_ref()?
+        .get_ref()
+        .strip_prefix("sha256:")?;
     let mut out = [0u8; 32];
     for (i, byte) in out.iter_mut().enumerate() {
         *byte = u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok()?;
@@ -370,11 +374,17 @@ fn update(admin: &Admin, addr: SocketAddr, old: &AdminConfig, config: &Config) {
                     sessions_ended = ended,
                     "admin dashboard password changed: this parent is signed out everywhere"
                 );
-                ("password changed", format!("{ended} signed-in sessions ended"))
+                (
+                    "password changed",
+                    format!("{ended} signed-in sessions ended"),
+                )
             }
             auth::Change::Removed(ended) => {
                 tracing::warn!(%addr, %parent, sessions_ended = ended, "admin dashboard account removed");
-                ("account removed", format!("{ended} signed-in sessions ended"))
+                (
+                    "account removed",
+                    format!("{ended} signed-in sessions ended"),
+                )
             }
         };
         audit(admin, &parent, action, &detail);
@@ -434,7 +444,11 @@ fn session(admin: &Admin, headers: &HeaderMap) -> Option<(String, auth::SessionI
 
 /// The logged-in parent of a form post whose CSRF token is the session's;
 /// else the response refusing it.
-fn form_session(admin: &Admin, headers: &HeaderMap, csrf: &str) -> Result<auth::SessionInfo, Response> {
+fn form_session(
+    admin: &Admin,
+    headers: &HeaderMap,
+    csrf: &str,
+) -> Result<auth::SessionInfo, Response> {
     let Some((_, info)) = session(admin, headers) else {
         return Err(unauthorized_page(admin));
     };
@@ -678,11 +692,7 @@ async fn login(
         }
         Err(_) => {
             write_failed_logins(&admin);
-            login_form(
-                &admin,
-                StatusCode::UNAUTHORIZED,
-                "Wrong name or password.",
-            )
+            login_form(&admin, StatusCode::UNAUTHORIZED, "Wrong name or password.")
         }
     }
 }

@@ -366,7 +366,9 @@ impl Config {
             if ["child", "cli"].contains(&name) {
                 return Err(err(
                     span,
-                    format!("parent name `{name}` is what the audit trail calls others; choose another"),
+                    format!(
+                        "parent name `{name}` is what the audit trail calls others; choose another"
+                    ),
                 ));
             }
             if seen.contains(&name) {
@@ -381,7 +383,9 @@ impl Config {
             if !phc(&parent.password_hash) {
                 return Err(err(
                     span,
-                    format!("parent `{name}`: password_hash is not an Argon2 hash; set it with `nestguard passwd --parent {name}`"),
+                    format!(
+                        "parent `{name}`: password_hash is not an Argon2 hash; set it with `nestguard passwd --parent {name}`"
+                    ),
                 ));
             }
         }
