@@ -96,7 +96,7 @@ pub(super) async fn revoke(
 ) -> Response {
     let info = match form_session(&admin, &headers, &form.csrf) {
         Ok(info) => info,
-        Err(r) => return r,
+        Err(r) => return r.response(&admin),
     };
     let refuse = |why: String| {
         page(

@@ -325,7 +325,8 @@ impl Handle {
             self.stop_server().await;
             tracing::info!(%addr, "admin dashboard stopped: {why}");
         }
-        if new.enabled && !new.has_accounts() && !(old.enabled && !old.has_accounts()) {
+        let had_none = old.enabled && !old.has_accounts();
+        if new.enabled && !new.has_accounts() && !had_none {
             no_password();
         }
         // A server that should run but does not (turned on, moved, or its
@@ -442,18 +443,32 @@ fn session(admin: &Admin, headers: &HeaderMap) -> Option<(String, auth::SessionI
     Some((token.to_string(), info))
 }
 
-/// The logged-in parent of a form post whose CSRF token is the session's;
-/// else the response refusing it.
+/// Why a form post is refused.
+enum Refused {
+    NotLoggedIn,
+    BadFormToken,
+}
+
+impl Refused {
+    fn response(self, admin: &Admin) -> Response {
+        match self {
+            Refused::NotLoggedIn => unauthorized_page(admin),
+            Refused::BadFormToken => (StatusCode::FORBIDDEN, "bad form token\n").into_response(),
+        }
+    }
+}
+
+/// The logged-in parent of a form post whose CSRF token is the session's.
 fn form_session(
     admin: &Admin,
     headers: &HeaderMap,
     csrf: &str,
-) -> Result<auth::SessionInfo, Response> {
+) -> Result<auth::SessionInfo, Refused> {
     let Some((_, info)) = session(admin, headers) else {
-        return Err(unauthorized_page(admin));
+        return Err(Refused::NotLoggedIn);
     };
     if !auth::same(&info.csrf, csrf) {
-        return Err((StatusCode::FORBIDDEN, "bad form token\n").into_response());
+        return Err(Refused::BadFormToken);
     }
     Ok(info)
 }
@@ -852,7 +867,7 @@ fn apply_allow(
 async fn allow(State(admin): Shared, headers: HeaderMap, Form(form): Form<AllowForm>) -> Response {
     let info = match form_session(&admin, &headers, &form.csrf) {
         Ok(info) => info,
-        Err(r) => return r,
+        Err(r) => return r.response(&admin),
     };
     let scope = overrides::Scope::of(form.bedtime.is_some());
     match apply_allow(
@@ -900,7 +915,7 @@ async fn decide_request(
 ) -> Response {
     let info = match form_session(&admin, &headers, &form.csrf) {
         Ok(info) => info,
-        Err(r) => return r,
+        Err(r) => return r.response(&admin),
     };
     let found: Option<(String, String)> = admin.db.lock().ok().and_then(|db| {
         db.query_row(

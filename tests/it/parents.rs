@@ -471,3 +471,135 @@ async fn an_allow_from_the_command_line_is_listed_and_audited() {
     );
     f.d.stop().await;
 }
+
+/// `nestguard ARGS -c CONFIG` with `input` on standard input: exit code, stdout, stderr.
+fn cli_with_input(args: &[&str], config: &Path, input: &str) -> (Option<i32>, String, String) {
+    use std::io::Write as _;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_nestguard"))
+        .args(args)
+        .arg("-c")
+        .arg(config)
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn passwd_per_parent_and_metrics_token_write_the_config_and_keep_it() {
+    let dir = TempDir::new();
+    let config = dir.join("nestguard.toml");
+    let first = nestguard::admin::auth::hash_password("the first one").unwrap();
+    std::fs::write(
+        &config,
+        format!(
+            "# the family's settings\n[admin]\nenabled = true\npassword_hash = \"{first}\" # the first parent\n"
+        ),
+    )
+    .unwrap();
+    for (parent, password) in [
+        ("mum", "mum's secret"),
+        ("dad", "dad's secret"),
+        ("mum", "mum's new one"),
+    ] {
+        let (code, out, err) = cli_with_input(
+            &["passwd", "--parent", parent],
+            &config,
+            &format!("{password}\n"),
+        );
+        assert_eq!(code, Some(0), "{err}");
+        assert!(out.contains(&format!("name = \"{parent}\"")), "{out}");
+    }
+    let text = std::fs::read_to_string(&config).unwrap();
+    assert!(text.starts_with("# the family's settings\n"), "{text}");
+    assert!(text.contains("# the first parent"), "comments kept: {text}");
+    let parsed: toml::Table = text.parse().unwrap();
+    let parents = parsed["admin"]["parent"].as_array().unwrap();
+    assert_eq!(
+        parents.len(),
+        2,
+        "mum's second password replaced her first: {text}"
+    );
+    let hash_of = |name: &str| {
+        parents
+            .iter()
+            .find(|p| p["name"].as_str() == Some(name))
+            .and_then(|p| p["password_hash"].as_str())
+            .unwrap()
+            .to_string()
+    };
+    assert!(nestguard::admin::auth::verify_password(
+        &hash_of("mum"),
+        "mum's new one"
+    ));
+    assert!(nestguard::admin::auth::verify_password(
+        &hash_of("dad"),
+        "dad's secret"
+    ));
+    assert_eq!(
+        parsed["admin"]["password_hash"].as_str(),
+        Some(first.as_str())
+    );
+
+    // The monitoring token: printed once, only its hash in the config.
+    let (code, token, err) = cli_with_input(&["metrics-token"], &config, "");
+    assert_eq!(code, Some(0), "{err}");
+    let token = token.trim();
+    assert_eq!(token.len(), 64, "{token}");
+    let text = std::fs::read_to_string(&config).unwrap();
+    assert!(
+        !text.contains(token),
+        "the token itself is not in the config"
+    );
+    assert!(
+        text.contains(&format!(
+            "metrics_token_hash = \"{}\"",
+            nestguard::admin::token_hash(token)
+        )),
+        "{text}"
+    );
+    let (code, _, err) = cli_with_input(&["check"], &config, "");
+    assert_eq!(code, Some(0), "the written config checks: {err}");
+
+    // Mistakes point at the table.
+    for (bad, says) in [
+        (
+            "[[admin.parent]]\nname = \"parent\"\npassword_hash = \"x\"\n",
+            "two parents named `parent`",
+        ),
+        (
+            "[[admin.parent]]\nname = \"mum dad\"\npassword_hash = \"x\"\n",
+            "parent name `mum dad`",
+        ),
+        (
+            "[[admin.parent]]\nname = \"gran\"\npassword_hash = \"not a hash\"\n",
+            "is not an Argon2 hash",
+        ),
+        (
+            "metrics_token_hash = \"abc\"\n",
+            "metrics_token_hash must be",
+        ),
+    ] {
+        let text = format!("[admin]\npassword_hash = \"{first}\"\n{bad}");
+        let bad_config = dir.join("bad.toml");
+        std::fs::write(&bad_config, &text).unwrap();
+        let (code, _, err) = cli_with_input(&["check"], &bad_config, "");
+        assert_eq!(code, Some(2), "{text}");
+        assert!(err.contains(says) && err.contains("bad.toml:3:"), "{err}");
+    }
+}
