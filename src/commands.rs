@@ -478,12 +478,13 @@ pub fn allow(
     let span = jiff::SignedDuration::try_from(duration).map_err(|e| e.to_string())?;
     let until = now.checked_add(span).map_err(|e| e.to_string())?;
     let scope = overrides::Scope::of(bedtime);
-    let name =
-        overrides::add_by(&file, name, profile, until, now, scope, Some(&who)).map_err(|e| {
+    let name = overrides::add_scoped(&file, name, profile, until, now, scope, Some(&who)).map_err(
+        |e| {
             format!(
                 "{e}; run `nestguard allow` as the daemon's user (for a system service: with sudo)"
             )
-        })?;
+        },
+    )?;
     audit(
         "allow",
         &format!(

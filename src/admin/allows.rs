@@ -5,35 +5,29 @@
 //! now, a permanent one by reloading the rules at once (losing an allow only
 //! blocks more, so nothing waits).
 
-use std::sync::Arc;
+use std::path::Path;
 
-use axum::extract::{Form, State};
-use axum::http::HeaderMap;
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use super::{Admin, audit, form_session, page, pages};
+use super::pages::{self, local_time};
+use crate::config::ListConfig;
 use crate::engine::Engine;
 use crate::policy::allows::{self, Kind};
 use crate::policy::overrides::{self, Scope};
 
-/// A time as the parents' clock shows it.
-pub(super) fn local_time(t: jiff::Timestamp) -> String {
-    t.to_zoned_datetime(jiff::tz::TimeZone::system())
-        .strftime("%Y-%m-%d %H:%M")
-        .to_string()
-}
-
-/// The allows in force for the dashboard, per profile.
-pub(super) fn rows(admin: &Admin, engine: &Engine) -> pages::Allows {
+/// The allows in force at `now` for the dashboard, per profile of
+/// `engine`; `lists` are the config's allow lists.
+pub(super) fn rows(
+    state_dir: &Path,
+    now: jiff::Timestamp,
+    lists: &[ListConfig],
+    engine: &Engine,
+) -> pages::Allows {
     let profiles: Vec<&str> = engine.profile_ids().collect();
-    let now = admin.resolver.clock().timestamp();
-    let mut all = match allows::in_force(&admin.state_dir, &profiles, now) {
+    let mut all = match allows::in_force(state_dir, &profiles, now) {
         Ok(a) => a,
         Err(e) => return pages::Allows::Unreadable(e),
     };
-    let lists = &admin.local.load().allow_lists;
     all.extend(allows::config_lists(
         lists,
         &profiles,
@@ -79,81 +73,53 @@ fn row(a: &allows::Allow) -> pages::AllowRow {
     }
 }
 
+/// The Revoke button's form.
 #[derive(Deserialize)]
 pub(super) struct RevokeForm {
-    csrf: String,
-    kind: String,
-    profile: String,
-    name: String,
+    pub csrf: String,
+    pub kind: String,
+    pub profile: String,
+    pub name: String,
     /// Present for an allow that also held at bedtime.
-    bedtime: Option<String>,
+    pub bedtime: Option<String>,
 }
 
-pub(super) async fn revoke(
-    State(admin): State<Arc<Admin>>,
-    headers: HeaderMap,
-    Form(form): Form<RevokeForm>,
-) -> Response {
-    let info = match form_session(&admin, &headers, &form.csrf) {
-        Ok(info) => info,
-        Err(r) => return r.response(&admin),
-    };
-    let refuse = |why: String| {
-        page(
-            StatusCode::BAD_REQUEST,
-            pages::message("Not revoked", &why, true),
-        )
-    };
+/// What revoking took away.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Revoked {
+    /// Nothing: it had ended or was revoked already.
+    Nothing,
+    /// A temporary allow: what holds now is to be re-read.
+    Temporary,
+    /// A permanent one: the rules are to be reloaded.
+    Permanent,
+}
+
+/// Takes the allow the form names out of the state folder (atomically).
+pub(super) fn revoke(
+    state_dir: &Path,
+    engine: &Engine,
+    form: &RevokeForm,
+) -> Result<Revoked, String> {
     // A profile the rules know: the name is part of a file's path.
-    if admin
-        .resolver
-        .engine()
-        .profile_index(&form.profile)
-        .is_none()
-    {
-        return refuse(format!("no profile `{}`", form.profile));
+    if engine.profile_index(&form.profile).is_none() {
+        return Err(format!("no profile `{}`", form.profile));
     }
-    let scope = Scope::of(form.bedtime.is_some());
-    let done = match form.kind.as_str() {
+    let found = |gone: bool, kind: Revoked| if gone { kind } else { Revoked::Nothing };
+    match form.kind.as_str() {
         "temporary" => overrides::remove(
-            &crate::state::layout::temporary_allows(&admin.state_dir),
+            &crate::state::layout::temporary_allows(state_dir),
             &form.name,
             Some(&form.profile),
         )
-        .map(|n| n > 0),
-        "permanent" => allows::remove_permanent(&admin.state_dir, &form.profile, &form.name, scope),
+        .map(|n| found(n > 0, Revoked::Temporary)),
+        "permanent" => allows::remove_permanent(
+            state_dir,
+            &form.profile,
+            &form.name,
+            Scope::of(form.bedtime.is_some()),
+        )
+        .map(|gone| found(gone, Revoked::Permanent)),
         other => Err(format!("unknown kind of allow `{other}`")),
-    };
-    match done {
-        Ok(false) => Redirect::to("/").into_response(),
-        Ok(true) => {
-            if form.kind == "temporary" {
-                admin.reloader.refresh_live();
-            } else if let Err(e) = admin
-                .reloader
-                .reload("an allow revoked on the dashboard")
-                .await
-            {
-                audit(
-                    &admin,
-                    &info.parent,
-                    "revoke",
-                    &format!("{} for {} (permanent): {e}", form.name, form.profile),
-                );
-                return refuse(format!(
-                    "{} is gone from the allows, but the rules could not be reloaded ({e}); \
-                     the previous rules, which still allow it, serve until that is fixed.",
-                    form.name
-                ));
-            }
-            audit(
-                &admin,
-                &info.parent,
-                "revoke",
-                &format!("{} for {} ({})", form.name, form.profile, form.kind),
-            );
-            Redirect::to("/").into_response()
-        }
-        Err(e) => refuse(e),
     }
 }

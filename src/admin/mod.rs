@@ -266,7 +266,7 @@ impl Handle {
             .route("/login", get(login_page).post(login))
             .route("/logout", post(logout))
             .route("/allow", post(allow))
-            .route("/allows/revoke", post(allows::revoke))
+            .route("/allows/revoke", post(revoke_allow))
             .route("/requests/{id}", post(decide_request))
             .route("/blocked", get(blocked_page))
             .route("/ask", post(ask))
@@ -754,7 +754,12 @@ async fn dashboard(State(admin): Shared, headers: HeaderMap) -> Response {
             pending,
             activity,
             audit: recent,
-            allows: allows::rows(&admin, &engine),
+            allows: allows::rows(
+                &admin.state_dir,
+                admin.resolver.clock().timestamp(),
+                &admin.local.load().allow_lists,
+                &engine,
+            ),
         }),
     )
 }
@@ -792,7 +797,7 @@ fn recent_audit(admin: &Admin) -> Vec<pages::AuditRow> {
     stmt.query_map([], |r| {
         let at: i64 = r.get(0)?;
         let when = jiff::Timestamp::from_second(at)
-            .map(allows::local_time)
+            .map(pages::local_time)
             .unwrap_or_default();
         Ok(pages::AuditRow {
             at: when,
@@ -847,7 +852,7 @@ fn apply_allow(
     match span {
         Some(span) => {
             let until = now.checked_add(span).map_err(|e| e.to_string())?;
-            overrides::add_by(
+            overrides::add_scoped(
                 &crate::state::layout::temporary_allows(&admin.state_dir),
                 &name,
                 profile,
@@ -899,6 +904,52 @@ async fn allow(State(admin): Shared, headers: HeaderMap, Form(form): Form<AllowF
             pages::message("Not allowed", &e, true),
         ),
     }
+}
+
+/// The Revoke button of an allow in force: out of the state folder, and out
+/// of force before the answer (a temporary allow by re-reading what holds
+/// now, a permanent one by reloading the rules: losing an allow only blocks
+/// more, so nothing waits).
+async fn revoke_allow(
+    State(admin): Shared,
+    headers: HeaderMap,
+    Form(form): Form<allows::RevokeForm>,
+) -> Response {
+    let info = match form_session(&admin, &headers, &form.csrf) {
+        Ok(info) => info,
+        Err(r) => return r.response(&admin),
+    };
+    let refuse = |why: &str| {
+        page(
+            StatusCode::BAD_REQUEST,
+            pages::message("Not revoked", why, true),
+        )
+    };
+    let revoked = allows::revoke(&admin.state_dir, &admin.resolver.engine(), &form);
+    let what = format!("{} for {} ({})", form.name, form.profile, form.kind);
+    match revoked {
+        Ok(allows::Revoked::Nothing) => {}
+        Ok(allows::Revoked::Temporary) => {
+            admin.reloader.refresh_live();
+            audit(&admin, &info.parent, "revoke", &what);
+        }
+        Ok(allows::Revoked::Permanent) => {
+            let reloaded = admin
+                .reloader
+                .reload("an allow revoked on the dashboard")
+                .await;
+            audit(&admin, &info.parent, "revoke", &what);
+            if let Err(e) = reloaded {
+                return refuse(&format!(
+                    "{} is gone from the allows, but the rules could not be reloaded ({e}); \
+                     the previous rules, which still allow it, serve until that is fixed.",
+                    form.name
+                ));
+            }
+        }
+        Err(e) => return refuse(&e),
+    }
+    Redirect::to("/").into_response()
 }
 
 #[derive(Deserialize)]

@@ -12,6 +12,13 @@ use askama::Template;
 use crate::activity::report::ProfileReport;
 use crate::rules::catalog::{CountryHelp, International};
 
+/// A time as the parents' clock shows it.
+pub fn local_time(t: jiff::Timestamp) -> String {
+    t.to_zoned_datetime(jiff::tz::TimeZone::system())
+        .strftime("%Y-%m-%d %H:%M")
+        .to_string()
+}
+
 /// The page could not be rendered (a template's value failed to format).
 pub type Rendered = Result<String, askama::Error>;
 

@@ -113,23 +113,12 @@ pub fn add(
     until: Timestamp,
     now: Timestamp,
 ) -> Result<String, String> {
-    add_scoped(path, name, profile, until, now, Scope::Categories)
+    add_scoped(path, name, profile, until, now, Scope::Categories, None)
 }
 
-/// [`add`], saying whether the allow also holds during allow-only windows.
+/// [`add`], saying whether the allow also holds during allow-only windows,
+/// and who made it (kept with the allow, made `now`).
 pub fn add_scoped(
-    path: &Path,
-    name: &str,
-    profile: &str,
-    until: Timestamp,
-    now: Timestamp,
-    scope: Scope,
-) -> Result<String, String> {
-    add_by(path, name, profile, until, now, scope, None)
-}
-
-/// [`add_scoped`], saying who made it (kept with the allow, made `now`).
-pub fn add_by(
     path: &Path,
     name: &str,
     profile: &str,

@@ -7,7 +7,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::support::http::{HttpResponse, form_value, http, post_login};
+use crate::support::http::{HttpResponse, csrf_of, form_value, http, post_form, post_login};
 use crate::support::*;
 use base64::Engine as _;
 use hickory_proto::op::ResponseCode;
@@ -63,33 +63,6 @@ async fn login(src: &str, admin: SocketAddr) -> String {
         "{cookie}"
     );
     cookie.split(';').next().unwrap().to_string()
-}
-
-fn csrf_of(page: &HttpResponse) -> String {
-    let at =
-        page.body.find("name=csrf value=\"").expect("a csrf field") + "name=csrf value=\"".len();
-    page.body[at..].split('"').next().unwrap().to_string()
-}
-
-async fn post_form(
-    src: &str,
-    admin: SocketAddr,
-    path: &str,
-    cookie: &str,
-    body: &str,
-) -> HttpResponse {
-    http(
-        src,
-        admin,
-        "POST",
-        path,
-        &[
-            ("Content-Type", "application/x-www-form-urlencoded"),
-            ("Cookie", cookie),
-        ],
-        body,
-    )
-    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -10,7 +10,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::support::http::{HttpResponse, form_value, http};
+use crate::support::http::{HttpResponse, csrf_of, http, post_form, post_login_as};
 use crate::support::*;
 use hickory_proto::op::ResponseCode;
 use hickory_proto::rr::RecordType;
@@ -80,19 +80,7 @@ async fn start() -> Family {
 }
 
 async fn login(admin: SocketAddr, src: &str, name: &str, password: &str) -> HttpResponse {
-    http(
-        src,
-        admin,
-        "POST",
-        "/login",
-        &[("Content-Type", "application/x-www-form-urlencoded")],
-        &format!(
-            "name={}&password={}",
-            form_value(name),
-            form_value(password)
-        ),
-    )
-    .await
+    post_login_as(src, admin, name, password).await
 }
 
 /// Logs `name` in; the session cookie.
@@ -108,25 +96,8 @@ async fn dashboard(admin: SocketAddr, cookie: &str) -> HttpResponse {
     page
 }
 
-fn csrf_of(page: &HttpResponse) -> String {
-    let at =
-        page.body.find("name=csrf value=\"").expect("a csrf field") + "name=csrf value=\"".len();
-    page.body[at..].split('"').next().unwrap().to_string()
-}
-
 async fn post(admin: SocketAddr, path: &str, cookie: &str, body: &str) -> HttpResponse {
-    http(
-        "127.0.0.1",
-        admin,
-        "POST",
-        path,
-        &[
-            ("Content-Type", "application/x-www-form-urlencoded"),
-            ("Cookie", cookie),
-        ],
-        body,
-    )
-    .await
+    post_form("127.0.0.1", admin, path, cookie, body).await
 }
 
 /// The audit trail, oldest first: (who, action, detail).
@@ -472,34 +443,6 @@ async fn an_allow_from_the_command_line_is_listed_and_audited() {
     f.d.stop().await;
 }
 
-/// `nestguard ARGS -c CONFIG` with `input` on standard input: exit code, stdout, stderr.
-fn cli_with_input(args: &[&str], config: &Path, input: &str) -> (Option<i32>, String, String) {
-    use std::io::Write as _;
-    use std::process::{Command, Stdio};
-    let mut child = Command::new(env!("CARGO_BIN_EXE_nestguard"))
-        .args(args)
-        .arg("-c")
-        .arg(config)
-        .env_remove("RUST_LOG")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
 #[test]
 fn passwd_per_parent_and_metrics_token_write_the_config_and_keep_it() {
     let dir = TempDir::new();
@@ -517,7 +460,7 @@ fn passwd_per_parent_and_metrics_token_write_the_config_and_keep_it() {
         ("dad", "dad's secret"),
         ("mum", "mum's new one"),
     ] {
-        let (code, out, err) = cli_with_input(
+        let (code, out, err) = crate::support::cli::run_with_input(
             &["passwd", "--parent", parent],
             &config,
             &format!("{password}\n"),
@@ -557,7 +500,7 @@ fn passwd_per_parent_and_metrics_token_write_the_config_and_keep_it() {
     );
 
     // The monitoring token: printed once, only its hash in the config.
-    let (code, token, err) = cli_with_input(&["metrics-token"], &config, "");
+    let (code, token, err) = crate::support::cli::run_with_input(&["metrics-token"], &config, "");
     assert_eq!(code, Some(0), "{err}");
     let token = token.trim();
     assert_eq!(token.len(), 64, "{token}");
@@ -573,7 +516,7 @@ fn passwd_per_parent_and_metrics_token_write_the_config_and_keep_it() {
         )),
         "{text}"
     );
-    let (code, _, err) = cli_with_input(&["check"], &config, "");
+    let (code, _, err) = crate::support::cli::run_with_input(&["check"], &config, "");
     assert_eq!(code, Some(0), "the written config checks: {err}");
 
     // Mistakes point at the table.
@@ -598,7 +541,7 @@ fn passwd_per_parent_and_metrics_token_write_the_config_and_keep_it() {
         let text = format!("[admin]\npassword_hash = \"{first}\"\n{bad}");
         let bad_config = dir.join("bad.toml");
         std::fs::write(&bad_config, &text).unwrap();
-        let (code, _, err) = cli_with_input(&["check"], &bad_config, "");
+        let (code, _, err) = crate::support::cli::run_with_input(&["check"], &bad_config, "");
         assert_eq!(code, Some(2), "{text}");
         assert!(err.contains(says) && err.contains("bad.toml:3:"), "{err}");
     }
