@@ -424,9 +424,14 @@ pub fn allow(
         }
         for a in live {
             let scope = overrides::Scope::of(a.bedtime).describe();
+            let by = match (&a.by, a.since) {
+                (Some(by), Some(since)) => format!(", by {by} at {}", local(since)),
+                (Some(by), None) => format!(", by {by}"),
+                _ => String::new(),
+            };
             let _ = writeln!(
                 out,
-                "{} for {} until {} ({scope})",
+                "{} for {} until {} ({scope}{by})",
                 a.name,
                 a.profile,
                 local(a.until)

@@ -71,6 +71,17 @@ async fn unauthenticated_requests_get_401_and_wrong_passwords_are_slowed_not_loc
     for path in ["/", "/api/report", "/api/status", "/metrics"] {
         let r = http("127.0.0.1", admin, "GET", path, &[], "").await;
         assert_eq!(r.status, 401, "{path}");
+        // No monitoring token configured: a bearer token opens nothing.
+        let r = http(
+            "127.0.0.1",
+            admin,
+            "GET",
+            path,
+            &[("Authorization", "Bearer anything")],
+            "",
+        )
+        .await;
+        assert_eq!(r.status, 401, "{path} with a bearer token");
     }
     let r = http("127.0.0.1", admin, "GET", "/metrics", &[], "").await;
     assert_eq!(

@@ -333,6 +333,7 @@ fn allow_adds_lists_and_ends_temporary_allows() {
 
     let (_, out, _) = run(&["allow", "--list"]);
     assert!(out.starts_with("games.example for child until "), "{out}");
+    assert!(out.contains(", by cli (user "), "who made it: {out}");
 
     // Mistakes are named: an unknown profile, a duration past 30 days.
     let (code, _, err) = run(&["allow", "x.example", "--profile", "toddler"]);
