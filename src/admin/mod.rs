@@ -1341,3 +1341,28 @@ async fn metrics(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_token_hash_is_plain_sha256_of_the_token() {
+        // What `sha256sum` prints for "abc" (FIPS 180-2's example), so a
+        // fleet can make the config line without nestguard.
+        let hash = token_hash("abc");
+        assert_eq!(
+            hash,
+            "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        let config = Config::parse(
+            &format!("[admin]\nmetrics_token_hash = \"{hash}\"\n"),
+            "t.toml",
+            None,
+        )
+        .unwrap();
+        let digest = token_digest(&config.admin).unwrap();
+        assert_eq!(digest[..3], [0xba, 0x78, 0x16]);
+        assert_eq!(token_digest(&AdminConfig::default()), None);
+    }
+}
