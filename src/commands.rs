@@ -192,15 +192,21 @@ pub fn passwd(source: &ConfigSource, parent: Option<&str>) -> Result<String, Str
     }
     let hash = crate::admin::auth::hash_password(&password)?;
     let (enabled, place) = edit_config(path, |doc| {
-        let place = match parent
-            .filter(|p| *p != config::FIRST_PARENT || doc["admin"].get("password_hash").is_none())
-        {
-            // `parent` without a `password_hash` line yet: a table like any other.
-            Some(name) => set_parent_hash(doc, name, &hash)?,
-            None => {
-                doc["admin"]["password_hash"] = toml_edit::value(hash);
-                "[admin] password_hash".to_string()
-            }
+        let name = parent.unwrap_or(config::FIRST_PARENT);
+        let in_a_table = doc["admin"]
+            .get("parent")
+            .and_then(|p| p.as_array_of_tables())
+            .is_some_and(|ts| {
+                ts.iter()
+                    .any(|t| t.get("name").and_then(|n| n.as_str()) == Some(name))
+            });
+        // The account `parent` is `[admin] password_hash`, unless the config
+        // already has it as a `[[admin.parent]]` table: one place per account.
+        let place = if name == config::FIRST_PARENT && !in_a_table {
+            doc["admin"]["password_hash"] = toml_edit::value(hash);
+            "[admin] password_hash".to_string()
+        } else {
+            set_parent_hash(doc, name, &hash)?
         };
         let enabled = doc["admin"]
             .get("enabled")

@@ -498,6 +498,20 @@ fn passwd_per_parent_and_metrics_token_write_the_config_and_keep_it() {
         parsed["admin"]["password_hash"].as_str(),
         Some(first.as_str())
     );
+    // The account `parent` is [admin] password_hash, named or not.
+    let (code, _, err) = crate::support::cli::run_with_input(
+        &["passwd", "--parent", "parent"],
+        &config,
+        "the second one\n",
+    );
+    assert_eq!(code, Some(0), "{err}");
+    let parsed: toml::Table = std::fs::read_to_string(&config).unwrap().parse().unwrap();
+    assert_eq!(parsed["admin"]["parent"].as_array().unwrap().len(), 2);
+    let hash = parsed["admin"]["password_hash"].as_str().unwrap();
+    assert!(nestguard::admin::auth::verify_password(
+        hash,
+        "the second one"
+    ));
 
     // The monitoring token: printed once, only its hash in the config.
     let (code, token, err) = crate::support::cli::run_with_input(&["metrics-token"], &config, "");
