@@ -303,11 +303,8 @@ impl Auth {
         let hash = account
             .as_ref()
             .map_or_else(dummy_hash, |(_, hash, _)| hash.clone());
-        let checked = self.checker.check(hash, password).await;
-        // Right against the dummy hash is still no account.
-        let checked = checked.map(|ok| ok && account.is_some());
-        match checked {
-            Err(Busy) => {
+        match (self.checker.check(hash, password).await, account) {
+            (Err(Busy), _) => {
                 self.counters.logins_busy.fetch_add(1, Ordering::Relaxed);
                 if let Some(times) = self.busy_logged.hit() {
                     tracing::warn!(
@@ -317,12 +314,12 @@ impl Auth {
                 }
                 Err(LoginError::Busy)
             }
-            Ok(true) => {
+            (Ok(true), Some((parent, _, generation))) => {
                 lock(&self.throttle).succeeded(source, self.clock.elapsed());
-                let (parent, _, generation) = account.ok_or(LoginError::Wrong)?;
                 Ok(Verified { parent, generation })
             }
-            Ok(false) => {
+            // Wrong, or no such account (right against the dummy hash is still wrong).
+            (Ok(_), _) => {
                 lock(&self.throttle).failed(source, self.clock.elapsed(), wall);
                 Err(LoginError::Wrong)
             }
