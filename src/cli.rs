@@ -85,7 +85,16 @@ pub enum Command {
     },
     /// Set the dashboard password: reads it (twice) from the terminal, or once
     /// from standard input, and writes its Argon2 hash into the config file.
-    Passwd,
+    Passwd {
+        /// The parent whose password this is (`[[admin.parent]]`; added when
+        /// new). Without it: `[admin] password_hash`, the account named `parent`.
+        #[arg(long, value_name = "NAME")]
+        parent: Option<String>,
+    },
+    /// Make a new read-only token for monitoring (`/metrics` and `/api/status`
+    /// only): prints it on standard output and writes its SHA-256 into the
+    /// config file (`[admin] metrics_token_hash`), replacing any earlier one.
+    MetricsToken,
     /// Download the subscribed lists (`[update]` in the config) into the state
     /// directory; a running daemon reloads them. Exit status 1 if any list failed or was refused.
     Update,
@@ -206,7 +215,10 @@ pub fn main() -> ExitCode {
         ),
         Command::Reload => commands::report(commands::reload(&source, &config)),
         Command::Update => commands::update(&config),
-        Command::Passwd => commands::report(commands::passwd(&source)),
+        Command::Passwd { parent } => {
+            commands::report(commands::passwd(&source, parent.as_deref()))
+        }
+        Command::MetricsToken => commands::metrics_token(&source),
         Command::SystemResolver { action, root } => {
             use crate::system_resolver as sr;
             commands::report(

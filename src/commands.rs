@@ -114,12 +114,76 @@ pub fn report_text(
     })
 }
 
-/// `passwd`: the Argon2 hash of a new password into `[admin] password_hash`
-/// (the rest of the file is kept as it is), written atomically.
-pub fn passwd(source: &config::ConfigSource) -> Result<String, String> {
-    let config::ConfigSource::File(path) = source else {
-        return Err("no config file to write the password into: create one (e.g. /etc/nestguard/nestguard.toml) and pass it with --config".into());
-    };
+/// The config file a command writes into, or why there is none.
+fn config_file(source: &ConfigSource, what: &str) -> Result<std::path::PathBuf, String> {
+    match source {
+        ConfigSource::File(path) => Ok(path.clone()),
+        _ => Err(format!(
+            "no config file to write {what} into: create one (e.g. /etc/nestguard/nestguard.toml) and pass it with --config"
+        )),
+    }
+}
+
+/// Changes the config file with `edit` (on its parsed document, so comments
+/// and layout stay as they are) and writes it atomically, keeping its mode
+/// and owner. Returns what `edit` returns.
+fn edit_config<T>(
+    path: &std::path::Path,
+    edit: impl FnOnce(&mut toml_edit::DocumentMut) -> Result<T, String>,
+) -> Result<T, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut doc: toml_edit::DocumentMut = text
+        .parse()
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    if !doc.contains_table("admin") {
+        doc["admin"] = toml_edit::table();
+    }
+    let out = edit(&mut doc)?;
+    crate::state::write_atomic(path, doc.to_string().as_bytes())
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(out)
+}
+
+/// Sets `parent`'s hash in `[[admin.parent]]` (a new table when there is
+/// none of that name); where it was written.
+fn set_parent_hash(
+    doc: &mut toml_edit::DocumentMut,
+    parent: &str,
+    hash: &str,
+) -> Result<String, String> {
+    let admin = doc["admin"]
+        .as_table_mut()
+        .ok_or("[admin] is not a table")?;
+    let parents = admin
+        .entry("parent")
+        .or_insert_with(|| toml_edit::Item::ArrayOfTables(toml_edit::ArrayOfTables::new()))
+        .as_array_of_tables_mut()
+        .ok_or("write the parents as [[admin.parent]] tables to use `passwd --parent`")?;
+    let found = parents
+        .iter_mut()
+        .find(|t| t.get("name").and_then(|n| n.as_str()) == Some(parent));
+    match found {
+        Some(t) => {
+            t["password_hash"] = toml_edit::value(hash);
+            Ok(format!("[[admin.parent]] name = \"{parent}\""))
+        }
+        None => {
+            let mut t = toml_edit::Table::new();
+            t["name"] = toml_edit::value(parent);
+            t["password_hash"] = toml_edit::value(hash);
+            parents.push(t);
+            Ok(format!("a new [[admin.parent]] name = \"{parent}\""))
+        }
+    }
+}
+
+/// `passwd [--parent NAME]`: the Argon2 hash of a new password into
+/// `[admin] password_hash` (the account `parent`) or NAME's
+/// `[[admin.parent]]` (the rest of the file is kept as it is), written
+/// atomically.
+pub fn passwd(source: &ConfigSource, parent: Option<&str>) -> Result<String, String> {
+    let path = config_file(source, "the password")?;
+    let path = &path;
     let password = if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
         let first =
             rpassword::prompt_password("New dashboard password: ").map_err(|e| e.to_string())?;
@@ -139,30 +203,67 @@ pub fn passwd(source: &config::ConfigSource) -> Result<String, String> {
         return Err("use at least 8 characters".into());
     }
     let hash = crate::admin::auth::hash_password(&password)?;
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let mut doc: toml_edit::DocumentMut = text
-        .parse()
-        .map_err(|e| format!("{}: {e}", path.display()))?;
-    if !doc.contains_table("admin") {
-        doc["admin"] = toml_edit::table();
-    }
-    doc["admin"]["password_hash"] = toml_edit::value(hash);
-    let enabled = doc["admin"]
-        .get("enabled")
-        .and_then(|v| v.as_bool())
-        .unwrap_or(false);
-    crate::state::write_atomic(path, doc.to_string().as_bytes())
-        .map_err(|e| format!("{}: {e}", path.display()))?;
+    let (enabled, place) = edit_config(path, |doc| {
+        let name = parent.unwrap_or(config::FIRST_PARENT);
+        let in_a_table = doc["admin"]
+            .get("parent")
+            .and_then(|p| p.as_array_of_tables())
+            .is_some_and(|ts| {
+                ts.iter()
+                    .any(|t| t.get("name").and_then(|n| n.as_str()) == Some(name))
+            });
+        // The account `parent` is `[admin] password_hash`, unless the config
+        // already has it as a `[[admin.parent]]` table: one place per account.
+        let place = if name == config::FIRST_PARENT && !in_a_table {
+            doc["admin"]["password_hash"] = toml_edit::value(hash);
+            "[admin] password_hash".to_string()
+        } else {
+            set_parent_hash(doc, name, &hash)?
+        };
+        let enabled = doc["admin"]
+            .get("enabled")
+            .and_then(|v| v.as_bool())
+            .unwrap_or(false);
+        Ok((enabled, place))
+    })?;
     // A running daemon reloads the file it watches: no restart to wait for.
     let next = if enabled {
-        "a running daemon puts it in force within a second (or at `nestguard reload`) and signs everyone out of the dashboard"
+        "a running daemon puts it in force within a second (or at `nestguard reload`) and signs this parent out of the dashboard"
     } else {
         "set [admin] enabled = true to turn the dashboard on; a running daemon starts it at its next reload"
     };
     Ok(format!(
-        "password set in {} ([admin] password_hash); {next}\n",
+        "password set in {} ({place}); {next}\n",
         path.display()
     ))
+}
+
+/// `metrics-token`: a new random monitoring token on standard output (for
+/// Prometheus's `credentials_file`), its SHA-256 into `[admin]
+/// metrics_token_hash`; what was done on standard error.
+pub fn metrics_token(source: &ConfigSource) -> ExitCode {
+    let made = config_file(source, "the token's hash").and_then(|path| {
+        let token = crate::admin::auth::token();
+        let hash = crate::admin::token_hash(&token);
+        edit_config(&path, |doc| {
+            doc["admin"]["metrics_token_hash"] = toml_edit::value(hash);
+            Ok(())
+        })?;
+        Ok((path, token))
+    });
+    match made {
+        Ok((path, token)) => {
+            println!("{token}");
+            eprintln!(
+                "its SHA-256 is in {} ([admin] metrics_token_hash; any earlier token no longer works). \
+                 Give the token above to the monitoring (Prometheus: authorization credentials_file), \
+                 in a file only it can read; nestguard keeps only the hash.",
+                path.display()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => report(Err(e)),
+    }
 }
 
 /// `status`: what the daemon last wrote into `state_dir`.
@@ -279,6 +380,26 @@ pub fn explain_client(
     crate::explain::explain_client(&engine, name, qtype, &client, at, &allows, &pauses)
 }
 
+/// Who the audit trail says ran a command: `cli (user NAME)`, the user
+/// this process runs as. As root, sudo's `SUDO_USER` is added (root could
+/// write anything anyway; for anyone else it is not to be believed).
+fn cli_user() -> String {
+    let sudo = std::env::var("SUDO_USER")
+        .ok()
+        .filter(|u| !u.is_empty() && crate::state::is_root());
+    #[cfg(target_os = "linux")]
+    let me = {
+        let uid = nix::unistd::geteuid().as_raw();
+        crate::policy::users::name_of(uid).unwrap_or_else(|| format!("uid {uid}"))
+    };
+    #[cfg(not(target_os = "linux"))]
+    let me = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
+    match sudo {
+        Some(by) => format!("cli (user {me}, by sudo from {by})"),
+        _ => format!("cli (user {me})"),
+    }
+}
+
 /// Longest temporary allow: anything longer belongs in the profile's allowlist.
 const MAX_ALLOW: std::time::Duration = std::time::Duration::from_secs(30 * 24 * 3600);
 
@@ -324,9 +445,14 @@ pub fn allow(
         }
         for a in live {
             let scope = overrides::Scope::of(a.bedtime).describe();
+            let by = match (&a.by, a.since) {
+                (Some(by), Some(since)) => format!(", by {by} at {}", local(since)),
+                (Some(by), None) => format!(", by {by}"),
+                _ => String::new(),
+            };
             let _ = writeln!(
                 out,
-                "{} for {} until {} ({scope})",
+                "{} for {} until {} ({scope}{by})",
                 a.name,
                 a.profile,
                 local(a.until)
@@ -335,8 +461,23 @@ pub fn allow(
         return Ok(out);
     }
     let name = name.ok_or("a name is needed")?;
+    let who = cli_user();
+    let audit = |action: &str, detail: &str| {
+        let db = crate::state::layout::activity_db(&found.dir);
+        if let Err(e) = crate::activity::store::Store::audit_from_command(&db, &who, action, detail)
+        {
+            eprintln!(
+                "warning: {}: {e}; this change is not in the dashboard's audit trail",
+                db.display()
+            );
+        }
+    };
     if end {
         let n = overrides::remove(&file, name, profile)?;
+        if n > 0 {
+            let whose = profile.map_or("every profile".to_string(), |p| format!("profile {p}"));
+            audit("revoke", &format!("{name} for {whose} (temporary)"));
+        }
         return Ok(format!(
             "ended {n} temporary allow{} of {name}\n",
             if n == 1 { "" } else { "s" }
@@ -363,9 +504,21 @@ pub fn allow(
     let span = jiff::SignedDuration::try_from(duration).map_err(|e| e.to_string())?;
     let until = now.checked_add(span).map_err(|e| e.to_string())?;
     let scope = overrides::Scope::of(bedtime);
-    let name = overrides::add_scoped(&file, name, profile, until, now, scope).map_err(|e| {
-        format!("{e}; run `nestguard allow` as the daemon's user (for a system service: with sudo)")
-    })?;
+    let name = overrides::add_scoped(&file, name, profile, until, now, scope, Some(&who)).map_err(
+        |e| {
+            format!(
+                "{e}; run `nestguard allow` as the daemon's user (for a system service: with sudo)"
+            )
+        },
+    )?;
+    audit(
+        "allow",
+        &format!(
+            "{name} for {profile} (until {}): {}",
+            local(until),
+            scope.describe()
+        ),
+    );
     let applies = match crate::runtime::running_pid(&found) {
         Some(pid) => format!("the running daemon (pid {pid}) applies it within a second"),
         None => format!(
@@ -382,15 +535,6 @@ pub fn allow(
 
 /// Longest pause: a longer one is a setting, not a pause.
 const MAX_PAUSE: std::time::Duration = std::time::Duration::from_secs(7 * 24 * 3600);
-
-/// Who is running a command, for the audit trail and the files it writes.
-fn cli_user() -> String {
-    #[cfg(unix)]
-    let name = crate::policy::users::name_of(nix::unistd::getuid().as_raw());
-    #[cfg(not(unix))]
-    let name = std::env::var("USERNAME").ok();
-    format!("cli (user {})", name.unwrap_or_else(|| "?".into()))
-}
 
 /// The running daemon's state folder (made private when missing), and the
 /// engine with the child or profile `who` names: its id.

@@ -295,7 +295,17 @@ fn write_with(path: &Path, bytes: &[u8], mode: Mode) -> io::Result<()> {
 /// Creates `path` empty with mode 0600 if it does not exist (so that SQLite,
 /// which gives its WAL and shared-memory files the database's mode, makes
 /// them private too), and tightens it to 0600 if it is ours and looser.
+///
+/// An existing file is not opened: closing a descriptor of a file drops
+/// every POSIX lock this process holds on it, SQLite's included. A database
+/// whose locks a daemon lost looks unused to a command (`nestguard allow`
+/// writing the audit trail), which then checkpoints and deletes the WAL
+/// under the daemon's open connections (disk I/O errors from then on).
 pub fn create_private_file(path: &Path) -> io::Result<()> {
+    if fs::symlink_metadata(path).is_ok() {
+        tighten(path, 0);
+        return Ok(());
+    }
     let mut options = fs::OpenOptions::new();
     options.append(true).create(true);
     #[cfg(unix)]

@@ -125,6 +125,24 @@ impl Store {
         Ok(conn)
     }
 
+    /// Notes in the audit trail that `who` did `action`, from a command
+    /// (`nestguard allow` as `cli (user NAME)`); the daemon need not run.
+    pub fn audit_from_command(
+        path: &Path,
+        who: &str,
+        action: &str,
+        detail: &str,
+    ) -> rusqlite::Result<()> {
+        let conn = Store::open_for_admin(path)?;
+        insert_audit(
+            &conn,
+            jiff::Timestamp::now().as_second(),
+            who,
+            action,
+            detail,
+        )
+    }
+
     /// Opens the database read-only, for reports.
     pub fn open_read_only(path: &Path) -> rusqlite::Result<Connection> {
         Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
@@ -277,4 +295,19 @@ impl Store {
     pub fn connection(&self) -> &Connection {
         &self.conn
     }
+}
+
+/// One row of the audit trail: `who` did `action` at `at` (Unix seconds).
+pub fn insert_audit(
+    conn: &Connection,
+    at: i64,
+    who: &str,
+    action: &str,
+    detail: &str,
+) -> rusqlite::Result<()> {
+    conn.execute(
+        "INSERT INTO audit (at, who, action, detail) VALUES (?1, ?2, ?3, ?4)",
+        rusqlite::params![at, who, action, detail],
+    )
+    .map(|_| ())
 }

@@ -38,6 +38,9 @@ pub struct AdminCounters {
     pub logins_busy: AtomicU64,
     /// Sources dropped from the wrong-password table because it was full.
     pub login_sources_evicted: AtomicU64,
+    /// Requests with a bearer token that was not the monitoring token, or
+    /// that asked for more than `/metrics` and `/api/status`.
+    pub bearer_refused: AtomicU64,
     /// Dashboard connections open now.
     pub connections_open: AtomicU64,
     /// Closed because `max_connections` were open (the oldest idle one, or the new one).
@@ -155,6 +158,12 @@ impl Collector for AdminCounters {
                     ("busy", get(&c.logins_busy)),
                 ],
             ),
+        )?;
+        counter(
+            &mut enc,
+            "nestguard_admin_bearer_refused",
+            "Requests with a bearer token refused: not the monitoring token, or a page it does not open.",
+            [(NONE, get(&c.bearer_refused))],
         )?;
         counter(
             &mut enc,

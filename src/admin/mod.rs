@@ -2,15 +2,20 @@
 //! default): the parents' dashboard, the children's "why was this blocked?"
 //! page, a JSON API and Prometheus `/metrics`.
 //!
-//! Parents log in with the password whose Argon2 hash is in the config
-//! (`nestguard passwd`); the session is an HttpOnly, SameSite=Strict cookie
-//! and every form carries the session's CSRF token. API clients and
-//! Prometheus use HTTP Basic with the same password. Password guesses are
+//! Parents log in with a name and the password whose Argon2 hash is in the
+//! config for that name (`nestguard passwd [--parent NAME]`); the session is
+//! an HttpOnly, SameSite=Strict cookie that knows which parent it is, and
+//! every form carries the session's CSRF token. Every change is in the audit
+//! trail under the name of the parent who made it. API clients use HTTP
+//! Basic with a parent's name and password; monitoring uses the read-only
+//! token (`Authorization: Bearer`, `[admin] metrics_token_hash`), which opens
+//! `/metrics` and `/api/status` and nothing else. Password guesses are
 //! slowed per source and checked one at a time, never locked out; failures
 //! are in the audit trail. Allowing a site writes the profile's allow file in
-//! the state directory (or a temporary allow), which hot-reloads. The server
-//! bounds its connections in number and time ([`serve`]). `[admin]` reloads
-//! with the rest of the config ([`Handle::apply`]).
+//! the state directory (or a temporary allow), which hot-reloads; the allows
+//! in force are listed and can be revoked ([`allows`]). The server bounds
+//! its connections in number and time ([`serve`]). `[admin]` reloads with
+//! the rest of the config ([`Handle::apply`]).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -25,7 +30,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use axum_extra::headers::HeaderMapExt as _;
-use axum_extra::headers::authorization::{Authorization, Basic};
+use axum_extra::headers::authorization::{Authorization, Basic, Bearer};
 use serde::Deserialize;
 use tokio_util::sync::CancellationToken;
 
@@ -36,6 +41,7 @@ use crate::policy::{Proto, Who, overrides};
 use crate::reload::{FollowsConfig, Reloader};
 use crate::rules::catalog::{self, Helplines};
 
+pub mod allows;
 pub mod auth;
 pub mod checker;
 mod family;
@@ -75,12 +81,37 @@ pub struct Admin {
     metrics: prometheus_client::registry::Registry,
     /// Clients seen lately (for the devices no child has yet).
     seen: Arc<dyn crate::observe::SeenClients>,
+    /// The SHA-256 of the monitoring token, when one is set (a reload swaps it).
+    metrics_token: ArcSwap<Option<[u8; 32]>>,
 }
 
-/// What the children's pages show where to get help.
+/// The SHA-256 a `sha256:<hex>` config value names (checked when loaded).
+fn token_digest(a: &AdminConfig) -> Option<[u8; 32]> {
+    let hex = a
+        .metrics_token_hash
+        .as_ref()?
+        .get_ref()
+        .strip_prefix("sha256:")?;
+    let mut out = [0u8; 32];
+    for (i, byte) in out.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(out)
+}
+
+/// The SHA-256 of a monitoring token, for the config (`nestguard metrics-token`).
+pub fn token_hash(token: &str) -> String {
+    let d = ring::digest::digest(&ring::digest::SHA256, token.as_bytes());
+    let hex: String = d.as_ref().iter().map(|b| format!("{b:02x}")).collect();
+    format!("sha256:{hex}")
+}
+
+/// What the children's pages show where to get help, and the config's
+/// allow lists the dashboard lists.
 struct Local {
     helplines: Helplines,
     country: String,
+    allow_lists: Vec<crate::config::ListConfig>,
 }
 
 impl Local {
@@ -88,6 +119,13 @@ impl Local {
         Ok(Local {
             helplines: catalog::load_helplines(&catalog::RulesDir::from_config(&config.rules))?,
             country: config.admin.country.to_ascii_uppercase(),
+            allow_lists: config
+                .rules
+                .lists
+                .iter()
+                .filter(|l| l.allow)
+                .cloned()
+                .collect(),
         })
     }
 }
@@ -153,7 +191,7 @@ pub async fn start(
             server: None,
         }),
     });
-    if config.admin.enabled && config.admin.password_hash.is_none() {
+    if config.admin.enabled && !config.admin.has_accounts() {
         no_password();
     }
     let server = handle.launch(config).await?;
@@ -167,7 +205,7 @@ pub async fn start(
 
 fn no_password() {
     tracing::error!(
-        "[admin] is enabled but has no password_hash: run `nestguard passwd`; the dashboard stays off"
+        "[admin] is enabled but has no password_hash and no [[admin.parent]]: run `nestguard passwd`; the dashboard stays off"
     );
 }
 
@@ -177,7 +215,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 /// Whether `a` has the dashboard serving (on and with a password).
 fn serving(a: &AdminConfig) -> bool {
-    a.enabled && a.password_hash.is_some()
+    a.enabled && a.has_accounts()
 }
 
 impl Handle {
@@ -189,9 +227,9 @@ impl Handle {
     /// Starts a dashboard server as `config` says, if it says to.
     async fn launch(&self, config: &Config) -> anyhow::Result<Option<Server>> {
         let a = &config.admin;
-        let Some(hash) = a.password_hash.clone().filter(|_| a.enabled) else {
+        if !serving(a) {
             return Ok(None);
-        };
+        }
         let db_path = crate::state::layout::activity_db(&self.state_dir);
         let db = activity::store::Store::open_for_admin(&db_path)?;
         let local = Local::of(config)?;
@@ -212,7 +250,7 @@ impl Handle {
             resolver: self.resolver.clone(),
             reloader: self.reloader.clone(),
             auth: Auth::new(
-                Some(hash),
+                &a.accounts(),
                 a.session_ttl,
                 counters.clone(),
                 self.resolver.clock(),
@@ -228,6 +266,7 @@ impl Handle {
             asks_logged: crate::log_every::LogEvery::new(self.resolver.clock()),
             metrics: registry,
             seen: self.seen.clone(),
+            metrics_token: ArcSwap::from_pointee(token_digest(a)),
         });
         let app = Router::new()
             .route("/", get(dashboard))
@@ -236,6 +275,7 @@ impl Handle {
             .route("/allow", post(allow))
             .route("/children/{id}/{action}", post(child_action))
             .route("/devices", post(assign_device))
+            .route("/allows/revoke", post(revoke_allow))
             .route("/requests/{id}", post(decide_request))
             .route("/blocked", get(blocked_page))
             .route("/ask", post(ask))
@@ -286,18 +326,16 @@ impl Handle {
         if let Some((_, addr)) = running {
             let why = if !new.enabled {
                 "[admin] enabled = false"
-            } else if new.password_hash.is_none() {
-                "[admin] has no password_hash"
+            } else if !new.has_accounts() {
+                "[admin] has no password_hash and no [[admin.parent]]"
             } else {
                 "[admin] listen changed"
             };
             self.stop_server().await;
             tracing::info!(%addr, "admin dashboard stopped: {why}");
         }
-        if new.enabled
-            && new.password_hash.is_none()
-            && !(old.enabled && old.password_hash.is_none())
-        {
+        let had_none = old.enabled && !old.has_accounts();
+        if new.enabled && !new.has_accounts() && !had_none {
             no_password();
         }
         // A server that should run but does not (turned on, moved, or its
@@ -336,18 +374,38 @@ impl FollowsConfig for Handle {
 /// each change (never the hash).
 fn update(admin: &Admin, addr: SocketAddr, old: &AdminConfig, config: &Config) {
     let new = &config.admin;
-    if let Some(ended) = admin.auth.set_password(new.password_hash.as_deref()) {
-        tracing::warn!(
-            %addr,
-            sessions_ended = ended,
-            "admin dashboard password changed: everyone signed in is signed out"
+    for (parent, change) in admin.auth.set_accounts(&new.accounts()) {
+        let (action, detail) = match change {
+            auth::Change::Added => ("account added", String::new()),
+            auth::Change::NewPassword(ended) => {
+                tracing::warn!(
+                    %addr,
+                    %parent,
+                    sessions_ended = ended,
+                    "admin dashboard password changed: this parent is signed out everywhere"
+                );
+                (
+                    "password changed",
+                    format!("{ended} signed-in sessions ended"),
+                )
+            }
+            auth::Change::Removed(ended) => {
+                tracing::warn!(%addr, %parent, sessions_ended = ended, "admin dashboard account removed");
+                (
+                    "account removed",
+                    format!("{ended} signed-in sessions ended"),
+                )
+            }
+        };
+        audit(admin, &parent, action, &detail);
+    }
+    let token = token_digest(new);
+    if token != **admin.metrics_token.load() {
+        tracing::info!(
+            set = token.is_some(),
+            "admin dashboard: new monitoring token"
         );
-        audit(
-            admin,
-            "parent",
-            "password changed",
-            &format!("{ended} signed-in sessions ended"),
-        );
+        admin.metrics_token.store(Arc::new(token));
     }
     if new.session_ttl != old.session_ttl {
         admin.auth.set_session_ttl(new.session_ttl);
@@ -385,12 +443,43 @@ fn update(admin: &Admin, addr: SocketAddr, old: &AdminConfig, config: &Config) {
 
 type Shared = State<Arc<Admin>>;
 
-/// The session's CSRF token, if the request comes from a logged-in parent.
-fn session(admin: &Admin, headers: &HeaderMap) -> Option<(String, String)> {
+/// The session (its token, CSRF token and parent), if the request comes
+/// from a logged-in parent.
+fn session(admin: &Admin, headers: &HeaderMap) -> Option<(String, auth::SessionInfo)> {
     let jar = CookieJar::from_headers(headers);
     let token = jar.get(SESSION_COOKIE)?.value();
-    let csrf = admin.auth.session(token)?;
-    Some((token.to_string(), csrf))
+    let info = admin.auth.session(token)?;
+    Some((token.to_string(), info))
+}
+
+/// Why a form post is refused.
+enum Refused {
+    NotLoggedIn,
+    BadFormToken,
+}
+
+impl Refused {
+    fn response(self, admin: &Admin) -> Response {
+        match self {
+            Refused::NotLoggedIn => unauthorized_page(admin),
+            Refused::BadFormToken => (StatusCode::FORBIDDEN, "bad form token\n").into_response(),
+        }
+    }
+}
+
+/// The logged-in parent of a form post whose CSRF token is the session's.
+fn form_session(
+    admin: &Admin,
+    headers: &HeaderMap,
+    csrf: &str,
+) -> Result<auth::SessionInfo, Refused> {
+    let Some((_, info)) = session(admin, headers) else {
+        return Err(Refused::NotLoggedIn);
+    };
+    if !auth::same(&info.csrf, csrf) {
+        return Err(Refused::BadFormToken);
+    }
+    Ok(info)
 }
 
 /// A rendered page with its status; a template that failed to render (a
@@ -409,14 +498,59 @@ fn page(status: StatusCode, rendered: pages::Rendered) -> Response {
     }
 }
 
-fn unauthorized_page() -> Response {
-    page(StatusCode::UNAUTHORIZED, pages::login(""))
+fn unauthorized_page(admin: &Admin) -> Response {
+    login_form(admin, StatusCode::UNAUTHORIZED, "")
 }
 
-/// Session cookie or HTTP Basic, for the API and `/metrics`.
-async fn api_allowed(admin: &Admin, headers: &HeaderMap, peer: SocketAddr) -> Result<(), Response> {
+/// The login form with a note; the name filled in when there is one account.
+fn login_form(admin: &Admin, status: StatusCode, message: &str) -> Response {
+    let name = admin.auth.only_parent().unwrap_or_default();
+    page(status, pages::login(message, &name))
+}
+
+/// Who may read an API endpoint.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Reader {
+    /// A parent: a session, or Basic with a parent's name and password.
+    Parent,
+    /// A parent, or monitoring with the read-only token (`/metrics`, `/api/status`).
+    Monitoring,
+}
+
+/// Session cookie or HTTP Basic (or, for `Reader::Monitoring`, the bearer
+/// token), for the API and `/metrics`.
+async fn api_allowed(
+    admin: &Admin,
+    headers: &HeaderMap,
+    peer: SocketAddr,
+    reader: Reader,
+) -> Result<(), Response> {
     if session(admin, headers).is_some() {
         return Ok(());
+    }
+    // A bearer token is the monitoring token or nothing: no password check runs.
+    if let Some(Authorization(bearer)) = headers.typed_get::<Authorization<Bearer>>() {
+        let given = ring::digest::digest(&ring::digest::SHA256, bearer.token().as_bytes());
+        let right = (**admin.metrics_token.load())
+            .is_some_and(|want| auth::same_bytes(&want, given.as_ref()));
+        if right && reader == Reader::Monitoring {
+            return Ok(());
+        }
+        admin
+            .counters
+            .bearer_refused
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let text = if right {
+            "the monitoring token opens /metrics and /api/status only\n"
+        } else {
+            "wrong token\n"
+        };
+        let status = if right {
+            StatusCode::FORBIDDEN
+        } else {
+            StatusCode::UNAUTHORIZED
+        };
+        return Err((status, text).into_response());
     }
     let deny = |status: StatusCode, text: &'static str| {
         let mut r = (status, text).into_response();
@@ -432,10 +566,14 @@ async fn api_allowed(admin: &Admin, headers: &HeaderMap, peer: SocketAddr) -> Re
     };
     match admin
         .auth
-        .basic(Source::of(peer, admin.listen), basic.password())
+        .basic(
+            Source::of(peer, admin.listen),
+            basic.username(),
+            basic.password(),
+        )
         .await
     {
-        Ok(()) => Ok(()),
+        Ok(_) => Ok(()),
         Err(e @ (LoginError::TooSoon(_) | LoginError::Busy)) => {
             let text = if e == LoginError::Busy {
                 "busy checking passwords; try again shortly\n"
@@ -510,24 +648,22 @@ fn write_failed_logins(admin: &Admin) {
 
 fn audit(admin: &Admin, who: &str, action: &str, detail: &str) {
     if let Ok(db) = admin.db.lock() {
-        let _ = db.execute(
-            "INSERT INTO audit (at, who, action, detail) VALUES (?1, ?2, ?3, ?4)",
-            rusqlite::params![
-                admin.resolver.clock().timestamp().as_second(),
-                who,
-                action,
-                detail
-            ],
-        );
+        let at = admin.resolver.clock().timestamp().as_second();
+        if let Err(e) = activity::store::insert_audit(&db, at, who, action, detail) {
+            tracing::warn!(error = %e, "cannot write the audit trail");
+        }
     }
 }
 
-async fn login_page() -> Response {
-    page(StatusCode::OK, pages::login(""))
+async fn login_page(State(admin): Shared) -> Response {
+    login_form(&admin, StatusCode::OK, "")
 }
 
 #[derive(Deserialize)]
 struct LoginForm {
+    /// The parent's name: with one account it may be left out.
+    #[serde(default)]
+    name: String,
     password: String,
 }
 
@@ -537,12 +673,22 @@ async fn login(
     Form(form): Form<LoginForm>,
 ) -> Response {
     let source = Source::of(peer, admin.listen);
-    let checked = admin.auth.check(source, form.password).await;
+    let checked = admin
+        .auth
+        .check(source, form.name.trim(), form.password)
+        .await;
     // Right, but against a password a reload has just replaced: wrong now.
-    let checked = checked.and_then(|v| admin.auth.new_session(v).ok_or(LoginError::Wrong));
+    let checked = checked.and_then(|v| {
+        let parent = v.parent().to_string();
+        admin
+            .auth
+            .new_session(v)
+            .map(|t| (t, parent))
+            .ok_or(LoginError::Wrong)
+    });
     match checked {
-        Ok(token) => {
-            audit(&admin, "parent", "login", &source.to_string());
+        Ok((token, parent)) => {
+            audit(&admin, &parent, "login", &source.to_string());
             let cookie = Cookie::build((SESSION_COOKIE, token))
                 .http_only(true)
                 .same_site(SameSite::Strict)
@@ -551,24 +697,26 @@ async fn login(
             (CookieJar::new().add(cookie), Redirect::to("/")).into_response()
         }
         Err(e @ LoginError::TooSoon(_)) => {
-            let mut r = page(
+            let mut r = login_form(
+                &admin,
                 StatusCode::TOO_MANY_REQUESTS,
-                pages::login("Too soon after a wrong password. Wait a second and try again."),
+                "Too soon after a wrong password. Wait a second and try again.",
             );
             retry_after(&mut r, &e);
             r
         }
         Err(e @ LoginError::Busy) => {
-            let mut r = page(
+            let mut r = login_form(
+                &admin,
                 StatusCode::TOO_MANY_REQUESTS,
-                pages::login("Busy checking passwords. Try again in a moment."),
+                "Busy checking passwords. Try again in a moment.",
             );
             retry_after(&mut r, &e);
             r
         }
         Err(_) => {
             write_failed_logins(&admin);
-            page(StatusCode::UNAUTHORIZED, pages::login("Wrong password."))
+            login_form(&admin, StatusCode::UNAUTHORIZED, "Wrong name or password.")
         }
     }
 }
@@ -579,8 +727,8 @@ struct CsrfForm {
 }
 
 async fn logout(State(admin): Shared, headers: HeaderMap, Form(form): Form<CsrfForm>) -> Response {
-    if let Some((token, csrf)) = session(&admin, &headers)
-        && auth::same(&csrf, &form.csrf)
+    if let Some((token, info)) = session(&admin, &headers)
+        && auth::same(&info.csrf, &form.csrf)
     {
         admin.auth.logout(&token);
     }
@@ -588,8 +736,8 @@ async fn logout(State(admin): Shared, headers: HeaderMap, Form(form): Form<CsrfF
 }
 
 async fn dashboard(State(admin): Shared, headers: HeaderMap) -> Response {
-    let Some((_, csrf)) = session(&admin, &headers) else {
-        return unauthorized_page();
+    let Some((_, info)) = session(&admin, &headers) else {
+        return unauthorized_page(&admin);
     };
     let engine = admin.resolver.engine();
     let since = admin
@@ -617,14 +765,21 @@ async fn dashboard(State(admin): Shared, headers: HeaderMap) -> Response {
     let recent = recent_audit(&admin);
     page(
         StatusCode::OK,
-        pages::dashboard(
-            &csrf,
-            engine.profile_ids().collect(),
+        pages::dashboard(pages::DashboardPage {
+            csrf: &info.csrf,
+            parent: &info.parent,
+            profiles: engine.profile_ids().collect(),
             pending,
             activity,
-            pages::Family { children, devices },
-            recent,
-        ),
+            family: pages::Family { children, devices },
+            audit: recent,
+            allows: allows::rows(
+                &admin.state_dir,
+                admin.resolver.clock().timestamp(),
+                &admin.local.load().allow_lists,
+                &engine,
+            ),
+        }),
     )
 }
 
@@ -638,7 +793,6 @@ fn pending_requests(admin: &Admin) -> Vec<pages::Pending> {
     ) else {
         return Vec::new();
     };
-    let tz = jiff::tz::TimeZone::system();
     stmt.query_map([], |r| {
         let profile: String = r.get(1)?;
         let at: i64 = r.get(4)?;
@@ -651,22 +805,13 @@ fn pending_requests(admin: &Admin) -> Vec<pages::Pending> {
             profile,
             domain: r.get(2)?,
             note: r.get(3)?,
-            at: local_minute(at, &tz),
+            at: jiff::Timestamp::from_second(at)
+                .map(pages::local_time)
+                .unwrap_or_default(),
         })
     })
     .map(|rows| rows.filter_map(Result::ok).collect())
     .unwrap_or_default()
-}
-
-/// Unix seconds as a local `YYYY-MM-DD HH:MM`.
-fn local_minute(at: i64, tz: &jiff::tz::TimeZone) -> String {
-    jiff::Timestamp::from_second(at)
-        .map(|t| {
-            t.to_zoned_datetime(tz.clone())
-                .strftime("%Y-%m-%d %H:%M")
-                .to_string()
-        })
-        .unwrap_or_default()
 }
 
 fn recent_audit(admin: &Admin) -> Vec<pages::AuditRow> {
@@ -678,10 +823,13 @@ fn recent_audit(admin: &Admin) -> Vec<pages::AuditRow> {
     else {
         return Vec::new();
     };
-    let tz = jiff::tz::TimeZone::system();
     stmt.query_map([], |r| {
+        let at: i64 = r.get(0)?;
+        let when = jiff::Timestamp::from_second(at)
+            .map(pages::local_time)
+            .unwrap_or_default();
         Ok(pages::AuditRow {
-            at: local_minute(r.get(0)?, &tz),
+            at: when,
             who: r.get(1)?,
             action: r.get(2)?,
             detail: r.get(3)?,
@@ -701,11 +849,13 @@ struct AllowForm {
     bedtime: Option<String>,
 }
 
-/// Allows `name` for `profile`: for a while (a temporary allow) or for good
-/// (a line in the profile's allow file; `<profile>.bedtime.txt` when it holds
-/// during allow-only windows too). Both are picked up within a second.
+/// Allows `name` for `profile`, as parent `by`: for a while (a temporary
+/// allow) or for good (a line in the profile's allow file;
+/// `<profile>.bedtime.txt` when it holds during allow-only windows too).
+/// Both are picked up within a second.
 fn apply_allow(
     admin: &Admin,
+    by: &str,
     name: &str,
     profile: &str,
     duration: &str,
@@ -738,46 +888,36 @@ fn apply_allow(
                 until,
                 now,
                 scope,
+                Some(by),
             )?;
         }
         None => {
-            let suffix = match scope {
-                overrides::Scope::Categories => ".txt",
-                overrides::Scope::AlsoBedtime => ".bedtime.txt",
-            };
-            let file = crate::state::layout::profile_allows_dir(&admin.state_dir)
-                .join(format!("{profile}{suffix}"));
-            let mut text = std::fs::read_to_string(&file).unwrap_or_else(|_| {
-                format!("# Sites the parents allowed for profile {profile} (written by the dashboard).\n")
-            });
-            if !text.lines().any(|l| l.trim() == name) {
-                if !text.ends_with('\n') {
-                    text.push('\n');
-                }
-                text.push_str(&name);
-                text.push('\n');
-                crate::state::write_atomic(&file, text.as_bytes()).map_err(|e| e.to_string())?;
-            }
+            crate::policy::allows::add_permanent(&admin.state_dir, profile, &name, scope, by, now)?
         }
     }
     Ok(name)
 }
 
 async fn allow(State(admin): Shared, headers: HeaderMap, Form(form): Form<AllowForm>) -> Response {
-    let Some((_, csrf)) = session(&admin, &headers) else {
-        return unauthorized_page();
+    let info = match form_session(&admin, &headers, &form.csrf) {
+        Ok(info) => info,
+        Err(r) => return r.response(&admin),
     };
-    if !auth::same(&csrf, &form.csrf) {
-        return (StatusCode::FORBIDDEN, "bad form token\n").into_response();
-    }
     let scope = overrides::Scope::of(form.bedtime.is_some());
-    match apply_allow(&admin, &form.name, &form.profile, &form.duration, scope) {
+    match apply_allow(
+        &admin,
+        &info.parent,
+        &form.name,
+        &form.profile,
+        &form.duration,
+        scope,
+    ) {
         Ok(name) => {
             // Temporary allows are read by the daemon's ticker; refresh now.
             admin.reloader.refresh_live();
             audit(
                 &admin,
-                "parent",
+                &info.parent,
                 "allow",
                 &format!(
                     "{name} for {} ({}): {}",
@@ -795,6 +935,52 @@ async fn allow(State(admin): Shared, headers: HeaderMap, Form(form): Form<AllowF
     }
 }
 
+/// The Revoke button of an allow in force: out of the state folder, and out
+/// of force before the answer (a temporary allow by re-reading what holds
+/// now, a permanent one by reloading the rules: losing an allow only blocks
+/// more, so nothing waits).
+async fn revoke_allow(
+    State(admin): Shared,
+    headers: HeaderMap,
+    Form(form): Form<allows::RevokeForm>,
+) -> Response {
+    let info = match form_session(&admin, &headers, &form.csrf) {
+        Ok(info) => info,
+        Err(r) => return r.response(&admin),
+    };
+    let refuse = |why: &str| {
+        page(
+            StatusCode::BAD_REQUEST,
+            pages::message("Not revoked", why, true),
+        )
+    };
+    let revoked = allows::revoke(&admin.state_dir, &admin.resolver.engine(), &form);
+    let what = format!("{} for {} ({})", form.name, form.profile, form.kind);
+    match revoked {
+        Ok(allows::Revoked::Nothing) => {}
+        Ok(allows::Revoked::Temporary) => {
+            admin.reloader.refresh_live();
+            audit(&admin, &info.parent, "revoke", &what);
+        }
+        Ok(allows::Revoked::Permanent) => {
+            let reloaded = admin
+                .reloader
+                .reload("an allow revoked on the dashboard")
+                .await;
+            audit(&admin, &info.parent, "revoke", &what);
+            if let Err(e) = reloaded {
+                return refuse(&format!(
+                    "{} is gone from the allows, but the rules could not be reloaded ({e}); \
+                     the previous rules, which still allow it, serve until that is fixed.",
+                    form.name
+                ));
+            }
+        }
+        Err(e) => return refuse(&e),
+    }
+    Redirect::to("/").into_response()
+}
+
 #[derive(Deserialize)]
 struct ChildForm {
     csrf: String,
@@ -803,7 +989,7 @@ struct ChildForm {
     length: String,
 }
 
-/// The session's parent and the child a form is about, once the form's
+/// The logged-in parent and the child a form is about, once the form's
 /// token is checked; else the page to answer with.
 fn child_form(
     admin: &Admin,
@@ -811,14 +997,7 @@ fn child_form(
     csrf: &str,
     child: &str,
 ) -> Result<(String, crate::policy::children::ChildPlan), Box<Response>> {
-    let Some((_, token)) = session(admin, headers) else {
-        return Err(Box::new(unauthorized_page()));
-    };
-    if !auth::same(&token, csrf) {
-        return Err(Box::new(
-            (StatusCode::FORBIDDEN, "bad form token\n").into_response(),
-        ));
-    }
+    let info = form_session(admin, headers, csrf).map_err(|r| Box::new(r.response(admin)))?;
     let plan = admin
         .resolver
         .engine()
@@ -834,7 +1013,7 @@ fn child_form(
                 ),
             ))
         })?;
-    Ok(("parent".to_string(), plan))
+    Ok((info.parent.to_string(), plan))
 }
 
 /// Pause, resume, or confirm a child's new band.
@@ -941,12 +1120,10 @@ async fn decide_request(
     Path(id): Path<i64>,
     Form(form): Form<DecisionForm>,
 ) -> Response {
-    let Some((_, csrf)) = session(&admin, &headers) else {
-        return unauthorized_page();
+    let info = match form_session(&admin, &headers, &form.csrf) {
+        Ok(info) => info,
+        Err(r) => return r.response(&admin),
     };
-    if !auth::same(&csrf, &form.csrf) {
-        return (StatusCode::FORBIDDEN, "bad form token\n").into_response();
-    }
     let found: Option<(String, String)> = admin.db.lock().ok().and_then(|db| {
         db.query_row(
             "SELECT profile, domain FROM requests WHERE id = ?1 AND status = 'pending'",
@@ -961,6 +1138,7 @@ async fn decide_request(
     let status = match form.decision.as_str() {
         "approve-1h" => apply_allow(
             &admin,
+            &info.parent,
             &domain,
             &profile,
             "1h",
@@ -969,6 +1147,7 @@ async fn decide_request(
         .map(|_| "approved"),
         "approve" => apply_allow(
             &admin,
+            &info.parent,
             &domain,
             &profile,
             "permanent",
@@ -987,7 +1166,7 @@ async fn decide_request(
     }
     audit(
         &admin,
-        "parent",
+        &info.parent,
         status,
         &format!("{domain} for {profile} ({})", form.decision),
     );
@@ -1262,7 +1441,7 @@ async fn api_report(
     headers: HeaderMap,
     Query(q): Query<ReportQuery>,
 ) -> Response {
-    if let Err(r) = api_allowed(&admin, &headers, peer).await {
+    if let Err(r) = api_allowed(&admin, &headers, peer, Reader::Parent).await {
         return r;
     }
     let since = q.since.as_deref().unwrap_or("7d");
@@ -1292,7 +1471,7 @@ async fn api_status(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
 ) -> Response {
-    if let Err(r) = api_allowed(&admin, &headers, peer).await {
+    if let Err(r) = api_allowed(&admin, &headers, peer, Reader::Monitoring).await {
         return r;
     }
     json(serde_json::to_string_pretty(&admin.reloader.status()).unwrap_or_default())
@@ -1303,7 +1482,7 @@ async fn metrics(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
 ) -> Response {
-    if let Err(r) = api_allowed(&admin, &headers, peer).await {
+    if let Err(r) = api_allowed(&admin, &headers, peer, Reader::Monitoring).await {
         return r;
     }
     match metrics::render(&admin.metrics) {
@@ -1316,5 +1495,30 @@ async fn metrics(
             )
                 .into_response()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_token_hash_is_plain_sha256_of_the_token() {
+        // What `sha256sum` prints for "abc" (FIPS 180-2's example), so a
+        // fleet can make the config line without nestguard.
+        let hash = token_hash("abc");
+        assert_eq!(
+            hash,
+            "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        let config = Config::parse(
+            &format!("[admin]\nmetrics_token_hash = \"{hash}\"\n"),
+            "t.toml",
+            None,
+        )
+        .unwrap();
+        let digest = token_digest(&config.admin).unwrap();
+        assert_eq!(digest[..3], [0xba, 0x78, 0x16]);
+        assert_eq!(token_digest(&AdminConfig::default()), None);
     }
 }

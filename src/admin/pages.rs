@@ -12,23 +12,37 @@ use askama::Template;
 use crate::activity::report::ProfileReport;
 use crate::rules::catalog::{CountryHelp, International};
 
+/// A time as the parents' clock shows it.
+pub fn local_time(t: jiff::Timestamp) -> String {
+    t.to_zoned_datetime(jiff::tz::TimeZone::system())
+        .strftime("%Y-%m-%d %H:%M")
+        .to_string()
+}
+
 /// The page could not be rendered (a template's value failed to format).
 pub type Rendered = Result<String, askama::Error>;
 
-/// The login form, with a note above it (empty: none).
+/// Who is logged in, for the page header: the session's CSRF token (for
+/// the logout form) and the parent's name.
+pub type LoggedIn<'a> = Option<(&'a str, &'a str)>;
+
+/// The login form, with a note above it (empty: none) and the name filled
+/// in (empty: none).
 #[derive(Template)]
 #[template(path = "login.html")]
 struct Login<'a> {
     title: &'a str,
-    logout: Option<&'a str>,
+    logout: LoggedIn<'a>,
     message: &'a str,
+    name: &'a str,
 }
 
-pub fn login(message: &str) -> Rendered {
+pub fn login(message: &str, name: &str) -> Rendered {
     Login {
         title: "Parents' dashboard",
         logout: None,
         message,
+        name,
     }
     .render()
 }
@@ -38,7 +52,7 @@ pub fn login(message: &str) -> Rendered {
 #[template(path = "message.html")]
 struct Message<'a> {
     title: &'a str,
-    logout: Option<&'a str>,
+    logout: LoggedIn<'a>,
     text: &'a str,
     back: bool,
 }
@@ -146,37 +160,71 @@ pub struct Family {
     pub devices: Vec<Device>,
 }
 
+/// One allow in force, as the dashboard lists it.
+pub struct AllowRow {
+    pub profile: String,
+    pub name: String,
+    /// When and how it ends ("until …", "always", or where the config has it).
+    pub ends: String,
+    pub by: String,
+    /// When it was made (empty: not known).
+    pub since: String,
+    /// What the Revoke button sends; none when the dashboard cannot revoke it.
+    pub revoke: Option<Revoke>,
+}
+
+/// The hidden fields of a Revoke button.
+pub struct Revoke {
+    /// `temporary` or `permanent`.
+    pub kind: &'static str,
+    pub bedtime: bool,
+}
+
+/// The allows part of the dashboard.
+pub enum Allows {
+    Rows(Vec<AllowRow>),
+    /// The temporary-allow file could not be read: why.
+    Unreadable(String),
+}
+
 /// The parents' dashboard.
 #[derive(Template)]
 #[template(path = "dashboard.html")]
-pub struct Dashboard<'a> {
+struct Dashboard<'a> {
     title: &'a str,
-    logout: Option<&'a str>,
+    logout: LoggedIn<'a>,
     csrf: &'a str,
     profiles: Vec<&'a str>,
     pending: Vec<Pending>,
     activity: Activity,
     family: Family,
     audit: Vec<AuditRow>,
+    allows: Allows,
 }
 
-pub fn dashboard(
-    csrf: &str,
-    profiles: Vec<&str>,
-    pending: Vec<Pending>,
-    activity: Activity,
-    family: Family,
-    audit: Vec<AuditRow>,
-) -> Rendered {
+/// What the dashboard shows, for the parent logged in.
+pub struct DashboardPage<'a> {
+    pub csrf: &'a str,
+    pub parent: &'a str,
+    pub profiles: Vec<&'a str>,
+    pub pending: Vec<Pending>,
+    pub activity: Activity,
+    pub family: Family,
+    pub audit: Vec<AuditRow>,
+    pub allows: Allows,
+}
+
+pub fn dashboard(p: DashboardPage<'_>) -> Rendered {
     Dashboard {
         title: "Parents' dashboard",
-        logout: Some(csrf),
-        csrf,
-        profiles,
-        pending,
-        activity,
-        family,
-        audit,
+        logout: Some((p.csrf, p.parent)),
+        csrf: p.csrf,
+        profiles: p.profiles,
+        pending: p.pending,
+        activity: p.activity,
+        family: p.family,
+        audit: p.audit,
+        allows: p.allows,
     }
     .render()
 }
@@ -186,7 +234,7 @@ pub fn dashboard(
 #[template(path = "blocked.html")]
 struct Blocked<'a> {
     title: &'a str,
-    logout: Option<&'a str>,
+    logout: LoggedIn<'a>,
     /// The site asked about, normalised (none when the name is not one).
     site: Option<&'a str>,
     /// Why, in words for the child's age.

@@ -366,7 +366,71 @@ impl Config {
                 "admin.max_connections and admin.header_read_timeout must be more than zero".into(),
             ));
         }
+        self.validate_parents(&err)?;
         checks::run(self, text, origin)
+    }
+
+    /// `[[admin.parent]]` names are unique and plain (they go into the audit
+    /// trail and the login form), every hash is a PHC string, and the
+    /// monitoring token's hash is `sha256:` and 64 hex digits.
+    fn validate_parents(
+        &self,
+        err: &dyn Fn(std::ops::Range<usize>, String) -> ConfigError,
+    ) -> Result<(), ConfigError> {
+        let mut seen: Vec<&str> = Vec::new();
+        if self.admin.password_hash.is_some() {
+            seen.push(FIRST_PARENT);
+        }
+        let phc = |h: &str| argon2::password_hash::PasswordHash::new(h).is_ok();
+        for p in &self.admin.parents {
+            let (span, parent) = (p.span(), p.get_ref());
+            let name = parent.name.as_str();
+            let plain = (1..=32).contains(&name.len())
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
+            if !plain {
+                return Err(err(
+                    span,
+                    format!("parent name `{name}`: use 1 to 32 letters, digits, `-`, `_` or `.`"),
+                ));
+            }
+            if ["child", "cli"].contains(&name) {
+                return Err(err(
+                    span,
+                    format!(
+                        "parent name `{name}` is what the audit trail calls others; choose another"
+                    ),
+                ));
+            }
+            if seen.contains(&name) {
+                let why = if name == FIRST_PARENT && self.admin.password_hash.is_some() {
+                    " ([admin] password_hash is the account named `parent`)"
+                } else {
+                    ""
+                };
+                return Err(err(span, format!("two parents named `{name}`{why}")));
+            }
+            seen.push(name);
+            if !phc(&parent.password_hash) {
+                return Err(err(
+                    span,
+                    format!(
+                        "parent `{name}`: password_hash is not an Argon2 hash; set it with `nestguard passwd --parent {name}`"
+                    ),
+                ));
+            }
+        }
+        if let Some(h) = &self.admin.metrics_token_hash {
+            let hex = h.get_ref().strip_prefix("sha256:").unwrap_or("");
+            if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Err(err(
+                    h.span(),
+                    "metrics_token_hash must be `sha256:` and 64 hex digits; `nestguard metrics-token` writes it".into(),
+                ));
+            }
+        }
+        Ok(())
     }
 }
 

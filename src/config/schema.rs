@@ -104,8 +104,17 @@ pub struct AdminConfig {
     pub enabled: bool,
     /// Loopback by default: the dashboard is for this machine's users.
     pub listen: SocketAddr,
-    /// Argon2 hash of the admin password (`nestguard passwd` sets it).
+    /// Argon2 hash of the admin password (`nestguard passwd` sets it): the
+    /// account named [`FIRST_PARENT`].
     pub password_hash: Option<String>,
+    /// More parents, each with a name and a password of their own
+    /// (`[[admin.parent]]`, `nestguard passwd --parent NAME`).
+    #[serde(rename = "parent")]
+    pub parents: Vec<Spanned<ParentConfig>>,
+    /// The SHA-256 of the read-only monitoring token, as `sha256:<64 hex
+    /// digits>` (`nestguard metrics-token` writes it): `Authorization:
+    /// Bearer <token>` opens `/metrics` and `/api/status`, nothing else.
+    pub metrics_token_hash: Option<Spanned<String>>,
     /// ISO country code for the help lines shown to children (`rules/helplines.toml`).
     pub country: String,
     /// How long a login lasts.
@@ -126,11 +135,46 @@ impl Default for AdminConfig {
             enabled: false,
             listen: SocketAddr::from(([127, 0, 0, 1], 8053)),
             password_hash: None,
+            parents: Vec::new(),
+            metrics_token_hash: None,
             country: String::new(),
             session_ttl: Duration::from_secs(12 * 3600),
             header_read_timeout: Duration::from_secs(10),
             max_connections: 64,
         }
+    }
+}
+
+/// The name of the account `[admin] password_hash` opens.
+pub const FIRST_PARENT: &str = "parent";
+
+/// One parent's account: `[[admin.parent]]`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ParentConfig {
+    /// What they log in as, and what the audit trail says they did.
+    pub name: String,
+    /// Argon2 hash of their password (`nestguard passwd --parent NAME`).
+    pub password_hash: String,
+}
+
+impl AdminConfig {
+    /// Every parent's account, as (name, Argon2 hash): `password_hash` as
+    /// [`FIRST_PARENT`], then the `[[admin.parent]]` tables in order.
+    pub fn accounts(&self) -> Vec<(String, String)> {
+        self.password_hash
+            .iter()
+            .map(|h| (FIRST_PARENT.to_string(), h.clone()))
+            .chain(self.parents.iter().map(|p| {
+                let p = p.get_ref();
+                (p.name.clone(), p.password_hash.clone())
+            }))
+            .collect()
+    }
+
+    /// Whether any parent can log in.
+    pub fn has_accounts(&self) -> bool {
+        self.password_hash.is_some() || !self.parents.is_empty()
     }
 }
 

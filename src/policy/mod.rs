@@ -10,6 +10,7 @@
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
+pub mod allows;
 pub mod children;
 pub mod devices;
 pub mod forwarder;

@@ -31,6 +31,13 @@ pub struct TempAllow {
     /// Also reachable while an allow-only window (bedtime) is open.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub bedtime: bool,
+    /// Who made it: a parent's name, or `cli (user NAME)`; none in files
+    /// written before this was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by: Option<String>,
+    /// When it was made.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<Timestamp>,
 }
 
 /// What an allow lifts.
@@ -106,10 +113,11 @@ pub fn add(
     until: Timestamp,
     now: Timestamp,
 ) -> Result<String, String> {
-    add_scoped(path, name, profile, until, now, Scope::Categories)
+    add_scoped(path, name, profile, until, now, Scope::Categories, None)
 }
 
-/// [`add`], saying whether the allow also holds during allow-only windows.
+/// [`add`], saying whether the allow also holds during allow-only windows,
+/// and who made it (kept with the allow, made `now`).
 pub fn add_scoped(
     path: &Path,
     name: &str,
@@ -117,6 +125,7 @@ pub fn add_scoped(
     until: Timestamp,
     now: Timestamp,
     scope: Scope,
+    by: Option<&str>,
 ) -> Result<String, String> {
     let name = normalize(name).map_err(|e| format!("`{name}`: {e}"))?;
     let mut allows = load(path)?;
@@ -126,6 +135,8 @@ pub fn add_scoped(
         profile: profile.to_owned(),
         until,
         bedtime: scope == Scope::AlsoBedtime,
+        by: by.map(str::to_owned),
+        since: by.map(|_| now),
     });
     save(path, &allows).map_err(|e| format!("{}: {e}", path.display()))?;
     Ok(name)

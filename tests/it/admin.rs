@@ -7,7 +7,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::support::http::{HttpResponse, form_value, http, post_login};
+use crate::support::http::{HttpResponse, csrf_of, form_value, http, post_form, post_login};
 use crate::support::*;
 use base64::Engine as _;
 use hickory_proto::op::ResponseCode;
@@ -65,39 +65,23 @@ async fn login(src: &str, admin: SocketAddr) -> String {
     cookie.split(';').next().unwrap().to_string()
 }
 
-fn csrf_of(page: &HttpResponse) -> String {
-    let at =
-        page.body.find("name=csrf value=\"").expect("a csrf field") + "name=csrf value=\"".len();
-    page.body[at..].split('"').next().unwrap().to_string()
-}
-
-async fn post_form(
-    src: &str,
-    admin: SocketAddr,
-    path: &str,
-    cookie: &str,
-    body: &str,
-) -> HttpResponse {
-    http(
-        src,
-        admin,
-        "POST",
-        path,
-        &[
-            ("Content-Type", "application/x-www-form-urlencoded"),
-            ("Cookie", cookie),
-        ],
-        body,
-    )
-    .await
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unauthenticated_requests_get_401_and_wrong_passwords_are_slowed_not_locked() {
     let (d, admin, (_dir, _up, clock)) = start().await;
     for path in ["/", "/api/report", "/api/status", "/metrics"] {
         let r = http("127.0.0.1", admin, "GET", path, &[], "").await;
         assert_eq!(r.status, 401, "{path}");
+        // No monitoring token configured: a bearer token opens nothing.
+        let r = http(
+            "127.0.0.1",
+            admin,
+            "GET",
+            path,
+            &[("Authorization", "Bearer anything")],
+            "",
+        )
+        .await;
+        assert_eq!(r.status, 401, "{path} with a bearer token");
     }
     let r = http("127.0.0.1", admin, "GET", "/metrics", &[], "").await;
     assert_eq!(

@@ -164,7 +164,7 @@ async fn nestguard_passwd_turns_on_a_dashboard_that_had_no_password_without_a_re
     );
     let said = String::from_utf8_lossy(&out.stdout);
     assert!(
-        said.contains("within a second") && said.contains("signs everyone out"),
+        said.contains("within a second") && said.contains("signs this parent out"),
         "{said}"
     );
 

@@ -333,6 +333,7 @@ fn allow_adds_lists_and_ends_temporary_allows() {
 
     let (_, out, _) = run(&["allow", "--list"]);
     assert!(out.starts_with("games.example for child until "), "{out}");
+    assert!(out.contains(", by cli (user "), "who made it: {out}");
 
     // Mistakes are named: an unknown profile, a duration past 30 days.
     let (code, _, err) = run(&["allow", "x.example", "--profile", "toddler"]);
@@ -430,7 +431,6 @@ fn the_readme_family_example_passes_check() {
 
 #[test]
 fn passwd_writes_an_argon2_hash_and_keeps_the_file() {
-    use std::io::Write as _;
     let dir = TempDir::new();
     let config = dir.join("nestguard.toml");
     std::fs::write(
@@ -438,26 +438,9 @@ fn passwd_writes_an_argon2_hash_and_keeps_the_file() {
         "# my settings\n[policy]\ndefault_profile = \"teen\"\n",
     )
     .unwrap();
-    let mut child = nestguard()
-        .args(["passwd", "-c"])
-        .arg(&config)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"a long passphrase\n")
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let (code, _, err) =
+        crate::support::cli::run_with_input(&["passwd"], &config, "a long passphrase\n");
+    assert_eq!(code, Some(0), "{err}");
     let text = std::fs::read_to_string(&config).unwrap();
     assert!(
         text.starts_with("# my settings\n[policy]\ndefault_profile = \"teen\"\n"),
@@ -484,17 +467,8 @@ fn passwd_writes_an_argon2_hash_and_keeps_the_file() {
         String::from_utf8_lossy(&out.stderr)
     );
     // Too short: refused, nothing written.
-    let mut child = nestguard()
-        .args(["passwd", "-c"])
-        .arg(&config)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(b"short\n").unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert_eq!(out.status.code(), Some(2));
+    let (code, _, _) = crate::support::cli::run_with_input(&["passwd"], &config, "short\n");
+    assert_eq!(code, Some(2));
     assert_eq!(std::fs::read_to_string(&config).unwrap(), text);
 }
 

@@ -310,6 +310,7 @@ async fn a_temporary_allow_opens_a_name_at_bedtime_only_when_made_for_bedtime() 
         until,
         t0,
         overrides::Scope::AlsoBedtime,
+        None,
     )
     .unwrap();
     d.daemon.refresh();

@@ -23,6 +23,7 @@ mod encrypted_upstreams;
 mod fake_upstream;
 mod fuzz_regressions;
 mod hardening;
+mod parents;
 mod per_user;
 mod profiles;
 mod promises;

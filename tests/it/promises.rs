@@ -168,6 +168,7 @@ async fn an_allow_lifts_category_blocks_and_bedtime_only_when_asked() {
         hour,
         now,
         Scope::AlsoBedtime,
+        None,
     )
     .unwrap();
     td.daemon.refresh();

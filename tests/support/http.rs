@@ -124,13 +124,57 @@ impl HttpResponse {
 
 /// `POST /login` with `password` from `src`, as the dashboard's form sends it.
 pub async fn post_login(src: &str, admin: SocketAddr, password: &str) -> HttpResponse {
+    post_login_as(src, admin, "", password).await
+}
+
+/// `POST /login` as parent `name` (empty: the form's name left blank).
+pub async fn post_login_as(
+    src: &str,
+    admin: SocketAddr,
+    name: &str,
+    password: &str,
+) -> HttpResponse {
+    let name = if name.is_empty() {
+        String::new()
+    } else {
+        format!("name={}&", form_value(name))
+    };
     http(
         src,
         admin,
         "POST",
         "/login",
         &[("Content-Type", "application/x-www-form-urlencoded")],
-        &format!("password={}", form_value(password)),
+        &format!("{name}password={}", form_value(password)),
+    )
+    .await
+}
+
+/// The CSRF token of a dashboard page's forms.
+pub fn csrf_of(page: &HttpResponse) -> String {
+    let at =
+        page.body.find("name=csrf value=\"").expect("a csrf field") + "name=csrf value=\"".len();
+    page.body[at..].split('"').next().unwrap().to_string()
+}
+
+/// A dashboard form posted from `src` with the session `cookie`.
+pub async fn post_form(
+    src: &str,
+    admin: SocketAddr,
+    path: &str,
+    cookie: &str,
+    body: &str,
+) -> HttpResponse {
+    http(
+        src,
+        admin,
+        "POST",
+        path,
+        &[
+            ("Content-Type", "application/x-www-form-urlencoded"),
+            ("Cookie", cookie),
+        ],
+        body,
     )
     .await
 }
