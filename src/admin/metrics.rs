@@ -354,6 +354,43 @@ impl Collector for DnsMetrics {
             "Upstream questions no upstream answered.",
             [(NONE, get(&c.upstream_failures))],
         )?;
+        let links = stats.upstream_connections;
+        counter(
+            e,
+            "nestguard_upstream_connections_opened",
+            "Connections opened to TCP, DoT and DoH upstreams (each kept open and shared by many queries).",
+            [(NONE, links.opened)],
+        )?;
+        counter(
+            e,
+            "nestguard_upstream_tls_handshakes",
+            "TLS handshakes with DoT and DoH upstreams: full ones, and ones that resumed an earlier session.",
+            by(
+                "kind",
+                [
+                    ("full", links.handshakes_full),
+                    ("resumed", links.handshakes_resumed),
+                ],
+            ),
+        )?;
+        counter(
+            e,
+            "nestguard_upstream_reconnects",
+            "Upstream connections opened after one ended in an error or was closed by the upstream with queries in flight.",
+            [(NONE, links.reconnects)],
+        )?;
+        counter(
+            e,
+            "nestguard_upstream_resent",
+            "Queries sent again on a new connection because the upstream closed theirs under them.",
+            [(NONE, links.resent)],
+        )?;
+        counter(
+            e,
+            "nestguard_upstream_connect_failures",
+            "Connects or TLS handshakes to TCP, DoT and DoH upstreams that failed (retried after a backoff).",
+            [(NONE, links.connect_failures)],
+        )?;
         counter(
             e,
             "nestguard_upstream_fallback_queries",

@@ -94,6 +94,8 @@ pub struct Stats {
     pub owner_queue_full: u64,
     pub owner_timed_out: u64,
     pub owner_flows_evicted: u64,
+    /// Connections to stream and DoH upstreams: opened, handshakes, reconnects.
+    pub upstream_connections: super::upstream::ConnectionStats,
 }
 
 /// What resolving a question needs, shared with the refreshes that outlive
@@ -255,6 +257,7 @@ impl Resolver {
             owner_queue_full: get(&o.queue_full),
             owner_timed_out: get(&o.timed_out),
             owner_flows_evicted: get(&o.evicted),
+            upstream_connections: self.shared.upstreams.connections(),
         }
     }
 

@@ -87,6 +87,7 @@ fn resolver() -> &'static Resolver {
             Arc::new(crate::policy::users::KernelOwners),
             Arc::new(crate::activity::Recorder::default()),
             &crate::clock::Clock::system(),
+            crate::dns::upstream::Connections::default(),
         )
         .expect("resolver")
     })
