@@ -144,6 +144,7 @@ pub fn resolver_on(
         },
         stale_answer_ttl: 30,
         stale_answer_timeout: c.stale_answer_timeout,
+        prefetch: c.prefetch,
     };
     let payload = *config.server.max_udp_payload.get_ref();
     let engine = Engine::build(config)?;

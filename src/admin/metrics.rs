@@ -405,6 +405,18 @@ impl Collector for DnsMetrics {
         )?;
         counter(
             e,
+            "nestguard_prefetches",
+            "Cached answers refreshed before they expired, because they were asked for in the last tenth of their TTL ([cache] prefetch).",
+            [(NONE, get(&c.prefetches))],
+        )?;
+        counter(
+            e,
+            "nestguard_prefetches_skipped",
+            "Prefetches not made because max_inflight upstream resolutions were under way.",
+            [(NONE, get(&c.prefetches_skipped))],
+        )?;
+        counter(
+            e,
             "nestguard_upstream_seconds",
             "Time spent waiting for upstream answers.",
             [(NONE, get(&c.upstream_micros) as f64 / 1e6)],
