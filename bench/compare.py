@@ -302,6 +302,28 @@ def percentile(values, p):
 # ------------------------------------------------------------------ configs
 
 
+# The settings every unbound here shares (`{tmp}`: the run's folder).
+UNBOUND_COMMON = """\
+    do-ip6: no
+    do-daemonize: no
+    num-threads: 1
+    so-reuseport: no
+    access-control: 127.0.0.0/8 allow
+    do-not-query-localhost: no
+    module-config: "iterator"
+    prefetch: no
+    username: ""
+    chroot: ""
+    directory: "{tmp}"
+    pidfile: ""
+    logfile: ""
+    use-syslog: no
+    verbosity: 0
+    # unbound answers "test." itself (RFC 6761 local zone): forward it instead
+    local-zone: "test." nodefault
+"""
+
+
 def write_configs(tmp):
     names = (DATA / "blocklist.txt").read_text().split()
     with open(tmp / "dnsmasq-block.conf", "w") as f:
@@ -331,24 +353,7 @@ category = "adult"
 server:
     interface: 127.0.0.1@{PORT['unbound']}
     port: {PORT['unbound']}
-    do-ip6: no
-    do-daemonize: no
-    num-threads: 1
-    so-reuseport: no
-    access-control: 127.0.0.0/8 allow
-    do-not-query-localhost: no
-    module-config: "iterator"
-    prefetch: no
-    username: ""
-    chroot: ""
-    directory: "{tmp}"
-    pidfile: ""
-    logfile: ""
-    use-syslog: no
-    verbosity: 0
-    # unbound answers "test." itself (RFC 6761 local zone): forward it instead
-    local-zone: "test." nodefault
-    include: "{tmp}/unbound-block.conf"
+{UNBOUND_COMMON.format(tmp=tmp)}    include: "{tmp}/unbound-block.conf"
 remote-control:
     control-enable: no
 forward-zone:
@@ -482,6 +487,36 @@ def median(rows, key):
     return statistics.median(values) if values else None
 
 
+def f(v, fmt):
+    return "—" if v is None else format(v, fmt)
+
+
+def beside(a, b, inverse=False):
+    """a / b (b / a when less is better) as "1.23×", or "—" without both."""
+    if not a or not b:
+        return "—"
+    return f"{(b / a if inverse else a / b):.2f}×"
+
+
+def ratio_rows(w, med, base, cols, base_is_ours):
+    """A row per server but `base`: each (key, less_is_better) of `cols` as a
+    ratio of medians, `base` over the row when `base_is_ours`, else the row
+    over `base`."""
+    b = med[base]
+    for s, m in med.items():
+        if s != base:
+            pairs = [((b.get(k), m.get(k)) if base_is_ours else (m.get(k), b.get(k)), less)
+                     for k, less in cols]
+            w(f"| {s} | " + " | ".join(beside(x, y, less) for (x, y), less in pairs) + " |")
+
+
+def save_report(lines, rows, out):
+    text = "\n".join(lines) + "\n"
+    (out / "summary.md").write_text(text)
+    (out / "rows.json").write_text(json.dumps(rows, indent=1))
+    print(text)
+
+
 def report(rows, out):
     by = {s: [r for r in rows if r["server"] == s] for s in SERVERS}
     med = {s: {k: median(by[s], k) for k in by[s][0] if k != "server"} for s in SERVERS if by[s]}
@@ -498,9 +533,6 @@ def report(rows, out):
       "| p50 / p99 at 5k QPS (ms) | lost at 5k | load to first answer (s) | RSS / peak (MiB) |")
     w("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
 
-    def f(v, fmt):
-        return "—" if v is None else format(v, fmt)
-
     for s, m in med.items():
         w(f"| {s} | **{f(m.get('mix_per_cpu_s'), ',.0f')}** | {f(m.get('mix_qps'), ',.0f')} "
           f"| {f(m.get('mix_cpu_share'), '.0%')} | {f(m.get('fwd_qps'), ',.0f')} "
@@ -508,24 +540,14 @@ def report(rows, out):
           f"| {f(m.get('lat_lost'), '.0f')} of {f(m.get('lat_sent'), ',.0f')} "
           f"| {f(m.get('load_s'), '.2f')} | {f(m.get('rss_mib'), '.1f')} / {f(m.get('peak_mib'), '.1f')} |")
     if "nestguard" in med:
-        n = med["nestguard"]
         w("")
         w("nestguard beside each (ratio of medians; above 1 is better for nestguard):")
         w("")
         w("| against | queries / CPU-s | forward QPS | load time | RSS | peak |")
         w("|---|---:|---:|---:|---:|---:|")
-        for s, m in med.items():
-            if s == "nestguard":
-                continue
-
-            def ratio(key, inverse=False):
-                a, b = n.get(key), m.get(key)
-                if a is None or b is None or a == 0 or b == 0:
-                    return "—"
-                return f"{(b / a if inverse else a / b):.2f}×"
-
-            w(f"| {s} | {ratio('mix_per_cpu_s')} | {ratio('fwd_qps')} | {ratio('load_s', True)} "
-              f"| {ratio('rss_mib', True)} | {ratio('peak_mib', True)} |")
+        ratio_rows(w, med, "nestguard", [("mix_per_cpu_s", False), ("fwd_qps", False),
+                                          ("load_s", True), ("rss_mib", True),
+                                          ("peak_mib", True)], base_is_ours=True)
     w("")
     w("Every round:")
     w("")
@@ -537,10 +559,7 @@ def report(rows, out):
           f"| {f(r.get('lat_p50_ms'), '.3f')} / {f(r.get('lat_p99_ms'), '.3f')} "
           f"| {f(r.get('lat_lost'), '.0f')} | {f(r.get('load_s'), '.2f')} "
           f"| {f(r.get('rss_mib'), '.1f')} / {f(r.get('peak_mib'), '.1f')} |")
-    text = "\n".join(lines) + "\n"
-    (out / "summary.md").write_text(text)
-    (out / "rows.json").write_text(json.dumps(rows, indent=1))
-    print(text)
+    save_report(lines, rows, out)
 
 
 def cpu_model():
@@ -587,26 +606,6 @@ def make_ca(tmp):
         "keyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n")
     ossl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
          "-CAcreateserial", "-out", "server.pem", "-days", "2", "-extfile", "server.ext")
-
-
-UNBOUND_COMMON = """\
-    do-ip6: no
-    do-daemonize: no
-    num-threads: 1
-    so-reuseport: no
-    access-control: 127.0.0.0/8 allow
-    do-not-query-localhost: no
-    module-config: "iterator"
-    prefetch: no
-    username: ""
-    chroot: ""
-    directory: "{tmp}"
-    pidfile: ""
-    logfile: ""
-    use-syslog: no
-    verbosity: 0
-    local-zone: "test." nodefault
-"""
 
 
 def write_encrypted_configs(tmp):
@@ -786,9 +785,6 @@ def report_encrypted(rows, out, stats):
     lines = []
     w = lines.append
 
-    def f(v, fmt):
-        return "—" if v is None else format(v, fmt)
-
     w(f"One run of `MODE=encrypted python3 bench/compare.py`, "
       f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}: median of {ROUNDS} rounds.")
     w(f"Host: {os.cpu_count()} CPUs, {cpu_model()}, kernel {os.uname().release}; servers on CPU "
@@ -809,24 +805,13 @@ def report_encrypted(rows, out, stats):
           f"| {f(m.get('conns_per_10k'), '.2f')} | {hs} | {f(m.get('reconnects'), '.0f')} "
           f"| {f(m.get('miss_servfail'), '.0f')} |")
     if "unbound-dot" in med:
-        u = med["unbound-dot"]
         w("")
         w("Beside unbound-dot (ratio of medians; above 1 is better for the row):")
         w("")
         w("| server | miss QPS | CPU per query | p50 at fixed rate |")
         w("|---|---:|---:|---:|")
-        for s, m in med.items():
-            if s == "unbound-dot":
-                continue
-
-            def ratio(key, inverse=False):
-                a, b = m.get(key), u.get(key)
-                if not a or not b:
-                    return "—"
-                return f"{(b / a if inverse else a / b):.2f}×"
-
-            w(f"| {s} | {ratio('miss_qps')} | {ratio('cpu_us_per_query', True)} "
-              f"| {ratio('lat_p50_ms', True)} |")
+        ratio_rows(w, med, "unbound-dot", [("miss_qps", False), ("cpu_us_per_query", True),
+                                            ("lat_p50_ms", True)], base_is_ours=False)
     w("")
     w("The shared upstream's own counts over the whole run (unbound-control): "
       + ", ".join(f"{k} {v:.0f}" for k, v in stats.items()
@@ -842,10 +827,7 @@ def report_encrypted(rows, out, stats):
           f"| {f(r.get('cpu_us_per_query'), '.1f')} "
           f"| {f(r.get('lat_p50_ms'), '.3f')} / {f(r.get('lat_p99_ms'), '.3f')} "
           f"| {f(r.get('conns_per_10k'), '.2f')} |")
-    text = "\n".join(lines) + "\n"
-    (out / "summary.md").write_text(text)
-    (out / "rows.json").write_text(json.dumps(rows, indent=1))
-    print(text)
+    save_report(lines, rows, out)
 
 
 def main_encrypted():

@@ -78,6 +78,14 @@ fn dot_at(addr: std::net::SocketAddr, ca_file: &std::path::Path, protocol: &str)
     )
 }
 
+/// A CA, the folder its PEM file is in (removed when dropped), and the file.
+fn throwaway_ca() -> (TestCa, TempDir, std::path::PathBuf) {
+    let ca = TestCa::new();
+    let dir = TempDir::new();
+    let ca_file = ca.write_ca_file(dir.path());
+    (ca, dir, ca_file)
+}
+
 /// The value of one `/metrics` sample (`name{labels}` as printed).
 fn metric(d: &TestDaemon, sample: &str) -> u64 {
     let text = d.metrics();
@@ -111,9 +119,7 @@ async fn ask_all(d: &TestDaemon, range: std::ops::Range<u32>) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn five_hundred_concurrent_misses_share_at_most_four_dot_connections() {
-    let ca = TestCa::new();
-    let dir = TempDir::new();
-    let ca_file = ca.write_ca_file(dir.path());
+    let (ca, _dir, ca_file) = throwaway_ca();
     // Slow enough that the misses are all in flight together.
     let delay = Duration::from_millis(200);
     let up = Server::dot(&ca, Mode::Answer { delay }).await;
@@ -142,9 +148,7 @@ async fn five_hundred_concurrent_misses_share_at_most_four_dot_connections() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dot_answers_in_another_order_reach_their_own_queries() {
-    let ca = TestCa::new();
-    let dir = TempDir::new();
-    let ca_file = ca.write_ca_file(dir.path());
+    let (ca, _dir, ca_file) = throwaway_ca();
     // Eight queries held, then answered last first.
     let up = Server::dot(&ca, Mode::Reverse { batch: 8 }).await;
     let d = TestDaemon::start(&dot_at(up.addr, &ca_file, "tls")).await;
@@ -155,9 +159,7 @@ async fn dot_answers_in_another_order_reach_their_own_queries() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dot_connection_closed_with_queries_in_flight_loses_none() {
-    let ca = TestCa::new();
-    let dir = TempDir::new();
-    let ca_file = ca.write_ca_file(dir.path());
+    let (ca, _dir, ca_file) = throwaway_ca();
     // The first connection takes 20 queries and closes unanswered.
     let up = Server::dot(&ca, Mode::CloseFirst { queries: 20 }).await;
     let d = TestDaemon::start(&dot_at(up.addr, &ca_file, "tls")).await;
@@ -171,9 +173,7 @@ async fn a_dot_connection_closed_with_queries_in_flight_loses_none() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dot_reconnect_resumes_the_tls_session() {
-    let ca = TestCa::new();
-    let dir = TempDir::new();
-    let ca_file = ca.write_ca_file(dir.path());
+    let (ca, _dir, ca_file) = throwaway_ca();
     let delay = Duration::ZERO;
     let up = Server::dot(&ca, Mode::Answer { delay }).await;
     let d = TestDaemon::start(&dot_at(up.addr, &ca_file, "tls")).await;
@@ -205,9 +205,7 @@ async fn a_dot_reconnect_resumes_the_tls_session() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn doh_keeps_to_the_servers_max_concurrent_streams() {
-    let ca = TestCa::new();
-    let dir = TempDir::new();
-    let ca_file = ca.write_ca_file(dir.path());
+    let (ca, _dir, ca_file) = throwaway_ca();
     let up = Server::doh(&ca, 4, Duration::from_millis(50)).await;
     let d = TestDaemon::start(&dot_at(up.addr, &ca_file, "https")).await;
     ask_all(&d, 0..40).await;
@@ -222,9 +220,7 @@ async fn doh_keeps_to_the_servers_max_concurrent_streams() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shutdown_with_an_open_doh_connection_is_prompt_and_closes_it() {
-    let ca = TestCa::new();
-    let dir = TempDir::new();
-    let ca_file = ca.write_ca_file(dir.path());
+    let (ca, _dir, ca_file) = throwaway_ca();
     let up = Server::doh(&ca, 100, Duration::ZERO).await;
     let d = TestDaemon::start(&dot_at(up.addr, &ca_file, "https")).await;
     ask_all(&d, 0..3).await;
