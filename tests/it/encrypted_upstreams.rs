@@ -165,7 +165,10 @@ async fn a_dot_connection_closed_with_queries_in_flight_loses_none() {
     let d = TestDaemon::start(&dot_at(up.addr, &ca_file, "tls")).await;
     ask_all(&d, 0..20).await;
     assert!(up.accepted() >= 2, "a new connection carried them");
-    assert_eq!(metric(&d, "nestguard_upstream_resent_total"), 20);
+    // What the first connection dropped (all 20, or what came within its
+    // wait on a slow host), and any query still queued on it, went again.
+    assert!(up.unanswered() >= 1);
+    assert!(metric(&d, "nestguard_upstream_resent_total") >= up.unanswered() as u64);
     assert!(metric(&d, "nestguard_upstream_reconnects_total") >= 1);
     assert_eq!(metric(&d, "nestguard_upstream_failures_total"), 0);
     d.stop().await;
@@ -225,6 +228,9 @@ async fn shutdown_with_an_open_doh_connection_is_prompt_and_closes_it() {
     let d = TestDaemon::start(&dot_at(up.addr, &ca_file, "https")).await;
     ask_all(&d, 0..3).await;
     assert_eq!(up.open(), 1);
+    // Whatever still holds the resolver after shutdown (a task the drain
+    // timeout cut off, say) must not keep the connection open.
+    let resolver = d.daemon.resolver.clone();
     let started = std::time::Instant::now();
     tokio::time::timeout(Duration::from_secs(10), d.stop())
         .await
@@ -242,4 +248,5 @@ async fn shutdown_with_an_open_doh_connection_is_prompt_and_closes_it() {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     assert_eq!(up.open(), 0, "the DoH connection outlived the daemon");
+    drop(resolver);
 }

@@ -47,6 +47,8 @@ pub struct Seen {
     pub queries: AtomicUsize,
     pub in_flight: AtomicUsize,
     pub peak_in_flight: AtomicUsize,
+    /// Queries read and never answered ([`Mode::CloseFirst`]).
+    pub unanswered: AtomicUsize,
 }
 
 impl Seen {
@@ -92,6 +94,10 @@ impl Server {
 
     pub fn queries(&self) -> usize {
         self.seen.queries.load(Ordering::SeqCst)
+    }
+
+    pub fn unanswered(&self) -> usize {
+        self.seen.unanswered.load(Ordering::SeqCst)
     }
 
     pub fn peak_in_flight(&self) -> usize {
@@ -278,6 +284,11 @@ async fn serve_dot(
                 }
             }
         }
+    }
+    if let Mode::CloseFirst { .. } = mode
+        && first
+    {
+        seen.unanswered.store(held.len(), Ordering::SeqCst);
     }
     drop(tx);
     let _ = writer.await;
