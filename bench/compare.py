@@ -25,7 +25,26 @@ logs, JSON) go to bench/results/<timestamp>/; the summary is printed too.
 Environment: ROUNDS [3], DURATION [10] seconds per flat-out run,
 LATENCY_SECONDS [10], SERVERS [nestguard dnsmasq unbound hickory echo],
 SERVER_CPU [0], CLIENT_CPU [1], CLIENTS [8], OUTSTANDING [200],
-SKIP_BUILD [0], SKIP_INSTALL [0].
+SKIP_BUILD [0], SKIP_INSTALL [0], NESTGUARD_BIN [target/release/nestguard].
+
+Encrypted forwarding (MODE=encrypted, or --encrypted): every query a name
+never asked before, forwarded over DNS-over-TLS (and, for nestguard, over
+DNS-over-HTTPS) to one loopback upstream for everyone: unbound with
+tls-service-key/-pem and https-port (a throwaway CA made with the openssl
+CLI), in front of the loopback dnsmasq answering the synthetic zone
+*.fresh.bench.test. Each server and round gets names of its own, so neither
+the server's cache nor the upstream's ever answers. Servers (SERVERS
+[nestguard-dot nestguard-doh unbound-dot]): nestguard with a `tls` and with
+an `https` upstream, unbound with `forward-tls-upstream: yes`. For each:
+
+  miss      dnsperf flat out: QPS, server CPU per query (microseconds), TLS
+            handshakes per 10,000 misses (connections the upstream accepted,
+            from the kernel's TCP PassiveOpens counter, which counts every
+            server alike; for nestguard also its /metrics: full and resumed
+            handshakes, reconnects)
+  latency   dnsperf -Q FIXED_QPS [2000] for LATENCY_SECONDS: p50 / p99, lost
+
+    MODE=encrypted python3 bench/compare.py      # about 4 minutes
 """
 
 import json
@@ -57,9 +76,19 @@ CLIENTS = os.environ.get("CLIENTS", "8")
 OUTSTANDING = os.environ.get("OUTSTANDING", "200")
 SKIP_BUILD = os.environ.get("SKIP_BUILD") == "1"
 SKIP_INSTALL = os.environ.get("SKIP_INSTALL") == "1"
+MODE = "encrypted" if "--encrypted" in sys.argv[1:] else os.environ.get("MODE", "filter")
+NESTGUARD = Path(os.environ.get("NESTGUARD_BIN", REPO / "target/release/nestguard"))
+if MODE == "encrypted" and "SERVERS" not in os.environ:
+    SERVERS = ["nestguard-dot", "nestguard-doh", "unbound-dot"]
+FIXED_QPS = int(os.environ.get("FIXED_QPS", "2000"))
 
 UPSTREAM_PORT = 5399
-PORT = {"nestguard": 5401, "dnsmasq": 5402, "unbound": 5403, "hickory": 5404, "echo": 5405}
+PORT = {"nestguard": 5401, "dnsmasq": 5402, "unbound": 5403, "hickory": 5404, "echo": 5405,
+        "nestguard-dot": 5411, "nestguard-doh": 5412, "unbound-dot": 5413}
+# The encrypted mode's shared upstream: DoT, DoH, and its unbound-control.
+TLS_PORT, HTTPS_PORT, CONTROL_PORT = 5398, 5397, 5396
+ADMIN_PORT = 5419
+ADMIN_PASSWORD = "bench-only-password"
 # The echo responder has no list and no upstream: it measures the kernel's
 # share of a UDP DNS server, so it runs only the throughput and latency parts.
 NO_LIST = {"echo"}
@@ -273,6 +302,28 @@ def percentile(values, p):
 # ------------------------------------------------------------------ configs
 
 
+# The settings every unbound here shares (`{tmp}`: the run's folder).
+UNBOUND_COMMON = """\
+    do-ip6: no
+    do-daemonize: no
+    num-threads: 1
+    so-reuseport: no
+    access-control: 127.0.0.0/8 allow
+    do-not-query-localhost: no
+    module-config: "iterator"
+    prefetch: no
+    username: ""
+    chroot: ""
+    directory: "{tmp}"
+    pidfile: ""
+    logfile: ""
+    use-syslog: no
+    verbosity: 0
+    # unbound answers "test." itself (RFC 6761 local zone): forward it instead
+    local-zone: "test." nodefault
+"""
+
+
 def write_configs(tmp):
     names = (DATA / "blocklist.txt").read_text().split()
     with open(tmp / "dnsmasq-block.conf", "w") as f:
@@ -302,24 +353,7 @@ category = "adult"
 server:
     interface: 127.0.0.1@{PORT['unbound']}
     port: {PORT['unbound']}
-    do-ip6: no
-    do-daemonize: no
-    num-threads: 1
-    so-reuseport: no
-    access-control: 127.0.0.0/8 allow
-    do-not-query-localhost: no
-    module-config: "iterator"
-    prefetch: no
-    username: ""
-    chroot: ""
-    directory: "{tmp}"
-    pidfile: ""
-    logfile: ""
-    use-syslog: no
-    verbosity: 0
-    # unbound answers "test." itself (RFC 6761 local zone): forward it instead
-    local-zone: "test." nodefault
-    include: "{tmp}/unbound-block.conf"
+{UNBOUND_COMMON.format(tmp=tmp)}    include: "{tmp}/unbound-block.conf"
 remote-control:
     control-enable: no
 forward-zone:
@@ -351,13 +385,13 @@ type = "forward"
 name_servers = [{{ ip = "127.0.0.1", trust_negative_responses = true, connections = [{{ protocol = {{ type = "udp" }}, port = {UPSTREAM_PORT} }}] }}]
 """)
     run(["unbound-checkconf", str(tmp / "unbound.conf")], 120, stdout=subprocess.DEVNULL)
-    run([str(REPO / "target/release/nestguard"), "check", "--config", str(tmp / "nestguard.toml")],
+    run([str(NESTGUARD), "check", "--config", str(tmp / "nestguard.toml")],
         120, stdout=subprocess.DEVNULL)
 
 
 def start(name, tmp):
     cmd = {
-        "nestguard": [str(REPO / "target/release/nestguard"), "run", "--config",
+        "nestguard": [str(NESTGUARD), "run", "--config",
                       str(tmp / "nestguard.toml")],
         "dnsmasq": ["dnsmasq", f"--conf-file={tmp}/dnsmasq-block.conf",
                     "--no-resolv", "--no-hosts", "--keep-in-foreground", f"--port={PORT['dnsmasq']}",
@@ -453,6 +487,36 @@ def median(rows, key):
     return statistics.median(values) if values else None
 
 
+def f(v, fmt):
+    return "—" if v is None else format(v, fmt)
+
+
+def beside(a, b, inverse=False):
+    """a / b (b / a when less is better) as "1.23×", or "—" without both."""
+    if not a or not b:
+        return "—"
+    return f"{(b / a if inverse else a / b):.2f}×"
+
+
+def ratio_rows(w, med, base, cols, base_is_ours):
+    """A row per server but `base`: each (key, less_is_better) of `cols` as a
+    ratio of medians, `base` over the row when `base_is_ours`, else the row
+    over `base`."""
+    b = med[base]
+    for s, m in med.items():
+        if s != base:
+            pairs = [((b.get(k), m.get(k)) if base_is_ours else (m.get(k), b.get(k)), less)
+                     for k, less in cols]
+            w(f"| {s} | " + " | ".join(beside(x, y, less) for (x, y), less in pairs) + " |")
+
+
+def save_report(lines, rows, out):
+    text = "\n".join(lines) + "\n"
+    (out / "summary.md").write_text(text)
+    (out / "rows.json").write_text(json.dumps(rows, indent=1))
+    print(text)
+
+
 def report(rows, out):
     by = {s: [r for r in rows if r["server"] == s] for s in SERVERS}
     med = {s: {k: median(by[s], k) for k in by[s][0] if k != "server"} for s in SERVERS if by[s]}
@@ -469,9 +533,6 @@ def report(rows, out):
       "| p50 / p99 at 5k QPS (ms) | lost at 5k | load to first answer (s) | RSS / peak (MiB) |")
     w("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
 
-    def f(v, fmt):
-        return "—" if v is None else format(v, fmt)
-
     for s, m in med.items():
         w(f"| {s} | **{f(m.get('mix_per_cpu_s'), ',.0f')}** | {f(m.get('mix_qps'), ',.0f')} "
           f"| {f(m.get('mix_cpu_share'), '.0%')} | {f(m.get('fwd_qps'), ',.0f')} "
@@ -479,24 +540,14 @@ def report(rows, out):
           f"| {f(m.get('lat_lost'), '.0f')} of {f(m.get('lat_sent'), ',.0f')} "
           f"| {f(m.get('load_s'), '.2f')} | {f(m.get('rss_mib'), '.1f')} / {f(m.get('peak_mib'), '.1f')} |")
     if "nestguard" in med:
-        n = med["nestguard"]
         w("")
         w("nestguard beside each (ratio of medians; above 1 is better for nestguard):")
         w("")
         w("| against | queries / CPU-s | forward QPS | load time | RSS | peak |")
         w("|---|---:|---:|---:|---:|---:|")
-        for s, m in med.items():
-            if s == "nestguard":
-                continue
-
-            def ratio(key, inverse=False):
-                a, b = n.get(key), m.get(key)
-                if a is None or b is None or a == 0 or b == 0:
-                    return "—"
-                return f"{(b / a if inverse else a / b):.2f}×"
-
-            w(f"| {s} | {ratio('mix_per_cpu_s')} | {ratio('fwd_qps')} | {ratio('load_s', True)} "
-              f"| {ratio('rss_mib', True)} | {ratio('peak_mib', True)} |")
+        ratio_rows(w, med, "nestguard", [("mix_per_cpu_s", False), ("fwd_qps", False),
+                                          ("load_s", True), ("rss_mib", True),
+                                          ("peak_mib", True)], base_is_ours=True)
     w("")
     w("Every round:")
     w("")
@@ -508,10 +559,7 @@ def report(rows, out):
           f"| {f(r.get('lat_p50_ms'), '.3f')} / {f(r.get('lat_p99_ms'), '.3f')} "
           f"| {f(r.get('lat_lost'), '.0f')} | {f(r.get('load_s'), '.2f')} "
           f"| {f(r.get('rss_mib'), '.1f')} / {f(r.get('peak_mib'), '.1f')} |")
-    text = "\n".join(lines) + "\n"
-    (out / "summary.md").write_text(text)
-    (out / "rows.json").write_text(json.dumps(rows, indent=1))
-    print(text)
+    save_report(lines, rows, out)
 
 
 def cpu_model():
@@ -532,12 +580,301 @@ def versions():
         return next((l for l in lines if l.startswith(starts)), "?")
 
     return {
-        "nestguard": version([str(REPO / "target/release/nestguard"), "--version"]),
+        "nestguard": version([str(NESTGUARD), "--version"]),
         "dnsmasq": version(["dnsmasq", "--version"]),
         "unbound": version(["unbound", "-V"]),
         "hickory-dns": HICKORY_VERSION,
         "dnsperf": version(["dnsperf", "-h"], "Version"),
     }
+
+
+# ------------------------------------------------------------------ encrypted forwarding
+
+
+def make_ca(tmp):
+    """A throwaway CA and a certificate for upstream.bench.test and 127.0.0.1."""
+    ossl = lambda *a: run(["openssl", *a], 120, cwd=tmp, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.DEVNULL)
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    ossl("req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
+         "-subj", "/CN=nestguard bench CA", "-addext", "basicConstraints=critical,CA:TRUE",
+         "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+    ossl("req", *ec, "-keyout", "server.key", "-out", "server.csr",
+         "-subj", "/CN=upstream.bench.test")
+    (tmp / "server.ext").write_text(
+        "subjectAltName=DNS:upstream.bench.test,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n"
+        "keyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n")
+    ossl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+         "-CAcreateserial", "-out", "server.pem", "-days", "2", "-extfile", "server.ext")
+
+
+def write_encrypted_configs(tmp):
+    common = UNBOUND_COMMON.format(tmp=tmp)
+    # The shared upstream: DoT and DoH in front of dnsmasq. Its cache never
+    # answers (every name is new); it keeps idle connections 30 s.
+    (tmp / "tls-upstream.conf").write_text(f"""\
+server:
+    interface: 127.0.0.1@{TLS_PORT}
+    interface: 127.0.0.1@{HTTPS_PORT}
+    port: {TLS_PORT}
+    tls-port: {TLS_PORT}
+    https-port: {HTTPS_PORT}
+    tls-service-key: "{tmp}/server.key"
+    tls-service-pem: "{tmp}/server.pem"
+    http-endpoint: "/dns-query"
+    incoming-num-tcp: 1000
+    tcp-idle-timeout: 30000
+    extended-statistics: yes
+{common}remote-control:
+    control-enable: yes
+    control-interface: 127.0.0.1
+    control-port: {CONTROL_PORT}
+    control-use-cert: no
+forward-zone:
+    name: "."
+    forward-addr: 127.0.0.1@{UPSTREAM_PORT}
+""")
+    (tmp / "unbound-dot.conf").write_text(f"""\
+server:
+    interface: 127.0.0.1@{PORT['unbound-dot']}
+    port: {PORT['unbound-dot']}
+    tls-cert-bundle: "{tmp}/ca.pem"
+{common}remote-control:
+    control-enable: no
+forward-zone:
+    name: "."
+    forward-tls-upstream: yes
+    forward-addr: 127.0.0.1@{TLS_PORT}#upstream.bench.test
+""")
+    for name, protocol, port in (("nestguard-dot", "tls", TLS_PORT),
+                                 ("nestguard-doh", "https", HTTPS_PORT)):
+        path = tmp / f"{name}.toml"
+        path.write_text(f"""\
+[server]
+listen = ["127.0.0.1:{PORT[name]}"]
+[[upstream]]
+protocol = "{protocol}"
+address = "127.0.0.1:{port}"
+tls_name = "upstream.bench.test"
+ca_file = "{tmp}/ca.pem"
+[log]
+level = "warn"
+[state]
+dir = "{tmp}/{name}-state"
+[admin]
+enabled = true
+listen = "127.0.0.1:{ADMIN_PORT}"
+""")
+        # /metrics wants the admin password: a throwaway one, hashed by nestguard.
+        run([str(NESTGUARD), "passwd", "--config", str(path)], 120,
+            input=f"{ADMIN_PASSWORD}\n".encode(), stdout=subprocess.DEVNULL)
+        run([str(NESTGUARD), "check", "--config", str(path)], 120, stdout=subprocess.DEVNULL)
+    for conf in ("tls-upstream.conf", "unbound-dot.conf"):
+        run(["unbound-checkconf", str(tmp / conf)], 120, stdout=subprocess.DEVNULL)
+
+
+def start_encrypted(name, tmp):
+    cmd = {
+        "nestguard-dot": [str(NESTGUARD), "run", "--config", str(tmp / "nestguard-dot.toml")],
+        "nestguard-doh": [str(NESTGUARD), "run", "--config", str(tmp / "nestguard-doh.toml")],
+        "unbound-dot": ["unbound", "-d", "-c", str(tmp / "unbound-dot.conf")],
+    }[name]
+    return Proc(name, cmd, tmp / f"{name}.log", SERVER_CPU)
+
+
+def start_tls_upstream(tmp):
+    up = Proc("tls-upstream", ["unbound", "-d", "-c", str(tmp / "tls-upstream.conf")],
+              tmp / "tls-upstream.log", CLIENT_CPU)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if not up.alive():
+            die("the TLS upstream (unbound) exited during start-up (see tls-upstream.log)")
+        try:
+            socket.create_connection(("127.0.0.1", TLS_PORT), 0.2).close()
+            return up
+        except OSError:
+            time.sleep(0.05)
+    die("the TLS upstream does not listen")
+
+
+def passive_opens():
+    """TCP connections this host has accepted (Tcp: PassiveOpens)."""
+    lines = [l.split() for l in Path("/proc/net/snmp").read_text().splitlines() if l.startswith("Tcp:")]
+    return int(lines[1][lines[0].index("PassiveOpens")])
+
+
+def nestguard_metrics():
+    """Sample name -> value from nestguard's /metrics (HTTP Basic, the throwaway password)."""
+    import base64
+    import urllib.request
+    req = urllib.request.Request(f"http://127.0.0.1:{ADMIN_PORT}/metrics")
+    token = base64.b64encode(f"admin:{ADMIN_PASSWORD}".encode()).decode()
+    req.add_header("Authorization", f"Basic {token}")
+    with urllib.request.urlopen(req, timeout=30) as r:
+        text = r.read().decode()
+    out = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            sample, _, value = line.rpartition(" ")
+            out[sample] = float(value)
+    return out
+
+
+def upstream_stats(tmp):
+    r = subprocess.run(["unbound-control", "-c", str(tmp / "tls-upstream.conf"), "stats_noreset"],
+                       capture_output=True, text=True, timeout=30)
+    return {k: float(v) for k, _, v in (l.partition("=") for l in r.stdout.splitlines()) if v}
+
+
+def fresh_names(path, tag, count):
+    """`count` names never asked before: <i>.<tag>.fresh.bench.test, A."""
+    with open(path, "w") as f:
+        f.writelines(f"n{i}.{tag}.fresh.bench.test A\n" for i in range(count))
+
+
+def measure_encrypted(name, tmp, out, rnd):
+    port = PORT[name]
+    row = {"server": name}
+    flat = tmp / "names-flat.txt"
+    # More names than the fastest server asks in DURATION seconds.
+    fresh_names(flat, f"r{rnd}-{name}", DURATION * 60_000)
+    slow = tmp / "names-fixed.txt"
+    fresh_names(slow, f"r{rnd}-{name}-fixed", LATENCY_SECONDS * FIXED_QPS * 2)
+    # Connections opened at start (the readiness probe's miss) count too.
+    opens0 = passive_opens()
+    proc = start_encrypted(name, tmp)
+    try:
+        wait_listening(proc, port)
+        c0 = proc.cpu_seconds()
+        miss = dnsperf(port, flat, out / f"{name}-r{rnd}-miss.txt",
+                       "-l", str(DURATION), "-c", CLIENTS, "-q", OUTSTANDING)
+        cpu = proc.cpu_seconds() - c0
+        opens = passive_opens() - opens0
+        miss.pop("text")
+        row["miss_qps"] = miss["qps"]
+        row["miss_lost"] = miss["lost"]
+        row["miss_servfail"] = miss["rcodes"].get("SERVFAIL", 0)
+        row["cpu_us_per_query"] = cpu / miss["completed"] * 1e6 if miss["completed"] else None
+        row["conns_per_10k"] = opens / miss["completed"] * 10_000 if miss["completed"] else None
+        if name.startswith("nestguard"):
+            m = nestguard_metrics()
+            full = m.get('nestguard_upstream_tls_handshakes_total{kind="full"}', 0)
+            resumed = m.get('nestguard_upstream_tls_handshakes_total{kind="resumed"}', 0)
+            row["handshakes_full"], row["handshakes_resumed"] = full, resumed
+            row["reconnects"] = m.get("nestguard_upstream_reconnects_total", 0)
+            if miss["completed"]:
+                row["handshakes_per_10k"] = (full + resumed) / miss["completed"] * 10_000
+        time.sleep(0.5)
+        lat = dnsperf(port, slow, out / f"{name}-r{rnd}-fixed.txt",
+                      "-l", str(LATENCY_SECONDS), "-Q", str(FIXED_QPS), "-c", "1", "-q", "500",
+                      "-v", limit=LATENCY_SECONDS)
+        samples = latencies(lat.pop("text"))
+        row["lat_p50_ms"] = percentile(samples, 50) * 1000 if samples else None
+        row["lat_p99_ms"] = percentile(samples, 99) * 1000 if samples else None
+        row["lat_lost"], row["lat_sent"] = lat["lost"], lat["sent"]
+        if not proc.alive():
+            die(f"{name} died during the run")
+    finally:
+        proc.stop()
+    return row
+
+
+def report_encrypted(rows, out, stats):
+    by = {s: [r for r in rows if r["server"] == s] for s in SERVERS}
+    med = {s: {k: median(by[s], k) for k in by[s][0] if k != "server"} for s in SERVERS if by[s]}
+    lines = []
+    w = lines.append
+
+    w(f"One run of `MODE=encrypted python3 bench/compare.py`, "
+      f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}: median of {ROUNDS} rounds.")
+    w(f"Host: {os.cpu_count()} CPUs, {cpu_model()}, kernel {os.uname().release}; servers on CPU "
+      f"{SERVER_CPU}, dnsperf and the upstreams (unbound DoT/DoH, dnsmasq) on CPU {CLIENT_CPU}.")
+    w(f"Every query a new name. Flat out: dnsperf -l {DURATION} -c {CLIENTS} -q {OUTSTANDING}; "
+      f"fixed rate: dnsperf -Q {FIXED_QPS} -l {LATENCY_SECONDS}.")
+    w("")
+    w(f"| server | miss QPS | server CPU per query (µs) | p50 / p99 at {FIXED_QPS} QPS (ms) "
+      f"| lost at {FIXED_QPS} | connections per 10k misses | nestguard handshakes per 10k "
+      f"(full + resumed) | reconnects | SERVFAIL flat out |")
+    w("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for s, m in med.items():
+        hs = (f"{f(m.get('handshakes_per_10k'), '.2f')} ({f(m.get('handshakes_full'), '.0f')} + "
+              f"{f(m.get('handshakes_resumed'), '.0f')})" if "handshakes_full" in m else "—")
+        w(f"| {s} | **{f(m.get('miss_qps'), ',.0f')}** | {f(m.get('cpu_us_per_query'), '.1f')} "
+          f"| {f(m.get('lat_p50_ms'), '.3f')} / {f(m.get('lat_p99_ms'), '.3f')} "
+          f"| {f(m.get('lat_lost'), '.0f')} of {f(m.get('lat_sent'), ',.0f')} "
+          f"| {f(m.get('conns_per_10k'), '.2f')} | {hs} | {f(m.get('reconnects'), '.0f')} "
+          f"| {f(m.get('miss_servfail'), '.0f')} |")
+    if "unbound-dot" in med:
+        w("")
+        w("Beside unbound-dot (ratio of medians; above 1 is better for the row):")
+        w("")
+        w("| server | miss QPS | CPU per query | p50 at fixed rate |")
+        w("|---|---:|---:|---:|")
+        ratio_rows(w, med, "unbound-dot", [("miss_qps", False), ("cpu_us_per_query", True),
+                                            ("lat_p50_ms", True)], base_is_ours=False)
+    w("")
+    w("The shared upstream's own counts over the whole run (unbound-control): "
+      + ", ".join(f"{k} {v:.0f}" for k, v in stats.items()
+                  if k in ("total.num.queries", "num.query.tls", "num.query.tls.resume",
+                           "num.query.https")))
+    w("")
+    w("Every round:")
+    w("")
+    w("| round | server | miss QPS | CPU µs/query | p50 / p99 (ms) | connections per 10k |")
+    w("|---:|---|---:|---:|---:|---:|")
+    for r in rows:
+        w(f"| {r['round']} | {r['server']} | {f(r.get('miss_qps'), ',.0f')} "
+          f"| {f(r.get('cpu_us_per_query'), '.1f')} "
+          f"| {f(r.get('lat_p50_ms'), '.3f')} / {f(r.get('lat_p99_ms'), '.3f')} "
+          f"| {f(r.get('conns_per_10k'), '.2f')} |")
+    save_report(lines, rows, out)
+
+
+def main_encrypted():
+    install()
+    if shutil.which("openssl") is None or shutil.which("unbound-control") is None:
+        die("the encrypted mode needs openssl and unbound-control")
+    if not SKIP_BUILD:
+        log("cargo build --release --bin nestguard")
+        run(["cargo", "build", "--release", "--bin", "nestguard"], 3600, cwd=REPO)
+    out = REPO / "bench" / "results" / (time.strftime("%Y%m%d-%H%M%S") + "-encrypted")
+    out.mkdir(parents=True)
+    tmp = Path(tempfile.mkdtemp(prefix="nestguard-compare."))
+    os.chmod(tmp, 0o755)
+    procs = []
+    rows = []
+    stats = {}
+    try:
+        make_ca(tmp)
+        write_encrypted_configs(tmp)
+        for p in tmp.iterdir():
+            p.chmod(0o644) if p.is_file() else None
+        # The names' zone: dnsmasq answers every *.fresh.bench.test, uncached.
+        procs.append(Proc("upstream", [
+            "dnsmasq", "--conf-file=/dev/null", "--no-resolv", "--no-hosts",
+            "--keep-in-foreground", f"--port={UPSTREAM_PORT}", "--listen-address=127.0.0.1",
+            "--bind-interfaces", "--address=/fresh.bench.test/198.51.100.7", "--local-ttl=300",
+            "--cache-size=0", "--pid-file=", "--log-facility=-", "--dns-forward-max=10000"],
+            tmp / "upstream.log", CLIENT_CPU))
+        wait_listening(procs[0], UPSTREAM_PORT)
+        procs.append(start_tls_upstream(tmp))
+        for r in range(1, ROUNDS + 1):
+            for s in SERVERS:
+                log(f"round {r}/{ROUNDS}: {s}")
+                row = measure_encrypted(s, tmp, out, r)
+                row["round"] = r
+                rows.append(row)
+                log(json.dumps(row))
+        stats = upstream_stats(tmp)
+        (out / "versions.json").write_text(json.dumps(versions(), indent=1))
+        report_encrypted(rows, out, stats)
+    finally:
+        for p in procs:
+            p.stop()
+        for p in tmp.glob("*.log"):
+            shutil.copy(p, out)
+        shutil.rmtree(tmp, ignore_errors=True)
+    log(f"results in {out}")
 
 
 def main():
@@ -546,6 +883,8 @@ def main():
     unknown = [s for s in SERVERS if s not in PORT]
     if unknown:
         die(f"unknown servers: {unknown}")
+    if MODE == "encrypted":
+        return main_encrypted()
     install()
     build()
     out = REPO / "bench" / "results" / time.strftime("%Y%m%d-%H%M%S")

@@ -17,7 +17,7 @@ use crate::dns::cache::{Cache, TtlPolicy};
 use crate::dns::fd_limit;
 use crate::dns::resolve::Resolver;
 use crate::dns::server::{self, ServeContext};
-use crate::dns::upstream::{Upstream, Upstreams};
+use crate::dns::upstream::{Connections, Lifecycle, Upstream, Upstreams};
 use crate::engine::Engine;
 use crate::live::LiveSource;
 use crate::observe::Observer;
@@ -91,24 +91,35 @@ pub fn build_resolver(
     } else {
         Arc::new(crate::observe::Nothing)
     };
-    build_resolver_with(config, neighbours, Arc::new(KernelOwners), observer, clock)
+    build_resolver_with(
+        config,
+        neighbours,
+        Arc::new(KernelOwners),
+        observer,
+        clock,
+        Connections::default(),
+    )
 }
 
-/// [`build_resolver`], with socket owners from `owners` and decided queries
-/// reported to `observer`.
+/// [`build_resolver`], with socket owners from `owners`, decided queries
+/// reported to `observer`, and the upstream connections' tasks run in `links`
+/// (the daemon's lifecycle).
 pub fn build_resolver_with(
     config: &Config,
     neighbours: Arc<Neighbours>,
     owners: Arc<dyn OwnerSource>,
     observer: Arc<dyn Observer>,
     clock: &Clock,
+    links: Connections,
 ) -> anyhow::Result<Resolver> {
     let upstreams = config
         .upstreams
         .iter()
-        .map(|u| Upstream::from_config(u.get_ref()).map_err(anyhow::Error::msg))
+        .map(|u| Upstream::from_config(u.get_ref(), &links).map_err(anyhow::Error::msg))
         .collect::<anyhow::Result<Vec<_>>>()?;
-    resolver_on(config, upstreams, neighbours, owners, observer, clock)
+    resolver_on(
+        config, upstreams, neighbours, owners, observer, clock, links,
+    )
 }
 
 /// [`build_resolver_with`], asking `upstreams` instead of the config's.
@@ -119,6 +130,7 @@ pub fn resolver_on(
     owners: Arc<dyn OwnerSource>,
     observer: Arc<dyn Observer>,
     clock: &Clock,
+    links: Connections,
 ) -> anyhow::Result<Resolver> {
     let c = &config.cache;
     let policy = TtlPolicy {
@@ -132,6 +144,7 @@ pub fn resolver_on(
         },
         stale_answer_ttl: 30,
         stale_answer_timeout: c.stale_answer_timeout,
+        prefetch: c.prefetch,
     };
     let payload = *config.server.max_udp_payload.get_ref();
     let engine = Engine::build_on(config, clock.today())?;
@@ -144,7 +157,7 @@ pub fn resolver_on(
     Ok(Resolver::new(
         engine,
         Cache::new(c.max_entries, policy, clock.clone()),
-        Upstreams::new(upstreams, payload, clock),
+        Upstreams::new(upstreams, payload, clock, links),
         payload,
         Box::new(SystemLookups {
             neighbours,
@@ -224,12 +237,17 @@ impl Daemon {
         } else {
             Arc::new(crate::observe::Nothing)
         };
+        // The upstream connections' tasks are the daemon's, stopped with it.
+        let shutdown = CancellationToken::new();
+        let tasks = TaskTracker::new();
+        let links = Connections::new(Lifecycle::new(shutdown.clone(), tasks.clone()));
         let resolver = Arc::new(build_resolver_with(
             config,
             neighbours.clone(),
             env.owners,
             observer,
             &clock,
+            links,
         )?);
         if resolver.engine().matches_by_mac() {
             // Read once before the first query, so devices get their profile from the start.
@@ -271,8 +289,6 @@ impl Daemon {
         ));
         // Before the first query: a change made right after start is seen.
         let watch = reload::Watch::start(reloader.clone());
-        let shutdown = CancellationToken::new();
-        let tasks = TaskTracker::new();
         let ctx = ServeContext::new(
             resolver.clone(),
             &config.server,

@@ -363,6 +363,43 @@ impl Collector for DnsMetrics {
             "Upstream questions no upstream answered.",
             [(NONE, get(&c.upstream_failures))],
         )?;
+        let links = stats.upstream_connections;
+        counter(
+            e,
+            "nestguard_upstream_connections_opened",
+            "Connections opened to TCP, DoT and DoH upstreams (each kept open and shared by many queries).",
+            [(NONE, links.opened)],
+        )?;
+        counter(
+            e,
+            "nestguard_upstream_tls_handshakes",
+            "TLS handshakes with DoT and DoH upstreams: full ones, and ones that resumed an earlier session.",
+            by(
+                "kind",
+                [
+                    ("full", links.handshakes_full),
+                    ("resumed", links.handshakes_resumed),
+                ],
+            ),
+        )?;
+        counter(
+            e,
+            "nestguard_upstream_reconnects",
+            "Upstream connections opened after one ended in an error or was closed by the upstream with queries in flight.",
+            [(NONE, links.reconnects)],
+        )?;
+        counter(
+            e,
+            "nestguard_upstream_resent",
+            "Queries sent again on a new connection because the upstream closed theirs under them.",
+            [(NONE, links.resent)],
+        )?;
+        counter(
+            e,
+            "nestguard_upstream_connect_failures",
+            "Connects or TLS handshakes to TCP, DoT and DoH upstreams that failed (retried after a backoff).",
+            [(NONE, links.connect_failures)],
+        )?;
         counter(
             e,
             "nestguard_upstream_fallback_queries",
@@ -374,6 +411,18 @@ impl Collector for DnsMetrics {
             "nestguard_stale_answers",
             "Expired answers served (RFC 8767): every upstream failed, or none answered within cache.stale_answer_timeout.",
             [(NONE, get(&c.stale_answers))],
+        )?;
+        counter(
+            e,
+            "nestguard_prefetches",
+            "Cached answers refreshed before they expired, because they were asked for in the last tenth of their TTL ([cache] prefetch).",
+            [(NONE, get(&c.prefetches))],
+        )?;
+        counter(
+            e,
+            "nestguard_prefetches_skipped",
+            "Prefetches not made because max_inflight upstream resolutions were under way.",
+            [(NONE, get(&c.prefetches_skipped))],
         )?;
         counter(
             e,

@@ -462,6 +462,7 @@ mod tests {
         assert_eq!(c.cache.stale_retention, dc.stale_retention);
         assert_eq!(c.cache.serve_stale, dc.serve_stale);
         assert_eq!(c.cache.stale_answer_timeout, dc.stale_answer_timeout);
+        assert_eq!(c.cache.prefetch, dc.prefetch);
         let ups: Vec<_> = c
             .upstreams
             .iter()

@@ -912,6 +912,10 @@ pub struct CacheConfig {
     /// client is given it (RFC 8767's client response timer).
     #[serde(with = "humantime_serde")]
     pub stale_answer_timeout: Duration,
+    /// A cached answer asked for in the last tenth of its TTL is refreshed in
+    /// the background, once, so a name in use never becomes a miss (as
+    /// unbound's `prefetch: yes`).
+    pub prefetch: bool,
 }
 
 impl Default for CacheConfig {
@@ -924,6 +928,7 @@ impl Default for CacheConfig {
             serve_stale: true,
             stale_retention: Duration::from_secs(86_400),
             stale_answer_timeout: Duration::from_millis(1800),
+            prefetch: true,
         }
     }
 }

@@ -12,7 +12,7 @@
 
 use portable_atomic::AtomicU64;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use rand::Rng;
 
@@ -36,6 +36,9 @@ pub struct TtlPolicy {
     /// while the refresh goes on (1.8 s, so a client's own 2 s timer does not
     /// fire first).
     pub stale_answer_timeout: std::time::Duration,
+    /// Whether answers asked for in the last tenth of their TTL are refreshed
+    /// early (see [`Answer::claim_prefetch`]).
+    pub prefetch: bool,
 }
 
 /// One upstream response, ready to be replayed to any client that asks the same question.
@@ -54,6 +57,8 @@ pub struct Answer {
     /// Lifetime in seconds from `stored_at`; 0 means "do not cache".
     ttl: u32,
     stored_at: u64,
+    /// Set by the first query that asked for a refresh (prefetch): one per answer.
+    prefetch_claimed: AtomicBool,
 }
 
 /// How an answer is served.
@@ -140,6 +145,7 @@ impl Answer {
             ext_rcode: layout.ext_rcode,
             ttl,
             stored_at: now,
+            prefetch_claimed: AtomicBool::new(false),
         }
     }
 
@@ -159,6 +165,19 @@ impl Answer {
 
     pub fn expires_at(&self) -> u64 {
         self.stored_at + u64::from(self.ttl)
+    }
+
+    /// Whether this answer, asked for at `now`, should be refreshed before
+    /// it expires: it is in the last tenth of its TTL (as unbound's
+    /// `prefetch`), and no earlier query asked for the refresh. True once per
+    /// answer; a refresh replaces the answer with a new one. Lock- and
+    /// allocation-free (it runs on the cache-hit path).
+    pub fn claim_prefetch(&self, now: u64) -> bool {
+        let left = self.expires_at().saturating_sub(now);
+        left > 0
+            && left * 10 <= u64::from(self.ttl)
+            && !self.prefetch_claimed.load(Ordering::Relaxed)
+            && !self.prefetch_claimed.swap(true, Ordering::Relaxed)
     }
 
     pub fn rcode(&self) -> u8 {
@@ -370,6 +389,7 @@ mod tests {
         stale_retention: 3_600,
         stale_answer_ttl: 30,
         stale_answer_timeout: std::time::Duration::from_millis(1800),
+        prefetch: true,
     };
 
     fn client_query(name: &str, id: u16) -> Vec<u8> {
@@ -437,6 +457,28 @@ mod tests {
         cache.with(&key, 400 + 3_600, |found| {
             assert!(matches!(found, Lookup::Miss))
         });
+    }
+
+    #[test]
+    fn prefetch_is_claimed_once_in_the_last_tenth_of_the_ttl() {
+        let q = client_query("example.com.", 1);
+        let query = wire::parse_query(&q).unwrap();
+        let mut kb = [0; wire::MAX_KEY_LEN];
+        let key = query.cache_key(&mut kb).to_vec();
+        let (bytes, layout) = upstream_answer(&key, 1, 100);
+        let a = Answer::from_upstream(&bytes, &layout, &POLICY, 1_000);
+        assert!(!a.claim_prefetch(1_000), "fresh");
+        assert!(!a.claim_prefetch(1_089), "11 s of 100 left");
+        assert!(a.claim_prefetch(1_090), "10 s of 100 left");
+        assert!(!a.claim_prefetch(1_095), "claimed already");
+        let b = Answer::from_upstream(&bytes, &layout, &POLICY, 1_000);
+        assert!(!b.claim_prefetch(1_100), "expired: a miss, not a prefetch");
+        let (bytes, layout) = upstream_answer(&key, 1, 5);
+        let short = Answer::from_upstream(&bytes, &layout, &POLICY, 1_000);
+        assert!(
+            !short.claim_prefetch(1_004),
+            "a tenth of 5 s is under a second"
+        );
     }
 
     #[test]

@@ -34,6 +34,10 @@ pub enum Fast {
     Drop,
     /// Needs an upstream: call [`Handler::answer_slow`] off the receive loop.
     Miss,
+    /// `out` holds the response, from a cached answer near the end of its
+    /// TTL: send it, then call [`Handler::prefetch`] off the receive loop so
+    /// the answer is refreshed before it expires.
+    ReplyPrefetch,
 }
 
 /// Running totals for `/metrics` (relaxed atomics; never reset).
@@ -71,6 +75,10 @@ pub struct Counters {
     /// Expired answers served (RFC 8767): every upstream failed, or was slower
     /// than `stale_answer_timeout`.
     pub stale_answers: AtomicU64,
+    /// Cached answers refreshed before they expired (prefetch), and those
+    /// not refreshed because `max_inflight` resolutions were under way.
+    pub prefetches: AtomicU64,
+    pub prefetches_skipped: AtomicU64,
 }
 
 /// Answers queries for the transports.
@@ -95,6 +103,10 @@ pub trait Handler: Send + Sync + 'static {
         transport: Transport,
         out: &'a mut Vec<u8>,
     ) -> Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
+
+    /// Refreshes the cached answer to `packet`'s question from the upstreams
+    /// (for [`Fast::ReplyPrefetch`]); nothing is sent to the client.
+    fn prefetch<'a>(&'a self, packet: &'a [u8]) -> Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
 
     /// Where the transports count what they refuse, drop and close.
     fn counters(&self) -> &Counters;

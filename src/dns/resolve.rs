@@ -94,6 +94,8 @@ pub struct Stats {
     pub owner_queue_full: u64,
     pub owner_timed_out: u64,
     pub owner_flows_evicted: u64,
+    /// Connections to stream and DoH upstreams: opened, handshakes, reconnects.
+    pub upstream_connections: super::upstream::ConnectionStats,
 }
 
 /// What resolving a question needs, shared with the refreshes that outlive
@@ -261,6 +263,7 @@ impl Resolver {
             owner_queue_full: get(&o.queue_full),
             owner_timed_out: get(&o.timed_out),
             owner_flows_evicted: get(&o.evicted),
+            upstream_connections: self.shared.upstreams.connections(),
         }
     }
 
@@ -377,7 +380,12 @@ impl Resolver {
                     shape,
                 };
                 self.render_for(engine, live, answer, &asked, Freshness::Fresh, now, out);
-                Fast::Reply
+                // Near its end and still asked for: refreshed off this thread.
+                if self.cache().policy.prefetch && answer.claim_prefetch(now) {
+                    Fast::ReplyPrefetch
+                } else {
+                    Fast::Reply
+                }
             }
             Lookup::Stale(_) | Lookup::Miss => Fast::Miss,
         })
@@ -461,6 +469,14 @@ impl Resolver {
             decided = self.identify(&current, &query, &who).await;
             match self.answer_decided(&current, &query, who, shape, decided, out) {
                 Fast::Reply | Fast::Drop => return,
+                Fast::ReplyPrefetch => {
+                    // Already off the socket's thread: the refresh gets a task of its own.
+                    let mut key_buf = [0u8; MAX_KEY_LEN];
+                    let key: Box<[u8]> = query.cache_key(&mut key_buf).into();
+                    let (shared, counters) = (self.shared.clone(), self.counters.clone());
+                    tokio::spawn(async move { shared.prefetch(&key, &counters).await });
+                    return;
+                }
                 Fast::Miss => {}
             }
         }
@@ -522,6 +538,16 @@ impl Resolver {
                 );
             }
         }
+    }
+
+    /// Refreshes the cached answer to `packet`'s question ([`Fast::ReplyPrefetch`]).
+    pub async fn prefetch(&self, packet: &[u8]) {
+        let Ok(query) = wire::parse_query(packet) else {
+            return;
+        };
+        let mut key_buf = [0u8; MAX_KEY_LEN];
+        let key = query.cache_key(&mut key_buf);
+        self.shared.prefetch(key, &self.counters).await;
     }
 
     /// The profile and decision for a query whose socket owner the flow map
@@ -720,6 +746,26 @@ impl Shared {
                 Outcome::Answer(stale, Freshness::Stale(policy.stale_answer_ttl))
             }
         }
+    }
+
+    /// Asks the upstreams for `key` ahead of its cached answer's expiry,
+    /// unless a query for it is in flight already (that one refreshes it);
+    /// the answer replaces the cached one. Misses for the same question
+    /// meanwhile wait for this query rather than sending their own.
+    async fn prefetch(&self, key: &[u8], counters: &Counters) {
+        {
+            let Ok(mut inflight) = self.inflight.lock() else {
+                return;
+            };
+            if inflight.contains_key(key) {
+                return;
+            }
+            inflight.insert(key.into(), Vec::new());
+        }
+        counters.prefetches.fetch_add(1, Ordering::Relaxed);
+        let leader = Leader { shared: self, key };
+        let outcome = self.forward(key).await;
+        leader.finish(&outcome);
     }
 
     async fn forward(&self, key: &[u8]) -> Outcome {
@@ -936,6 +982,13 @@ impl Handler for Resolver {
         out: &'a mut Vec<u8>,
     ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + 'a>> {
         Box::pin(Resolver::answer_slow(self, packet, client, transport, out))
+    }
+
+    fn prefetch<'a>(
+        &'a self,
+        packet: &'a [u8],
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + 'a>> {
+        Box::pin(Resolver::prefetch(self, packet))
     }
 
     fn counters(&self) -> &Counters {

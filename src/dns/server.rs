@@ -187,6 +187,12 @@ pub async fn serve_udp(socket: Arc<UdpSocket>, ctx: ServeContext) {
                 .answer_fast(packet, client, Transport::Udp, &mut out)
             {
                 Fast::Reply => send_udp(&socket, &out, peer).await,
+                Fast::ReplyPrefetch => {
+                    send_udp(&socket, &out, peer).await;
+                    if let Some(refresh) = prefetch(&ctx, packet) {
+                        ctx.tasks.spawn(refresh);
+                    }
+                }
                 Fast::Drop => {}
                 Fast::Miss => spawn_udp_miss(&socket, &ctx, packet, peer, client),
             }
@@ -231,6 +237,28 @@ pub(super) fn udp_miss(
             .await;
         drop(permit);
         out
+    })
+}
+
+/// The refresh of a cached answer near its end (prefetch), holding one
+/// `max_inflight` slot; None (counted) when every slot is taken: queries
+/// waiting for an answer come first.
+pub(super) fn prefetch(
+    ctx: &ServeContext,
+    packet: &[u8],
+) -> Option<impl Future<Output = ()> + Send + 'static> {
+    let Ok(permit) = ctx.inflight.clone().try_acquire_owned() else {
+        ctx.handler
+            .counters()
+            .prefetches_skipped
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        return None;
+    };
+    let packet = packet.to_vec();
+    let handler = ctx.handler.clone();
+    Some(async move {
+        handler.prefetch(&packet).await;
+        drop(permit);
     })
 }
 
@@ -416,6 +444,14 @@ async fn serve_connection(stream: TcpStream, ctx: ServeContext, registered: Regi
             Fast::Reply => {
                 if tx.try_send((out.clone(), slot)).is_err() {
                     break;
+                }
+            }
+            Fast::ReplyPrefetch => {
+                if tx.try_send((out.clone(), slot)).is_err() {
+                    break;
+                }
+                if let Some(refresh) = prefetch(&ctx, &packet) {
+                    ctx.tasks.spawn(refresh);
                 }
             }
             // A stream cannot drop one message silently and stay in sync; close it.

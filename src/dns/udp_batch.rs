@@ -191,6 +191,13 @@ impl Batch {
                     self.to[replies] = Some(from);
                     replies += 1;
                 }
+                Fast::ReplyPrefetch => {
+                    self.to[replies] = Some(from);
+                    replies += 1;
+                    if let Some(refresh) = super::server::prefetch(ctx, packet) {
+                        ctx.tasks.spawn_on(refresh, runtime);
+                    }
+                }
                 Fast::Drop => {}
                 Fast::Miss => spawn_miss(ctx, runtime, sender, packet, client),
             }

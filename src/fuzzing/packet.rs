@@ -87,6 +87,7 @@ fn resolver() -> &'static Resolver {
             Arc::new(crate::policy::users::KernelOwners),
             Arc::new(crate::activity::Recorder::default()),
             &crate::clock::Clock::system(),
+            crate::dns::upstream::Connections::default(),
         )
         .expect("resolver")
     })
@@ -136,7 +137,7 @@ pub fn packet(data: &[u8]) {
     let mut out = Vec::new();
     match r.answer_fast(query, client, transport, &mut out) {
         Fast::Drop => return,
-        Fast::Reply => {
+        Fast::Reply | Fast::ReplyPrefetch => {
             check_reply(query, &out);
             // Answers we wrote ourselves (blocks, errors, refusals) are well-formed.
             if r.cache()
@@ -175,7 +176,7 @@ pub fn packet(data: &[u8]) {
     }
     out.clear();
     match r.answer_fast(query, client, transport, &mut out) {
-        Fast::Reply => {
+        Fast::Reply | Fast::ReplyPrefetch => {
             check_reply(query, &out);
             let tc = wire::read_u16(&out, 2) & wire::FLAG_TC != 0;
             if !tc {

@@ -384,3 +384,76 @@ async fn a_lost_upstream_query_is_sent_again() {
     assert_eq!(up.queries(), 2, "the dropped query and the one sent again");
     d.stop().await;
 }
+
+/// Waits (bounded) until the upstream has seen `n` queries.
+async fn upstream_reaches(up: &FakeUpstream, n: usize) {
+    for _ in 0..500 {
+        if up.queries() >= n {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_answer_asked_for_near_its_end_is_refreshed_once_in_the_background() {
+    let up = FakeUpstream::start().await;
+    up.set_a("popular.example.com", Ipv4Addr::new(192, 0, 2, 40), 100);
+    let (d, clock) = TestDaemon::start_manual(&udp_upstream(up.addr(), "2s")).await;
+    let ask = || query_udp(d.addr, "popular.example.com", RecordType::A);
+
+    ask().await;
+    assert_eq!(up.queries(), 1);
+    // 11 s of 100 left: not yet.
+    clock.advance(std::time::Duration::from_secs(89));
+    ask().await;
+    assert_eq!(up.queries(), 1);
+    // 10 s left: the client is answered from the cache and the name refreshed.
+    clock.advance(std::time::Duration::from_secs(1));
+    up.set_a("popular.example.com", Ipv4Addr::new(192, 0, 2, 41), 100);
+    let r = ask().await;
+    assert_eq!(a_records(&r), vec![Ipv4Addr::new(192, 0, 2, 40)]);
+    upstream_reaches(&up, 2).await;
+    assert_eq!(up.queries(), 2);
+    assert!(d.metrics().contains("nestguard_prefetches_total 1\n"));
+    // Past the old answer's end: the refreshed one answers, no miss.
+    clock.advance(std::time::Duration::from_secs(20));
+    let r = ask().await;
+    assert_eq!(a_records(&r), vec![Ipv4Addr::new(192, 0, 2, 41)]);
+    assert_eq!(up.queries(), 2, "the name in use never became a miss");
+    d.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refresh_is_claimed_once_and_prefetch_can_be_turned_off() {
+    let up = FakeUpstream::start().await;
+    up.set_a("popular.example.com", Ipv4Addr::new(192, 0, 2, 40), 100);
+    // The upstream holds the refresh, so later asks find it claimed, not done.
+    up.set_delay("popular.example.com", std::time::Duration::from_millis(300));
+    let config = udp_upstream(up.addr(), "2s");
+    let (d, clock) = TestDaemon::start_manual(&config).await;
+    query_udp(d.addr, "popular.example.com", RecordType::A).await;
+    clock.advance(std::time::Duration::from_secs(95));
+    for _ in 0..5 {
+        query_udp(d.addr, "popular.example.com", RecordType::A).await;
+    }
+    upstream_reaches(&up, 2).await;
+    assert_eq!(up.queries(), 2, "one refresh however often it is asked for");
+    d.stop().await;
+
+    let up = FakeUpstream::start().await;
+    up.set_a("popular.example.com", Ipv4Addr::new(192, 0, 2, 40), 100);
+    let config = format!(
+        "{}\n[cache]\nprefetch = false\n",
+        udp_upstream(up.addr(), "2s")
+    );
+    let (d, clock) = TestDaemon::start_manual(&config).await;
+    query_udp(d.addr, "popular.example.com", RecordType::A).await;
+    clock.advance(std::time::Duration::from_secs(95));
+    query_udp(d.addr, "popular.example.com", RecordType::A).await;
+    clock.advance(std::time::Duration::from_secs(10));
+    query_udp(d.addr, "popular.example.com", RecordType::A).await;
+    assert_eq!(up.queries(), 2, "off: the answer expires into a miss");
+    assert!(d.metrics().contains("nestguard_prefetches_total 0\n"));
+    d.stop().await;
+}

@@ -6,6 +6,7 @@ pub mod cli;
 pub mod client;
 pub mod daemon;
 pub mod http;
+pub mod pipelined;
 pub mod tls;
 pub mod upstream;
 

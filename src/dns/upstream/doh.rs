@@ -1,5 +1,11 @@
 //! DNS-over-HTTPS (RFC 8484): POST `application/dns-message` over one shared HTTP/2
 //! connection, multiplexed, re-established when the server closes it.
+//!
+//! Each query is a stream of its own. The server's `MAX_CONCURRENT_STREAMS`
+//! is honoured by h2: `SendRequest::ready` waits while that many streams are
+//! open, and queries beyond it queue in the client rather than being sent and
+//! refused. The task that drives the connection is one of the daemon's
+//! (`Lifecycle`): it stops, and the connection closes, when the daemon stops.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -12,16 +18,36 @@ use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 
 use super::error::UpstreamError;
+use super::lifecycle::Connections;
 
 const MEDIA_TYPE: &str = "application/dns-message";
 const MAX_BODY: usize = 65_535;
+/// Times one query is sent again after the server refused its stream.
+const MAX_REFUSED: usize = 3;
+
+/// How one request failed, which decides what is tried next.
+enum Failed {
+    /// The server refused the stream unprocessed: try again on the same connection.
+    Refused(UpstreamError),
+    /// The connection (or the stream on it) broke: try once on a new connection.
+    Connection(UpstreamError),
+    /// An answer that is no use (an HTTP error status, an oversized body).
+    Other(UpstreamError),
+}
 
 pub struct DohClient {
     addr: SocketAddr,
     connector: TlsConnector,
     server_name: ServerName<'static>,
     uri: Uri,
-    conn: Mutex<Option<SendRequest<Bytes>>>,
+    /// The connection in use, numbered so a query that saw it fail drops
+    /// only it, not a newer one.
+    conn: Mutex<Option<(u64, SendRequest<Bytes>)>>,
+    generation: std::sync::atomic::AtomicU64,
+    /// One connect at a time: a burst of first queries shares one handshake.
+    dialing: tokio::sync::Mutex<()>,
+    /// The daemon's lifecycle and the connection counters.
+    links: Connections,
 }
 
 impl DohClient {
@@ -31,6 +57,7 @@ impl DohClient {
         server_name: ServerName<'static>,
         host: &str,
         path: &str,
+        links: Connections,
     ) -> Result<DohClient, String> {
         let uri: Uri = format!("https://{host}{path}")
             .parse()
@@ -41,10 +68,39 @@ impl DohClient {
             server_name,
             uri,
             conn: Mutex::new(None),
+            generation: std::sync::atomic::AtomicU64::new(0),
+            dialing: tokio::sync::Mutex::new(()),
+            links,
         })
     }
 
-    async fn connect(&self) -> Result<SendRequest<Bytes>, UpstreamError> {
+    async fn connect(&self, reconnect: bool) -> Result<(u64, SendRequest<Bytes>), UpstreamError> {
+        let _dialing = self.dialing.lock().await;
+        if let Some(conn) = self.current() {
+            return Ok(conn); // Another query connected meanwhile.
+        }
+        if self.links.life.is_stopping() {
+            return Err(UpstreamError::Io(std::io::Error::other("shutting down")));
+        }
+        let connected = self.handshake().await;
+        let counters = &self.links.counters;
+        match connected {
+            Ok((conn, kind)) => {
+                counters.opened(Some(kind), reconnect);
+                Ok(conn)
+            }
+            Err(e) => {
+                counters
+                    .connect_failures
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                Err(e)
+            }
+        }
+    }
+
+    async fn handshake(
+        &self,
+    ) -> Result<((u64, SendRequest<Bytes>), Option<rustls::HandshakeKind>), UpstreamError> {
         let tcp = TcpStream::connect(self.addr)
             .await
             .map_err(UpstreamError::Io)?;
@@ -54,52 +110,84 @@ impl DohClient {
             .connect(self.server_name.clone(), tcp)
             .await
             .map_err(UpstreamError::Tls)?;
+        let kind = tls.get_ref().1.handshake_kind();
         if tls.get_ref().1.alpn_protocol() != Some(b"h2") {
             return Err(UpstreamError::Http("server did not agree to HTTP/2".into()));
         }
         let (sender, connection) = h2::client::handshake(tls)
             .await
             .map_err(|e| UpstreamError::Http(e.to_string()))?;
-        tokio::spawn(async move {
+        self.links.life.spawn(async move {
             if let Err(e) = connection.await {
                 tracing::debug!(error = %e, "DoH connection closed");
             }
         });
+        let generation = self
+            .generation
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         if let Ok(mut slot) = self.conn.lock() {
-            *slot = Some(sender.clone());
+            *slot = Some((generation, sender.clone()));
         }
-        Ok(sender)
+        Ok(((generation, sender), kind))
     }
 
-    fn current(&self) -> Option<SendRequest<Bytes>> {
+    fn current(&self) -> Option<(u64, SendRequest<Bytes>)> {
         self.conn.lock().ok().and_then(|s| s.clone())
     }
 
-    fn forget(&self) {
-        if let Ok(mut slot) = self.conn.lock() {
+    /// Drops `failed` (not a newer connection another query made meanwhile).
+    fn forget(&self, failed: u64) {
+        if let Ok(mut slot) = self.conn.lock()
+            && slot.as_ref().is_some_and(|(g, _)| *g == failed)
+        {
             *slot = None;
         }
     }
 
     pub async fn exchange(&self, query: &[u8]) -> Result<Vec<u8>, UpstreamError> {
-        if let Some(sender) = self.current() {
-            match self.send(sender, query).await {
+        let mut reconnect = false;
+        let mut refused = 0;
+        let mut conn = self.current();
+        loop {
+            let (generation, sender) = match conn.take() {
+                Some(c) => c,
+                None => self.connect(reconnect).await?,
+            };
+            match self.send(sender.clone(), query).await {
                 Ok(resp) => return Ok(resp),
+                // Not processed (RFC 9113 §8.7): sent again on the same
+                // connection. Streams opened before the server's SETTINGS
+                // arrived may exceed its limit; later ones wait in h2.
+                Err(Failed::Refused(_)) if refused < MAX_REFUSED => {
+                    refused += 1;
+                    conn = Some((generation, sender));
+                }
                 // A connection the server has closed: start a new one, once.
-                Err(UpstreamError::Http(_)) => self.forget(),
-                Err(e) => return Err(e),
+                Err(Failed::Connection(_)) if !reconnect => {
+                    self.forget(generation);
+                    reconnect = true;
+                    self.links
+                        .counters
+                        .resent
+                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+                Err(Failed::Refused(e) | Failed::Connection(e) | Failed::Other(e)) => {
+                    return Err(e);
+                }
             }
         }
-        let sender = self.connect().await?;
-        self.send(sender, query).await
     }
 
-    async fn send(
-        &self,
-        sender: SendRequest<Bytes>,
-        query: &[u8],
-    ) -> Result<Vec<u8>, UpstreamError> {
-        let h2err = |e: h2::Error| UpstreamError::Http(e.to_string());
+    async fn send(&self, sender: SendRequest<Bytes>, query: &[u8]) -> Result<Vec<u8>, Failed> {
+        let h2err = |e: h2::Error| {
+            let refused = e.reason() == Some(h2::Reason::REFUSED_STREAM);
+            let e = UpstreamError::Http(e.to_string());
+            if refused {
+                Failed::Refused(e)
+            } else {
+                Failed::Connection(e)
+            }
+        };
         let request = Request::builder()
             .method(Method::POST)
             .uri(self.uri.clone())
@@ -107,7 +195,7 @@ impl DohClient {
             .header(http::header::ACCEPT, MEDIA_TYPE)
             .header(http::header::CONTENT_LENGTH, query.len())
             .body(())
-            .map_err(|e| UpstreamError::Http(e.to_string()))?;
+            .map_err(|e| Failed::Other(UpstreamError::Http(e.to_string())))?;
         let mut sender = sender.ready().await.map_err(h2err)?;
         let (response, mut body_tx) = sender.send_request(request, false).map_err(h2err)?;
         body_tx
@@ -115,7 +203,9 @@ impl DohClient {
             .map_err(h2err)?;
         let response = response.await.map_err(h2err)?;
         if response.status() != http::StatusCode::OK {
-            return Err(UpstreamError::Status(response.status().as_u16()));
+            return Err(Failed::Other(UpstreamError::Status(
+                response.status().as_u16(),
+            )));
         }
         let mut body = response.into_body();
         let mut out = Vec::new();
@@ -124,7 +214,7 @@ impl DohClient {
             let _ = body.flow_control().release_capacity(chunk.len());
             out.extend_from_slice(&chunk);
             if out.len() > MAX_BODY {
-                return Err(UpstreamError::Malformed);
+                return Err(Failed::Other(UpstreamError::Malformed));
             }
         }
         Ok(out)

@@ -15,6 +15,8 @@ pub enum UpstreamError {
     Status(u16),
     #[error("timed out")]
     Timeout,
+    #[error("not connecting yet: backing off after failed connects")]
+    Backoff,
     #[error("malformed response")]
     Malformed,
     #[error("{0}")]

@@ -8,6 +8,7 @@
 
 mod doh;
 mod error;
+mod lifecycle;
 mod stream;
 mod tls;
 
@@ -29,6 +30,7 @@ use doh::DohClient;
 use stream::StreamPool;
 
 pub use error::UpstreamError;
+pub use lifecycle::{ConnectionStats, Connections, Lifecycle};
 
 enum Transport {
     Udp(SocketAddr),
@@ -131,7 +133,8 @@ impl fmt::Display for Upstream {
 }
 
 impl Upstream {
-    pub fn from_config(c: &UpstreamConfig) -> Result<Upstream, String> {
+    /// The upstream `c` describes; its connections are made and counted in `links`.
+    pub fn from_config(c: &UpstreamConfig, links: &Connections) -> Result<Upstream, String> {
         let addr = c.socket_addr();
         let tls_setup = |alpn: &[&[u8]]| -> Result<_, String> {
             let name = c.tls_name.clone().unwrap_or_default();
@@ -143,21 +146,31 @@ impl Upstream {
         let (transport, label) = match c.protocol {
             Protocol::Udp => (Transport::Udp(addr), format!("udp://{addr}")),
             Protocol::Tcp => (
-                Transport::Stream(StreamPool::new(addr, None)),
+                Transport::Stream(StreamPool::new(
+                    addr,
+                    None,
+                    links.counters.clone(),
+                    links.life.clone(),
+                )),
                 format!("tcp://{addr}"),
             ),
             Protocol::Tls => {
                 let (config, server_name, name) = tls_setup(&[])?;
                 let connector = stream::tls_connector(config);
                 (
-                    Transport::Stream(StreamPool::new(addr, Some((connector, server_name)))),
+                    Transport::Stream(StreamPool::new(
+                        addr,
+                        Some((connector, server_name)),
+                        links.counters.clone(),
+                        links.life.clone(),
+                    )),
                     format!("tls://{addr}#{name}"),
                 )
             }
             Protocol::Https => {
                 let (config, server_name, name) = tls_setup(&[b"h2"])?;
                 let path = c.doh_path();
-                let client = DohClient::new(addr, config, server_name, &name, path)?;
+                let client = DohClient::new(addr, config, server_name, &name, path, links.clone())?;
                 (
                     Transport::Https(client),
                     format!("https://{name}{path} at {addr}"),
@@ -314,10 +327,12 @@ pub struct Upstreams {
     fds_logged: LogEvery,
     /// An upstream that failed is trusted first again after a backoff on this clock.
     clock: Clock,
+    /// Connections opened, handshakes, reconnects (for `/metrics`).
+    links: Connections,
 }
 
 impl Upstreams {
-    pub fn new(list: Vec<Upstream>, payload: u16, clock: &Clock) -> Upstreams {
+    pub fn new(list: Vec<Upstream>, payload: u16, clock: &Clock, links: Connections) -> Upstreams {
         let (fallbacks, list) = list.into_iter().partition(|u| u.fallback);
         Upstreams {
             list,
@@ -326,7 +341,13 @@ impl Upstreams {
             fds_exhausted: AtomicU64::new(0),
             fds_logged: LogEvery::new(clock),
             clock: clock.clone(),
+            links,
         }
+    }
+
+    /// Connections opened to stream and DoH upstreams, their handshakes and reconnects.
+    pub fn connections(&self) -> ConnectionStats {
+        self.links.counters.stats()
     }
 
     /// Exchanges that failed because no socket could be opened (EMFILE, ENFILE).
