@@ -913,8 +913,18 @@ async fn allow(State(admin): Shared, headers: HeaderMap, Form(form): Form<AllowF
         scope,
     ) {
         Ok(name) => {
-            // Temporary allows are read by the daemon's ticker; refresh now.
+            // Temporary allows are read by the daemon's ticker: refresh now. A
+            // permanent one is a rule: in force before the page returns (the
+            // file watcher would get there too, a moment later).
             admin.reloader.refresh_live();
+            if form.duration == "permanent"
+                && let Err(e) = admin
+                    .reloader
+                    .reload("an allow added on the dashboard")
+                    .await
+            {
+                tracing::warn!(error = %e, "the new allow could not be put in force at once");
+            }
             audit(
                 &admin,
                 &info.parent,

@@ -495,6 +495,8 @@ async fn screenshot(page: &mut Page, name: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_family_dashboard_on_a_laptop_and_a_phone() {
+    // Logs in, sees one card per child at 1280 and 390 px, allows a site for
+    // a child and revokes it, pauses a child and gives a device to another.
     let Some(exe) = chromium() else {
         eprintln!(
             "SKIPPED a_family_dashboard_on_a_laptop_and_a_phone: chromium is not installed (apt-get install chromium)"
@@ -503,7 +505,7 @@ async fn a_family_dashboard_on_a_laptop_and_a_phone() {
     };
     let up = FakeUpstream::start().await;
     for n in ["games.example.", "site.example."] {
-        up.set_a(n, OPEN, 1);
+        up.set_a(n, OPEN, 0);
     }
     let dir = TempDir::new();
     std::fs::write(dir.join("gaming.txt"), "games.example\n").unwrap();
@@ -569,7 +571,35 @@ async fn a_family_dashboard_on_a_laptop_and_a_phone() {
         screenshot(&mut page, &format!("dashboard-{width}.png")).await;
     }
 
+    // On the laptop: allow the game site for Leo for an hour, then revoke it.
+    fits(&mut page, 1280).await;
+    page.eval(
+        "document.getElementById('allow-name').value = 'games.example';\
+         document.getElementById('allow-profile').value = 'leo';\
+         document.getElementById('allow-duration').value = '1h';\
+         document.getElementById('allow-submit').click(); true",
+    )
+    .await;
+    let row = "document.querySelector('tr.allow[data-profile=leo][data-name=\"games.example\"]')";
+    page.wait_for(&format!(
+        "document.readyState === 'complete' && {row} !== null"
+    ))
+    .await;
+    let m = query_from("127.0.0.5", d.addr, "games.example", RecordType::A).await;
+    assert_eq!(a_records(&m), vec![OPEN], "allowed for Leo");
+    page.eval(&format!(
+        "{row}.querySelector('button.revoke').click(); true"
+    ))
+    .await;
+    page.wait_for(&format!(
+        "document.readyState === 'complete' && !!document.getElementById('allow-form') && {row} === null"
+    ))
+    .await;
+    let m = query_from("127.0.0.5", d.addr, "games.example", RecordType::A).await;
+    assert_eq!(m.metadata.response_code, ResponseCode::NXDomain, "revoked");
+
     // On the phone: pause Leo for 30 minutes.
+    fits(&mut page, 390).await;
     page.eval(
         "document.querySelector('section[data-profile=leo] form.pause button[value=\"30m\"]').click(); true",
     )
