@@ -21,6 +21,7 @@ pub(super) fn rows(
     state_dir: &Path,
     now: jiff::Timestamp,
     lists: &[ListConfig],
+    sites: &[(String, String, String)],
     engine: &Engine,
 ) -> pages::Allows {
     let profiles: Vec<&str> = engine.profile_ids().collect();
@@ -37,6 +38,17 @@ pub(super) fn rows(
                 .is_some_and(|i| engine.profile_categories(i).contains(&category))
         },
     ));
+    // A child's or a profile's `allow_sites`: in the config, not revocable here.
+    all.extend(sites.iter().map(|(profile, site, declared)| allows::Allow {
+        profile: profile.clone(),
+        name: site.clone(),
+        kind: Kind::Config {
+            category: "allow_sites".into(),
+            declared: Some(declared.clone()),
+        },
+        by: Some("the config".into()),
+        since: None,
+    }));
     pages::Allows::Rows(all.iter().map(row).collect())
 }
 

@@ -112,6 +112,36 @@ struct Local {
     helplines: Helplines,
     country: String,
     allow_lists: Vec<crate::config::ListConfig>,
+    /// `allow_sites` of children and `[profile.<id>]` tables: the config's
+    /// own allows, as (profile id, site, where it is written).
+    site_allows: Vec<(String, String, String)>,
+}
+
+/// Every `allow_sites` entry of the config, with the file and line it is on.
+fn site_allows(config: &Config) -> Vec<(String, String, String)> {
+    let at = |origin: usize, span: std::ops::Range<usize>| {
+        config.origins.get(origin).map_or_else(String::new, |o| {
+            let p = crate::config::Position::of(&o.name, &o.text, span.start);
+            format!("{}:{}", p.origin, p.line)
+        })
+    };
+    let children = config.children.iter().map(|c| {
+        let c = c.get_ref();
+        (c.id(), c.origin, &c.tweaks)
+    });
+    let profiles = config
+        .profiles
+        .iter()
+        .map(|(id, t)| (id.clone(), 0, t.get_ref()));
+    children
+        .chain(profiles)
+        .flat_map(|(id, origin, tweaks)| {
+            tweaks
+                .allow_sites
+                .iter()
+                .map(move |site| (id.clone(), site.get_ref().clone(), at(origin, site.span())))
+        })
+        .collect()
 }
 
 impl Local {
@@ -126,6 +156,7 @@ impl Local {
                 .filter(|l| l.allow)
                 .cloned()
                 .collect(),
+            site_allows: site_allows(config),
         })
     }
 }
@@ -777,6 +808,7 @@ async fn dashboard(State(admin): Shared, headers: HeaderMap) -> Response {
                 &admin.state_dir,
                 admin.resolver.clock().timestamp(),
                 &admin.local.load().allow_lists,
+                &admin.local.load().site_allows,
                 &engine,
             ),
         }),

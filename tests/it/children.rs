@@ -338,7 +338,7 @@ async fn the_dashboard_has_a_card_per_child_pauses_one_and_gives_a_device_to_ano
     let hash = nestguard::admin::auth::hash_password(PASSWORD).unwrap();
     let config = format!(
         "{}{}[admin]\nenabled = true\nlisten = \"127.0.0.1:0\"\npassword_hash = \"{hash}\"\n\
-         [[child]]\nname = \"Leo\"\nprofile = \"child\"\nmacs = [\"02:00:5e:10:00:05\"]\n\
+         [[child]]\nname = \"Leo\"\nprofile = \"child\"\nmacs = [\"02:00:5e:10:00:05\"]\nallow_sites = [\"homework.example\"]\n\
          [[child]]\nname = \"Mia\"\nprofile = \"teen\"\naddresses = [\"127.0.0.6\"]\n",
         udp_upstream(up.addr(), "1s"),
         lists(&dir)
