@@ -501,7 +501,16 @@ pub fn compile(config: &RulesConfig) -> Result<(RuleSet, Diagnostics, Catalog), 
     let mut b = Builder::new();
     // Plain lists average about 20 bytes a line.
     b.reserve((total / 20) as usize);
-    for c in &catalog.categories {
+    // Declared in precedence order (the reason reported when several
+    // categories block a name): security categories first, then the order of
+    // categories.toml. Config lists only use these categories, so the order
+    // holds whatever order the lists come in.
+    let security_first = catalog
+        .categories
+        .iter()
+        .filter(|c| c.security)
+        .chain(catalog.categories.iter().filter(|c| !c.security));
+    for c in security_first {
         let id = b.category(&c.id, &c.name)?;
         if c.security {
             b.mark_security(id);

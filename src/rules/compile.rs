@@ -359,13 +359,15 @@ impl Builder {
             self.regex.retain(|_| keep.next().unwrap_or(true));
         }
         drop(std::mem::take(&mut self.entry_text));
-        let domains = DomainIndex::build(self.entries, self.label_counts);
+        let masks: Vec<u64> = self.profiles.iter().map(|(_, m)| m.0).collect();
+        let (domains, names) = DomainIndex::build(self.entries, self.label_counts, &masks);
         let regexes = RegexRules::build(self.regex).map_err(CompileError::Matcher)?;
         let keywords = KeywordMatcher::build(self.keywords).map_err(CompileError::Matcher)?;
         let set = RuleSet {
             domains,
             keywords,
             regexes,
+            names,
             conditions: self.conditions,
             sources: self.sources,
             categories: self.categories,

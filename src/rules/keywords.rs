@@ -88,7 +88,8 @@ impl KeywordMatcher {
             + self.meta.capacity() * std::mem::size_of::<KeywordMeta>()
     }
 
-    /// The first keyword of an active category that matches `name`. Allocates nothing.
+    /// The keyword of an active category that matches `name`, of the category
+    /// first in precedence order. Allocates nothing.
     pub fn find(&self, name: &[u8], active: CategoryMask) -> Option<Origin> {
         let ac = self.ac.as_ref()?;
         if !active.intersects(self.categories) {
@@ -120,13 +121,16 @@ impl KeywordMatcher {
                 n_hits += 1;
             }
         }
+        // Of the hits no exception covers, the category first in precedence
+        // order is reported; within it, the first in the name.
         hits[..n_hits]
             .iter()
-            .find(|&&(start, end, _)| {
+            .filter(|&&(start, end, _)| {
                 !spans[..n_spans]
                     .iter()
                     .any(|&(s, e)| s <= start && end <= e)
             })
             .map(|&(_, _, id)| self.meta[id].origin)
+            .min_by_key(|o| o.category)
     }
 }

@@ -124,7 +124,8 @@ impl RegexRules {
         self.pattern_bytes
     }
 
-    /// The strongest regex rule stronger than `floor` that matches.
+    /// The strongest regex rule that matches and outranks `floor` (a strength
+    /// and category): stronger, or as strong in a category first in precedence.
     #[allow(clippy::too_many_arguments)]
     pub fn find(
         &self,
@@ -132,12 +133,13 @@ impl RegexRules {
         qtype: u16,
         client: &ClientInfo<'_>,
         active: CategoryMask,
-        floor: u8,
+        floor: (u8, CategoryId),
         ignore_allows: bool,
         conditions: &[Conditions],
     ) -> Option<(u8, Origin, Option<RewriteId>)> {
         for g in &self.groups {
-            if g.rank <= floor {
+            // Groups run strongest first, then by category: nothing after this one outranks.
+            if g.rank < floor.0 || (g.rank == floor.0 && g.category >= floor.1) {
                 break;
             }
             if !active.contains(g.category) || (ignore_allows && matches!(g.rank, 3 | 5)) {

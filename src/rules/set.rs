@@ -2,7 +2,7 @@
 
 use super::conditions::Conditions;
 use super::index::rank;
-use super::index::{self, DomainIndex, Entry};
+use super::index::{self, DomainIndex, Entry, NameCounts};
 use super::keywords::KeywordMatcher;
 use super::name::Candidate;
 use super::parse::{ClientInfo, Rewrite};
@@ -42,6 +42,8 @@ pub struct RuleSet {
     pub(super) domains: DomainIndex,
     pub(super) keywords: KeywordMatcher,
     pub(super) regexes: RegexRules,
+    /// Distinct names the domain rules block, counted when the index was built.
+    pub(super) names: NameCounts,
     pub(super) conditions: Vec<Conditions>,
     pub(super) sources: Vec<SourceInfo>,
     pub(super) categories: Vec<CategoryInfo>,
@@ -54,6 +56,11 @@ struct Best {
     rank: u8,
     origin: Origin,
     rewrite: Option<RewriteId>,
+}
+
+/// Whether a rule of strength `rank` in `category` takes the decision from `best`.
+fn outranks(rank: u8, category: CategoryId, best: &Best) -> bool {
+    rank > best.rank || (rank == best.rank && category < best.origin.category)
 }
 
 impl RuleSet {
@@ -119,8 +126,11 @@ impl RuleSet {
                         matcher: Matcher::Domain,
                     });
                 }
-                // Strictly greater: on a tie the more specific name (found first) stays.
-                if best.is_none_or(|b| r > b.rank) {
+                // A stronger rule wins; between rules of equal strength, the
+                // category first in precedence order (lower id), whatever the
+                // name's specificity; within one category the more specific
+                // name (found first) stays.
+                if best.is_none_or(|b| outranks(r, category, &b)) {
                     let origin = Origin {
                         source: e.source,
                         line,
@@ -135,7 +145,7 @@ impl RuleSet {
                 }
             });
         }
-        let floor = best.map_or(0, |b| b.rank);
+        let floor = best.map_or((0, CategoryId(u8::MAX)), |b| (b.rank, b.origin.category));
         if let Some((r, origin, rewrite)) = self.regexes.find(
             full,
             qtype,
@@ -151,8 +161,18 @@ impl RuleSet {
                 rewrite,
             });
         }
-        if best.is_none()
-            && let Some(origin) = self.keywords.find(full, active)
+        // Keywords decide a name no rule decided, and take the reason of a
+        // plain block when their category comes first in precedence (a name
+        // an adult keyword and a gambling list both block is reported as adult).
+        let keyword_mask = match best {
+            None => active,
+            Some(b) if b.rank == 1 && b.rewrite.is_none() => {
+                CategoryMask(active.0 & b.origin.category.before())
+            }
+            Some(_) => CategoryMask::NONE,
+        };
+        if keyword_mask != CategoryMask::NONE
+            && let Some(origin) = self.keywords.find(full, keyword_mask)
         {
             return (Verdict::Blocked(origin), noted);
         }
@@ -202,6 +222,12 @@ impl RuleSet {
     /// Domain rules in the index (after deduplication).
     pub fn domain_rules(&self) -> usize {
         self.domains.len()
+    }
+
+    /// Distinct names the domain rules block, per category (each name once,
+    /// under the category its block is reported as), in total and per profile.
+    pub fn blocked_names(&self) -> &NameCounts {
+        &self.names
     }
 
     pub fn keyword_count(&self) -> usize {

@@ -25,6 +25,7 @@ mod hardening;
 mod per_user;
 mod profiles;
 mod promises;
+mod quality;
 mod reload;
 mod resolver;
 mod rules_reference;
