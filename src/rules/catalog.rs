@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 use include_dir::{Dir, include_dir};
 use serde::Deserialize;
 
-use super::compile::{self, Builder, CompileError, Diagnostics, ListKind};
+use super::compile::{self, Builder, CompileError, Diagnostics, ListKind, Provenance};
+use super::guard::Guard;
 use super::set::SourceLocation;
 use super::{CategoryId, CategoryMask, RuleSet, name};
 use crate::config::{ConfigError, ListConfig, RulesConfig};
@@ -52,6 +53,10 @@ pub struct CategoryDef {
     /// answers carry EDE 15 "Blocked" instead of 17 "Filtered".
     #[serde(default)]
     pub security: bool,
+    /// Third-party opinion (piracy, drugs, social media …): its shipped and
+    /// subscribed lists never block what the public-institution guard covers.
+    #[serde(default)]
+    pub opinion: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -319,6 +324,17 @@ pub fn load_catalog(dir: &RulesDir) -> Result<Catalog, ConfigError> {
     for c in file.category {
         let span = c.span();
         let c = c.into_inner();
+        if c.security && c.opinion {
+            return Err(ConfigError::at(
+                &origin,
+                &text,
+                Some(span),
+                format!(
+                    "category `{}` cannot be both `security` and `opinion`",
+                    c.id
+                ),
+            ));
+        }
         if !valid_id(&c.id) || categories.iter().any(|d: &CategoryDef| d.id == c.id) {
             return Err(ConfigError::at(
                 &origin,
@@ -401,6 +417,8 @@ struct Planned {
     read: Box<dyn Fn() -> Result<Cow<'static, [u8]>, String>>,
     /// The config's `[[rules.list]]` table, for errors at its line.
     declared: Option<ListConfig>,
+    /// The parent's own list (not shipped, not subscribed).
+    own: bool,
 }
 
 fn size_of(bytes: &[u8]) -> u64 {
@@ -429,6 +447,7 @@ pub fn compile(config: &RulesConfig) -> Result<(RuleSet, Diagnostics, Catalog), 
                     kind,
                     read: Box::new(move || d.read(&r)),
                     declared: None,
+                    own: false,
                 });
             }
         }
@@ -467,6 +486,7 @@ pub fn compile(config: &RulesConfig) -> Result<(RuleSet, Diagnostics, Catalog), 
                 })
             }),
             declared: Some(l.clone()),
+            own: !l.subscribed,
         });
     }
 
@@ -515,7 +535,11 @@ pub fn compile(config: &RulesConfig) -> Result<(RuleSet, Diagnostics, Catalog), 
         if c.security {
             b.mark_security(id);
         }
+        if c.opinion {
+            b.mark_opinion(id);
+        }
     }
+    b.set_guard(load_guard(&dir, &catalog)?);
     for p in planned {
         let category = b.category(&p.category, "")?;
         let bytes = (p.read)().map_err(|e| match &p.declared {
@@ -526,7 +550,14 @@ pub fn compile(config: &RulesConfig) -> Result<(RuleSet, Diagnostics, Catalog), 
             }
             .into(),
         })?;
-        b.add_source_at(&p.display, p.location, &bytes, category, p.kind)?;
+        // The parent's own lists are the parent's judgement; the shipped and
+        // subscribed ones are a third party's.
+        let provenance = if p.own {
+            Provenance::Own
+        } else {
+            Provenance::ThirdParty
+        };
+        b.add_source_from(&p.display, p.location, &bytes, category, p.kind, provenance)?;
     }
     for p in &catalog.profiles {
         let mut mask = CategoryMask::NONE;
@@ -582,6 +613,43 @@ pub fn compile(config: &RulesConfig) -> Result<(RuleSet, Diagnostics, Catalog), 
     }
     let (set, diagnostics) = b.build()?;
     Ok((set, diagnostics, catalog))
+}
+
+/// Where the guard's suffixes are, relative to the rules directory.
+pub const INSTITUTIONS: &str = "guard/institutions.txt";
+
+/// The public-institution guard: `guard/institutions.txt` (when the rules
+/// directory has one), the help lines of `helplines.toml` and every
+/// profile's own allowlist (the help lines the presets allow).
+pub fn load_guard(dir: &RulesDir, catalog: &Catalog) -> Result<Guard, RulesError> {
+    let institutions = if dir.has(INSTITUTIONS) {
+        read_text(dir, INSTITUTIONS)?
+    } else {
+        String::new()
+    };
+    let help = load_helplines(dir)?;
+    let urls = help
+        .country
+        .iter()
+        .flat_map(|c| [&c.helpline_url, &c.hotline_url])
+        .chain([&help.international.url, &help.international.help_url]);
+    let hosts = urls
+        .filter_map(|u| {
+            let rest = u.split_once("://").map_or(u.as_str(), |(_, r)| r);
+            rest.split(['/', '?', '#', ':']).next().map(str::to_string)
+        })
+        .filter(|h| !h.is_empty())
+        .chain(
+            catalog
+                .profiles
+                .iter()
+                .flat_map(|p| p.allow.iter().map(|a| a.get_ref().clone())),
+        );
+    let (guard, bad) = Guard::parse(&institutions, hosts);
+    if let Some(first) = bad.first() {
+        return Err(ConfigError::plain(&dir.display(INSTITUTIONS), format!("line {first}")).into());
+    }
+    Ok(guard)
 }
 
 /// Adds an allow file the dashboard writes to `category`.

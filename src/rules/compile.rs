@@ -10,6 +10,7 @@ use std::fmt;
 use std::io::Read;
 
 use super::conditions::Conditions;
+use super::guard::Guard;
 use super::index::{self, DomainIndex, Entry};
 use super::keywords::{KeywordMatcher, KeywordMeta};
 use super::parse::{self, Action, LineKind, Pattern, Rule};
@@ -26,6 +27,15 @@ pub enum ListKind {
     Allow,
     /// Keyword lines.
     Keywords,
+}
+
+/// Who wrote a source: the public-institution guard applies to third parties' lists only.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Provenance {
+    /// Shipped with nestguard or subscribed to: another party's judgement.
+    ThirdParty,
+    /// The parent's own list, or an allowlist.
+    Own,
 }
 
 /// Sources given without a location keep their text (for `explain`) up to this size.
@@ -51,6 +61,8 @@ pub struct SourceStats {
     pub file: Option<std::path::PathBuf>,
     /// Every rule in it is an exception: losing some only blocks more.
     pub allow: bool,
+    /// Lines the public-institution guard kept out, as `file:line: name: why`.
+    pub guarded: Vec<String>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -65,6 +77,13 @@ impl Diagnostics {
 
     pub fn rejected(&self) -> usize {
         self.sources.iter().map(|s| s.rejected).sum()
+    }
+
+    /// Every list line the public-institution guard overrides, as `file:line: name: why`.
+    pub fn guarded(&self) -> impl Iterator<Item = &str> {
+        self.sources
+            .iter()
+            .flat_map(|s| s.guarded.iter().map(String::as_str))
     }
 }
 
@@ -125,6 +144,11 @@ pub struct Builder {
     categories: Vec<CategoryInfo>,
     profiles: Vec<(String, CategoryMask)>,
     diagnostics: Diagnostics,
+    guard: Guard,
+    /// The source being read is a third party's list of an opinion category.
+    guarding: bool,
+    /// Lines the guard kept out of the source being read.
+    guarded: Vec<String>,
 }
 
 impl Default for Builder {
@@ -148,6 +172,9 @@ impl Builder {
             categories: Vec::new(),
             profiles: Vec::new(),
             diagnostics: Diagnostics::default(),
+            guard: Guard::default(),
+            guarding: false,
+            guarded: Vec::new(),
         }
     }
 
@@ -163,6 +190,7 @@ impl Builder {
             id: id.to_string(),
             name: name.to_string(),
             security: false,
+            opinion: false,
         });
         Ok(CategoryId((self.categories.len() - 1) as u8))
     }
@@ -172,6 +200,19 @@ impl Builder {
         if let Some(c) = self.categories.get_mut(usize::from(id.0)) {
             c.security = true;
         }
+    }
+
+    /// Marks a category as third-party opinion: the public-institution guard
+    /// keeps its third-party rules off guarded names.
+    pub fn mark_opinion(&mut self, id: CategoryId) {
+        if let Some(c) = self.categories.get_mut(usize::from(id.0)) {
+            c.opinion = true;
+        }
+    }
+
+    /// The public-institution guard (see [`super::guard`]).
+    pub fn set_guard(&mut self, guard: Guard) {
+        self.guard = guard;
     }
 
     pub fn profile(&mut self, id: &str, mask: CategoryMask) {
@@ -211,6 +252,25 @@ impl Builder {
         category: CategoryId,
         kind: ListKind,
     ) -> Result<(), CompileError> {
+        self.add_source_from(name, location, bytes, category, kind, Provenance::Own)
+    }
+
+    /// Like [`Builder::add_source_at`], saying who wrote the source.
+    pub fn add_source_from(
+        &mut self,
+        name: &str,
+        location: SourceLocation,
+        bytes: &[u8],
+        category: CategoryId,
+        kind: ListKind,
+        provenance: Provenance,
+    ) -> Result<(), CompileError> {
+        self.guarding = provenance == Provenance::ThirdParty
+            && kind != ListKind::Allow
+            && self
+                .categories
+                .get(usize::from(category.0))
+                .is_some_and(|c| c.opinion);
         let text = decode(name, bytes)?;
         let source = u16::try_from(self.sources.len()).map_err(|_| CompileError::TooManySources)?;
         let file = match &location {
@@ -258,6 +318,7 @@ impl Builder {
                             KeywordMeta {
                                 mode: k.mode,
                                 exception: k.exception,
+                                guarded: self.guarding,
                                 origin,
                             },
                         ));
@@ -282,6 +343,7 @@ impl Builder {
                 }
             }
         }
+        stats.guarded = std::mem::take(&mut self.guarded);
         self.diagnostics.sources.push(stats);
         Ok(())
     }
@@ -320,6 +382,19 @@ impl Builder {
             None
         };
         match rule.pattern {
+            Pattern::Domain { name, .. }
+                if self.guarding
+                    && !allow
+                    && let Some(why) = self.guard.covers_rule(name.as_bytes()) =>
+            {
+                let file = self
+                    .sources
+                    .get(usize::from(source))
+                    .map_or("?", |s| &s.name);
+                self.guarded
+                    .push(format!("{file}:{line}: {name}: kept reachable, {why}"));
+                // Any conditions it had stay in the table, unreferenced: rare, and small.
+            }
             Pattern::Domain { name, exact } => {
                 if exact {
                     flags |= index::EXACT;
@@ -338,6 +413,7 @@ impl Builder {
             Pattern::Regex(pattern) => {
                 self.regex.push(RegexRule {
                     pattern,
+                    guarded: self.guarding && !allow,
                     flags: flags & !index::EXTRA,
                     source,
                     line,
@@ -368,6 +444,7 @@ impl Builder {
             keywords,
             regexes,
             names,
+            guard: self.guard,
             conditions: self.conditions,
             sources: self.sources,
             categories: self.categories,
@@ -623,6 +700,64 @@ mod tests {
             "{:?}",
             s.rejects
         );
+    }
+
+    #[test]
+    fn the_guard_keeps_third_party_opinion_rules_off_institutions() {
+        let build = |provenance| {
+            let mut b = Builder::new();
+            let c = b.category("drugs", "Drugs").unwrap();
+            b.mark_opinion(c);
+            let (g, _) = crate::rules::guard::Guard::parse("gov\n", ["help.example".to_string()]);
+            b.set_guard(g);
+            for (text, kind) in [
+                (
+                    "agency.gov\nhelp.example\nuk\n/^rx[0-9]/\nshop.example\n",
+                    ListKind::Block,
+                ),
+                ("cannabis\n", ListKind::Keywords),
+            ] {
+                b.add_source_from(
+                    "l.txt",
+                    SourceLocation::Unknown,
+                    text.as_bytes(),
+                    c,
+                    kind,
+                    provenance,
+                )
+                .unwrap();
+            }
+            b.build().unwrap()
+        };
+        let (s, d) = build(Provenance::ThirdParty);
+        for n in [
+            "agency.gov",
+            "www.help.example",
+            "cannabis.agency.gov",
+            "rx1.gov",
+            "x.uk",
+        ] {
+            assert!(!blocked(&s, n), "{n}");
+        }
+        assert!(
+            blocked(&s, "shop.example")
+                && blocked(&s, "cannabis.example")
+                && blocked(&s, "rx1.example")
+        );
+        let lines: Vec<&str> = d.guarded().collect();
+        assert_eq!(lines.len(), 2, "{lines:?}");
+        assert!(
+            lines[0].starts_with("l.txt:1: agency.gov: kept reachable, public institution (.gov)"),
+            "{lines:?}"
+        );
+        // The parent's own list is the parent's judgement.
+        let (s, d) = build(Provenance::Own);
+        assert!(
+            blocked(&s, "agency.gov")
+                && blocked(&s, "cannabis.agency.gov")
+                && blocked(&s, "rx1.gov")
+        );
+        assert_eq!(d.guarded().count(), 0);
     }
 
     #[test]

@@ -8,6 +8,7 @@
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 
+use super::guard::Guard;
 use super::parse::KeywordMode;
 use super::{CategoryMask, Origin};
 
@@ -15,6 +16,9 @@ use super::{CategoryMask, Origin};
 pub struct KeywordMeta {
     pub mode: KeywordMode,
     pub exception: bool,
+    /// A third party's keyword of an opinion category: it does not match a
+    /// name the public-institution guard covers.
+    pub guarded: bool,
     pub origin: Origin,
 }
 
@@ -90,7 +94,7 @@ impl KeywordMatcher {
 
     /// The keyword of an active category that matches `name`, of the category
     /// first in precedence order. Allocates nothing.
-    pub fn find(&self, name: &[u8], active: CategoryMask) -> Option<Origin> {
+    pub fn find(&self, name: &[u8], active: CategoryMask, guard: &Guard) -> Option<Origin> {
         let ac = self.ac.as_ref()?;
         if !active.intersects(self.categories) {
             return None;
@@ -105,6 +109,8 @@ impl KeywordMatcher {
         let mut spans = [(0usize, 0usize); MAX_SPANS];
         let mut hits = [(0usize, 0usize, 0usize); MAX_SPANS];
         let (mut n_spans, mut n_hits) = (0, 0);
+        // Asked of the guard only when a guarded keyword matched.
+        let mut covered: Option<bool> = None;
         for m in ac.find_overlapping_iter(name) {
             let id = m.pattern().as_usize();
             let meta = &self.meta[id];
@@ -116,7 +122,10 @@ impl KeywordMatcher {
                     spans[n_spans] = (m.start(), m.end());
                     n_spans += 1;
                 }
-            } else if active.contains(meta.origin.category) && n_hits < MAX_SPANS {
+            } else if active.contains(meta.origin.category)
+                && n_hits < MAX_SPANS
+                && !(meta.guarded && *covered.get_or_insert_with(|| guard.covers(name).is_some()))
+            {
                 hits[n_hits] = (m.start(), m.end(), id);
                 n_hits += 1;
             }

@@ -23,6 +23,7 @@ pub mod catalog;
 mod category;
 pub mod compile;
 mod conditions;
+pub mod guard;
 pub mod index;
 pub mod keywords;
 pub mod name;

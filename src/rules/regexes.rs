@@ -9,6 +9,7 @@ use regex_automata::meta::Regex;
 use regex_automata::{Input, MatchKind, PatternSet};
 
 use super::conditions::Conditions;
+use super::guard::Guard;
 use super::index::rank;
 use super::parse::ClientInfo;
 use super::verdict::RewriteId;
@@ -23,11 +24,14 @@ pub struct RegexRule {
     pub category: CategoryId,
     /// Index into the conditions table, for rules with modifiers.
     pub conditions: Option<u32>,
+    /// A third party's rule of an opinion category (see [`super::guard`]).
+    pub guarded: bool,
 }
 
 struct Member {
     origin: Origin,
     conditions: Option<u32>,
+    guarded: bool,
 }
 
 struct Group {
@@ -97,6 +101,7 @@ impl RegexRules {
                         matcher: Matcher::Regex,
                     },
                     conditions: r.conditions,
+                    guarded: r.guarded,
                 })
                 .collect();
             out.pattern_bytes += patterns.iter().map(|p| p.len()).sum::<usize>();
@@ -136,7 +141,10 @@ impl RegexRules {
         floor: (u8, CategoryId),
         ignore_allows: bool,
         conditions: &[Conditions],
+        guard: &Guard,
     ) -> Option<(u8, Origin, Option<RewriteId>)> {
+        // Asked of the guard only when a guarded rule matched.
+        let mut covered: Option<bool> = None;
         for g in &self.groups {
             // Groups run strongest first, then by category: nothing after this one outranks.
             if g.rank < floor.0 || (g.rank == floor.0 && g.category >= floor.1) {
@@ -159,6 +167,9 @@ impl RegexRules {
                 // Pattern ids follow source order: the first that applies is the earliest rule.
                 matched.iter().find_map(|pid| {
                     let m = &g.members[pid.as_usize()];
+                    if m.guarded && *covered.get_or_insert_with(|| guard.covers(name).is_some()) {
+                        return None;
+                    }
                     let Some(ci) = m.conditions else {
                         return Some((g.rank, m.origin, None));
                     };

@@ -36,6 +36,9 @@ pub struct CategoryInfo {
     pub name: String,
     /// Blocks by this category are security (EDE 15), not household policy (EDE 17).
     pub security: bool,
+    /// Third-party opinion (piracy, drugs, social media …): its third-party
+    /// rules never block a name the public-institution guard covers.
+    pub opinion: bool,
 }
 
 pub struct RuleSet {
@@ -44,6 +47,8 @@ pub struct RuleSet {
     pub(super) regexes: RegexRules,
     /// Distinct names the domain rules block, counted when the index was built.
     pub(super) names: NameCounts,
+    /// The public-institution guard, for keyword and regex rules of opinion categories.
+    pub(super) guard: super::guard::Guard,
     pub(super) conditions: Vec<Conditions>,
     pub(super) sources: Vec<SourceInfo>,
     pub(super) categories: Vec<CategoryInfo>,
@@ -154,6 +159,7 @@ impl RuleSet {
             floor,
             ignore_allows,
             &self.conditions,
+            &self.guard,
         ) {
             best = Some(Best {
                 rank: r,
@@ -172,7 +178,7 @@ impl RuleSet {
             Some(_) => CategoryMask::NONE,
         };
         if keyword_mask != CategoryMask::NONE
-            && let Some(origin) = self.keywords.find(full, keyword_mask)
+            && let Some(origin) = self.keywords.find(full, keyword_mask, &self.guard)
         {
             return (Verdict::Blocked(origin), noted);
         }

@@ -84,6 +84,7 @@ pub fn lists_in_use(config: &Config) -> Vec<ListConfig> {
             keywords: false,
             declared: None,
             declared_as: None,
+            subscribed: true,
         })
         .collect()
 }

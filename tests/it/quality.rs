@@ -4,6 +4,7 @@
 
 use std::net::Ipv4Addr;
 
+use crate::support::cli::run;
 use crate::support::*;
 use hickory_proto::op::ResponseCode;
 use hickory_proto::rr::RecordType;
@@ -79,4 +80,111 @@ async fn the_reported_category_follows_precedence_whatever_the_list_order() {
     ];
     assert_eq!(seen[0], want, "lists in one order");
     assert_eq!(seen[1], want, "lists in the other order");
+}
+
+/// Config text with `state` as the state folder, `feeds` as subscribed lists
+/// (`(name, category, text)`, fetched from `file://` URLs by `nestguard
+/// update`, so they are a third party's lists) and `own` as the parent's lists.
+fn with_feeds(
+    dir: &TempDir,
+    up: &FakeUpstream,
+    feeds: &[(&str, &str, &str)],
+    own: &[(&str, &str, &str)],
+) -> String {
+    let mut text = format!(
+        "{}[state]\ndir = \"{}\"\n",
+        udp_upstream(up.addr(), "1s"),
+        dir.join("state").display()
+    );
+    for (name, category, body) in feeds {
+        let file = dir.join(format!("{name}.src"));
+        std::fs::write(&file, body).unwrap();
+        text.push_str(&format!(
+            "[[update.list]]\nname = \"{name}\"\nurl = \"file://{}\"\ncategory = \"{category}\"\n",
+            file.display()
+        ));
+    }
+    text.push_str(&lists(dir, own));
+    let cfg = dir.join("nestguard.toml");
+    std::fs::write(&cfg, &text).unwrap();
+    let (code, out, err) = run(&["update"], &cfg);
+    assert_eq!(code, Some(0), "{out}{err}");
+    text
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn public_institutions_in_an_opinion_list_stay_reachable_but_not_in_a_security_list() {
+    let institutions = [
+        "agency.example.gov",
+        "lectures.example.edu",
+        "media.example.ac.uk",
+    ];
+    let mut all = institutions.to_vec();
+    all.extend(["pirate.example", "nasa.gov", "own.example.gov"]);
+    let up = upstream(&all).await;
+    let piracy = "agency.example.gov\nlectures.example.edu\nexample.ac.uk\npirate.example\n";
+
+    // A subscribed piracy list: the institutions stay reachable, the rest is blocked.
+    let dir = TempDir::new();
+    let config = with_feeds(
+        &dir,
+        &up,
+        &[("Piracy Feed", "piracy", piracy)],
+        // The parent's own piracy list still blocks a .gov name.
+        &[("own.txt", "piracy", "own.example.gov\n")],
+    );
+    let d = TestDaemon::start(&config).await;
+    for n in institutions {
+        assert_eq!(reason(&d, n).await, None, "{n} in a piracy list");
+    }
+    // The shipped piracy list names nasa.gov: kept reachable too.
+    assert_eq!(reason(&d, "nasa.gov").await, None);
+    assert_eq!(
+        reason(&d, "pirate.example").await.as_deref(),
+        Some("piracy")
+    );
+    assert_eq!(
+        reason(&d, "own.example.gov").await.as_deref(),
+        Some("piracy")
+    );
+    d.stop().await;
+
+    // `check` names each line the guard overrides, as FILE:LINE.
+    let (code, out, err) = run(&["check"], &dir.join("nestguard.toml"));
+    assert_eq!(code, Some(0), "{out}{err}");
+    let feed = dir.join("state/lists/piracy-feed.txt");
+    for (line, name) in [
+        (1, "agency.example.gov"),
+        (2, "lectures.example.edu"),
+        (3, "example.ac.uk"),
+    ] {
+        let want = format!(
+            "{}:{line}: {name}: kept reachable, public institution",
+            feed.display()
+        );
+        assert!(err.contains(&want), "{want}\n{err}");
+    }
+    assert!(err.contains("/rules/lists/piracy/domains.txt:"), "{err}");
+    assert!(
+        !err.contains("own.example.gov"),
+        "the parent's own rule is not overridden: {err}"
+    );
+
+    // The same names in a security list are blocked.
+    let dir = TempDir::new();
+    let security = institutions.join("\n");
+    let config = with_feeds(
+        &dir,
+        &up,
+        &[
+            ("Piracy Feed", "piracy", piracy),
+            ("Malware Feed", "scams-malware", &security),
+        ],
+        &[],
+    );
+    let d = TestDaemon::start(&config).await;
+    for n in institutions {
+        assert_eq!(reason(&d, n).await.as_deref(), Some("scams-malware"), "{n}");
+    }
+    d.stop().await;
 }
