@@ -617,6 +617,8 @@ pub fn compile(config: &RulesConfig) -> Result<(RuleSet, Diagnostics, Catalog), 
 
 /// Where the guard's suffixes are, relative to the rules directory.
 pub const INSTITUTIONS: &str = "guard/institutions.txt";
+/// Where the portals no single list line may block whole are.
+pub const PORTALS: &str = "guard/portals.txt";
 
 /// The public-institution guard: `guard/institutions.txt` (when the rules
 /// directory has one), the help lines of `helplines.toml` and every
@@ -624,6 +626,11 @@ pub const INSTITUTIONS: &str = "guard/institutions.txt";
 pub fn load_guard(dir: &RulesDir, catalog: &Catalog) -> Result<Guard, RulesError> {
     let institutions = if dir.has(INSTITUTIONS) {
         read_text(dir, INSTITUTIONS)?
+    } else {
+        String::new()
+    };
+    let portals = if dir.has(PORTALS) {
+        read_text(dir, PORTALS)?
     } else {
         String::new()
     };
@@ -645,9 +652,9 @@ pub fn load_guard(dir: &RulesDir, catalog: &Catalog) -> Result<Guard, RulesError
                 .iter()
                 .flat_map(|p| p.allow.iter().map(|a| a.get_ref().clone())),
         );
-    let (guard, bad) = Guard::parse(&institutions, hosts);
+    let (guard, bad) = Guard::parse(&institutions, &portals, hosts);
     if let Some(first) = bad.first() {
-        return Err(ConfigError::plain(&dir.display(INSTITUTIONS), format!("line {first}")).into());
+        return Err(ConfigError::plain(&dir.display("guard/"), first.clone()).into());
     }
     Ok(guard)
 }

@@ -147,6 +147,9 @@ pub struct Builder {
     guard: Guard,
     /// The source being read is a third party's list of an opinion category.
     guarding: bool,
+    /// The source being read is a third party's block list outside security:
+    /// its whole-portal lines are kept out.
+    portal_guarding: bool,
     /// Lines the guard kept out of the source being read.
     guarded: Vec<String>,
 }
@@ -174,6 +177,7 @@ impl Builder {
             diagnostics: Diagnostics::default(),
             guard: Guard::default(),
             guarding: false,
+            portal_guarding: false,
             guarded: Vec::new(),
         }
     }
@@ -265,12 +269,10 @@ impl Builder {
         kind: ListKind,
         provenance: Provenance,
     ) -> Result<(), CompileError> {
-        self.guarding = provenance == Provenance::ThirdParty
-            && kind != ListKind::Allow
-            && self
-                .categories
-                .get(usize::from(category.0))
-                .is_some_and(|c| c.opinion);
+        let info = self.categories.get(usize::from(category.0));
+        let third_party = provenance == Provenance::ThirdParty && kind != ListKind::Allow;
+        self.guarding = third_party && info.is_some_and(|c| c.opinion);
+        self.portal_guarding = third_party && info.is_some_and(|c| !c.security);
         let text = decode(name, bytes)?;
         let source = u16::try_from(self.sources.len()).map_err(|_| CompileError::TooManySources)?;
         let file = match &location {
@@ -395,20 +397,45 @@ impl Builder {
                     .push(format!("{file}:{line}: {name}: kept reachable, {why}"));
                 // Any conditions it had stay in the table, unreferenced: rare, and small.
             }
-            Pattern::Domain { name, exact } => {
-                if exact {
-                    flags |= index::EXACT;
+            Pattern::Domain { name, exact }
+                if !allow && let Some(portal) = self.guard.portal_rule(name.as_bytes()) =>
+            {
+                let file = self
+                    .sources
+                    .get(usize::from(source))
+                    .map_or("?", |s| &s.name);
+                let (what, keep) = if self.portal_guarding {
+                    ("kept out", false)
+                } else {
+                    ("blocks", true)
+                };
+                self.guarded.push(format!(
+                    "{file}:{line}: {name}: {what}, the whole portal {portal}"
+                ));
+                if keep {
+                    self.push_domain(
+                        name,
+                        exact,
+                        flags,
+                        conditions,
+                        source,
+                        line,
+                        category,
+                        rule.text_hash,
+                    );
                 }
-                self.label_counts |=
-                    index::label_bit(name.bytes().filter(|&b| b == b'.').count() + 1);
-                self.entries.push(Entry {
-                    fp: index::fingerprint(name.as_bytes()),
-                    rule: conditions.unwrap_or(line),
-                    source,
+            }
+            Pattern::Domain { name, exact } => {
+                self.push_domain(
+                    name,
+                    exact,
                     flags,
-                    category: category.0,
-                });
-                self.entry_text.push(rule.text_hash);
+                    conditions,
+                    source,
+                    line,
+                    category,
+                    rule.text_hash,
+                );
             }
             Pattern::Regex(pattern) => {
                 self.regex.push(RegexRule {
@@ -423,6 +450,32 @@ impl Builder {
                 self.regex_text.push(rule.text_hash);
             }
         }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn push_domain(
+        &mut self,
+        name: String,
+        exact: bool,
+        mut flags: u8,
+        conditions: Option<u32>,
+        source: u16,
+        line: u32,
+        category: CategoryId,
+        text_hash: u64,
+    ) {
+        if exact {
+            flags |= index::EXACT;
+        }
+        self.label_counts |= index::label_bit(name.bytes().filter(|&b| b == b'.').count() + 1);
+        self.entries.push(Entry {
+            fp: index::fingerprint(name.as_bytes()),
+            rule: conditions.unwrap_or(line),
+            source,
+            flags,
+            category: category.0,
+        });
+        self.entry_text.push(text_hash);
     }
 
     pub fn build(mut self) -> Result<(RuleSet, Diagnostics), CompileError> {
@@ -708,11 +761,15 @@ mod tests {
             let mut b = Builder::new();
             let c = b.category("drugs", "Drugs").unwrap();
             b.mark_opinion(c);
-            let (g, _) = crate::rules::guard::Guard::parse("gov\n", ["help.example".to_string()]);
+            let (g, _) = crate::rules::guard::Guard::parse(
+                "gov\n",
+                "portal.example\n",
+                ["help.example".to_string()],
+            );
             b.set_guard(g);
             for (text, kind) in [
                 (
-                    "agency.gov\nhelp.example\nuk\n/^rx[0-9]/\nshop.example\n",
+                    "agency.gov\nhelp.example\nuk\n/^rx[0-9]/\nshop.example\nportal.example\nbad.portal.example\n",
                     ListKind::Block,
                 ),
                 ("cannabis\n", ListKind::Keywords),
@@ -745,7 +802,12 @@ mod tests {
                 && blocked(&s, "rx1.example")
         );
         let lines: Vec<&str> = d.guarded().collect();
-        assert_eq!(lines.len(), 2, "{lines:?}");
+        assert_eq!(lines.len(), 3, "{lines:?}");
+        assert_eq!(
+            lines[2],
+            "l.txt:6: portal.example: kept out, the whole portal portal.example"
+        );
+        assert!(!blocked(&s, "www.portal.example") && blocked(&s, "bad.portal.example"));
         assert!(
             lines[0].starts_with("l.txt:1: agency.gov: kept reachable, public institution (.gov)"),
             "{lines:?}"
@@ -757,7 +819,13 @@ mod tests {
                 && blocked(&s, "cannabis.agency.gov")
                 && blocked(&s, "rx1.gov")
         );
-        assert_eq!(d.guarded().count(), 0);
+        // Its whole-portal line is reported, and kept.
+        let lines: Vec<&str> = d.guarded().collect();
+        assert_eq!(
+            lines,
+            ["l.txt:6: portal.example: blocks, the whole portal portal.example"]
+        );
+        assert!(blocked(&s, "www.portal.example"));
     }
 
     #[test]

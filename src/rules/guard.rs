@@ -9,6 +9,11 @@
 //! regex rules cannot be judged before a name is asked, so they carry a flag
 //! and the matcher skips them for a guarded name; that check runs only when
 //! such a rule matched, so other queries pay nothing.
+//!
+//! The whole-portal guard (`rules/guard/portals.txt`) works on lines alone: a
+//! third party's line (of any category but security) that would block a whole
+//! portal or hosting domain is kept out, and every such line, the parent's
+//! own included, is reported.
 
 /// Guarded suffixes and help-line hosts.
 #[derive(Clone, Debug, Default)]
@@ -19,6 +24,8 @@ pub struct Guard {
     country_seconds: Vec<Box<[u8]>>,
     /// Help lines: the host and every name under it.
     hosts: Vec<Box<[u8]>>,
+    /// Portals and hosting domains no single line may block whole.
+    portals: Vec<Box<[u8]>>,
 }
 
 /// Why a name is guarded.
@@ -56,14 +63,26 @@ fn text(b: &[u8]) -> &str {
 
 impl Guard {
     /// Reads the institutions file (`# comments`, one suffix a line, `x.*`
-    /// for x under any country code) and the help-line hosts.
-    /// Returns the lines it cannot read as `line: reason`.
+    /// for x under any country code), the portals file (one name a line) and
+    /// the help-line hosts. Returns the lines it cannot read as
+    /// `institutions|portals line N: reason`.
     pub fn parse(
         institutions: &str,
+        portals: &str,
         help_lines: impl IntoIterator<Item = String>,
     ) -> (Guard, Vec<String>) {
         let mut g = Guard::default();
         let mut bad = Vec::new();
+        for (i, line) in portals.lines().enumerate() {
+            let line = line.split('#').next().unwrap_or("").trim();
+            if line.is_empty() {
+                continue;
+            }
+            match super::name::normalize(line) {
+                Ok(n) => g.portals.push(n.into_bytes().into()),
+                Err(e) => bad.push(format!("portals line {}: `{line}`: {e}", i + 1)),
+            }
+        }
         for (i, line) in institutions.lines().enumerate() {
             let line = line.trim();
             if line.is_empty() || line.starts_with('#') {
@@ -76,7 +95,7 @@ impl Guard {
             match super::name::normalize(name) {
                 Ok(n) if country => g.country_seconds.push(n.into_bytes().into()),
                 Ok(n) => g.suffixes.push(n.into_bytes().into()),
-                Err(e) => bad.push(format!("{}: `{line}`: {e}", i + 1)),
+                Err(e) => bad.push(format!("institutions line {}: `{line}`: {e}", i + 1)),
             }
         }
         for h in help_lines {
@@ -93,6 +112,15 @@ impl Guard {
 
     pub fn is_empty(&self) -> bool {
         self.suffixes.is_empty() && self.country_seconds.is_empty() && self.hosts.is_empty()
+    }
+
+    /// The portal a rule for `name` would block whole: `name` is the portal
+    /// or a parent of it.
+    pub fn portal_rule(&self, name: &[u8]) -> Option<&str> {
+        self.portals
+            .iter()
+            .find(|p| under(p, name))
+            .map(|p| text(p))
     }
 
     /// Why `name` (lowercase, no trailing dot) is guarded, if it is. Allocates nothing.
@@ -135,6 +163,7 @@ mod tests {
     fn guard() -> Guard {
         let (g, bad) = Guard::parse(
             "# c\ngov\ngov.*\nac.*\nedu\nnhs.uk\nbad..name\n",
+            "narod.ru  # why\nsites.google.com\n",
             ["https://www.childline.org.uk".replace("https://", "")],
         );
         assert_eq!(bad.len(), 1, "{bad:?}");
@@ -171,6 +200,10 @@ mod tests {
             assert!(g.covers(n.as_bytes()).is_none(), "{n}");
         }
         assert_eq!(g.covers_rule(b"uk"), Some(Guarded::TopLevel));
+        assert_eq!(g.portal_rule(b"narod.ru"), Some("narod.ru"));
+        assert_eq!(g.portal_rule(b"google.com"), Some("sites.google.com"));
+        assert_eq!(g.portal_rule(b"teacher.narod.ru"), None);
+        assert_eq!(g.portal_rule(b"mail.google.com"), None);
         assert_eq!(
             g.covers(b"x.gov.uk").map(|w| w.to_string()).as_deref(),
             Some("public institution (.gov.<country>)")

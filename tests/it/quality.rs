@@ -137,7 +137,7 @@ async fn public_institutions_in_an_opinion_list_stay_reachable_but_not_in_a_secu
     for n in institutions {
         assert_eq!(reason(&d, n).await, None, "{n} in a piracy list");
     }
-    // The shipped piracy list names nasa.gov: kept reachable too.
+    // The Block List Project's piracy list names nasa.gov; the shipped copy leaves it out.
     assert_eq!(reason(&d, "nasa.gov").await, None);
     assert_eq!(
         reason(&d, "pirate.example").await.as_deref(),
@@ -164,7 +164,6 @@ async fn public_institutions_in_an_opinion_list_stay_reachable_but_not_in_a_secu
         );
         assert!(err.contains(&want), "{want}\n{err}");
     }
-    assert!(err.contains("/rules/lists/piracy/domains.txt:"), "{err}");
     assert!(
         !err.contains("own.example.gov"),
         "the parent's own rule is not overridden: {err}"
@@ -187,4 +186,37 @@ async fn public_institutions_in_an_opinion_list_stay_reachable_but_not_in_a_secu
         assert_eq!(reason(&d, n).await.as_deref(), Some("scams-malware"), "{n}");
     }
     d.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_subscribed_line_that_blocks_a_whole_portal_is_kept_out_and_reported() {
+    let names = ["teacher.narod.ru", "narod.ru", "bad.narod.ru", "mail.ru"];
+    let up = upstream(&names).await;
+    let dir = TempDir::new();
+    let config = with_feeds(
+        &dir,
+        &up,
+        &[("Adult Feed", "adult", "narod.ru\nbad.narod.ru\n")],
+        // The parent's own list may block a portal whole; check still says so.
+        &[("own.txt", "social-media", "mail.ru\n")],
+    );
+    let d = TestDaemon::start(&config).await;
+    assert_eq!(reason(&d, "teacher.narod.ru").await, None);
+    assert_eq!(reason(&d, "narod.ru").await, None);
+    assert_eq!(reason(&d, "bad.narod.ru").await.as_deref(), Some("adult"));
+    assert_eq!(reason(&d, "mail.ru").await.as_deref(), Some("social-media"));
+    d.stop().await;
+    let (code, out, err) = run(&["check"], &dir.join("nestguard.toml"));
+    assert_eq!(code, Some(0), "{out}{err}");
+    let feed = dir.join("state/lists/adult-feed.txt");
+    let want = format!(
+        "{}:1: narod.ru: kept out, the whole portal narod.ru",
+        feed.display()
+    );
+    assert!(err.contains(&want), "{want}\n{err}");
+    let want = format!(
+        "{}:1: mail.ru: blocks, the whole portal mail.ru",
+        dir.join("own.txt").display()
+    );
+    assert!(err.contains(&want), "{want}\n{err}");
 }
