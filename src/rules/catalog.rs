@@ -49,6 +49,9 @@ pub struct CategoryDef {
     pub keywords: Vec<String>,
     #[serde(default)]
     pub allow: Vec<String>,
+    /// Token-score files (`token weight` lines and a threshold); may be [] or left out.
+    #[serde(default)]
+    pub score: Vec<String>,
     /// A security list (malware, scams) rather than household policy: blocked
     /// answers carry EDE 15 "Blocked" instead of 17 "Filtered".
     #[serde(default)]
@@ -436,6 +439,7 @@ pub fn compile(config: &RulesConfig) -> Result<(RuleSet, Diagnostics, Catalog), 
             (&c.lists, ListKind::Block),
             (&c.allow, ListKind::Allow),
             (&c.keywords, ListKind::Keywords),
+            (&c.score, ListKind::Score),
         ] {
             for rel in files {
                 let d = dir.clone();

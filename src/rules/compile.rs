@@ -15,6 +15,7 @@ use super::index::{self, DomainIndex, Entry};
 use super::keywords::{KeywordMatcher, KeywordMeta};
 use super::parse::{self, Action, LineKind, Pattern, Rule};
 use super::regexes::{self, RegexRule, RegexRules};
+use super::score::{self, ScoreLine, ScoreMatcher, TokenMeta};
 use super::set::{CategoryInfo, RuleSet, SourceInfo, SourceLocation};
 use super::{CategoryId, CategoryMask, MAX_CATEGORIES, Matcher, Origin};
 
@@ -27,6 +28,8 @@ pub enum ListKind {
     Allow,
     /// Keyword lines.
     Keywords,
+    /// Token-score lines (`token weight`, `@@word`, `threshold n`).
+    Score,
 }
 
 /// Who wrote a source: the public-institution guard applies to third parties' lists only.
@@ -138,6 +141,8 @@ pub struct Builder {
     regex: Vec<RegexRule>,
     regex_text: Vec<u64>,
     keywords: Vec<(String, KeywordMeta)>,
+    score_tokens: Vec<(String, TokenMeta)>,
+    thresholds: Vec<(CategoryId, i32)>,
     conditions: Vec<Conditions>,
     badfilters: HashSet<u64>,
     sources: Vec<SourceInfo>,
@@ -169,6 +174,8 @@ impl Builder {
             regex: Vec::new(),
             regex_text: Vec::new(),
             keywords: Vec::new(),
+            score_tokens: Vec::new(),
+            thresholds: Vec::new(),
             conditions: Vec::new(),
             badfilters: HashSet::new(),
             sources: Vec::new(),
@@ -329,6 +336,7 @@ impl Builder {
                     Ok(None) => Ok(LineKind::Comment),
                     Err(e) => Err(e),
                 },
+                ListKind::Score => self.add_score_line(line, source, line_no, category),
                 ListKind::Block | ListKind::Allow => parse::parse_line(line, &mut |rule| {
                     self.add_rule(rule, source, line_no, category, kind)
                 }),
@@ -452,6 +460,41 @@ impl Builder {
         }
     }
 
+    /// One line of a score file.
+    fn add_score_line(
+        &mut self,
+        line: &str,
+        source: u16,
+        line_no: u32,
+        category: CategoryId,
+    ) -> Result<LineKind, parse::Reject> {
+        let parsed = score::parse_line(line).map_err(parse::Reject::BadScore)?;
+        let origin = Origin {
+            source,
+            line: line_no,
+            category,
+            matcher: Matcher::Score,
+        };
+        let (word, weight) = match parsed {
+            None => return Ok(LineKind::Comment),
+            Some(ScoreLine::Threshold(n)) => {
+                self.thresholds.retain(|(c, _)| *c != category);
+                self.thresholds.push((category, n));
+                return Ok(LineKind::Rules(1));
+            }
+            Some(ScoreLine::Token { word, weight }) => (word, weight),
+            Some(ScoreLine::Exception(word)) => (word, 0),
+        };
+        if self.score_tokens.len() >= score::MAX_TOKENS {
+            return Err(parse::Reject::BadScore(format!(
+                "more than {} score tokens in all",
+                score::MAX_TOKENS
+            )));
+        }
+        self.score_tokens.push((word, TokenMeta { weight, origin }));
+        Ok(LineKind::Rules(1))
+    }
+
     #[allow(clippy::too_many_arguments)]
     fn push_domain(
         &mut self,
@@ -492,11 +535,14 @@ impl Builder {
         let (domains, names) = DomainIndex::build(self.entries, self.label_counts, &masks);
         let regexes = RegexRules::build(self.regex).map_err(CompileError::Matcher)?;
         let keywords = KeywordMatcher::build(self.keywords).map_err(CompileError::Matcher)?;
+        let score = ScoreMatcher::build(self.score_tokens, self.thresholds)
+            .map_err(CompileError::Matcher)?;
         let set = RuleSet {
             domains,
             keywords,
             regexes,
             names,
+            score,
             guard: self.guard,
             conditions: self.conditions,
             sources: self.sources,

@@ -4,7 +4,8 @@
 //! token inside a label, where labels split into tokens at `-`, `_` and digits
 //! (`free-porn.example`, `porn4u.example`). So `essex`, `scunthorpe` and
 //! `analytics` stay reachable. `substring` keywords match anywhere. Exception
-//! words (`@@word`) cancel any keyword match that lies inside them.
+//! words (`@@word`) cancel any keyword match that overlaps them (`sussex` cancels the `sexe` of
+//! `sussexexpress`).
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 
@@ -135,9 +136,7 @@ impl KeywordMatcher {
         hits[..n_hits]
             .iter()
             .filter(|&&(start, end, _)| {
-                !spans[..n_spans]
-                    .iter()
-                    .any(|&(s, e)| s <= start && end <= e)
+                !spans[..n_spans].iter().any(|&(s, e)| s < end && start < e)
             })
             .map(|&(_, _, id)| self.meta[id].origin)
             .min_by_key(|o| o.category)

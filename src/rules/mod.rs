@@ -29,6 +29,7 @@ pub mod keywords;
 pub mod name;
 pub mod parse;
 pub mod regexes;
+pub mod score;
 mod set;
 pub mod subscriptions;
 mod verdict;

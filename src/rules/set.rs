@@ -47,6 +47,7 @@ pub struct RuleSet {
     pub(super) regexes: RegexRules,
     /// Distinct names the domain rules block, counted when the index was built.
     pub(super) names: NameCounts,
+    pub(super) score: super::score::ScoreMatcher,
     /// The public-institution guard, for keyword and regex rules of opinion categories.
     pub(super) guard: super::guard::Guard,
     pub(super) conditions: Vec<Conditions>,
@@ -182,6 +183,12 @@ impl RuleSet {
         {
             return (Verdict::Blocked(origin), noted);
         }
+        // The token score decides only a name nothing else decided.
+        if best.is_none()
+            && let Some(origin) = self.score.find(full, active, &self.guard)
+        {
+            return (Verdict::Blocked(origin), noted);
+        }
         let verdict = match best {
             None => Verdict::NoMatch,
             Some(b) if b.rank == 5 || b.rank == 3 => Verdict::Allowed(b.origin),
@@ -236,6 +243,15 @@ impl RuleSet {
         &self.names
     }
 
+    /// The token score's view of `name` under `active`, per category (for `explain`).
+    pub fn score_detail(
+        &self,
+        name: &Candidate,
+        active: CategoryMask,
+    ) -> Vec<super::score::Detail> {
+        self.score.explain(name.name(), active, &self.guard)
+    }
+
     pub fn keyword_count(&self) -> usize {
         self.keywords.len()
     }
@@ -248,6 +264,7 @@ impl RuleSet {
     pub fn heap_bytes(&self) -> usize {
         self.domains.heap_bytes()
             + self.keywords.heap_bytes()
+            + self.score.heap_bytes()
             + self.regexes.heap_bytes()
             + self.conditions.capacity() * std::mem::size_of::<Conditions>()
     }
