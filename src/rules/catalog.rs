@@ -274,6 +274,9 @@ pub struct SubscriptionDef {
     pub licence: String,
     #[serde(default)]
     pub homepage: String,
+    /// Part of the recommended set (`subscriptions = ["recommended"]`).
+    #[serde(default)]
+    pub recommended: bool,
 }
 
 #[derive(Deserialize)]
