@@ -255,6 +255,17 @@ def main():
                 e += bool(by_rec)
             t = len(names) or 1
             out.append(f"| {name} | {len(names):,} | {100*a/t:.1f}% | {100*b/t:.1f}% | {100*e/t:.1f}% |")
+        all_rec = set().union(*rec_lists.values()) if rec_lists else set()
+        a = b = e = 0
+        for n in every:
+            by_list = covered(n, shipped)
+            by_kw = by_list or bool(keyword_hits(n, words, exceptions)) or (sc and score(n, sc)[0])
+            a += by_list
+            b += bool(by_kw)
+            e += bool(by_kw or covered(n, all_rec))
+        t = len(every) or 1
+        out.append(f"| all of them (union) | {len(every):,} | {100*a/t:.1f}% | {100*b/t:.1f}% | "
+                   f"{100*e/t:.1f}% (with every recommended list) |")
         out.append("")
         out.append("The last column adds the recommended subscriptions of this category except the list measured: "
                    + (", ".join(sorted(rec_lists)) or "none") + ".")
