@@ -564,8 +564,11 @@ pub fn compile(config: &RulesConfig) -> Result<(RuleSet, Diagnostics, Catalog), 
         } else {
             Provenance::ThirdParty
         };
-        b.add_source_from(&p.display, p.location, &bytes, category, p.kind, provenance)?;
+        b.set_provenance(provenance);
+        b.add_source_at(&p.display, p.location, &bytes, category, p.kind)?;
     }
+    // The profiles' allowlists and the dashboard's allow files are the parent's.
+    b.set_provenance(Provenance::Own);
     for p in &catalog.profiles {
         let mut mask = CategoryMask::NONE;
         for c in &p.block {

@@ -150,6 +150,8 @@ pub struct Builder {
     profiles: Vec<(String, CategoryMask)>,
     diagnostics: Diagnostics,
     guard: Guard,
+    /// Who wrote the sources added next.
+    provenance: Provenance,
     /// The source being read is a third party's list of an opinion category.
     guarding: bool,
     /// The source being read is a third party's block list outside security:
@@ -183,6 +185,7 @@ impl Builder {
             profiles: Vec::new(),
             diagnostics: Diagnostics::default(),
             guard: Guard::default(),
+            provenance: Provenance::Own,
             guarding: false,
             portal_guarding: false,
             guarded: Vec::new(),
@@ -221,6 +224,11 @@ impl Builder {
         }
     }
 
+    /// Who wrote the sources added from now on (the guards apply to third parties').
+    pub fn set_provenance(&mut self, provenance: Provenance) {
+        self.provenance = provenance;
+    }
+
     /// The public-institution guard (see [`super::guard`]).
     pub fn set_guard(&mut self, guard: Guard) {
         self.guard = guard;
@@ -255,6 +263,7 @@ impl Builder {
     }
 
     /// Like [`Builder::add_source`], remembering where the text can be read again (for `explain`).
+    /// Who wrote it is what [`Builder::set_provenance`] last said (the parent, by default).
     pub fn add_source_at(
         &mut self,
         name: &str,
@@ -263,21 +272,8 @@ impl Builder {
         category: CategoryId,
         kind: ListKind,
     ) -> Result<(), CompileError> {
-        self.add_source_from(name, location, bytes, category, kind, Provenance::Own)
-    }
-
-    /// Like [`Builder::add_source_at`], saying who wrote the source.
-    pub fn add_source_from(
-        &mut self,
-        name: &str,
-        location: SourceLocation,
-        bytes: &[u8],
-        category: CategoryId,
-        kind: ListKind,
-        provenance: Provenance,
-    ) -> Result<(), CompileError> {
         let info = self.categories.get(usize::from(category.0));
-        let third_party = provenance == Provenance::ThirdParty && kind != ListKind::Allow;
+        let third_party = self.provenance == Provenance::ThirdParty && kind != ListKind::Allow;
         self.guarding = third_party && info.is_some_and(|c| c.opinion);
         self.portal_guarding = third_party && info.is_some_and(|c| !c.security);
         let text = decode(name, bytes)?;
@@ -392,35 +388,8 @@ impl Builder {
             None
         };
         match rule.pattern {
-            Pattern::Domain { name, .. }
-                if self.guarding
-                    && !allow
-                    && let Some(why) = self.guard.covers_rule(name.as_bytes()) =>
-            {
-                let file = self
-                    .sources
-                    .get(usize::from(source))
-                    .map_or("?", |s| &s.name);
-                self.guarded
-                    .push(format!("{file}:{line}: {name}: kept reachable, {why}"));
-                // Any conditions it had stay in the table, unreferenced: rare, and small.
-            }
-            Pattern::Domain { name, exact }
-                if !allow && let Some(portal) = self.guard.portal_rule(name.as_bytes()) =>
-            {
-                let file = self
-                    .sources
-                    .get(usize::from(source))
-                    .map_or("?", |s| &s.name);
-                let (what, keep) = if self.portal_guarding {
-                    ("kept out", false)
-                } else {
-                    ("blocks", true)
-                };
-                self.guarded.push(format!(
-                    "{file}:{line}: {name}: {what}, the whole portal {portal}"
-                ));
-                if keep {
+            Pattern::Domain { name, exact } => {
+                if allow || self.passes_guards(&name, source, line) {
                     self.push_domain(
                         name,
                         exact,
@@ -432,18 +401,8 @@ impl Builder {
                         rule.text_hash,
                     );
                 }
-            }
-            Pattern::Domain { name, exact } => {
-                self.push_domain(
-                    name,
-                    exact,
-                    flags,
-                    conditions,
-                    source,
-                    line,
-                    category,
-                    rule.text_hash,
-                );
+                // A rule kept out leaves any conditions it had in the table,
+                // unreferenced: rare, and small.
             }
             Pattern::Regex(pattern) => {
                 self.regex.push(RegexRule {
@@ -458,6 +417,37 @@ impl Builder {
                 self.regex_text.push(rule.text_hash);
             }
         }
+    }
+
+    /// Whether a block rule for `name` goes in, after the guards: a third
+    /// party's opinion rule for a public institution or help line stays
+    /// out, and so does a third party's rule that would block a whole
+    /// portal. Every such line, and every whole-portal line kept, is
+    /// reported as `file:line`.
+    fn passes_guards(&mut self, name: &str, source: u16, line: u32) -> bool {
+        let file = self
+            .sources
+            .get(usize::from(source))
+            .map_or("?", |s| &s.name);
+        if self.guarding
+            && let Some(why) = self.guard.covers_rule(name.as_bytes())
+        {
+            self.guarded
+                .push(format!("{file}:{line}: {name}: kept reachable, {why}"));
+            return false;
+        }
+        if let Some(portal) = self.guard.portal_rule(name.as_bytes()) {
+            let what = if self.portal_guarding {
+                "kept out"
+            } else {
+                "blocks"
+            };
+            self.guarded.push(format!(
+                "{file}:{line}: {name}: {what}, the whole portal {portal}"
+            ));
+            return !self.portal_guarding;
+        }
+        true
     }
 
     /// One line of a score file.
@@ -813,6 +803,7 @@ mod tests {
                 ["help.example".to_string()],
             );
             b.set_guard(g);
+            b.set_provenance(provenance);
             for (text, kind) in [
                 (
                     "agency.gov\nhelp.example\nuk\n/^rx[0-9]/\nshop.example\nportal.example\nbad.portal.example\n",
@@ -820,15 +811,8 @@ mod tests {
                 ),
                 ("cannabis\n", ListKind::Keywords),
             ] {
-                b.add_source_from(
-                    "l.txt",
-                    SourceLocation::Unknown,
-                    text.as_bytes(),
-                    c,
-                    kind,
-                    provenance,
-                )
-                .unwrap();
+                b.add_source_at("l.txt", SourceLocation::Unknown, text.as_bytes(), c, kind)
+                    .unwrap();
             }
             b.build().unwrap()
         };

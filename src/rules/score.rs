@@ -176,18 +176,12 @@ impl ScoreMatcher {
         })
     }
 
-    pub fn len(&self) -> usize {
-        self.meta.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.meta.is_empty()
-    }
-
+    /// Heap held: the automaton, the tokens' weights and their text.
     pub fn heap_bytes(&self) -> usize {
+        let text: usize = self.words.iter().map(|w| w.len()).sum();
         self.ac.as_ref().map_or(0, |ac| ac.memory_usage())
             + self.meta.capacity() * std::mem::size_of::<TokenMeta>()
-            + self.words.iter().map(|w| w.len()).sum::<usize>()
+            + text
     }
 
     /// Calls `f` for every token hit no exception covers and no longer token
