@@ -313,6 +313,11 @@ pub fn main() -> ExitCode {
                 }
             }
 
+            // Third-party opinion lines kept off public institutions and help lines.
+            let guarded: Vec<&str> = diagnostics.guarded().collect();
+            for g in &guarded {
+                eprintln!("{g}");
+            }
             let plural = |n: usize, word: &str| {
                 format!(
                     "{n} {word}{}",
@@ -331,12 +336,13 @@ pub fn main() -> ExitCode {
                 plural(config.upstreams.len(), "upstream")
             );
             println!(
-                "rules: {} domain rules, {} keywords, {} regexes from {} lists ({} lines rejected)",
+                "rules: {} domain rules, {} keywords, {} regexes from {} lists ({} lines rejected, {} kept off public institutions and help lines)",
                 set.domain_rules(),
                 set.keyword_count(),
                 set.regex_count(),
                 diagnostics.sources.len(),
-                diagnostics.rejected()
+                diagnostics.rejected(),
+                guarded.len()
             );
             ExitCode::SUCCESS
         }

@@ -829,7 +829,9 @@ impl Engine {
         match verdict {
             Verdict::NoMatch | Verdict::Allowed(_) => Decision::Forward,
             // A name on a bypass list and another list is a bypass attempt
-            // whatever the other list is (the activity report counts them).
+            // (the activity report counts them), unless a security list
+            // blocks it: security comes first in the precedence of reasons.
+            Verdict::Blocked(o) if self.security.contains(o.category) => Decision::Block(o),
             Verdict::Blocked(o) => Decision::Block(bypass.unwrap_or(o)),
             Verdict::Rewritten(o, id) => Decision::Rewrite(o, id),
         }

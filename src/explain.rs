@@ -54,6 +54,7 @@ fn describe(set: &RuleSet, o: &Origin) -> String {
     let how = match o.matcher {
         Matcher::Domain => "domain rule",
         Matcher::Keyword => "keyword",
+        Matcher::Score => "token score",
         Matcher::Regex => "regular expression",
     };
     format!(
@@ -121,7 +122,45 @@ pub fn explain(
             }
         }
     }
+    score_lines(set, &candidate, mask, &mut out);
     Ok(out)
+}
+
+/// The token score's reckoning: each token with its weight, the total and the threshold.
+fn score_lines(set: &RuleSet, name: &Candidate, mask: CategoryMask, out: &mut String) {
+    for d in set.score_detail(name, mask) {
+        let category = set.category(d.category).map_or("?", |c| c.id.as_str());
+        let tokens = d
+            .tokens
+            .iter()
+            .map(|t| format!("{} {:+} (line {})", t.word, t.weight, t.line))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let positive = d.tokens.iter().filter(|t| t.weight > 0).count();
+        let outcome = if d.caught {
+            "caught".to_string()
+        } else if positive < 2 {
+            "not caught: one token alone never is".to_string()
+        } else if d.total < d.threshold {
+            "not caught: below the threshold".to_string()
+        } else if d.tokens.iter().all(|t| t.weight * 2 < d.threshold) {
+            "not caught: no token weighs half the threshold".to_string()
+        } else {
+            "not caught: a help line or public institution".to_string()
+        };
+        let _ = writeln!(
+            out,
+            "  token score ({category}): {tokens}; total {} of threshold {}: {outcome}",
+            d.total, d.threshold
+        );
+        if !d.excepted.is_empty() {
+            let _ = writeln!(
+                out,
+                "    exception words (their tokens do not count): {}",
+                d.excepted.join(", ")
+            );
+        }
+    }
 }
 
 /// Who `explain --client` asks for: an IP address, a MAC address or an OS user.

@@ -111,35 +111,42 @@ pub struct RuleCounts {
     pub domain_rules: usize,
     pub keywords: usize,
     pub regexes: usize,
-    /// Rules read per category (block, allow and keyword lines).
+    /// Distinct names blocked, per category: each name counted once, under
+    /// the category its block is reported as (the first in precedence order),
+    /// so these add up to `total_names`.
     pub categories: BTreeMap<String, usize>,
-    /// Rules in force per profile (the sum over the categories it blocks).
+    /// Distinct names blocked by any category.
+    #[serde(default)]
+    pub total_names: usize,
+    /// Distinct names the categories a profile blocks hold.
     pub profiles: BTreeMap<String, usize>,
 }
 
 impl RuleCounts {
     pub fn of(engine: &Engine) -> RuleCounts {
-        let mut categories: BTreeMap<String, usize> = BTreeMap::new();
-        for s in &engine.diagnostics.sources {
-            *categories.entry(s.category.clone()).or_default() += s.rules;
-        }
-        let profiles = engine
-            .profile_ids()
+        let rules = &engine.rules;
+        let names = rules.blocked_names();
+        let categories = names
+            .by_category
+            .iter()
             .enumerate()
-            .map(|(i, id)| {
-                let n = engine
-                    .profile_categories(i)
-                    .iter()
-                    .map(|c| categories.get(*c).copied().unwrap_or(0))
-                    .sum();
-                (id.to_string(), n)
+            .filter_map(|(i, &n)| {
+                let info = rules.category(crate::rules::CategoryId(i as u8))?;
+                Some((info.id.clone(), n as usize))
             })
+            .filter(|(_, n)| *n > 0)
+            .collect();
+        let profiles = rules
+            .profile_ids()
+            .zip(&names.by_profile)
+            .map(|(id, &n)| (id.to_string(), n as usize))
             .collect();
         RuleCounts {
-            domain_rules: engine.rules.domain_rules(),
-            keywords: engine.rules.keyword_count(),
-            regexes: engine.rules.regex_count(),
+            domain_rules: rules.domain_rules(),
+            keywords: rules.keyword_count(),
+            regexes: rules.regex_count(),
             categories,
+            total_names: names.total as usize,
             profiles,
         }
     }
@@ -285,11 +292,22 @@ pub fn render(
         "rules: {} domain rules, {} keywords, {} regexes",
         r.domain_rules, r.keywords, r.regexes
     );
-    let _ = writeln!(out, "per category:");
+    let _ = writeln!(
+        out,
+        "distinct names blocked per category: (a name several categories block counts once, under the category its block is reported as)"
+    );
     for (c, n) in &r.categories {
         let _ = writeln!(out, "  {c:<24} {n:>9}");
     }
-    let _ = writeln!(out, "per profile:");
+    let _ = writeln!(
+        out,
+        "  {:<24} {:>9}",
+        "total (distinct names)", r.total_names
+    );
+    let _ = writeln!(
+        out,
+        "distinct names blocked per profile: (on the lists of the categories it blocks)"
+    );
     for (p, n) in &r.profiles {
         let _ = writeln!(out, "  {p:<24} {n:>9}");
     }

@@ -12,6 +12,11 @@ use support::*;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cache_hits_and_blocked_answers_do_not_allocate() {
     let up = FakeUpstream::start().await;
+    up.set_a(
+        "sussexexpress.co.uk.",
+        std::net::Ipv4Addr::new(192, 0, 2, 9),
+        300,
+    );
     // A client table by OS user and by MAC: every query below also pays for both
     // lookups (a netlink round trip, the neighbour map), which must not allocate either.
     let d = TestDaemon::with_upstream(
@@ -25,6 +30,11 @@ async fn cache_hits_and_blocked_answers_do_not_allocate() {
         "www.example.com",
         "nx.example.com",
         "pornhub.com",
+        // Blocked by a substring keyword, by the token score, and a name an
+        // exception word and the score's tokens both look at, unblocked.
+        "freeporn-zone.example",
+        "sexy-movie.example",
+        "sussexexpress.co.uk",
     ];
     let mut packets = Vec::new();
     for name in names {

@@ -159,6 +159,75 @@ def exclude(cat, names):
     return {n for n in names if n not in drop}, [
         "Left out on purpose: %s, %s." % (n, why) for n, why in sorted(drop.items())]
 
+# The guards of rules/guard/ (the engine applies the same rules to subscribed
+# lists; the shipped lists are built without such lines, so `nestguard check`
+# is quiet on the defaults). See rules/guard/*.txt for the rules.
+def guard_data():
+    import tomllib
+    def lines(rel):
+        path = os.path.join(RULES, rel)
+        if not os.path.exists(path):
+            return []
+        out = []
+        for l in open(path, encoding="utf-8"):
+            l = l.split("#")[0].strip()
+            if l:
+                out.append(l)
+        return out
+    with open(os.path.join(RULES, "categories.toml"), "rb") as f:
+        cats = tomllib.load(f)["category"]
+    opinion = {c["id"] for c in cats if c.get("opinion")}
+    security = {c["id"] for c in cats if c.get("security")}
+    inst = lines("guard/institutions.txt")
+    suffixes = [l for l in inst if not l.endswith(".*")]
+    seconds = {l[:-2] for l in inst if l.endswith(".*")}
+    hosts = set()
+    with open(os.path.join(RULES, "helplines.toml"), "rb") as f:
+        h = tomllib.load(f)
+    urls = [h["international"]["url"], h["international"]["help_url"]]
+    for c in h.get("country", []):
+        urls += [c["helpline_url"], c["hotline_url"]]
+    for u in urls:
+        host = u.split("://", 1)[-1].split("/")[0].split("?")[0].split("#")[0].split(":")[0].lower()
+        hosts.add(host[4:] if host.startswith("www.") else host)
+    pdir = os.path.join(RULES, "profiles")
+    for fn in sorted(os.listdir(pdir)):
+        with open(os.path.join(pdir, fn), "rb") as f:
+            for a in tomllib.load(f).get("allow", []):
+                a = a.lower()
+                hosts.add(a[4:] if a.startswith("www.") else a)
+    return opinion, security, suffixes, seconds, hosts, lines("guard/portals.txt")
+
+GUARD = None
+
+def under(name, suffix):
+    return name == suffix or name.endswith("." + suffix)
+
+def guard(cat, names):
+    global GUARD
+    if GUARD is None:
+        GUARD = guard_data()
+    opinion, security, suffixes, seconds, hosts, portals = GUARD
+    inst, whole = [], []
+    for n in names:
+        labels = n.split(".")
+        if cat in opinion and ("." not in n
+                or any(under(n, s) for s in suffixes)
+                or any(under(n, h) for h in hosts)
+                or (len(labels) >= 2 and len(labels[-1]) == 2 and labels[-1].isalpha()
+                    and labels[-2] in seconds)):
+            inst.append(n)
+        elif cat not in security and any(under(p, n) for p in portals):
+            whole.append(n)
+    drop = set(inst) | set(whole)
+    note = []
+    if inst:
+        note.append("Left out by the public-institution guard (rules/guard/institutions.txt,")
+        note.append("  help lines): %d names, e.g. %s." % (len(inst), ", ".join(sorted(inst)[:3])))
+    if whole:
+        note.append("Left out by the whole-portal guard (rules/guard/portals.txt): %s." % ", ".join(sorted(whole)))
+    return {n for n in names if n not in drop}, note
+
 def rev_key(n):
     return n  # plain lexical sort, as the brief asks
 
@@ -199,7 +268,8 @@ def main():
     blp = lambda f: d("blocklistproject", f)
 
     # violence first: it is subtracted from adult
-    violence = minimise(src(d("sinfonietta", "snuff-hosts")))
+    violence, violence_g = guard("violence", src(d("sinfonietta", "snuff-hosts")))
+    violence = minimise(violence)
     dating_hand = set()
     p = os.path.join(RULES, "lists/dating/domains.txt")
     if os.path.exists(p):
@@ -207,16 +277,27 @@ def main():
     st = {"invalid": [], "suffix": []}
     tiktok_sb = read_sections(sb("social-only.domains.txt"), {"TikTok", "TikTok clone"}, st)
     report["social-only TikTok sections"] = st
-    short_video, sv_note = exclude("short-video", minimise(src(blp("tiktok-nl.txt")) | tiktok_sb))
+    short_video, short_video_g = guard("short-video", src(blp("tiktok-nl.txt")) | tiktok_sb)
+    short_video, sv_note = exclude("short-video", minimise(short_video))
 
-    adult = minus(minimise(src(sb("porn-only.domains.txt"))), violence)
-    gambling = minimise(src(sb("gambling-only.domains.txt")) | src(blp("gambling-nl.txt")))
-    drugs = minimise(src(blp("drugs-nl.txt")) | src(blp("vaping-nl.txt")))
-    social = minus(minimise(src(sb("social-only.domains.txt"))), short_video | dating_hand)
-    gaming = minimise(src(blp("fortnite-nl.txt")))
-    scams = minimise(src(blp("scam-nl.txt")) | src(blp("ransomware-nl.txt")))
-    piracy = minimise(src(blp("piracy-nl.txt")) | src(blp("torrent-nl.txt")))
-    fakenews = minimise(src(sb("fakenews-only.domains.txt")))
+    # Each list is guarded before it is minimised, so that the names under a
+    # guarded parent (video.fc2.com under fc2.com) are kept.
+    adult, adult_g = guard("adult", src(sb("porn-only.domains.txt")))
+    adult = minus(minimise(adult), violence)
+    gambling, gambling_g = guard("gambling", src(sb("gambling-only.domains.txt")) | src(blp("gambling-nl.txt")))
+    gambling = minimise(gambling)
+    drugs, drugs_g = guard("drugs", src(blp("drugs-nl.txt")) | src(blp("vaping-nl.txt")))
+    drugs = minimise(drugs)
+    social, social_g = guard("social-media", src(sb("social-only.domains.txt")))
+    social = minus(minimise(social), short_video | dating_hand)
+    gaming, gaming_g = guard("gaming", src(blp("fortnite-nl.txt")))
+    gaming = minimise(gaming)
+    scams, scams_g = guard("scams-malware", src(blp("scam-nl.txt")) | src(blp("ransomware-nl.txt")))
+    scams = minimise(scams)
+    piracy, piracy_g = guard("piracy", src(blp("piracy-nl.txt")) | src(blp("torrent-nl.txt")))
+    piracy = minimise(piracy)
+    fakenews, fakenews_g = guard("fake-news", src(sb("fakenews-only.domains.txt")))
+    fakenews = minimise(fakenews)
 
     SB = ("StevenBlack/hosts (MIT, Copyright (c) Steven Black), built 26 June 2026,",
           "via cyb3rko/stevenblack-hosts-trimmed (MIT) commit " + SB_COMMIT + ",")
@@ -232,7 +313,7 @@ def main():
         "Names also in lists/violence/domains.txt (Sinfonietta snuff-hosts) were",
         "removed here so that they are reported as violence, not sexual content.",
         "Licences and notices: rules/README.md, section Attribution.",
-    ] + PROCESSING, adult, gz=True)
+    ] + adult_g + PROCESSING, adult, gz=True)
 
     write("lists/gambling/domains.txt", [
         "nestguard category list: gambling",
@@ -243,7 +324,7 @@ def main():
         "  " + BLP + ",",
         "    alt-version/gambling-nl.txt at commit " + BLP_GAMBLING_COMMIT + ".",
         "Licences and notices: rules/README.md, section Attribution.",
-    ] + PROCESSING, gambling)
+    ] + gambling_g + PROCESSING, gambling)
 
     drugs_gz = False
     write("lists/drugs/domains.txt.gz" if drugs_gz else "lists/drugs/domains.txt", [
@@ -254,7 +335,7 @@ def main():
         "Known false positives (drug education, harm reduction) are exempted in",
         "lists/drugs/allow.txt.",
         "Licences and notices: rules/README.md, section Attribution.",
-    ] + PROCESSING, drugs, gz=drugs_gz)
+    ] + drugs_g + PROCESSING, drugs, gz=drugs_gz)
 
     write("lists/violence/domains.txt", [
         "nestguard category list: violence (gore, shock and snuff sites)",
@@ -262,7 +343,7 @@ def main():
         "  commit " + SIN_COMMIT + ".",
         "Converted from hosts syntax (127.0.0.1 name) to plain domains.",
         "Licences and notices: rules/README.md, section Attribution.",
-    ] + PROCESSING, violence)
+    ] + violence_g + PROCESSING, violence)
 
     write("lists/social-media/domains.txt", [
         "nestguard category list: social-media",
@@ -273,7 +354,7 @@ def main():
         "Names also in lists/short-video (TikTok) or lists/dating were removed here",
         "so that they are reported under those categories.",
         "Licences and notices: rules/README.md, section Attribution.",
-    ] + PROCESSING, social)
+    ] + social_g + PROCESSING, social)
 
     write("lists/short-video/domains.txt", [
         "nestguard category list: short-video (TikTok and clones)",
@@ -285,7 +366,7 @@ def main():
         "    alternates/social-only/hosts (= Sinfonietta social-hosts, MIT).",
     ] + sv_note + [
         "Licences and notices: rules/README.md, section Attribution.",
-    ] + PROCESSING, short_video)
+    ] + short_video_g + PROCESSING, short_video)
 
     write("lists/gaming/domains.txt", [
         "nestguard category list: gaming (Fortnite matchmaking and telemetry only)",
@@ -296,7 +377,7 @@ def main():
         "service, which other games that use Epic accounts may also need. No broader",
         "licence-compatible games list exists in the fixture set.",
         "Licences and notices: rules/README.md, section Attribution.",
-    ] + PROCESSING, gaming)
+    ] + gaming_g + PROCESSING, gaming)
 
     write("lists/scams-malware/domains.txt", [
         "nestguard category list: scams-malware",
@@ -307,7 +388,7 @@ def main():
         "and crypto-nl.txt (it lists cryptocurrency sites in general, e.g. bitcoin.org,",
         "ethereum.org, coinbase.com, not only scams; see subscriptions.toml).",
         "Licences and notices: rules/README.md, section Attribution.",
-    ] + PROCESSING, scams)
+    ] + scams_g + PROCESSING, scams)
 
     write("lists/piracy/domains.txt", [
         "nestguard category list: piracy (copyright-infringing streaming, downloads, torrents)",
@@ -315,7 +396,7 @@ def main():
         "  commit " + BLP_COMMIT + ":",
         "  alt-version/piracy-nl.txt and alt-version/torrent-nl.txt.",
         "Licences and notices: rules/README.md, section Attribution.",
-    ] + PROCESSING, piracy)
+    ] + piracy_g + PROCESSING, piracy)
 
     write("lists/fake-news/domains.txt", [
         "nestguard category list: fake-news (disinformation outlets)",
@@ -323,7 +404,7 @@ def main():
         "  alternates/fakenews-only/hosts (= marktron/fakenews, MIT,",
         "  Copyright (c) 2016 marktron).",
         "Licences and notices: rules/README.md, section Attribution.",
-    ] + PROCESSING, fakenews)
+    ] + fakenews_g + PROCESSING, fakenews)
 
     for path, st in report.items():
         if st["invalid"] or st["suffix"]:

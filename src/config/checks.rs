@@ -273,13 +273,16 @@ fn subscriptions(
     at: &dyn Fn(Range<usize>, String) -> ConfigError,
 ) -> Result<(), ConfigError> {
     let wanted = &positions.update.subscriptions;
-    if wanted.iter().all(|n| n.get_ref() == "all") {
+    let keyword = |n: &str| {
+        n == crate::rules::subscriptions::ALL || n == crate::rules::subscriptions::RECOMMENDED
+    };
+    if wanted.iter().all(|n| keyword(n.get_ref())) {
         return Ok(());
     }
     let offered = catalog::load_subscriptions(dir)?;
     for name in wanted {
         let name_text = name.get_ref();
-        if name_text == "all" || offered.iter().any(|d| &d.name == name_text) {
+        if keyword(name_text) || offered.iter().any(|d| &d.name == name_text) {
             continue;
         }
         let file = dir.display("subscriptions.toml");

@@ -683,6 +683,9 @@ pub struct ListConfig {
     pub declared: Option<Position>,
     #[serde(skip)]
     pub declared_as: Option<String>,
+    /// A downloaded subscription (a third party's list), not the parent's own.
+    #[serde(skip)]
+    pub subscribed: bool,
 }
 
 impl ListConfig {

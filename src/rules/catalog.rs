@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 use include_dir::{Dir, include_dir};
 use serde::Deserialize;
 
-use super::compile::{self, Builder, CompileError, Diagnostics, ListKind};
+use super::compile::{self, Builder, CompileError, Diagnostics, ListKind, Provenance};
+use super::guard::Guard;
 use super::set::SourceLocation;
 use super::{CategoryId, CategoryMask, RuleSet, name};
 use crate::config::{ConfigError, ListConfig, RulesConfig};
@@ -48,10 +49,17 @@ pub struct CategoryDef {
     pub keywords: Vec<String>,
     #[serde(default)]
     pub allow: Vec<String>,
+    /// Token-score files (`token weight` lines and a threshold); may be [] or left out.
+    #[serde(default)]
+    pub score: Vec<String>,
     /// A security list (malware, scams) rather than household policy: blocked
     /// answers carry EDE 15 "Blocked" instead of 17 "Filtered".
     #[serde(default)]
     pub security: bool,
+    /// Third-party opinion (piracy, drugs, social media …): its shipped and
+    /// subscribed lists never block what the public-institution guard covers.
+    #[serde(default)]
+    pub opinion: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -349,6 +357,9 @@ pub struct SubscriptionDef {
     pub licence: String,
     #[serde(default)]
     pub homepage: String,
+    /// Part of the recommended set (`subscriptions = ["recommended"]`).
+    #[serde(default)]
+    pub recommended: bool,
 }
 
 #[derive(Deserialize)]
@@ -402,6 +413,17 @@ pub fn load_catalog(dir: &RulesDir) -> Result<Catalog, ConfigError> {
     for c in file.category {
         let span = c.span();
         let c = c.into_inner();
+        if c.security && c.opinion {
+            return Err(ConfigError::at(
+                &origin,
+                &text,
+                Some(span),
+                format!(
+                    "category `{}` cannot be both `security` and `opinion`",
+                    c.id
+                ),
+            ));
+        }
         if !valid_id(&c.id) || categories.iter().any(|d: &CategoryDef| d.id == c.id) {
             return Err(ConfigError::at(
                 &origin,
@@ -484,6 +506,8 @@ struct Planned {
     read: Box<dyn Fn() -> Result<Cow<'static, [u8]>, String>>,
     /// The config's `[[rules.list]]` table, for errors at its line.
     declared: Option<ListConfig>,
+    /// The parent's own list (not shipped, not subscribed).
+    own: bool,
 }
 
 fn size_of(bytes: &[u8]) -> u64 {
@@ -501,6 +525,7 @@ pub fn compile(config: &RulesConfig) -> Result<(RuleSet, Diagnostics, Catalog), 
             (&c.lists, ListKind::Block),
             (&c.allow, ListKind::Allow),
             (&c.keywords, ListKind::Keywords),
+            (&c.score, ListKind::Score),
         ] {
             for rel in files {
                 let d = dir.clone();
@@ -512,6 +537,7 @@ pub fn compile(config: &RulesConfig) -> Result<(RuleSet, Diagnostics, Catalog), 
                     kind,
                     read: Box::new(move || d.read(&r)),
                     declared: None,
+                    own: false,
                 });
             }
         }
@@ -550,6 +576,7 @@ pub fn compile(config: &RulesConfig) -> Result<(RuleSet, Diagnostics, Catalog), 
                 })
             }),
             declared: Some(l.clone()),
+            own: !l.subscribed,
         });
     }
 
@@ -584,12 +611,25 @@ pub fn compile(config: &RulesConfig) -> Result<(RuleSet, Diagnostics, Catalog), 
     let mut b = Builder::new();
     // Plain lists average about 20 bytes a line.
     b.reserve((total / 20) as usize);
-    for c in &catalog.categories {
+    // Declared in precedence order (the reason reported when several
+    // categories block a name): security categories first, then the order of
+    // categories.toml. Config lists only use these categories, so the order
+    // holds whatever order the lists come in.
+    let security_first = catalog
+        .categories
+        .iter()
+        .filter(|c| c.security)
+        .chain(catalog.categories.iter().filter(|c| !c.security));
+    for c in security_first {
         let id = b.category(&c.id, &c.name)?;
         if c.security {
             b.mark_security(id);
         }
+        if c.opinion {
+            b.mark_opinion(id);
+        }
     }
+    b.set_guard(load_guard(&dir, &catalog)?);
     for p in planned {
         let category = b.category(&p.category, "")?;
         let bytes = (p.read)().map_err(|e| match &p.declared {
@@ -600,8 +640,19 @@ pub fn compile(config: &RulesConfig) -> Result<(RuleSet, Diagnostics, Catalog), 
             }
             .into(),
         })?;
+        // The parent's own lists are the parent's judgement; the shipped and
+        // subscribed ones are a third party's.
+        let provenance = if p.own {
+            Provenance::Own
+        } else {
+            Provenance::ThirdParty
+        };
+        b.set_provenance(provenance);
         b.add_source_at(&p.display, p.location, &bytes, category, p.kind)?;
     }
+    // The profiles' allowlists, the dashboard's allow files and a child's
+    // `allow_sites` / `block_sites` are the parent's.
+    b.set_provenance(Provenance::Own);
     for p in &mut catalog.profiles {
         let mut mask = CategoryMask::NONE;
         for c in &p.block {
@@ -695,6 +746,50 @@ pub fn compile(config: &RulesConfig) -> Result<(RuleSet, Diagnostics, Catalog), 
     }
     let (set, diagnostics) = b.build()?;
     Ok((set, diagnostics, catalog))
+}
+
+/// Where the guard's suffixes are, relative to the rules directory.
+pub const INSTITUTIONS: &str = "guard/institutions.txt";
+/// Where the portals no single list line may block whole are.
+pub const PORTALS: &str = "guard/portals.txt";
+
+/// The public-institution guard: `guard/institutions.txt` (when the rules
+/// directory has one), the help lines of `helplines.toml` and every
+/// profile's own allowlist (the help lines the presets allow).
+pub fn load_guard(dir: &RulesDir, catalog: &Catalog) -> Result<Guard, RulesError> {
+    let institutions = if dir.has(INSTITUTIONS) {
+        read_text(dir, INSTITUTIONS)?
+    } else {
+        String::new()
+    };
+    let portals = if dir.has(PORTALS) {
+        read_text(dir, PORTALS)?
+    } else {
+        String::new()
+    };
+    let help = load_helplines(dir)?;
+    let urls = help
+        .country
+        .iter()
+        .flat_map(|c| [&c.helpline_url, &c.hotline_url])
+        .chain([&help.international.url, &help.international.help_url]);
+    let hosts = urls
+        .filter_map(|u| {
+            let rest = u.split_once("://").map_or(u.as_str(), |(_, r)| r);
+            rest.split(['/', '?', '#', ':']).next().map(str::to_string)
+        })
+        .filter(|h| !h.is_empty())
+        .chain(
+            catalog
+                .profiles
+                .iter()
+                .flat_map(|p| p.allow.iter().map(|a| a.get_ref().clone())),
+        );
+    let (guard, bad) = Guard::parse(&institutions, &portals, hosts);
+    if let Some(first) = bad.first() {
+        return Err(ConfigError::plain(&dir.display("guard/"), first.clone()).into());
+    }
+    Ok(guard)
 }
 
 /// Adds an allow file the dashboard writes to `category`.

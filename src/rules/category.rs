@@ -1,8 +1,17 @@
 //! Categories as the compiled rules number them.
 
 /// A category (or a profile's own allowlist), numbered at compile time.
+/// The number is also the category's precedence: when rules of several
+/// categories block a name with equal strength, the lowest id is reported.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct CategoryId(pub u8);
+
+impl CategoryId {
+    /// The bits of every category before this one in precedence order (lower ids).
+    pub fn before(self) -> u64 {
+        (1u64 << self.0.min(63)) - 1
+    }
+}
 
 /// Most categories (including one per profile allowlist) a rule set can hold.
 pub const MAX_CATEGORIES: usize = 64;

@@ -10,10 +10,12 @@ use std::fmt;
 use std::io::Read;
 
 use super::conditions::Conditions;
+use super::guard::Guard;
 use super::index::{self, DomainIndex, Entry};
 use super::keywords::{KeywordMatcher, KeywordMeta};
 use super::parse::{self, Action, LineKind, Pattern, Rule};
 use super::regexes::{self, RegexRule, RegexRules};
+use super::score::{self, ScoreLine, ScoreMatcher, TokenMeta};
 use super::set::{CategoryInfo, RuleSet, SourceInfo, SourceLocation};
 use super::{CategoryId, CategoryMask, MAX_CATEGORIES, Matcher, Origin};
 
@@ -26,6 +28,17 @@ pub enum ListKind {
     Allow,
     /// Keyword lines.
     Keywords,
+    /// Token-score lines (`token weight`, `@@word`, `threshold n`).
+    Score,
+}
+
+/// Who wrote a source: the public-institution guard applies to third parties' lists only.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Provenance {
+    /// Shipped with nestguard or subscribed to: another party's judgement.
+    ThirdParty,
+    /// The parent's own list, or an allowlist.
+    Own,
 }
 
 /// Sources given without a location keep their text (for `explain`) up to this size.
@@ -51,6 +64,8 @@ pub struct SourceStats {
     pub file: Option<std::path::PathBuf>,
     /// Every rule in it is an exception: losing some only blocks more.
     pub allow: bool,
+    /// Lines the public-institution guard kept out, as `file:line: name: why`.
+    pub guarded: Vec<String>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -65,6 +80,13 @@ impl Diagnostics {
 
     pub fn rejected(&self) -> usize {
         self.sources.iter().map(|s| s.rejected).sum()
+    }
+
+    /// Every list line the public-institution guard overrides, as `file:line: name: why`.
+    pub fn guarded(&self) -> impl Iterator<Item = &str> {
+        self.sources
+            .iter()
+            .flat_map(|s| s.guarded.iter().map(String::as_str))
     }
 }
 
@@ -119,12 +141,24 @@ pub struct Builder {
     regex: Vec<RegexRule>,
     regex_text: Vec<u64>,
     keywords: Vec<(String, KeywordMeta)>,
+    score_tokens: Vec<(String, TokenMeta)>,
+    thresholds: Vec<(CategoryId, i32)>,
     conditions: Vec<Conditions>,
     badfilters: HashSet<u64>,
     sources: Vec<SourceInfo>,
     categories: Vec<CategoryInfo>,
     profiles: Vec<(String, CategoryMask)>,
     diagnostics: Diagnostics,
+    guard: Guard,
+    /// Who wrote the sources added next.
+    provenance: Provenance,
+    /// The source being read is a third party's list of an opinion category.
+    guarding: bool,
+    /// The source being read is a third party's block list outside security:
+    /// its whole-portal lines are kept out.
+    portal_guarding: bool,
+    /// Lines the guard kept out of the source being read.
+    guarded: Vec<String>,
 }
 
 impl Default for Builder {
@@ -142,12 +176,19 @@ impl Builder {
             regex: Vec::new(),
             regex_text: Vec::new(),
             keywords: Vec::new(),
+            score_tokens: Vec::new(),
+            thresholds: Vec::new(),
             conditions: Vec::new(),
             badfilters: HashSet::new(),
             sources: Vec::new(),
             categories: Vec::new(),
             profiles: Vec::new(),
             diagnostics: Diagnostics::default(),
+            guard: Guard::default(),
+            provenance: Provenance::Own,
+            guarding: false,
+            portal_guarding: false,
+            guarded: Vec::new(),
         }
     }
 
@@ -168,6 +209,7 @@ impl Builder {
             id: id.to_string(),
             name: name.to_string(),
             security: false,
+            opinion: false,
         });
         Ok(CategoryId((self.categories.len() - 1) as u8))
     }
@@ -177,6 +219,24 @@ impl Builder {
         if let Some(c) = self.categories.get_mut(usize::from(id.0)) {
             c.security = true;
         }
+    }
+
+    /// Marks a category as third-party opinion: the public-institution guard
+    /// keeps its third-party rules off guarded names.
+    pub fn mark_opinion(&mut self, id: CategoryId) {
+        if let Some(c) = self.categories.get_mut(usize::from(id.0)) {
+            c.opinion = true;
+        }
+    }
+
+    /// Who wrote the sources added from now on (the guards apply to third parties').
+    pub fn set_provenance(&mut self, provenance: Provenance) {
+        self.provenance = provenance;
+    }
+
+    /// The public-institution guard (see [`super::guard`]).
+    pub fn set_guard(&mut self, guard: Guard) {
+        self.guard = guard;
     }
 
     pub fn profile(&mut self, id: &str, mask: CategoryMask) {
@@ -208,6 +268,7 @@ impl Builder {
     }
 
     /// Like [`Builder::add_source`], remembering where the text can be read again (for `explain`).
+    /// Who wrote it is what [`Builder::set_provenance`] last said (the parent, by default).
     pub fn add_source_at(
         &mut self,
         name: &str,
@@ -216,6 +277,10 @@ impl Builder {
         category: CategoryId,
         kind: ListKind,
     ) -> Result<(), CompileError> {
+        let info = self.categories.get(usize::from(category.0));
+        let third_party = self.provenance == Provenance::ThirdParty && kind != ListKind::Allow;
+        self.guarding = third_party && info.is_some_and(|c| c.opinion);
+        self.portal_guarding = third_party && info.is_some_and(|c| !c.security);
         let text = decode(name, bytes)?;
         let source = u16::try_from(self.sources.len()).map_err(|_| CompileError::TooManySources)?;
         let file = match &location {
@@ -263,6 +328,7 @@ impl Builder {
                             KeywordMeta {
                                 mode: k.mode,
                                 exception: k.exception,
+                                guarded: self.guarding,
                                 origin,
                             },
                         ));
@@ -271,6 +337,7 @@ impl Builder {
                     Ok(None) => Ok(LineKind::Comment),
                     Err(e) => Err(e),
                 },
+                ListKind::Score => self.add_score_line(line, source, line_no, category),
                 ListKind::Block | ListKind::Allow => parse::parse_line(line, &mut |rule| {
                     self.add_rule(rule, source, line_no, category, kind)
                 }),
@@ -287,6 +354,7 @@ impl Builder {
                 }
             }
         }
+        stats.guarded = std::mem::take(&mut self.guarded);
         self.diagnostics.sources.push(stats);
         Ok(())
     }
@@ -326,23 +394,25 @@ impl Builder {
         };
         match rule.pattern {
             Pattern::Domain { name, exact } => {
-                if exact {
-                    flags |= index::EXACT;
+                if allow || self.passes_guards(&name, source, line) {
+                    self.push_domain(
+                        name,
+                        exact,
+                        flags,
+                        conditions,
+                        source,
+                        line,
+                        category,
+                        rule.text_hash,
+                    );
                 }
-                self.label_counts |=
-                    index::label_bit(name.bytes().filter(|&b| b == b'.').count() + 1);
-                self.entries.push(Entry {
-                    fp: index::fingerprint(name.as_bytes()),
-                    rule: conditions.unwrap_or(line),
-                    source,
-                    flags,
-                    category: category.0,
-                });
-                self.entry_text.push(rule.text_hash);
+                // A rule kept out leaves any conditions it had in the table,
+                // unreferenced: rare, and small.
             }
             Pattern::Regex(pattern) => {
                 self.regex.push(RegexRule {
                     pattern,
+                    guarded: self.guarding && !allow,
                     flags: flags & !index::EXTRA,
                     source,
                     line,
@@ -352,6 +422,98 @@ impl Builder {
                 self.regex_text.push(rule.text_hash);
             }
         }
+    }
+
+    /// Whether a block rule for `name` goes in, after the guards: a third
+    /// party's opinion rule for a public institution or help line stays
+    /// out, and so does a third party's rule that would block a whole
+    /// portal. Every such line, and every whole-portal line kept, is
+    /// reported as `file:line`.
+    fn passes_guards(&mut self, name: &str, source: u16, line: u32) -> bool {
+        let file = self
+            .sources
+            .get(usize::from(source))
+            .map_or("?", |s| &s.name);
+        if self.guarding
+            && let Some(why) = self.guard.covers_rule(name.as_bytes())
+        {
+            self.guarded
+                .push(format!("{file}:{line}: {name}: kept reachable, {why}"));
+            return false;
+        }
+        if let Some(portal) = self.guard.portal_rule(name.as_bytes()) {
+            let what = if self.portal_guarding {
+                "kept out"
+            } else {
+                "blocks"
+            };
+            self.guarded.push(format!(
+                "{file}:{line}: {name}: {what}, the whole portal {portal}"
+            ));
+            return !self.portal_guarding;
+        }
+        true
+    }
+
+    /// One line of a score file.
+    fn add_score_line(
+        &mut self,
+        line: &str,
+        source: u16,
+        line_no: u32,
+        category: CategoryId,
+    ) -> Result<LineKind, parse::Reject> {
+        let parsed = score::parse_line(line).map_err(parse::Reject::BadScore)?;
+        let origin = Origin {
+            source,
+            line: line_no,
+            category,
+            matcher: Matcher::Score,
+        };
+        let (word, weight) = match parsed {
+            None => return Ok(LineKind::Comment),
+            Some(ScoreLine::Threshold(n)) => {
+                self.thresholds.retain(|(c, _)| *c != category);
+                self.thresholds.push((category, n));
+                return Ok(LineKind::Rules(1));
+            }
+            Some(ScoreLine::Token { word, weight }) => (word, weight),
+            Some(ScoreLine::Exception(word)) => (word, 0),
+        };
+        if self.score_tokens.len() >= score::MAX_TOKENS {
+            return Err(parse::Reject::BadScore(format!(
+                "more than {} score tokens in all",
+                score::MAX_TOKENS
+            )));
+        }
+        self.score_tokens.push((word, TokenMeta { weight, origin }));
+        Ok(LineKind::Rules(1))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn push_domain(
+        &mut self,
+        name: String,
+        exact: bool,
+        mut flags: u8,
+        conditions: Option<u32>,
+        source: u16,
+        line: u32,
+        category: CategoryId,
+        text_hash: u64,
+    ) {
+        if exact {
+            flags |= index::EXACT;
+        }
+        self.label_counts |= index::label_bit(name.bytes().filter(|&b| b == b'.').count() + 1);
+        self.entries.push(Entry {
+            fp: index::fingerprint(name.as_bytes()),
+            rule: conditions.unwrap_or(line),
+            source,
+            flags,
+            category: category.0,
+        });
+        self.entry_text.push(text_hash);
     }
 
     pub fn build(mut self) -> Result<(RuleSet, Diagnostics), CompileError> {
@@ -364,13 +526,19 @@ impl Builder {
             self.regex.retain(|_| keep.next().unwrap_or(true));
         }
         drop(std::mem::take(&mut self.entry_text));
-        let domains = DomainIndex::build(self.entries, self.label_counts);
+        let masks: Vec<u64> = self.profiles.iter().map(|(_, m)| m.0).collect();
+        let (domains, names) = DomainIndex::build(self.entries, self.label_counts, &masks);
         let regexes = RegexRules::build(self.regex).map_err(CompileError::Matcher)?;
         let keywords = KeywordMatcher::build(self.keywords).map_err(CompileError::Matcher)?;
+        let score = ScoreMatcher::build(self.score_tokens, self.thresholds)
+            .map_err(CompileError::Matcher)?;
         let set = RuleSet {
             domains,
             keywords,
             regexes,
+            names,
+            score,
+            guard: self.guard,
             conditions: self.conditions,
             sources: self.sources,
             categories: self.categories,
@@ -626,6 +794,73 @@ mod tests {
             "{:?}",
             s.rejects
         );
+    }
+
+    #[test]
+    fn the_guard_keeps_third_party_opinion_rules_off_institutions() {
+        let build = |provenance| {
+            let mut b = Builder::new();
+            let c = b.category("drugs", "Drugs").unwrap();
+            b.mark_opinion(c);
+            let (g, _) = crate::rules::guard::Guard::parse(
+                "gov\n",
+                "portal.example\n",
+                ["help.example".to_string()],
+            );
+            b.set_guard(g);
+            b.set_provenance(provenance);
+            for (text, kind) in [
+                (
+                    "agency.gov\nhelp.example\nuk\n/^rx[0-9]/\nshop.example\nportal.example\nbad.portal.example\n",
+                    ListKind::Block,
+                ),
+                ("cannabis\n", ListKind::Keywords),
+            ] {
+                b.add_source_at("l.txt", SourceLocation::Unknown, text.as_bytes(), c, kind)
+                    .unwrap();
+            }
+            b.build().unwrap()
+        };
+        let (s, d) = build(Provenance::ThirdParty);
+        for n in [
+            "agency.gov",
+            "www.help.example",
+            "cannabis.agency.gov",
+            "rx1.gov",
+            "x.uk",
+        ] {
+            assert!(!blocked(&s, n), "{n}");
+        }
+        assert!(
+            blocked(&s, "shop.example")
+                && blocked(&s, "cannabis.example")
+                && blocked(&s, "rx1.example")
+        );
+        let lines: Vec<&str> = d.guarded().collect();
+        assert_eq!(lines.len(), 3, "{lines:?}");
+        assert_eq!(
+            lines[2],
+            "l.txt:6: portal.example: kept out, the whole portal portal.example"
+        );
+        assert!(!blocked(&s, "www.portal.example") && blocked(&s, "bad.portal.example"));
+        assert!(
+            lines[0].starts_with("l.txt:1: agency.gov: kept reachable, public institution (.gov)"),
+            "{lines:?}"
+        );
+        // The parent's own list is the parent's judgement.
+        let (s, d) = build(Provenance::Own);
+        assert!(
+            blocked(&s, "agency.gov")
+                && blocked(&s, "cannabis.agency.gov")
+                && blocked(&s, "rx1.gov")
+        );
+        // Its whole-portal line is reported, and kept.
+        let lines: Vec<&str> = d.guarded().collect();
+        assert_eq!(
+            lines,
+            ["l.txt:6: portal.example: blocks, the whole portal portal.example"]
+        );
+        assert!(blocked(&s, "www.portal.example"));
     }
 
     #[test]

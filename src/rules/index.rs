@@ -53,10 +53,69 @@ pub fn label_bit(labels: usize) -> u64 {
     1u64 << labels.min(63)
 }
 
+/// Distinct names the domain rules block (exceptions and rewrites left out).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NameCounts {
+    /// Per category id: names whose block is reported under that category,
+    /// so each name is counted once, under the first of its categories in
+    /// precedence order. These add up to `total`.
+    pub by_category: Vec<u32>,
+    /// Distinct names blocked by any category.
+    pub total: u32,
+    /// Per profile mask given to [`DomainIndex::build`]: distinct names one
+    /// of its categories blocks.
+    pub by_profile: Vec<u32>,
+}
+
+impl NameCounts {
+    /// Counts over entries sorted by fingerprint, then category.
+    fn of(entries: &[Entry], profiles: &[u64]) -> NameCounts {
+        let mut counts = NameCounts {
+            by_category: Vec::new(),
+            total: 0,
+            by_profile: vec![0; profiles.len()],
+        };
+        let blocks = entries.iter().filter(|e| e.flags & (ALLOW | REWRITE) == 0);
+        let mut last: Option<u64> = None;
+        let mut mask = 0u64;
+        let flush = |mask: u64, counts: &mut NameCounts| {
+            if mask == 0 {
+                return;
+            }
+            let first = mask.trailing_zeros() as usize;
+            if counts.by_category.len() <= first {
+                counts.by_category.resize(first + 1, 0);
+            }
+            counts.by_category[first] += 1;
+            counts.total += 1;
+            for (n, p) in counts.by_profile.iter_mut().zip(profiles) {
+                if p & mask != 0 {
+                    *n += 1;
+                }
+            }
+        };
+        for e in blocks {
+            if last != Some(e.fp) {
+                flush(mask, &mut counts);
+                mask = 0;
+                last = Some(e.fp);
+            }
+            mask |= 1u64 << e.category.min(63);
+        }
+        flush(mask, &mut counts);
+        counts
+    }
+}
+
 impl DomainIndex {
     /// Builds the table. Duplicates (same name, category, kind and conditions) keep the
     /// earliest source and line, so `explain` names the first list that has the rule.
-    pub fn build(mut entries: Vec<Entry>, label_counts: u64) -> DomainIndex {
+    /// Also counts the distinct names blocked, per category and per profile mask.
+    pub fn build(
+        mut entries: Vec<Entry>,
+        label_counts: u64,
+        profiles: &[u64],
+    ) -> (DomainIndex, NameCounts) {
         entries.sort_unstable_by_key(|e| (e.fp, e.category, e.flags, e.source, e.rule));
         entries.dedup_by_key(|e| {
             (
@@ -66,6 +125,7 @@ impl DomainIndex {
                 if e.flags & EXTRA != 0 { e.rule } else { 0 },
             )
         });
+        let counts = NameCounts::of(&entries, profiles);
         let cap = ((entries.len() as f64 * SLOTS_PER_ENTRY) as usize).max(8);
         let mut slots = vec![Entry::default(); cap].into_boxed_slice();
         for e in &entries {
@@ -75,11 +135,12 @@ impl DomainIndex {
             }
             slots[at] = *e;
         }
-        DomainIndex {
+        let index = DomainIndex {
             len: entries.len(),
             slots,
             label_counts,
-        }
+        };
+        (index, counts)
     }
 
     /// Could a rule name with this many labels be in the index?
@@ -161,7 +222,10 @@ mod tests {
                 category: 2,
             });
         }
-        let idx = DomainIndex::build(entries, u64::MAX);
+        let (idx, counts) = DomainIndex::build(entries, u64::MAX, &[1 << 2, 1 << 3]);
+        assert_eq!(counts.total, 1000);
+        assert_eq!(counts.by_category, vec![0, 0, 1000]);
+        assert_eq!(counts.by_profile, vec![1000, 0]);
         assert_eq!(idx.len(), 1000);
         for i in 0..1000u32 {
             let mut hits = Vec::new();
@@ -174,5 +238,36 @@ mod tests {
         idx.for_each(fingerprint(b"absent.example"), |_| none += 1);
         assert_eq!(none, 0);
         assert_eq!(std::mem::size_of::<Entry>(), 16);
+    }
+}
+
+#[cfg(test)]
+mod count_tests {
+    use super::*;
+
+    fn entry(name: &str, category: u8, flags: u8) -> Entry {
+        Entry {
+            fp: fingerprint(name.as_bytes()),
+            rule: 1,
+            source: 0,
+            flags,
+            category,
+        }
+    }
+
+    #[test]
+    fn each_name_is_counted_once_under_its_first_category() {
+        let entries = vec![
+            entry("both.example", 3, 0),
+            entry("both.example", 1, 0),
+            entry("one.example", 3, 0),
+            entry("allowed.example", 1, ALLOW),
+            entry("rewritten.example", 1, REWRITE),
+        ];
+        let (_, c) = DomainIndex::build(entries, u64::MAX, &[1 << 3, 1 << 1]);
+        assert_eq!(c.by_category, vec![0, 1, 0, 1]);
+        assert_eq!(c.total, 2);
+        assert_eq!(c.by_category.iter().sum::<u32>(), c.total);
+        assert_eq!(c.by_profile, vec![2, 1]);
     }
 }

@@ -4,10 +4,12 @@
 //! token inside a label, where labels split into tokens at `-`, `_` and digits
 //! (`free-porn.example`, `porn4u.example`). So `essex`, `scunthorpe` and
 //! `analytics` stay reachable. `substring` keywords match anywhere. Exception
-//! words (`@@word`) cancel any keyword match that lies inside them.
+//! words (`@@word`) cancel any keyword match that overlaps them (`sussex` cancels the `sexe` of
+//! `sussexexpress`).
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 
+use super::guard::Guard;
 use super::parse::KeywordMode;
 use super::{CategoryMask, Origin};
 
@@ -15,6 +17,9 @@ use super::{CategoryMask, Origin};
 pub struct KeywordMeta {
     pub mode: KeywordMode,
     pub exception: bool,
+    /// A third party's keyword of an opinion category: it does not match a
+    /// name the public-institution guard covers.
+    pub guarded: bool,
     pub origin: Origin,
 }
 
@@ -88,8 +93,9 @@ impl KeywordMatcher {
             + self.meta.capacity() * std::mem::size_of::<KeywordMeta>()
     }
 
-    /// The first keyword of an active category that matches `name`. Allocates nothing.
-    pub fn find(&self, name: &[u8], active: CategoryMask) -> Option<Origin> {
+    /// The keyword of an active category that matches `name`, of the category
+    /// first in precedence order. Allocates nothing.
+    pub fn find(&self, name: &[u8], active: CategoryMask, guard: &Guard) -> Option<Origin> {
         let ac = self.ac.as_ref()?;
         if !active.intersects(self.categories) {
             return None;
@@ -104,6 +110,8 @@ impl KeywordMatcher {
         let mut spans = [(0usize, 0usize); MAX_SPANS];
         let mut hits = [(0usize, 0usize, 0usize); MAX_SPANS];
         let (mut n_spans, mut n_hits) = (0, 0);
+        // Asked of the guard only when a guarded keyword matched.
+        let mut covered: Option<bool> = None;
         for m in ac.find_overlapping_iter(name) {
             let id = m.pattern().as_usize();
             let meta = &self.meta[id];
@@ -115,18 +123,22 @@ impl KeywordMatcher {
                     spans[n_spans] = (m.start(), m.end());
                     n_spans += 1;
                 }
-            } else if active.contains(meta.origin.category) && n_hits < MAX_SPANS {
+            } else if active.contains(meta.origin.category)
+                && n_hits < MAX_SPANS
+                && !(meta.guarded && *covered.get_or_insert_with(|| guard.covers(name).is_some()))
+            {
                 hits[n_hits] = (m.start(), m.end(), id);
                 n_hits += 1;
             }
         }
+        // Of the hits no exception covers, the category first in precedence
+        // order is reported; within it, the first in the name.
         hits[..n_hits]
             .iter()
-            .find(|&&(start, end, _)| {
-                !spans[..n_spans]
-                    .iter()
-                    .any(|&(s, e)| s <= start && end <= e)
+            .filter(|&&(start, end, _)| {
+                !spans[..n_spans].iter().any(|&(s, e)| s < end && start < e)
             })
             .map(|&(_, _, id)| self.meta[id].origin)
+            .min_by_key(|o| o.category)
     }
 }

@@ -145,6 +145,7 @@ pub enum Reject {
     TrailingText(String),
     NoPattern,
     BadKeyword(String),
+    BadScore(String),
     AddressWithoutName(String),
     SingleLabel(String),
 }
@@ -162,6 +163,7 @@ impl fmt::Display for Reject {
             Reject::TrailingText(t) => write!(f, "unexpected text `{t}` after the name"),
             Reject::NoPattern => f.write_str("rule has no pattern"),
             Reject::BadKeyword(why) => write!(f, "bad keyword line: {why}"),
+            Reject::BadScore(why) => write!(f, "bad score line: {why}"),
             Reject::AddressWithoutName(a) => write!(f, "`{a}` is an address with no name after it"),
             Reject::SingleLabel(n) => write!(
                 f,

@@ -9,6 +9,7 @@ use regex_automata::meta::Regex;
 use regex_automata::{Input, MatchKind, PatternSet};
 
 use super::conditions::Conditions;
+use super::guard::Guard;
 use super::index::rank;
 use super::parse::ClientInfo;
 use super::verdict::RewriteId;
@@ -23,11 +24,14 @@ pub struct RegexRule {
     pub category: CategoryId,
     /// Index into the conditions table, for rules with modifiers.
     pub conditions: Option<u32>,
+    /// A third party's rule of an opinion category (see [`super::guard`]).
+    pub guarded: bool,
 }
 
 struct Member {
     origin: Origin,
     conditions: Option<u32>,
+    guarded: bool,
 }
 
 struct Group {
@@ -97,6 +101,7 @@ impl RegexRules {
                         matcher: Matcher::Regex,
                     },
                     conditions: r.conditions,
+                    guarded: r.guarded,
                 })
                 .collect();
             out.pattern_bytes += patterns.iter().map(|p| p.len()).sum::<usize>();
@@ -124,7 +129,8 @@ impl RegexRules {
         self.pattern_bytes
     }
 
-    /// The strongest regex rule stronger than `floor` that matches.
+    /// The strongest regex rule that matches and outranks `floor` (a strength
+    /// and category): stronger, or as strong in a category first in precedence.
     #[allow(clippy::too_many_arguments)]
     pub fn find(
         &self,
@@ -132,12 +138,16 @@ impl RegexRules {
         qtype: u16,
         client: &ClientInfo<'_>,
         active: CategoryMask,
-        floor: u8,
+        floor: (u8, CategoryId),
         ignore_allows: bool,
         conditions: &[Conditions],
+        guard: &Guard,
     ) -> Option<(u8, Origin, Option<RewriteId>)> {
+        // Asked of the guard only when a guarded rule matched.
+        let mut covered: Option<bool> = None;
         for g in &self.groups {
-            if g.rank <= floor {
+            // Groups run strongest first, then by category: nothing after this one outranks.
+            if g.rank < floor.0 || (g.rank == floor.0 && g.category >= floor.1) {
                 break;
             }
             if !active.contains(g.category) || (ignore_allows && matches!(g.rank, 3 | 5)) {
@@ -157,6 +167,9 @@ impl RegexRules {
                 // Pattern ids follow source order: the first that applies is the earliest rule.
                 matched.iter().find_map(|pid| {
                     let m = &g.members[pid.as_usize()];
+                    if m.guarded && *covered.get_or_insert_with(|| guard.covers(name).is_some()) {
+                        return None;
+                    }
                     let Some(ci) = m.conditions else {
                         return Some((g.rank, m.origin, None));
                     };

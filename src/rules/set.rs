@@ -2,7 +2,7 @@
 
 use super::conditions::Conditions;
 use super::index::rank;
-use super::index::{self, DomainIndex, Entry};
+use super::index::{self, DomainIndex, Entry, NameCounts};
 use super::keywords::KeywordMatcher;
 use super::name::Candidate;
 use super::parse::{ClientInfo, Rewrite};
@@ -36,12 +36,20 @@ pub struct CategoryInfo {
     pub name: String,
     /// Blocks by this category are security (EDE 15), not household policy (EDE 17).
     pub security: bool,
+    /// Third-party opinion (piracy, drugs, social media …): its third-party
+    /// rules never block a name the public-institution guard covers.
+    pub opinion: bool,
 }
 
 pub struct RuleSet {
     pub(super) domains: DomainIndex,
     pub(super) keywords: KeywordMatcher,
     pub(super) regexes: RegexRules,
+    /// Distinct names the domain rules block, counted when the index was built.
+    pub(super) names: NameCounts,
+    pub(super) score: super::score::ScoreMatcher,
+    /// The public-institution guard, for keyword and regex rules of opinion categories.
+    pub(super) guard: super::guard::Guard,
     pub(super) conditions: Vec<Conditions>,
     pub(super) sources: Vec<SourceInfo>,
     pub(super) categories: Vec<CategoryInfo>,
@@ -54,6 +62,11 @@ struct Best {
     rank: u8,
     origin: Origin,
     rewrite: Option<RewriteId>,
+}
+
+/// Whether a rule of strength `rank` in `category` takes the decision from `best`.
+fn outranks(rank: u8, category: CategoryId, best: &Best) -> bool {
+    rank > best.rank || (rank == best.rank && category < best.origin.category)
 }
 
 impl RuleSet {
@@ -119,8 +132,11 @@ impl RuleSet {
                         matcher: Matcher::Domain,
                     });
                 }
-                // Strictly greater: on a tie the more specific name (found first) stays.
-                if best.is_none_or(|b| r > b.rank) {
+                // A stronger rule wins; between rules of equal strength, the
+                // category first in precedence order (lower id), whatever the
+                // name's specificity; within one category the more specific
+                // name (found first) stays.
+                if best.is_none_or(|b| outranks(r, category, &b)) {
                     let origin = Origin {
                         source: e.source,
                         line,
@@ -135,7 +151,7 @@ impl RuleSet {
                 }
             });
         }
-        let floor = best.map_or(0, |b| b.rank);
+        let floor = best.map_or((0, CategoryId(u8::MAX)), |b| (b.rank, b.origin.category));
         if let Some((r, origin, rewrite)) = self.regexes.find(
             full,
             qtype,
@@ -144,6 +160,7 @@ impl RuleSet {
             floor,
             ignore_allows,
             &self.conditions,
+            &self.guard,
         ) {
             best = Some(Best {
                 rank: r,
@@ -151,8 +168,24 @@ impl RuleSet {
                 rewrite,
             });
         }
+        // Keywords decide a name no rule decided, and take the reason of a
+        // plain block when their category comes first in precedence (a name
+        // an adult keyword and a gambling list both block is reported as adult).
+        let keyword_mask = match best {
+            None => active,
+            Some(b) if b.rank == 1 && b.rewrite.is_none() => {
+                CategoryMask(active.0 & b.origin.category.before())
+            }
+            Some(_) => CategoryMask::NONE,
+        };
+        if keyword_mask != CategoryMask::NONE
+            && let Some(origin) = self.keywords.find(full, keyword_mask, &self.guard)
+        {
+            return (Verdict::Blocked(origin), noted);
+        }
+        // The token score decides only a name nothing else decided.
         if best.is_none()
-            && let Some(origin) = self.keywords.find(full, active)
+            && let Some(origin) = self.score.find(full, active, &self.guard)
         {
             return (Verdict::Blocked(origin), noted);
         }
@@ -204,6 +237,21 @@ impl RuleSet {
         self.domains.len()
     }
 
+    /// Distinct names the domain rules block, per category (each name once,
+    /// under the category its block is reported as), in total and per profile.
+    pub fn blocked_names(&self) -> &NameCounts {
+        &self.names
+    }
+
+    /// The token score's view of `name` under `active`, per category (for `explain`).
+    pub fn score_detail(
+        &self,
+        name: &Candidate,
+        active: CategoryMask,
+    ) -> Vec<super::score::Detail> {
+        self.score.explain(name.name(), active, &self.guard)
+    }
+
     pub fn keyword_count(&self) -> usize {
         self.keywords.len()
     }
@@ -216,6 +264,7 @@ impl RuleSet {
     pub fn heap_bytes(&self) -> usize {
         self.domains.heap_bytes()
             + self.keywords.heap_bytes()
+            + self.score.heap_bytes()
             + self.regexes.heap_bytes()
             + self.conditions.capacity() * std::mem::size_of::<Conditions>()
     }

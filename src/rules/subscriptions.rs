@@ -8,6 +8,11 @@ use std::path::{Path, PathBuf};
 use crate::config::{Config, ListConfig};
 use crate::rules::catalog::{self, RulesDir};
 
+/// `subscriptions = ["all"]`: every list of `subscriptions.toml`.
+pub const ALL: &str = "all";
+/// `subscriptions = ["recommended"]`: the lists marked `recommended = true`.
+pub const RECOMMENDED: &str = "recommended";
+
 /// One list to download.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Subscription {
@@ -36,14 +41,15 @@ impl Subscription {
 }
 
 /// The subscriptions the config asks for: names from `subscriptions.toml`
-/// (or `all`), then `[[update.list]]`.
+/// (or `all`, or `recommended` for those marked so), then `[[update.list]]`.
 pub fn configured(config: &Config) -> Result<Vec<Subscription>, String> {
     let dir = RulesDir::from_config(&config.rules);
     let offered = catalog::load_subscriptions(&dir).map_err(|e| e.to_string())?;
     let mut out = Vec::new();
-    let all = config.update.subscriptions.iter().any(|n| n == "all");
+    let wants = |name: &str| config.update.subscriptions.iter().any(|n| n == name);
+    let (all, recommended) = (wants(ALL), wants(RECOMMENDED));
     for def in &offered {
-        if all || config.update.subscriptions.iter().any(|n| n == &def.name) {
+        if all || (recommended && def.recommended) || wants(&def.name) {
             out.push(Subscription {
                 name: def.name.clone(),
                 url: def.url.clone(),
@@ -51,7 +57,12 @@ pub fn configured(config: &Config) -> Result<Vec<Subscription>, String> {
             });
         }
     }
-    for wanted in config.update.subscriptions.iter().filter(|n| *n != "all") {
+    for wanted in config
+        .update
+        .subscriptions
+        .iter()
+        .filter(|n| *n != ALL && *n != RECOMMENDED)
+    {
         if !offered.iter().any(|d| &d.name == wanted) {
             return Err(format!(
                 "update.subscriptions: no subscription named `{wanted}` in {}",
@@ -84,6 +95,7 @@ pub fn lists_in_use(config: &Config) -> Vec<ListConfig> {
             keywords: false,
             declared: None,
             declared_as: None,
+            subscribed: true,
         })
         .collect()
 }

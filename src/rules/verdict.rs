@@ -8,6 +8,8 @@ pub enum Matcher {
     Domain,
     Keyword,
     Regex,
+    /// The token score (several weaker tokens together).
+    Score,
 }
 
 /// Where a rule came from: enough to print `file:line: rule text`.

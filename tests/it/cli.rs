@@ -168,6 +168,19 @@ fn status_and_sigterm_of_a_running_daemon() {
         "{text}"
     );
     assert_eq!(count("per profile:", "unfiltered "), 0, "{text}");
+    // The per-category counts add up to the total of distinct names.
+    let section = &text[text.find("per category:").unwrap()..text.find("per profile:").unwrap()];
+    let sum: usize = section
+        .lines()
+        .skip(1)
+        .filter(|l| !l.contains("total"))
+        .filter_map(|l| l.split_whitespace().last()?.parse::<usize>().ok())
+        .sum();
+    assert_eq!(
+        sum,
+        count("per category:", "total (distinct names)"),
+        "{text}"
+    );
 
     let killed = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])

@@ -27,6 +27,7 @@ mod parents;
 mod per_user;
 mod profiles;
 mod promises;
+mod quality;
 mod reload;
 mod resolver;
 mod rules_reference;

@@ -146,3 +146,83 @@ fn update_reads_file_urls_and_names_unknown_subscriptions() {
         "{err}"
     );
 }
+
+/// Copies a directory tree (the shipped rules, to change one file of them).
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+#[test]
+fn one_line_turns_on_the_recommended_subscriptions_and_update_fetches_only_those() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let ca = TestCa::new();
+    let server = rt.block_on(ListServer::start(&ca));
+    server.set(list(20), "\"r1\"");
+    let dir = TempDir::new();
+    let ca_file = ca.write_ca_file(dir.path());
+    let rules = dir.join("rules");
+    copy_tree(
+        Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/rules")),
+        &rules,
+    );
+    let sub = |category: &str, name: &str, recommended: bool, path: &str| {
+        format!(
+            "[[subscription]]\ncategory = \"{category}\"\nname = \"{name}\"\nrecommended = {recommended}\n\
+             url = \"{}\"\nformat = \"domains\"\nlicence = \"MIT\"\nhomepage = \"https://example.org\"\n",
+            server.url(path)
+        )
+    };
+    std::fs::write(
+        rules.join("subscriptions.toml"),
+        [
+            sub("gambling", "Gambling Brands", true, "/gambling.txt"),
+            sub("dating", "Dating Sites", true, "/dating.txt"),
+            sub("social-media", "Not Recommended", false, "/social.txt"),
+        ]
+        .concat(),
+    )
+    .unwrap();
+    let cfg = dir.join("nestguard.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[state]\ndir = \"{}\"\n[rules]\ndir = \"{}\"\n[update]\nca_file = \"{}\"\nsubscriptions = [\"recommended\"]\n",
+            dir.join("state").display(),
+            rules.display(),
+            ca_file.display()
+        ),
+    )
+    .unwrap();
+    let (code, out, err) = run(&["check"], &cfg);
+    assert_eq!(code, Some(0), "{out}{err}");
+    let (code, out, err) = run(&["update"], &cfg);
+    assert_eq!(code, Some(0), "{out}{err}");
+    let bytes = list(20).len();
+    assert_eq!(
+        out,
+        format!(
+            "Gambling Brands (gambling): updated: 20 entries ({bytes} bytes)\n\
+             Dating Sites (dating): updated: 20 entries ({bytes} bytes)\n"
+        )
+    );
+    assert!(!dir.join("state/lists/not-recommended.txt").exists());
+    // The child profile blocks them, under the subscription's category.
+    let (code, out, _) = run(
+        &["explain", "www.listed3.example", "--profile", "child"],
+        &cfg,
+    );
+    assert_eq!(code, Some(0));
+    assert!(
+        out.contains("BLOCKED: gambling") && out.contains("gambling-brands.txt:5: listed3.example"),
+        "{out}"
+    );
+}
