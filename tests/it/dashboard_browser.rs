@@ -453,8 +453,10 @@ async fn fits(page: &mut Page, width: u64) {
         json!({"width": width, "height": 1400, "deviceScaleFactor": 1, "mobile": width < 600}),
     )
     .await;
-    page.eval("location.reload(); true").await;
-    page.wait_for("document.readyState === 'complete' && !!document.getElementById('allow-form')")
+    // A mark on the old page: the wait ends on the reloaded one, not before.
+    page.eval("window.__before_reload = true; location.reload(); true")
+        .await;
+    page.wait_for("!window.__before_reload && document.readyState === 'complete' && !!document.getElementById('allow-form')")
         .await;
     let (scroll, inner) = (
         page.eval("document.documentElement.scrollWidth").await,
