@@ -1216,6 +1216,7 @@ async fn blocked_page(
         peer,
         listener: admin.listen,
         proto: Proto::Tcp,
+        behind: crate::policy::ForwardedFor::NONE,
     };
     let profile_ix = admin.resolver.profile_of(&who);
     let engine = admin.resolver.engine();
@@ -1306,6 +1307,7 @@ async fn ask(
         peer,
         listener: admin.listen,
         proto: Proto::Tcp,
+        behind: crate::policy::ForwardedFor::NONE,
     };
     let engine = admin.resolver.engine();
     let profile = engine
