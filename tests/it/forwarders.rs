@@ -203,6 +203,10 @@ async fn start_dnsmasq(server: SocketAddr) -> Option<Dnsmasq> {
                 "--user=root",
                 "--cache-size=0",
                 "--bind-interfaces",
+                // What a device sent of its own is dropped first: without
+                // these dnsmasq passes a device's claim to be another on.
+                "--strip-mac",
+                "--strip-subnet",
                 "--add-mac",
                 "--add-subnet=32,128",
                 "--log-facility=-",
@@ -269,7 +273,15 @@ async fn a_child_behind_dnsmasq_gets_their_profile() {
     assert!(blocked(&leo), "{leo:?}");
     let other = query_from("127.0.0.9", via, "bad.example", RecordType::A).await;
     assert_eq!(a_records(&other), vec![OPEN], "{other:?}");
-    assert!(metric(&d, "used").parse::<u64>().unwrap() >= 2);
+    // Leo claims, in options of his own, to be that other device: dnsmasq
+    // must not pass his claim on (`--strip-mac`, `--strip-subnet`).
+    let claim = [
+        (65001, vec![2, 0, 0x5e, 0, 0, 9]),
+        subnet_of(Ipv4Addr::new(127, 0, 0, 9)),
+    ];
+    let spoofed = ask_with("127.0.0.5", via, "bad.example", &claim).await;
+    assert!(blocked(&spoofed), "{spoofed:?}");
+    assert!(metric(&d, "used").parse::<u64>().unwrap() >= 3);
     assert_eq!(metric(&d, "ignored"), "0");
     assert_no_device_options_upstream(&up);
     drop(dnsmasq);
