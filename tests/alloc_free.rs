@@ -6,7 +6,7 @@ mod support;
 
 use hickory_proto::rr::RecordType;
 use nestguard::dns::resolve::{Client, Fast, Transport};
-use support::client::{build_query, encode};
+use support::client::{build_query, encode, query_with_options};
 use support::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -87,8 +87,6 @@ async fn cache_hits_and_blocked_answers_do_not_allocate() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn queries_naming_a_device_behind_a_forwarder_do_not_allocate() {
-    use hickory_proto::op::Edns;
-    use hickory_proto::rr::rdata::opt::EdnsOption;
     let up = FakeUpstream::start().await;
     let config = format!(
         "[server]\nlisten = [\"127.0.0.1:0\"]\ntrusted_forwarders = [\"127.0.0.1\"]\n{}\
@@ -106,15 +104,7 @@ async fn queries_naming_a_device_behind_a_forwarder_do_not_allocate() {
     for name in ["example.com", "pornhub.com"] {
         query_udp(d.addr, name, RecordType::A).await;
         for opts in options {
-            let mut msg = build_query(name, RecordType::A, &QueryOpts::default());
-            let mut edns = Edns::new();
-            edns.set_max_payload(1232);
-            for (code, data) in opts {
-                edns.options_mut()
-                    .insert(EdnsOption::Unknown(*code, data.to_vec()));
-            }
-            msg.set_edns(edns);
-            packets.push(encode(&msg));
+            packets.push(query_with_options(name, opts));
         }
     }
     let resolver = d.daemon.resolver.clone();

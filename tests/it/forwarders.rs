@@ -5,15 +5,14 @@
 //! hand-built packets over real sockets (dnsmasq adds a MAC only for a
 //! requestor in the neighbour table, and loopback has none).
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{Ipv4Addr, SocketAddr};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use crate::support::client::{QueryOpts, build_query, decode, encode};
+use crate::support::client::{QueryOpts, build_query, encode, exchange_from, query_with_options};
 use crate::support::*;
-use hickory_proto::op::{Edns, Message, ResponseCode};
+use hickory_proto::op::{Message, ResponseCode};
 use hickory_proto::rr::RecordType;
-use hickory_proto::rr::rdata::opt::EdnsOption;
 
 const OPEN: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 80);
 /// Where the forwarder sends its queries from: the one trusted address.
@@ -57,24 +56,8 @@ async fn ask_with(
     name: &str,
     options: &[(u16, Vec<u8>)],
 ) -> Message {
-    let mut msg = build_query(name, RecordType::A, &QueryOpts::default());
-    let mut edns = Edns::new();
-    edns.set_max_payload(1232);
-    for (code, data) in options {
-        edns.options_mut()
-            .insert(EdnsOption::Unknown(*code, data.clone()));
-    }
-    msg.set_edns(edns);
-    let sock = tokio::net::UdpSocket::bind((src.parse::<IpAddr>().unwrap(), 0))
-        .await
-        .unwrap();
-    sock.send_to(&encode(&msg), server).await.unwrap();
-    let mut buf = vec![0u8; 65_535];
-    let (n, _) = tokio::time::timeout(Duration::from_secs(5), sock.recv_from(&mut buf))
-        .await
-        .expect("answer within 5 s")
-        .unwrap();
-    decode(&buf[..n])
+    let options: Vec<(u16, &[u8])> = options.iter().map(|(c, d)| (*c, &d[..])).collect();
+    exchange_from(src, server, &query_with_options(name, &options)).await
 }
 
 fn subnet_of(ip: Ipv4Addr) -> (u16, Vec<u8>) {
