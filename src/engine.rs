@@ -570,7 +570,12 @@ impl Engine {
         if let Some(i) = position(&|c| c.listeners.contains(&who.listener)) {
             return (self.clients[i].profile, MatchedBy::Listener(i));
         }
+        // Behind a trusted forwarder the socket is the forwarder's: its
+        // owner says nothing about the device that asked.
         let by_user = || {
+            if who.behind.is_some() {
+                return None;
+            }
             let uid = lookups.uid(who)?;
             let Some(i) = position(&|c| c.uids.contains(&uid)) else {
                 if crate::policy::forwarder::is_system_account(uid) {
@@ -580,9 +585,9 @@ impl Engine {
             };
             found(MatchedBy::User(i, uid), i)
         };
-        let ip = canonical(who.peer.ip());
+        let ip = canonical(who.client_ip());
         let by_mac = || {
-            let mac = lookups.mac(ip)?;
+            let mac = who.behind.mac.or_else(|| lookups.mac(ip))?;
             let i = position(&|c| c.macs.contains(&mac))?;
             found(MatchedBy::Mac(i, mac), i)
         };

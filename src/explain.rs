@@ -232,6 +232,7 @@ pub fn explain_client(
         peer: SocketAddr::new(ip, 0),
         listener: SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0),
         proto: Proto::Udp,
+        behind: crate::policy::ForwardedFor::NONE,
     };
     let (profile, by) = engine.profile_for(&who, &Given(client));
     let (local, timestamp, at_text) = at;

@@ -6,7 +6,7 @@ mod support;
 
 use hickory_proto::rr::RecordType;
 use nestguard::dns::resolve::{Client, Fast, Transport};
-use support::client::{build_query, encode};
+use support::client::{build_query, encode, query_with_options};
 use support::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -92,5 +92,64 @@ async fn cache_hits_and_blocked_answers_do_not_allocate() {
         allocation_counter::measure(|| drop(std::hint::black_box(vec![1u8]))).count_total,
         1
     );
+    d.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn queries_naming_a_device_behind_a_forwarder_do_not_allocate() {
+    let up = FakeUpstream::start().await;
+    let config = format!(
+        "[server]\nlisten = [\"127.0.0.1:0\"]\ntrusted_forwarders = [\"127.0.0.1\"]\n{}\
+         [[client]]\nprofile = \"teen\"\nmacs = [\"02:00:00:00:00:01\"]\n\
+         [[client]]\nprofile = \"young-child\"\naddresses = [\"192.168.1.20\"]\n",
+        udp_upstream(up.addr(), "1s")
+    );
+    let d = TestDaemon::start(&config).await;
+    let options: [&[(u16, &[u8])]; 3] = [
+        &[(65001, &[2, 0, 0, 0, 0, 1])],
+        &[(8, &[0, 1, 32, 0, 192, 168, 1, 20])],
+        &[(65073, b"AgAAAAAB"), (8, &[0, 1, 32, 0, 192, 168, 1, 21])],
+    ];
+    let mut packets = Vec::new();
+    for name in ["example.com", "pornhub.com"] {
+        query_udp(d.addr, name, RecordType::A).await;
+        for opts in options {
+            packets.push(query_with_options(name, opts));
+        }
+    }
+    let resolver = d.daemon.resolver.clone();
+    // The trusted forwarder, and someone whose options are ignored (counted,
+    // and logged once per interval: the warm-up round takes that log line).
+    let clients = [
+        Client {
+            peer: "127.0.0.1:9".parse().unwrap(),
+            listener: d.addr,
+        },
+        Client {
+            peer: "127.0.0.2:9".parse().unwrap(),
+            listener: d.addr,
+        },
+    ];
+    let mut out = Vec::with_capacity(4096);
+    for p in &packets {
+        for c in clients {
+            let fast = resolver.answer_fast(p, c, Transport::Udp, &mut out);
+            if fast == Fast::Miss {
+                resolver.answer_slow(p, c, Transport::Udp, &mut out).await;
+            }
+        }
+    }
+    let mut replies = 0;
+    let counted = allocation_counter::measure(|| {
+        for i in 0..10_000 {
+            let p = &packets[i % packets.len()];
+            let c = clients[(i / packets.len()) % 2];
+            if resolver.answer_fast(p, c, Transport::Udp, &mut out) == Fast::Reply {
+                replies += 1;
+            }
+        }
+    });
+    assert_eq!(replies, 10_000);
+    assert_eq!(counted.count_total, 0, "allocations on the forwarded path");
     d.stop().await;
 }

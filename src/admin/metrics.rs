@@ -256,6 +256,18 @@ impl Collector for DnsMetrics {
         )?;
         counter(
             e,
+            "nestguard_forwarded_identities",
+            "Queries whose EDNS options (dnsmasq add-mac, add-subnet) named the device asking: used from a trusted forwarder, ignored from anyone else.",
+            by(
+                "outcome",
+                [
+                    ("used", get(&c.forwarded_identities)),
+                    ("ignored", stats.forwarded_identities_ignored),
+                ],
+            ),
+        )?;
+        counter(
+            e,
             "nestguard_dropped_busy",
             "UDP cache misses dropped because max_inflight queries were waiting on upstreams.",
             [(NONE, get(&c.dropped_busy))],

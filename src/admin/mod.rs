@@ -1248,6 +1248,7 @@ async fn blocked_page(
         peer,
         listener: admin.listen,
         proto: Proto::Tcp,
+        behind: crate::policy::ForwardedFor::NONE,
     };
     let profile_ix = admin.resolver.profile_of(&who);
     let engine = admin.resolver.engine();
@@ -1338,6 +1339,7 @@ async fn ask(
         peer,
         listener: admin.listen,
         proto: Proto::Tcp,
+        behind: crate::policy::ForwardedFor::NONE,
     };
     let engine = admin.resolver.engine();
     let profile = engine

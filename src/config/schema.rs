@@ -725,6 +725,10 @@ pub struct ServerConfig {
     pub rate_limit_burst: u32,
     /// Networks never rate limited (this machine's own programs by default).
     pub rate_limit_exempt: Vec<Net>,
+    /// Forwarders (a router's dnsmasq) whose EDNS options say which device a
+    /// query is for: the MAC (`add-mac`) and the address (`add-subnet`, RFC
+    /// 7871). From anyone else those options are ignored. None by default.
+    pub trusted_forwarders: Vec<Net>,
 }
 
 /// Loopback, RFC 1918, RFC 6598 (carrier-grade NAT, some ISPs' routers),
@@ -769,6 +773,7 @@ impl Default for ServerConfig {
                 .iter()
                 .filter_map(|n| n.parse().ok().map(Net))
                 .collect(),
+            trusted_forwarders: Vec::new(),
         }
     }
 }

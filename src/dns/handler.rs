@@ -78,6 +78,9 @@ pub struct Counters {
     /// Cached answers refreshed before they expired (prefetch), and those
     /// not refreshed because `max_inflight` resolutions were under way.
     pub prefetches: AtomicU64,
+    /// Queries a trusted forwarder named a device for (MAC or address in
+    /// EDNS options), judged by that device.
+    pub forwarded_identities: AtomicU64,
     pub prefetches_skipped: AtomicU64,
 }
 

@@ -47,6 +47,11 @@ pub struct Gate {
     untracked: LogEvery,
     /// Tokens refill by this clock's milliseconds.
     clock: Clock,
+    /// `trusted_forwarders`: peers whose EDNS options may name the device
+    /// they ask for.
+    trusted: Vec<IpNet>,
+    /// Queries from anyone else that named a device anyway (ignored).
+    untrusted_identity: LogEvery,
 }
 
 /// IPv4-mapped IPv6 is treated as IPv4.
@@ -78,7 +83,34 @@ impl Gate {
             logged: LogEvery::new(clock),
             untracked: LogEvery::new(clock),
             clock: clock.clone(),
+            trusted: nets(&config.trusted_forwarders),
+            untrusted_identity: LogEvery::new(clock),
         }
+    }
+
+    /// Whether `ip` is a trusted forwarder, whose EDNS options (`add-mac`,
+    /// `add-subnet`) say which device a query is for.
+    pub fn trusts(&self, ip: IpAddr) -> bool {
+        let ip = canonical(ip);
+        self.trusted.iter().any(|n| n.contains(&ip))
+    }
+
+    /// A query from `ip`, not a trusted forwarder, named a device by its EDNS
+    /// options: counted, and logged at most once per interval.
+    pub fn ignored_identity(&self, ip: IpAddr) {
+        if let Some(times) = self.untrusted_identity.hit() {
+            tracing::warn!(
+                client = %ip,
+                times,
+                "queries carry a device's MAC or address in EDNS options (dnsmasq add-mac/add-subnet), \
+                 but {ip} is not in [server] trusted_forwarders: ignored, the query is judged by its own address"
+            );
+        }
+    }
+
+    /// Queries whose device options were ignored (see [`Gate::ignored_identity`]).
+    pub fn identities_ignored(&self) -> u64 {
+        self.untrusted_identity.total()
     }
 
     /// Whether to answer a query from `ip` now (spends a token if so).

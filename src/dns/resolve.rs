@@ -36,7 +36,7 @@ use crate::engine::{Decision, Engine};
 use crate::mac::Mac;
 use crate::observe::{Counts, Decided, Observer};
 use crate::policy::users::{Flow, Owner, Owners};
-use crate::policy::{Live, Lookups, Proto, Who};
+use crate::policy::{ForwardedFor, Live, Lookups, Proto, Who};
 
 /// RFC 8914 INFO-CODE 18: Prohibited.
 const EDE_PROHIBITED: u16 = 18;
@@ -45,7 +45,9 @@ const EDE_NO_REACHABLE_AUTHORITY: u16 = 22;
 const TCP_LIMIT: usize = 65_535;
 
 impl Client {
-    fn who(self, transport: Transport) -> Who {
+    /// The client as the engine matches it: `behind` is the device a trusted
+    /// forwarder named, if any.
+    fn who(self, transport: Transport, behind: ForwardedFor) -> Who {
         Who {
             peer: self.peer,
             listener: self.listener,
@@ -53,6 +55,7 @@ impl Client {
                 Transport::Udp => Proto::Udp,
                 Transport::Tcp => Proto::Tcp,
             },
+            behind,
         }
     }
 }
@@ -90,6 +93,8 @@ pub struct Stats {
     pub cache_evictions: u64,
     pub upstream_fds_exhausted: u64,
     pub rate_limit_untracked: u64,
+    /// Queries naming a device in EDNS options from a peer not trusted to.
+    pub forwarded_identities_ignored: u64,
     pub owner_lookups: u64,
     pub owner_queue_full: u64,
     pub owner_timed_out: u64,
@@ -233,7 +238,7 @@ impl Resolver {
             query.qname_wire(),
             query.qtype,
             profile,
-            who.peer.ip(),
+            who.client_ip(),
             live,
         );
         (profile, decision)
@@ -259,6 +264,7 @@ impl Resolver {
             cache_evictions: self.shared.cache.evictions(),
             upstream_fds_exhausted: self.shared.upstreams.fds_exhausted(),
             rate_limit_untracked: self.gate.untracked(),
+            forwarded_identities_ignored: self.gate.identities_ignored(),
             owner_lookups: get(&o.lookups),
             owner_queue_full: get(&o.queue_full),
             owner_timed_out: get(&o.timed_out),
@@ -316,7 +322,15 @@ impl Resolver {
         }
         .fetch_add(1, Ordering::Relaxed);
         let current = self.current.load();
-        let who = client.who(transport);
+        let behind = self.forwarded_for(client, &query);
+        if behind.is_some() {
+            self.counters
+                .forwarded_identities
+                .fetch_add(1, Ordering::Relaxed);
+        } else if query.forwarded_for.is_some() {
+            self.gate.ignored_identity(client.peer.ip());
+        }
+        let who = client.who(transport, behind);
         let lookups = self.flow_lookups(None);
         let (profile, decision) =
             self.decide(&current.engine, &query, &who, &current.live, &lookups);
@@ -344,7 +358,7 @@ impl Resolver {
         let (engine, live) = (&*current.engine, &current.live);
         current.counts.decided(&Decided {
             engine,
-            client: who.peer.ip(),
+            client: who.client_ip(),
             profile,
             decision,
             open_windows: live.windows,
@@ -415,6 +429,17 @@ impl Resolver {
         Fast::Drop
     }
 
+    /// The device the query's EDNS options name, if its sender is a trusted
+    /// forwarder; nobody otherwise.
+    fn forwarded_for(&self, client: Client, query: &Query<'_>) -> ForwardedFor {
+        let named = query.forwarded_for;
+        if named.is_some() && self.gate.trusts(client.peer.ip()) {
+            named
+        } else {
+            ForwardedFor::NONE
+        }
+    }
+
     /// Steps 1–2: parse, and answer at once what needs no upstream.
     fn check<'p>(&self, packet: &'p [u8], out: &mut Vec<u8>) -> Result<Query<'p>, Fast> {
         let (rcode, query) = match wire::parse_query(packet) {
@@ -454,7 +479,7 @@ impl Resolver {
             Err(_) => return,
         };
         let shape = self.shape(&query, transport);
-        let who = client.who(transport);
+        let who = client.who(transport, self.forwarded_for(client, &query));
         // One snapshot for the whole query: the profile number decided now
         // means nothing in rules a reload swaps in while the upstream answers.
         let current = self.current.load_full();
@@ -568,7 +593,7 @@ impl Resolver {
                     query.qname_wire(),
                     query.qtype,
                     profile,
-                    who.peer.ip(),
+                    who.client_ip(),
                     &current.live,
                 );
                 (profile, decision)
@@ -859,7 +884,7 @@ fn flow_of(who: &Who) -> Flow {
 /// profile blocks is answered as blocked (with the target's rule as the reason).
 fn cloaked(engine: &Engine, live: &Live, answer: &Answer, asked: &Asked<'_>) -> Option<Decision> {
     let mut name = [0u8; wire::MAX_NAME_LEN + 1];
-    let peer = asked.who.peer.ip();
+    let peer = asked.who.client_ip();
     answer.cname_targets().find_map(|at| {
         let len = wire::expand_name(answer.bytes(), at, &mut name)?;
         match engine.decide(&name[..len], asked.query.qtype, asked.profile, peer, live) {

@@ -7,6 +7,9 @@
 //! not per query.
 
 use std::fmt;
+use std::net::IpAddr;
+
+use crate::mac::Mac;
 
 pub const HEADER_LEN: usize = 12;
 /// Longest name on the wire (RFC 1035 §2.3.4).
@@ -25,6 +28,15 @@ pub const CLASS_IN: u16 = 1;
 
 /// EDNS option code of an Extended DNS Error (RFC 8914).
 pub const OPT_EDE: u16 = 15;
+/// EDNS Client Subnet (RFC 7871): the address a forwarder asked for.
+pub const OPT_CLIENT_SUBNET: u16 = 8;
+/// The requestor's MAC address, six raw bytes (dnsmasq `--add-mac`; the
+/// code is dyndns.org's private-use assignment, which Pi-hole FTL reads too).
+pub const OPT_MAC: u16 = 65001;
+/// Nominum's device id, which dnsmasq fills with the requestor's MAC as eight
+/// base64 characters (`--add-mac=base64`) or `aa:bb:cc:dd:ee:ff`
+/// (`--add-mac=text`).
+pub const OPT_DEVICE_ID: u16 = 65073;
 
 // Header flag bits (second 16-bit word of the header).
 pub const FLAG_QR: u16 = 0x8000;
@@ -88,6 +100,108 @@ pub struct Edns {
     pub dnssec_ok: bool,
 }
 
+/// The device a forwarder asked for, as its EDNS options name it: the MAC
+/// (dnsmasq `--add-mac`) and the whole address (RFC 7871 client subnet with a
+/// /32 or /128 source prefix; a shorter one names a network, not a device).
+/// Only worth believing from a forwarder the config trusts.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ForwardedFor {
+    pub mac: Option<Mac>,
+    pub ip: Option<IpAddr>,
+}
+
+impl ForwardedFor {
+    /// Nobody behind a forwarder: the peer asked for itself.
+    pub const NONE: ForwardedFor = ForwardedFor {
+        mac: None,
+        ip: None,
+    };
+
+    pub fn is_some(&self) -> bool {
+        self.mac.is_some() || self.ip.is_some()
+    }
+
+    /// Notes one EDNS option if it names the device.
+    fn read_option(&mut self, code: u16, data: &[u8]) {
+        match code {
+            OPT_MAC => {
+                if let Ok(bytes) = <[u8; 6]>::try_from(data) {
+                    self.mac = Some(Mac(bytes));
+                }
+            }
+            OPT_DEVICE_ID => {
+                if let Some(mac) = device_id_mac(data) {
+                    self.mac = Some(mac);
+                }
+            }
+            OPT_CLIENT_SUBNET => {
+                if let Some(ip) = subnet_address(data) {
+                    self.ip = Some(ip);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The MAC in dnsmasq's device-id option: `aa:bb:cc:dd:ee:ff`, or the six
+/// bytes in standard base64 without padding (eight characters).
+fn device_id_mac(data: &[u8]) -> Option<Mac> {
+    let mut mac = [0u8; 6];
+    match data.len() {
+        17 => {
+            for (i, byte) in mac.iter_mut().enumerate() {
+                let at = i * 3;
+                if i < 5 && data[at + 2] != b':' {
+                    return None;
+                }
+                *byte = (hex_digit(data[at])? << 4) | hex_digit(data[at + 1])?;
+            }
+        }
+        8 => {
+            for (chunk, out) in data.chunks_exact(4).zip(mac.chunks_exact_mut(3)) {
+                let mut bits = 0u32;
+                for &c in chunk {
+                    bits = (bits << 6) | u32::from(base64_digit(c)?);
+                }
+                out.copy_from_slice(&bits.to_be_bytes()[1..]);
+            }
+        }
+        _ => return None,
+    }
+    Some(Mac(mac))
+}
+
+fn hex_digit(c: u8) -> Option<u8> {
+    char::from(c)
+        .to_digit(16)
+        .and_then(|d| u8::try_from(d).ok())
+}
+
+fn base64_digit(c: u8) -> Option<u8> {
+    match c {
+        b'A'..=b'Z' => Some(c - b'A'),
+        b'a'..=b'z' => Some(c - b'a' + 26),
+        b'0'..=b'9' => Some(c - b'0' + 52),
+        b'+' => Some(62),
+        b'/' => Some(63),
+        _ => None,
+    }
+}
+
+/// The address in a client-subnet option (RFC 7871 §6: family, source prefix,
+/// scope prefix, then as many address bytes as the source prefix needs), if
+/// the prefix covers all of it.
+fn subnet_address(data: &[u8]) -> Option<IpAddr> {
+    let (head, addr) = data.split_at_checked(4)?;
+    let family = read_u16(head, 0);
+    match (family, head[2], addr.len()) {
+        (1, 32, 4) => <[u8; 4]>::try_from(addr).ok().map(IpAddr::from),
+        (2, 128, 16) => <[u8; 16]>::try_from(addr).ok().map(IpAddr::from),
+        _ => None,
+    }
+}
+
 /// A query, borrowed from the packet it was read from. Reading it allocates nothing.
 #[derive(Clone, Copy, Debug)]
 pub struct Query<'a> {
@@ -97,6 +211,9 @@ pub struct Query<'a> {
     pub qtype: u16,
     pub qclass: u16,
     pub edns: Option<Edns>,
+    /// The device the EDNS options name, whoever sent them: the resolver
+    /// believes it only from a trusted forwarder.
+    pub forwarded_for: ForwardedFor,
 }
 
 impl<'a> Query<'a> {
@@ -257,6 +374,7 @@ pub fn parse_query(packet: &[u8]) -> Result<Query<'_>, (QueryError, Option<Query
         qtype: read_u16(packet, name_end),
         qclass: read_u16(packet, name_end + 2),
         edns: None,
+        forwarded_for: ForwardedFor::NONE,
     };
     if not_query {
         return Err((QueryError::NotImp, Some(query)));
@@ -283,7 +401,12 @@ pub fn parse_query(packet: &[u8]) -> Result<Query<'_>, (QueryError, Option<Query
             if end - at < 4 {
                 return Err((QueryError::FormErr, Some(query)));
             }
-            at += 4 + usize::from(read_u16(packet, at + 2));
+            let data_end = at + 4 + usize::from(read_u16(packet, at + 2));
+            if data_end <= end {
+                let data = &packet[at + 4..data_end];
+                query.forwarded_for.read_option(read_u16(packet, at), data);
+            }
+            at = data_end;
         }
         if at != end {
             return Err((QueryError::FormErr, Some(query)));
@@ -703,6 +826,104 @@ mod tests {
             .write(&mut p);
         }
         p
+    }
+
+    /// A query carrying `options` (already encoded) in its OPT record.
+    fn query_with_options(options: &[u8]) -> Vec<u8> {
+        let mut p = query(&["example", "com"], 1, None);
+        p[11] = 1;
+        OptOut {
+            payload: 1232,
+            dnssec_ok: false,
+            ext_rcode: 0,
+            ede: None,
+            raw_options: options,
+        }
+        .write(&mut p);
+        p
+    }
+
+    fn option(code: u16, data: &[u8]) -> Vec<u8> {
+        let mut o = code.to_be_bytes().to_vec();
+        o.extend_from_slice(&(data.len() as u16).to_be_bytes());
+        o.extend_from_slice(data);
+        o
+    }
+
+    fn named(options: &[u8]) -> ForwardedFor {
+        let p = query_with_options(options);
+        parse_query(&p).expect("valid").forwarded_for
+    }
+
+    const DEVICE: Mac = Mac([0x02, 0x1a, 0x2b, 0x3c, 0x4d, 0x5e]);
+
+    #[test]
+    fn reads_the_mac_in_each_form_dnsmasq_sends() {
+        assert_eq!(named(&option(OPT_MAC, &DEVICE.0)).mac, Some(DEVICE));
+        // --add-mac=text, in either case.
+        let text = option(OPT_DEVICE_ID, b"02:1A:2b:3c:4d:5e");
+        assert_eq!(named(&text).mac, Some(DEVICE));
+        // --add-mac=base64: three bytes to four characters, twice, no padding.
+        let b64 = option(OPT_DEVICE_ID, b"AhorPE1e");
+        assert_eq!(named(&b64).mac, Some(DEVICE));
+        for junk in [
+            &b"02:1a:2b:3c:4d"[..],
+            b"02-1a-2b-3c-4d-5e",
+            b"AhorPE1=",
+            b"zz:1a:2b:3c:4d:5e",
+        ] {
+            assert_eq!(named(&option(OPT_DEVICE_ID, junk)).mac, None, "{junk:?}");
+        }
+        assert_eq!(named(&option(OPT_MAC, &DEVICE.0[..5])).mac, None);
+    }
+
+    #[test]
+    fn reads_a_whole_address_from_client_subnet_only() {
+        let v4 = option(OPT_CLIENT_SUBNET, &[0, 1, 32, 0, 192, 168, 1, 23]);
+        assert_eq!(named(&v4).ip, Some("192.168.1.23".parse().expect("ip")));
+        let mut v6 = vec![0, 2, 128, 0];
+        v6.extend_from_slice(
+            &"fd00::17"
+                .parse::<std::net::Ipv6Addr>()
+                .expect("ip")
+                .octets(),
+        );
+        assert_eq!(
+            named(&option(OPT_CLIENT_SUBNET, &v6)).ip,
+            Some("fd00::17".parse().expect("ip"))
+        );
+        // A network (dnsmasq's default prefix is 0: "add nothing") names no device.
+        for data in [
+            &[0, 1, 24, 0, 192, 168, 1][..],
+            &[0, 1, 0, 0],
+            &[0, 1, 32, 0, 192, 168, 1],
+        ] {
+            assert_eq!(
+                named(&option(OPT_CLIENT_SUBNET, data)),
+                ForwardedFor::NONE,
+                "{data:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn reads_mac_and_address_together_among_other_options() {
+        let mut opts = option(10, &[1, 2, 3, 4, 5, 6, 7, 8]);
+        opts.extend(option(OPT_CLIENT_SUBNET, &[0, 1, 32, 0, 10, 0, 0, 9]));
+        opts.extend(option(OPT_MAC, &DEVICE.0));
+        let got = named(&opts);
+        assert_eq!(got.mac, Some(DEVICE));
+        assert_eq!(got.ip, Some("10.0.0.9".parse().expect("ip")));
+        assert_eq!(named(&option(10, &[1; 8])), ForwardedFor::NONE);
+    }
+
+    #[test]
+    fn an_option_running_past_the_record_is_still_formerr() {
+        let mut p = query_with_options(&option(OPT_MAC, &DEVICE.0));
+        // Claim two bytes more than the OPT record holds.
+        let len_at = p.len() - 6 - 2;
+        p[len_at + 1] += 2;
+        assert!(matches!(parse_query(&p), Err((QueryError::FormErr, _))));
     }
 
     #[test]

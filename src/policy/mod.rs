@@ -21,6 +21,7 @@ pub mod overrides;
 pub mod pause;
 pub mod users;
 
+pub use crate::dns::wire::ForwardedFor;
 use neighbours::{Mac, Neighbours};
 pub use users::Proto;
 
@@ -31,6 +32,17 @@ pub struct Who {
     /// Our address the query arrived on.
     pub listener: SocketAddr,
     pub proto: Proto,
+    /// The device a trusted forwarder (`[server] trusted_forwarders`) asked
+    /// for, by its EDNS options; [`ForwardedFor::NONE`] from anyone else.
+    pub behind: ForwardedFor,
+}
+
+impl Who {
+    /// The address the query is judged by: the device's behind a trusted
+    /// forwarder that named it, else the peer's.
+    pub fn client_ip(&self) -> IpAddr {
+        self.behind.ip.unwrap_or(self.peer.ip())
+    }
 }
 
 /// Facts about a client that cost a lookup: asked for only when a `[[client]]`

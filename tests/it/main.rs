@@ -21,6 +21,7 @@ mod clients;
 mod dashboard_browser;
 mod encrypted_upstreams;
 mod fake_upstream;
+mod forwarders;
 mod fuzz_regressions;
 mod hardening;
 mod parents;

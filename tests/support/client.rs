@@ -259,11 +259,30 @@ pub fn min_answer_ttl(msg: &Message) -> Option<u32> {
 
 /// A query from a chosen loopback source address (Linux routes all of 127/8 to lo).
 pub async fn query_from(src: &str, server: SocketAddr, name: &str, rtype: RecordType) -> Message {
+    let q = encode(&build_query(name, rtype, &QueryOpts::default()));
+    exchange_from(src, server, &q).await
+}
+
+/// An A query for `name` whose OPT record carries `options` (code, data),
+/// such as the device options a forwarder adds.
+pub fn query_with_options(name: &str, options: &[(u16, &[u8])]) -> Vec<u8> {
+    let mut msg = build_query(name, RecordType::A, &QueryOpts::default());
+    let mut edns = Edns::new();
+    edns.set_max_payload(1232);
+    for (code, data) in options {
+        edns.options_mut()
+            .insert(EdnsOption::Unknown(*code, data.to_vec()));
+    }
+    msg.set_edns(edns);
+    encode(&msg)
+}
+
+/// Sends `query` over UDP from a chosen loopback source address and waits for the answer.
+pub async fn exchange_from(src: &str, server: SocketAddr, query: &[u8]) -> Message {
     let sock = tokio::net::UdpSocket::bind((src.parse::<IpAddr>().unwrap(), 0))
         .await
         .unwrap();
-    let q = encode(&build_query(name, rtype, &QueryOpts::default()));
-    sock.send_to(&q, server).await.unwrap();
+    sock.send_to(query, server).await.unwrap();
     let mut buf = vec![0u8; 65_535];
     let (n, _) = tokio::time::timeout(Duration::from_secs(5), sock.recv_from(&mut buf))
         .await

@@ -104,6 +104,8 @@ struct Inner {
     reply_flags: Mutex<(u16, u16)>,
     /// Names answered only after a delay.
     delays: Mutex<HashMap<String, Duration>>,
+    /// EDNS option codes of every query received, in order.
+    options: Mutex<Vec<u16>>,
 }
 
 /// Spawner whose tasks all end when the token is cancelled.
@@ -202,6 +204,7 @@ impl FakeUpstream {
                     zone: Mutex::new(zone),
                     reply_flags: Mutex::new((0, 0)),
                     delays: Mutex::default(),
+                    options: Mutex::default(),
                 }),
                 cancel: CancellationToken::new(),
                 tracker: TaskTracker::new(),
@@ -227,6 +230,16 @@ impl FakeUpstream {
     /// Distinct query IDs seen: exchanges, whatever was sent again.
     pub fn exchanges(&self) -> usize {
         self.ctl.inner.ids.lock().map_or(0, |ids| ids.len())
+    }
+
+    /// The EDNS option codes the queries received so far carried (what a
+    /// forwarder passed on).
+    pub fn edns_options_seen(&self) -> Vec<u16> {
+        self.ctl
+            .inner
+            .options
+            .lock()
+            .map_or(Vec::new(), |o| o.clone())
     }
 
     /// Resets [`FakeUpstream::queries`] to zero.
@@ -566,6 +579,14 @@ impl Inner {
         };
         if request.metadata.message_type != MessageType::Query {
             return None;
+        }
+        if let (Some(edns), Ok(mut seen)) = (&request.edns, self.options.lock()) {
+            seen.extend(
+                edns.options()
+                    .as_ref()
+                    .iter()
+                    .map(|(code, _)| u16::from(*code)),
+            );
         }
 
         let mut response = Message::response(request.metadata.id, request.metadata.op_code);
