@@ -799,7 +799,17 @@ async fn dashboard(State(admin): Shared, headers: HeaderMap) -> Response {
         pages::dashboard(pages::DashboardPage {
             csrf: &info.csrf,
             parent: &info.parent,
-            profiles: engine.profile_ids().collect(),
+            profiles: engine
+                .children()
+                .iter()
+                .map(|c| (c.id.as_str(), c.name.as_str()))
+                .chain(
+                    engine
+                        .profile_ids()
+                        .filter(|id| engine.child(id).is_none())
+                        .map(|id| (id, id)),
+                )
+                .collect(),
             pending,
             activity,
             family: pages::Family { children, devices },

@@ -194,7 +194,7 @@ struct Dashboard<'a> {
     title: &'a str,
     logout: LoggedIn<'a>,
     csrf: &'a str,
-    profiles: Vec<&'a str>,
+    profiles: Vec<(&'a str, &'a str)>,
     pending: Vec<Pending>,
     activity: Activity,
     family: Family,
@@ -206,7 +206,9 @@ struct Dashboard<'a> {
 pub struct DashboardPage<'a> {
     pub csrf: &'a str,
     pub parent: &'a str,
-    pub profiles: Vec<&'a str>,
+    /// Who an allow can be for: (id, what the form shows): children by
+    /// name first, then the profiles.
+    pub profiles: Vec<(&'a str, &'a str)>,
     pub pending: Vec<Pending>,
     pub activity: Activity,
     pub family: Family,
