@@ -397,9 +397,13 @@ impl StreamPool {
 /// A connection's reader or writer stopped: the connection ends. One lost
 /// with queries in flight (or in an error) makes the next one a reconnect.
 fn ended(conn: &Conn, end: End, lost_one: &AtomicBool) {
+    // Marked before the waiters are woken: they send again at once, and the
+    // connection that carries them must count as a reconnect.
+    if end == End::Lost && conn.load() > 0 {
+        lost_one.store(true, Ordering::Relaxed);
+    }
     let in_flight = conn.close();
     if end == End::Lost && in_flight > 0 {
-        lost_one.store(true, Ordering::Relaxed);
         tracing::debug!(
             in_flight,
             "upstream connection closed with queries in flight; sending them again"
