@@ -769,36 +769,27 @@ impl Engine {
         }
         if paused {
             // Paused: only the profile's allowlist (help lines) is reachable;
-            // no allow lifts a pause. A bypass name still counts as one.
-            let reachable = matches!(
-                self.rules
-                    .check(&name, qtype, &client, profile.allow_mask, false),
-                Verdict::Allowed(_)
-            );
-            if !reachable {
-                return match self.bypass_origin(&name, qtype, &client, mask) {
-                    Some(o) => Decision::Block(o),
-                    None => Decision::Paused,
-                };
-            }
-            return Decision::Forward;
+            // no allow lifts a pause.
+            return self
+                .outside_allowlist(&name, qtype, &client, profile, mask, Decision::Paused)
+                .unwrap_or(Decision::Forward);
         }
         let allowed = live.allows.scope(&name, profile_index);
         if let Some(w) = allow_only {
             // Bedtime: only the profile's own allowlist (and allows the parent
             // made "also during bedtime") is reachable; safe-search hosts and
-            // YouTube included. A bypass name is still counted as one.
-            let reachable = allowed == Some(Scope::AlsoBedtime)
-                || matches!(
-                    self.rules
-                        .check(&name, qtype, &client, profile.allow_mask, false),
-                    Verdict::Allowed(_)
-                );
-            if !reachable {
-                return match self.bypass_origin(&name, qtype, &client, mask) {
-                    Some(o) => Decision::Block(o),
-                    None => Decision::Scheduled(w),
-                };
+            // YouTube included.
+            if allowed != Some(Scope::AlsoBedtime)
+                && let Some(d) = self.outside_allowlist(
+                    &name,
+                    qtype,
+                    &client,
+                    profile,
+                    mask,
+                    Decision::Scheduled(w),
+                )
+            {
+                return d;
             }
         }
         if allowed.is_some() {
@@ -861,6 +852,32 @@ impl Engine {
                 .map(|c| format!("{}, {}", c.id, c.name)),
             _ => None,
         }
+    }
+
+    /// For an allow-only time (bedtime, a pause): `None` when `name` is on
+    /// the profile's allowlist, else the block: `otherwise`, or the bypass
+    /// rule, so a bypass name is still counted as one. Allocates nothing.
+    fn outside_allowlist(
+        &self,
+        name: &Candidate,
+        qtype: u16,
+        client: &ClientInfo,
+        profile: &ProfilePolicy,
+        mask: CategoryMask,
+        otherwise: Decision,
+    ) -> Option<Decision> {
+        let listed = matches!(
+            self.rules
+                .check(name, qtype, client, profile.allow_mask, false),
+            Verdict::Allowed(_)
+        );
+        if listed {
+            return None;
+        }
+        Some(match self.bypass_origin(name, qtype, client, mask) {
+            Some(o) => Decision::Block(o),
+            None => otherwise,
+        })
     }
 
     /// The bypass-list rule that blocks `name` under `mask`, if any.
