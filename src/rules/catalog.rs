@@ -386,7 +386,7 @@ fn read_text(dir: &RulesDir, rel: &str) -> Result<String, ConfigError> {
         .map_err(|_| ConfigError::plain(&dir.display(rel), "not UTF-8".into()))
 }
 
-fn parse_toml<T: serde::de::DeserializeOwned>(
+pub(super) fn parse_toml<T: serde::de::DeserializeOwned>(
     dir: &RulesDir,
     rel: &str,
 ) -> Result<(T, String), ConfigError> {

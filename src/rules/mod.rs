@@ -30,6 +30,7 @@ pub mod name;
 pub mod parse;
 pub mod regexes;
 pub mod score;
+pub mod services;
 mod set;
 pub mod subscriptions;
 mod verdict;
