@@ -338,14 +338,27 @@ impl Daemon {
         let (ticker, ticker_live, stop) = (resolver.clone(), live.clone(), shutdown.clone());
         let (ticker_noticed, ticker_reloader) = (noticed.clone(), reloader.clone());
         let mut birthday_tried = None;
+        let mut budgets_saved = clock.minute();
         let (mut tick, ticker_clock) = (clock.interval(LIVE_INTERVAL), clock.clone());
         tasks.spawn(async move {
             loop {
                 tokio::select! {
-                    _ = stop.cancelled() => break,
+                    _ = stop.cancelled() => {
+                        let live = ticker_live.clone();
+                        let _ = tokio::task::spawn_blocking(move || live.save_budgets()).await;
+                        break;
+                    }
                     _ = tick.tick() => {
                         ticker_clock.refresh();
                         ticker.update_live(|e| ticker_live.live_for(e));
+                        // Budget minutes are kept once a minute, off this task.
+                        if ticker_clock.minute() != budgets_saved
+                            && !ticker.engine().budgets().is_empty()
+                        {
+                            budgets_saved = ticker_clock.minute();
+                            let live = ticker_live.clone();
+                            tokio::task::spawn_blocking(move || live.save_budgets());
+                        }
                         let engine = ticker.engine();
                         ticker_noticed.check(&engine);
                         // A birthday that moves a child (or starts a wait

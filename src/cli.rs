@@ -140,6 +140,17 @@ pub enum Command {
     },
     /// End a child's pause now.
     Resume { child: String },
+    /// Give a child extra time on a service's daily budget, for today.
+    ///
+    /// `nestguard grant leo youtube 30m`.
+    Grant {
+        /// The child's name (or a profile's id).
+        child: String,
+        /// The service's id in services.toml (`youtube`).
+        service: String,
+        /// How much more, e.g. 30m, 1h (at most 24h).
+        minutes: humantime::Duration,
+    },
     /// Move a child into the age band their birthday says, once a parent
     /// agrees (`status` says when one is waiting).
     ConfirmBand { child: String },
@@ -278,6 +289,16 @@ pub fn main() -> ExitCode {
             until.as_deref(),
         )),
         Command::Resume { child } => commands::report(commands::resume(&source, &config, &child)),
+        Command::Grant {
+            child,
+            service,
+            minutes,
+        } => commands::report(commands::grant(
+            &source,
+            &config,
+            (&child, &service),
+            *minutes,
+        )),
         Command::ConfirmBand { child } => {
             commands::report(commands::confirm_band(&source, &config, &child))
         }

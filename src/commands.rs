@@ -617,6 +617,44 @@ pub fn pause(
     ))
 }
 
+/// `grant CHILD SERVICE DURATION`: extra time on today's budget.
+pub fn grant(
+    source: &ConfigSource,
+    config: &Config,
+    (who, service): (&str, &str),
+    extra: std::time::Duration,
+) -> Result<String, String> {
+    let (found, engine, id) = child_target(source, config, who)?;
+    let minutes = u32::try_from(extra.as_secs() / 60).unwrap_or(u32::MAX);
+    if minutes == 0 || minutes > 24 * 60 {
+        return Err("extra time is between 1m and 24h".into());
+    }
+    let now = jiff::ZonedDateTime::now();
+    let local = crate::schedule::LocalTime::of(now.datetime());
+    let minute = u64::try_from(now.timestamp().as_second() / 60).unwrap_or(0);
+    let grant = crate::engine::grant_for(
+        engine.budgets(),
+        &id,
+        service,
+        minutes,
+        (minute, local, now.date()),
+        &cli_user(),
+    )?;
+    crate::policy::budget::add_grant(&crate::state::layout::grants(&found.dir), grant)?;
+    crate::activity::events::note(
+        &found.dir,
+        "grant",
+        &format!(
+            "{} gave {id} {minutes} more minutes of {service}",
+            cli_user()
+        ),
+    );
+    Ok(format!(
+        "{id} has {minutes} more minutes of {service} today ({})\n",
+        applies(source, &found)
+    ))
+}
+
 /// `resume CHILD`.
 pub fn resume(source: &ConfigSource, config: &Config, who: &str) -> Result<String, String> {
     let (found, _, id) = child_target(source, config, who)?;

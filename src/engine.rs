@@ -35,8 +35,12 @@ use crate::policy::{Live, Lookups, Who, children, users};
 use crate::rules::catalog::{SafeSearchDef, YoutubeLevel};
 use crate::rules::name::{Candidate, to_wire};
 use crate::rules::parse::{ClientInfo, Rewrite};
+use crate::rules::services::{ServiceId, ServiceIndex};
 use crate::rules::{CategoryMask, Origin, RewriteId, RuleSet, Verdict, catalog};
 use crate::schedule::{LocalTime, Window, parse_day, parse_hhmm};
+
+mod services;
+pub use services::{Budget, BudgetNow, grant_for};
 
 /// Names whose NXDOMAIN tells a client to turn its own encrypted DNS or relay off.
 const CANARIES: &[&[u8]] = &[
@@ -64,6 +68,22 @@ pub enum Decision {
     Scheduled(u16),
     /// Blocked because a parent paused the internet for this child.
     Paused,
+    /// A service of `rules/services.toml` that is blocked for this child now.
+    Service(ServiceId, ServiceWhy),
+    /// Resolve it normally, counting the minute towards budget i (the
+    /// answer's TTL is capped so the device keeps asking).
+    Metered(u16),
+}
+
+/// Why a service is blocked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ServiceWhy {
+    /// A parent blocked it.
+    Parent,
+    /// It is outside the hours it is open.
+    Hours,
+    /// Its daily budget (budget i) is used up.
+    Budget(u16),
 }
 
 /// A `[[schedule]]` window as the engine uses it.
@@ -93,11 +113,13 @@ struct ProfilePolicy {
     youtube: YoutubeLevel,
     /// With every upstream down and nothing stale: ask the fallback upstreams.
     fail_open: bool,
+    services: services::ServicePolicy,
 }
 
 impl ProfilePolicy {
     fn filters(&self, active: u64) -> bool {
         self.mask != CategoryMask::NONE
+            || !self.services.is_empty()
             || self.safe_search
             || self.youtube != YoutubeLevel::Off
             || active & self.windows != 0
@@ -243,6 +265,12 @@ pub struct Engine {
     /// The children, in config order, each with the band in force (their
     /// policy is the profile of the same id).
     children: Vec<children::ChildPlan>,
+    /// Which service a name belongs to (`rules/services.toml`).
+    services: ServiceIndex,
+    /// Hours services are open, per policy.
+    service_hours: Vec<services::Hours>,
+    /// Daily budgets, per policy and service.
+    budgets: Vec<Budget>,
 }
 
 impl Engine {
@@ -285,6 +313,16 @@ impl Engine {
         let mut engine = Engine::assemble(config, rules, &catalog, &assigned)?;
         engine.diagnostics = diagnostics;
         engine.children = plans;
+        let index = ServiceIndex::new(crate::rules::services::load_services(
+            &catalog::RulesDir::from_config(&rules_config),
+        )?);
+        let compiled = services::compile(config, &catalog, &index)?;
+        for (p, s) in engine.profiles.iter_mut().zip(compiled.per_profile) {
+            p.services = s;
+        }
+        engine.services = index;
+        engine.service_hours = compiled.hours;
+        engine.budgets = compiled.budgets;
         Ok(engine)
     }
 
@@ -310,6 +348,7 @@ impl Engine {
                 safe_search: p.safe_search,
                 youtube: p.youtube,
                 fail_open: p.upstream_failure == UpstreamFailure::Open,
+                services: services::ServicePolicy::default(),
             })
             .collect();
         let ids: Vec<String> = profiles.iter().map(|p| p.id.clone()).collect();
@@ -518,7 +557,94 @@ impl Engine {
             diagnostics: Default::default(),
             forwarded: Default::default(),
             children: Vec::new(),
+            services: ServiceIndex::default(),
+            service_hours: Vec::new(),
+            budgets: Vec::new(),
         })
+    }
+
+    /// The services catalogue the engine was built with.
+    pub fn services(&self) -> &ServiceIndex {
+        &self.services
+    }
+
+    /// Every daily budget, per policy and service.
+    pub fn budgets(&self) -> &[Budget] {
+        &self.budgets
+    }
+
+    /// Each budget's state at `now`, and each policy's services closed now
+    /// (outside their hours or out of budget). Off the query path.
+    pub fn services_now(
+        &self,
+        usage: &crate::policy::budget::Usage,
+        grants: &[crate::policy::budget::Grant],
+        (minute, local, today): (u64, LocalTime, jiff::civil::Date),
+    ) -> (Vec<crate::policy::ClosedServices>, Vec<BudgetNow>) {
+        let budgets = services::budgets_now(&self.budgets, usage, grants, (minute, local, today));
+        let closed = services::closed(self.profiles.len(), &self.service_hours, &budgets, local);
+        (closed, budgets)
+    }
+
+    /// The usage store's slot of each budget (registering new ones).
+    pub fn metering(
+        &self,
+        usage: &std::sync::Arc<crate::policy::budget::Usage>,
+    ) -> crate::policy::Metering {
+        crate::policy::Metering {
+            usage: Some(usage.clone()),
+            slots: self.budgets.iter().map(|b| usage.slot(&b.key)).collect(),
+        }
+    }
+
+    /// What a profile's service rules say of a name, if it belongs to a
+    /// service they name: blocked now, or reachable (metered if budgeted).
+    /// A name several services share is blocked only when all of them are.
+    fn service_check(
+        &self,
+        name: &Candidate,
+        profile_index: usize,
+        profile: &ProfilePolicy,
+        live: &Live,
+    ) -> Option<Result<Option<u16>, Decision>> {
+        let of = self.services.services_of(name);
+        if of.is_empty() {
+            return None;
+        }
+        let rules = &profile.services;
+        let closed = live
+            .services
+            .get(profile_index)
+            .copied()
+            .unwrap_or_default();
+        let shut = rules.block.union(closed.hours).union(closed.budget);
+        if of.without(shut).is_empty() {
+            let s = of.first()?;
+            let why = if rules.block.contains(s) {
+                ServiceWhy::Parent
+            } else if closed.hours.contains(s) {
+                ServiceWhy::Hours
+            } else {
+                let i = self
+                    .budgets
+                    .iter()
+                    .position(|b| b.profile == profile_index && b.service == s)?;
+                ServiceWhy::Budget(u16::try_from(i).ok()?)
+            };
+            return Some(Err(Decision::Service(s, why)));
+        }
+        let open = of.without(shut).and(rules.allow);
+        if open.is_empty() {
+            return None;
+        }
+        let metered = open.and(rules.budgeted).first().and_then(|s| {
+            let i = self
+                .budgets
+                .iter()
+                .position(|b| b.profile == profile_index && b.service == s)?;
+            u16::try_from(i).ok()
+        });
+        Some(Ok(metered))
     }
 
     /// The children, with their bands.
@@ -792,13 +918,25 @@ impl Engine {
                 return d;
             }
         }
+        let security = CategoryMask(profile.mask.0 & self.security.0);
         if allowed.is_some() {
-            let security = CategoryMask(profile.mask.0 & self.security.0);
             return match self.rules.check(&name, qtype, &client, security, false) {
                 Verdict::Blocked(o) => Decision::Block(o),
                 _ => Decision::Forward,
             };
         }
+        // Services a parent named: blocked, closed now, or reachable whatever
+        // the categories say (metered when budgeted). Safe search and the
+        // security lists still apply to a reachable one.
+        let service = if profile.services.is_empty() {
+            None
+        } else {
+            match self.service_check(&name, profile_index, profile, live) {
+                Some(Err(blocked)) => return blocked,
+                Some(Ok(metered)) => Some(metered),
+                None => None,
+            }
+        };
         // Only profiles that ask for it pay for the safe-search table lookup.
         let wants_safe_search = profile.safe_search || profile.youtube != YoutubeLevel::Off;
         let safe_host = if wants_safe_search {
@@ -818,6 +956,12 @@ impl Engine {
                 YoutubeLevel::Off => {}
             },
             _ => {}
+        }
+        if let Some(metered) = service {
+            return match self.rules.check(&name, qtype, &client, security, false) {
+                Verdict::Blocked(o) => Decision::Block(o),
+                _ => metered.map_or(Decision::Forward, Decision::Metered),
+            };
         }
         let (verdict, bypass) =
             self.rules

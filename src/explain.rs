@@ -240,6 +240,22 @@ pub fn explain_client(
         windows: engine.active_windows(local),
         allows: TempAllows::compile(allows, timestamp, |p| engine.profile_index(p)),
         paused: crate::policy::pause::compile(pauses, timestamp, |p| engine.profile_index(p)),
+        // Hours a service is open are judged at that time; budgets as unused
+        // (how much a child will have used then is not known).
+        services: engine
+            .services_now(
+                &crate::policy::budget::Usage::new(),
+                &[],
+                (
+                    u64::try_from(timestamp.as_second() / 60).unwrap_or(0),
+                    local,
+                    timestamp
+                        .to_zoned_datetime(jiff::tz::TimeZone::system())
+                        .date(),
+                ),
+            )
+            .0,
+        metering: Default::default(),
     };
     let mut out = String::new();
     let table = |i: usize| match (engine.client_name(i), engine.child_of(profile)) {
@@ -305,6 +321,39 @@ pub fn explain_client(
     let _ = writeln!(out, "{} {qt}", candidate.text());
     let set = &engine.rules;
     match engine.decide(&wire, qtype, profile, ip, &live) {
+        Decision::Metered(b) => {
+            let (service, minutes) = engine.budgets().get(usize::from(b)).map_or(("?", 0), |b| {
+                (
+                    engine
+                        .services()
+                        .get(b.service)
+                        .map_or("?", |d| d.name.as_str()),
+                    b.minutes,
+                )
+            });
+            let _ = writeln!(
+                out,
+                "  not blocked: {service}, on a daily budget of {minutes} min; this lookup counts towards it (answers live at most {} s)",
+                crate::policy::budget::METERED_TTL
+            );
+        }
+        Decision::Service(s, why) => {
+            let service = engine.services().get(s).map_or("?", |d| d.name.as_str());
+            let why = match why {
+                crate::engine::ServiceWhy::Parent => "a parent blocked it".to_string(),
+                crate::engine::ServiceWhy::Hours => {
+                    "it is outside the hours it is open".to_string()
+                }
+                crate::engine::ServiceWhy::Budget(b) => format!(
+                    "its daily budget of {} min is used up",
+                    engine
+                        .budgets()
+                        .get(usize::from(b))
+                        .map_or(0, |b| b.minutes)
+                ),
+            };
+            let _ = writeln!(out, "  BLOCKED: the service {service}: {why}");
+        }
         Decision::Forward => {
             let fail = if engine.fails_open(profile) {
                 "fails open: the fallback upstreams, if any"

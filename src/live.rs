@@ -1,36 +1,59 @@
 //! What holds right now for an engine: the schedule windows open at this
-//! moment, the temporary allows and pauses in force ([`Live`]), recomputed off the
-//! query path every second from the clock and the allows file.
+//! moment, the temporary allows and pauses in force, the services closed by
+//! their hours or budgets ([`Live`]), recomputed off the query path every
+//! second from the clock and the state files.
+
+use std::sync::{Arc, Mutex};
 
 use crate::clock::Clock;
-use crate::engine::Engine;
+use crate::engine::{BudgetNow, Engine};
 use crate::policy::Live;
+use crate::policy::budget::{self, Usage};
 
-/// Where [`Live`] comes from: the clock and the temporary-allows file.
+/// Where [`Live`] comes from: the clock, the temporary-allows, pauses and
+/// grants files, and the budgets' usage.
 pub struct LiveSource {
     clock: Clock,
-    overrides: std::sync::Mutex<crate::policy::overrides::Watch>,
-    pauses: std::sync::Mutex<crate::policy::pause::Watch>,
+    overrides: Mutex<crate::policy::overrides::Watch>,
+    pauses: Mutex<crate::policy::pause::Watch>,
+    grants: Mutex<crate::sources::Polled<Vec<budget::Grant>>>,
+    usage: Arc<Usage>,
+    budgets_file: std::path::PathBuf,
+    /// The budgets as of the last [`LiveSource::live_for`] (for pages and status).
+    budgets_now: Mutex<Vec<BudgetNow>>,
 }
 
 impl LiveSource {
     pub fn new(clock: Clock, state_dir: &std::path::Path) -> LiveSource {
+        let usage = Arc::new(Usage::new());
+        let budgets_file = crate::state::layout::budgets(state_dir);
+        if let Err(e) = usage.restore(&budgets_file, clock.minute()) {
+            tracing::warn!("{e}; today's budget minutes start from zero");
+        }
         LiveSource {
-            clock,
-            overrides: std::sync::Mutex::new(crate::policy::overrides::Watch::new(
+            overrides: Mutex::new(crate::policy::overrides::watch(
                 crate::state::layout::temporary_allows(state_dir),
             )),
-            pauses: std::sync::Mutex::new(crate::policy::pause::Watch::new(
-                crate::state::layout::pauses(state_dir),
+            pauses: Mutex::new(crate::policy::pause::watch(crate::state::layout::pauses(
+                state_dir,
+            ))),
+            grants: Mutex::new(crate::sources::Polled::new(
+                crate::state::layout::grants(state_dir),
+                "grants",
+                budget::parse_grants,
             )),
+            usage,
+            budgets_file,
+            budgets_now: Mutex::new(Vec::new()),
+            clock,
         }
     }
 
-    /// What holds now for `engine` (reads the allows file if it changed).
+    /// What holds now for `engine` (reads the state files if they changed).
     pub fn live_for(&self, engine: &Engine) -> Live {
         let allows = match self.overrides.lock() {
             Ok(mut w) => crate::policy::overrides::TempAllows::compile(
-                w.poll(),
+                w.poll().as_slice(),
                 self.clock.timestamp(),
                 |p| engine.profile_index(p),
             ),
@@ -42,10 +65,45 @@ impl LiveSource {
             }),
             Err(_) => 0,
         };
+        let local = self.clock.local();
+        let minute = self.clock.minute();
+        self.usage.sweep(minute);
+        let grants = match self.grants.lock() {
+            Ok(mut w) => w.poll().clone(),
+            Err(_) => Vec::new(),
+        };
+        let (services, budgets) =
+            engine.services_now(&self.usage, &grants, (minute, local, self.clock.today()));
+        if let Ok(mut b) = self.budgets_now.lock() {
+            *b = budgets;
+        }
         Live {
-            windows: engine.active_windows(self.clock.local()),
+            windows: engine.active_windows(local),
             allows,
             paused,
+            services,
+            metering: engine.metering(&self.usage),
+        }
+    }
+
+    /// Each budget's state as of the last second.
+    pub fn budgets_now(&self) -> Vec<BudgetNow> {
+        self.budgets_now
+            .lock()
+            .map(|b| b.clone())
+            .unwrap_or_default()
+    }
+
+    /// Budgets that are not enforced because the usage store was full.
+    pub fn budget_slots_full(&self) -> u64 {
+        self.usage.slots_full()
+    }
+
+    /// Writes the budgets' minutes to the state folder (the daemon does it
+    /// every minute and at shutdown).
+    pub fn save_budgets(&self) {
+        if let Err(e) = self.usage.save(&self.budgets_file, self.clock.minute()) {
+            tracing::warn!("{e}; budget minutes are not kept across a restart");
         }
     }
 }

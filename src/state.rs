@@ -71,6 +71,16 @@ pub mod layout {
         state_dir.join("pauses.toml")
     }
 
+    /// Active minutes of each daily budget (kept by the daemon).
+    pub fn budgets(state_dir: &Path) -> PathBuf {
+        state_dir.join("budgets.toml")
+    }
+
+    /// Extra time on daily budgets (`nestguard grant`, the dashboard).
+    pub fn grants(state_dir: &Path) -> PathBuf {
+        state_dir.join("grants.toml")
+    }
+
     /// Devices the dashboard gave to children.
     pub fn devices(state_dir: &Path) -> PathBuf {
         state_dir.join("devices.toml")

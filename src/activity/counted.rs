@@ -40,7 +40,9 @@ impl Slot {
     pub const SAFE_SEARCH: Slot = Slot(66);
     /// Bypass canaries and resolver discovery.
     pub const CANARY: Slot = Slot(67);
-    pub const COUNT: usize = 68;
+    /// A service a parent blocked, closed by its hours, or out of budget.
+    pub const SERVICE: Slot = Slot(68);
+    pub const COUNT: usize = 69;
     pub const ALL: [Slot; Slot::COUNT] = {
         let mut all = [Slot(0); Slot::COUNT];
         let mut i = 0;
@@ -64,6 +66,7 @@ impl Slot {
         match self {
             Slot::NONE => "none".into(),
             Slot::SCHEDULE => "schedule".into(),
+            Slot::SERVICE => "service".into(),
             Slot::SAFE_SEARCH => "safe-search".into(),
             Slot::CANARY => "canary".into(),
             Slot(c) => engine

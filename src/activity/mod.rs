@@ -156,7 +156,7 @@ impl crate::observe::Counts for EngineCounts {
         self.last_seen.saw(q.client, q.profile, q.minute);
         let bypass_category = q.engine.bypass_category();
         let (slot, action, bypass) = match q.decision {
-            Decision::Forward => (Slot::NONE, Action::Allowed, false),
+            Decision::Forward | Decision::Metered(_) => (Slot::NONE, Action::Allowed, false),
             Decision::Block(o) => (
                 Slot::category(o.category),
                 Action::Blocked,
@@ -165,6 +165,7 @@ impl crate::observe::Counts for EngineCounts {
             // A pause is a time rule like bedtime: counted with schedules.
             Decision::Scheduled(_) | Decision::Paused => (Slot::SCHEDULE, Action::Blocked, false),
             Decision::Canary | Decision::NoData => (Slot::CANARY, Action::Blocked, true),
+            Decision::Service(..) => (Slot::SERVICE, Action::Blocked, false),
             Decision::SafeSearch(_) => (Slot::SAFE_SEARCH, Action::Rewritten, false),
             Decision::Rewrite(o, _) => (Slot::category(o.category), Action::Rewritten, false),
         };

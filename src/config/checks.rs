@@ -65,7 +65,8 @@ pub(super) fn run(config: &mut Config, text: &str, origin: &str) -> Result<(), C
     let dir = RulesDir::from_config(&config.rules);
     if !config.children.is_empty() || !config.profiles.is_empty() || !config.devices.is_empty() {
         let shipped = catalog::load_catalog(&dir)?;
-        children(config, &shipped, &at)?;
+        let services = crate::rules::services::load_services(&dir)?;
+        children(config, &shipped, &services, &at)?;
     }
     subscriptions(&positions, &dir, &at)?;
     own_list_urls(&positions, &at)?;
@@ -109,6 +110,7 @@ fn clients(
 fn children(
     config: &Config,
     shipped: &catalog::Catalog,
+    services: &[crate::rules::services::ServiceDef],
     at: &dyn Fn(Range<usize>, String) -> ConfigError,
 ) -> Result<(), ConfigError> {
     let profile_ids = || {
@@ -148,7 +150,7 @@ fn children(
                 return Err(at(site.span(), format!("`{}`: {e}", site.get_ref())));
             }
         }
-        Ok(())
+        service_rules(t, services, at)
     };
     for (id, t) in &config.profiles {
         if !shipped.profiles.iter().any(|d| &d.id == id) {
@@ -221,6 +223,77 @@ fn children(
         }
         tweaks(&child.tweaks)?;
         seen.push(id);
+    }
+    Ok(())
+}
+
+/// `services = { … }` of a child or profile: services the catalogue has,
+/// windows and budgets that parse.
+fn service_rules(
+    t: &super::Tweaks,
+    services: &[crate::rules::services::ServiceDef],
+    at: &dyn Fn(Range<usize>, String) -> ConfigError,
+) -> Result<(), ConfigError> {
+    use super::ServiceRule;
+    for (id, rule) in &t.services {
+        if !services.iter().any(|s| &s.id == id) {
+            let mut known: Vec<&str> = services.iter().map(|s| s.id.as_str()).collect();
+            known.sort_unstable();
+            return Err(at(
+                rule.span(),
+                format!(
+                    "no service `{id}` in services.toml; services: {}",
+                    known.join(", ")
+                ),
+            ));
+        }
+        let ServiceRule::Limited(l) = rule.get_ref() else {
+            continue;
+        };
+        for d in &l.days {
+            if crate::schedule::parse_day(d.get_ref()).is_none() {
+                return Err(at(
+                    d.span(),
+                    format!(
+                        "`{}`: days are mon, tue, wed, thu, fri, sat, sun",
+                        d.get_ref()
+                    ),
+                ));
+            }
+        }
+        for t in [&l.from, &l.to, &l.reset].into_iter().flatten() {
+            if crate::schedule::parse_hhmm(t.get_ref()).is_none() {
+                return Err(at(
+                    t.span(),
+                    format!("`{}`: a local time is HH:MM, 00:00 to 23:59", t.get_ref()),
+                ));
+            }
+        }
+        match (&l.from, &l.to, l.budget) {
+            (Some(_), None, _) | (None, Some(_), _) => {
+                return Err(at(
+                    rule.span(),
+                    format!("service `{id}`: give both from and to, or neither"),
+                ));
+            }
+            (None, None, None) if l.days.is_empty() => {
+                return Err(at(
+                    rule.span(),
+                    format!(
+                        "service `{id}`: say \"block\" or \"allow\", or give hours (from, to, days) and/or a daily budget"
+                    ),
+                ));
+            }
+            _ => {}
+        }
+        if l.budget
+            .is_some_and(|b| b.as_secs() < 60 || b.as_secs() > 24 * 3600)
+        {
+            return Err(at(
+                rule.span(),
+                format!("service `{id}`: a daily budget is between 1m and 24h"),
+            ));
+        }
     }
     Ok(())
 }

@@ -462,6 +462,8 @@ struct ChildTable {
     youtube: Option<YoutubeLevel>,
     #[serde(default)]
     upstream_failure: Option<UpstreamFailure>,
+    #[serde(default)]
+    services: std::collections::BTreeMap<String, Spanned<ServiceRule>>,
 }
 
 impl From<ChildTable> for ChildConfig {
@@ -484,6 +486,7 @@ impl From<ChildTable> for ChildConfig {
                 safe_search: t.safe_search,
                 youtube: t.youtube,
                 upstream_failure: t.upstream_failure,
+                services: t.services,
             },
         }
     }
@@ -543,6 +546,52 @@ pub struct Tweaks {
     pub youtube: Option<YoutubeLevel>,
     #[serde(default)]
     pub upstream_failure: Option<UpstreamFailure>,
+    /// Per service of `rules/services.toml` (`tiktok = "block"`, `youtube =
+    /// { budget = "60m" }`).
+    #[serde(default)]
+    pub services: std::collections::BTreeMap<String, Spanned<ServiceRule>>,
+}
+
+/// What a parent says about one service for a child or a profile.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum ServiceRule {
+    /// `"block"` or `"allow"`.
+    Simple(ServiceAction),
+    /// Reachable (even if its category is blocked) within limits: only in
+    /// a window, and/or for a daily budget of active minutes.
+    Limited(ServiceLimits),
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum ServiceAction {
+    /// Never reachable (its hosts answered as blocked).
+    Block,
+    /// Always reachable, even if its category is blocked (security lists
+    /// and bedtime still apply).
+    Allow,
+}
+
+/// `{ days = ["sat", "sun"], from = "16:00", to = "18:00", budget = "60m" }`.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceLimits {
+    /// Days the window opens on (`mon` … `sun`); every day when empty.
+    #[serde(default)]
+    pub days: Vec<Spanned<String>>,
+    /// Local time the service opens, `HH:MM` (with `to`).
+    #[serde(default)]
+    pub from: Option<Spanned<String>>,
+    /// Local time it closes; at or before `from` means the next day.
+    #[serde(default)]
+    pub to: Option<Spanned<String>>,
+    /// Active minutes a day (`60m`, `1h30m`).
+    #[serde(default, with = "humantime_serde::option")]
+    pub budget: Option<Duration>,
+    /// Local time the budget starts again (`00:00`, local midnight, by default).
+    #[serde(default)]
+    pub reset: Option<Spanned<String>>,
 }
 
 impl Tweaks {
@@ -555,6 +604,7 @@ impl Tweaks {
             && self.safe_search.is_none()
             && self.youtube.is_none()
             && self.upstream_failure.is_none()
+            && self.services.is_empty()
     }
 }
 

@@ -13,7 +13,7 @@ use std::net::IpAddr;
 
 use super::wire::{self, FLAG_CD, FLAG_QR, FLAG_RA, FLAG_RD, FLAG_TC, OptOut, Query, Rcode};
 use crate::config::BlockMode;
-use crate::engine::{Decision, Engine};
+use crate::engine::{Decision, Engine, ServiceWhy};
 use crate::rules::Origin;
 use crate::rules::parse::Rewrite;
 
@@ -58,11 +58,13 @@ fn shape(decision: Decision, engine: &Engine, qtype: u16) -> Shape {
             address: None,
             soa: true,
         },
-        Decision::Scheduled(_) | Decision::Paused => {
+        Decision::Scheduled(_) | Decision::Paused | Decision::Service(..) => {
             shape(Decision::Block(Origin::NONE), engine, qtype)
         }
         // Forward and SafeSearch are answered from upstream, never here.
-        Decision::NoData | Decision::Forward | Decision::SafeSearch(_) => nodata,
+        Decision::NoData | Decision::Forward | Decision::Metered(_) | Decision::SafeSearch(_) => {
+            nodata
+        }
         Decision::Block(_) => match (engine.block_mode, qtype) {
             (BlockMode::Nxdomain, _) => Shape {
                 rcode: Rcode::NxDomain,
@@ -144,12 +146,27 @@ pub fn ede_reason<'b>(
             let _ = w.write_all(b"paused by a parent");
             EDE_FILTERED
         }
+        Decision::Service(s, why) => {
+            let id = engine.services().get(s).map_or("?", |d| d.id.as_str());
+            let _ = match why {
+                ServiceWhy::Parent => write!(w, "service: {id} blocked by a parent"),
+                ServiceWhy::Hours => write!(w, "schedule: {id} closed now"),
+                ServiceWhy::Budget(b) => {
+                    let minutes = engine
+                        .budgets()
+                        .get(usize::from(b))
+                        .map_or(0, |b| b.minutes);
+                    write!(w, "budget: {id} {minutes} min used")
+                }
+            };
+            EDE_FILTERED
+        }
         Decision::SafeSearch(t) => {
             let _ = w.write_all(b"safe search: ");
             write_name(&mut w, engine.safe_search_target(t).unwrap_or(b"\0"));
             EDE_FILTERED
         }
-        Decision::NoData | Decision::Forward => {
+        Decision::NoData | Decision::Forward | Decision::Metered(_) => {
             let _ = w.write_all(b"resolver discovery disabled by the filter");
             EDE_FILTERED
         }

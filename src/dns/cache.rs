@@ -76,6 +76,10 @@ pub struct Shape {
     pub limit: usize,
     /// UDP payload size we advertise in our OPT record.
     pub server_payload: u16,
+    /// Longest TTL the answer may carry (`u32::MAX`: as cached). Answers
+    /// for a service on a daily budget live a minute, so a device keeps
+    /// asking while it uses it and a cut-off takes effect soon.
+    pub ttl_cap: u32,
 }
 
 impl Answer {
@@ -210,7 +214,7 @@ impl Answer {
                 Freshness::Fresh => wire::read_u32(&self.bytes, at).saturating_sub(elapsed),
                 Freshness::Stale(ttl) => ttl,
             };
-            wire::write_u32(out, at, ttl);
+            wire::write_u32(out, at, ttl.min(shape.ttl_cap));
         }
         if let Some(edns) = query.edns {
             let opt = OptOut {
@@ -440,6 +444,7 @@ mod tests {
                 Shape {
                     limit: 512,
                     server_payload: 1232,
+                    ttl_cap: u32::MAX,
                 },
                 &mut out,
             ),

@@ -289,6 +289,7 @@ impl Resolver {
         Shape {
             limit,
             server_payload: self.server_payload,
+            ttl_cap: u32::MAX,
         }
     }
 
@@ -356,6 +357,7 @@ impl Resolver {
     ) -> Fast {
         let query = *query;
         let (engine, live) = (&*current.engine, &current.live);
+        let minute = self.clock().minute();
         current.counts.decided(&Decided {
             engine,
             client: who.client_ip(),
@@ -363,10 +365,15 @@ impl Resolver {
             decision,
             open_windows: live.windows,
             qname_wire: query.qname_wire(),
-            minute: self.clock().minute(),
+            minute,
         });
+        let mut shape = shape;
         match decision {
             Decision::Forward => {}
+            Decision::Metered(budget) => {
+                live.metering.mark(budget, minute);
+                shape.ttl_cap = crate::policy::budget::METERED_TTL;
+            }
             // Needs the alias target resolved: the miss path does it.
             d if engine.is_alias(d) => return Fast::Miss,
             _ => {
@@ -504,6 +511,10 @@ impl Resolver {
                 }
                 Fast::Miss => {}
             }
+        }
+        let mut shape = shape;
+        if let (_, Decision::Metered(_)) = decided {
+            shape.ttl_cap = crate::policy::budget::METERED_TTL;
         }
         let (profile, alias, fail_open) = {
             let engine = &current.engine;
@@ -888,7 +899,7 @@ fn cloaked(engine: &Engine, live: &Live, answer: &Answer, asked: &Asked<'_>) -> 
     answer.cname_targets().find_map(|at| {
         let len = wire::expand_name(answer.bytes(), at, &mut name)?;
         match engine.decide(&name[..len], asked.query.qtype, asked.profile, peer, live) {
-            d @ Decision::Block(_) => Some(d),
+            d @ (Decision::Block(_) | Decision::Service(..)) => Some(d),
             _ => None,
         }
     })

@@ -11,6 +11,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 pub mod allows;
+pub mod budget;
 pub mod children;
 pub mod devices;
 pub mod forwarder;
@@ -78,4 +79,43 @@ pub struct Live {
     pub allows: overrides::TempAllows,
     /// Bit p set: policy p (a child, or a profile) is paused.
     pub paused: u64,
+    /// Per policy (index p): its services closed now.
+    pub services: Vec<ClosedServices>,
+    /// Where lookups of budgeted services are counted.
+    pub metering: Metering,
+}
+
+/// A policy's services that are closed at this moment.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ClosedServices {
+    /// Outside the hours a parent gave them.
+    pub hours: crate::rules::services::ServiceMask,
+    /// Their daily budget is used up.
+    pub budget: crate::rules::services::ServiceMask,
+}
+
+/// The usage store, and the slot each of the engine's budgets counts in
+/// (by budget index; None when the store was full).
+#[derive(Default)]
+pub struct Metering {
+    pub usage: Option<Arc<budget::Usage>>,
+    pub slots: Vec<Option<u16>>,
+}
+
+impl Metering {
+    /// Counts a lookup of budget `index`'s service in `minute`. On the
+    /// query path: no allocation, no lock.
+    pub fn mark(&self, index: u16, minute: u64) {
+        if let (Some(usage), Some(Some(slot))) = (&self.usage, self.slots.get(usize::from(index))) {
+            usage.mark(*slot, minute);
+        }
+    }
+}
+
+impl std::fmt::Debug for Metering {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Metering")
+            .field("slots", &self.slots)
+            .finish()
+    }
 }

@@ -182,6 +182,29 @@ impl ServiceMask {
         self.0.iter().all(|w| *w == 0)
     }
 
+    pub fn and(mut self, other: ServiceMask) -> ServiceMask {
+        for (a, b) in self.0.iter_mut().zip(other.0) {
+            *a &= b;
+        }
+        self
+    }
+
+    pub fn without(mut self, other: ServiceMask) -> ServiceMask {
+        for (a, b) in self.0.iter_mut().zip(other.0) {
+            *a &= !b;
+        }
+        self
+    }
+
+    /// The first service in it.
+    pub fn first(&self) -> Option<ServiceId> {
+        self.0
+            .iter()
+            .enumerate()
+            .find(|(_, w)| **w != 0)
+            .map(|(i, w)| ServiceId((i * 64 + w.trailing_zeros() as usize) as u8))
+    }
+
     pub fn union(mut self, other: ServiceMask) -> ServiceMask {
         for (a, b) in self.0.iter_mut().zip(other.0) {
             *a |= b;
