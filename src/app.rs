@@ -464,6 +464,11 @@ impl Daemon {
         self.admin.addr()
     }
 
+    /// Each daily budget's state as of the last second (used, granted, left).
+    pub fn budgets_now(&self) -> Vec<crate::engine::BudgetNow> {
+        self.live.budgets_now()
+    }
+
     /// Re-evaluates schedules and temporary allows now (the daemon also does it every second).
     pub fn refresh(&self) {
         self.resolver.update_live(|e| self.live.live_for(e));

@@ -597,6 +597,31 @@ impl Engine {
         }
     }
 
+    /// The budget a decided lookup counts towards: a [`Decision::Metered`]
+    /// one, or a budgeted service's name answered by a safe-search alias
+    /// (YouTube in restricted mode). Allocates nothing.
+    pub fn metered(
+        &self,
+        query: &crate::dns::wire::Query<'_>,
+        (profile_index, decision): (usize, Decision),
+        live: &Live,
+    ) -> Option<u16> {
+        match decision {
+            Decision::Metered(b) => Some(b),
+            Decision::SafeSearch(_) => {
+                let profile = self.profiles.get(profile_index)?;
+                if profile.services.budgeted.is_empty() {
+                    return None;
+                }
+                let name = Candidate::from_wire(query.qname_wire())?;
+                self.service_check(&name, profile_index, profile, live)?
+                    .ok()
+                    .flatten()
+            }
+            _ => None,
+        }
+    }
+
     /// What a profile's service rules say of a name, if it belongs to a
     /// service they name: blocked now, or reachable (metered if budgeted).
     /// A name several services share is blocked only when all of them are.

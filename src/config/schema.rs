@@ -553,8 +553,7 @@ pub struct Tweaks {
 }
 
 /// What a parent says about one service for a child or a profile.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
-#[serde(untagged)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum ServiceRule {
     /// `"block"` or `"allow"`.
     Simple(ServiceAction),
@@ -563,14 +562,45 @@ pub enum ServiceRule {
     Limited(ServiceLimits),
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ServiceAction {
     /// Never reachable (its hosts answered as blocked).
     Block,
     /// Always reachable, even if its category is blocked (security lists
     /// and bedtime still apply).
     Allow,
+}
+
+impl<'de> Deserialize<'de> for ServiceRule {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<ServiceRule, D::Error> {
+        struct Rule;
+        impl<'de> serde::de::Visitor<'de> for Rule {
+            type Value = ServiceRule;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("\"block\", \"allow\", or a table { from, to, days, budget, reset }")
+            }
+
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<ServiceRule, E> {
+                match v {
+                    "block" => Ok(ServiceRule::Simple(ServiceAction::Block)),
+                    "allow" => Ok(ServiceRule::Simple(ServiceAction::Allow)),
+                    _ => Err(E::custom(format!(
+                        "`{v}`: say \"block\" or \"allow\", or give a table {{ from = \"16:00\", to = \"18:00\", days = [\"sat\"], budget = \"60m\" }}"
+                    ))),
+                }
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<ServiceRule, A::Error> {
+                ServiceLimits::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    .map(ServiceRule::Limited)
+            }
+        }
+        d.deserialize_any(Rule)
+    }
 }
 
 /// `{ days = ["sat", "sun"], from = "16:00", to = "18:00", budget = "60m" }`.

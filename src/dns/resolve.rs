@@ -368,12 +368,12 @@ impl Resolver {
             minute,
         });
         let mut shape = shape;
+        if let Some(budget) = engine.metered(&query, (profile, decision), live) {
+            live.metering.mark(budget, minute);
+            shape.ttl_cap = crate::policy::budget::METERED_TTL;
+        }
         match decision {
-            Decision::Forward => {}
-            Decision::Metered(budget) => {
-                live.metering.mark(budget, minute);
-                shape.ttl_cap = crate::policy::budget::METERED_TTL;
-            }
+            Decision::Forward | Decision::Metered(_) => {}
             // Needs the alias target resolved: the miss path does it.
             d if engine.is_alias(d) => return Fast::Miss,
             _ => {
@@ -513,7 +513,11 @@ impl Resolver {
             }
         }
         let mut shape = shape;
-        if let (_, Decision::Metered(_)) = decided {
+        if current
+            .engine
+            .metered(&query, decided, &current.live)
+            .is_some()
+        {
             shape.ttl_cap = crate::policy::budget::METERED_TTL;
         }
         let (profile, alias, fail_open) = {
@@ -531,6 +535,7 @@ impl Resolver {
             let alias = Alias {
                 target: &target,
                 ede: (code, &text),
+                ttl_cap: shape.ttl_cap,
             };
             return self
                 .answer_alias(&query, alias, shape, fail_open, out)
@@ -944,6 +949,8 @@ impl Drop for Leader<'_> {
 struct Alias<'a> {
     target: &'a [u8],
     ede: (u16, &'a str),
+    /// Longest TTL the answer may carry (a budgeted service's alias: a minute).
+    ttl_cap: u32,
 }
 
 /// Encodes the safe-search answer: the client's question, `CNAME target`, and the
@@ -971,7 +978,8 @@ fn alias_response(
         .map(|r| r.ttl)
         .min()
         .unwrap_or(300)
-        .min(3600);
+        .min(3600)
+        .min(alias.ttl_cap);
     let mut response = Message::response(request.metadata.id, OpCode::Query);
     response.metadata.recursion_desired = request.metadata.recursion_desired;
     response.metadata.recursion_available = true;
@@ -983,7 +991,10 @@ fn alias_response(
         RData::CNAME(CNAME(target_name)),
     ));
     response.add_query(asked);
-    response.add_answers(upstream.answers);
+    response.add_answers(upstream.answers.into_iter().map(|mut r| {
+        r.ttl = r.ttl.min(alias.ttl_cap);
+        r
+    }));
     response.add_authorities(upstream.authorities);
     if let Some(client_edns) = &request.edns {
         let mut edns = Edns::new();

@@ -358,8 +358,9 @@ mod tests {
 
     #[test]
     fn usage_survives_a_save_and_restore() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("budgets.toml");
+        let dir = std::env::temp_dir().join(format!("nestguard-budget-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("budgets.toml");
         let u = Usage::new();
         let s = u.slot("leo/youtube").unwrap();
         for m in 5000..5030 {
@@ -370,6 +371,7 @@ mod tests {
         assert_eq!(v.restore(&path, 5040).unwrap(), 30);
         let s = v.slot("leo/youtube").unwrap();
         assert_eq!(v.used(s, 4000, 5040), 30);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
