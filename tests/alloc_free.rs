@@ -153,3 +153,59 @@ async fn queries_naming_a_device_behind_a_forwarder_do_not_allocate() {
     assert_eq!(counted.count_total, 0, "allocations on the forwarded path");
     d.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn services_and_budgets_do_not_allocate() {
+    let up = FakeUpstream::start().await;
+    for name in ["i.ytimg.com.", "www.tiktok.com.", "www.roblox.com."] {
+        up.set_a(name, std::net::Ipv4Addr::new(192, 0, 2, 9), 300);
+    }
+    // The default profile (child) with a service blocked, one on a daily
+    // budget (each lookup marks a minute), and one with hours.
+    let d = TestDaemon::with_upstream(
+        &up,
+        "[profile.child]\nservices = { tiktok = \"block\", youtube = { budget = \"60m\" }, \
+         roblox = { from = \"16:00\", to = \"18:00\" }, discord = \"allow\" }\n",
+    )
+    .await;
+    let names = ["example.com", "i.ytimg.com", "www.tiktok.com", "www.roblox.com"];
+    let mut packets = Vec::new();
+    for name in names {
+        query_udp(d.addr, name, RecordType::A).await;
+        packets.push(encode(&build_query(
+            name,
+            RecordType::A,
+            &QueryOpts {
+                edns: Some(1232),
+                dnssec_ok: false,
+                id: 1,
+            },
+        )));
+    }
+    let resolver = d.daemon.resolver.clone();
+    let client = Client {
+        peer: "127.0.0.1:9".parse().unwrap(),
+        listener: d.addr,
+    };
+    let mut out = Vec::with_capacity(4096);
+    for p in &packets {
+        if resolver.answer_fast(p, client, Transport::Udp, &mut out) == Fast::Miss {
+            resolver.answer_slow(p, client, Transport::Udp, &mut out).await;
+        }
+    }
+    let mut replies = 0;
+    let counted = allocation_counter::measure(|| {
+        for i in 0..10_000 {
+            let p = &packets[i % packets.len()];
+            if resolver.answer_fast(p, client, Transport::Udp, &mut out) == Fast::Reply {
+                replies += 1;
+            }
+        }
+    });
+    assert_eq!(replies, 10_000);
+    assert_eq!(counted.count_total, 0, "allocations with services and budgets");
+    // The budgeted lookups were counted.
+    d.daemon.refresh();
+    assert!(d.daemon.budgets_now().iter().any(|b| b.used >= 1));
+    d.stop().await;
+}
