@@ -33,6 +33,7 @@ mod reload;
 mod resolver;
 mod rules_reference;
 mod rules_shipped;
+mod services_catalogue;
 mod shared_lists;
 mod update;
 mod watching;
