@@ -154,6 +154,12 @@ pub fn load_services(dir: &RulesDir) -> Result<Vec<ServiceDef>, ConfigError> {
         if let Some(msg) = check_fields(&def) {
             return Err(at(span, msg));
         }
+        // Compared with the normalised domains below, so written the same way.
+        for x in &mut def.shared {
+            if let Ok(n) = name::normalize(x) {
+                *x = n;
+            }
+        }
         for d in &mut def.domains {
             let n = name::normalize(d.get_ref())
                 .and_then(|n| name::validate(&n).map(|()| n))
@@ -168,8 +174,7 @@ pub fn load_services(dir: &RulesDir) -> Result<Vec<ServiceDef>, ConfigError> {
                         format!("`{n}` is listed twice in `{}`", def.id),
                     ));
                 }
-                let both =
-                    def.shared.iter().any(|x| *x == n) && out[other].shared.iter().any(|x| *x == n);
+                let both = def.shared.contains(&n) && out[other].shared.contains(&n);
                 if !both {
                     return Err(at(
                         d.span(),
@@ -187,18 +192,18 @@ pub fn load_services(dir: &RulesDir) -> Result<Vec<ServiceDef>, ConfigError> {
         // A `shared` entry that is not one of the service's domains marks
         // nothing: a typo there would silently turn a shared host into a
         // double claim elsewhere, or hide that the service lost the domain.
-        for x in &mut def.shared {
-            let n = name::normalize(x).unwrap_or_else(|_| x.clone());
-            if !def.domains.iter().any(|d| *d.get_ref() == n) {
-                return Err(at(
-                    span,
-                    format!(
-                        "service `{}`: shared `{x}` is not one of its domains",
-                        def.id
-                    ),
-                ));
-            }
-            *x = n;
+        if let Some(x) = def
+            .shared
+            .iter()
+            .find(|x| !def.domains.iter().any(|d| d.get_ref() == *x))
+        {
+            return Err(at(
+                span,
+                format!(
+                    "service `{}`: shared `{x}` is not one of its domains",
+                    def.id
+                ),
+            ));
         }
         out.push(def);
     }
