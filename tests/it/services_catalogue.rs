@@ -224,8 +224,9 @@ fn blocking_a_service_never_blocks_another_services_own_hosts() {
     }
 }
 
-fn essential_hosts() -> Vec<String> {
-    let text = std::fs::read_to_string(fixture("essential-hosts.txt")).unwrap();
+/// The names of a one-host-a-line file (`#` starts a comment).
+fn hosts_in(path: PathBuf) -> Vec<String> {
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
     text.lines()
         .map(|l| l.split('#').next().unwrap_or("").trim())
         .filter(|l| !l.is_empty())
@@ -233,16 +234,21 @@ fn essential_hosts() -> Vec<String> {
         .collect()
 }
 
+/// The hosts some service matches, with the services.
+fn claimed(index: &ServiceIndex, hosts: &[String]) -> Vec<(String, Vec<String>)> {
+    hosts
+        .iter()
+        .map(|h| (h.clone(), ids(index, of(index, h))))
+        .filter(|(_, s)| !s.is_empty())
+        .collect()
+}
+
 #[test]
 fn no_service_matches_search_sign_in_stores_or_shared_cdns() {
     let index = shipped();
-    let hosts = essential_hosts();
+    let hosts = hosts_in(fixture("essential-hosts.txt"));
     assert!(hosts.len() > 50, "the list was read");
-    let hit: Vec<(String, Vec<String>)> = hosts
-        .iter()
-        .map(|h| (h.clone(), ids(&index, of(&index, h))))
-        .filter(|(_, s)| !s.is_empty())
-        .collect();
+    let hit = claimed(&index, &hosts);
     assert!(hit.is_empty(), "services take essential hosts: {hit:#?}");
 }
 
@@ -268,82 +274,55 @@ fn no_service_matches_a_help_line_or_a_whole_portal() {
     assert!(hosts.len() > 10, "help lines were read");
     // A portal (rules/guard/portals.txt) is someone else's site under a
     // shared name: no service may take the portal, or a site on it.
-    let portals = std::fs::read_to_string(
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("rules/guard/portals.txt"),
-    )
-    .unwrap();
-    for p in portals
-        .lines()
-        .map(|l| l.split('#').next().unwrap_or("").trim())
-        .filter(|l| !l.is_empty())
-    {
-        hosts.push(p.to_string());
+    let portals =
+        hosts_in(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("rules/guard/portals.txt"));
+    for p in portals {
         hosts.push(format!("someones-site.{p}"));
+        hosts.push(p);
     }
-    let hit: Vec<(String, Vec<String>)> = hosts
-        .iter()
-        .filter_map(|h| Candidate::from_text(h).map(|c| (h, index.services_of(&c))))
-        .map(|(h, m)| (h.clone(), ids(&index, m)))
-        .filter(|(_, s)| !s.is_empty())
-        .collect();
+    let hit = claimed(&index, &hosts);
+    assert!(hit.is_empty(), "{hit:#?}");
+}
+
+/// Every one of `hosts` is (one of) service `id`'s.
+fn assert_service_of(index: &ServiceIndex, id: &str, hosts: &[&str]) {
+    let s = index.id_of(id).unwrap_or_else(|| panic!("no service {id}"));
+    for h in hosts {
+        assert!(of(index, h).contains(s), "{h} is not {id}'s");
+    }
+}
+
+/// None of `hosts` is any service's.
+fn assert_nobodys(index: &ServiceIndex, hosts: &[&str]) {
+    let hosts: Vec<String> = hosts.iter().map(|h| h.to_string()).collect();
+    let hit = claimed(index, &hosts);
     assert!(hit.is_empty(), "{hit:#?}");
 }
 
 #[test]
 fn youtube_gemini_and_copilot_take_their_own_hosts_not_search() {
     let index = shipped();
-    let yt = index.id_of("youtube").unwrap();
-    for h in [
-        "www.youtube.com",
-        "m.youtube.com",
-        "i.ytimg.com",
-        "rr3---sn-4g5e6nsz.googlevideo.com",
-        "youtubei.googleapis.com",
-        "yt3.ggpht.com",
-        "youtu.be",
-    ] {
-        assert!(of(&index, h).contains(yt), "{h} is YouTube's");
-    }
-    for h in [
-        "www.google.com",
-        "google.com",
-        "www.google.co.uk",
-        "accounts.google.com",
-        "www.googleapis.com",
-        "fonts.gstatic.com",
-        "lh3.ggpht.com",
-        "lh3.googleusercontent.com",
-    ] {
-        assert!(
-            of(&index, h).is_empty(),
-            "{h}: {:?}",
-            ids(&index, of(&index, h))
-        );
-    }
-    let gemini = index.id_of("gemini").unwrap();
-    assert!(of(&index, "gemini.google.com").contains(gemini));
-    let copilot = index.id_of("copilot").unwrap();
-    assert!(of(&index, "copilot.microsoft.com").contains(copilot));
-    for h in ["www.bing.com", "www.microsoft.com", "login.live.com"] {
-        assert!(of(&index, h).is_empty(), "{h}");
-    }
-    let chatgpt = index.id_of("chatgpt").unwrap();
-    for h in [
-        "chatgpt.com",
-        "cdn.oaistatic.com",
-        "files.oaiusercontent.com",
-        "chat.openai.com",
-    ] {
-        assert!(of(&index, h).contains(chatgpt), "{h}");
-    }
-    let fortnite = index.id_of("fortnite").unwrap();
-    for h in [
-        "fortnite.com",
-        "account-public-service-prod.ol.epicgames.com",
-        "api.epicgames.dev",
-    ] {
-        assert!(of(&index, h).contains(fortnite), "{h}");
-    }
+    #[rustfmt::skip]
+    assert_service_of(&index, "youtube", &[
+        "www.youtube.com", "m.youtube.com", "i.ytimg.com", "rr3---sn-4g5e6nsz.googlevideo.com",
+        "youtubei.googleapis.com", "yt3.ggpht.com", "youtu.be",
+    ]);
+    #[rustfmt::skip]
+    assert_nobodys(&index, &[
+        "www.google.com", "google.com", "www.google.co.uk", "accounts.google.com",
+        "www.googleapis.com", "fonts.gstatic.com", "lh3.ggpht.com", "lh3.googleusercontent.com",
+        "www.bing.com", "www.microsoft.com", "login.live.com",
+    ]);
+    assert_service_of(&index, "gemini", &["gemini.google.com"]);
+    assert_service_of(&index, "copilot", &["copilot.microsoft.com"]);
+    #[rustfmt::skip]
+    assert_service_of(&index, "chatgpt", &[
+        "chatgpt.com", "cdn.oaistatic.com", "files.oaiusercontent.com", "chat.openai.com",
+    ]);
+    #[rustfmt::skip]
+    assert_service_of(&index, "fortnite", &[
+        "fortnite.com", "account-public-service-prod.ol.epicgames.com", "api.epicgames.dev",
+    ]);
 }
 
 #[test]
