@@ -19,6 +19,25 @@ use crate::config::ConfigError;
 /// At most this many services (the width of [`ServiceMask`]).
 pub const MAX_SERVICES: usize = 256;
 
+/// The highest `min_age` a service may give: no service's terms ask for more
+/// than 21 (the oldest legal gambling age), so a larger number is a typo.
+pub const MAX_MIN_AGE: u8 = 21;
+
+/// Top-level names that are not on the public DNS (RFC 6761, 6762, 7686,
+/// 8375, ICANN's `.internal`): a device never asks the resolver about a
+/// service under them, so a catalogue line naming one is a mistake (NextDNS's
+/// Spotify list has the mDNS name `_spotify-connect._tcp.local`).
+const SPECIAL_USE: [&str; 8] = [
+    "local",
+    "localhost",
+    "test",
+    "invalid",
+    "example",
+    "onion",
+    "arpa",
+    "internal",
+];
+
 /// What kind of service it is (the dashboard and the report group by it).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -132,13 +151,30 @@ pub fn load_services(dir: &RulesDir) -> Result<Vec<ServiceDef>, ConfigError> {
         if def.domains.is_empty() {
             return Err(at(span, format!("service `{}` has no domains", def.id)));
         }
+        if let Some(msg) = check_fields(&def) {
+            return Err(at(span, msg));
+        }
+        // Compared with the normalised domains below, so written the same way.
+        for x in &mut def.shared {
+            if let Ok(n) = name::normalize(x) {
+                *x = n;
+            }
+        }
         for d in &mut def.domains {
             let n = name::normalize(d.get_ref())
                 .and_then(|n| name::validate(&n).map(|()| n))
                 .map_err(|e| at(d.span(), format!("`{}`: {e}", d.get_ref())))?;
+            if let Some(msg) = not_public(&n) {
+                return Err(at(d.span(), format!("`{n}`: {msg}")));
+            }
             if let Some(&other) = claimed.get(&n) {
-                let both =
-                    def.shared.iter().any(|x| *x == n) && out[other].shared.iter().any(|x| *x == n);
+                if other == out.len() {
+                    return Err(at(
+                        d.span(),
+                        format!("`{n}` is listed twice in `{}`", def.id),
+                    ));
+                }
+                let both = def.shared.contains(&n) && out[other].shared.contains(&n);
                 if !both {
                     return Err(at(
                         d.span(),
@@ -153,9 +189,61 @@ pub fn load_services(dir: &RulesDir) -> Result<Vec<ServiceDef>, ConfigError> {
             }
             *d = toml::Spanned::new(d.span(), n);
         }
+        // A `shared` entry that is not one of the service's domains marks
+        // nothing: a typo there would silently turn a shared host into a
+        // double claim elsewhere, or hide that the service lost the domain.
+        if let Some(x) = def
+            .shared
+            .iter()
+            .find(|x| !def.domains.iter().any(|d| d.get_ref() == *x))
+        {
+            return Err(at(
+                span,
+                format!(
+                    "service `{}`: shared `{x}` is not one of its domains",
+                    def.id
+                ),
+            ));
+        }
         out.push(def);
     }
     Ok(out)
+}
+
+/// What is wrong with a service's own fields (not its domains), if anything.
+fn check_fields(def: &ServiceDef) -> Option<String> {
+    if def.name.trim().is_empty() {
+        return Some(format!("service `{}` has no name", def.id));
+    }
+    if def.min_age > MAX_MIN_AGE {
+        return Some(format!(
+            "service `{}`: min_age {} is above {MAX_MIN_AGE}",
+            def.id, def.min_age
+        ));
+    }
+    if def.sources.iter().all(|s| s.trim().is_empty()) {
+        return Some(format!(
+            "service `{}` has no sources: say where its domains came from",
+            def.id
+        ));
+    }
+    None
+}
+
+/// Why a normalised name cannot be a service's domain, if it cannot: a
+/// single label would claim a whole top-level domain (NextDNS's YouTube list
+/// has `youtube`, Google's brand TLD), and special-use names never reach a
+/// resolver.
+fn not_public(n: &str) -> Option<&'static str> {
+    if !n.contains('.') {
+        return Some(
+            "a service domain needs at least two labels (a whole top-level domain is never one service's)",
+        );
+    }
+    let tld = n.rsplit('.').next().unwrap_or(n);
+    SPECIAL_USE
+        .contains(&tld)
+        .then_some("a special-use name (mDNS, local or reserved), never asked of a public resolver")
 }
 
 /// The index of a service in the catalogue.

@@ -34,6 +34,7 @@ mod resolver;
 mod rules_reference;
 mod rules_shipped;
 mod services;
+mod services_catalogue;
 mod shared_lists;
 mod update;
 mod watching;
