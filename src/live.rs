@@ -21,6 +21,8 @@ pub struct LiveSource {
     budgets_file: std::path::PathBuf,
     /// The budgets as of the last [`LiveSource::live_for`] (for pages and status).
     budgets_now: Mutex<Vec<BudgetNow>>,
+    /// Budgets left out because the usage store is full (logged at most once per interval).
+    full_logged: crate::log_every::LogEvery,
 }
 
 impl LiveSource {
@@ -45,6 +47,7 @@ impl LiveSource {
             usage,
             budgets_file,
             budgets_now: Mutex::new(Vec::new()),
+            full_logged: crate::log_every::LogEvery::new(&clock),
             clock,
         }
     }
@@ -77,12 +80,22 @@ impl LiveSource {
         if let Ok(mut b) = self.budgets_now.lock() {
             *b = budgets;
         }
+        let metering = engine.metering(&self.usage);
+        if metering.slots.iter().any(Option::is_none)
+            && let Some(n) = self.full_logged.hit()
+        {
+            tracing::warn!(
+                times = n,
+                "daily budgets: the usage store is full ({} budgets); some budgets are not enforced",
+                budget::MAX_SLOTS
+            );
+        }
         Live {
             windows: engine.active_windows(local),
             allows,
             paused,
             services,
-            metering: engine.metering(&self.usage),
+            metering,
         }
     }
 

@@ -168,7 +168,12 @@ async fn services_and_budgets_do_not_allocate() {
          roblox = { from = \"16:00\", to = \"18:00\" }, discord = \"allow\" }\n",
     )
     .await;
-    let names = ["example.com", "i.ytimg.com", "www.tiktok.com", "www.roblox.com"];
+    let names = [
+        "example.com",
+        "i.ytimg.com",
+        "www.tiktok.com",
+        "www.roblox.com",
+    ];
     let mut packets = Vec::new();
     for name in names {
         query_udp(d.addr, name, RecordType::A).await;
@@ -190,7 +195,9 @@ async fn services_and_budgets_do_not_allocate() {
     let mut out = Vec::with_capacity(4096);
     for p in &packets {
         if resolver.answer_fast(p, client, Transport::Udp, &mut out) == Fast::Miss {
-            resolver.answer_slow(p, client, Transport::Udp, &mut out).await;
+            resolver
+                .answer_slow(p, client, Transport::Udp, &mut out)
+                .await;
         }
     }
     let mut replies = 0;
@@ -203,7 +210,10 @@ async fn services_and_budgets_do_not_allocate() {
         }
     });
     assert_eq!(replies, 10_000);
-    assert_eq!(counted.count_total, 0, "allocations with services and budgets");
+    assert_eq!(
+        counted.count_total, 0,
+        "allocations with services and budgets"
+    );
     // The budgeted lookups were counted.
     d.daemon.refresh();
     assert!(d.daemon.budgets_now().iter().any(|b| b.used >= 1));

@@ -266,6 +266,21 @@ impl Collector for DnsMetrics {
                 ],
             ),
         )?;
+        let current = self.resolver.current();
+        counter(
+            e,
+            "nestguard_budget_slots_full",
+            "Daily budgets not enforced because the usage store (512 child/service budgets) was full.",
+            [(
+                NONE,
+                current
+                    .live
+                    .metering
+                    .usage
+                    .as_ref()
+                    .map_or(0, |u| u.slots_full()),
+            )],
+        )?;
         counter(
             e,
             "nestguard_dropped_busy",
