@@ -466,7 +466,7 @@ impl Daemon {
 
     /// Each daily budget's state as of the last second (used, granted, left).
     pub fn budgets_now(&self) -> Vec<crate::engine::BudgetNow> {
-        self.live.budgets_now()
+        self.resolver.current().live.budgets.clone()
     }
 
     /// Re-evaluates schedules and temporary allows now (the daemon also does it every second).

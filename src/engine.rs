@@ -586,6 +586,43 @@ impl Engine {
         (closed, budgets)
     }
 
+    /// The services a policy's rules name, each with its rule in words
+    /// (`blocked`, `allowed`, `16:00–18:00 sat sun`, `60 min a day`).
+    pub fn service_rules(&self, profile: usize) -> Vec<(ServiceId, String)> {
+        let Some(p) = self.profiles.get(profile) else {
+            return Vec::new();
+        };
+        let rules = &p.services;
+        let mut out: Vec<(ServiceId, String)> = rules
+            .block
+            .union(rules.allow)
+            .iter()
+            .map(|s| {
+                if rules.block.contains(s) {
+                    return (s, "blocked".to_string());
+                }
+                let mut words: Vec<String> = self
+                    .service_hours
+                    .iter()
+                    .filter(|h| h.profile == profile && h.service == s)
+                    .map(|h| services::describe_hours(&h.window))
+                    .collect();
+                words.extend(
+                    self.budgets
+                        .iter()
+                        .filter(|b| b.profile == profile && b.service == s)
+                        .map(|b| format!("{} min a day", b.minutes)),
+                );
+                if words.is_empty() {
+                    words.push("allowed".into());
+                }
+                (s, words.join(", "))
+            })
+            .collect();
+        out.sort_by_key(|(s, _)| self.services.get(*s).map(|d| d.name.to_lowercase()));
+        out
+    }
+
     /// The usage store's slot of each budget (registering new ones).
     pub fn metering(
         &self,

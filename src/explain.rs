@@ -256,6 +256,7 @@ pub fn explain_client(
             )
             .0,
         metering: Default::default(),
+        budgets: Vec::new(),
     };
     let mut out = String::new();
     let table = |i: usize| match (engine.client_name(i), engine.child_of(profile)) {

@@ -6,7 +6,7 @@
 use std::sync::{Arc, Mutex};
 
 use crate::clock::Clock;
-use crate::engine::{BudgetNow, Engine};
+use crate::engine::Engine;
 use crate::policy::Live;
 use crate::policy::budget::{self, Usage};
 
@@ -19,8 +19,6 @@ pub struct LiveSource {
     grants: Mutex<crate::sources::Polled<Vec<budget::Grant>>>,
     usage: Arc<Usage>,
     budgets_file: std::path::PathBuf,
-    /// The budgets as of the last [`LiveSource::live_for`] (for pages and status).
-    budgets_now: Mutex<Vec<BudgetNow>>,
     /// Budgets left out because the usage store is full (logged at most once per interval).
     full_logged: crate::log_every::LogEvery,
 }
@@ -46,7 +44,6 @@ impl LiveSource {
             )),
             usage,
             budgets_file,
-            budgets_now: Mutex::new(Vec::new()),
             full_logged: crate::log_every::LogEvery::new(&clock),
             clock,
         }
@@ -77,9 +74,6 @@ impl LiveSource {
         };
         let (services, budgets) =
             engine.services_now(&self.usage, &grants, (minute, local, self.clock.today()));
-        if let Ok(mut b) = self.budgets_now.lock() {
-            *b = budgets;
-        }
         let metering = engine.metering(&self.usage);
         if metering.slots.iter().any(Option::is_none)
             && let Some(n) = self.full_logged.hit()
@@ -96,15 +90,8 @@ impl LiveSource {
             paused,
             services,
             metering,
+            budgets,
         }
-    }
-
-    /// Each budget's state as of the last second.
-    pub fn budgets_now(&self) -> Vec<BudgetNow> {
-        self.budgets_now
-            .lock()
-            .map(|b| b.clone())
-            .unwrap_or_default()
     }
 
     /// Budgets that are not enforced because the usage store was full.

@@ -13,6 +13,8 @@ use crate::policy::{children, devices, pause};
 
 /// Devices that asked within this long are listed when no child has them.
 const RECENT_MINUTES: u64 = 7 * 24 * 60;
+/// What the dashboard's "more time" button gives.
+const GRANT_MINUTES: u32 = 30;
 /// "Until tomorrow morning": 07:00 local time.
 const MORNING: u16 = 7 * 60;
 
@@ -50,7 +52,40 @@ pub(super) fn heads(resolver: &Resolver, state_dir: &Path) -> Vec<pages::ChildHe
                         .to_string()
                 }),
                 sees: sees(c, privacy),
+                services: service_lines(resolver, &c.id),
             }
+        })
+        .collect()
+}
+
+/// The services a parent named for a child (their own and their band's),
+/// with today's minutes of each budget.
+fn service_lines(resolver: &Resolver, child: &str) -> Vec<pages::ServiceLine> {
+    let engine = resolver.engine();
+    let Some(profile) = engine.profile_index(child) else {
+        return Vec::new();
+    };
+    let live = resolver.current();
+    engine
+        .service_rules(profile)
+        .into_iter()
+        .filter_map(|(s, rule)| {
+            let def = engine.services().get(s)?;
+            let budget = live
+                .live
+                .budgets
+                .iter()
+                .find(|b| b.budget.profile == profile && b.budget.service == s)
+                .map(|b| {
+                    let allowed = b.allowed();
+                    (b.used, allowed, (b.used * 100 / allowed.max(1)).min(100))
+                });
+            Some(pages::ServiceLine {
+                id: def.id.clone(),
+                name: def.name.clone(),
+                rule,
+                budget,
+            })
         })
         .collect()
 }
@@ -119,6 +154,8 @@ pub(super) enum Action {
     Pause(String),
     Resume,
     ConfirmBand,
+    /// Half an hour more of a service's daily budget, today.
+    Grant(String),
 }
 
 /// Reloads the rules (a child's new band, a device given to a child).
@@ -154,6 +191,22 @@ pub(super) async fn act(
         Action::Resume => {
             pause::resume(&pauses, &child.id, now)?;
             Ok(("resume", child.name.clone()))
+        }
+        Action::Grant(service) => {
+            let clock = resolver.clock();
+            let grant = crate::engine::grant_for(
+                resolver.engine().budgets(),
+                &child.id,
+                &service,
+                GRANT_MINUTES,
+                (clock.minute(), clock.local(), clock.today()),
+                who,
+            )?;
+            crate::policy::budget::add_grant(&crate::state::layout::grants(state_dir), grant)?;
+            Ok((
+                "grant",
+                format!("{} {GRANT_MINUTES} more minutes of {service}", child.name),
+            ))
         }
         Action::ConfirmBand => {
             let mut recorded = children::Recorded::load(state_dir)?;

@@ -1039,6 +1039,9 @@ struct ChildForm {
     /// For a pause: `30m`, `1h`, `2h` or `morning`.
     #[serde(default)]
     length: String,
+    /// For more time: the service's id.
+    #[serde(default)]
+    service: String,
 }
 
 /// The logged-in parent and the child a form is about, once the form's
@@ -1083,6 +1086,7 @@ async fn child_action(
         "pause" => family::Action::Pause(form.length),
         "resume" => family::Action::Resume,
         "confirm-band" => family::Action::ConfirmBand,
+        "grant" => family::Action::Grant(form.service),
         _ => return (StatusCode::NOT_FOUND, "no such action\n").into_response(),
     };
     let reloader = admin.reloader.clone();

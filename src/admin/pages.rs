@@ -143,6 +143,20 @@ pub struct ChildHead {
     pub paused_until: Option<String>,
     /// What the parent sees of this child, and why.
     pub sees: String,
+    /// The services a parent named for this child, with today's minutes.
+    pub services: Vec<ServiceLine>,
+}
+
+/// One service on a child's card.
+pub struct ServiceLine {
+    /// The service id (the grant form's value).
+    pub id: String,
+    pub name: String,
+    /// `blocked`, `allowed`, `16:00–18:00 mon tue`, `60 min a day`.
+    pub rule: String,
+    /// With a daily budget: minutes used, allowed today (budget and grants),
+    /// and the bar's width in percent.
+    pub budget: Option<(u64, u64, u64)>,
 }
 
 /// A device seen lately that no child has.

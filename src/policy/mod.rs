@@ -83,6 +83,9 @@ pub struct Live {
     pub services: Vec<ClosedServices>,
     /// Where lookups of budgeted services are counted.
     pub metering: Metering,
+    /// Each daily budget now: used, granted (for pages and status; off the
+    /// query path).
+    pub budgets: Vec<crate::engine::BudgetNow>,
 }
 
 /// A policy's services that are closed at this moment.

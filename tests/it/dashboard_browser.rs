@@ -519,6 +519,7 @@ async fn a_family_dashboard_on_a_laptop_and_a_phone() {
          [[rules.list]]\npath = \"{}\"\ncategory = \"gaming\"\n\
          [[child]]\nname = \"Leo\"\nprofile = \"child\"\nmacs = [\"02:00:5e:10:00:05\"]\n\
          [[child]]\nname = \"Mia\"\nprofile = \"teen\"\naddresses = [\"127.0.0.6\"]\n\
+         services = {{ youtube = {{ budget = \"60m\" }}, tiktok = \"block\" }}\n\
          [state]\ndir = \"{}\"\n",
         udp_upstream(up.addr(), "1s"),
         dir.join("gaming.txt").display(),
@@ -627,6 +628,35 @@ async fn a_family_dashboard_on_a_laptop_and_a_phone() {
     page.wait_for("document.readyState === 'complete' && !!document.getElementById('allow-form') && document.getElementById('unassigned') === null").await;
     let m = query_from("127.0.0.9", d.addr, "games.example", RecordType::A).await;
     assert_eq!(a_records(&m), vec![OPEN]);
+
+    // Mia's services: TikTok blocked, an hour of YouTube a day; on the phone
+    // her parent gives her half an hour more.
+    let youtube = "document.querySelector('section[data-profile=mia] li[data-service=youtube]')";
+    let line = page.eval(&format!("{youtube}.textContent")).await;
+    let line = line.as_str().unwrap_or_default().to_string();
+    assert!(
+        line.contains("YouTube") && line.contains("0 of 60 min today"),
+        "{line}"
+    );
+    let tiktok = page
+        .eval("document.querySelector('section[data-profile=mia] li[data-service=tiktok]').textContent")
+        .await;
+    assert!(
+        tiktok.as_str().unwrap_or_default().contains("blocked"),
+        "{tiktok}"
+    );
+    fits(&mut page, 390).await;
+    page.eval(&format!(
+        "{youtube}.querySelector('form.grant button').click(); true"
+    ))
+    .await;
+    page.wait_for(&format!(
+        "document.readyState === 'complete' && {youtube} !== null && {youtube}.textContent.includes('of 90 min today')"
+    ))
+    .await;
+    fits(&mut page, 390).await;
+    screenshot(&mut page, "dashboard-390-services.png").await;
+    assert_eq!(d.daemon.budgets_now()[0].granted, 30);
     drop(browser);
     d.stop().await;
 }
