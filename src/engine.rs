@@ -64,6 +64,9 @@ pub enum Decision {
     Scheduled(u16),
     /// Blocked because a parent paused the internet for this child.
     Paused,
+    /// Blocked because an exam holds for this client (local time it ends,
+    /// minutes after midnight, for the answer's text).
+    Exam(u16),
 }
 
 /// A `[[schedule]]` window as the engine uses it.
@@ -243,6 +246,10 @@ pub struct Engine {
     /// The children, in config order, each with the band in force (their
     /// policy is the profile of the same id).
     children: Vec<children::ChildPlan>,
+    /// The config's `[[exam]]` windows.
+    exam_windows: Vec<crate::policy::exam::ExamWindow>,
+    /// What an exam blocks whatever its allowlist says: bypass and AI chatbots.
+    exam_blocks: CategoryMask,
 }
 
 impl Engine {
@@ -498,7 +505,11 @@ impl Engine {
         for w in &warnings {
             tracing::warn!("{w}");
         }
-        Ok(Engine {
+        let exam_blocks = ["bypass", "ai-chatbots"]
+            .iter()
+            .filter_map(|c| rules.category_id(c))
+            .fold(CategoryMask::NONE, CategoryMask::with);
+        let mut engine = Engine {
             windows,
             safe_search: SafeSearch::build(&catalog.safe_search),
             rules,
@@ -518,7 +529,36 @@ impl Engine {
             diagnostics: Default::default(),
             forwarded: Default::default(),
             children: Vec::new(),
-        })
+            exam_windows: Vec::new(),
+            exam_blocks,
+        };
+        engine.exam_windows = crate::policy::exam::windows(config, |n| engine.exam_targets(n))?;
+        Ok(engine)
+    }
+
+    /// The config's `[[exam]]` windows.
+    pub fn exam_windows(&self) -> &[crate::policy::exam::ExamWindow] {
+        &self.exam_windows
+    }
+
+    /// The policies an exam's `who` name covers (bit p: policy p):
+    /// `all`, a child, a profile, or a `[[client]]` name (its profile).
+    pub fn exam_targets(&self, name: &str) -> Option<u64> {
+        let bits = |i: usize| if i < 64 { 1u64 << i } else { 0 };
+        if name == crate::policy::exam::EVERYONE {
+            return Some((0..self.profiles.len()).fold(0, |m, i| m | bits(i)));
+        }
+        let id = name.trim().to_lowercase();
+        if let Some(i) = self.profile_index(&id) {
+            return Some(bits(i));
+        }
+        let named: Vec<usize> = self
+            .clients
+            .iter()
+            .filter(|c| c.name.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(name.trim())))
+            .map(|c| c.profile)
+            .collect();
+        (!named.is_empty()).then(|| named.into_iter().fold(0, |m, i| m | bits(i)))
     }
 
     /// The children, with their bands.
@@ -739,7 +779,8 @@ impl Engine {
             return Decision::Forward;
         };
         let paused = profile_index < 64 && live.paused & (1u64 << profile_index) != 0;
-        if !paused && !profile.filters(live.windows) {
+        let exam = live.exam.holds(profile_index);
+        if !paused && !exam && !profile.filters(live.windows) {
             return Decision::Forward;
         }
         let Some(name) = Candidate::from_wire(qname_wire) else {
@@ -773,6 +814,11 @@ impl Engine {
             return self
                 .outside_allowlist(&name, qtype, &client, profile, mask, Decision::Paused)
                 .unwrap_or(Decision::Forward);
+        }
+        if exam
+            && let Some(d) = self.exam_decision(&name, qtype, &client, profile_index, mask, live)
+        {
+            return d;
         }
         let allowed = live.allows.scope(&name, profile_index);
         if let Some(w) = allow_only {
@@ -878,6 +924,38 @@ impl Engine {
             Some(o) => Decision::Block(o),
             None => otherwise,
         })
+    }
+
+    /// During an exam: bypass and AI chatbots blocked whatever the exam's
+    /// allowlist says; the profile's allowlist (help lines) forwarded; the
+    /// exam's sites and a teacher's opened sites left to the rest of the
+    /// policy (`None`: a school's list does not lift a parent's blocks);
+    /// anything else blocked. Allocates nothing.
+    fn exam_decision(
+        &self,
+        name: &Candidate,
+        qtype: u16,
+        client: &ClientInfo,
+        profile_index: usize,
+        mask: CategoryMask,
+        live: &Live,
+    ) -> Option<Decision> {
+        let profile = self.profiles.get(profile_index)?;
+        let end = Decision::Exam(live.exam.ends(profile_index));
+        match self.rules.check(name, qtype, client, self.exam_blocks, false) {
+            Verdict::Blocked(o) if Some(o.category) == self.bypass => {
+                return Some(Decision::Block(o));
+            }
+            Verdict::Blocked(_) => return Some(end),
+            _ => {}
+        }
+        if live.exam.allows(name, profile_index) {
+            return None;
+        }
+        Some(
+            self.outside_allowlist(name, qtype, client, profile, mask, end)
+                .unwrap_or(Decision::Forward),
+        )
     }
 
     /// The bypass-list rule that blocks `name` under `mask`, if any.

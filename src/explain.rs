@@ -211,6 +211,7 @@ pub fn explain_client(
     at: (crate::schedule::LocalTime, jiff::Timestamp, String),
     allows: &[crate::policy::overrides::TempAllow],
     pauses: &[crate::policy::pause::Pause],
+    exam: &crate::policy::exam::ExamFile,
 ) -> Result<String, String> {
     use crate::engine::{Decision, MatchedBy};
     use crate::policy::overrides::TempAllows;
@@ -240,6 +241,13 @@ pub fn explain_client(
         windows: engine.active_windows(local),
         allows: TempAllows::compile(allows, timestamp, |p| engine.profile_index(p)),
         paused: crate::policy::pause::compile(pauses, timestamp, |p| engine.profile_index(p)),
+        exam: crate::policy::exam::ExamLive::compile(
+            exam,
+            engine.exam_windows(),
+            timestamp,
+            local,
+            |n| engine.exam_targets(n).unwrap_or(0),
+        ),
     };
     let mut out = String::new();
     let table = |i: usize| match (engine.client_name(i), engine.child_of(profile)) {
@@ -278,6 +286,15 @@ pub fn explain_client(
         let _ = writeln!(
             out,
             "at {at_text}: paused by a parent (`nestguard resume`): only help lines are reachable"
+        );
+    }
+    if live.exam.holds(profile) {
+        let end = live.exam.ends(profile);
+        let _ = writeln!(
+            out,
+            "at {at_text}: an exam holds until {:02}:{:02} (`nestguard exam status`): only the exam's sites and help lines are reachable; AI chatbots and filter bypass stay blocked",
+            end / 60,
+            end % 60
         );
     }
     let open = engine.open_windows(profile, live.windows);
@@ -334,6 +351,14 @@ pub fn explain_client(
             let _ = writeln!(
                 out,
                 "  BLOCKED: paused by a parent; only help lines are reachable until the pause ends"
+            );
+        }
+        Decision::Exam(end) => {
+            let _ = writeln!(
+                out,
+                "  BLOCKED by the exam until {:02}:{:02}: not one of the exam's sites, or an AI chatbot",
+                end / 60,
+                end % 60
             );
         }
         Decision::Canary => {

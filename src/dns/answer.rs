@@ -58,7 +58,7 @@ fn shape(decision: Decision, engine: &Engine, qtype: u16) -> Shape {
             address: None,
             soa: true,
         },
-        Decision::Scheduled(_) | Decision::Paused => {
+        Decision::Scheduled(_) | Decision::Paused | Decision::Exam(_) => {
             shape(Decision::Block(Origin::NONE), engine, qtype)
         }
         // Forward and SafeSearch are answered from upstream, never here.
@@ -142,6 +142,10 @@ pub fn ede_reason<'b>(
         }
         Decision::Paused => {
             let _ = w.write_all(b"paused by a parent");
+            EDE_FILTERED
+        }
+        Decision::Exam(end) => {
+            let _ = write!(w, "exam: until {:02}:{:02}", end / 60, end % 60);
             EDE_FILTERED
         }
         Decision::SafeSearch(t) => {

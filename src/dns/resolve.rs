@@ -365,6 +365,9 @@ impl Resolver {
             qname_wire: query.qname_wire(),
             minute: self.clock().minute(),
         });
+        if let Decision::Exam(_) = decision {
+            self.counters.exam_blocked.fetch_add(1, Ordering::Relaxed);
+        }
         match decision {
             Decision::Forward => {}
             // Needs the alias target resolved: the miss path does it.

@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 pub mod allows;
 pub mod children;
+pub mod exam;
 pub mod devices;
 pub mod forwarder;
 pub mod neighbours;
@@ -20,6 +21,7 @@ mod netlink;
 pub mod overrides;
 pub mod pause;
 pub mod users;
+pub mod watch;
 
 pub use crate::dns::wire::ForwardedFor;
 use neighbours::{Mac, Neighbours};
@@ -78,4 +80,6 @@ pub struct Live {
     pub allows: overrides::TempAllows,
     /// Bit p set: policy p (a child, or a profile) is paused.
     pub paused: u64,
+    /// The exams in force (`nestguard exam`, `[[exam]]` windows).
+    pub exam: exam::ExamLive,
 }

@@ -214,50 +214,11 @@ impl TempAllows {
 }
 
 /// Re-reads the overrides file when its content changes (the daemon polls it).
-pub struct Watch {
-    path: PathBuf,
-    last: Option<Vec<u8>>,
-    entries: Vec<TempAllow>,
-}
+pub type Watch = super::watch::Watch<Vec<TempAllow>>;
 
-impl Watch {
-    pub fn new(path: PathBuf) -> Watch {
-        Watch {
-            path,
-            last: None,
-            entries: Vec::new(),
-        }
-    }
-
-    /// The allows in the file now. A file that cannot be read or parsed keeps
-    /// the last good allows (and is logged once per change).
-    pub fn poll(&mut self) -> &[TempAllow] {
-        let bytes = match std::fs::read(&self.path) {
-            Ok(b) => b,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Vec::new(),
-            Err(e) => {
-                tracing::debug!(path = %self.path.display(), error = %e, "cannot read temporary allows");
-                return &self.entries;
-            }
-        };
-        if self.last.as_deref() == Some(&bytes[..]) {
-            return &self.entries;
-        }
-        match parse(&String::from_utf8_lossy(&bytes)) {
-            Ok(entries) => {
-                tracing::info!(path = %self.path.display(), allows = entries.len(), "temporary allows read");
-                self.entries = entries;
-            }
-            Err(e) => {
-                tracing::warn!(
-                    "{}: {e}; keeping the previous temporary allows",
-                    self.path.display()
-                );
-            }
-        }
-        self.last = Some(bytes);
-        &self.entries
-    }
+/// The watch on the temporary-allows file at `path`.
+pub fn watch(path: PathBuf) -> Watch {
+    Watch::new(path, "temporary allows", parse)
 }
 
 #[cfg(test)]
@@ -321,7 +282,7 @@ mod tests {
     fn a_broken_file_keeps_the_last_good_allows() {
         let dir = std::env::temp_dir().join(format!("nestguard-ovw-{}", std::process::id()));
         let file = crate::state::layout::temporary_allows(&dir);
-        let mut watch = Watch::new(file.clone());
+        let mut watch = watch(file.clone());
         assert!(watch.poll().is_empty());
         add(
             &file,

@@ -100,45 +100,11 @@ pub fn compile(pauses: &[Pause], now: Timestamp, index: impl Fn(&str) -> Option<
 }
 
 /// Re-reads the pauses file when its content changes (the daemon polls it).
-/// A file that cannot be read or parsed keeps the last good pauses: a broken
-/// save must not lift a pause.
-pub struct Watch {
-    path: PathBuf,
-    last: Option<Vec<u8>>,
-    entries: Vec<Pause>,
-}
+pub type Watch = super::watch::Watch<Vec<Pause>>;
 
-impl Watch {
-    pub fn new(path: PathBuf) -> Watch {
-        Watch {
-            path,
-            last: None,
-            entries: Vec::new(),
-        }
-    }
-
-    pub fn poll(&mut self) -> &[Pause] {
-        let bytes = match std::fs::read(&self.path) {
-            Ok(b) => b,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Vec::new(),
-            Err(e) => {
-                tracing::debug!(path = %self.path.display(), error = %e, "cannot read pauses");
-                return &self.entries;
-            }
-        };
-        if self.last.as_deref() == Some(&bytes[..]) {
-            return &self.entries;
-        }
-        match parse(&String::from_utf8_lossy(&bytes)) {
-            Ok(entries) => {
-                tracing::info!(path = %self.path.display(), pauses = entries.len(), "pauses read");
-                self.entries = entries;
-            }
-            Err(e) => tracing::warn!("{}: {e}; keeping the previous pauses", self.path.display()),
-        }
-        self.last = Some(bytes);
-        &self.entries
-    }
+/// The watch on the pauses file at `path`.
+pub fn watch(path: PathBuf) -> Watch {
+    Watch::new(path, "pauses", parse)
 }
 
 #[cfg(test)]
