@@ -369,17 +369,15 @@ pub fn explain_client(
             (LocalTime::of(dt), ts, shown)
         }
     };
-    let allows = crate::policy::overrides::load(&crate::state::layout::temporary_allows(
-        &crate::state::dir(config),
-    ))
-    .unwrap_or_default();
-    let pauses =
-        crate::policy::pause::load(&crate::state::layout::pauses(&crate::state::dir(config)))
-            .unwrap_or_default();
-    let exam = crate::policy::exam::load(&crate::state::layout::exam(&crate::state::dir(config)))
-        .unwrap_or_default();
+    let dir = crate::state::dir(config);
+    let held = crate::explain::Held {
+        allows: crate::policy::overrides::load(&crate::state::layout::temporary_allows(&dir))
+            .unwrap_or_default(),
+        pauses: crate::policy::pause::load(&crate::state::layout::pauses(&dir)).unwrap_or_default(),
+        exam: crate::policy::exam::load(&crate::state::layout::exam(&dir)).unwrap_or_default(),
+    };
     let client = crate::explain::ClientArg::parse(client);
-    crate::explain::explain_client(&engine, name, qtype, &client, at, &allows, &pauses, &exam)
+    crate::explain::explain_client(&engine, name, qtype, &client, at, &held)
 }
 
 /// Who the audit trail says ran a command: `cli (user NAME)`, the user

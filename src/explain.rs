@@ -201,6 +201,14 @@ impl crate::policy::Lookups for Given<'_> {
     }
 }
 
+/// What the state files say holds: temporary allows, pauses, exams.
+#[derive(Debug, Default)]
+pub struct Held {
+    pub allows: Vec<crate::policy::overrides::TempAllow>,
+    pub pauses: Vec<crate::policy::pause::Pause>,
+    pub exam: crate::policy::exam::ExamFile,
+}
+
 /// `explain NAME --client C [--at T]`: which profile the client gets and why,
 /// what holds at that time (schedules, temporary allows), and the decision.
 pub fn explain_client(
@@ -209,10 +217,13 @@ pub fn explain_client(
     qtype: u16,
     client: &ClientArg,
     at: (crate::schedule::LocalTime, jiff::Timestamp, String),
-    allows: &[crate::policy::overrides::TempAllow],
-    pauses: &[crate::policy::pause::Pause],
-    exam: &crate::policy::exam::ExamFile,
+    held: &Held,
 ) -> Result<String, String> {
+    let Held {
+        allows,
+        pauses,
+        exam,
+    } = held;
     use crate::engine::{Decision, MatchedBy};
     use crate::policy::overrides::TempAllows;
     use crate::policy::{Live, Proto, Who};

@@ -279,8 +279,8 @@ impl ExamLive {
         };
         if let Some(exam) = file.current(now) {
             let who = exam.who.iter().fold(0, |m, w| m | resolve(w));
-            // Whole minutes left, rounded up, on the local clock.
-            let left = (exam.until.as_second() - now.as_second() + 59) / 60;
+            // Minutes left, to the nearest, on the local clock.
+            let left = (exam.until.as_second() - now.as_second() + 30) / 60;
             let end = (i64::from(local.minute) + left).rem_euclid(24 * 60) as u16;
             hold(&mut live, who, &exam.allow, end);
         }
