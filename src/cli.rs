@@ -341,12 +341,18 @@ pub fn main() -> ExitCode {
             ),
             ExamAction::Stop => commands::exam_stop(&source, &config),
             ExamAction::Status => commands::exam_status(&config),
-            ExamAction::Allow { name, duration } => {
-                commands::exam_override(&source, &config, commands::ExamOverride::Open(&name), *duration)
-            }
-            ExamAction::Lift { who, duration } => {
-                commands::exam_override(&source, &config, commands::ExamOverride::Lift(&who), *duration)
-            }
+            ExamAction::Allow { name, duration } => commands::exam_override(
+                &source,
+                &config,
+                commands::ExamOverride::Open(&name),
+                *duration,
+            ),
+            ExamAction::Lift { who, duration } => commands::exam_override(
+                &source,
+                &config,
+                commands::ExamOverride::Lift(&who),
+                *duration,
+            ),
         }),
         Command::ConfirmBand { child } => {
             commands::report(commands::confirm_band(&source, &config, &child))

@@ -775,7 +775,11 @@ pub fn exam_stop(source: &ConfigSource, config: &Config) -> Result<String, Strin
     if !was {
         return Ok("no exam started with `nestguard exam start` was in force\n".into());
     }
-    crate::activity::events::note(&found.dir, "exam", &format!("{} ended the exam", cli_user()));
+    crate::activity::events::note(
+        &found.dir,
+        "exam",
+        &format!("{} ended the exam", cli_user()),
+    );
     Ok(format!("exam ended ({})\n", applies(source, &found)))
 }
 
@@ -795,8 +799,7 @@ pub fn exam_override(
     };
     let found = exam_target(source, config, &who)?;
     let by = cli_user();
-    let (done, change): (String, Box<dyn FnOnce(&mut crate::policy::exam::ExamFile)>) = match what
-    {
+    let (done, change): (String, Box<dyn FnOnce(&mut crate::policy::exam::ExamFile)>) = match what {
         ExamOverride::Open(name) => {
             let name = crate::rules::name::normalize(name).map_err(|e| format!("`{name}`: {e}"))?;
             let done = format!("{name} is open during the exam");

@@ -250,6 +250,9 @@ pub struct Engine {
     exam_windows: Vec<crate::policy::exam::ExamWindow>,
     /// What an exam blocks whatever its allowlist says: bypass and AI chatbots.
     exam_blocks: CategoryMask,
+    /// Every profile's own allowlist (help lines): what an exam leaves
+    /// reachable for a profile that has none (`unfiltered`).
+    help_lines: CategoryMask,
 }
 
 impl Engine {
@@ -509,7 +512,11 @@ impl Engine {
             .iter()
             .filter_map(|c| rules.category_id(c))
             .fold(CategoryMask::NONE, CategoryMask::with);
+        let help_lines = profiles.iter().fold(CategoryMask::NONE, |m, p| {
+            CategoryMask(m.0 | p.allow_mask.0)
+        });
         let mut engine = Engine {
+            help_lines,
             windows,
             safe_search: SafeSearch::build(&catalog.safe_search),
             rules,
@@ -555,7 +562,11 @@ impl Engine {
         let named: Vec<usize> = self
             .clients
             .iter()
-            .filter(|c| c.name.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(name.trim())))
+            .filter(|c| {
+                c.name
+                    .as_deref()
+                    .is_some_and(|n| n.eq_ignore_ascii_case(name.trim()))
+            })
             .map(|c| c.profile)
             .collect();
         (!named.is_empty()).then(|| named.into_iter().fold(0, |m, i| m | bits(i)))
@@ -815,9 +826,7 @@ impl Engine {
                 .outside_allowlist(&name, qtype, &client, profile, mask, Decision::Paused)
                 .unwrap_or(Decision::Forward);
         }
-        if exam
-            && let Some(d) = self.exam_decision(&name, qtype, &client, profile_index, mask, live)
-        {
+        if exam && let Some(d) = self.exam_decision(&name, qtype, &client, profile_index, live) {
             return d;
         }
         let allowed = live.allows.scope(&name, profile_index);
@@ -927,22 +936,25 @@ impl Engine {
     }
 
     /// During an exam: bypass and AI chatbots blocked whatever the exam's
-    /// allowlist says; the profile's allowlist (help lines) forwarded; the
-    /// exam's sites and a teacher's opened sites left to the rest of the
-    /// policy (`None`: a school's list does not lift a parent's blocks);
-    /// anything else blocked. Allocates nothing.
+    /// allowlist says; the exam's sites and a teacher's opened sites left to
+    /// the rest of the policy (`None`: a school's list does not lift a
+    /// parent's blocks); the profile's allowlist (help lines; every
+    /// profile's for one that has none) forwarded; anything else blocked.
+    /// Allocates nothing.
     fn exam_decision(
         &self,
         name: &Candidate,
         qtype: u16,
         client: &ClientInfo,
         profile_index: usize,
-        mask: CategoryMask,
         live: &Live,
     ) -> Option<Decision> {
         let profile = self.profiles.get(profile_index)?;
         let end = Decision::Exam(live.exam.ends(profile_index));
-        match self.rules.check(name, qtype, client, self.exam_blocks, false) {
+        match self
+            .rules
+            .check(name, qtype, client, self.exam_blocks, false)
+        {
             Verdict::Blocked(o) if Some(o.category) == self.bypass => {
                 return Some(Decision::Block(o));
             }
@@ -952,10 +964,15 @@ impl Engine {
         if live.exam.allows(name, profile_index) {
             return None;
         }
-        Some(
-            self.outside_allowlist(name, qtype, client, profile, mask, end)
-                .unwrap_or(Decision::Forward),
-        )
+        let help = if profile.allow_mask == CategoryMask::NONE {
+            self.help_lines
+        } else {
+            profile.allow_mask
+        };
+        match self.rules.check(name, qtype, client, help, false) {
+            Verdict::Allowed(_) => Some(Decision::Forward),
+            _ => Some(end),
+        }
     }
 
     /// The bypass-list rule that blocks `name` under `mask`, if any.

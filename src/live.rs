@@ -20,9 +20,7 @@ impl LiveSource {
         use crate::state::layout;
         LiveSource {
             clock,
-            overrides: std::sync::Mutex::new(overrides::watch(layout::temporary_allows(
-                state_dir,
-            ))),
+            overrides: std::sync::Mutex::new(overrides::watch(layout::temporary_allows(state_dir))),
             pauses: std::sync::Mutex::new(pause::watch(layout::pauses(state_dir))),
             exams: std::sync::Mutex::new(exam::watch(layout::exam(state_dir))),
         }
@@ -42,9 +40,11 @@ impl LiveSource {
             Err(_) => 0,
         };
         let exam = match self.exams.lock() {
-            Ok(mut w) => exam::ExamLive::compile(w.poll(), engine.exam_windows(), now, local, |n| {
-                engine.exam_targets(n).unwrap_or(0)
-            }),
+            Ok(mut w) => {
+                exam::ExamLive::compile(w.poll(), engine.exam_windows(), now, local, |n| {
+                    engine.exam_targets(n).unwrap_or(0)
+                })
+            }
             // A poisoned lock: the config's windows still hold.
             Err(_) => exam::ExamLive::compile(
                 &exam::ExamFile::default(),

@@ -153,3 +153,74 @@ async fn queries_naming_a_device_behind_a_forwarder_do_not_allocate() {
     assert_eq!(counted.count_total, 0, "allocations on the forwarded path");
     d.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answers_during_an_exam_do_not_allocate() {
+    let up = FakeUpstream::start().await;
+    for name in ["www.example.com.", "childline.org.uk."] {
+        up.set_a(name, std::net::Ipv4Addr::new(192, 0, 2, 9), 300);
+    }
+    let d = TestDaemon::with_upstream(&up, "").await;
+    // An exam for everyone: an exam site (cached), a help line (cached), a
+    // site outside the exam, a chatbot and a bypass name (answered by the engine).
+    nestguard::policy::exam::start(
+        &nestguard::state::layout::exam(d.state.path()),
+        nestguard::policy::exam::Exam {
+            who: vec!["all".into()],
+            until: jiff::Timestamp::now() + jiff::SignedDuration::from_hours(2),
+            allow: vec!["example.com".into()],
+            by: String::new(),
+        },
+    )
+    .unwrap();
+    d.daemon.refresh();
+    let mut packets = Vec::new();
+    for name in [
+        "www.example.com",
+        "childline.org.uk",
+        "site.example",
+        "chatgpt.com",
+        "airvpn.org",
+    ] {
+        query_udp(d.addr, name, RecordType::A).await;
+        packets.push(encode(&build_query(
+            name,
+            RecordType::A,
+            &QueryOpts {
+                edns: Some(1232),
+                dnssec_ok: false,
+                id: 7,
+            },
+        )));
+    }
+    let resolver = d.daemon.resolver.clone();
+    let client = Client {
+        peer: "127.0.0.1:9".parse().unwrap(),
+        listener: d.addr,
+    };
+    let mut out = Vec::with_capacity(4096);
+    for p in &packets {
+        if resolver.answer_fast(p, client, Transport::Udp, &mut out) == Fast::Miss {
+            resolver
+                .answer_slow(p, client, Transport::Udp, &mut out)
+                .await;
+        }
+    }
+    let blocked = d.metrics();
+    assert!(
+        blocked.contains("nestguard_exam_blocked_total 4"),
+        "{blocked}"
+    );
+    let mut replies = 0;
+    let counted = allocation_counter::measure(|| {
+        for i in 0..10_000 {
+            let p = &packets[i % packets.len()];
+            if resolver.answer_fast(p, client, Transport::Udp, &mut out) == Fast::Reply {
+                replies += 1;
+            }
+        }
+    });
+    assert_eq!(replies, 10_000);
+    assert_eq!(counted.count_total, 0, "allocations during an exam");
+    d.stop().await;
+}

@@ -168,9 +168,8 @@ pub fn read_allow_file(path: &Path) -> Result<Vec<String>, String> {
             continue;
         }
         let column = content.len() - content.trim_start().len() + 1;
-        let site = normalize(name).map_err(|e| {
-            format!("{}:{}:{column}: `{name}`: {e}", path.display(), i + 1)
-        })?;
+        let site = normalize(name)
+            .map_err(|e| format!("{}:{}:{column}: `{name}`: {e}", path.display(), i + 1))?;
         names.push(site);
     }
     Ok(names)
@@ -227,7 +226,8 @@ pub fn windows(
                 .filter_map(|d| crate::schedule::parse_day(d.get_ref()))
                 .fold(0u8, |m, d| m | (1 << d))
         };
-        let time = |t: &toml::Spanned<String>| crate::schedule::parse_hhmm(t.get_ref()).unwrap_or(0);
+        let time =
+            |t: &toml::Spanned<String>| crate::schedule::parse_hhmm(t.get_ref()).unwrap_or(0);
         out.push(ExamWindow {
             name: ex.name.clone(),
             window: Window {
@@ -385,7 +385,12 @@ mod tests {
         let file = dir.join("allow.txt");
         std::fs::write(&file, "# exam sites\nwikipedia.org\n\n  bad..name # typo\n").unwrap();
         let e = read_allow_file(&file).unwrap_err();
-        assert!(e.ends_with("allow.txt:4:3: `bad..name`: empty label (two dots in a row, or a leading dot)"), "{e}");
+        assert!(
+            e.ends_with(
+                "allow.txt:4:3: `bad..name`: empty label (two dots in a row, or a leading dot)"
+            ),
+            "{e}"
+        );
         std::fs::write(&file, "Wikipedia.org.\nbbc.co.uk # news\n").unwrap();
         assert_eq!(
             read_allow_file(&file).unwrap(),

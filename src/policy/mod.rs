@@ -12,8 +12,8 @@ use std::sync::Arc;
 
 pub mod allows;
 pub mod children;
-pub mod exam;
 pub mod devices;
+pub mod exam;
 pub mod forwarder;
 pub mod neighbours;
 #[cfg(target_os = "linux")]

@@ -60,7 +60,14 @@ async fn an_exam_is_allowlist_only_takes_overrides_and_ends_by_itself() {
     )
     .unwrap();
     let said = stdout_of(
-        &["exam", "start", "--for", "90m", "--allow", allow.to_str().unwrap()],
+        &[
+            "exam",
+            "start",
+            "--for",
+            "90m",
+            "--allow",
+            allow.to_str().unwrap(),
+        ],
         &path,
         &[],
     );
@@ -74,7 +81,10 @@ async fn an_exam_is_allowlist_only_takes_overrides_and_ends_by_itself() {
         ede(m.edns.as_ref()),
         Some((17, "exam: until 13:30".to_string()))
     );
-    assert!(!blocked(&ask("127.0.0.5", "wiki.example").await), "exam site");
+    assert!(
+        !blocked(&ask("127.0.0.5", "wiki.example").await),
+        "exam site"
+    );
     assert!(
         !blocked(&ask("127.0.0.5", "www.wiki.example").await),
         "and its subdomains"
@@ -123,12 +133,21 @@ async fn an_exam_is_allowlist_only_takes_overrides_and_ends_by_itself() {
         &path,
         &[],
     );
-    assert!(said.starts_with("dictionary.example is open during the exam until"), "{said}");
+    assert!(
+        said.starts_with("dictionary.example is open during the exam until"),
+        "{said}"
+    );
     stdout_of(&["exam", "lift", "Mia", "--for", "10m"], &path, &[]);
     d.daemon.refresh();
     assert!(!blocked(&ask("127.0.0.5", "dictionary.example").await));
-    assert!(!blocked(&ask("127.0.0.6", "site.example").await), "lifted for Mia");
-    assert!(blocked(&ask("127.0.0.5", "site.example").await), "not for Leo");
+    assert!(
+        !blocked(&ask("127.0.0.6", "site.example").await),
+        "lifted for Mia"
+    );
+    assert!(
+        blocked(&ask("127.0.0.5", "site.example").await),
+        "not for Leo"
+    );
     // Both end by themselves.
     clock.advance(Duration::from_secs(16 * 60));
     d.daemon.refresh();
@@ -144,14 +163,26 @@ async fn an_exam_is_allowlist_only_takes_overrides_and_ends_by_itself() {
         blocked(&ask("127.0.0.5", "airvpn.org").await),
         "bypass is blocked for teens anyway"
     );
-    assert!(nestguard::status::read(d.state.path()).unwrap().exam.is_none());
+    assert!(
+        nestguard::status::read(d.state.path())
+            .unwrap()
+            .exam
+            .is_none()
+    );
 
     // Started again for Leo only (the command reads the real clock, which
     // the daemon's is 91 minutes ahead of), and stopped early.
-    stdout_of(&["exam", "start", "--for", "3h", "--who", "leo"], &path, &[]);
+    stdout_of(
+        &["exam", "start", "--for", "3h", "--who", "leo"],
+        &path,
+        &[],
+    );
     d.daemon.refresh();
     assert!(blocked(&ask("127.0.0.5", "site.example").await));
-    assert!(!blocked(&ask("127.0.0.6", "site.example").await), "Mia is not in it");
+    assert!(
+        !blocked(&ask("127.0.0.6", "site.example").await),
+        "Mia is not in it"
+    );
     let said = stdout_of(&["exam", "stop"], &path, &[]);
     assert!(said.starts_with("exam ended"), "{said}");
     d.daemon.refresh();
@@ -203,7 +234,10 @@ async fn an_exam_drop_in_holds_inside_its_window_only() {
     assert!(!blocked(&ask("childline.org.uk").await), "help line");
     assert!(blocked(&ask("chatgpt.com").await), "chatbot");
     let said = stdout_of(&["exam", "status"], &path, &[]);
-    assert!(said.contains("[[exam]] \"maths\" 12:30–13:30 on mon"), "{said}");
+    assert!(
+        said.contains("[[exam]] \"maths\" 12:30–13:30 on mon"),
+        "{said}"
+    );
     // 13:30: over.
     clock.advance(Duration::from_secs(60 * 60));
     d.refresh();
@@ -231,7 +265,10 @@ fn exam_mistakes_are_errors_at_their_line() {
         "{err}"
     );
     let err = check("[[exam]]\nname = \"x\"\nwho = [\"all\"]\nfrom = \"9am\"\nto = \"10:00\"\n");
-    assert!(err.contains("50-exam.toml:4:8: `9am` is not a time of day"), "{err}");
+    assert!(
+        err.contains("50-exam.toml:4:8: `9am` is not a time of day"),
+        "{err}"
+    );
     let err = check(
         "[[exam]]\nname = \"x\"\nwho = [\"all\"]\nfrom = \"09:00\"\nto = \"10:00\"\nallow = [\"ok.example\", \"bad..example\"]\n",
     );
@@ -245,10 +282,72 @@ fn exam_mistakes_are_errors_at_their_line() {
     // The command line checks the allow file before it starts anything.
     std::fs::remove_file(&exam).unwrap();
     let (code, _, err) = run(
-        &["exam", "start", "--for", "1h", "--allow", dir.join("sites.txt").to_str().unwrap()],
+        &[
+            "exam",
+            "start",
+            "--for",
+            "1h",
+            "--allow",
+            dir.join("sites.txt").to_str().unwrap(),
+        ],
         &path,
     );
     assert_ne!(code, Some(0));
     assert!(err.contains("sites.txt:2:3: `not a name`"), "{err}");
     assert!(!dir.join("exam.toml").exists());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn help_lines_are_reachable_in_every_mode() {
+    let up = upstream().await;
+    // Leo (teen), Mia (child), an unfiltered machine and a young child's tablet;
+    // bedtime 13:00–14:00 for teens and Mia.
+    let config = format!(
+        "{}{CHILDREN}\
+         [[client]]\nname = \"staff\"\nprofile = \"unfiltered\"\naddresses = [\"127.0.0.7\"]\n\
+         [[client]]\nname = \"tablet\"\nprofile = \"young-child\"\naddresses = [\"127.0.0.8\"]\n\
+         [[schedule]]\nprofile = \"teen\"\nchildren = [\"Mia\"]\nname = \"bedtime\"\n\
+         from = \"13:00\"\nto = \"14:00\"\nallow_only = true\n",
+        udp_upstream(up.addr(), "1s")
+    );
+    let (d, clock) = TestDaemon::start_manual(&config).await;
+    let path = d.state.join("nestguard.toml");
+    std::fs::write(&path, test_config_text(&config, &d.state)).unwrap();
+    let reachable = |mode: &'static str| {
+        let addr = d.addr;
+        async move {
+            for client in ["127.0.0.5", "127.0.0.6", "127.0.0.7", "127.0.0.8"] {
+                let m = query_from(client, addr, "childline.org.uk", RecordType::A).await;
+                assert!(!blocked(&m), "{mode}: help line blocked for {client}");
+            }
+        }
+    };
+    reachable("normal").await;
+    stdout_of(&["pause", "Leo", "30m"], &path, &[]);
+    stdout_of(&["pause", "Mia", "30m"], &path, &[]);
+    d.daemon.refresh();
+    assert!(blocked(
+        &query_from("127.0.0.5", d.addr, "site.example", RecordType::A).await
+    ));
+    reachable("paused").await;
+    stdout_of(&["exam", "start", "--for", "3h"], &path, &[]);
+    d.daemon.refresh();
+    assert!(blocked(
+        &query_from("127.0.0.7", d.addr, "site.example", RecordType::A).await
+    ));
+    reachable("paused and in an exam").await;
+    stdout_of(&["resume", "Leo"], &path, &[]);
+    stdout_of(&["resume", "Mia"], &path, &[]);
+    d.daemon.refresh();
+    reachable("in an exam").await;
+    clock.advance(Duration::from_secs(61 * 60));
+    d.daemon.refresh();
+    reachable("in an exam at bedtime").await;
+    stdout_of(&["exam", "stop"], &path, &[]);
+    d.daemon.refresh();
+    assert!(blocked(
+        &query_from("127.0.0.5", d.addr, "site.example", RecordType::A).await
+    ));
+    reachable("bedtime").await;
+    d.stop().await;
 }
