@@ -799,33 +799,29 @@ pub fn exam_override(
     };
     let found = exam_target(source, config, &who)?;
     let by = cli_user();
-    let (done, change): (String, Box<dyn FnOnce(&mut crate::policy::exam::ExamFile)>) = match what {
+    let path = crate::state::layout::exam(&found.dir);
+    let done = match what {
         ExamOverride::Open(name) => {
             let name = crate::rules::name::normalize(name).map_err(|e| format!("`{name}`: {e}"))?;
             let done = format!("{name} is open during the exam");
             let by = by.clone();
-            (
-                done,
-                Box::new(move |f| {
-                    f.open.retain(|o| o.name != name);
-                    f.open.push(OpenSite { name, until, by });
-                }),
-            )
+            crate::policy::exam::add_override(&path, now, |f| {
+                f.open.retain(|o| o.name != name);
+                f.open.push(OpenSite { name, until, by });
+            })?;
+            done
         }
         ExamOverride::Lift(who) => {
             let who = who.trim().to_string();
             let done = format!("the exam is lifted for {who}");
             let by = by.clone();
-            (
-                done,
-                Box::new(move |f| {
-                    f.lifts.retain(|l| l.who != who);
-                    f.lifts.push(Lift { who, until, by });
-                }),
-            )
+            crate::policy::exam::add_override(&path, now, |f| {
+                f.lifts.retain(|l| l.who != who);
+                f.lifts.push(Lift { who, until, by });
+            })?;
+            done
         }
     };
-    crate::policy::exam::add_override(&crate::state::layout::exam(&found.dir), now, change)?;
     crate::activity::events::note(&found.dir, "exam", &format!("{by}: {done} until {until}"));
     Ok(format!(
         "{done} until {} ({})\n",
