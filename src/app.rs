@@ -76,6 +76,16 @@ pub struct Daemon {
     tasks: TaskTracker,
 }
 
+/// Puts what holds now in force, and tells `status.toml` whether an exam does.
+fn update_live(resolver: &Resolver, live: &LiveSource, reloader: &Reloader) {
+    resolver.update_live(|e| live.live_for(e));
+    let current = resolver.current();
+    reloader.note_exam(crate::status::ExamStatus::of(
+        &current.engine,
+        &current.live.exam,
+    ));
+}
+
 fn secs(d: Duration) -> u32 {
     u32::try_from(d.as_secs()).unwrap_or(u32::MAX)
 }
@@ -350,7 +360,7 @@ impl Daemon {
                     }
                     _ = tick.tick() => {
                         ticker_clock.refresh();
-                        ticker.update_live(|e| ticker_live.live_for(e));
+                        update_live(&ticker, &ticker_live, &ticker_reloader);
                         // Budget minutes are kept once a minute, off this task.
                         if ticker_clock.minute() != budgets_saved
                             && !ticker.engine().budgets().is_empty()
@@ -471,7 +481,7 @@ impl Daemon {
 
     /// Re-evaluates schedules and temporary allows now (the daemon also does it every second).
     pub fn refresh(&self) {
-        self.resolver.update_live(|e| self.live.live_for(e));
+        update_live(&self.resolver, &self.live, &self.reloader);
         self.noticed.check(&self.resolver.engine());
     }
 

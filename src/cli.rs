@@ -151,9 +151,54 @@ pub enum Command {
         /// How much more, e.g. 30m, 1h (at most 24h).
         minutes: humantime::Duration,
     },
+    /// Exam mode for a school lab: only the exam's sites and help lines are
+    /// reachable, AI chatbots and filter bypass stay blocked; it ends by itself.
+    ///
+    /// `nestguard exam start --for 90m --allow sites.txt`, `nestguard exam
+    /// allow dictionary.com --for 15m`, `nestguard exam stop`.
+    Exam {
+        #[command(subcommand)]
+        action: ExamAction,
+    },
     /// Move a child into the age band their birthday says, once a parent
     /// agrees (`status` says when one is waiting).
     ConfirmBand { child: String },
+}
+
+/// What `nestguard exam` does.
+#[derive(Debug, Subcommand)]
+pub enum ExamAction {
+    /// Start an exam now (replacing one in force).
+    Start {
+        /// How long, e.g. 90m (at most 12 hours).
+        #[arg(long = "for", value_name = "DURATION")]
+        duration: humantime::Duration,
+        /// A file of the sites reachable during the exam, one domain per line.
+        #[arg(long, value_name = "FILE")]
+        allow: Option<PathBuf>,
+        /// A site reachable during the exam (repeat for more).
+        #[arg(long = "site", value_name = "NAME")]
+        sites: Vec<String>,
+        /// Whom it holds for: all, or children, profiles and [[client]] names.
+        #[arg(long, value_delimiter = ',', default_value = "all")]
+        who: Vec<String>,
+    },
+    /// End the exam now, with its overrides.
+    Stop,
+    /// Say whether an exam holds, for whom, until when, and its overrides.
+    Status,
+    /// A teacher's override: open one site during the exam for a while.
+    Allow {
+        name: String,
+        #[arg(long = "for", value_name = "DURATION")]
+        duration: humantime::Duration,
+    },
+    /// A teacher's override: lift the exam for one child, profile or client for a while.
+    Lift {
+        who: String,
+        #[arg(long = "for", value_name = "DURATION")]
+        duration: humantime::Duration,
+    },
 }
 
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
@@ -299,6 +344,37 @@ pub fn main() -> ExitCode {
             (&child, &service),
             *minutes,
         )),
+        Command::Exam { action } => commands::report(match action {
+            ExamAction::Start {
+                duration,
+                allow,
+                sites,
+                who,
+            } => commands::exam_start(
+                &source,
+                &config,
+                commands::ExamStart {
+                    duration: *duration,
+                    allow_file: allow.as_deref(),
+                    sites: &sites,
+                    who: &who,
+                },
+            ),
+            ExamAction::Stop => commands::exam_stop(&source, &config),
+            ExamAction::Status => commands::exam_status(&config),
+            ExamAction::Allow { name, duration } => commands::exam_override(
+                &source,
+                &config,
+                commands::ExamOverride::Open(&name),
+                *duration,
+            ),
+            ExamAction::Lift { who, duration } => commands::exam_override(
+                &source,
+                &config,
+                commands::ExamOverride::Lift(&who),
+                *duration,
+            ),
+        }),
         Command::ConfirmBand { child } => {
             commands::report(commands::confirm_band(&source, &config, &child))
         }

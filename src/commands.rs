@@ -369,15 +369,15 @@ pub fn explain_client(
             (LocalTime::of(dt), ts, shown)
         }
     };
-    let allows = crate::policy::overrides::load(&crate::state::layout::temporary_allows(
-        &crate::state::dir(config),
-    ))
-    .unwrap_or_default();
-    let pauses =
-        crate::policy::pause::load(&crate::state::layout::pauses(&crate::state::dir(config)))
-            .unwrap_or_default();
+    let dir = crate::state::dir(config);
+    let held = crate::explain::Held {
+        allows: crate::policy::overrides::load(&crate::state::layout::temporary_allows(&dir))
+            .unwrap_or_default(),
+        pauses: crate::policy::pause::load(&crate::state::layout::pauses(&dir)).unwrap_or_default(),
+        exam: crate::policy::exam::load(&crate::state::layout::exam(&dir)).unwrap_or_default(),
+    };
     let client = crate::explain::ClientArg::parse(client);
-    crate::explain::explain_client(&engine, name, qtype, &client, at, &allows, &pauses)
+    crate::explain::explain_client(&engine, name, qtype, &client, at, &held)
 }
 
 /// Who the audit trail says ran a command: `cli (user NAME)`, the user
@@ -703,4 +703,231 @@ pub fn confirm_band(source: &ConfigSource, config: &Config, who: &str) -> Result
         child.band,
         applies(source, &found)
     ))
+}
+
+/// Longest exam (or teacher's override): a longer one is a schedule.
+const MAX_EXAM: std::time::Duration = std::time::Duration::from_secs(12 * 3600);
+
+/// What `exam start` was given.
+pub struct ExamStart<'a> {
+    pub duration: std::time::Duration,
+    pub allow_file: Option<&'a std::path::Path>,
+    pub sites: &'a [String],
+    pub who: &'a [String],
+}
+
+/// A teacher's override during an exam.
+pub enum ExamOverride<'a> {
+    /// A site opened.
+    Open(&'a str),
+    /// The exam lifted for a child, profile or client.
+    Lift(&'a str),
+}
+
+/// The end of an exam or override lasting `d` from `now`.
+fn exam_end(now: jiff::Timestamp, d: std::time::Duration) -> Result<jiff::Timestamp, String> {
+    if d < std::time::Duration::from_secs(60) || d > MAX_EXAM {
+        return Err("an exam or an override lasts between 1 minute and 12 hours".into());
+    }
+    let span = jiff::SignedDuration::try_from(d).map_err(|e| e.to_string())?;
+    now.checked_add(span).map_err(|e| e.to_string())
+}
+
+/// `until` as the local time of day.
+fn local_hhmm(t: jiff::Timestamp) -> String {
+    t.to_zoned_datetime(jiff::tz::TimeZone::system())
+        .strftime("%H:%M")
+        .to_string()
+}
+
+/// The state folder and engine, with every `who` name checked.
+fn exam_target(
+    source: &ConfigSource,
+    config: &Config,
+    who: &[&str],
+) -> Result<crate::runtime::Located, String> {
+    let found = crate::runtime::state_dir(source, Ok(config))?;
+    crate::state::create_private_dir(&found.dir)
+        .map_err(|e| format!("{}: {e}", found.dir.display()))?;
+    let engine = crate::engine::Engine::build(config).map_err(|e| format!("{e:#}"))?;
+    for w in who {
+        if engine.exam_targets(w).is_none() {
+            return Err(format!(
+                "no child, profile or [[client]] named `{w}` (or `{}` for everyone)",
+                crate::policy::exam::EVERYONE
+            ));
+        }
+    }
+    Ok(found)
+}
+
+/// `exam start --for D [--allow FILE] [--site NAME]… [--who A,B]`.
+pub fn exam_start(
+    source: &ConfigSource,
+    config: &Config,
+    start: ExamStart<'_>,
+) -> Result<String, String> {
+    let now = jiff::Timestamp::now();
+    let until = exam_end(now, start.duration)?;
+    let mut allow = match start.allow_file {
+        Some(file) => crate::policy::exam::read_allow_file(file)?,
+        None => Vec::new(),
+    };
+    for site in start.sites {
+        allow.push(
+            crate::rules::name::normalize(site).map_err(|e| format!("--site `{site}`: {e}"))?,
+        );
+    }
+    let who: Vec<&str> = start.who.iter().map(|w| w.trim()).collect();
+    let found = exam_target(source, config, &who)?;
+    let sites = allow.len();
+    crate::policy::exam::start(
+        &crate::state::layout::exam(&found.dir),
+        crate::policy::exam::Exam {
+            who: who.iter().map(|w| w.to_string()).collect(),
+            until,
+            allow,
+            by: cli_user(),
+        },
+    )?;
+    let whom = who.join(", ");
+    crate::activity::events::note(
+        &found.dir,
+        "exam",
+        &format!("{} started an exam for {whom} until {until}", cli_user()),
+    );
+    Ok(format!(
+        "exam for {whom} until {}: only {sites} exam site(s) and help lines reachable, AI chatbots and filter bypass blocked ({})\n",
+        local_hhmm(until),
+        applies(source, &found)
+    ))
+}
+
+/// `exam stop`.
+pub fn exam_stop(source: &ConfigSource, config: &Config) -> Result<String, String> {
+    let found = exam_target(source, config, &[])?;
+    let was = crate::policy::exam::stop(
+        &crate::state::layout::exam(&found.dir),
+        jiff::Timestamp::now(),
+    )?;
+    if !was {
+        return Ok("no exam started with `nestguard exam start` was in force\n".into());
+    }
+    crate::activity::events::note(
+        &found.dir,
+        "exam",
+        &format!("{} ended the exam", cli_user()),
+    );
+    Ok(format!("exam ended ({})\n", applies(source, &found)))
+}
+
+/// `exam allow NAME --for D`, `exam lift WHO --for D`.
+pub fn exam_override(
+    source: &ConfigSource,
+    config: &Config,
+    what: ExamOverride<'_>,
+    duration: std::time::Duration,
+) -> Result<String, String> {
+    use crate::policy::exam::{Lift, OpenSite};
+    let now = jiff::Timestamp::now();
+    let until = exam_end(now, duration)?;
+    let who = match what {
+        ExamOverride::Lift(w) => vec![w.trim()],
+        ExamOverride::Open(_) => Vec::new(),
+    };
+    let found = exam_target(source, config, &who)?;
+    let by = cli_user();
+    let path = crate::state::layout::exam(&found.dir);
+    let done = match what {
+        ExamOverride::Open(name) => {
+            let name = crate::rules::name::normalize(name).map_err(|e| format!("`{name}`: {e}"))?;
+            let done = format!("{name} is open during the exam");
+            let by = by.clone();
+            crate::policy::exam::add_override(&path, now, |f| {
+                f.open.retain(|o| o.name != name);
+                f.open.push(OpenSite { name, until, by });
+            })?;
+            done
+        }
+        ExamOverride::Lift(who) => {
+            let who = who.trim().to_string();
+            let done = format!("the exam is lifted for {who}");
+            let by = by.clone();
+            crate::policy::exam::add_override(&path, now, |f| {
+                f.lifts.retain(|l| l.who != who);
+                f.lifts.push(Lift { who, until, by });
+            })?;
+            done
+        }
+    };
+    crate::activity::events::note(&found.dir, "exam", &format!("{by}: {done} until {until}"));
+    Ok(format!(
+        "{done} until {} ({})\n",
+        local_hhmm(until),
+        applies(source, &found)
+    ))
+}
+
+/// `exam status`: the exam from the command line, the config's `[[exam]]`
+/// windows, and the overrides in force.
+pub fn exam_status(config: &Config) -> Result<String, String> {
+    use std::fmt::Write as _;
+    let now = jiff::Timestamp::now();
+    let file = crate::policy::exam::load(&crate::state::layout::exam(&crate::state::dir(config)))?;
+    let mut out = String::new();
+    match file.current(now) {
+        Some(e) => {
+            let _ = writeln!(
+                out,
+                "exam for {} until {} ({} site(s){})",
+                e.who.join(", "),
+                local_hhmm(e.until),
+                e.allow.len(),
+                if e.by.is_empty() {
+                    String::new()
+                } else {
+                    format!(", started by {}", e.by)
+                }
+            );
+            for o in file.open.iter().filter(|o| o.until > now) {
+                let _ = writeln!(out, "  open: {} until {}", o.name, local_hhmm(o.until));
+            }
+            for l in file.lifts.iter().filter(|l| l.until > now) {
+                let _ = writeln!(out, "  lifted for {} until {}", l.who, local_hhmm(l.until));
+            }
+        }
+        None => out.push_str("no exam started with `nestguard exam start` is in force\n"),
+    }
+    let local = crate::clock::LocalTime::of(jiff::ZonedDateTime::now().datetime());
+    let engine = if config.exams.is_empty() {
+        None
+    } else {
+        Some(crate::engine::Engine::build(config).map_err(|e| format!("{e:#}"))?)
+    };
+    let windows = engine.as_ref().map_or(&[][..], |e| e.exam_windows());
+    for (w, plan) in config.exams.iter().zip(windows) {
+        let w = w.get_ref();
+        let open = plan.window.active(local);
+        let _ = writeln!(
+            out,
+            "[[exam]] \"{}\" {}–{}{}: {}",
+            w.name,
+            w.from.get_ref(),
+            w.to.get_ref(),
+            if w.days.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " on {}",
+                    w.days
+                        .iter()
+                        .map(|d| d.get_ref().as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            },
+            if open { "open now" } else { "not open now" }
+        );
+    }
+    Ok(out)
 }

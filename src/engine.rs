@@ -68,6 +68,9 @@ pub enum Decision {
     Scheduled(u16),
     /// Blocked because a parent paused the internet for this child.
     Paused,
+    /// Blocked because an exam holds for this client (local time it ends,
+    /// minutes after midnight, for the answer's text).
+    Exam(u16),
     /// A service of `rules/services.toml` that is blocked for this child now.
     Service(ServiceId, ServiceWhy),
     /// Resolve it normally, counting the minute towards budget i (the
@@ -271,6 +274,13 @@ pub struct Engine {
     service_hours: Vec<services::Hours>,
     /// Daily budgets, per policy and service.
     budgets: Vec<Budget>,
+    /// The config's `[[exam]]` windows.
+    exam_windows: Vec<crate::policy::exam::ExamWindow>,
+    /// What an exam blocks whatever its allowlist says: bypass and AI chatbots.
+    exam_blocks: CategoryMask,
+    /// Every profile's own allowlist (help lines): what an exam leaves
+    /// reachable for a profile that has none (`unfiltered`).
+    help_lines: CategoryMask,
 }
 
 impl Engine {
@@ -537,7 +547,15 @@ impl Engine {
         for w in &warnings {
             tracing::warn!("{w}");
         }
-        Ok(Engine {
+        let exam_blocks = ["bypass", "ai-chatbots"]
+            .iter()
+            .filter_map(|c| rules.category_id(c))
+            .fold(CategoryMask::NONE, CategoryMask::with);
+        let help_lines = profiles.iter().fold(CategoryMask::NONE, |m, p| {
+            CategoryMask(m.0 | p.allow_mask.0)
+        });
+        let mut engine = Engine {
+            help_lines,
             windows,
             safe_search: SafeSearch::build(&catalog.safe_search),
             rules,
@@ -560,7 +578,40 @@ impl Engine {
             services: ServiceIndex::default(),
             service_hours: Vec::new(),
             budgets: Vec::new(),
-        })
+            exam_windows: Vec::new(),
+            exam_blocks,
+        };
+        engine.exam_windows = crate::policy::exam::windows(config, |n| engine.exam_targets(n))?;
+        Ok(engine)
+    }
+
+    /// The config's `[[exam]]` windows.
+    pub fn exam_windows(&self) -> &[crate::policy::exam::ExamWindow] {
+        &self.exam_windows
+    }
+
+    /// The policies an exam's `who` name covers (bit p: policy p):
+    /// `all`, a child, a profile, or a `[[client]]` name (its profile).
+    pub fn exam_targets(&self, name: &str) -> Option<u64> {
+        let bits = |i: usize| if i < 64 { 1u64 << i } else { 0 };
+        if name == crate::policy::exam::EVERYONE {
+            return Some((0..self.profiles.len()).fold(0, |m, i| m | bits(i)));
+        }
+        let id = name.trim().to_lowercase();
+        if let Some(i) = self.profile_index(&id) {
+            return Some(bits(i));
+        }
+        let named: Vec<usize> = self
+            .clients
+            .iter()
+            .filter(|c| {
+                c.name
+                    .as_deref()
+                    .is_some_and(|n| n.eq_ignore_ascii_case(name.trim()))
+            })
+            .map(|c| c.profile)
+            .collect();
+        (!named.is_empty()).then(|| named.into_iter().fold(0, |m, i| m | bits(i)))
     }
 
     /// The services catalogue the engine was built with.
@@ -927,7 +978,8 @@ impl Engine {
             return Decision::Forward;
         };
         let paused = profile_index < 64 && live.paused & (1u64 << profile_index) != 0;
-        if !paused && !profile.filters(live.windows) {
+        let exam = live.exam.holds(profile_index);
+        if !paused && !exam && !profile.filters(live.windows) {
             return Decision::Forward;
         }
         let Some(name) = Candidate::from_wire(qname_wire) else {
@@ -961,6 +1013,9 @@ impl Engine {
             return self
                 .outside_allowlist(&name, qtype, &client, profile, mask, Decision::Paused)
                 .unwrap_or(Decision::Forward);
+        }
+        if exam && let Some(d) = self.exam_decision(&name, qtype, &client, profile_index, live) {
+            return d;
         }
         let allowed = live.allows.scope(&name, profile_index);
         if let Some(w) = allow_only {
@@ -1084,6 +1139,46 @@ impl Engine {
             Some(o) => Decision::Block(o),
             None => otherwise,
         })
+    }
+
+    /// During an exam: bypass and AI chatbots blocked whatever the exam's
+    /// allowlist says; the exam's sites and a teacher's opened sites left to
+    /// the rest of the policy (`None`: a school's list does not lift a
+    /// parent's blocks); the profile's allowlist (help lines; every
+    /// profile's for one that has none) forwarded; anything else blocked.
+    /// Allocates nothing.
+    fn exam_decision(
+        &self,
+        name: &Candidate,
+        qtype: u16,
+        client: &ClientInfo,
+        profile_index: usize,
+        live: &Live,
+    ) -> Option<Decision> {
+        let profile = self.profiles.get(profile_index)?;
+        let end = Decision::Exam(live.exam.ends(profile_index));
+        match self
+            .rules
+            .check(name, qtype, client, self.exam_blocks, false)
+        {
+            Verdict::Blocked(o) if Some(o.category) == self.bypass => {
+                return Some(Decision::Block(o));
+            }
+            Verdict::Blocked(_) => return Some(end),
+            _ => {}
+        }
+        if live.exam.allows(name, profile_index) {
+            return None;
+        }
+        let help = if profile.allow_mask == CategoryMask::NONE {
+            self.help_lines
+        } else {
+            profile.allow_mask
+        };
+        match self.rules.check(name, qtype, client, help, false) {
+            Verdict::Allowed(_) => Some(Decision::Forward),
+            _ => Some(end),
+        }
     }
 
     /// The bypass-list rule that blocks `name` under `mask`, if any.

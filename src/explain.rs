@@ -201,6 +201,14 @@ impl crate::policy::Lookups for Given<'_> {
     }
 }
 
+/// What the state files say holds: temporary allows, pauses, exams.
+#[derive(Debug, Default)]
+pub struct Held {
+    pub allows: Vec<crate::policy::overrides::TempAllow>,
+    pub pauses: Vec<crate::policy::pause::Pause>,
+    pub exam: crate::policy::exam::ExamFile,
+}
+
 /// `explain NAME --client C [--at T]`: which profile the client gets and why,
 /// what holds at that time (schedules, temporary allows), and the decision.
 pub fn explain_client(
@@ -209,9 +217,13 @@ pub fn explain_client(
     qtype: u16,
     client: &ClientArg,
     at: (crate::schedule::LocalTime, jiff::Timestamp, String),
-    allows: &[crate::policy::overrides::TempAllow],
-    pauses: &[crate::policy::pause::Pause],
+    held: &Held,
 ) -> Result<String, String> {
+    let Held {
+        allows,
+        pauses,
+        exam,
+    } = held;
     use crate::engine::{Decision, MatchedBy};
     use crate::policy::overrides::TempAllows;
     use crate::policy::{Live, Proto, Who};
@@ -257,6 +269,13 @@ pub fn explain_client(
             .0,
         metering: Default::default(),
         budgets: Vec::new(),
+        exam: crate::policy::exam::ExamLive::compile(
+            exam,
+            engine.exam_windows(),
+            timestamp,
+            local,
+            |n| engine.exam_targets(n).unwrap_or(0),
+        ),
     };
     let mut out = String::new();
     let table = |i: usize| match (engine.client_name(i), engine.child_of(profile)) {
@@ -295,6 +314,15 @@ pub fn explain_client(
         let _ = writeln!(
             out,
             "at {at_text}: paused by a parent (`nestguard resume`): only help lines are reachable"
+        );
+    }
+    if live.exam.holds(profile) {
+        let end = live.exam.ends(profile);
+        let _ = writeln!(
+            out,
+            "at {at_text}: an exam holds until {:02}:{:02} (`nestguard exam status`): only the exam's sites and help lines are reachable; AI chatbots and filter bypass stay blocked",
+            end / 60,
+            end % 60
         );
     }
     let open = engine.open_windows(profile, live.windows);
@@ -384,6 +412,14 @@ pub fn explain_client(
             let _ = writeln!(
                 out,
                 "  BLOCKED: paused by a parent; only help lines are reachable until the pause ends"
+            );
+        }
+        Decision::Exam(end) => {
+            let _ = writeln!(
+                out,
+                "  BLOCKED by the exam until {:02}:{:02}: not one of the exam's sites, or an AI chatbot",
+                end / 60,
+                end % 60
             );
         }
         Decision::Canary => {

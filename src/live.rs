@@ -1,22 +1,23 @@
 //! What holds right now for an engine: the schedule windows open at this
-//! moment, the temporary allows and pauses in force, the services closed by
-//! their hours or budgets ([`Live`]), recomputed off the query path every
-//! second from the clock and the state files.
+//! moment, the temporary allows, pauses and exams in force, the services
+//! closed by their hours or budgets ([`Live`]), recomputed off the query path
+//! every second from the clock and the state files.
 
 use std::sync::{Arc, Mutex};
 
 use crate::clock::Clock;
 use crate::engine::Engine;
-use crate::policy::Live;
 use crate::policy::budget::{self, Usage};
+use crate::policy::{Live, exam, overrides, pause, watch::Watch};
 
-/// Where [`Live`] comes from: the clock, the temporary-allows, pauses and
-/// grants files, and the budgets' usage.
+/// Where [`Live`] comes from: the clock, the state files, and the budgets'
+/// usage.
 pub struct LiveSource {
     clock: Clock,
-    overrides: Mutex<crate::policy::overrides::Watch>,
-    pauses: Mutex<crate::policy::pause::Watch>,
-    grants: Mutex<crate::sources::Polled<Vec<budget::Grant>>>,
+    overrides: Mutex<overrides::Watch>,
+    pauses: Mutex<pause::Watch>,
+    exams: Mutex<Watch<exam::ExamFile>>,
+    grants: Mutex<Watch<Vec<budget::Grant>>>,
     usage: Arc<Usage>,
     budgets_file: std::path::PathBuf,
     /// Budgets left out because the usage store is full (logged at most once per interval).
@@ -25,20 +26,18 @@ pub struct LiveSource {
 
 impl LiveSource {
     pub fn new(clock: Clock, state_dir: &std::path::Path) -> LiveSource {
+        use crate::state::layout;
         let usage = Arc::new(Usage::new());
-        let budgets_file = crate::state::layout::budgets(state_dir);
+        let budgets_file = layout::budgets(state_dir);
         if let Err(e) = usage.restore(&budgets_file, clock.minute()) {
             tracing::warn!("{e}; today's budget minutes start from zero");
         }
         LiveSource {
-            overrides: Mutex::new(crate::policy::overrides::watch(
-                crate::state::layout::temporary_allows(state_dir),
-            )),
-            pauses: Mutex::new(crate::policy::pause::watch(crate::state::layout::pauses(
-                state_dir,
-            ))),
-            grants: Mutex::new(crate::sources::Polled::new(
-                crate::state::layout::grants(state_dir),
+            overrides: Mutex::new(overrides::watch(layout::temporary_allows(state_dir))),
+            pauses: Mutex::new(pause::watch(layout::pauses(state_dir))),
+            exams: Mutex::new(exam::watch(layout::exam(state_dir))),
+            grants: Mutex::new(Watch::new(
+                layout::grants(state_dir),
                 "grants",
                 budget::parse_grants,
             )),
@@ -51,21 +50,32 @@ impl LiveSource {
 
     /// What holds now for `engine` (reads the state files if they changed).
     pub fn live_for(&self, engine: &Engine) -> Live {
+        let now = self.clock.timestamp();
+        let local = self.clock.local();
+        let index = |p: &str| engine.profile_index(p);
         let allows = match self.overrides.lock() {
-            Ok(mut w) => crate::policy::overrides::TempAllows::compile(
-                w.poll().as_slice(),
-                self.clock.timestamp(),
-                |p| engine.profile_index(p),
-            ),
-            Err(_) => crate::policy::overrides::TempAllows::default(),
+            Ok(mut w) => overrides::TempAllows::compile(w.poll(), now, index),
+            Err(_) => overrides::TempAllows::default(),
         };
         let paused = match self.pauses.lock() {
-            Ok(mut w) => crate::policy::pause::compile(w.poll(), self.clock.timestamp(), |p| {
-                engine.profile_index(p)
-            }),
+            Ok(mut w) => pause::compile(w.poll(), now, index),
             Err(_) => 0,
         };
-        let local = self.clock.local();
+        let exam = match self.exams.lock() {
+            Ok(mut w) => {
+                exam::ExamLive::compile(w.poll(), engine.exam_windows(), now, local, |n| {
+                    engine.exam_targets(n).unwrap_or(0)
+                })
+            }
+            // A poisoned lock: the config's windows still hold.
+            Err(_) => exam::ExamLive::compile(
+                &exam::ExamFile::default(),
+                engine.exam_windows(),
+                now,
+                local,
+                |n| engine.exam_targets(n).unwrap_or(0),
+            ),
+        };
         let minute = self.clock.minute();
         self.usage.sweep(minute);
         let grants = match self.grants.lock() {
@@ -88,15 +98,11 @@ impl LiveSource {
             windows: engine.active_windows(local),
             allows,
             paused,
+            exam,
             services,
             metering,
             budgets,
         }
-    }
-
-    /// Budgets that are not enforced because the usage store was full.
-    pub fn budget_slots_full(&self) -> u64 {
-        self.usage.slots_full()
     }
 
     /// Writes the budgets' minutes to the state folder (the daemon does it

@@ -267,6 +267,7 @@ impl Reloader {
             reloads: Default::default(),
             rules: RuleCounts::of(&engine),
             children: status::ChildStatus::of(&engine, clock.today()),
+            exam: None,
             failed: None,
         };
         Reloader {
@@ -282,6 +283,16 @@ impl Reloader {
             pending: Mutex::new(None),
             last_unsafe: Mutex::new(None),
             admin: OnceLock::new(),
+        }
+    }
+
+    /// `status.toml` says whether an exam is in force (written when that changes).
+    pub fn note_exam(&self, exam: Option<status::ExamStatus>) {
+        if let Ok(mut status) = self.status.lock()
+            && status.exam != exam
+        {
+            status.exam = exam;
+            status::write(&self.state_dir, &status);
         }
     }
 

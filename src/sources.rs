@@ -42,63 +42,6 @@ pub fn read_to_string(path: &Path) -> io::Result<String> {
         .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "not UTF-8 text"))
 }
 
-/// A small state file the daemon reads every second (temporary allows,
-/// pauses, grants): parsed again only when its bytes change; a file that
-/// cannot be read or parsed keeps the last good value (and is logged once
-/// per change); a missing file is the empty value.
-pub struct Polled<T> {
-    path: std::path::PathBuf,
-    /// What it holds, for the log (`pauses`).
-    what: &'static str,
-    parse: fn(&str) -> Result<T, String>,
-    last: Option<Vec<u8>>,
-    value: T,
-}
-
-impl<T: Default> Polled<T> {
-    pub fn new(
-        path: std::path::PathBuf,
-        what: &'static str,
-        parse: fn(&str) -> Result<T, String>,
-    ) -> Polled<T> {
-        Polled {
-            path,
-            what,
-            parse,
-            last: None,
-            value: T::default(),
-        }
-    }
-
-    /// The value in the file now.
-    pub fn poll(&mut self) -> &T {
-        let bytes = match std::fs::read(&self.path) {
-            Ok(b) => b,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Vec::new(),
-            Err(e) => {
-                tracing::debug!(path = %self.path.display(), error = %e, what = self.what, "cannot read");
-                return &self.value;
-            }
-        };
-        if self.last.as_deref() == Some(&bytes[..]) {
-            return &self.value;
-        }
-        match (self.parse)(&String::from_utf8_lossy(&bytes)) {
-            Ok(v) => {
-                tracing::info!(path = %self.path.display(), what = self.what, "read");
-                self.value = v;
-            }
-            Err(e) => tracing::warn!(
-                "{}: {e}; keeping the previous {}",
-                self.path.display(),
-                self.what
-            ),
-        }
-        self.last = Some(bytes);
-        &self.value
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -81,6 +81,11 @@ pub mod layout {
         state_dir.join("grants.toml")
     }
 
+    /// Exam mode (`nestguard exam`): the exam in force and the teacher's overrides.
+    pub fn exam(state_dir: &Path) -> PathBuf {
+        state_dir.join("exam.toml")
+    }
+
     /// Devices the dashboard gave to children.
     pub fn devices(state_dir: &Path) -> PathBuf {
         state_dir.join("devices.toml")

@@ -36,6 +36,9 @@ pub struct Status {
     /// The children, their bands, and a move waiting or coming soon.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub children: Vec<ChildStatus>,
+    /// An exam in force (`nestguard exam`, an `[[exam]]` window).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exam: Option<ExamStatus>,
     /// Set when this run failed to start: why. Filtering did not start.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failed: Option<String>,
@@ -65,6 +68,32 @@ impl ChildStatus {
                 notice: c.notice(today),
             })
             .collect()
+    }
+}
+
+/// An exam in force, as `status` shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExamStatus {
+    /// The profiles (children's included) it holds for.
+    pub profiles: Vec<String>,
+    /// Local time it ends, `HH:MM`.
+    pub until: String,
+}
+
+impl ExamStatus {
+    /// The exam in force for `engine`'s profiles, if any.
+    pub fn of(engine: &Engine, exam: &crate::policy::exam::ExamLive) -> Option<ExamStatus> {
+        let profiles: Vec<usize> = (0..engine.profile_ids().count())
+            .filter(|&p| exam.holds(p))
+            .collect();
+        let end = exam.ends(*profiles.first()?);
+        Some(ExamStatus {
+            profiles: profiles
+                .iter()
+                .map(|&p| engine.profile_id(p).to_string())
+                .collect(),
+            until: format!("{:02}:{:02}", end / 60, end % 60),
+        })
     }
 }
 
@@ -192,6 +221,7 @@ pub fn failed_start(state_dir: &Path, at: Timestamp, reason: &str) {
         reloads: Default::default(),
         rules: RuleCounts::default(),
         children: Vec::new(),
+        exam: None,
         failed: Some(reason.to_string()),
     };
     write(state_dir, &status);
@@ -320,6 +350,14 @@ pub fn render(
         if let Some(n) = &c.notice {
             let _ = writeln!(out, "    {n}");
         }
+    }
+    if let Some(e) = &s.exam {
+        let _ = writeln!(
+            out,
+            "EXAM until {} for {}: only the exam's sites and help lines are reachable (`nestguard exam status`)",
+            e.until,
+            e.profiles.join(", ")
+        );
     }
     let _ = writeln!(out, "protection events, last {EVENT_DAYS} days:");
     if events.is_empty() {

@@ -9,6 +9,28 @@ use nestguard::dns::resolve::{Client, Fast, Transport};
 use support::client::{build_query, encode, query_with_options};
 use support::*;
 
+/// Answers the packets in turn 10,000 times on the fast path: how many were
+/// answered there, and how many allocations this thread made meanwhile.
+fn answer_10_000(
+    resolver: &nestguard::dns::resolve::Resolver,
+    client: Client,
+    packets: &[Vec<u8>],
+    out: &mut Vec<u8>,
+) -> (usize, u64) {
+    let mut replies = 0;
+    // allocation-counter is this binary's global allocator and counts only
+    // this thread's allocations, so the runtime's own work is not counted.
+    let counted = allocation_counter::measure(|| {
+        for i in 0..10_000 {
+            let p = &packets[i % packets.len()];
+            if resolver.answer_fast(p, client, Transport::Udp, out) == Fast::Reply {
+                replies += 1;
+            }
+        }
+    });
+    (replies, counted.count_total)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cache_hits_and_blocked_answers_do_not_allocate() {
     let up = FakeUpstream::start().await;
@@ -74,19 +96,9 @@ async fn cache_hits_and_blocked_answers_do_not_allocate() {
             Fast::Reply
         );
     }
-    // allocation-counter is this binary's global allocator and counts only
-    // this thread's allocations, so the runtime's own work is not counted.
-    let mut replies = 0;
-    let counted = allocation_counter::measure(|| {
-        for i in 0..10_000 {
-            let p = &packets[i % packets.len()];
-            if resolver.answer_fast(p, client, Transport::Udp, &mut out) == Fast::Reply {
-                replies += 1;
-            }
-        }
-    });
+    let (replies, allocations) = answer_10_000(&resolver, client, &packets, &mut out);
     assert_eq!(replies, 10_000);
-    assert_eq!(counted.count_total, 0, "allocations on the cache-hit path");
+    assert_eq!(allocations, 0, "allocations on the cache-hit path");
     // The counter must be live, or zero would prove nothing.
     assert_eq!(
         allocation_counter::measure(|| drop(std::hint::black_box(vec![1u8]))).count_total,
@@ -155,27 +167,89 @@ async fn queries_naming_a_device_behind_a_forwarder_do_not_allocate() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answers_during_an_exam_do_not_allocate() {
+    let up = FakeUpstream::start().await;
+    for name in ["www.example.com.", "childline.org.uk."] {
+        up.set_a(name, std::net::Ipv4Addr::new(192, 0, 2, 9), 300);
+    }
+    let d = TestDaemon::with_upstream(&up, "").await;
+    // An exam for everyone: an exam site (cached), a help line (cached), a
+    // site outside the exam, a chatbot and a bypass name (answered by the engine).
+    nestguard::policy::exam::start(
+        &nestguard::state::layout::exam(d.state.path()),
+        nestguard::policy::exam::Exam {
+            who: vec!["all".into()],
+            until: jiff::Timestamp::now() + jiff::SignedDuration::from_hours(2),
+            allow: vec!["example.com".into()],
+            by: String::new(),
+        },
+    )
+    .unwrap();
+    d.daemon.refresh();
+    let mut packets = Vec::new();
+    for name in [
+        "www.example.com",
+        "childline.org.uk",
+        "site.example",
+        "chatgpt.com",
+        "airvpn.org",
+    ] {
+        query_udp(d.addr, name, RecordType::A).await;
+        packets.push(encode(&build_query(
+            name,
+            RecordType::A,
+            &QueryOpts {
+                edns: Some(1232),
+                dnssec_ok: false,
+                id: 7,
+            },
+        )));
+    }
+    let resolver = d.daemon.resolver.clone();
+    let client = Client {
+        peer: "127.0.0.1:9".parse().unwrap(),
+        listener: d.addr,
+    };
+    let mut out = Vec::with_capacity(4096);
+    for p in &packets {
+        if resolver.answer_fast(p, client, Transport::Udp, &mut out) == Fast::Miss {
+            resolver
+                .answer_slow(p, client, Transport::Udp, &mut out)
+                .await;
+        }
+    }
+    let blocked = d.metrics();
+    assert!(
+        blocked.contains("nestguard_exam_blocked_total 4"),
+        "{blocked}"
+    );
+    let (replies, allocations) = answer_10_000(&resolver, client, &packets, &mut out);
+    assert_eq!(replies, 10_000);
+    assert_eq!(allocations, 0, "allocations during an exam");
+    d.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn services_and_budgets_do_not_allocate() {
     let up = FakeUpstream::start().await;
     for name in ["i.ytimg.com.", "www.tiktok.com.", "www.roblox.com."] {
         up.set_a(name, std::net::Ipv4Addr::new(192, 0, 2, 9), 300);
     }
     // The default profile (child) with a service blocked, one on a daily
-    // budget (each lookup marks a minute), and one with hours.
+    // budget (each lookup marks a minute), one with hours, one allowed.
     let d = TestDaemon::with_upstream(
         &up,
         "[profile.child]\nservices = { tiktok = \"block\", youtube = { budget = \"60m\" }, \
          roblox = { from = \"16:00\", to = \"18:00\" }, discord = \"allow\" }\n",
     )
     .await;
-    let names = [
+    let mut packets = Vec::new();
+    for name in [
         "example.com",
         "i.ytimg.com",
         "www.tiktok.com",
         "www.roblox.com",
-    ];
-    let mut packets = Vec::new();
-    for name in names {
+    ] {
         query_udp(d.addr, name, RecordType::A).await;
         packets.push(encode(&build_query(
             name,
@@ -200,20 +274,9 @@ async fn services_and_budgets_do_not_allocate() {
                 .await;
         }
     }
-    let mut replies = 0;
-    let counted = allocation_counter::measure(|| {
-        for i in 0..10_000 {
-            let p = &packets[i % packets.len()];
-            if resolver.answer_fast(p, client, Transport::Udp, &mut out) == Fast::Reply {
-                replies += 1;
-            }
-        }
-    });
+    let (replies, allocations) = answer_10_000(&resolver, client, &packets, &mut out);
     assert_eq!(replies, 10_000);
-    assert_eq!(
-        counted.count_total, 0,
-        "allocations with services and budgets"
-    );
+    assert_eq!(allocations, 0, "allocations with services and budgets");
     // The budgeted lookups were counted.
     d.daemon.refresh();
     assert!(d.daemon.budgets_now().iter().any(|b| b.used >= 1));

@@ -163,7 +163,10 @@ impl crate::observe::Counts for EngineCounts {
                 Some(o.category) == bypass_category,
             ),
             // A pause is a time rule like bedtime: counted with schedules.
-            Decision::Scheduled(_) | Decision::Paused => (Slot::SCHEDULE, Action::Blocked, false),
+            // An exam too.
+            Decision::Scheduled(_) | Decision::Paused | Decision::Exam(_) => {
+                (Slot::SCHEDULE, Action::Blocked, false)
+            }
             Decision::Canary | Decision::NoData => (Slot::CANARY, Action::Blocked, true),
             Decision::Service(..) => (Slot::SERVICE, Action::Blocked, false),
             Decision::SafeSearch(_) => (Slot::SAFE_SEARCH, Action::Rewritten, false),

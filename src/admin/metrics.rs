@@ -338,6 +338,12 @@ impl Collector for DnsMetrics {
         )?;
         counter(
             e,
+            "nestguard_exam_blocked",
+            "Answers blocked because an exam held for the client (nestguard exam, [[exam]] windows).",
+            [(NONE, get(&c.exam_blocked))],
+        )?;
+        counter(
+            e,
             "nestguard_cache_hits",
             "Queries answered from the cache.",
             [(NONE, get(&c.cache_hits))],

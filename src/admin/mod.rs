@@ -1293,6 +1293,14 @@ async fn blocked_page(
             );
             (Some(n), why)
         }
+        Some((n, crate::engine::Decision::Exam(end))) => {
+            let why = format!(
+                "An exam is on until {:02}:{:02}, so only the exam's sites are open.",
+                end / 60,
+                end % 60
+            );
+            (Some(n), why)
+        }
         Some((n, _)) => (Some(n), "This site is not blocked for you now.".to_string()),
         None => (
             None,

@@ -33,6 +33,35 @@ pub fn conf_d_files(dir: &Path) -> Vec<PathBuf> {
     files
 }
 
+/// A window's times and days (`[[schedule]]`, `[[exam]]`), each checked.
+fn check_window(
+    err: &dyn Fn(std::ops::Range<usize>, String) -> ConfigError,
+    from: &Spanned<String>,
+    to: &Spanned<String>,
+    days: &[Spanned<String>],
+) -> Result<(), ConfigError> {
+    for t in [from, to] {
+        if crate::schedule::parse_hhmm(t.get_ref()).is_none() {
+            return Err(err(
+                t.span(),
+                format!("`{}` is not a time of day as HH:MM (24-hour)", t.get_ref()),
+            ));
+        }
+    }
+    for d in days {
+        if crate::schedule::parse_day(d.get_ref()).is_none() {
+            return Err(err(
+                d.span(),
+                format!(
+                    "`{}` is not a day: mon, tue, wed, thu, fri, sat or sun",
+                    d.get_ref()
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 impl Config {
     /// The embedded default.
     pub fn embedded() -> Result<Config, ConfigError> {
@@ -84,7 +113,7 @@ impl Config {
             .map_err(|e| ConfigError::at(&name, &text, e.span(), e.message().to_string()))?;
         for (key, value) in &table {
             let allowed = match key.get_ref().as_str() {
-                "client" | "child" | "device" | "schedule" | "policy" => true,
+                "client" | "child" | "device" | "schedule" | "exam" | "policy" => true,
                 "rules" => value
                     .as_table()
                     .is_some_and(|t| t.keys().all(|k| k == "list")),
@@ -96,7 +125,7 @@ impl Config {
                     &text,
                     Some(key.span()),
                     format!(
-                        "a conf.d file may hold [[child]], [[device]], [[client]], [[schedule]], [[rules.list]] and [policy]; `{}` belongs in the main config file",
+                        "a conf.d file may hold [[child]], [[device]], [[client]], [[schedule]], [[exam]], [[rules.list]] and [policy]; `{}` belongs in the main config file",
                         key.get_ref()
                     ),
                 ));
@@ -140,6 +169,10 @@ impl Config {
         for mut sc in drop_in.schedules {
             sc.get_mut().origin = origin;
             self.schedules.push(sc);
+        }
+        for mut ex in drop_in.exams {
+            ex.get_mut().origin = origin;
+            self.exams.push(ex);
         }
         self.rules.lists.append(&mut drop_in.rules.lists);
         let policy = table
@@ -310,30 +343,33 @@ impl Config {
                         .into(),
                 ));
             }
-            for t in [&sc.from, &sc.to] {
-                if crate::schedule::parse_hhmm(t.get_ref()).is_none() {
-                    return Err(err(
-                        t.span(),
-                        format!("`{}` is not a time of day as HH:MM (24-hour)", t.get_ref()),
-                    ));
-                }
-            }
-            for d in &sc.days {
-                if crate::schedule::parse_day(d.get_ref()).is_none() {
-                    return Err(err(
-                        d.span(),
-                        format!(
-                            "`{}` is not a day: mon, tue, wed, thu, fri, sat or sun",
-                            d.get_ref()
-                        ),
-                    ));
-                }
-            }
+            check_window(&err, &sc.from, &sc.to, &sc.days)?;
             if !sc.allow_only && sc.block.is_empty() {
                 return Err(err(
                     sched.span(),
                     "a schedule needs allow_only = true or categories in block".into(),
                 ));
+            }
+        }
+        for exam in &mut self.exams {
+            let ex = exam.get_ref();
+            if ex.who.is_empty() {
+                return Err(err(
+                    exam.span(),
+                    "an exam needs who = [\"all\"] or children, profiles or [[client]] names: whom it holds for"
+                        .into(),
+                ));
+            }
+            check_window(&err, &ex.from, &ex.to, &ex.days)?;
+            for site in &ex.allow {
+                crate::rules::name::normalize(site.get_ref())
+                    .map_err(|e| err(site.span(), format!("`{}`: {e}", site.get_ref())))?;
+            }
+            if let Some(file) = &mut exam.get_mut().allow_file
+                && file.is_relative()
+                && let Some(base) = base_dir
+            {
+                *file = base.join(&*file);
             }
         }
         let mode = &self.policy.block_mode;

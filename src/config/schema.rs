@@ -60,6 +60,9 @@ pub struct Config {
     /// Time windows that tighten a profile or some children (bedtime, homework).
     #[serde(default, rename = "schedule")]
     pub schedules: Vec<Spanned<ScheduleConfig>>,
+    /// Exam windows: allowlist-only for the clients named (a school's lab).
+    #[serde(default, rename = "exam")]
+    pub exams: Vec<Spanned<ExamConfig>>,
     /// The files this config was read from (the main file, then `conf.d/`
     /// drop-ins), so checks made after parsing (profile and category names)
     /// can point at the line. Items carry the index of their file.
@@ -300,6 +303,33 @@ pub struct ScheduleConfig {
     /// Categories blocked in addition to the profile's own.
     #[serde(default)]
     pub block: Vec<Spanned<String>>,
+}
+
+/// `[[exam]]`: while the window is open, only the exam's sites and the
+/// profile's own allowlist (help lines) are reachable for the clients named;
+/// AI chatbots and filter bypass stay blocked.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExamConfig {
+    /// Index of the file it was read from (see [`Config::origins`]).
+    #[serde(skip)]
+    pub origin: usize,
+    pub name: String,
+    /// Whom it holds for: `"all"`, children, profiles or `[[client]]` names.
+    pub who: Vec<Spanned<String>>,
+    /// Days the window starts on (`mon` … `sun`); every day when empty.
+    #[serde(default)]
+    pub days: Vec<Spanned<String>>,
+    /// Local start time, `HH:MM`.
+    pub from: Spanned<String>,
+    /// Local end time, `HH:MM`; at or before `from` means the next day.
+    pub to: Spanned<String>,
+    /// Sites reachable during the exam (each with its subdomains).
+    #[serde(default)]
+    pub allow: Vec<Spanned<String>>,
+    /// A file of more sites, one per line (relative to this config file).
+    #[serde(default)]
+    pub allow_file: Option<PathBuf>,
 }
 
 /// How blocked names are answered, and the profile of clients no `[[client]]` matches.

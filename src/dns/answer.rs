@@ -58,7 +58,7 @@ fn shape(decision: Decision, engine: &Engine, qtype: u16) -> Shape {
             address: None,
             soa: true,
         },
-        Decision::Scheduled(_) | Decision::Paused | Decision::Service(..) => {
+        Decision::Scheduled(_) | Decision::Paused | Decision::Service(..) | Decision::Exam(_) => {
             shape(Decision::Block(Origin::NONE), engine, qtype)
         }
         // Forward and SafeSearch are answered from upstream, never here.
@@ -159,6 +159,10 @@ pub fn ede_reason<'b>(
                     write!(w, "budget: {id} {minutes} min used")
                 }
             };
+            EDE_FILTERED
+        }
+        Decision::Exam(end) => {
+            let _ = write!(w, "exam: until {:02}:{:02}", end / 60, end % 60);
             EDE_FILTERED
         }
         Decision::SafeSearch(t) => {

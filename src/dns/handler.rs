@@ -82,6 +82,8 @@ pub struct Counters {
     /// EDNS options), judged by that device.
     pub forwarded_identities: AtomicU64,
     pub prefetches_skipped: AtomicU64,
+    /// Answers blocked because an exam held for the client (`nestguard exam`).
+    pub exam_blocked: AtomicU64,
 }
 
 /// Answers queries for the transports.

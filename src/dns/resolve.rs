@@ -372,6 +372,9 @@ impl Resolver {
             live.metering.mark(budget, minute);
             shape.ttl_cap = crate::policy::budget::METERED_TTL;
         }
+        if let Decision::Exam(_) = decision {
+            self.counters.exam_blocked.fetch_add(1, Ordering::Relaxed);
+        }
         match decision {
             Decision::Forward | Decision::Metered(_) => {}
             // Needs the alias target resolved: the miss path does it.

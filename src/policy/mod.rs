@@ -14,6 +14,7 @@ pub mod allows;
 pub mod budget;
 pub mod children;
 pub mod devices;
+pub mod exam;
 pub mod forwarder;
 pub mod neighbours;
 #[cfg(target_os = "linux")]
@@ -21,6 +22,7 @@ mod netlink;
 pub mod overrides;
 pub mod pause;
 pub mod users;
+pub mod watch;
 
 pub use crate::dns::wire::ForwardedFor;
 use neighbours::{Mac, Neighbours};
@@ -79,6 +81,8 @@ pub struct Live {
     pub allows: overrides::TempAllows,
     /// Bit p set: policy p (a child, or a profile) is paused.
     pub paused: u64,
+    /// The exams in force (`nestguard exam`, `[[exam]]` windows).
+    pub exam: exam::ExamLive,
     /// Per policy (index p): its services closed now.
     pub services: Vec<ClosedServices>,
     /// Where lookups of budgeted services are counted.

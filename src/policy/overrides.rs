@@ -214,9 +214,9 @@ impl TempAllows {
 }
 
 /// Re-reads the overrides file when its content changes (the daemon polls it).
-pub type Watch = crate::sources::Polled<Vec<TempAllow>>;
+pub type Watch = super::watch::Watch<Vec<TempAllow>>;
 
-/// The file of temporary allows, watched.
+/// The watch on the temporary-allows file at `path`.
 pub fn watch(path: PathBuf) -> Watch {
     Watch::new(path, "temporary allows", parse)
 }

@@ -100,11 +100,9 @@ pub fn compile(pauses: &[Pause], now: Timestamp, index: impl Fn(&str) -> Option<
 }
 
 /// Re-reads the pauses file when its content changes (the daemon polls it).
-/// A file that cannot be read or parsed keeps the last good pauses: a broken
-/// save must not lift a pause.
-pub type Watch = crate::sources::Polled<Vec<Pause>>;
+pub type Watch = super::watch::Watch<Vec<Pause>>;
 
-/// The pauses file, watched.
+/// The watch on the pauses file at `path`.
 pub fn watch(path: PathBuf) -> Watch {
     Watch::new(path, "pauses", parse)
 }

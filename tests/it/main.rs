@@ -20,6 +20,7 @@ mod cli;
 mod clients;
 mod dashboard_browser;
 mod encrypted_upstreams;
+mod exam;
 mod fake_upstream;
 mod forwarders;
 mod fuzz_regressions;

@@ -72,8 +72,10 @@ fn explained(engine: &Engine, name: &str, t: LocalTime, allows: &[overrides::Tem
         1,
         &ClientArg::Ip("127.0.0.1".parse().unwrap()),
         (t, jiff::Timestamp::now(), "then".into()),
-        allows,
-        &[],
+        &nestguard::explain::Held {
+            allows: allows.to_vec(),
+            ..Default::default()
+        },
     )
     .unwrap()
 }
