@@ -14,6 +14,7 @@ mod support;
 mod activity;
 mod admin;
 mod admin_reload;
+mod block_page;
 mod check;
 mod children;
 mod cli;
