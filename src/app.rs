@@ -431,9 +431,15 @@ impl Daemon {
             let admin = admin.clone();
             Arc::new(move || admin.addr())
         };
-        crate::notice::server::start(config, resolver.clone(), dashboard, shutdown.clone(), &tasks)
-            .context("cannot start desktop notices ([notify])")
-            .inspect_err(|_| shutdown.cancel())?;
+        crate::notice::server::start(
+            config,
+            resolver.clone(),
+            dashboard,
+            shutdown.clone(),
+            &tasks,
+        )
+        .context("cannot start desktop notices ([notify])")
+        .inspect_err(|_| shutdown.cancel())?;
         // Everything is up: only now is this a start.
         events.started(&resolver.engine(), clock.timestamp().as_second());
         reloader.publish();

@@ -73,7 +73,10 @@ mod tests {
             host_name("blocked.example:8080"),
             Some("blocked.example".into())
         );
-        assert_eq!(host_name("blocked.example."), Some("blocked.example".into()));
+        assert_eq!(
+            host_name("blocked.example."),
+            Some("blocked.example".into())
+        );
         // A Unicode name (some clients send it so) is the punycode the rules hold.
         assert_eq!(
             host_name("bücher.example"),

@@ -418,10 +418,8 @@ impl Handle {
                 now.server.as_ref().map(|s| (s.admin.clone(), s.addr)),
             )
         };
-        let (old_block_page, new_block_page) = (
-            lock(&self.now).block_page.clone(),
-            blockpage::addrs(config),
-        );
+        let (old_block_page, new_block_page) =
+            (lock(&self.now).block_page.clone(), blockpage::addrs(config));
         // The same listener can take the change when it stays on where it is.
         let keep = serving(new) && new.listen == old.listen && new_block_page == old_block_page;
         if let Some((admin, addr)) = &running

@@ -67,10 +67,36 @@ pub(super) fn run(config: &mut Config, text: &str, origin: &str) -> Result<(), C
         let shipped = catalog::load_catalog(&dir)?;
         children(config, &shipped, &at)?;
     }
+    if config.notify.enabled {
+        silent_categories(config, &catalog::load_catalog(&dir)?, &at)?;
+    }
     subscriptions(&positions, &dir, &at)?;
     own_list_urls(&positions, &at)?;
     if let Some(country) = &positions.admin.country {
         check_country(country, &dir, &at)?;
+    }
+    Ok(())
+}
+
+/// `[notify] silent_categories` names categories the catalog has: a typo
+/// would silently give notices for the category meant.
+fn silent_categories(
+    config: &Config,
+    shipped: &catalog::Catalog,
+    at: &dyn Fn(Range<usize>, String) -> ConfigError,
+) -> Result<(), ConfigError> {
+    for c in &config.notify.silent_categories {
+        if !shipped.categories.iter().any(|d| &d.id == c.get_ref()) {
+            let known: Vec<&str> = shipped.categories.iter().map(|d| d.id.as_str()).collect();
+            return Err(at(
+                c.span(),
+                format!(
+                    "[notify] silent_categories: no category `{}`; categories: {}",
+                    c.get_ref(),
+                    known.join(", ")
+                ),
+            ));
+        }
     }
     Ok(())
 }

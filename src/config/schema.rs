@@ -236,7 +236,7 @@ pub struct NotifyConfig {
     #[serde(with = "humantime_serde")]
     pub every: Duration,
     /// Categories (ids) whose blocks give no notice.
-    pub silent_categories: Vec<String>,
+    pub silent_categories: Vec<Spanned<String>>,
     /// Notices for what an allowlist-only schedule window (bedtime) or a
     /// parent's pause blocks.
     pub during_bedtime: bool,
@@ -252,7 +252,7 @@ impl Default for NotifyConfig {
             socket: PathBuf::from(NOTIFY_SOCKET),
             gather: Duration::from_secs(2),
             every: Duration::from_secs(60),
-            silent_categories: vec!["trackers".to_string()],
+            silent_categories: vec![Spanned::new(0..0, "trackers".to_string())],
             during_bedtime: false,
         }
     }

@@ -112,7 +112,13 @@ async fn read_line(
 /// The notification server's capabilities (none if it does not say).
 async fn capabilities(bus: &zbus::Connection) -> Vec<String> {
     let reply = bus
-        .call_method(Some(BUS_NAME), OBJECT, Some(BUS_NAME), "GetCapabilities", &())
+        .call_method(
+            Some(BUS_NAME),
+            OBJECT,
+            Some(BUS_NAME),
+            "GetCapabilities",
+            &(),
+        )
         .await;
     reply
         .ok()

@@ -157,7 +157,10 @@ async fn accept(
         {
             let mut list = agents_of(&agents);
             if list.len() >= MAX_AGENTS {
-                queue.counters.agents_refused.fetch_add(1, Ordering::Relaxed);
+                queue
+                    .counters
+                    .agents_refused
+                    .fetch_add(1, Ordering::Relaxed);
                 if let Some(times) = refused_log.hit() {
                     tracing::warn!(
                         max = MAX_AGENTS,
@@ -187,7 +190,11 @@ async fn accept(
 
 /// Writes the agent's notices until it hangs up (or writes to us: agents
 /// only listen) or the daemon stops.
-async fn serve_agent(stream: UnixStream, mut recv: mpsc::Receiver<Arc<str>>, stop: CancellationToken) {
+async fn serve_agent(
+    stream: UnixStream,
+    mut recv: mpsc::Receiver<Arc<str>>,
+    stop: CancellationToken,
+) {
     let (mut read, mut write) = stream.into_split();
     let mut byte = [0u8; 1];
     loop {
@@ -218,7 +225,11 @@ impl Settings {
         Settings {
             gather: n.gather,
             every: n.every,
-            silent_categories: n.silent_categories.iter().cloned().collect(),
+            silent_categories: n
+                .silent_categories
+                .iter()
+                .map(|c| c.get_ref().clone())
+                .collect(),
             during_bedtime: n.during_bedtime,
         }
     }
@@ -350,9 +361,7 @@ impl Gatherer {
         for a in agents_of(&self.agents).iter().filter(|a| a.uid == uid) {
             match a.send.try_send(line.clone()) {
                 Ok(()) => counters.sent.fetch_add(1, Ordering::Relaxed),
-                Err(_) => counters
-                    .agent_backlog_full
-                    .fetch_add(1, Ordering::Relaxed),
+                Err(_) => counters.agent_backlog_full.fetch_add(1, Ordering::Relaxed),
             };
         }
     }
@@ -365,7 +374,12 @@ fn millis(d: Duration) -> u64 {
 /// The notice for a burst: the first site blocked, why (the child page's
 /// words, [`crate::admin::block_words`]), how many more were blocked with
 /// it, and the child page's link (`dashboard`: where it listens).
-pub fn words(engine: &Engine, first: &Blocked, more: usize, dashboard: Option<SocketAddr>) -> Notice {
+pub fn words(
+    engine: &Engine,
+    first: &Blocked,
+    more: usize,
+    dashboard: Option<SocketAddr>,
+) -> Notice {
     let name = first.name();
     let profile = engine.profile_id(first.profile);
     let why = crate::admin::block_words(engine, profile, first.decision)
@@ -390,7 +404,10 @@ fn child_page_url(addr: SocketAddr, name: &str) -> String {
         std::net::IpAddr::V6(v6) if v6.is_unspecified() => std::net::Ipv6Addr::LOCALHOST.into(),
         ip => ip,
     };
-    format!("http://{}/blocked?name={name}", SocketAddr::new(ip, addr.port()))
+    format!(
+        "http://{}/blocked?name={name}",
+        SocketAddr::new(ip, addr.port())
+    )
 }
 
 #[cfg(test)]

@@ -137,8 +137,7 @@ pub fn load_services(dir: &RulesDir) -> Result<Vec<ServiceDef>, ConfigError> {
                 .and_then(|n| name::validate(&n).map(|()| n))
                 .map_err(|e| at(d.span(), format!("`{}`: {e}", d.get_ref())))?;
             if let Some(&other) = claimed.get(&n) {
-                let both =
-                    def.shared.iter().any(|x| *x == n) && out[other].shared.iter().any(|x| *x == n);
+                let both = def.shared.contains(&n) && out[other].shared.contains(&n);
                 if !both {
                     return Err(at(
                         d.span(),

@@ -62,7 +62,14 @@ async fn every_request_for_a_blocked_name_gets_its_child_page() {
     let m = query_udp(d.addr, "blocked.example", hickory_proto::rr::RecordType::A).await;
     assert_eq!(a_records(&m), vec![Ipv4Addr::LOCALHOST]);
 
-    for path in ["/", "/login", "/some/page?x=1", "/blocked", "/api/status", "/metrics"] {
+    for path in [
+        "/",
+        "/login",
+        "/some/page?x=1",
+        "/blocked",
+        "/api/status",
+        "/metrics",
+    ] {
         let r = get(page, "blocked.example", path).await;
         assert!(is_child_page(&r, "blocked.example"), "{path}: {r:?}");
         assert_eq!(r.header("cache-control"), Some("no-store"), "{path}");
@@ -167,7 +174,10 @@ async fn a_browser_visiting_a_blocked_name_sees_why_and_can_ask() {
     assert_eq!(title, json!("blocked.example"));
     let text = page.eval("document.body.innerText").await;
     let text = text.as_str().unwrap_or("");
-    assert!(text.contains("blocked because it is in the group"), "{text}");
+    assert!(
+        text.contains("blocked because it is in the group"),
+        "{text}"
+    );
     assert!(!text.to_lowercase().contains("password"), "{text}");
     // Ask, from the page itself.
     page.eval(

@@ -37,7 +37,8 @@ fn session_bus() -> Option<(Killed, String)> {
         .args(["--session", "--nofork", "--print-address=1"])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
+        // It warns that it cannot raise its open-file limit: harmless here.
+        .stderr(Stdio::null())
         .spawn()
     {
         Ok(c) => c,
@@ -92,12 +93,7 @@ impl Notifications {
     }
 
     fn get_server_information(&self) -> (String, String, String, String) {
-        (
-            "test".into(),
-            "nestguard".into(),
-            "1".into(),
-            "1.2".into(),
-        )
+        ("test".into(), "nestguard".into(), "1".into(), "1.2".into())
     }
 }
 
@@ -248,7 +244,10 @@ async fn one_notice_for_a_burst_of_my_own_blocks() {
         "{body}"
     );
     assert!(body.contains("/blocked?name=n0.blocked.example"), "{body}");
-    assert!(!body.contains("theirs") && !summary.contains("theirs"), "{body}");
+    assert!(
+        !body.contains("theirs") && !summary.contains("theirs"),
+        "{body}"
+    );
     assert!(!body.contains("tracker"), "{body}");
     let m = d.metrics();
     assert!(m.contains("nestguard_notices_sent_total 1"), "{m}");
@@ -299,4 +298,31 @@ async fn the_agent_connects_when_the_daemon_comes_back() {
         }
         d.stop().await;
     }
+}
+
+/// A category `[notify] silent_categories` does not know is an error at its
+/// line and column, not a notice that silently keeps coming.
+#[test]
+fn an_unknown_silent_category_is_an_error_at_its_place() {
+    let err = nestguard::config::Config::parse(
+        "[notify]\nenabled = true\nsilent_categories = [\"trackers\", \"trackerz\"]\n",
+        "notify.toml",
+        None,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.starts_with(
+            "notify.toml:3:34: [notify] silent_categories: no category `trackerz`; categories:"
+        ),
+        "{err}"
+    );
+    assert!(
+        nestguard::config::Config::parse(
+            "[notify]\nenabled = true\nsilent_categories = [\"trackers\", \"gaming\"]\n",
+            "notify.toml",
+            None,
+        )
+        .is_ok()
+    );
 }
