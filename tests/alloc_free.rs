@@ -9,6 +9,22 @@ use nestguard::dns::resolve::{Client, Fast, Transport};
 use support::client::{build_query, encode, query_with_options};
 use support::*;
 
+/// One round answered on the hot path before counting, so thread-local
+/// state (the flow map's epoch guard) settles.
+fn warm_up(
+    resolver: &nestguard::dns::resolve::Resolver,
+    packets: &[Vec<u8>],
+    client: Client,
+    out: &mut Vec<u8>,
+) {
+    for p in packets {
+        assert_eq!(
+            resolver.answer_fast(p, client, Transport::Udp, out),
+            Fast::Reply
+        );
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cache_hits_and_blocked_answers_do_not_allocate() {
     let up = FakeUpstream::start().await;
@@ -67,13 +83,7 @@ async fn cache_hits_and_blocked_answers_do_not_allocate() {
     resolver
         .answer_slow(&packets[0], client, Transport::Udp, &mut out)
         .await;
-    // One warm-up round lets thread-local state (the map's epoch guard) settle.
-    for p in &packets {
-        assert_eq!(
-            resolver.answer_fast(p, client, Transport::Udp, &mut out),
-            Fast::Reply
-        );
-    }
+    warm_up(&resolver, &packets, client, &mut out);
     // allocation-counter is this binary's global allocator and counts only
     // this thread's allocations, so the runtime's own work is not counted.
     let mut replies = 0;
@@ -190,12 +200,7 @@ async fn blocks_handed_to_desktop_notices_do_not_allocate() {
             .answer_slow(&packets[0], client, Transport::Udp, &mut out)
             .await;
     }
-    for p in &packets {
-        assert_eq!(
-            resolver.answer_fast(p, client, Transport::Udp, &mut out),
-            Fast::Reply
-        );
-    }
+    warm_up(&resolver, &packets, client, &mut out);
     let counted = allocation_counter::measure(|| {
         for i in 0..10_000 {
             let p = &packets[i % packets.len()];

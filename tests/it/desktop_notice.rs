@@ -97,6 +97,23 @@ impl Notifications {
     }
 }
 
+/// The real `nestguard notify` on the test bus, its log in `dir/agent.log`.
+fn agent(socket: &std::path::Path, bus: &str, dir: &TempDir) -> Killed {
+    let log = std::fs::File::create(dir.join("agent.log")).unwrap();
+    Killed(
+        Command::new(env!("CARGO_BIN_EXE_nestguard"))
+            .args(["notify", "--socket"])
+            .arg(socket)
+            .env("DBUS_SESSION_BUS_ADDRESS", bus)
+            .env("RUST_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .unwrap(),
+    )
+}
+
 fn shown_now(shown: &Shown) -> Vec<(String, String)> {
     shown.lock().unwrap().clone()
 }
@@ -152,19 +169,7 @@ async fn one_notice_for_a_burst_of_my_own_blocks() {
     );
     let d = TestDaemon::start(&config).await;
 
-    let agent_log = std::fs::File::create(dir.join("agent.log")).unwrap();
-    let _agent = Killed(
-        Command::new(env!("CARGO_BIN_EXE_nestguard"))
-            .args(["notify", "--socket"])
-            .arg(&socket)
-            .env("DBUS_SESSION_BUS_ADDRESS", &address)
-            .env("RUST_LOG", "info")
-            .stdin(Stdio::null())
-            .stdout(agent_log.try_clone().unwrap())
-            .stderr(agent_log)
-            .spawn()
-            .unwrap(),
-    );
+    let _agent = agent(&socket, &address, &dir);
     let connected = bounded_wait(|| {
         d.metrics()
             .contains("nestguard_notice_agents 1")
@@ -264,20 +269,8 @@ async fn the_agent_connects_when_the_daemon_comes_back() {
     };
     let dir = TempDir::new();
     let socket = dir.join("notify.sock");
-    let agent_log = std::fs::File::create(dir.join("agent.log")).unwrap();
     // Started before any daemon: nothing to connect to yet.
-    let _agent = Killed(
-        Command::new(env!("CARGO_BIN_EXE_nestguard"))
-            .args(["notify", "--socket"])
-            .arg(&socket)
-            .env("DBUS_SESSION_BUS_ADDRESS", &address)
-            .env("RUST_LOG", "info")
-            .stdin(Stdio::null())
-            .stdout(agent_log.try_clone().unwrap())
-            .stderr(agent_log)
-            .spawn()
-            .unwrap(),
-    );
+    let _agent = agent(&socket, &address, &dir);
     let up = FakeUpstream::start().await;
     let config = format!(
         "{}[notify]\nenabled = true\nsocket = \"{}\"\n",
