@@ -64,7 +64,36 @@ fn host_name(host: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::host_name;
+    use super::{addrs, host_name};
+    use crate::config::Config;
+
+    fn listens(text: &str) -> Vec<String> {
+        let config = Config::parse(text, "t.toml", None).unwrap();
+        addrs(&config).iter().map(ToString::to_string).collect()
+    }
+
+    #[test]
+    fn by_default_port_80_of_the_block_addresses_in_address_mode_only() {
+        assert_eq!(
+            listens(
+                "[policy]\nblock_mode = \"address\"\nblock_addresses = [\"192.0.2.1\", \"2001:db8::1\"]\n"
+            ),
+            ["192.0.2.1:80", "[2001:db8::1]:80"]
+        );
+        assert!(listens("").is_empty());
+        assert!(listens("[policy]\nblock_mode = \"refused\"\n").is_empty());
+        // Said outright, it wins; `[]` turns it off.
+        assert_eq!(
+            listens(
+                "[policy]\nblock_mode = \"address\"\nblock_addresses = [\"192.0.2.1\"]\n[admin]\nblock_page_listen = [\"127.0.0.2:8080\"]\n"
+            ),
+            ["127.0.0.2:8080"]
+        );
+        assert!(
+            listens("[policy]\nblock_mode = \"address\"\nblock_addresses = [\"192.0.2.1\"]\n[admin]\nblock_page_listen = []\n")
+                .is_empty()
+        );
+    }
 
     #[test]
     fn the_site_is_the_host_without_its_port() {
