@@ -449,6 +449,20 @@ impl Daemon {
         .await
         .context("cannot start the admin dashboard")
         .inspect_err(|_| shutdown.cancel())?;
+        // Desktop notices link to the child page wherever the dashboard is now.
+        let dashboard = {
+            let admin = admin.clone();
+            Arc::new(move || admin.addr())
+        };
+        crate::notice::server::start(
+            config,
+            resolver.clone(),
+            dashboard,
+            shutdown.clone(),
+            &tasks,
+        )
+        .context("cannot start desktop notices ([notify])")
+        .inspect_err(|_| shutdown.cancel())?;
         // Everything is up: only now is this a start.
         events.started(&resolver.engine(), clock.timestamp().as_second());
         reloader.publish();
@@ -477,6 +491,11 @@ impl Daemon {
     /// Each daily budget's state as of the last second (used, granted, left).
     pub fn budgets_now(&self) -> Vec<crate::engine::BudgetNow> {
         self.resolver.current().live.budgets.clone()
+    }
+
+    /// Where the children's block page listens now (see `admin::blockpage`).
+    pub fn block_page_addrs(&self) -> Vec<SocketAddr> {
+        self.admin.block_page_addrs()
     }
 
     /// Re-evaluates schedules and temporary allows now (the daemon also does it every second).

@@ -163,6 +163,14 @@ pub enum Command {
     /// Move a child into the age band their birthday says, once a parent
     /// agrees (`status` says when one is waiting).
     ConfirmBand { child: String },
+    /// Show this user's blocks as desktop notifications: the per-user agent
+    /// the desktop session starts (`/etc/xdg/autostart/nestguard-notify.desktop`).
+    /// Needs `[notify] enabled = true` in the daemon's config; reads no config itself.
+    Notify {
+        /// The daemon's notice socket.
+        #[arg(long, value_name = "PATH", default_value = crate::config::NOTIFY_SOCKET)]
+        socket: PathBuf,
+    },
 }
 
 /// What `nestguard exam` does.
@@ -216,6 +224,10 @@ fn load(cli: &Cli) -> Result<(ConfigSource, Config), config::ConfigError> {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    // The agent runs as a desktop user, who cannot read the daemon's config.
+    if let Command::Notify { socket } = &cli.command {
+        return notify(socket.clone());
+    }
     let (source, config) = match load(&cli) {
         Ok(x) => x,
         // `status` must work while the config is broken: that is when it is needed.
@@ -443,6 +455,7 @@ pub fn main() -> ExitCode {
             );
             ExitCode::SUCCESS
         }
+        Command::Notify { socket } => notify(socket),
         Command::Run => {
             init_logging(config.log.level.get_ref());
             tracing::info!(config = %source, version = env!("CARGO_PKG_VERSION"), "starting nestguard");
@@ -468,6 +481,28 @@ pub fn main() -> ExitCode {
                     ExitCode::FAILURE
                 }
             }
+        }
+    }
+}
+
+/// `nestguard notify`: runs until the session ends it.
+fn notify(socket: PathBuf) -> ExitCode {
+    init_logging("info");
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("nestguard notify: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(crate::notice::agent::run(socket)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("nestguard notify: {e:#}");
+            ExitCode::FAILURE
         }
     }
 }

@@ -25,6 +25,7 @@ pub mod fuzzing;
 pub mod live;
 pub mod log_every;
 pub mod mac;
+pub mod notice;
 pub mod observe;
 pub mod policy;
 pub mod reload;

@@ -718,7 +718,7 @@ fn newly_rejected(old: &Diagnostics, new: &Diagnostics, downloaded: &Path) -> Re
     }
 }
 
-/// Listen addresses, upstreams and the cache are set up once, at start.
+/// Listen addresses, upstreams, the cache and desktop notices are set up once, at start.
 fn warn_restart_needed(startup: &Config, now: &Config) {
     let differs =
         |a: &dyn std::fmt::Debug, b: &dyn std::fmt::Debug| format!("{a:?}") != format!("{b:?}");
@@ -727,6 +727,7 @@ fn warn_restart_needed(startup: &Config, now: &Config) {
         ("[[upstream]]", differs(&startup.upstreams, &now.upstreams)),
         ("[cache]", differs(&startup.cache, &now.cache)),
         ("[state]", differs(&startup.state, &now.state)),
+        ("[notify]", differs(&startup.notify, &now.notify)),
     ] {
         if changed {
             tracing::warn!("{what} changed: it takes effect at the next restart");

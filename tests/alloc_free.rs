@@ -31,6 +31,22 @@ fn answer_10_000(
     (replies, counted.count_total)
 }
 
+/// One round answered on the hot path before counting, so thread-local
+/// state (the flow map's epoch guard) settles.
+fn warm_up(
+    resolver: &nestguard::dns::resolve::Resolver,
+    packets: &[Vec<u8>],
+    client: Client,
+    out: &mut Vec<u8>,
+) {
+    for p in packets {
+        assert_eq!(
+            resolver.answer_fast(p, client, Transport::Udp, out),
+            Fast::Reply
+        );
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cache_hits_and_blocked_answers_do_not_allocate() {
     let up = FakeUpstream::start().await;
@@ -89,13 +105,7 @@ async fn cache_hits_and_blocked_answers_do_not_allocate() {
     resolver
         .answer_slow(&packets[0], client, Transport::Udp, &mut out)
         .await;
-    // One warm-up round lets thread-local state (the map's epoch guard) settle.
-    for p in &packets {
-        assert_eq!(
-            resolver.answer_fast(p, client, Transport::Udp, &mut out),
-            Fast::Reply
-        );
-    }
+    warm_up(&resolver, &packets, client, &mut out);
     let (replies, allocations) = answer_10_000(&resolver, client, &packets, &mut out);
     assert_eq!(replies, 10_000);
     assert_eq!(allocations, 0, "allocations on the cache-hit path");
@@ -280,5 +290,57 @@ async fn services_and_budgets_do_not_allocate() {
     // The budgeted lookups were counted.
     d.daemon.refresh();
     assert!(d.daemon.budgets_now().iter().any(|b| b.used >= 1));
+    d.stop().await;
+}
+
+/// A blocked lookup of a local user whose desktop agent listens is handed to
+/// the notice ring on the hot path: that too allocates nothing, whether the
+/// ring has room or is full (then it is counted).
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn blocks_handed_to_desktop_notices_do_not_allocate() {
+    let up = FakeUpstream::start().await;
+    let me = nix::unistd::geteuid().as_raw();
+    let Some(name) = nestguard::policy::users::name_of(me) else {
+        eprintln!("SKIPPED blocks_handed_to_desktop_notices_do_not_allocate: this uid has no name");
+        return;
+    };
+    let d = TestDaemon::with_upstream(
+        &up,
+        &format!("[[client]]\nprofile = \"teen\"\nusers = [\"{name}\"]\n"),
+    )
+    .await;
+    let packets: Vec<Vec<u8>> = ["pornhub.com", "freeporn-zone.example"]
+        .iter()
+        .map(|n| encode(&build_query(n, RecordType::A, &QueryOpts::default())))
+        .collect();
+    let resolver = d.daemon.resolver.clone();
+    // A real socket of this user, so the kernel names its owner.
+    let mine = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let client = Client {
+        peer: mine.local_addr().unwrap(),
+        listener: d.addr,
+    };
+    // As if an agent were connected.
+    resolver.notices().agent_connected();
+    let mut out = Vec::with_capacity(4096);
+    if resolver.answer_fast(&packets[0], client, Transport::Udp, &mut out) == Fast::Miss {
+        resolver
+            .answer_slow(&packets[0], client, Transport::Udp, &mut out)
+            .await;
+    }
+    warm_up(&resolver, &packets, client, &mut out);
+    let counted = allocation_counter::measure(|| {
+        for i in 0..10_000 {
+            let p = &packets[i % packets.len()];
+            resolver.answer_fast(p, client, Transport::Udp, &mut out);
+        }
+    });
+    assert_eq!(counted.count_total, 0, "allocations handing blocks over");
+    let queue = resolver.notices();
+    let first = queue.pop().expect("the blocks were handed over");
+    assert_eq!(first.uid, me);
+    assert_eq!(first.name(), "pornhub.com");
+    assert!(queue.dropped() > 0, "the full ring counted what it dropped");
     d.stop().await;
 }

@@ -378,6 +378,39 @@ impl Collector for DnsMetrics {
                 ],
             ),
         )?;
+        let notices = resolver.notices();
+        let n = &notices.counters;
+        gauge(
+            e,
+            "nestguard_notice_agents",
+            "Desktop notice agents (nestguard notify) connected.",
+            [(NONE, notices.agents() as u64)],
+        )?;
+        counter(
+            e,
+            "nestguard_notices_sent",
+            "Desktop notices sent to agents.",
+            [(NONE, get(&n.sent))],
+        )?;
+        counter(
+            e,
+            "nestguard_notices_silent",
+            "Blocks of local users' lookups that gave no notice: a silent category, or bedtime or a pause.",
+            [(NONE, get(&n.silent))],
+        )?;
+        counter(
+            e,
+            "nestguard_notices_dropped",
+            "Desktop notices or blocks dropped by a limit: the query path's ring full, too many agents connected, or an agent not reading.",
+            by(
+                "reason",
+                [
+                    ("ring_full", notices.dropped()),
+                    ("agents_full", get(&n.agents_refused)),
+                    ("agent_backlog_full", get(&n.agent_backlog_full)),
+                ],
+            ),
+        )?;
         counter(
             e,
             "nestguard_owner_flows_evicted",

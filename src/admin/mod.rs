@@ -43,6 +43,7 @@ use crate::rules::catalog::{self, Helplines};
 
 pub mod allows;
 pub mod auth;
+pub mod blockpage;
 pub mod checker;
 mod family;
 pub mod metrics;
@@ -182,6 +183,8 @@ pub struct Handle {
 struct Now {
     /// The `[admin]` table last applied.
     config: AdminConfig,
+    /// Where the block page was to listen as that config said ([`blockpage::addrs`]).
+    block_page: Vec<SocketAddr>,
     server: Option<Server>,
 }
 
@@ -189,9 +192,13 @@ struct Now {
 struct Server {
     admin: Arc<Admin>,
     addr: SocketAddr,
+    /// Where its block page listens (those of its addresses that could be bound).
+    block_page: Vec<SocketAddr>,
     /// Ends this server only (a child of the daemon's shutdown).
     stop: CancellationToken,
     accepting: tokio::task::JoinHandle<()>,
+    /// The block page's accept loops.
+    block_page_accepting: Vec<tokio::task::JoinHandle<()>>,
 }
 
 /// How long stopping a server waits for its accept loop to let go of the
@@ -219,6 +226,7 @@ pub async fn start(
         tasks: tasks.clone(),
         now: Mutex::new(Now {
             config: config.admin.clone(),
+            block_page: blockpage::addrs(config),
             server: None,
         }),
     });
@@ -255,10 +263,25 @@ impl Handle {
         lock(&self.now).server.as_ref().map(|s| s.addr)
     }
 
+    /// Where the children's block page listens now (none when the dashboard
+    /// does not run: the page's "ask" goes to the dashboard's requests).
+    pub fn block_page_addrs(&self) -> Vec<SocketAddr> {
+        lock(&self.now)
+            .server
+            .as_ref()
+            .map(|s| s.block_page.clone())
+            .unwrap_or_default()
+    }
+
     /// Starts a dashboard server as `config` says, if it says to.
     async fn launch(&self, config: &Config) -> anyhow::Result<Option<Server>> {
         let a = &config.admin;
         if !serving(a) {
+            if !blockpage::addrs(config).is_empty() {
+                tracing::warn!(
+                    "the children's block page needs the dashboard ([admin] enabled with a password): it stays off"
+                );
+            }
             return Ok(None);
         }
         let db_path = crate::state::layout::activity_db(&self.state_dir);
@@ -316,6 +339,9 @@ impl Handle {
             .with_state(admin.clone());
         tracing::info!(addr = %listen, "admin dashboard listening");
         let stop = self.stop.child_token();
+        let (block_page, block_page_accepting) = self
+            .launch_block_page(config, &admin, &limits, &counters, &stop)
+            .await;
         let accepting = self.tasks.spawn(serve::run(
             listener,
             app,
@@ -328,9 +354,56 @@ impl Handle {
         Ok(Some(Server {
             admin,
             addr: listen,
+            block_page,
             stop,
             accepting,
+            block_page_accepting,
         }))
+    }
+
+    /// Starts the children's block page on each of its addresses, with the
+    /// dashboard's state (asks go to its requests) and connection limits. An
+    /// address that cannot be bound is logged and left out; the dashboard
+    /// runs all the same.
+    async fn launch_block_page(
+        &self,
+        config: &Config,
+        admin: &Arc<Admin>,
+        limits: &Arc<serve::Limits>,
+        counters: &Arc<AdminCounters>,
+        stop: &CancellationToken,
+    ) -> (Vec<SocketAddr>, Vec<tokio::task::JoinHandle<()>>) {
+        let mut bound = Vec::new();
+        let mut accepting = Vec::new();
+        for addr in blockpage::addrs(config) {
+            let listener = match tokio::net::TcpListener::bind(addr).await {
+                Ok(l) => l,
+                Err(e) => {
+                    tracing::error!(%addr, error = %e, "the children's block page cannot listen here");
+                    continue;
+                }
+            };
+            let Ok(local) = listener.local_addr() else {
+                continue;
+            };
+            // Every path is the child page; the dashboard's routes are not here.
+            let app = Router::new()
+                .route("/ask", post(ask))
+                .fallback(child_page)
+                .with_state(admin.clone());
+            tracing::info!(addr = %local, "children's block page listening");
+            bound.push(local);
+            accepting.push(self.tasks.spawn(serve::run(
+                listener,
+                app,
+                limits.clone(),
+                counters.clone(),
+                self.resolver.clock().clone(),
+                stop.clone(),
+                self.tasks.clone(),
+            )));
+        }
+        (bound, accepting)
     }
 
     /// Puts a reloaded config's `[admin]` in force: on the running server
@@ -345,8 +418,10 @@ impl Handle {
                 now.server.as_ref().map(|s| (s.admin.clone(), s.addr)),
             )
         };
+        let (old_block_page, new_block_page) =
+            (lock(&self.now).block_page.clone(), blockpage::addrs(config));
         // The same listener can take the change when it stays on where it is.
-        let keep = serving(new) && new.listen == old.listen;
+        let keep = serving(new) && new.listen == old.listen && new_block_page == old_block_page;
         if let Some((admin, addr)) = &running
             && keep
         {
@@ -359,8 +434,10 @@ impl Handle {
                 "[admin] enabled = false"
             } else if !new.has_accounts() {
                 "[admin] has no password_hash and no [[admin.parent]]"
-            } else {
+            } else if new.listen != old.listen {
                 "[admin] listen changed"
+            } else {
+                "the block page's addresses changed"
             };
             self.stop_server().await;
             tracing::info!(%addr, "admin dashboard stopped: {why}");
@@ -378,16 +455,21 @@ impl Handle {
                 "the admin dashboard cannot start; it stays off until the next reload"
             ),
         }
-        lock(&self.now).config = new.clone();
+        let mut now = lock(&self.now);
+        now.config = new.clone();
+        now.block_page = new_block_page;
     }
 
-    /// Stops the running server and waits until its port is free again.
+    /// Stops the running server and waits until its ports are free again.
     async fn stop_server(&self) {
         let server = lock(&self.now).server.take();
         if let Some(s) = server {
             s.stop.cancel();
             // Its connections finish on their own (briefly, see `serve`).
             let _ = tokio::time::timeout(RELEASE_WAIT, s.accepting).await;
+            for a in s.block_page_accepting {
+                let _ = tokio::time::timeout(RELEASE_WAIT, a).await;
+            }
         }
     }
 }
@@ -1252,12 +1334,62 @@ fn plain_words(profile: &str, category: &str, description: &str) -> String {
     }
 }
 
+/// Why a site is blocked for a child of `profile`, in their words (the
+/// child page and the desktop notice both say it); `None` when `decision`
+/// blocks nothing.
+pub fn block_words(
+    engine: &crate::engine::Engine,
+    profile: &str,
+    decision: crate::engine::Decision,
+) -> Option<String> {
+    match decision {
+        crate::engine::Decision::Block(o) => {
+            let (cat, desc) = engine
+                .rules
+                .category(o.category)
+                .map_or(("?".to_string(), String::new()), |c| {
+                    (c.name.clone(), String::new())
+                });
+            Some(plain_words(profile, &cat, &desc))
+        }
+        crate::engine::Decision::Scheduled(w) => Some(format!(
+            "It is “{}” time now, so only a few sites are open. Try again later.",
+            engine.window_name(w)
+        )),
+        crate::engine::Decision::Paused => Some(
+            "Your parents have paused the internet for now. It comes back when the pause ends."
+                .to_string(),
+        ),
+        _ => None,
+    }
+}
+
 async fn blocked_page(
     State(admin): Shared,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Query(q): Query<BlockedQuery>,
 ) -> Response {
-    let name = q.name.unwrap_or_default();
+    why_blocked(&admin, peer, &q.name.unwrap_or_default())
+}
+
+/// The block page listener's answer to any request: the child page for the
+/// site in its `Host` header. Never cached, so the site itself shows once a
+/// parent unblocks it.
+async fn child_page(
+    State(admin): Shared,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+) -> Response {
+    let name = blockpage::site_of(&headers).unwrap_or_default();
+    let mut r = why_blocked(&admin, peer, &name);
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}
+
+/// The "why was this blocked?" page for `name` (empty: none), as the child
+/// at `peer` sees it.
+fn why_blocked(admin: &Admin, peer: SocketAddr, name: &str) -> Response {
     let who = Who {
         peer,
         listener: admin.listen,
@@ -1268,7 +1400,7 @@ async fn blocked_page(
     let engine = admin.resolver.engine();
     let profile = engine.profile_id(profile_ix).to_string();
     let current = admin.resolver.current();
-    let explanation = crate::rules::name::normalize(&name).ok().map(|n| {
+    let explanation = crate::rules::name::normalize(name).ok().map(|n| {
         let wire = crate::rules::name::to_wire(&n);
         (
             n,
@@ -1276,32 +1408,11 @@ async fn blocked_page(
         )
     });
     let (site, why) = match explanation {
-        Some((n, crate::engine::Decision::Block(o))) => {
-            let (cat, desc) = engine
-                .rules
-                .category(o.category)
-                .map_or(("?".to_string(), String::new()), |c| {
-                    (c.name.clone(), String::new())
-                });
-            let why = plain_words(&profile, &cat, &desc);
+        Some((n, decision)) => {
+            let why = block_words(&engine, &profile, decision)
+                .unwrap_or_else(|| "This site is not blocked for you now.".to_string());
             (Some(n), why)
         }
-        Some((n, crate::engine::Decision::Scheduled(w))) => {
-            let why = format!(
-                "It is “{}” time now, so only a few sites are open. Try again later.",
-                engine.window_name(w)
-            );
-            (Some(n), why)
-        }
-        Some((n, crate::engine::Decision::Exam(end))) => {
-            let why = format!(
-                "An exam is on until {:02}:{:02}, so only the exam's sites are open.",
-                end / 60,
-                end % 60
-            );
-            (Some(n), why)
-        }
-        Some((n, _)) => (Some(n), "This site is not blocked for you now.".to_string()),
         None => (
             None,
             "Some sites are blocked by your family's filter.".to_string(),
@@ -1322,7 +1433,7 @@ async fn blocked_page(
             site: site.as_deref(),
             why: &why,
             token: &token,
-            name: &name,
+            name,
             country: h.country.iter().find(|c| c.code == local.country),
             international: &h.international,
         }),

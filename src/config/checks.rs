@@ -68,12 +68,42 @@ pub(super) fn run(config: &mut Config, text: &str, origin: &str) -> Result<(), C
         let services = crate::rules::services::load_services(&dir)?;
         children(config, &shipped, &services, &at)?;
     }
+    if config.notify.enabled {
+        silent_categories(config, &catalog::load_catalog(&dir)?, &at)?;
+    }
     subscriptions(&positions, &dir, &at)?;
     own_list_urls(&positions, &at)?;
     if let Some(country) = &positions.admin.country {
         check_country(country, &dir, &at)?;
     }
     Ok(())
+}
+
+/// `[notify] silent_categories` names categories the catalog has: a typo
+/// would silently give notices for the category meant.
+fn silent_categories(
+    config: &Config,
+    shipped: &catalog::Catalog,
+    at: &dyn Fn(Range<usize>, String) -> ConfigError,
+) -> Result<(), ConfigError> {
+    for c in &config.notify.silent_categories {
+        known_category(shipped, c)
+            .map_err(|e| at(c.span(), format!("[notify] silent_categories: {e}")))?;
+    }
+    Ok(())
+}
+
+/// `c` is a category of the catalog; else the error's text, naming them all.
+fn known_category(shipped: &catalog::Catalog, c: &Spanned<String>) -> Result<(), String> {
+    if shipped.categories.iter().any(|d| &d.id == c.get_ref()) {
+        return Ok(());
+    }
+    let known: Vec<&str> = shipped.categories.iter().map(|d| d.id.as_str()).collect();
+    Err(format!(
+        "no category `{}`; categories: {}",
+        c.get_ref(),
+        known.join(", ")
+    ))
 }
 
 /// A `[[client]]` with nothing to match by matches no one: its child would
@@ -133,17 +163,7 @@ fn children(
     };
     let tweaks = |t: &super::Tweaks| -> Result<(), ConfigError> {
         for c in t.block_categories.iter().chain(&t.allow_categories) {
-            if !shipped.categories.iter().any(|d| &d.id == c.get_ref()) {
-                let known: Vec<&str> = shipped.categories.iter().map(|d| d.id.as_str()).collect();
-                return Err(at(
-                    c.span(),
-                    format!(
-                        "no category `{}`; categories: {}",
-                        c.get_ref(),
-                        known.join(", ")
-                    ),
-                ));
-            }
+            known_category(shipped, c).map_err(|e| at(c.span(), e))?;
         }
         for site in t.allow_sites.iter().chain(&t.block_sites) {
             if let Err(e) = crate::rules::name::normalize(site.get_ref()) {

@@ -42,6 +42,8 @@ pub struct Config {
     pub activity: ActivityConfig,
     #[serde(default)]
     pub admin: AdminConfig,
+    #[serde(default)]
+    pub notify: NotifyConfig,
     /// Which clients get which profile; the first table that matches wins.
     #[serde(default, rename = "client")]
     pub clients: Vec<Spanned<ClientConfig>>,
@@ -130,6 +132,11 @@ pub struct AdminConfig {
     /// Dashboard connections open at once; beyond it the oldest idle one is
     /// closed, or, when none is idle, the new one.
     pub max_connections: usize,
+    /// Where the children's block page listens: every HTTP request there,
+    /// whatever its path, gets the "why blocked" page for the name in its
+    /// `Host` header. Unset: with `block_mode = "address"`, port 80 of each
+    /// of `policy.block_addresses`; otherwise none. `[]` turns it off.
+    pub block_page_listen: Option<Vec<SocketAddr>>,
 }
 
 impl Default for AdminConfig {
@@ -144,6 +151,7 @@ impl Default for AdminConfig {
             session_ttl: Duration::from_secs(12 * 3600),
             header_read_timeout: Duration::from_secs(10),
             max_connections: 64,
+            block_page_listen: None,
         }
     }
 }
@@ -208,6 +216,47 @@ impl Default for ActivityConfig {
             retention: Duration::from_secs(90 * 24 * 3600),
             top_domains: 20,
             privacy: Default::default(),
+        }
+    }
+}
+
+/// `[notify]`: desktop notices of blocks, sent to each local user's
+/// `nestguard notify` agent about that user's own lookups.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NotifyConfig {
+    /// Open the socket the agents connect to.
+    pub enabled: bool,
+    /// Its path (any local user may connect; each is told only of the
+    /// lookups of its own uid, as the kernel reports it for the connection).
+    pub socket: PathBuf,
+    /// How long the first block of a burst waits for the rest, so a page
+    /// with forty blocked names gives one notice.
+    #[serde(with = "humantime_serde")]
+    pub gather: Duration,
+    /// At most one notice per user per this long; what is blocked in
+    /// between is summed up in the next.
+    #[serde(with = "humantime_serde")]
+    pub every: Duration,
+    /// Categories (ids) whose blocks give no notice.
+    pub silent_categories: Vec<Spanned<String>>,
+    /// Notices for what an allowlist-only schedule window (bedtime) or a
+    /// parent's pause blocks.
+    pub during_bedtime: bool,
+}
+
+/// Where `nestguard notify` finds the daemon unless told otherwise.
+pub const NOTIFY_SOCKET: &str = "/run/nestguard/notify.sock";
+
+impl Default for NotifyConfig {
+    fn default() -> Self {
+        NotifyConfig {
+            enabled: false,
+            socket: PathBuf::from(NOTIFY_SOCKET),
+            gather: Duration::from_secs(2),
+            every: Duration::from_secs(60),
+            silent_categories: vec![Spanned::new(0..0, "trackers".to_string())],
+            during_bedtime: false,
         }
     }
 }

@@ -125,6 +125,8 @@ pub struct Resolver {
     owners: Owners,
     shared: Arc<Shared>,
     server_payload: u16,
+    /// Blocks of local users' lookups, for their desktop notices.
+    notices: Arc<crate::notice::queue::Queue>,
 }
 
 impl Resolver {
@@ -158,6 +160,7 @@ impl Resolver {
                 inflight: Mutex::new(HashMap::new()),
             }),
             server_payload,
+            notices: Arc::default(),
         }
     }
 
@@ -375,6 +378,7 @@ impl Resolver {
         if let Decision::Exam(_) = decision {
             self.counters.exam_blocked.fetch_add(1, Ordering::Relaxed);
         }
+        self.tell_owner(&who, profile, decision, &query);
         match decision {
             Decision::Forward | Decision::Metered(_) => {}
             // Needs the alias target resolved: the miss path does it.
@@ -413,6 +417,36 @@ impl Resolver {
             }
             Lookup::Stale(_) | Lookup::Miss => Fast::Miss,
         })
+    }
+
+    /// A block of a local user's lookup goes to the notice ring while
+    /// agents listen: the socket's owner as the flow map knows it (never
+    /// asked for here), nothing when unknown.
+    fn tell_owner(&self, who: &Who, profile: usize, decision: Decision, query: &Query<'_>) {
+        if !matches!(
+            decision,
+            Decision::Block(_)
+                | Decision::Scheduled(_)
+                | Decision::Paused
+                | Decision::Exam(_)
+                | Decision::Service(..)
+        ) || !self.notices.wanted()
+        {
+            return;
+        }
+        if let Owner::Known(Some(uid)) = self.owners.cached(&flow_of(who)) {
+            self.notices.push(crate::notice::queue::Blocked::new(
+                uid,
+                profile,
+                decision,
+                query.qname_wire(),
+            ));
+        }
+    }
+
+    /// The ring of blocks for desktop notices.
+    pub fn notices(&self) -> &Arc<crate::notice::queue::Queue> {
+        &self.notices
     }
 
     /// REFUSED for a client that may not ask now, never larger than its

@@ -25,7 +25,7 @@ use tokio_tungstenite::tungstenite::Message as Ws;
 const OPEN: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 80);
 const PASSWORD: &str = "correct horse battery";
 
-fn chromium() -> Option<PathBuf> {
+pub(crate) fn chromium() -> Option<PathBuf> {
     [
         "/usr/bin/chromium",
         "/usr/bin/chromium-browser",
@@ -37,10 +37,10 @@ fn chromium() -> Option<PathBuf> {
 }
 
 /// The browser process, killed when dropped.
-struct Browser {
+pub(crate) struct Browser {
     child: Child,
     _profile: TempDir,
-    port: u16,
+    pub(crate) port: u16,
 }
 
 impl Drop for Browser {
@@ -56,7 +56,16 @@ impl Browser {
     /// D-Bus: a stale bus address on a CI runner makes each of its bus calls
     /// wait 25 s), and its output goes to a log whose tail is the error when
     /// it does not come up.
-    fn launch(exe: &PathBuf) -> Result<Browser, String> {
+    /// `hosts`: names that resolve to loopback, as `(name, port)` pairs,
+    /// each visited without the (dead) proxy.
+    fn launch_with(exe: &PathBuf, hosts: &[(&str, u16)]) -> Result<Browser, String> {
+        let mut rules: Vec<String> = hosts
+            .iter()
+            .map(|(name, port)| format!("MAP {name} 127.0.0.1:{port}"))
+            .collect();
+        rules.push("MAP * ~NOTFOUND, EXCLUDE 127.0.0.1".into());
+        let mut bypass = vec!["127.0.0.1"];
+        bypass.extend(hosts.iter().map(|(name, _)| *name));
         let profile = TempDir::new();
         let log_path = profile.join("chromium.log");
         let log = std::fs::File::create(&log_path).map_err(|e| e.to_string())?;
@@ -88,13 +97,13 @@ impl Browser {
                 "--disable-features=Translate,OptimizationHints,MediaRouter,AutofillServerCommunication",
                 // Loopback only: no other name resolves, and any other traffic
                 // goes to a proxy that is not there.
-                "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
                 "--proxy-server=127.0.0.1:9",
-                "--proxy-bypass-list=127.0.0.1",
                 "--window-size=1200,1400",
                 "--remote-debugging-port=0",
                 "--remote-debugging-address=127.0.0.1",
             ])
+            .arg(format!("--host-resolver-rules={}", rules.join(", ")))
+            .arg(format!("--proxy-bypass-list={}", bypass.join(";")))
             .arg(format!("--user-data-dir={}", profile.join("data").display()))
             .arg("about:blank")
             .stdin(Stdio::null())
@@ -144,18 +153,26 @@ impl Browser {
     /// here at all, that is the machine, not the dashboard: the test says so
     /// and skips, unless NESTGUARD_REQUIRE_BROWSER=1 makes it a failure.
     fn launch_or_skip(exe: &PathBuf) -> Option<Browser> {
-        let first = match Browser::launch(exe) {
+        Browser::launch_or_skip_with(exe, &[], "log_in_see_charts_allow_a_site")
+    }
+
+    /// [`Browser::launch_or_skip`] with [`Browser::launch_with`]'s host names,
+    /// for the test named `test`.
+    pub(crate) fn launch_or_skip_with(
+        exe: &PathBuf,
+        hosts: &[(&str, u16)],
+        test: &str,
+    ) -> Option<Browser> {
+        let first = match Browser::launch_with(exe, hosts) {
             Ok(b) => return Some(b),
             Err(e) => e,
         };
         eprintln!("chromium did not come up, trying once more: {first}");
-        match Browser::launch(exe) {
+        match Browser::launch_with(exe, hosts) {
             Ok(b) => Some(b),
             Err(e) if std::env::var_os("NESTGUARD_REQUIRE_BROWSER").is_some() => panic!("{e}"),
             Err(e) => {
-                eprintln!(
-                    "SKIPPED log_in_see_charts_allow_a_site: chromium is installed but cannot run here: {e}"
-                );
+                eprintln!("SKIPPED {test}: chromium is installed but cannot run here: {e}");
                 None
             }
         }
@@ -166,13 +183,13 @@ type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// One DevTools page session.
-struct Page {
+pub(crate) struct Page {
     ws: Socket,
     next: u64,
 }
 
 impl Page {
-    async fn open(port: u16) -> Page {
+    pub(crate) async fn open(port: u16) -> Page {
         let devtools = SocketAddr::from(([127, 0, 0, 1], port));
         let list = http("127.0.0.1", devtools, "GET", "/json/list", &[], "").await;
         let targets: Value = serde_json::from_str(&list.body).expect("DevTools target list");
@@ -189,7 +206,7 @@ impl Page {
     }
 
     /// Sends a command and waits (bounded) for its result.
-    async fn call(&mut self, method: &str, params: Value) -> Value {
+    pub(crate) async fn call(&mut self, method: &str, params: Value) -> Value {
         self.next += 1;
         let id = self.next;
         let msg = json!({"id": id, "method": method, "params": params});
@@ -212,7 +229,7 @@ impl Page {
         }
     }
 
-    async fn eval(&mut self, js: &str) -> Value {
+    pub(crate) async fn eval(&mut self, js: &str) -> Value {
         let r = self
             .call(
                 "Runtime.evaluate",
@@ -223,7 +240,7 @@ impl Page {
     }
 
     /// Waits until `js` is true (bounded).
-    async fn wait_for(&mut self, js: &str) {
+    pub(crate) async fn wait_for(&mut self, js: &str) {
         let start = Instant::now();
         while self.eval(js).await != json!(true) {
             assert!(
