@@ -38,3 +38,4 @@ pub mod status;
 pub mod system_resolver;
 pub mod trust;
 pub mod update;
+pub mod words;

@@ -37,13 +37,14 @@ use tokio_util::sync::CancellationToken;
 use crate::activity::{self, report};
 use crate::config::{AdminConfig, Config};
 use crate::dns::resolve::Resolver;
-use crate::policy::{Proto, Who, overrides};
+use crate::policy::overrides;
 use crate::reload::{FollowsConfig, Reloader};
 use crate::rules::catalog::{self, Helplines};
 
 pub mod allows;
 pub mod auth;
 pub mod checker;
+mod child;
 mod family;
 pub mod metrics;
 pub mod pages;
@@ -53,13 +54,6 @@ pub mod throttle;
 use auth::{Auth, LoginError, SESSION_COOKIE};
 use metrics::AdminCounters;
 use throttle::Source;
-
-/// Children's requests waiting for the parents, at most: in all, per
-/// profile, and per asker (a profile asked from one source, see
-/// [`throttle::Source`]), so one child cannot crowd out another.
-const MAX_ASKS: i64 = 100;
-const MAX_ASKS_PER_PROFILE: i64 = 20;
-const MAX_ASKS_PER_ASKER: i64 = 5;
 
 pub struct Admin {
     resolver: Arc<Resolver>,
@@ -115,6 +109,13 @@ struct Local {
     /// `allow_sites` of children and `[profile.<id>]` tables: the config's
     /// own allows, as (profile id, site, where it is written).
     site_allows: Vec<(String, String, String)>,
+    /// The language each child's pages are in, when set (child id → language).
+    languages: std::collections::HashMap<String, crate::words::Lang>,
+    /// `[admin] language`, else the country's: for devices of children
+    /// without their own.
+    language: Option<crate::words::Lang>,
+    /// Bedtimes and quiet hours, for the "filtering is on" page.
+    schedules: Vec<child::Bedtime>,
 }
 
 /// Every `allow_sites` entry of the config, with the file and line it is on.
@@ -157,6 +158,22 @@ impl Local {
                 .cloned()
                 .collect(),
             site_allows: site_allows(config),
+            languages: config
+                .children
+                .iter()
+                .filter_map(|c| {
+                    let c = c.get_ref();
+                    let lang = crate::words::Lang::parse(c.language.as_ref()?.get_ref())?;
+                    Some((c.id(), lang))
+                })
+                .collect(),
+            language: config
+                .admin
+                .language
+                .as_ref()
+                .and_then(|l| crate::words::Lang::parse(l.get_ref()))
+                .or_else(|| crate::words::Lang::of_country(&config.admin.country)),
+            schedules: child::Bedtime::of(config),
         })
     }
 }
@@ -308,8 +325,9 @@ impl Handle {
             .route("/devices", post(assign_device))
             .route("/allows/revoke", post(revoke_allow))
             .route("/requests/{id}", post(decide_request))
-            .route("/blocked", get(blocked_page))
-            .route("/ask", post(ask))
+            .route("/blocked", get(child::blocked_page))
+            .route("/me", get(child::filtering_page))
+            .route("/ask", post(child::ask))
             .route("/api/report", get(api_report))
             .route("/api/status", get(api_status))
             .route("/metrics", get(metrics))
@@ -1223,264 +1241,6 @@ async fn decide_request(
         &format!("{domain} for {profile} ({})", form.decision),
     );
     Redirect::to("/").into_response()
-}
-
-#[derive(Deserialize)]
-struct BlockedQuery {
-    name: Option<String>,
-}
-
-/// The words a child of the profile's age gets for a block.
-fn plain_words(profile: &str, category: &str, description: &str) -> String {
-    match profile {
-        "young-child" => format!(
-            "This website is not for children. It is in the group “{}”. If you need it for school or something important, ask a grown-up to look at it with you.",
-            category
-        ),
-        "child" => format!(
-            "This site was blocked because it is in the group “{}”: {} You can ask your parents to unblock it if you think it is fine.",
-            category, description
-        ),
-        _ => format!(
-            "This site is blocked by your family's filter, in the category “{}”: {} If you think that is wrong, ask for it to be unblocked below; your parents decide.",
-            category, description
-        ),
-    }
-}
-
-async fn blocked_page(
-    State(admin): Shared,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    Query(q): Query<BlockedQuery>,
-) -> Response {
-    let name = q.name.unwrap_or_default();
-    let who = Who {
-        peer,
-        listener: admin.listen,
-        proto: Proto::Tcp,
-        behind: crate::policy::ForwardedFor::NONE,
-    };
-    let profile_ix = admin.resolver.profile_of(&who);
-    let engine = admin.resolver.engine();
-    let profile = engine.profile_id(profile_ix).to_string();
-    let current = admin.resolver.current();
-    let explanation = crate::rules::name::normalize(&name).ok().map(|n| {
-        let wire = crate::rules::name::to_wire(&n);
-        (
-            n,
-            engine.decide(&wire, 1, profile_ix, peer.ip(), &current.live),
-        )
-    });
-    let (site, why) = match explanation {
-        Some((n, crate::engine::Decision::Block(o))) => {
-            let (cat, desc) = engine
-                .rules
-                .category(o.category)
-                .map_or(("?".to_string(), String::new()), |c| {
-                    (c.name.clone(), String::new())
-                });
-            let why = plain_words(&profile, &cat, &desc);
-            (Some(n), why)
-        }
-        Some((n, crate::engine::Decision::Scheduled(w))) => {
-            let why = format!(
-                "It is “{}” time now, so only a few sites are open. Try again later.",
-                engine.window_name(w)
-            );
-            (Some(n), why)
-        }
-        Some((n, _)) => (Some(n), "This site is not blocked for you now.".to_string()),
-        None => (
-            None,
-            "Some sites are blocked by your family's filter.".to_string(),
-        ),
-    };
-    let token = auth::token();
-    if let Ok(mut t) = admin.ask_tokens.lock() {
-        if t.len() > 1000 {
-            t.drain(..500);
-        }
-        t.push(token.clone());
-    }
-    let local = admin.local.load();
-    let h = &local.helplines;
-    page(
-        StatusCode::OK,
-        pages::blocked(pages::BlockedPage {
-            site: site.as_deref(),
-            why: &why,
-            token: &token,
-            name: &name,
-            country: h.country.iter().find(|c| c.code == local.country),
-            international: &h.international,
-        }),
-    )
-}
-
-#[derive(Deserialize)]
-struct AskForm {
-    token: String,
-    name: String,
-    #[serde(default)]
-    note: String,
-}
-
-async fn ask(
-    State(admin): Shared,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    Form(form): Form<AskForm>,
-) -> Response {
-    let known = admin.ask_tokens.lock().is_ok_and(|mut t| {
-        let before = t.len();
-        t.retain(|x| !auth::same(x, &form.token));
-        t.len() < before
-    });
-    let Ok(name) = crate::rules::name::normalize(form.name.trim()) else {
-        return (StatusCode::BAD_REQUEST, "not a site name\n").into_response();
-    };
-    if !known {
-        return (
-            StatusCode::FORBIDDEN,
-            "this form has expired; open the page again\n",
-        )
-            .into_response();
-    }
-    let who = Who {
-        peer,
-        listener: admin.listen,
-        proto: Proto::Tcp,
-        behind: crate::policy::ForwardedFor::NONE,
-    };
-    let engine = admin.resolver.engine();
-    let profile = engine
-        .profile_id(admin.resolver.profile_of(&who))
-        .to_string();
-    let note: String = form.note.chars().take(300).collect();
-    let asker = Source::of(peer, admin.listen).key();
-    // A panic elsewhere while holding the lock leaves the connection usable.
-    let outcome = store_ask(
-        &admin
-            .db
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner),
-        &profile,
-        &name,
-        &note,
-        &asker,
-        admin.resolver.clock().timestamp().as_second(),
-    );
-    let refused = |counter: &portable_atomic::AtomicU64, why: &str, text: &'static str| {
-        counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        if let Some(times) = admin.asks_logged.hit() {
-            tracing::warn!(%profile, times, "a child's request to unblock not stored: {why}");
-        }
-        page(
-            StatusCode::TOO_MANY_REQUESTS,
-            pages::message("Not asked", text, false),
-        )
-    };
-    match outcome {
-        Ok(Ask::Stored) => {
-            audit(&admin, "child", "asked", &format!("{name} for {profile}"));
-            page(
-                StatusCode::OK,
-                pages::message(
-                    "Asked",
-                    "Thank you. Your parents will see your question.",
-                    false,
-                ),
-            )
-        }
-        Ok(Ask::Duplicate) => {
-            // Not an error for the child: the question is already there.
-            admin
-                .counters
-                .asks_duplicate
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            page(
-                StatusCode::OK,
-                pages::message(
-                    "Asked",
-                    "Your parents already have this question. They will see it.",
-                    false,
-                ),
-            )
-        }
-        Ok(Ask::AskerFull) => refused(
-            &admin.counters.asks_asker_full,
-            "this asker has the most waiting",
-            "You already have five questions waiting. Your parents will answer those first.",
-        ),
-        Ok(Ask::ProfileFull) => refused(
-            &admin.counters.asks_profile_full,
-            "this profile has the most waiting",
-            "There are many questions waiting already; ask your parents.",
-        ),
-        Ok(Ask::QueueFull) => refused(
-            &admin.counters.asks_queue_full,
-            "the queue is full",
-            "There are many questions waiting already; ask your parents.",
-        ),
-        Err(e) => {
-            tracing::warn!(error = %e, "cannot store a child's request to unblock");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                "cannot store your question now; ask your parents\n",
-            )
-                .into_response()
-        }
-    }
-}
-
-/// What became of a child's request to unblock.
-enum Ask {
-    Stored,
-    /// The profile already has this site waiting: the one row is enough.
-    Duplicate,
-    AskerFull,
-    ProfileFull,
-    QueueFull,
-}
-
-/// Stores an ask unless it repeats a waiting one or a limit is reached; the
-/// checks and the insert share the dashboard's one connection (and its lock).
-fn store_ask(
-    db: &rusqlite::Connection,
-    profile: &str,
-    domain: &str,
-    note: &str,
-    asker: &str,
-    now: i64,
-) -> rusqlite::Result<Ask> {
-    let count = |sql: &str, params: &[&dyn rusqlite::ToSql]| -> rusqlite::Result<i64> {
-        db.query_row(sql, params, |r| r.get(0))
-    };
-    let pending = "SELECT COUNT(*) FROM requests WHERE status = 'pending'";
-    if count(
-        &format!("{pending} AND profile = ?1 AND domain = ?2"),
-        &[&profile, &domain],
-    )? > 0
-    {
-        return Ok(Ask::Duplicate);
-    }
-    if count(
-        &format!("{pending} AND profile = ?1 AND asker = ?2"),
-        &[&profile, &asker],
-    )? >= MAX_ASKS_PER_ASKER
-    {
-        return Ok(Ask::AskerFull);
-    }
-    if count(&format!("{pending} AND profile = ?1"), &[&profile])? >= MAX_ASKS_PER_PROFILE {
-        return Ok(Ask::ProfileFull);
-    }
-    if count(pending, &[])? >= MAX_ASKS {
-        return Ok(Ask::QueueFull);
-    }
-    db.execute(
-        "INSERT INTO requests (at, profile, domain, note, status, asker) VALUES (?1, ?2, ?3, ?4, 'pending', ?5)",
-        rusqlite::params![now, profile, domain, note, asker],
-    )?;
-    Ok(Ask::Stored)
 }
 
 #[derive(Deserialize)]

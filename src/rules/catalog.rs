@@ -334,6 +334,20 @@ pub struct CountryHelp {
     pub helpline_phone: String,
     pub helpline_url: String,
     pub hotline_url: String,
+    /// The Safer Internet Centre's own helpline (advice on online
+    /// problems), when it is not the child helpline above.
+    #[serde(default)]
+    pub sic_helpline_name: String,
+    #[serde(default)]
+    pub sic_helpline_phone: String,
+    #[serde(default)]
+    pub sic_helpline_url: String,
+    /// The INHOPE member hotline's name (empty: `name`).
+    #[serde(default)]
+    pub hotline_name: String,
+    /// Where these entries were checked (https).
+    #[serde(default)]
+    pub sources: Vec<String>,
 }
 
 /// The help lines of a rules directory (none if it has no `helplines.toml`).
@@ -771,7 +785,7 @@ pub fn load_guard(dir: &RulesDir, catalog: &Catalog) -> Result<Guard, RulesError
     let urls = help
         .country
         .iter()
-        .flat_map(|c| [&c.helpline_url, &c.hotline_url])
+        .flat_map(|c| [&c.helpline_url, &c.hotline_url, &c.sic_helpline_url])
         .chain([&help.international.url, &help.international.help_url]);
     let hosts = urls
         .filter_map(|u| {
