@@ -379,10 +379,16 @@ pub fn block_words(reason: Reason<'_>, band: Band, lang: Lang) -> Words {
             ask: true,
         },
         Reason::Schedule { window } => {
+            // A window with no name: "Quiet hours", not "Quiet hours: quiet hours".
+            let title = if window.trim().is_empty() {
+                capitalised(&t("quiet-hours", &[]))
+            } else {
+                t("block-title-schedule", &[("window", window.trim())])
+            };
             let window = fallback(window, "quiet-hours");
             let w = [("window", window.as_str())];
             Words {
-                title: t("block-title-schedule", &w),
+                title,
                 why: t("why-schedule", &w),
                 can: t("can-schedule", &w),
                 ask: true,

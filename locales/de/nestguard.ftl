@@ -1,221 +1,214 @@
-# What a child sees: the "why was this blocked?" page, the "filtering is on
-# for you" page and the desktop notice. English is the reference: every
-# other language has exactly these ids (tests/it/words.rs checks).
-#
-# Variables: $band (young-child, child, teen, older-teen); $age (young for
-# young-child and child, older for teen and older-teen); $kind (harm: not
-# for children at all; choice: a family's choice); $name (a category's or
-# service's name, or the child's); $window (a schedule's name).
+# Deutsch. Ids wie in locales/en/nestguard.ftl (Referenz).
 
-## The "why was this blocked?" page
+## Die Seite „Warum wurde das gesperrt?“
 
-page-blocked-title = Why was this blocked?
-page-blocked-no-site = A blocked site
-page-not-blocked = This site is not blocked for you now. If it does not open, wait a moment and try again.
-page-no-name = Some sites are blocked by your family's filter.
+page-blocked-title = Warum wurde das gesperrt?
+page-blocked-no-site = Eine gesperrte Seite
+page-not-blocked = Diese Seite ist für dich gerade nicht gesperrt. Wenn sie nicht lädt, warte kurz und versuche es noch einmal.
+page-no-name = Manche Seiten sind vom Filter deiner Familie gesperrt.
 ask-heading = { $age ->
-    [young] Think it should be open?
-   *[older] Ask to unblock it
+    [young] Sollte die Seite offen sein?
+   *[older] Um Freigabe bitten
 }
-ask-note = Why do you need it? (optional)
-ask-button = Ask
-help-heading = Need help or feel worried about something online?
-help-talk = Talk to someone:
-help-free = It is free and you do not have to give your name.
-help-sic = Tips and advice about staying safe online:
-help-report = Saw something that should not be online, like pictures of children being hurt? Report it:
-help-world = Help in other countries:
-link-me = What does the filter do for me?
+ask-note = Wofür brauchst du sie? (freiwillig)
+ask-button = Fragen
+help-heading = Brauchst du Hilfe oder macht dir etwas im Internet Sorgen?
+help-talk = Sprich mit jemandem:
+help-free = Das ist kostenlos, und du musst deinen Namen nicht sagen.
+help-sic = Tipps und Rat, wie du sicher im Internet bist:
+help-report = Hast du etwas gesehen, das nicht im Internet sein darf, zum Beispiel Bilder, auf denen Kindern wehgetan wird? Melde es:
+help-world = Hilfe in anderen Ländern:
+link-me = Was macht der Filter bei mir?
 
-## After asking
+## Nach dem Fragen
 
-asked-title = Asked
-asked-thanks = Thank you. Your parents will see your question.
-asked-again = Your parents already have this question. They will see it.
-asked-not = Not asked
-asked-full-you = You already have five questions waiting. Your parents will answer those first.
-asked-full = There are many questions waiting already; ask your parents.
-asked-expired = This form has expired; open the page again.
-asked-security = Nobody can unblock this site, because it is dangerous for everyone.
-asked-failed = Your question could not be saved now; ask your parents.
+asked-title = Gefragt
+asked-thanks = Danke. Deine Eltern sehen deine Frage.
+asked-again = Deine Eltern haben diese Frage schon. Sie werden sie sehen.
+asked-not = Nicht gefragt
+asked-full-you = Du hast schon fünf Fragen offen. Deine Eltern beantworten zuerst diese.
+asked-full = Es warten schon viele Fragen; frag deine Eltern direkt.
+asked-expired = Dieses Formular ist abgelaufen; öffne die Seite noch einmal.
+asked-security = Niemand kann diese Seite freigeben, weil sie für alle gefährlich ist.
+asked-failed = Deine Frage konnte gerade nicht gespeichert werden; frag deine Eltern direkt.
 
-## What happened (the title of the page and of the notice)
+## Was passiert ist
 
 block-title-category = { $age ->
-    [young] This website is not open for you
-   *[older] This site is blocked for you
+    [young] Diese Webseite ist für dich nicht offen
+   *[older] Diese Seite ist für dich gesperrt
 }
-block-title-security = This site is dangerous
-block-title-bedtime = It is bedtime
-block-title-schedule = Quiet hours: { $window }
-block-title-paused = The internet is paused
-block-title-exam = Exam time
-block-title-service-blocked = { $name } is turned off
-block-title-service-hours = { $name } is closed now
-block-title-budget = Your time for { $name } is used up
+block-title-security = Diese Seite ist gefährlich
+block-title-bedtime = Es ist Schlafenszeit
+block-title-schedule = Ruhezeit: { $window }
+block-title-paused = Das Internet ist pausiert
+block-title-exam = Prüfungszeit
+block-title-service-blocked = { $name } ist ausgeschaltet
+block-title-service-hours = { $name } ist gerade geschlossen
+block-title-budget = Deine Zeit für { $name } ist aufgebraucht
 
-## Why: one per category, for younger and older children
+## Warum: je Kategorie, für Jüngere und Ältere
 
 cat-scams-malware = { $age ->
-    [young] This website tries to trick people or to harm computers. It is blocked for everyone in your home, grown-ups too.
-   *[older] This site is known for scams, fraud or malware. It is blocked for everyone on this network, adults too, because it can steal passwords or money or damage your device.
+    [young] Diese Webseite will Menschen reinlegen oder Computern schaden. Sie ist für alle bei dir zu Hause gesperrt, auch für Erwachsene.
+   *[older] Diese Seite ist für Betrug, Abzocke oder Schadsoftware bekannt. Sie ist für alle in diesem Netz gesperrt, auch für Erwachsene, weil sie Passwörter oder Geld stehlen oder dein Gerät beschädigen kann.
 }
 cat-bypass = { $age ->
-    [young] This website can switch off the filter that keeps you safe online.
-   *[older] This is a VPN, proxy or encrypted-DNS service. It would switch the family filter off, so it is blocked.
+    [young] Diese Webseite kann den Filter ausschalten, der dich im Internet schützt.
+   *[older] Das ist ein VPN, ein Proxy oder ein verschlüsselter DNS-Dienst. Er würde den Familienfilter ausschalten, deshalb ist er gesperrt.
 }
 cat-adult = { $age ->
-    [young] This website shows things that are only for grown-ups.
-   *[older] This site has pornography or other sexual content made for adults. Sites about sexual health and relationships stay open for you.
+    [young] Diese Webseite zeigt Dinge, die nur für Erwachsene sind.
+   *[older] Diese Seite hat Pornografie oder andere sexuelle Inhalte für Erwachsene. Seiten über sexuelle Gesundheit und Beziehungen bleiben für dich offen.
 }
 cat-gambling = { $age ->
-    [young] This website is about playing for money, and people can lose a lot of it.
-   *[older] This is a gambling site. Betting is for adults only, and it is built to keep people playing and losing money.
+    [young] Auf dieser Webseite wird um Geld gespielt, und man kann viel davon verlieren.
+   *[older] Das ist eine Glücksspielseite. Wetten ist nur für Erwachsene erlaubt, und solche Seiten sind so gebaut, dass man weiterspielt und Geld verliert.
 }
 cat-violence = { $age ->
-    [young] This website shows people getting hurt. Pictures like that can be scary and stay in your head.
-   *[older] This site shows real violence or gore. Pictures like these can stay with you for a long time.
+    [young] Diese Webseite zeigt, wie Menschen verletzt werden. Solche Bilder können Angst machen und im Kopf bleiben.
+   *[older] Diese Seite zeigt echte Gewalt oder blutige Bilder. Solche Bilder können dich lange verfolgen.
 }
 cat-self-harm = { $age ->
-    [young] This website is about people hurting themselves. If you feel sad or worried, you can talk to someone: look below.
-   *[older] This site can push people towards self-harm or suicide. If you are struggling, you are not alone: the help lines below are free and private, and support sites stay open for you.
+    [young] Auf dieser Webseite geht es darum, dass Menschen sich selbst wehtun. Wenn du traurig bist oder dir Sorgen machst, kannst du mit jemandem reden: schau unten.
+   *[older] Diese Seite kann Menschen zu Selbstverletzung oder Suizid drängen. Wenn es dir nicht gut geht, bist du nicht allein: Die Beratung unten ist kostenlos und vertraulich, und Hilfeseiten bleiben für dich offen.
 }
 cat-drugs = { $age ->
-    [young] This website is about drugs, alcohol or smoking, which harm children's bodies.
-   *[older] This site sells or promotes drugs, alcohol or tobacco. Sites with honest health information stay open for you.
+    [young] Auf dieser Webseite geht es um Drogen, Alkohol oder Rauchen, die dem Körper von Kindern schaden.
+   *[older] Diese Seite verkauft oder bewirbt Drogen, Alkohol oder Tabak. Seiten mit ehrlichen Gesundheitsinfos bleiben für dich offen.
 }
 cat-dating = { $age ->
-    [young] This website is for grown-ups who want to meet strangers.
-   *[older] This is a dating app or site. They are made for adults, and people there are not always who they say they are.
+    [young] Diese Webseite ist für Erwachsene, die Fremde kennenlernen wollen.
+   *[older] Das ist eine Dating-App oder -Seite. Sie sind für Erwachsene gemacht, und Leute dort sind nicht immer, wer sie vorgeben zu sein.
 }
 cat-anonymous-chat = { $age ->
-    [young] On this website you chat with strangers, and you cannot know who they really are.
-   *[older] This is an anonymous chat with strangers. People there can pretend to be someone else, and some try to pressure young people.
+    [young] Auf dieser Webseite chattet man mit Fremden, und man kann nicht wissen, wer sie wirklich sind.
+   *[older] Das ist ein anonymer Chat mit Fremden. Leute dort können sich als jemand anderes ausgeben, und manche setzen junge Menschen unter Druck.
 }
 cat-short-video = { $age ->
-    [young] This app shows endless short videos. It is made to keep you watching for a very long time.
-   *[older] This is a short-video app. Its endless feed is built to keep you scrolling.
+    [young] Diese App zeigt endlos kurze Videos. Sie ist so gemacht, dass man sehr lange weiterschaut.
+   *[older] Das ist eine Kurzvideo-App. Ihr endloser Feed ist dafür gebaut, dass du weiterscrollst.
 }
 cat-social-media = { $age ->
-    [young] This is a social network. Social networks are made for older children and grown-ups.
-   *[older] This is a social network. Your family chose to keep social media off for now.
+    [young] Das ist ein soziales Netzwerk. Soziale Netzwerke sind für ältere Kinder und Erwachsene gemacht.
+   *[older] Das ist ein soziales Netzwerk. Deine Familie hat entschieden, soziale Medien vorerst auszuschalten.
 }
 cat-gaming = { $age ->
-    [young] This is an online game. Your family chooses which games are right for you.
-   *[older] This is an online game or gaming platform. Your family chose to keep it off for now.
+    [young] Das ist ein Onlinespiel. Deine Familie sucht aus, welche Spiele zu dir passen.
+   *[older] Das ist ein Onlinespiel oder eine Spieleplattform. Deine Familie hat entschieden, es vorerst auszuschalten.
 }
 cat-unsafe-search = { $age ->
-    [young] This search does not hide pictures and pages that are not for children.
-   *[older] This search cannot hide explicit results, so it is blocked. A search engine with safe search on works.
+    [young] Diese Suche versteckt keine Bilder und Seiten, die nicht für Kinder sind.
+   *[older] Diese Suche kann eindeutige Ergebnisse nicht ausblenden, deshalb ist sie gesperrt. Eine Suchmaschine mit SafeSearch funktioniert.
 }
 cat-piracy = { $age ->
-    [young] This website shares films, music or games without paying the people who made them. Sites like this often hide tricks and viruses.
-   *[older] This site shares films, music, games or software without permission. Sites like this are often full of malware and scam ads.
+    [young] Diese Webseite verteilt Filme, Musik oder Spiele, ohne die Menschen zu bezahlen, die sie gemacht haben. Auf solchen Seiten verstecken sich oft Tricks und Viren.
+   *[older] Diese Seite verbreitet Filme, Musik, Spiele oder Software ohne Erlaubnis. Solche Seiten sind oft voller Schadsoftware und Betrugswerbung.
 }
 cat-fake-news = { $age ->
-    [young] This website often says things that are not true.
-   *[older] This site is known for spreading false or misleading news.
+    [young] Diese Webseite erzählt oft Dinge, die nicht stimmen.
+   *[older] Diese Seite ist dafür bekannt, falsche oder irreführende Nachrichten zu verbreiten.
 }
 cat-trackers = { $age ->
-    [young] This is a hidden helper that watches what people do online. The page you wanted usually still works without it.
-   *[older] This is a tracker that records what you do online, for advertising. The page you visited usually still works without it.
+    [young] Das ist ein versteckter Helfer, der beobachtet, was Menschen im Internet tun. Die Seite, die du wolltest, geht meistens trotzdem.
+   *[older] Das ist ein Tracker, der für Werbung aufzeichnet, was du im Internet tust. Die Seite, die du besucht hast, funktioniert meistens auch ohne ihn.
 }
 cat-other = { $age ->
-    [young] This website is in the group “{ $name }”, which your family chose to block.
-   *[older] This site is in the category “{ $name }”, which your family blocks.
+    [young] Diese Webseite ist in der Gruppe „{ $name }“, die deine Familie gesperrt hat.
+   *[older] Diese Seite ist in der Kategorie „{ $name }“, die deine Familie sperrt.
 }
 
-## Why, for blocks that are not about the site
+## Warum, wenn es nicht an der Seite liegt
 
 why-bedtime = { $age ->
-    [young] At bedtime only a few websites are open, so you can rest.
-   *[older] During bedtime, only the sites your family always allows are open.
+    [young] Zur Schlafenszeit sind nur wenige Webseiten offen, damit du dich ausruhen kannst.
+   *[older] Während der Schlafenszeit sind nur die Seiten offen, die deine Familie immer erlaubt.
 }
 why-schedule = { $age ->
-    [young] Right now only a few websites are open.
-   *[older] Your family set these hours so that only a few sites are open.
+    [young] Gerade sind nur wenige Webseiten offen.
+   *[older] Deine Familie hat diese Zeiten festgelegt, damit nur wenige Seiten offen sind.
 }
 why-paused = { $age ->
-    [young] A grown-up paused the internet for you for a little while.
-   *[older] Your parents paused the internet for you for now.
+    [young] Ein Erwachsener hat das Internet für dich kurz pausiert.
+   *[older] Deine Eltern haben das Internet für dich gerade pausiert.
 }
 why-exam = { $age ->
-    [young] It is exam time, so only the websites for the exam are open.
-   *[older] Exam mode is on: only the sites needed for the exam are open.
+    [young] Es ist Prüfungszeit, deshalb sind nur die Webseiten für die Prüfung offen.
+   *[older] Der Prüfungsmodus ist an: Offen sind nur die Seiten, die für die Prüfung nötig sind.
 }
 why-service-blocked = { $age ->
-    [young] A grown-up turned { $name } off for you.
-   *[older] Your parents turned { $name } off for you.
+    [young] Ein Erwachsener hat { $name } für dich ausgeschaltet.
+   *[older] Deine Eltern haben { $name } für dich ausgeschaltet.
 }
 why-service-hours = { $age ->
-    [young] { $name } is only open at some times of the day, and now is not one of them.
-   *[older] { $name } is only open at the times your family set.
+    [young] { $name } ist nur zu bestimmten Zeiten am Tag offen, und jetzt ist keine davon.
+   *[older] { $name } ist nur zu den Zeiten offen, die deine Familie festgelegt hat.
 }
 why-budget = { $age ->
-    [young] You have used all your time for { $name } today.
-   *[older] You have used up today's time for { $name }.
+    [young] Du hast heute deine ganze Zeit für { $name } verbraucht.
+   *[older] Du hast die heutige Zeit für { $name } aufgebraucht.
 }
 
-## What they can do
+## Was du tun kannst
 
 can-category = { $kind ->
     [harm] { $band ->
-        [young-child] Close this page and go back. If you saw something that upset you, tell a grown-up you trust.
-        [child] Go back to what you were doing. If something online upset or scared you, tell a grown-up you trust.
-        [teen] If it was blocked by mistake, for example a health or school page, ask below; your parents decide.
-       *[older-teen] If it was blocked by mistake, say why below; your parents see your note and decide.
+        [young-child] Schließ diese Seite und geh zurück. Wenn dich etwas erschreckt hat, erzähl es einem Erwachsenen, dem du vertraust.
+        [child] Mach mit dem weiter, was du vorher gemacht hast. Wenn dich etwas im Internet erschreckt oder traurig gemacht hat, erzähl es einem Erwachsenen, dem du vertraust.
+        [teen] Wenn sie aus Versehen gesperrt ist, zum Beispiel eine Gesundheits- oder Schulseite, frag unten; deine Eltern entscheiden.
+       *[older-teen] Wenn sie aus Versehen gesperrt ist, schreib unten, warum; deine Eltern sehen deine Notiz und entscheiden.
     }
    *[choice] { $band ->
-        [young-child] If you need it for school or something important, ask a grown-up to look at it with you.
-        [child] If you think it is fine, you can ask your parents to unblock it.
-        [teen] If you need it, ask below and say why; your parents decide.
-       *[older-teen] If you need it, ask below and say why; your parents see your note and decide.
+        [young-child] Wenn du sie für die Schule oder etwas Wichtiges brauchst, bitte einen Erwachsenen, sie mit dir zusammen anzuschauen.
+        [child] Wenn du denkst, dass sie in Ordnung ist, kannst du deine Eltern bitten, sie freizugeben.
+        [teen] Wenn du sie brauchst, frag unten und schreib, warum; deine Eltern entscheiden.
+       *[older-teen] Wenn du sie brauchst, frag unten und schreib, warum; deine Eltern sehen deine Notiz und entscheiden.
     }
 }
 can-security = { $age ->
-    [young] Nobody can unblock it, because it is dangerous. If a message or a game sent you here, tell a grown-up you trust.
-   *[older] Nobody can unblock it, not even your parents. If a message, an ad or a link sent you here, do not type any password there, and tell someone you trust if you already did.
+    [young] Niemand kann sie freigeben, weil sie gefährlich ist. Wenn dich eine Nachricht oder ein Spiel hierher geschickt hat, erzähl es einem Erwachsenen, dem du vertraust.
+   *[older] Niemand kann sie freigeben, auch deine Eltern nicht. Wenn dich eine Nachricht, Werbung oder ein Link hierher geschickt hat, gib dort kein Passwort ein, und sag es jemandem, dem du vertraust, falls du es schon getan hast.
 }
 can-bedtime = { $age ->
-    [young] Try again tomorrow. Sleep well!
-   *[older] It opens again when bedtime ends. If you need something now, ask your parents.
+    [young] Versuch es morgen wieder. Schlaf gut!
+   *[older] Sie öffnet wieder, wenn die Schlafenszeit vorbei ist. Wenn du jetzt etwas brauchst, frag deine Eltern.
 }
-can-schedule = It opens again when “{ $window }” ends.
+can-schedule = Sie öffnet wieder, wenn „{ $window }“ vorbei ist.
 can-paused = { $age ->
-    [young] It comes back soon. Maybe it is time to do something else!
-   *[older] It comes back when the pause ends. If you need something now, ask your parents.
+    [young] Es geht bald weiter. Vielleicht ist jetzt Zeit für etwas anderes!
+   *[older] Es geht weiter, wenn die Pause vorbei ist. Wenn du jetzt etwas brauchst, frag deine Eltern.
 }
-can-exam = After the exam everything opens again. If you need a site for the exam, ask your teacher or your parents.
-can-service-blocked = If you think you need it, ask your parents.
-can-service-hours = Try again when it opens.
+can-exam = Nach der Prüfung ist alles wieder offen. Wenn du eine Seite für die Prüfung brauchst, frag deine Lehrkraft oder deine Eltern.
+can-service-blocked = Wenn du denkst, dass du es brauchst, frag deine Eltern.
+can-service-hours = Versuch es wieder, wenn es offen ist.
 can-budget = { $age ->
-    [young] You get new time tomorrow. Maybe do something else now!
-   *[older] Your time starts again tomorrow. If you need more today, ask your parents.
+    [young] Morgen bekommst du neue Zeit. Vielleicht machst du jetzt etwas anderes!
+   *[older] Deine Zeit beginnt morgen neu. Wenn du heute mehr brauchst, frag deine Eltern.
 }
 
-## The "filtering is on for you" page
+## Die Seite „Der Filter ist für dich an“
 
-me-title = Filtering is on for you
-me-hello = Hello, { $name }!
+me-title = Der Filter ist für dich an
+me-hello = Hallo, { $name }!
 me-on = { $age ->
-    [young] Your family uses a filter that keeps some websites away, to keep you safe online.
-   *[older] Your family uses nestguard, a filter on this network. It keeps some kinds of sites away from your devices, and sees no more than which kinds were blocked.
+    [young] Deine Familie benutzt einen Filter, der manche Webseiten fernhält, damit du im Internet sicher bist.
+   *[older] Deine Familie benutzt nestguard, einen Filter in diesem Netz. Er hält manche Arten von Seiten von deinen Geräten fern und sieht nicht mehr als die Arten, die gesperrt wurden.
 }
-me-kept-heading = What is kept away, and why
-me-kept-none = Only dangerous sites, such as scams, are kept away for you.
-me-bedtime-heading = Bedtime and quiet hours
-me-bedtime-line = { $window }: { $from } to { $to }
-me-bedtime-none = No bedtime or quiet hours are set for you.
-me-budget-heading = Time left today
-me-ask-heading = If a site you need is blocked
-me-ask = When a site is blocked, its page says why. There you can ask your parents to unblock it and say why you need it.
-me-help-always = Help lines and support sites are never blocked.
+me-kept-heading = Was ferngehalten wird, und warum
+me-kept-none = Für dich werden nur gefährliche Seiten, zum Beispiel Betrugsseiten, ferngehalten.
+me-bedtime-heading = Schlafenszeit und Ruhezeiten
+me-bedtime-line = { $window }: { $from } bis { $to }
+me-bedtime-none = Für dich ist keine Schlafenszeit und keine Ruhezeit eingestellt.
+me-budget-heading = Heute noch übrig
+me-ask-heading = Wenn eine Seite gesperrt ist, die du brauchst
+me-ask = Wenn eine Seite gesperrt ist, steht auf ihrer Seite, warum. Dort kannst du deine Eltern bitten, sie freizugeben, und schreiben, wofür du sie brauchst.
+me-help-always = Beratungsstellen und Hilfeseiten sind nie gesperrt.
 
-## The desktop notice
+## Die Desktop-Mitteilung
 
-notice-link = Why? Ask to unblock
+notice-link = Warum? Um Freigabe bitten
 
-## Stand-ins for a missing name
+## Ersatz für einen fehlenden Namen
 
-this-service = this service
-quiet-hours = quiet hours
+this-service = dieser Dienst
+quiet-hours = Ruhezeit

@@ -1,221 +1,214 @@
-# What a child sees: the "why was this blocked?" page, the "filtering is on
-# for you" page and the desktop notice. English is the reference: every
-# other language has exactly these ids (tests/it/words.rs checks).
-#
-# Variables: $band (young-child, child, teen, older-teen); $age (young for
-# young-child and child, older for teen and older-teen); $kind (harm: not
-# for children at all; choice: a family's choice); $name (a category's or
-# service's name, or the child's); $window (a schedule's name).
+# Español. Los mismos identificadores que locales/en/nestguard.ftl (la referencia).
 
-## The "why was this blocked?" page
+## La página «¿Por qué está bloqueado?»
 
-page-blocked-title = Why was this blocked?
-page-blocked-no-site = A blocked site
-page-not-blocked = This site is not blocked for you now. If it does not open, wait a moment and try again.
-page-no-name = Some sites are blocked by your family's filter.
+page-blocked-title = ¿Por qué está bloqueado?
+page-blocked-no-site = Un sitio bloqueado
+page-not-blocked = Este sitio no está bloqueado para ti ahora. Si no se abre, espera un momento y vuelve a intentarlo.
+page-no-name = Algunos sitios están bloqueados por el filtro de tu familia.
 ask-heading = { $age ->
-    [young] Think it should be open?
-   *[older] Ask to unblock it
+    [young] ¿Crees que debería estar abierto?
+   *[older] Pedir que lo desbloqueen
 }
-ask-note = Why do you need it? (optional)
-ask-button = Ask
-help-heading = Need help or feel worried about something online?
-help-talk = Talk to someone:
-help-free = It is free and you do not have to give your name.
-help-sic = Tips and advice about staying safe online:
-help-report = Saw something that should not be online, like pictures of children being hurt? Report it:
-help-world = Help in other countries:
-link-me = What does the filter do for me?
+ask-note = ¿Para qué lo necesitas? (opcional)
+ask-button = Pedir
+help-heading = ¿Necesitas ayuda o te preocupa algo de internet?
+help-talk = Habla con alguien:
+help-free = Es gratis y no tienes que decir tu nombre.
+help-sic = Consejos para estar seguro en internet:
+help-report = ¿Has visto algo que no debería estar en internet, como imágenes de niños a los que hacen daño? Denúncialo:
+help-world = Ayuda en otros países:
+link-me = ¿Qué hace el filtro por mí?
 
-## After asking
+## Después de pedir
 
-asked-title = Asked
-asked-thanks = Thank you. Your parents will see your question.
-asked-again = Your parents already have this question. They will see it.
-asked-not = Not asked
-asked-full-you = You already have five questions waiting. Your parents will answer those first.
-asked-full = There are many questions waiting already; ask your parents.
-asked-expired = This form has expired; open the page again.
-asked-security = Nobody can unblock this site, because it is dangerous for everyone.
-asked-failed = Your question could not be saved now; ask your parents.
+asked-title = Pedido
+asked-thanks = Gracias. Tus padres verán tu pregunta.
+asked-again = Tus padres ya tienen esta pregunta. La verán.
+asked-not = No pedido
+asked-full-you = Ya tienes cinco preguntas esperando. Tus padres contestarán esas primero.
+asked-full = Ya hay muchas preguntas esperando; pregunta directamente a tus padres.
+asked-expired = Este formulario ha caducado; vuelve a abrir la página.
+asked-security = Nadie puede desbloquear este sitio, porque es peligroso para todos.
+asked-failed = Ahora no se ha podido guardar tu pregunta; pregunta directamente a tus padres.
 
-## What happened (the title of the page and of the notice)
+## Qué ha pasado
 
 block-title-category = { $age ->
-    [young] This website is not open for you
-   *[older] This site is blocked for you
+    [young] Esta web no está abierta para ti
+   *[older] Este sitio está bloqueado para ti
 }
-block-title-security = This site is dangerous
-block-title-bedtime = It is bedtime
-block-title-schedule = Quiet hours: { $window }
-block-title-paused = The internet is paused
-block-title-exam = Exam time
-block-title-service-blocked = { $name } is turned off
-block-title-service-hours = { $name } is closed now
-block-title-budget = Your time for { $name } is used up
+block-title-security = Este sitio es peligroso
+block-title-bedtime = Es hora de dormir
+block-title-schedule = Horas de calma: { $window }
+block-title-paused = Internet está en pausa
+block-title-exam = Hora del examen
+block-title-service-blocked = { $name } está desactivado
+block-title-service-hours = { $name } está cerrado ahora
+block-title-budget = Se ha acabado tu tiempo para { $name }
 
-## Why: one per category, for younger and older children
+## Por qué: una por categoría, para los más pequeños y los mayores
 
 cat-scams-malware = { $age ->
-    [young] This website tries to trick people or to harm computers. It is blocked for everyone in your home, grown-ups too.
-   *[older] This site is known for scams, fraud or malware. It is blocked for everyone on this network, adults too, because it can steal passwords or money or damage your device.
+    [young] Esta web intenta engañar a la gente o dañar los ordenadores. Está bloqueada para todos en tu casa, también para los adultos.
+   *[older] Este sitio es conocido por estafas, fraudes o software malicioso. Está bloqueado para todos en esta red, también para los adultos, porque puede robar contraseñas o dinero o dañar tu dispositivo.
 }
 cat-bypass = { $age ->
-    [young] This website can switch off the filter that keeps you safe online.
-   *[older] This is a VPN, proxy or encrypted-DNS service. It would switch the family filter off, so it is blocked.
+    [young] Esta web puede apagar el filtro que te protege en internet.
+   *[older] Es una VPN, un proxy o un servicio de DNS cifrado. Apagaría el filtro familiar, por eso está bloqueado.
 }
 cat-adult = { $age ->
-    [young] This website shows things that are only for grown-ups.
-   *[older] This site has pornography or other sexual content made for adults. Sites about sexual health and relationships stay open for you.
+    [young] Esta web muestra cosas que son solo para adultos.
+   *[older] Este sitio tiene pornografía u otro contenido sexual para adultos. Los sitios sobre salud sexual y relaciones siguen abiertos para ti.
 }
 cat-gambling = { $age ->
-    [young] This website is about playing for money, and people can lose a lot of it.
-   *[older] This is a gambling site. Betting is for adults only, and it is built to keep people playing and losing money.
+    [young] En esta web se juega por dinero, y se puede perder mucho.
+   *[older] Es un sitio de apuestas. Apostar es solo para adultos, y estos sitios están hechos para que sigas jugando y perdiendo dinero.
 }
 cat-violence = { $age ->
-    [young] This website shows people getting hurt. Pictures like that can be scary and stay in your head.
-   *[older] This site shows real violence or gore. Pictures like these can stay with you for a long time.
+    [young] Esta web muestra a personas a las que hacen daño. Esas imágenes pueden dar miedo y quedarse en la cabeza.
+   *[older] Este sitio muestra violencia real o imágenes sangrientas. Imágenes así pueden acompañarte mucho tiempo.
 }
 cat-self-harm = { $age ->
-    [young] This website is about people hurting themselves. If you feel sad or worried, you can talk to someone: look below.
-   *[older] This site can push people towards self-harm or suicide. If you are struggling, you are not alone: the help lines below are free and private, and support sites stay open for you.
+    [young] Esta web trata de personas que se hacen daño a sí mismas. Si estás triste o preocupado, puedes hablar con alguien: mira abajo.
+   *[older] Este sitio puede empujar a autolesionarse o al suicidio. Si lo estás pasando mal, no estás solo: las líneas de ayuda de abajo son gratuitas y confidenciales, y los sitios de apoyo siguen abiertos para ti.
 }
 cat-drugs = { $age ->
-    [young] This website is about drugs, alcohol or smoking, which harm children's bodies.
-   *[older] This site sells or promotes drugs, alcohol or tobacco. Sites with honest health information stay open for you.
+    [young] Esta web trata de drogas, alcohol o tabaco, que dañan el cuerpo de los niños.
+   *[older] Este sitio vende o promociona drogas, alcohol o tabaco. Los sitios con información sincera sobre salud siguen abiertos para ti.
 }
 cat-dating = { $age ->
-    [young] This website is for grown-ups who want to meet strangers.
-   *[older] This is a dating app or site. They are made for adults, and people there are not always who they say they are.
+    [young] Esta web es para adultos que quieren conocer a desconocidos.
+   *[older] Es una app o un sitio de citas. Están hechos para adultos, y la gente allí no siempre es quien dice ser.
 }
 cat-anonymous-chat = { $age ->
-    [young] On this website you chat with strangers, and you cannot know who they really are.
-   *[older] This is an anonymous chat with strangers. People there can pretend to be someone else, and some try to pressure young people.
+    [young] En esta web se chatea con desconocidos, y no puedes saber quiénes son de verdad.
+   *[older] Es un chat anónimo con desconocidos. La gente allí puede hacerse pasar por otra persona, y algunos presionan a los jóvenes.
 }
 cat-short-video = { $age ->
-    [young] This app shows endless short videos. It is made to keep you watching for a very long time.
-   *[older] This is a short-video app. Its endless feed is built to keep you scrolling.
+    [young] Esta app muestra vídeos cortos sin fin. Está hecha para que sigas mirando mucho tiempo.
+   *[older] Es una app de vídeos cortos. Su feed infinito está hecho para que sigas deslizando.
 }
 cat-social-media = { $age ->
-    [young] This is a social network. Social networks are made for older children and grown-ups.
-   *[older] This is a social network. Your family chose to keep social media off for now.
+    [young] Es una red social. Las redes sociales están hechas para niños mayores y adultos.
+   *[older] Es una red social. Tu familia ha decidido dejar las redes sociales apagadas por ahora.
 }
 cat-gaming = { $age ->
-    [young] This is an online game. Your family chooses which games are right for you.
-   *[older] This is an online game or gaming platform. Your family chose to keep it off for now.
+    [young] Es un juego en línea. Tu familia elige qué juegos son para ti.
+   *[older] Es un juego en línea o una plataforma de juegos. Tu familia ha decidido dejarlo apagado por ahora.
 }
 cat-unsafe-search = { $age ->
-    [young] This search does not hide pictures and pages that are not for children.
-   *[older] This search cannot hide explicit results, so it is blocked. A search engine with safe search on works.
+    [young] Esta búsqueda no oculta imágenes ni páginas que no son para niños.
+   *[older] Esta búsqueda no puede ocultar resultados explícitos, por eso está bloqueada. Un buscador con SafeSearch sí funciona.
 }
 cat-piracy = { $age ->
-    [young] This website shares films, music or games without paying the people who made them. Sites like this often hide tricks and viruses.
-   *[older] This site shares films, music, games or software without permission. Sites like this are often full of malware and scam ads.
+    [young] Esta web comparte películas, música o juegos sin pagar a quienes los hicieron. Estas webs suelen esconder trampas y virus.
+   *[older] Este sitio comparte películas, música, juegos o programas sin permiso. Estos sitios suelen estar llenos de software malicioso y anuncios engañosos.
 }
 cat-fake-news = { $age ->
-    [young] This website often says things that are not true.
-   *[older] This site is known for spreading false or misleading news.
+    [young] Esta web dice a menudo cosas que no son verdad.
+   *[older] Este sitio es conocido por difundir noticias falsas o engañosas.
 }
 cat-trackers = { $age ->
-    [young] This is a hidden helper that watches what people do online. The page you wanted usually still works without it.
-   *[older] This is a tracker that records what you do online, for advertising. The page you visited usually still works without it.
+    [young] Es un ayudante escondido que mira lo que la gente hace en internet. La página que querías suele funcionar igual.
+   *[older] Es un rastreador que registra lo que haces en internet, para publicidad. La página que visitaste suele funcionar sin él.
 }
 cat-other = { $age ->
-    [young] This website is in the group “{ $name }”, which your family chose to block.
-   *[older] This site is in the category “{ $name }”, which your family blocks.
+    [young] Esta web está en el grupo «{ $name }», que tu familia ha decidido bloquear.
+   *[older] Este sitio está en la categoría «{ $name }», que tu familia bloquea.
 }
 
-## Why, for blocks that are not about the site
+## Por qué, cuando no es por el sitio
 
 why-bedtime = { $age ->
-    [young] At bedtime only a few websites are open, so you can rest.
-   *[older] During bedtime, only the sites your family always allows are open.
+    [young] A la hora de dormir solo hay unas pocas webs abiertas, para que puedas descansar.
+   *[older] Durante la hora de dormir solo están abiertos los sitios que tu familia permite siempre.
 }
 why-schedule = { $age ->
-    [young] Right now only a few websites are open.
-   *[older] Your family set these hours so that only a few sites are open.
+    [young] Ahora mismo solo hay unas pocas webs abiertas.
+   *[older] Tu familia ha fijado estas horas para que solo haya unos pocos sitios abiertos.
 }
 why-paused = { $age ->
-    [young] A grown-up paused the internet for you for a little while.
-   *[older] Your parents paused the internet for you for now.
+    [young] Un adulto ha puesto internet en pausa para ti un ratito.
+   *[older] Tus padres han puesto internet en pausa para ti por ahora.
 }
 why-exam = { $age ->
-    [young] It is exam time, so only the websites for the exam are open.
-   *[older] Exam mode is on: only the sites needed for the exam are open.
+    [young] Es hora del examen, así que solo están abiertas las webs para el examen.
+   *[older] El modo examen está activado: solo están abiertos los sitios necesarios para el examen.
 }
 why-service-blocked = { $age ->
-    [young] A grown-up turned { $name } off for you.
-   *[older] Your parents turned { $name } off for you.
+    [young] Un adulto ha desactivado { $name } para ti.
+   *[older] Tus padres han desactivado { $name } para ti.
 }
 why-service-hours = { $age ->
-    [young] { $name } is only open at some times of the day, and now is not one of them.
-   *[older] { $name } is only open at the times your family set.
+    [young] { $name } solo está abierto a algunas horas del día, y ahora no es una de ellas.
+   *[older] { $name } solo está abierto a las horas que ha fijado tu familia.
 }
 why-budget = { $age ->
-    [young] You have used all your time for { $name } today.
-   *[older] You have used up today's time for { $name }.
+    [young] Hoy has usado todo tu tiempo para { $name }.
+   *[older] Has gastado el tiempo de hoy para { $name }.
 }
 
-## What they can do
+## Qué puedes hacer
 
 can-category = { $kind ->
     [harm] { $band ->
-        [young-child] Close this page and go back. If you saw something that upset you, tell a grown-up you trust.
-        [child] Go back to what you were doing. If something online upset or scared you, tell a grown-up you trust.
-        [teen] If it was blocked by mistake, for example a health or school page, ask below; your parents decide.
-       *[older-teen] If it was blocked by mistake, say why below; your parents see your note and decide.
+        [young-child] Cierra esta página y vuelve atrás. Si algo te ha asustado, cuéntaselo a un adulto de confianza.
+        [child] Vuelve a lo que estabas haciendo. Si algo en internet te ha asustado o puesto triste, cuéntaselo a un adulto de confianza.
+        [teen] Si está bloqueado por error, por ejemplo una página de salud o del colegio, pídelo abajo; tus padres deciden.
+       *[older-teen] Si está bloqueado por error, explica por qué abajo; tus padres verán tu nota y decidirán.
     }
    *[choice] { $band ->
-        [young-child] If you need it for school or something important, ask a grown-up to look at it with you.
-        [child] If you think it is fine, you can ask your parents to unblock it.
-        [teen] If you need it, ask below and say why; your parents decide.
-       *[older-teen] If you need it, ask below and say why; your parents see your note and decide.
+        [young-child] Si lo necesitas para el colegio o algo importante, pide a un adulto que lo mire contigo.
+        [child] Si crees que está bien, puedes pedir a tus padres que lo desbloqueen.
+        [teen] Si lo necesitas, pídelo abajo y di por qué; tus padres deciden.
+       *[older-teen] Si lo necesitas, pídelo abajo y di por qué; tus padres verán tu nota y decidirán.
     }
 }
 can-security = { $age ->
-    [young] Nobody can unblock it, because it is dangerous. If a message or a game sent you here, tell a grown-up you trust.
-   *[older] Nobody can unblock it, not even your parents. If a message, an ad or a link sent you here, do not type any password there, and tell someone you trust if you already did.
+    [young] Nadie puede desbloquearlo, porque es peligroso. Si un mensaje o un juego te ha traído aquí, cuéntaselo a un adulto de confianza.
+   *[older] Nadie puede desbloquearlo, ni siquiera tus padres. Si un mensaje, un anuncio o un enlace te ha traído aquí, no escribas ninguna contraseña, y cuéntaselo a alguien de confianza si ya lo has hecho.
 }
 can-bedtime = { $age ->
-    [young] Try again tomorrow. Sleep well!
-   *[older] It opens again when bedtime ends. If you need something now, ask your parents.
+    [young] Vuelve a intentarlo mañana. ¡Que duermas bien!
+   *[older] Se abrirá cuando termine la hora de dormir. Si necesitas algo ahora, pregunta a tus padres.
 }
-can-schedule = It opens again when “{ $window }” ends.
+can-schedule = Se abrirá cuando termine «{ $window }».
 can-paused = { $age ->
-    [young] It comes back soon. Maybe it is time to do something else!
-   *[older] It comes back when the pause ends. If you need something now, ask your parents.
+    [young] Vuelve pronto. ¡Quizá es hora de hacer otra cosa!
+   *[older] Vuelve cuando termine la pausa. Si necesitas algo ahora, pregunta a tus padres.
 }
-can-exam = After the exam everything opens again. If you need a site for the exam, ask your teacher or your parents.
-can-service-blocked = If you think you need it, ask your parents.
-can-service-hours = Try again when it opens.
+can-exam = Después del examen todo se abre otra vez. Si necesitas un sitio para el examen, pregunta a tu profesor o a tus padres.
+can-service-blocked = Si crees que lo necesitas, pregunta a tus padres.
+can-service-hours = Vuelve a intentarlo cuando esté abierto.
 can-budget = { $age ->
-    [young] You get new time tomorrow. Maybe do something else now!
-   *[older] Your time starts again tomorrow. If you need more today, ask your parents.
+    [young] Mañana tendrás tiempo nuevo. ¡Quizá ahora puedes hacer otra cosa!
+   *[older] Tu tiempo empieza de nuevo mañana. Si hoy necesitas más, pregunta a tus padres.
 }
 
-## The "filtering is on for you" page
+## La página «El filtro está activado para ti»
 
-me-title = Filtering is on for you
-me-hello = Hello, { $name }!
+me-title = El filtro está activado para ti
+me-hello = ¡Hola, { $name }!
 me-on = { $age ->
-    [young] Your family uses a filter that keeps some websites away, to keep you safe online.
-   *[older] Your family uses nestguard, a filter on this network. It keeps some kinds of sites away from your devices, and sees no more than which kinds were blocked.
+    [young] Tu familia usa un filtro que aleja algunas webs, para que estés seguro en internet.
+   *[older] Tu familia usa nestguard, un filtro en esta red. Aleja algunos tipos de sitios de tus dispositivos y no ve más que qué tipos se bloquearon.
 }
-me-kept-heading = What is kept away, and why
-me-kept-none = Only dangerous sites, such as scams, are kept away for you.
-me-bedtime-heading = Bedtime and quiet hours
-me-bedtime-line = { $window }: { $from } to { $to }
-me-bedtime-none = No bedtime or quiet hours are set for you.
-me-budget-heading = Time left today
-me-ask-heading = If a site you need is blocked
-me-ask = When a site is blocked, its page says why. There you can ask your parents to unblock it and say why you need it.
-me-help-always = Help lines and support sites are never blocked.
+me-kept-heading = Qué se aleja, y por qué
+me-kept-none = Para ti solo se alejan los sitios peligrosos, como las estafas.
+me-bedtime-heading = Hora de dormir y horas de calma
+me-bedtime-line = { $window }: de { $from } a { $to }
+me-bedtime-none = No tienes hora de dormir ni horas de calma.
+me-budget-heading = Tiempo que te queda hoy
+me-ask-heading = Si está bloqueado un sitio que necesitas
+me-ask = Cuando un sitio está bloqueado, su página dice por qué. Allí puedes pedir a tus padres que lo desbloqueen y decir para qué lo necesitas.
+me-help-always = Las líneas de ayuda y los sitios de apoyo nunca se bloquean.
 
-## The desktop notice
+## El aviso del escritorio
 
-notice-link = Why? Ask to unblock
+notice-link = ¿Por qué? Pedir que lo desbloqueen
 
-## Stand-ins for a missing name
+## Sustitutos de un nombre que falta
 
-this-service = this service
-quiet-hours = quiet hours
+this-service = este servicio
+quiet-hours = horas de calma

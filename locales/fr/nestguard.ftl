@@ -1,221 +1,214 @@
-# What a child sees: the "why was this blocked?" page, the "filtering is on
-# for you" page and the desktop notice. English is the reference: every
-# other language has exactly these ids (tests/it/words.rs checks).
-#
-# Variables: $band (young-child, child, teen, older-teen); $age (young for
-# young-child and child, older for teen and older-teen); $kind (harm: not
-# for children at all; choice: a family's choice); $name (a category's or
-# service's name, or the child's); $window (a schedule's name).
+# Français. Mêmes identifiants que locales/en/nestguard.ftl (la référence).
 
-## The "why was this blocked?" page
+## La page « Pourquoi est-ce bloqué ? »
 
-page-blocked-title = Why was this blocked?
-page-blocked-no-site = A blocked site
-page-not-blocked = This site is not blocked for you now. If it does not open, wait a moment and try again.
-page-no-name = Some sites are blocked by your family's filter.
+page-blocked-title = Pourquoi est-ce bloqué ?
+page-blocked-no-site = Un site bloqué
+page-not-blocked = Ce site n'est pas bloqué pour toi en ce moment. S'il ne s'ouvre pas, attends un peu et réessaie.
+page-no-name = Certains sites sont bloqués par le filtre de ta famille.
 ask-heading = { $age ->
-    [young] Think it should be open?
-   *[older] Ask to unblock it
+    [young] Tu penses qu'il devrait être ouvert ?
+   *[older] Demander le déblocage
 }
-ask-note = Why do you need it? (optional)
-ask-button = Ask
-help-heading = Need help or feel worried about something online?
-help-talk = Talk to someone:
-help-free = It is free and you do not have to give your name.
-help-sic = Tips and advice about staying safe online:
-help-report = Saw something that should not be online, like pictures of children being hurt? Report it:
-help-world = Help in other countries:
-link-me = What does the filter do for me?
+ask-note = Pourquoi en as-tu besoin ? (facultatif)
+ask-button = Demander
+help-heading = Besoin d'aide, ou quelque chose en ligne t'inquiète ?
+help-talk = Parle à quelqu'un :
+help-free = C'est gratuit et tu n'as pas besoin de donner ton nom.
+help-sic = Conseils pour être en sécurité en ligne :
+help-report = Tu as vu quelque chose qui ne devrait pas être en ligne, comme des images d'enfants maltraités ? Signale-le :
+help-world = De l'aide dans d'autres pays :
+link-me = Que fait le filtre pour moi ?
 
-## After asking
+## Après la demande
 
-asked-title = Asked
-asked-thanks = Thank you. Your parents will see your question.
-asked-again = Your parents already have this question. They will see it.
-asked-not = Not asked
-asked-full-you = You already have five questions waiting. Your parents will answer those first.
-asked-full = There are many questions waiting already; ask your parents.
-asked-expired = This form has expired; open the page again.
-asked-security = Nobody can unblock this site, because it is dangerous for everyone.
-asked-failed = Your question could not be saved now; ask your parents.
+asked-title = Demande envoyée
+asked-thanks = Merci. Tes parents verront ta question.
+asked-again = Tes parents ont déjà cette question. Ils la verront.
+asked-not = Demande non envoyée
+asked-full-you = Tu as déjà cinq questions en attente. Tes parents répondront d'abord à celles-là.
+asked-full = Beaucoup de questions attendent déjà ; demande directement à tes parents.
+asked-expired = Ce formulaire a expiré ; ouvre la page à nouveau.
+asked-security = Personne ne peut débloquer ce site, parce qu'il est dangereux pour tout le monde.
+asked-failed = Ta question n'a pas pu être enregistrée pour l'instant ; demande directement à tes parents.
 
-## What happened (the title of the page and of the notice)
+## Ce qui s'est passé
 
 block-title-category = { $age ->
-    [young] This website is not open for you
-   *[older] This site is blocked for you
+    [young] Ce site n'est pas ouvert pour toi
+   *[older] Ce site est bloqué pour toi
 }
-block-title-security = This site is dangerous
-block-title-bedtime = It is bedtime
-block-title-schedule = Quiet hours: { $window }
-block-title-paused = The internet is paused
-block-title-exam = Exam time
-block-title-service-blocked = { $name } is turned off
-block-title-service-hours = { $name } is closed now
-block-title-budget = Your time for { $name } is used up
+block-title-security = Ce site est dangereux
+block-title-bedtime = C'est l'heure de dormir
+block-title-schedule = Heures calmes : { $window }
+block-title-paused = Internet est en pause
+block-title-exam = C'est l'heure de l'examen
+block-title-service-blocked = { $name } est désactivé
+block-title-service-hours = { $name } est fermé en ce moment
+block-title-budget = Ton temps pour { $name } est épuisé
 
-## Why: one per category, for younger and older children
+## Pourquoi : une par catégorie, pour les plus jeunes et les plus grands
 
 cat-scams-malware = { $age ->
-    [young] This website tries to trick people or to harm computers. It is blocked for everyone in your home, grown-ups too.
-   *[older] This site is known for scams, fraud or malware. It is blocked for everyone on this network, adults too, because it can steal passwords or money or damage your device.
+    [young] Ce site essaie de tromper les gens ou d'abîmer les ordinateurs. Il est bloqué pour tout le monde à la maison, les adultes aussi.
+   *[older] Ce site est connu pour des arnaques, des fraudes ou des logiciels malveillants. Il est bloqué pour tout le monde sur ce réseau, adultes compris, parce qu'il peut voler des mots de passe ou de l'argent, ou abîmer ton appareil.
 }
 cat-bypass = { $age ->
-    [young] This website can switch off the filter that keeps you safe online.
-   *[older] This is a VPN, proxy or encrypted-DNS service. It would switch the family filter off, so it is blocked.
+    [young] Ce site peut éteindre le filtre qui te protège en ligne.
+   *[older] C'est un VPN, un proxy ou un service de DNS chiffré. Il éteindrait le filtre familial, c'est pourquoi il est bloqué.
 }
 cat-adult = { $age ->
-    [young] This website shows things that are only for grown-ups.
-   *[older] This site has pornography or other sexual content made for adults. Sites about sexual health and relationships stay open for you.
+    [young] Ce site montre des choses réservées aux adultes.
+   *[older] Ce site contient de la pornographie ou d'autres contenus sexuels pour adultes. Les sites sur la santé sexuelle et les relations restent ouverts pour toi.
 }
 cat-gambling = { $age ->
-    [young] This website is about playing for money, and people can lose a lot of it.
-   *[older] This is a gambling site. Betting is for adults only, and it is built to keep people playing and losing money.
+    [young] Sur ce site, on joue pour de l'argent, et on peut en perdre beaucoup.
+   *[older] C'est un site de jeux d'argent. Parier est réservé aux adultes, et ces sites sont faits pour qu'on continue à jouer et à perdre de l'argent.
 }
 cat-violence = { $age ->
-    [young] This website shows people getting hurt. Pictures like that can be scary and stay in your head.
-   *[older] This site shows real violence or gore. Pictures like these can stay with you for a long time.
+    [young] Ce site montre des gens qui sont blessés. Ces images peuvent faire peur et rester dans la tête.
+   *[older] Ce site montre de la violence réelle ou des images choquantes. Ces images peuvent te poursuivre longtemps.
 }
 cat-self-harm = { $age ->
-    [young] This website is about people hurting themselves. If you feel sad or worried, you can talk to someone: look below.
-   *[older] This site can push people towards self-harm or suicide. If you are struggling, you are not alone: the help lines below are free and private, and support sites stay open for you.
+    [young] Ce site parle de personnes qui se font du mal. Si tu es triste ou inquiet, tu peux parler à quelqu'un : regarde en bas.
+   *[older] Ce site peut pousser à l'automutilation ou au suicide. Si ça ne va pas, tu n'es pas seul : les lignes d'écoute en bas sont gratuites et confidentielles, et les sites d'aide restent ouverts pour toi.
 }
 cat-drugs = { $age ->
-    [young] This website is about drugs, alcohol or smoking, which harm children's bodies.
-   *[older] This site sells or promotes drugs, alcohol or tobacco. Sites with honest health information stay open for you.
+    [young] Ce site parle de drogues, d'alcool ou de tabac, qui abîment le corps des enfants.
+   *[older] Ce site vend ou met en avant des drogues, de l'alcool ou du tabac. Les sites d'information honnête sur la santé restent ouverts pour toi.
 }
 cat-dating = { $age ->
-    [young] This website is for grown-ups who want to meet strangers.
-   *[older] This is a dating app or site. They are made for adults, and people there are not always who they say they are.
+    [young] Ce site est pour les adultes qui veulent rencontrer des inconnus.
+   *[older] C'est une application ou un site de rencontres. Ils sont faits pour les adultes, et les gens n'y sont pas toujours ceux qu'ils prétendent être.
 }
 cat-anonymous-chat = { $age ->
-    [young] On this website you chat with strangers, and you cannot know who they really are.
-   *[older] This is an anonymous chat with strangers. People there can pretend to be someone else, and some try to pressure young people.
+    [young] Sur ce site, on discute avec des inconnus, et on ne peut pas savoir qui ils sont vraiment.
+   *[older] C'est un chat anonyme avec des inconnus. Les gens peuvent s'y faire passer pour quelqu'un d'autre, et certains mettent la pression aux jeunes.
 }
 cat-short-video = { $age ->
-    [young] This app shows endless short videos. It is made to keep you watching for a very long time.
-   *[older] This is a short-video app. Its endless feed is built to keep you scrolling.
+    [young] Cette application montre des vidéos courtes sans fin. Elle est faite pour qu'on regarde très longtemps.
+   *[older] C'est une application de vidéos courtes. Son fil sans fin est fait pour que tu continues à défiler.
 }
 cat-social-media = { $age ->
-    [young] This is a social network. Social networks are made for older children and grown-ups.
-   *[older] This is a social network. Your family chose to keep social media off for now.
+    [young] C'est un réseau social. Les réseaux sociaux sont faits pour les enfants plus grands et les adultes.
+   *[older] C'est un réseau social. Ta famille a choisi de couper les réseaux sociaux pour l'instant.
 }
 cat-gaming = { $age ->
-    [young] This is an online game. Your family chooses which games are right for you.
-   *[older] This is an online game or gaming platform. Your family chose to keep it off for now.
+    [young] C'est un jeu en ligne. Ta famille choisit les jeux qui te conviennent.
+   *[older] C'est un jeu en ligne ou une plateforme de jeux. Ta famille a choisi de le couper pour l'instant.
 }
 cat-unsafe-search = { $age ->
-    [young] This search does not hide pictures and pages that are not for children.
-   *[older] This search cannot hide explicit results, so it is blocked. A search engine with safe search on works.
+    [young] Cette recherche ne cache pas les images et les pages qui ne sont pas pour les enfants.
+   *[older] Cette recherche ne peut pas masquer les résultats explicites, elle est donc bloquée. Un moteur de recherche avec SafeSearch fonctionne.
 }
 cat-piracy = { $age ->
-    [young] This website shares films, music or games without paying the people who made them. Sites like this often hide tricks and viruses.
-   *[older] This site shares films, music, games or software without permission. Sites like this are often full of malware and scam ads.
+    [young] Ce site partage des films, de la musique ou des jeux sans payer les personnes qui les ont faits. Ces sites cachent souvent des pièges et des virus.
+   *[older] Ce site partage des films, de la musique, des jeux ou des logiciels sans autorisation. Ces sites sont souvent pleins de logiciels malveillants et de publicités frauduleuses.
 }
 cat-fake-news = { $age ->
-    [young] This website often says things that are not true.
-   *[older] This site is known for spreading false or misleading news.
+    [young] Ce site raconte souvent des choses qui ne sont pas vraies.
+   *[older] Ce site est connu pour diffuser des informations fausses ou trompeuses.
 }
 cat-trackers = { $age ->
-    [young] This is a hidden helper that watches what people do online. The page you wanted usually still works without it.
-   *[older] This is a tracker that records what you do online, for advertising. The page you visited usually still works without it.
+    [young] C'est un assistant caché qui observe ce que les gens font en ligne. La page que tu voulais marche en général quand même.
+   *[older] C'est un traceur qui enregistre ce que tu fais en ligne, pour la publicité. La page que tu as visitée marche en général sans lui.
 }
 cat-other = { $age ->
-    [young] This website is in the group “{ $name }”, which your family chose to block.
-   *[older] This site is in the category “{ $name }”, which your family blocks.
+    [young] Ce site est dans le groupe « { $name } », que ta famille a choisi de bloquer.
+   *[older] Ce site est dans la catégorie « { $name } », que ta famille bloque.
 }
 
-## Why, for blocks that are not about the site
+## Pourquoi, quand ce n'est pas à cause du site
 
 why-bedtime = { $age ->
-    [young] At bedtime only a few websites are open, so you can rest.
-   *[older] During bedtime, only the sites your family always allows are open.
+    [young] À l'heure de dormir, seuls quelques sites sont ouverts, pour que tu puisses te reposer.
+   *[older] Pendant l'heure du coucher, seuls les sites que ta famille autorise toujours sont ouverts.
 }
 why-schedule = { $age ->
-    [young] Right now only a few websites are open.
-   *[older] Your family set these hours so that only a few sites are open.
+    [young] En ce moment, seuls quelques sites sont ouverts.
+   *[older] Ta famille a fixé ces heures pour que seuls quelques sites soient ouverts.
 }
 why-paused = { $age ->
-    [young] A grown-up paused the internet for you for a little while.
-   *[older] Your parents paused the internet for you for now.
+    [young] Un adulte a mis Internet en pause pour toi pendant un petit moment.
+   *[older] Tes parents ont mis Internet en pause pour toi pour l'instant.
 }
 why-exam = { $age ->
-    [young] It is exam time, so only the websites for the exam are open.
-   *[older] Exam mode is on: only the sites needed for the exam are open.
+    [young] C'est l'heure de l'examen, alors seuls les sites pour l'examen sont ouverts.
+   *[older] Le mode examen est activé : seuls les sites nécessaires à l'examen sont ouverts.
 }
 why-service-blocked = { $age ->
-    [young] A grown-up turned { $name } off for you.
-   *[older] Your parents turned { $name } off for you.
+    [young] Un adulte a désactivé { $name } pour toi.
+   *[older] Tes parents ont désactivé { $name } pour toi.
 }
 why-service-hours = { $age ->
-    [young] { $name } is only open at some times of the day, and now is not one of them.
-   *[older] { $name } is only open at the times your family set.
+    [young] { $name } n'est ouvert qu'à certains moments de la journée, et ce n'est pas le cas maintenant.
+   *[older] { $name } n'est ouvert qu'aux heures fixées par ta famille.
 }
 why-budget = { $age ->
-    [young] You have used all your time for { $name } today.
-   *[older] You have used up today's time for { $name }.
+    [young] Tu as utilisé tout ton temps pour { $name } aujourd'hui.
+   *[older] Tu as épuisé ton temps du jour pour { $name }.
 }
 
-## What they can do
+## Ce que tu peux faire
 
 can-category = { $kind ->
     [harm] { $band ->
-        [young-child] Close this page and go back. If you saw something that upset you, tell a grown-up you trust.
-        [child] Go back to what you were doing. If something online upset or scared you, tell a grown-up you trust.
-        [teen] If it was blocked by mistake, for example a health or school page, ask below; your parents decide.
-       *[older-teen] If it was blocked by mistake, say why below; your parents see your note and decide.
+        [young-child] Ferme cette page et reviens en arrière. Si quelque chose t'a fait peur, parles-en à un adulte en qui tu as confiance.
+        [child] Reprends ce que tu faisais. Si quelque chose en ligne t'a fait peur ou de la peine, parles-en à un adulte en qui tu as confiance.
+        [teen] S'il est bloqué par erreur, par exemple une page de santé ou d'école, demande en bas ; tes parents décident.
+       *[older-teen] S'il est bloqué par erreur, explique pourquoi en bas ; tes parents verront ta note et décideront.
     }
    *[choice] { $band ->
-        [young-child] If you need it for school or something important, ask a grown-up to look at it with you.
-        [child] If you think it is fine, you can ask your parents to unblock it.
-        [teen] If you need it, ask below and say why; your parents decide.
-       *[older-teen] If you need it, ask below and say why; your parents see your note and decide.
+        [young-child] Si tu en as besoin pour l'école ou pour quelque chose d'important, demande à un adulte de le regarder avec toi.
+        [child] Si tu penses qu'il n'y a pas de problème, tu peux demander à tes parents de le débloquer.
+        [teen] Si tu en as besoin, demande en bas et dis pourquoi ; tes parents décident.
+       *[older-teen] Si tu en as besoin, demande en bas et dis pourquoi ; tes parents verront ta note et décideront.
     }
 }
 can-security = { $age ->
-    [young] Nobody can unblock it, because it is dangerous. If a message or a game sent you here, tell a grown-up you trust.
-   *[older] Nobody can unblock it, not even your parents. If a message, an ad or a link sent you here, do not type any password there, and tell someone you trust if you already did.
+    [young] Personne ne peut le débloquer, parce qu'il est dangereux. Si un message ou un jeu t'a envoyé ici, parles-en à un adulte en qui tu as confiance.
+   *[older] Personne ne peut le débloquer, pas même tes parents. Si un message, une publicité ou un lien t'a envoyé ici, n'y tape aucun mot de passe, et parles-en à quelqu'un de confiance si tu l'as déjà fait.
 }
 can-bedtime = { $age ->
-    [young] Try again tomorrow. Sleep well!
-   *[older] It opens again when bedtime ends. If you need something now, ask your parents.
+    [young] Réessaie demain. Dors bien !
+   *[older] Il s'ouvrira à la fin de l'heure du coucher. Si tu as besoin de quelque chose maintenant, demande à tes parents.
 }
-can-schedule = It opens again when “{ $window }” ends.
+can-schedule = Il s'ouvrira à la fin de « { $window } ».
 can-paused = { $age ->
-    [young] It comes back soon. Maybe it is time to do something else!
-   *[older] It comes back when the pause ends. If you need something now, ask your parents.
+    [young] Ça revient bientôt. C'est peut-être le moment de faire autre chose !
+   *[older] Ça revient à la fin de la pause. Si tu as besoin de quelque chose maintenant, demande à tes parents.
 }
-can-exam = After the exam everything opens again. If you need a site for the exam, ask your teacher or your parents.
-can-service-blocked = If you think you need it, ask your parents.
-can-service-hours = Try again when it opens.
+can-exam = Après l'examen, tout se rouvre. Si tu as besoin d'un site pour l'examen, demande à ton enseignant ou à tes parents.
+can-service-blocked = Si tu penses en avoir besoin, demande à tes parents.
+can-service-hours = Réessaie quand il sera ouvert.
 can-budget = { $age ->
-    [young] You get new time tomorrow. Maybe do something else now!
-   *[older] Your time starts again tomorrow. If you need more today, ask your parents.
+    [young] Tu auras du temps à nouveau demain. Fais peut-être autre chose maintenant !
+   *[older] Ton temps recommence demain. Si tu as besoin de plus aujourd'hui, demande à tes parents.
 }
 
-## The "filtering is on for you" page
+## La page « Le filtre est activé pour toi »
 
-me-title = Filtering is on for you
-me-hello = Hello, { $name }!
+me-title = Le filtre est activé pour toi
+me-hello = Bonjour, { $name } !
 me-on = { $age ->
-    [young] Your family uses a filter that keeps some websites away, to keep you safe online.
-   *[older] Your family uses nestguard, a filter on this network. It keeps some kinds of sites away from your devices, and sees no more than which kinds were blocked.
+    [young] Ta famille utilise un filtre qui tient certains sites à l'écart, pour que tu sois en sécurité en ligne.
+   *[older] Ta famille utilise nestguard, un filtre sur ce réseau. Il tient certains types de sites à l'écart de tes appareils et ne voit rien de plus que les types bloqués.
 }
-me-kept-heading = What is kept away, and why
-me-kept-none = Only dangerous sites, such as scams, are kept away for you.
-me-bedtime-heading = Bedtime and quiet hours
-me-bedtime-line = { $window }: { $from } to { $to }
-me-bedtime-none = No bedtime or quiet hours are set for you.
-me-budget-heading = Time left today
-me-ask-heading = If a site you need is blocked
-me-ask = When a site is blocked, its page says why. There you can ask your parents to unblock it and say why you need it.
-me-help-always = Help lines and support sites are never blocked.
+me-kept-heading = Ce qui est tenu à l'écart, et pourquoi
+me-kept-none = Pour toi, seuls les sites dangereux, comme les arnaques, sont tenus à l'écart.
+me-bedtime-heading = Heure du coucher et heures calmes
+me-bedtime-line = { $window } : de { $from } à { $to }
+me-bedtime-none = Aucune heure du coucher ni heure calme n'est fixée pour toi.
+me-budget-heading = Temps restant aujourd'hui
+me-ask-heading = Si un site dont tu as besoin est bloqué
+me-ask = Quand un site est bloqué, sa page dit pourquoi. Là, tu peux demander à tes parents de le débloquer et dire pourquoi tu en as besoin.
+me-help-always = Les lignes d'écoute et les sites d'aide ne sont jamais bloqués.
 
-## The desktop notice
+## La notification
 
-notice-link = Why? Ask to unblock
+notice-link = Pourquoi ? Demander le déblocage
 
-## Stand-ins for a missing name
+## Remplacements pour un nom manquant
 
-this-service = this service
-quiet-hours = quiet hours
+this-service = ce service
+quiet-hours = heures calmes

@@ -1,221 +1,214 @@
-# What a child sees: the "why was this blocked?" page, the "filtering is on
-# for you" page and the desktop notice. English is the reference: every
-# other language has exactly these ids (tests/it/words.rs checks).
-#
-# Variables: $band (young-child, child, teen, older-teen); $age (young for
-# young-child and child, older for teen and older-teen); $kind (harm: not
-# for children at all; choice: a family's choice); $name (a category's or
-# service's name, or the child's); $window (a schedule's name).
+# Italiano. Gli stessi identificatori di locales/en/nestguard.ftl (il riferimento).
 
-## The "why was this blocked?" page
+## La pagina «Perché è bloccato?»
 
-page-blocked-title = Why was this blocked?
-page-blocked-no-site = A blocked site
-page-not-blocked = This site is not blocked for you now. If it does not open, wait a moment and try again.
-page-no-name = Some sites are blocked by your family's filter.
+page-blocked-title = Perché è bloccato?
+page-blocked-no-site = Un sito bloccato
+page-not-blocked = Questo sito non è bloccato per te adesso. Se non si apre, aspetta un momento e riprova.
+page-no-name = Alcuni siti sono bloccati dal filtro della tua famiglia.
 ask-heading = { $age ->
-    [young] Think it should be open?
-   *[older] Ask to unblock it
+    [young] Pensi che dovrebbe essere aperto?
+   *[older] Chiedi di sbloccarlo
 }
-ask-note = Why do you need it? (optional)
-ask-button = Ask
-help-heading = Need help or feel worried about something online?
-help-talk = Talk to someone:
-help-free = It is free and you do not have to give your name.
-help-sic = Tips and advice about staying safe online:
-help-report = Saw something that should not be online, like pictures of children being hurt? Report it:
-help-world = Help in other countries:
-link-me = What does the filter do for me?
+ask-note = Perché ti serve? (facoltativo)
+ask-button = Chiedi
+help-heading = Hai bisogno di aiuto o qualcosa online ti preoccupa?
+help-talk = Parla con qualcuno:
+help-free = È gratis e non devi dire il tuo nome.
+help-sic = Consigli per stare sicuri online:
+help-report = Hai visto qualcosa che non dovrebbe essere online, come immagini di bambini a cui viene fatto del male? Segnalalo:
+help-world = Aiuto in altri paesi:
+link-me = Che cosa fa il filtro per me?
 
-## After asking
+## Dopo aver chiesto
 
-asked-title = Asked
-asked-thanks = Thank you. Your parents will see your question.
-asked-again = Your parents already have this question. They will see it.
-asked-not = Not asked
-asked-full-you = You already have five questions waiting. Your parents will answer those first.
-asked-full = There are many questions waiting already; ask your parents.
-asked-expired = This form has expired; open the page again.
-asked-security = Nobody can unblock this site, because it is dangerous for everyone.
-asked-failed = Your question could not be saved now; ask your parents.
+asked-title = Chiesto
+asked-thanks = Grazie. I tuoi genitori vedranno la tua domanda.
+asked-again = I tuoi genitori hanno già questa domanda. La vedranno.
+asked-not = Non chiesto
+asked-full-you = Hai già cinque domande in attesa. I tuoi genitori risponderanno prima a quelle.
+asked-full = Ci sono già molte domande in attesa; chiedi direttamente ai tuoi genitori.
+asked-expired = Questo modulo è scaduto; apri di nuovo la pagina.
+asked-security = Nessuno può sbloccare questo sito, perché è pericoloso per tutti.
+asked-failed = Ora non è stato possibile salvare la tua domanda; chiedi direttamente ai tuoi genitori.
 
-## What happened (the title of the page and of the notice)
+## Che cosa è successo
 
 block-title-category = { $age ->
-    [young] This website is not open for you
-   *[older] This site is blocked for you
+    [young] Questo sito non è aperto per te
+   *[older] Questo sito è bloccato per te
 }
-block-title-security = This site is dangerous
-block-title-bedtime = It is bedtime
-block-title-schedule = Quiet hours: { $window }
-block-title-paused = The internet is paused
-block-title-exam = Exam time
-block-title-service-blocked = { $name } is turned off
-block-title-service-hours = { $name } is closed now
-block-title-budget = Your time for { $name } is used up
+block-title-security = Questo sito è pericoloso
+block-title-bedtime = È ora di dormire
+block-title-schedule = Ore tranquille: { $window }
+block-title-paused = Internet è in pausa
+block-title-exam = Ora dell'esame
+block-title-service-blocked = { $name } è spento
+block-title-service-hours = { $name } è chiuso adesso
+block-title-budget = Il tuo tempo per { $name } è finito
 
-## Why: one per category, for younger and older children
+## Perché: una per categoria, per i più piccoli e i più grandi
 
 cat-scams-malware = { $age ->
-    [young] This website tries to trick people or to harm computers. It is blocked for everyone in your home, grown-ups too.
-   *[older] This site is known for scams, fraud or malware. It is blocked for everyone on this network, adults too, because it can steal passwords or money or damage your device.
+    [young] Questo sito cerca di ingannare le persone o di danneggiare i computer. È bloccato per tutti a casa tua, anche per gli adulti.
+   *[older] Questo sito è noto per truffe, frodi o malware. È bloccato per tutti su questa rete, anche per gli adulti, perché può rubare password o soldi o danneggiare il tuo dispositivo.
 }
 cat-bypass = { $age ->
-    [young] This website can switch off the filter that keeps you safe online.
-   *[older] This is a VPN, proxy or encrypted-DNS service. It would switch the family filter off, so it is blocked.
+    [young] Questo sito può spegnere il filtro che ti protegge online.
+   *[older] È una VPN, un proxy o un servizio DNS cifrato. Spegnerebbe il filtro di famiglia, per questo è bloccato.
 }
 cat-adult = { $age ->
-    [young] This website shows things that are only for grown-ups.
-   *[older] This site has pornography or other sexual content made for adults. Sites about sexual health and relationships stay open for you.
+    [young] Questo sito mostra cose che sono solo per adulti.
+   *[older] Questo sito ha pornografia o altri contenuti sessuali per adulti. I siti sulla salute sessuale e sulle relazioni restano aperti per te.
 }
 cat-gambling = { $age ->
-    [young] This website is about playing for money, and people can lose a lot of it.
-   *[older] This is a gambling site. Betting is for adults only, and it is built to keep people playing and losing money.
+    [young] Su questo sito si gioca con i soldi, e se ne possono perdere tanti.
+   *[older] È un sito di gioco d'azzardo. Scommettere è solo per adulti, e questi siti sono fatti per farti continuare a giocare e a perdere soldi.
 }
 cat-violence = { $age ->
-    [young] This website shows people getting hurt. Pictures like that can be scary and stay in your head.
-   *[older] This site shows real violence or gore. Pictures like these can stay with you for a long time.
+    [young] Questo sito mostra persone che vengono ferite. Immagini così possono fare paura e restare in testa.
+   *[older] Questo sito mostra violenza reale o immagini cruente. Immagini così possono restarti dentro a lungo.
 }
 cat-self-harm = { $age ->
-    [young] This website is about people hurting themselves. If you feel sad or worried, you can talk to someone: look below.
-   *[older] This site can push people towards self-harm or suicide. If you are struggling, you are not alone: the help lines below are free and private, and support sites stay open for you.
+    [young] Questo sito parla di persone che si fanno del male. Se sei triste o preoccupato, puoi parlare con qualcuno: guarda qui sotto.
+   *[older] Questo sito può spingere all'autolesionismo o al suicidio. Se stai male, non sei solo: le linee di ascolto qui sotto sono gratuite e riservate, e i siti di supporto restano aperti per te.
 }
 cat-drugs = { $age ->
-    [young] This website is about drugs, alcohol or smoking, which harm children's bodies.
-   *[older] This site sells or promotes drugs, alcohol or tobacco. Sites with honest health information stay open for you.
+    [young] Questo sito parla di droghe, alcol o fumo, che fanno male al corpo dei bambini.
+   *[older] Questo sito vende o promuove droghe, alcol o tabacco. I siti con informazioni oneste sulla salute restano aperti per te.
 }
 cat-dating = { $age ->
-    [young] This website is for grown-ups who want to meet strangers.
-   *[older] This is a dating app or site. They are made for adults, and people there are not always who they say they are.
+    [young] Questo sito è per adulti che vogliono conoscere sconosciuti.
+   *[older] È un'app o un sito di incontri. Sono fatti per adulti, e le persone lì non sono sempre chi dicono di essere.
 }
 cat-anonymous-chat = { $age ->
-    [young] On this website you chat with strangers, and you cannot know who they really are.
-   *[older] This is an anonymous chat with strangers. People there can pretend to be someone else, and some try to pressure young people.
+    [young] Su questo sito si chatta con sconosciuti, e non puoi sapere chi sono davvero.
+   *[older] È una chat anonima con sconosciuti. Le persone lì possono fingere di essere qualcun altro, e alcune fanno pressione sui ragazzi.
 }
 cat-short-video = { $age ->
-    [young] This app shows endless short videos. It is made to keep you watching for a very long time.
-   *[older] This is a short-video app. Its endless feed is built to keep you scrolling.
+    [young] Questa app mostra video brevi senza fine. È fatta per farti guardare per tantissimo tempo.
+   *[older] È un'app di video brevi. Il suo feed infinito è fatto per farti continuare a scorrere.
 }
 cat-social-media = { $age ->
-    [young] This is a social network. Social networks are made for older children and grown-ups.
-   *[older] This is a social network. Your family chose to keep social media off for now.
+    [young] È un social network. I social network sono fatti per ragazzi più grandi e adulti.
+   *[older] È un social network. La tua famiglia ha scelto di tenere spenti i social per ora.
 }
 cat-gaming = { $age ->
-    [young] This is an online game. Your family chooses which games are right for you.
-   *[older] This is an online game or gaming platform. Your family chose to keep it off for now.
+    [young] È un gioco online. La tua famiglia sceglie quali giochi vanno bene per te.
+   *[older] È un gioco online o una piattaforma di giochi. La tua famiglia ha scelto di tenerlo spento per ora.
 }
 cat-unsafe-search = { $age ->
-    [young] This search does not hide pictures and pages that are not for children.
-   *[older] This search cannot hide explicit results, so it is blocked. A search engine with safe search on works.
+    [young] Questa ricerca non nasconde immagini e pagine che non sono per bambini.
+   *[older] Questa ricerca non può nascondere i risultati espliciti, quindi è bloccata. Un motore di ricerca con SafeSearch funziona.
 }
 cat-piracy = { $age ->
-    [young] This website shares films, music or games without paying the people who made them. Sites like this often hide tricks and viruses.
-   *[older] This site shares films, music, games or software without permission. Sites like this are often full of malware and scam ads.
+    [young] Questo sito condivide film, musica o giochi senza pagare chi li ha fatti. Siti così nascondono spesso trucchi e virus.
+   *[older] Questo sito condivide film, musica, giochi o programmi senza permesso. Siti così sono spesso pieni di malware e pubblicità truffaldine.
 }
 cat-fake-news = { $age ->
-    [young] This website often says things that are not true.
-   *[older] This site is known for spreading false or misleading news.
+    [young] Questo sito dice spesso cose che non sono vere.
+   *[older] Questo sito è noto per diffondere notizie false o fuorvianti.
 }
 cat-trackers = { $age ->
-    [young] This is a hidden helper that watches what people do online. The page you wanted usually still works without it.
-   *[older] This is a tracker that records what you do online, for advertising. The page you visited usually still works without it.
+    [young] È un aiutante nascosto che guarda cosa fanno le persone online. La pagina che volevi di solito funziona lo stesso.
+   *[older] È un tracker che registra cosa fai online, per la pubblicità. La pagina che hai visitato di solito funziona anche senza.
 }
 cat-other = { $age ->
-    [young] This website is in the group “{ $name }”, which your family chose to block.
-   *[older] This site is in the category “{ $name }”, which your family blocks.
+    [young] Questo sito è nel gruppo «{ $name }», che la tua famiglia ha scelto di bloccare.
+   *[older] Questo sito è nella categoria «{ $name }», che la tua famiglia blocca.
 }
 
-## Why, for blocks that are not about the site
+## Perché, quando non dipende dal sito
 
 why-bedtime = { $age ->
-    [young] At bedtime only a few websites are open, so you can rest.
-   *[older] During bedtime, only the sites your family always allows are open.
+    [young] All'ora di dormire sono aperti solo pochi siti, così puoi riposare.
+   *[older] Durante l'ora di dormire sono aperti solo i siti che la tua famiglia permette sempre.
 }
 why-schedule = { $age ->
-    [young] Right now only a few websites are open.
-   *[older] Your family set these hours so that only a few sites are open.
+    [young] Adesso sono aperti solo pochi siti.
+   *[older] La tua famiglia ha fissato questi orari perché siano aperti solo pochi siti.
 }
 why-paused = { $age ->
-    [young] A grown-up paused the internet for you for a little while.
-   *[older] Your parents paused the internet for you for now.
+    [young] Un adulto ha messo in pausa internet per te per un po'.
+   *[older] I tuoi genitori hanno messo in pausa internet per te per ora.
 }
 why-exam = { $age ->
-    [young] It is exam time, so only the websites for the exam are open.
-   *[older] Exam mode is on: only the sites needed for the exam are open.
+    [young] È l'ora dell'esame, quindi sono aperti solo i siti per l'esame.
+   *[older] La modalità esame è attiva: sono aperti solo i siti necessari per l'esame.
 }
 why-service-blocked = { $age ->
-    [young] A grown-up turned { $name } off for you.
-   *[older] Your parents turned { $name } off for you.
+    [young] Un adulto ha spento { $name } per te.
+   *[older] I tuoi genitori hanno spento { $name } per te.
 }
 why-service-hours = { $age ->
-    [young] { $name } is only open at some times of the day, and now is not one of them.
-   *[older] { $name } is only open at the times your family set.
+    [young] { $name } è aperto solo in alcuni momenti della giornata, e adesso non è uno di quelli.
+   *[older] { $name } è aperto solo negli orari decisi dalla tua famiglia.
 }
 why-budget = { $age ->
-    [young] You have used all your time for { $name } today.
-   *[older] You have used up today's time for { $name }.
+    [young] Oggi hai usato tutto il tuo tempo per { $name }.
+   *[older] Hai finito il tempo di oggi per { $name }.
 }
 
-## What they can do
+## Che cosa puoi fare
 
 can-category = { $kind ->
     [harm] { $band ->
-        [young-child] Close this page and go back. If you saw something that upset you, tell a grown-up you trust.
-        [child] Go back to what you were doing. If something online upset or scared you, tell a grown-up you trust.
-        [teen] If it was blocked by mistake, for example a health or school page, ask below; your parents decide.
-       *[older-teen] If it was blocked by mistake, say why below; your parents see your note and decide.
+        [young-child] Chiudi questa pagina e torna indietro. Se qualcosa ti ha spaventato, dillo a un adulto di cui ti fidi.
+        [child] Torna a quello che stavi facendo. Se qualcosa online ti ha spaventato o rattristato, dillo a un adulto di cui ti fidi.
+        [teen] Se è bloccato per errore, per esempio una pagina di salute o di scuola, chiedi qui sotto; decidono i tuoi genitori.
+       *[older-teen] Se è bloccato per errore, spiega perché qui sotto; i tuoi genitori vedranno la tua nota e decideranno.
     }
    *[choice] { $band ->
-        [young-child] If you need it for school or something important, ask a grown-up to look at it with you.
-        [child] If you think it is fine, you can ask your parents to unblock it.
-        [teen] If you need it, ask below and say why; your parents decide.
-       *[older-teen] If you need it, ask below and say why; your parents see your note and decide.
+        [young-child] Se ti serve per la scuola o per qualcosa di importante, chiedi a un adulto di guardarlo insieme a te.
+        [child] Se pensi che vada bene, puoi chiedere ai tuoi genitori di sbloccarlo.
+        [teen] Se ti serve, chiedi qui sotto e spiega perché; decidono i tuoi genitori.
+       *[older-teen] Se ti serve, chiedi qui sotto e spiega perché; i tuoi genitori vedranno la tua nota e decideranno.
     }
 }
 can-security = { $age ->
-    [young] Nobody can unblock it, because it is dangerous. If a message or a game sent you here, tell a grown-up you trust.
-   *[older] Nobody can unblock it, not even your parents. If a message, an ad or a link sent you here, do not type any password there, and tell someone you trust if you already did.
+    [young] Nessuno può sbloccarlo, perché è pericoloso. Se un messaggio o un gioco ti ha mandato qui, dillo a un adulto di cui ti fidi.
+   *[older] Nessuno può sbloccarlo, nemmeno i tuoi genitori. Se un messaggio, una pubblicità o un link ti ha mandato qui, non scrivere nessuna password, e dillo a qualcuno di cui ti fidi se l'hai già fatto.
 }
 can-bedtime = { $age ->
-    [young] Try again tomorrow. Sleep well!
-   *[older] It opens again when bedtime ends. If you need something now, ask your parents.
+    [young] Riprova domani. Dormi bene!
+   *[older] Si riapre quando finisce l'ora di dormire. Se ti serve qualcosa adesso, chiedi ai tuoi genitori.
 }
-can-schedule = It opens again when “{ $window }” ends.
+can-schedule = Si riapre quando finisce «{ $window }».
 can-paused = { $age ->
-    [young] It comes back soon. Maybe it is time to do something else!
-   *[older] It comes back when the pause ends. If you need something now, ask your parents.
+    [young] Torna presto. Forse è il momento di fare qualcos'altro!
+   *[older] Torna quando finisce la pausa. Se ti serve qualcosa adesso, chiedi ai tuoi genitori.
 }
-can-exam = After the exam everything opens again. If you need a site for the exam, ask your teacher or your parents.
-can-service-blocked = If you think you need it, ask your parents.
-can-service-hours = Try again when it opens.
+can-exam = Dopo l'esame si riapre tutto. Se ti serve un sito per l'esame, chiedi al tuo insegnante o ai tuoi genitori.
+can-service-blocked = Se pensi che ti serva, chiedi ai tuoi genitori.
+can-service-hours = Riprova quando è aperto.
 can-budget = { $age ->
-    [young] You get new time tomorrow. Maybe do something else now!
-   *[older] Your time starts again tomorrow. If you need more today, ask your parents.
+    [young] Domani avrai di nuovo tempo. Forse adesso puoi fare qualcos'altro!
+   *[older] Il tuo tempo ricomincia domani. Se oggi te ne serve di più, chiedi ai tuoi genitori.
 }
 
-## The "filtering is on for you" page
+## La pagina «Il filtro è attivo per te»
 
-me-title = Filtering is on for you
-me-hello = Hello, { $name }!
+me-title = Il filtro è attivo per te
+me-hello = Ciao, { $name }!
 me-on = { $age ->
-    [young] Your family uses a filter that keeps some websites away, to keep you safe online.
-   *[older] Your family uses nestguard, a filter on this network. It keeps some kinds of sites away from your devices, and sees no more than which kinds were blocked.
+    [young] La tua famiglia usa un filtro che tiene lontani alcuni siti, per farti stare sicuro online.
+   *[older] La tua famiglia usa nestguard, un filtro su questa rete. Tiene lontani alcuni tipi di siti dai tuoi dispositivi e non vede altro che quali tipi sono stati bloccati.
 }
-me-kept-heading = What is kept away, and why
-me-kept-none = Only dangerous sites, such as scams, are kept away for you.
-me-bedtime-heading = Bedtime and quiet hours
-me-bedtime-line = { $window }: { $from } to { $to }
-me-bedtime-none = No bedtime or quiet hours are set for you.
-me-budget-heading = Time left today
-me-ask-heading = If a site you need is blocked
-me-ask = When a site is blocked, its page says why. There you can ask your parents to unblock it and say why you need it.
-me-help-always = Help lines and support sites are never blocked.
+me-kept-heading = Che cosa viene tenuto lontano, e perché
+me-kept-none = Per te vengono tenuti lontani solo i siti pericolosi, come le truffe.
+me-bedtime-heading = Ora di dormire e ore tranquille
+me-bedtime-line = { $window }: dalle { $from } alle { $to }
+me-bedtime-none = Per te non ci sono ora di dormire né ore tranquille.
+me-budget-heading = Tempo rimasto oggi
+me-ask-heading = Se è bloccato un sito che ti serve
+me-ask = Quando un sito è bloccato, la sua pagina dice perché. Lì puoi chiedere ai tuoi genitori di sbloccarlo e spiegare perché ti serve.
+me-help-always = Le linee di ascolto e i siti di supporto non sono mai bloccati.
 
-## The desktop notice
+## La notifica
 
-notice-link = Why? Ask to unblock
+notice-link = Perché? Chiedi di sbloccarlo
 
-## Stand-ins for a missing name
+## Sostituti per un nome mancante
 
-this-service = this service
-quiet-hours = quiet hours
+this-service = questo servizio
+quiet-hours = ore tranquille

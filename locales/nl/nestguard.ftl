@@ -1,221 +1,214 @@
-# What a child sees: the "why was this blocked?" page, the "filtering is on
-# for you" page and the desktop notice. English is the reference: every
-# other language has exactly these ids (tests/it/words.rs checks).
-#
-# Variables: $band (young-child, child, teen, older-teen); $age (young for
-# young-child and child, older for teen and older-teen); $kind (harm: not
-# for children at all; choice: a family's choice); $name (a category's or
-# service's name, or the child's); $window (a schedule's name).
+# Nederlands. Dezelfde id's als locales/en/nestguard.ftl (de referentie).
 
-## The "why was this blocked?" page
+## De pagina 'Waarom is dit geblokkeerd?'
 
-page-blocked-title = Why was this blocked?
-page-blocked-no-site = A blocked site
-page-not-blocked = This site is not blocked for you now. If it does not open, wait a moment and try again.
-page-no-name = Some sites are blocked by your family's filter.
+page-blocked-title = Waarom is dit geblokkeerd?
+page-blocked-no-site = Een geblokkeerde site
+page-not-blocked = Deze site is nu niet voor je geblokkeerd. Als hij niet opent, wacht even en probeer het opnieuw.
+page-no-name = Sommige sites worden door het filter van je gezin geblokkeerd.
 ask-heading = { $age ->
-    [young] Think it should be open?
-   *[older] Ask to unblock it
+    [young] Vind je dat hij open moet zijn?
+   *[older] Vraag om deblokkering
 }
-ask-note = Why do you need it? (optional)
-ask-button = Ask
-help-heading = Need help or feel worried about something online?
-help-talk = Talk to someone:
-help-free = It is free and you do not have to give your name.
-help-sic = Tips and advice about staying safe online:
-help-report = Saw something that should not be online, like pictures of children being hurt? Report it:
-help-world = Help in other countries:
-link-me = What does the filter do for me?
+ask-note = Waarvoor heb je hem nodig? (niet verplicht)
+ask-button = Vragen
+help-heading = Heb je hulp nodig of maak je je zorgen over iets online?
+help-talk = Praat met iemand:
+help-free = Het is gratis en je hoeft je naam niet te zeggen.
+help-sic = Tips en advies om veilig online te zijn:
+help-report = Iets gezien dat niet online hoort, zoals beelden van kinderen die pijn wordt gedaan? Meld het:
+help-world = Hulp in andere landen:
+link-me = Wat doet het filter voor mij?
 
-## After asking
+## Na het vragen
 
-asked-title = Asked
-asked-thanks = Thank you. Your parents will see your question.
-asked-again = Your parents already have this question. They will see it.
-asked-not = Not asked
-asked-full-you = You already have five questions waiting. Your parents will answer those first.
-asked-full = There are many questions waiting already; ask your parents.
-asked-expired = This form has expired; open the page again.
-asked-security = Nobody can unblock this site, because it is dangerous for everyone.
-asked-failed = Your question could not be saved now; ask your parents.
+asked-title = Gevraagd
+asked-thanks = Bedankt. Je ouders zien je vraag.
+asked-again = Je ouders hebben deze vraag al. Ze zullen hem zien.
+asked-not = Niet gevraagd
+asked-full-you = Je hebt al vijf vragen openstaan. Je ouders beantwoorden die eerst.
+asked-full = Er staan al veel vragen open; vraag het je ouders zelf.
+asked-expired = Dit formulier is verlopen; open de pagina opnieuw.
+asked-security = Niemand kan deze site deblokkeren, omdat hij voor iedereen gevaarlijk is.
+asked-failed = Je vraag kon nu niet worden bewaard; vraag het je ouders zelf.
 
-## What happened (the title of the page and of the notice)
+## Wat er gebeurde
 
 block-title-category = { $age ->
-    [young] This website is not open for you
-   *[older] This site is blocked for you
+    [young] Deze website is niet open voor jou
+   *[older] Deze site is voor jou geblokkeerd
 }
-block-title-security = This site is dangerous
-block-title-bedtime = It is bedtime
-block-title-schedule = Quiet hours: { $window }
-block-title-paused = The internet is paused
-block-title-exam = Exam time
-block-title-service-blocked = { $name } is turned off
-block-title-service-hours = { $name } is closed now
-block-title-budget = Your time for { $name } is used up
+block-title-security = Deze site is gevaarlijk
+block-title-bedtime = Het is bedtijd
+block-title-schedule = Rustige uren: { $window }
+block-title-paused = Het internet staat op pauze
+block-title-exam = Examentijd
+block-title-service-blocked = { $name } staat uit
+block-title-service-hours = { $name } is nu dicht
+block-title-budget = Je tijd voor { $name } is op
 
-## Why: one per category, for younger and older children
+## Waarom: per categorie, voor jongere en oudere kinderen
 
 cat-scams-malware = { $age ->
-    [young] This website tries to trick people or to harm computers. It is blocked for everyone in your home, grown-ups too.
-   *[older] This site is known for scams, fraud or malware. It is blocked for everyone on this network, adults too, because it can steal passwords or money or damage your device.
+    [young] Deze website probeert mensen te bedriegen of computers kapot te maken. Hij is voor iedereen bij jou thuis geblokkeerd, ook voor volwassenen.
+   *[older] Deze site staat bekend om oplichting, fraude of malware. Hij is voor iedereen op dit netwerk geblokkeerd, ook voor volwassenen, omdat hij wachtwoorden of geld kan stelen of je apparaat kan beschadigen.
 }
 cat-bypass = { $age ->
-    [young] This website can switch off the filter that keeps you safe online.
-   *[older] This is a VPN, proxy or encrypted-DNS service. It would switch the family filter off, so it is blocked.
+    [young] Deze website kan het filter uitzetten dat je online beschermt.
+   *[older] Dit is een VPN, een proxy of een versleutelde DNS-dienst. Die zou het gezinsfilter uitzetten, daarom is hij geblokkeerd.
 }
 cat-adult = { $age ->
-    [young] This website shows things that are only for grown-ups.
-   *[older] This site has pornography or other sexual content made for adults. Sites about sexual health and relationships stay open for you.
+    [young] Deze website laat dingen zien die alleen voor volwassenen zijn.
+   *[older] Deze site heeft porno of andere seksuele inhoud voor volwassenen. Sites over seksuele gezondheid en relaties blijven voor jou open.
 }
 cat-gambling = { $age ->
-    [young] This website is about playing for money, and people can lose a lot of it.
-   *[older] This is a gambling site. Betting is for adults only, and it is built to keep people playing and losing money.
+    [young] Op deze website speel je om geld, en je kunt er veel van verliezen.
+   *[older] Dit is een goksite. Gokken is alleen voor volwassenen, en zulke sites zijn gemaakt om je te laten doorspelen en geld te laten verliezen.
 }
 cat-violence = { $age ->
-    [young] This website shows people getting hurt. Pictures like that can be scary and stay in your head.
-   *[older] This site shows real violence or gore. Pictures like these can stay with you for a long time.
+    [young] Deze website laat zien hoe mensen pijn wordt gedaan. Zulke beelden kunnen eng zijn en in je hoofd blijven.
+   *[older] Deze site laat echt geweld of bloederige beelden zien. Zulke beelden kunnen je lang bijblijven.
 }
 cat-self-harm = { $age ->
-    [young] This website is about people hurting themselves. If you feel sad or worried, you can talk to someone: look below.
-   *[older] This site can push people towards self-harm or suicide. If you are struggling, you are not alone: the help lines below are free and private, and support sites stay open for you.
+    [young] Deze website gaat over mensen die zichzelf pijn doen. Als je verdrietig bent of je zorgen maakt, kun je met iemand praten: kijk hieronder.
+   *[older] Deze site kan mensen naar zelfbeschadiging of zelfdoding duwen. Als het niet goed met je gaat, ben je niet alleen: de hulplijnen hieronder zijn gratis en vertrouwelijk, en hulpsites blijven voor jou open.
 }
 cat-drugs = { $age ->
-    [young] This website is about drugs, alcohol or smoking, which harm children's bodies.
-   *[older] This site sells or promotes drugs, alcohol or tobacco. Sites with honest health information stay open for you.
+    [young] Deze website gaat over drugs, alcohol of roken, die slecht zijn voor het lichaam van kinderen.
+   *[older] Deze site verkoopt of promoot drugs, alcohol of tabak. Sites met eerlijke informatie over gezondheid blijven voor jou open.
 }
 cat-dating = { $age ->
-    [young] This website is for grown-ups who want to meet strangers.
-   *[older] This is a dating app or site. They are made for adults, and people there are not always who they say they are.
+    [young] Deze website is voor volwassenen die vreemden willen ontmoeten.
+   *[older] Dit is een datingapp of -site. Die zijn voor volwassenen gemaakt, en mensen daar zijn niet altijd wie ze zeggen dat ze zijn.
 }
 cat-anonymous-chat = { $age ->
-    [young] On this website you chat with strangers, and you cannot know who they really are.
-   *[older] This is an anonymous chat with strangers. People there can pretend to be someone else, and some try to pressure young people.
+    [young] Op deze website chat je met vreemden, en je kunt niet weten wie ze echt zijn.
+   *[older] Dit is een anonieme chat met vreemden. Mensen daar kunnen zich voordoen als iemand anders, en sommigen zetten jongeren onder druk.
 }
 cat-short-video = { $age ->
-    [young] This app shows endless short videos. It is made to keep you watching for a very long time.
-   *[older] This is a short-video app. Its endless feed is built to keep you scrolling.
+    [young] Deze app laat eindeloos korte filmpjes zien. Hij is gemaakt om je heel lang te laten kijken.
+   *[older] Dit is een app met korte video's. De eindeloze feed is gemaakt om je te laten doorscrollen.
 }
 cat-social-media = { $age ->
-    [young] This is a social network. Social networks are made for older children and grown-ups.
-   *[older] This is a social network. Your family chose to keep social media off for now.
+    [young] Dit is een sociaal netwerk. Sociale netwerken zijn gemaakt voor oudere kinderen en volwassenen.
+   *[older] Dit is een sociaal netwerk. Je gezin heeft gekozen om sociale media voorlopig uit te laten.
 }
 cat-gaming = { $age ->
-    [young] This is an online game. Your family chooses which games are right for you.
-   *[older] This is an online game or gaming platform. Your family chose to keep it off for now.
+    [young] Dit is een online spel. Je gezin kiest welke spellen bij jou passen.
+   *[older] Dit is een online spel of gameplatform. Je gezin heeft gekozen om het voorlopig uit te laten.
 }
 cat-unsafe-search = { $age ->
-    [young] This search does not hide pictures and pages that are not for children.
-   *[older] This search cannot hide explicit results, so it is blocked. A search engine with safe search on works.
+    [young] Deze zoekmachine verbergt geen plaatjes en pagina's die niet voor kinderen zijn.
+   *[older] Deze zoekmachine kan expliciete resultaten niet verbergen, daarom is hij geblokkeerd. Een zoekmachine met SafeSearch werkt wel.
 }
 cat-piracy = { $age ->
-    [young] This website shares films, music or games without paying the people who made them. Sites like this often hide tricks and viruses.
-   *[older] This site shares films, music, games or software without permission. Sites like this are often full of malware and scam ads.
+    [young] Deze website deelt films, muziek of spellen zonder de makers te betalen. Op zulke sites zitten vaak trucs en virussen.
+   *[older] Deze site deelt films, muziek, games of software zonder toestemming. Zulke sites zitten vaak vol malware en nepadvertenties.
 }
 cat-fake-news = { $age ->
-    [young] This website often says things that are not true.
-   *[older] This site is known for spreading false or misleading news.
+    [young] Deze website vertelt vaak dingen die niet waar zijn.
+   *[older] Deze site staat bekend om het verspreiden van vals of misleidend nieuws.
 }
 cat-trackers = { $age ->
-    [young] This is a hidden helper that watches what people do online. The page you wanted usually still works without it.
-   *[older] This is a tracker that records what you do online, for advertising. The page you visited usually still works without it.
+    [young] Dit is een verborgen helper die kijkt wat mensen online doen. De pagina die je wilde werkt meestal toch.
+   *[older] Dit is een tracker die voor reclame bijhoudt wat je online doet. De pagina die je bezocht werkt meestal ook zonder.
 }
 cat-other = { $age ->
-    [young] This website is in the group “{ $name }”, which your family chose to block.
-   *[older] This site is in the category “{ $name }”, which your family blocks.
+    [young] Deze website hoort bij de groep '{ $name }', die je gezin heeft gekozen te blokkeren.
+   *[older] Deze site hoort bij de categorie '{ $name }', die je gezin blokkeert.
 }
 
-## Why, for blocks that are not about the site
+## Waarom, als het niet aan de site ligt
 
 why-bedtime = { $age ->
-    [young] At bedtime only a few websites are open, so you can rest.
-   *[older] During bedtime, only the sites your family always allows are open.
+    [young] Tijdens bedtijd zijn maar een paar websites open, zodat je kunt uitrusten.
+   *[older] Tijdens bedtijd zijn alleen de sites open die je gezin altijd toestaat.
 }
 why-schedule = { $age ->
-    [young] Right now only a few websites are open.
-   *[older] Your family set these hours so that only a few sites are open.
+    [young] Op dit moment zijn maar een paar websites open.
+   *[older] Je gezin heeft deze uren ingesteld zodat er maar een paar sites open zijn.
 }
 why-paused = { $age ->
-    [young] A grown-up paused the internet for you for a little while.
-   *[older] Your parents paused the internet for you for now.
+    [young] Een volwassene heeft het internet even voor je op pauze gezet.
+   *[older] Je ouders hebben het internet voorlopig voor je op pauze gezet.
 }
 why-exam = { $age ->
-    [young] It is exam time, so only the websites for the exam are open.
-   *[older] Exam mode is on: only the sites needed for the exam are open.
+    [young] Het is examentijd, dus alleen de websites voor het examen zijn open.
+   *[older] De examenmodus staat aan: alleen de sites die nodig zijn voor het examen zijn open.
 }
 why-service-blocked = { $age ->
-    [young] A grown-up turned { $name } off for you.
-   *[older] Your parents turned { $name } off for you.
+    [young] Een volwassene heeft { $name } voor je uitgezet.
+   *[older] Je ouders hebben { $name } voor je uitgezet.
 }
 why-service-hours = { $age ->
-    [young] { $name } is only open at some times of the day, and now is not one of them.
-   *[older] { $name } is only open at the times your family set.
+    [young] { $name } is maar op sommige tijden van de dag open, en nu is daar geen van.
+   *[older] { $name } is alleen open op de tijden die je gezin heeft ingesteld.
 }
 why-budget = { $age ->
-    [young] You have used all your time for { $name } today.
-   *[older] You have used up today's time for { $name }.
+    [young] Je hebt vandaag al je tijd voor { $name } gebruikt.
+   *[older] Je tijd voor { $name } is voor vandaag op.
 }
 
-## What they can do
+## Wat je kunt doen
 
 can-category = { $kind ->
     [harm] { $band ->
-        [young-child] Close this page and go back. If you saw something that upset you, tell a grown-up you trust.
-        [child] Go back to what you were doing. If something online upset or scared you, tell a grown-up you trust.
-        [teen] If it was blocked by mistake, for example a health or school page, ask below; your parents decide.
-       *[older-teen] If it was blocked by mistake, say why below; your parents see your note and decide.
+        [young-child] Sluit deze pagina en ga terug. Als iets je bang heeft gemaakt, vertel het aan een volwassene die je vertrouwt.
+        [child] Ga terug naar wat je aan het doen was. Als iets online je bang of verdrietig heeft gemaakt, vertel het aan een volwassene die je vertrouwt.
+        [teen] Als hij per ongeluk is geblokkeerd, bijvoorbeeld een pagina over gezondheid of school, vraag het hieronder; je ouders beslissen.
+       *[older-teen] Als hij per ongeluk is geblokkeerd, schrijf hieronder waarom; je ouders zien je bericht en beslissen.
     }
    *[choice] { $band ->
-        [young-child] If you need it for school or something important, ask a grown-up to look at it with you.
-        [child] If you think it is fine, you can ask your parents to unblock it.
-        [teen] If you need it, ask below and say why; your parents decide.
-       *[older-teen] If you need it, ask below and say why; your parents see your note and decide.
+        [young-child] Als je hem nodig hebt voor school of iets belangrijks, vraag een volwassene om er samen met jou naar te kijken.
+        [child] Als je denkt dat hij in orde is, vraag dan je ouders om hem te deblokkeren.
+        [teen] Als je hem nodig hebt, vraag het hieronder en zeg waarom; je ouders beslissen.
+       *[older-teen] Als je hem nodig hebt, vraag het hieronder en zeg waarom; je ouders zien je bericht en beslissen.
     }
 }
 can-security = { $age ->
-    [young] Nobody can unblock it, because it is dangerous. If a message or a game sent you here, tell a grown-up you trust.
-   *[older] Nobody can unblock it, not even your parents. If a message, an ad or a link sent you here, do not type any password there, and tell someone you trust if you already did.
+    [young] Niemand kan hem deblokkeren, omdat hij gevaarlijk is. Als een bericht of een spel je hierheen stuurde, vertel het aan een volwassene die je vertrouwt.
+   *[older] Niemand kan hem deblokkeren, ook je ouders niet. Als een bericht, advertentie of link je hierheen stuurde, typ daar geen wachtwoord in, en vertel het aan iemand die je vertrouwt als je dat al deed.
 }
 can-bedtime = { $age ->
-    [young] Try again tomorrow. Sleep well!
-   *[older] It opens again when bedtime ends. If you need something now, ask your parents.
+    [young] Probeer het morgen weer. Slaap lekker!
+   *[older] Hij gaat weer open als bedtijd voorbij is. Heb je nu iets nodig, vraag het je ouders.
 }
-can-schedule = It opens again when “{ $window }” ends.
+can-schedule = Hij gaat weer open als '{ $window }' voorbij is.
 can-paused = { $age ->
-    [young] It comes back soon. Maybe it is time to do something else!
-   *[older] It comes back when the pause ends. If you need something now, ask your parents.
+    [young] Het komt snel terug. Misschien is het tijd voor iets anders!
+   *[older] Het komt terug als de pauze voorbij is. Heb je nu iets nodig, vraag het je ouders.
 }
-can-exam = After the exam everything opens again. If you need a site for the exam, ask your teacher or your parents.
-can-service-blocked = If you think you need it, ask your parents.
-can-service-hours = Try again when it opens.
+can-exam = Na het examen gaat alles weer open. Heb je een site nodig voor het examen, vraag het je leraar of je ouders.
+can-service-blocked = Als je denkt dat je het nodig hebt, vraag het je ouders.
+can-service-hours = Probeer het opnieuw als het open is.
 can-budget = { $age ->
-    [young] You get new time tomorrow. Maybe do something else now!
-   *[older] Your time starts again tomorrow. If you need more today, ask your parents.
+    [young] Morgen krijg je nieuwe tijd. Misschien kun je nu iets anders doen!
+   *[older] Je tijd begint morgen opnieuw. Heb je vandaag meer nodig, vraag het je ouders.
 }
 
-## The "filtering is on for you" page
+## De pagina 'Het filter staat aan voor jou'
 
-me-title = Filtering is on for you
-me-hello = Hello, { $name }!
+me-title = Het filter staat aan voor jou
+me-hello = Hallo, { $name }!
 me-on = { $age ->
-    [young] Your family uses a filter that keeps some websites away, to keep you safe online.
-   *[older] Your family uses nestguard, a filter on this network. It keeps some kinds of sites away from your devices, and sees no more than which kinds were blocked.
+    [young] Je gezin gebruikt een filter dat sommige websites weghoudt, zodat je veilig online bent.
+   *[older] Je gezin gebruikt nestguard, een filter op dit netwerk. Het houdt sommige soorten sites weg van je apparaten en ziet niet meer dan welke soorten zijn geblokkeerd.
 }
-me-kept-heading = What is kept away, and why
-me-kept-none = Only dangerous sites, such as scams, are kept away for you.
-me-bedtime-heading = Bedtime and quiet hours
-me-bedtime-line = { $window }: { $from } to { $to }
-me-bedtime-none = No bedtime or quiet hours are set for you.
-me-budget-heading = Time left today
-me-ask-heading = If a site you need is blocked
-me-ask = When a site is blocked, its page says why. There you can ask your parents to unblock it and say why you need it.
-me-help-always = Help lines and support sites are never blocked.
+me-kept-heading = Wat wordt weggehouden, en waarom
+me-kept-none = Voor jou worden alleen gevaarlijke sites, zoals oplichting, weggehouden.
+me-bedtime-heading = Bedtijd en rustige uren
+me-bedtime-line = { $window }: van { $from } tot { $to }
+me-bedtime-none = Er is geen bedtijd en geen rustige uren voor je ingesteld.
+me-budget-heading = Tijd over vandaag
+me-ask-heading = Als een site die je nodig hebt geblokkeerd is
+me-ask = Als een site geblokkeerd is, staat op de pagina waarom. Daar kun je je ouders vragen om hem te deblokkeren en zeggen waarvoor je hem nodig hebt.
+me-help-always = Hulplijnen en hulpsites worden nooit geblokkeerd.
 
-## The desktop notice
+## De melding op het bureaublad
 
-notice-link = Why? Ask to unblock
+notice-link = Waarom? Vraag om deblokkering
 
-## Stand-ins for a missing name
+## Vervangers voor een ontbrekende naam
 
-this-service = this service
-quiet-hours = quiet hours
+this-service = deze dienst
+quiet-hours = rustige uren

@@ -1,221 +1,214 @@
-# What a child sees: the "why was this blocked?" page, the "filtering is on
-# for you" page and the desktop notice. English is the reference: every
-# other language has exactly these ids (tests/it/words.rs checks).
-#
-# Variables: $band (young-child, child, teen, older-teen); $age (young for
-# young-child and child, older for teen and older-teen); $kind (harm: not
-# for children at all; choice: a family's choice); $name (a category's or
-# service's name, or the child's); $window (a schedule's name).
+# Polski. Te same identyfikatory co w locales/en/nestguard.ftl (wzorzec).
 
-## The "why was this blocked?" page
+## Strona „Dlaczego to jest zablokowane?”
 
-page-blocked-title = Why was this blocked?
-page-blocked-no-site = A blocked site
-page-not-blocked = This site is not blocked for you now. If it does not open, wait a moment and try again.
-page-no-name = Some sites are blocked by your family's filter.
+page-blocked-title = Dlaczego to jest zablokowane?
+page-blocked-no-site = Zablokowana strona
+page-not-blocked = Ta strona nie jest teraz dla ciebie zablokowana. Jeśli się nie otwiera, poczekaj chwilę i spróbuj jeszcze raz.
+page-no-name = Niektóre strony są zablokowane przez filtr twojej rodziny.
 ask-heading = { $age ->
-    [young] Think it should be open?
-   *[older] Ask to unblock it
+    [young] Myślisz, że powinna być otwarta?
+   *[older] Poproś o odblokowanie
 }
-ask-note = Why do you need it? (optional)
-ask-button = Ask
-help-heading = Need help or feel worried about something online?
-help-talk = Talk to someone:
-help-free = It is free and you do not have to give your name.
-help-sic = Tips and advice about staying safe online:
-help-report = Saw something that should not be online, like pictures of children being hurt? Report it:
-help-world = Help in other countries:
-link-me = What does the filter do for me?
+ask-note = Do czego jej potrzebujesz? (nieobowiązkowe)
+ask-button = Poproś
+help-heading = Potrzebujesz pomocy albo coś w internecie cię martwi?
+help-talk = Porozmawiaj z kimś:
+help-free = To nic nie kosztuje i nie musisz podawać swojego imienia.
+help-sic = Porady, jak być bezpiecznym w internecie:
+help-report = Widzisz coś, czego nie powinno być w internecie, na przykład zdjęcia krzywdzonych dzieci? Zgłoś to:
+help-world = Pomoc w innych krajach:
+link-me = Co filtr robi dla mnie?
 
-## After asking
+## Po wysłaniu prośby
 
-asked-title = Asked
-asked-thanks = Thank you. Your parents will see your question.
-asked-again = Your parents already have this question. They will see it.
-asked-not = Not asked
-asked-full-you = You already have five questions waiting. Your parents will answer those first.
-asked-full = There are many questions waiting already; ask your parents.
-asked-expired = This form has expired; open the page again.
-asked-security = Nobody can unblock this site, because it is dangerous for everyone.
-asked-failed = Your question could not be saved now; ask your parents.
+asked-title = Wysłano
+asked-thanks = Dziękujemy. Twoi rodzice zobaczą twoje pytanie.
+asked-again = Twoi rodzice mają już to pytanie. Zobaczą je.
+asked-not = Nie wysłano
+asked-full-you = Masz już pięć pytań, które czekają. Rodzice najpierw na nie odpowiedzą.
+asked-full = Czeka już wiele pytań; zapytaj rodziców bezpośrednio.
+asked-expired = Ten formularz wygasł; otwórz stronę jeszcze raz.
+asked-security = Nikt nie może odblokować tej strony, bo jest niebezpieczna dla wszystkich.
+asked-failed = Nie udało się teraz zapisać twojego pytania; zapytaj rodziców bezpośrednio.
 
-## What happened (the title of the page and of the notice)
+## Co się stało
 
 block-title-category = { $age ->
-    [young] This website is not open for you
-   *[older] This site is blocked for you
+    [young] Ta strona nie jest dla ciebie otwarta
+   *[older] Ta strona jest dla ciebie zablokowana
 }
-block-title-security = This site is dangerous
-block-title-bedtime = It is bedtime
-block-title-schedule = Quiet hours: { $window }
-block-title-paused = The internet is paused
-block-title-exam = Exam time
-block-title-service-blocked = { $name } is turned off
-block-title-service-hours = { $name } is closed now
-block-title-budget = Your time for { $name } is used up
+block-title-security = Ta strona jest niebezpieczna
+block-title-bedtime = Czas spać
+block-title-schedule = Godziny ciszy: { $window }
+block-title-paused = Internet jest wstrzymany
+block-title-exam = Czas egzaminu
+block-title-service-blocked = { $name } jest wyłączony
+block-title-service-hours = { $name } jest teraz zamknięty
+block-title-budget = Twój czas na { $name } się skończył
 
-## Why: one per category, for younger and older children
+## Dlaczego: dla każdej kategorii, dla młodszych i starszych
 
 cat-scams-malware = { $age ->
-    [young] This website tries to trick people or to harm computers. It is blocked for everyone in your home, grown-ups too.
-   *[older] This site is known for scams, fraud or malware. It is blocked for everyone on this network, adults too, because it can steal passwords or money or damage your device.
+    [young] Ta strona próbuje oszukiwać ludzi albo psuć komputery. Jest zablokowana dla wszystkich w twoim domu, także dla dorosłych.
+   *[older] Ta strona jest znana z oszustw, wyłudzeń albo złośliwego oprogramowania. Jest zablokowana dla wszystkich w tej sieci, także dla dorosłych, bo może ukraść hasła lub pieniądze albo uszkodzić twoje urządzenie.
 }
 cat-bypass = { $age ->
-    [young] This website can switch off the filter that keeps you safe online.
-   *[older] This is a VPN, proxy or encrypted-DNS service. It would switch the family filter off, so it is blocked.
+    [young] Ta strona może wyłączyć filtr, który chroni cię w internecie.
+   *[older] To jest VPN, proxy albo usługa szyfrowanego DNS. Wyłączyłaby filtr rodzinny, dlatego jest zablokowana.
 }
 cat-adult = { $age ->
-    [young] This website shows things that are only for grown-ups.
-   *[older] This site has pornography or other sexual content made for adults. Sites about sexual health and relationships stay open for you.
+    [young] Ta strona pokazuje rzeczy, które są tylko dla dorosłych.
+   *[older] Ta strona ma pornografię albo inne treści seksualne dla dorosłych. Strony o zdrowiu seksualnym i związkach pozostają dla ciebie otwarte.
 }
 cat-gambling = { $age ->
-    [young] This website is about playing for money, and people can lose a lot of it.
-   *[older] This is a gambling site. Betting is for adults only, and it is built to keep people playing and losing money.
+    [young] Na tej stronie gra się o pieniądze i można ich dużo stracić.
+   *[older] To jest strona hazardowa. Zakłady są tylko dla dorosłych, a takie strony są zrobione tak, żeby grać dalej i tracić pieniądze.
 }
 cat-violence = { $age ->
-    [young] This website shows people getting hurt. Pictures like that can be scary and stay in your head.
-   *[older] This site shows real violence or gore. Pictures like these can stay with you for a long time.
+    [young] Ta strona pokazuje, jak ludzie są krzywdzeni. Takie obrazy mogą przestraszyć i zostać w głowie.
+   *[older] Ta strona pokazuje prawdziwą przemoc albo drastyczne obrazy. Takie obrazy mogą zostać z tobą na długo.
 }
 cat-self-harm = { $age ->
-    [young] This website is about people hurting themselves. If you feel sad or worried, you can talk to someone: look below.
-   *[older] This site can push people towards self-harm or suicide. If you are struggling, you are not alone: the help lines below are free and private, and support sites stay open for you.
+    [young] Ta strona jest o ludziach, którzy robią sobie krzywdę. Jeśli jest ci smutno albo się martwisz, możesz z kimś porozmawiać: zobacz niżej.
+   *[older] Ta strona może popychać do samookaleczenia albo samobójstwa. Jeśli jest ci ciężko, nie jesteś sam: telefony zaufania niżej są bezpłatne i poufne, a strony wsparcia pozostają dla ciebie otwarte.
 }
 cat-drugs = { $age ->
-    [young] This website is about drugs, alcohol or smoking, which harm children's bodies.
-   *[older] This site sells or promotes drugs, alcohol or tobacco. Sites with honest health information stay open for you.
+    [young] Ta strona jest o narkotykach, alkoholu albo papierosach, które szkodzą ciału dzieci.
+   *[older] Ta strona sprzedaje albo reklamuje narkotyki, alkohol lub tytoń. Strony z rzetelnymi informacjami o zdrowiu pozostają dla ciebie otwarte.
 }
 cat-dating = { $age ->
-    [young] This website is for grown-ups who want to meet strangers.
-   *[older] This is a dating app or site. They are made for adults, and people there are not always who they say they are.
+    [young] Ta strona jest dla dorosłych, którzy chcą poznawać obcych.
+   *[older] To jest aplikacja albo strona randkowa. Są dla dorosłych, a ludzie tam nie zawsze są tymi, za kogo się podają.
 }
 cat-anonymous-chat = { $age ->
-    [young] On this website you chat with strangers, and you cannot know who they really are.
-   *[older] This is an anonymous chat with strangers. People there can pretend to be someone else, and some try to pressure young people.
+    [young] Na tej stronie czatuje się z obcymi i nie wiesz, kim naprawdę są.
+   *[older] To jest anonimowy czat z obcymi. Ludzie mogą tam udawać kogoś innego, a niektórzy wywierają presję na młodych.
 }
 cat-short-video = { $age ->
-    [young] This app shows endless short videos. It is made to keep you watching for a very long time.
-   *[older] This is a short-video app. Its endless feed is built to keep you scrolling.
+    [young] Ta aplikacja pokazuje bez końca krótkie filmy. Jest zrobiona tak, żeby oglądać bardzo długo.
+   *[older] To jest aplikacja z krótkimi filmami. Jej niekończący się feed jest zrobiony tak, żebyś dalej przewijał.
 }
 cat-social-media = { $age ->
-    [young] This is a social network. Social networks are made for older children and grown-ups.
-   *[older] This is a social network. Your family chose to keep social media off for now.
+    [young] To jest serwis społecznościowy. Takie serwisy są dla starszych dzieci i dorosłych.
+   *[older] To jest serwis społecznościowy. Twoja rodzina zdecydowała, że media społecznościowe są na razie wyłączone.
 }
 cat-gaming = { $age ->
-    [young] This is an online game. Your family chooses which games are right for you.
-   *[older] This is an online game or gaming platform. Your family chose to keep it off for now.
+    [young] To jest gra w internecie. Twoja rodzina wybiera, które gry są dla ciebie.
+   *[older] To jest gra albo platforma z grami. Twoja rodzina zdecydowała, że jest na razie wyłączona.
 }
 cat-unsafe-search = { $age ->
-    [young] This search does not hide pictures and pages that are not for children.
-   *[older] This search cannot hide explicit results, so it is blocked. A search engine with safe search on works.
+    [young] Ta wyszukiwarka nie ukrywa obrazków i stron, które nie są dla dzieci.
+   *[older] Ta wyszukiwarka nie umie ukryć wyników dla dorosłych, dlatego jest zablokowana. Wyszukiwarka z włączonym SafeSearch działa.
 }
 cat-piracy = { $age ->
-    [young] This website shares films, music or games without paying the people who made them. Sites like this often hide tricks and viruses.
-   *[older] This site shares films, music, games or software without permission. Sites like this are often full of malware and scam ads.
+    [young] Ta strona udostępnia filmy, muzykę albo gry, nie płacąc ludziom, którzy je zrobili. Na takich stronach często ukrywają się pułapki i wirusy.
+   *[older] Ta strona udostępnia filmy, muzykę, gry albo programy bez zgody. Takie strony są często pełne złośliwego oprogramowania i oszukańczych reklam.
 }
 cat-fake-news = { $age ->
-    [young] This website often says things that are not true.
-   *[older] This site is known for spreading false or misleading news.
+    [young] Ta strona często mówi rzeczy, które nie są prawdą.
+   *[older] Ta strona jest znana z rozpowszechniania fałszywych albo wprowadzających w błąd wiadomości.
 }
 cat-trackers = { $age ->
-    [young] This is a hidden helper that watches what people do online. The page you wanted usually still works without it.
-   *[older] This is a tracker that records what you do online, for advertising. The page you visited usually still works without it.
+    [young] To jest ukryty pomocnik, który patrzy, co ludzie robią w internecie. Strona, której chciałeś, zwykle i tak działa.
+   *[older] To jest tracker, który zapisuje, co robisz w internecie, dla reklam. Strona, którą odwiedziłeś, zwykle działa bez niego.
 }
 cat-other = { $age ->
-    [young] This website is in the group “{ $name }”, which your family chose to block.
-   *[older] This site is in the category “{ $name }”, which your family blocks.
+    [young] Ta strona jest w grupie „{ $name }”, którą twoja rodzina zablokowała.
+   *[older] Ta strona jest w kategorii „{ $name }”, którą blokuje twoja rodzina.
 }
 
-## Why, for blocks that are not about the site
+## Dlaczego, gdy nie chodzi o samą stronę
 
 why-bedtime = { $age ->
-    [young] At bedtime only a few websites are open, so you can rest.
-   *[older] During bedtime, only the sites your family always allows are open.
+    [young] W porze snu otwartych jest tylko kilka stron, żebyś mógł odpocząć.
+   *[older] W porze snu otwarte są tylko strony, na które twoja rodzina zawsze pozwala.
 }
 why-schedule = { $age ->
-    [young] Right now only a few websites are open.
-   *[older] Your family set these hours so that only a few sites are open.
+    [young] Teraz otwartych jest tylko kilka stron.
+   *[older] Twoja rodzina ustawiła te godziny, żeby otwartych było tylko kilka stron.
 }
 why-paused = { $age ->
-    [young] A grown-up paused the internet for you for a little while.
-   *[older] Your parents paused the internet for you for now.
+    [young] Dorosły wstrzymał dla ciebie internet na chwilę.
+   *[older] Twoi rodzice wstrzymali dla ciebie internet na razie.
 }
 why-exam = { $age ->
-    [young] It is exam time, so only the websites for the exam are open.
-   *[older] Exam mode is on: only the sites needed for the exam are open.
+    [young] Jest czas egzaminu, więc otwarte są tylko strony do egzaminu.
+   *[older] Tryb egzaminu jest włączony: otwarte są tylko strony potrzebne do egzaminu.
 }
 why-service-blocked = { $age ->
-    [young] A grown-up turned { $name } off for you.
-   *[older] Your parents turned { $name } off for you.
+    [young] Dorosły wyłączył dla ciebie { $name }.
+   *[older] Twoi rodzice wyłączyli dla ciebie { $name }.
 }
 why-service-hours = { $age ->
-    [young] { $name } is only open at some times of the day, and now is not one of them.
-   *[older] { $name } is only open at the times your family set.
+    [young] { $name } jest otwarty tylko o niektórych porach dnia, a teraz nie jest jedna z nich.
+   *[older] { $name } jest otwarty tylko w godzinach ustawionych przez twoją rodzinę.
 }
 why-budget = { $age ->
-    [young] You have used all your time for { $name } today.
-   *[older] You have used up today's time for { $name }.
+    [young] Wykorzystałeś już dziś cały swój czas na { $name }.
+   *[older] Twój dzisiejszy czas na { $name } się skończył.
 }
 
-## What they can do
+## Co możesz zrobić
 
 can-category = { $kind ->
     [harm] { $band ->
-        [young-child] Close this page and go back. If you saw something that upset you, tell a grown-up you trust.
-        [child] Go back to what you were doing. If something online upset or scared you, tell a grown-up you trust.
-        [teen] If it was blocked by mistake, for example a health or school page, ask below; your parents decide.
-       *[older-teen] If it was blocked by mistake, say why below; your parents see your note and decide.
+        [young-child] Zamknij tę stronę i wróć. Jeśli coś cię przestraszyło, powiedz o tym dorosłemu, któremu ufasz.
+        [child] Wróć do tego, co robiłeś. Jeśli coś w internecie cię przestraszyło albo zasmuciło, powiedz o tym dorosłemu, któremu ufasz.
+        [teen] Jeśli jest zablokowana przez pomyłkę, na przykład strona o zdrowiu albo do szkoły, poproś niżej; decydują twoi rodzice.
+       *[older-teen] Jeśli jest zablokowana przez pomyłkę, napisz niżej dlaczego; rodzice zobaczą twoją notatkę i zdecydują.
     }
    *[choice] { $band ->
-        [young-child] If you need it for school or something important, ask a grown-up to look at it with you.
-        [child] If you think it is fine, you can ask your parents to unblock it.
-        [teen] If you need it, ask below and say why; your parents decide.
-       *[older-teen] If you need it, ask below and say why; your parents see your note and decide.
+        [young-child] Jeśli potrzebujesz jej do szkoły albo do czegoś ważnego, poproś dorosłego, żeby obejrzał ją razem z tobą.
+        [child] Jeśli myślisz, że jest w porządku, możesz poprosić rodziców o odblokowanie.
+        [teen] Jeśli jej potrzebujesz, poproś niżej i napisz dlaczego; decydują twoi rodzice.
+       *[older-teen] Jeśli jej potrzebujesz, poproś niżej i napisz dlaczego; rodzice zobaczą twoją notatkę i zdecydują.
     }
 }
 can-security = { $age ->
-    [young] Nobody can unblock it, because it is dangerous. If a message or a game sent you here, tell a grown-up you trust.
-   *[older] Nobody can unblock it, not even your parents. If a message, an ad or a link sent you here, do not type any password there, and tell someone you trust if you already did.
+    [young] Nikt nie może jej odblokować, bo jest niebezpieczna. Jeśli wiadomość albo gra cię tu przysłała, powiedz o tym dorosłemu, któremu ufasz.
+   *[older] Nikt nie może jej odblokować, nawet twoi rodzice. Jeśli wiadomość, reklama albo link cię tu przysłały, nie wpisuj tam żadnego hasła, a jeśli już to zrobiłeś, powiedz komuś, komu ufasz.
 }
 can-bedtime = { $age ->
-    [young] Try again tomorrow. Sleep well!
-   *[older] It opens again when bedtime ends. If you need something now, ask your parents.
+    [young] Spróbuj jutro. Śpij dobrze!
+   *[older] Otworzy się, gdy skończy się pora snu. Jeśli czegoś teraz potrzebujesz, zapytaj rodziców.
 }
-can-schedule = It opens again when “{ $window }” ends.
+can-schedule = Otworzy się, gdy skończy się „{ $window }”.
 can-paused = { $age ->
-    [young] It comes back soon. Maybe it is time to do something else!
-   *[older] It comes back when the pause ends. If you need something now, ask your parents.
+    [young] Niedługo wróci. Może to czas na coś innego!
+   *[older] Wróci, gdy skończy się przerwa. Jeśli czegoś teraz potrzebujesz, zapytaj rodziców.
 }
-can-exam = After the exam everything opens again. If you need a site for the exam, ask your teacher or your parents.
-can-service-blocked = If you think you need it, ask your parents.
-can-service-hours = Try again when it opens.
+can-exam = Po egzaminie wszystko znowu się otworzy. Jeśli potrzebujesz strony do egzaminu, zapytaj nauczyciela albo rodziców.
+can-service-blocked = Jeśli myślisz, że tego potrzebujesz, zapytaj rodziców.
+can-service-hours = Spróbuj ponownie, gdy będzie otwarte.
 can-budget = { $age ->
-    [young] You get new time tomorrow. Maybe do something else now!
-   *[older] Your time starts again tomorrow. If you need more today, ask your parents.
+    [young] Jutro dostaniesz nowy czas. Może teraz zrobisz coś innego!
+   *[older] Twój czas zacznie się od nowa jutro. Jeśli dziś potrzebujesz więcej, zapytaj rodziców.
 }
 
-## The "filtering is on for you" page
+## Strona „Filtr jest dla ciebie włączony”
 
-me-title = Filtering is on for you
-me-hello = Hello, { $name }!
+me-title = Filtr jest dla ciebie włączony
+me-hello = Cześć, { $name }!
 me-on = { $age ->
-    [young] Your family uses a filter that keeps some websites away, to keep you safe online.
-   *[older] Your family uses nestguard, a filter on this network. It keeps some kinds of sites away from your devices, and sees no more than which kinds were blocked.
+    [young] Twoja rodzina używa filtra, który trzyma niektóre strony z daleka, żebyś był bezpieczny w internecie.
+   *[older] Twoja rodzina używa nestguard, filtra w tej sieci. Trzyma niektóre rodzaje stron z dala od twoich urządzeń i nie widzi nic więcej poza tym, jakie rodzaje zostały zablokowane.
 }
-me-kept-heading = What is kept away, and why
-me-kept-none = Only dangerous sites, such as scams, are kept away for you.
-me-bedtime-heading = Bedtime and quiet hours
-me-bedtime-line = { $window }: { $from } to { $to }
-me-bedtime-none = No bedtime or quiet hours are set for you.
-me-budget-heading = Time left today
-me-ask-heading = If a site you need is blocked
-me-ask = When a site is blocked, its page says why. There you can ask your parents to unblock it and say why you need it.
-me-help-always = Help lines and support sites are never blocked.
+me-kept-heading = Co jest trzymane z daleka i dlaczego
+me-kept-none = Dla ciebie z daleka trzymane są tylko niebezpieczne strony, na przykład oszustwa.
+me-bedtime-heading = Pora snu i godziny ciszy
+me-bedtime-line = { $window }: od { $from } do { $to }
+me-bedtime-none = Nie masz ustawionej pory snu ani godzin ciszy.
+me-budget-heading = Czas, który został na dziś
+me-ask-heading = Jeśli strona, której potrzebujesz, jest zablokowana
+me-ask = Gdy strona jest zablokowana, jej strona informacyjna mówi dlaczego. Tam możesz poprosić rodziców o odblokowanie i napisać, do czego jej potrzebujesz.
+me-help-always = Telefony zaufania i strony wsparcia nigdy nie są blokowane.
 
-## The desktop notice
+## Powiadomienie na pulpicie
 
-notice-link = Why? Ask to unblock
+notice-link = Dlaczego? Poproś o odblokowanie
 
-## Stand-ins for a missing name
+## Zamienniki brakującej nazwy
 
-this-service = this service
-quiet-hours = quiet hours
+this-service = ta usługa
+quiet-hours = godziny ciszy

@@ -132,7 +132,7 @@ fn words_for(
     asker: &Asker,
     name: &str,
     lang: Lang,
-) -> Option<(String, crate::words::Words)> {
+) -> Option<(String, crate::words::Words, Option<String>)> {
     let n = crate::rules::name::normalize(name).ok()?;
     let wire = crate::rules::name::to_wire(&n);
     let current = admin.resolver.current();
@@ -146,7 +146,12 @@ fn words_for(
         ip,
         &crate::policy::Live::default(),
     );
-    let words = reason(engine, now, always)
+    let reason = reason(engine, now, always);
+    let category = match reason {
+        Some(Reason::Category { name, .. } | Reason::Security { name, .. }) => Some(name.to_string()),
+        _ => None,
+    };
+    let words = reason
         .map(|r| crate::words::block_words(r, asker.band, lang))
         .unwrap_or_else(|| crate::words::Words {
             title: n.clone(),
@@ -154,7 +159,7 @@ fn words_for(
             can: String::new(),
             ask: false,
         });
-    Some((n, words))
+    Some((n, words, category))
 }
 
 #[derive(Deserialize)]
@@ -195,13 +200,13 @@ pub(crate) fn why_blocked(
     let found = words_for(admin, &engine, &asker, name, lang);
     let token = found
         .as_ref()
-        .filter(|(_, w)| w.ask)
+        .filter(|(_, w, _)| w.ask)
         .map(|_| new_token(admin));
     let local = admin.local.load();
     let h = &local.helplines;
-    let (site, words) = match &found {
-        Some((n, w)) => (Some(n.as_str()), Some(w)),
-        None => (None, None),
+    let (site, words, category) = match &found {
+        Some((n, w, c)) => (Some(n.as_str()), Some(w), c.as_deref()),
+        None => (None, None, None),
     };
     page(
         StatusCode::OK,
@@ -209,6 +214,7 @@ pub(crate) fn why_blocked(
             tr,
             site,
             words,
+            category,
             token: token.as_deref(),
             name,
             country: h.country.iter().find(|c| c.code == local.country),
@@ -375,7 +381,7 @@ pub(super) async fn ask(
     };
     // A security list is dangerous for everyone: no parent can lift it, so
     // no one is asked (the page offers no form; a hand-made one lands here).
-    if words_for(&admin, &engine, &asker, &name, lang).is_some_and(|(_, w)| !w.ask) {
+    if words_for(&admin, &engine, &asker, &name, lang).is_some_and(|(_, w, _)| !w.ask) {
         return page(
             StatusCode::FORBIDDEN,
             pages::message(&tr.get("asked-not"), &tr.get("asked-security"), false),

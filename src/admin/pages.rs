@@ -243,6 +243,8 @@ struct Blocked<'a> {
     site: Option<&'a str>,
     /// What happened, why, what they can do (none: no site named).
     words: Option<&'a Words>,
+    /// The category's name as the parents see it, when a category blocks it.
+    category: Option<&'a str>,
     /// The ask form's one-time token; none when asking cannot change it.
     token: Option<&'a str>,
     /// The name as asked, for the ask form.
@@ -255,6 +257,7 @@ pub struct BlockedPage<'a> {
     pub tr: Tr,
     pub site: Option<&'a str>,
     pub words: Option<&'a Words>,
+    pub category: Option<&'a str>,
     pub token: Option<&'a str>,
     pub name: &'a str,
     pub country: Option<&'a CountryHelp>,
@@ -268,6 +271,7 @@ pub fn blocked(p: BlockedPage<'_>) -> Rendered {
         tr: p.tr,
         site: p.site,
         words: p.words,
+        category: p.category,
         token: p.token,
         name: p.name,
         country: p.country,

@@ -428,7 +428,6 @@ fn suggestion(code: &str) -> Option<&'static str> {
         "BEL" => Some("BE"),
         "ITA" => Some("IT"),
         "ESP" => Some("ES"),
-        "USA" => Some("US"),
         _ => None,
     }
 }

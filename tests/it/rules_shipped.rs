@@ -296,3 +296,41 @@ fn no_scunthorpe_or_support_site_is_blocked_by_keywords_or_the_score() {
         assert_eq!(child_block(&set, name), None, "{name}");
     }
 }
+
+/// The support sites of `rules/support/allow.txt` (sexual health, LGBTQ+,
+/// mental health, self-harm support), their subdomains and keyword-laden
+/// subdomains ("sexualhealth.…"): never blocked for child, teen and
+/// older-teen by any shipped category or keyword. young-child does not
+/// have the list (docs/decisions.md); its help lines are its own `allow`.
+#[test]
+fn support_sites_are_never_blocked_for_children_and_teens() {
+    let set = shipped();
+    let text = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("rules/support/allow.txt"),
+    )
+    .unwrap();
+    let entries: Vec<&str> = text
+        .lines()
+        .map(|l| l.split('#').next().unwrap().trim())
+        .filter(|l| !l.is_empty())
+        .collect();
+    assert!(entries.len() >= 60, "{}", entries.len());
+    let mut blocked = Vec::new();
+    for profile in ["child", "teen", "older-teen"] {
+        let mask = set.profile_mask(profile).unwrap();
+        for e in &entries {
+            for name in [
+                e.to_string(),
+                format!("www.{e}"),
+                format!("sexualhealth.{e}"),
+                format!("porn-addiction-help.{e}"),
+                format!("suicide-prevention.{e}"),
+            ] {
+                if let Verdict::Blocked(o) = verdict(&set, &name, mask) {
+                    blocked.push(format!("{profile}: {name} ({:?})", o.matcher));
+                }
+            }
+        }
+    }
+    assert!(blocked.is_empty(), "{blocked:#?}");
+}
