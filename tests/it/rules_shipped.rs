@@ -334,3 +334,55 @@ fn support_sites_are_never_blocked_for_children_and_teens() {
     }
     assert!(blocked.is_empty(), "{blocked:#?}");
 }
+
+/// `rules/helplines.toml` has every EU and EEA country, the UK and
+/// Switzerland, each with a child helpline, a hotline and where the entry
+/// comes from, every address https.
+#[test]
+fn help_lines_cover_every_eu_and_eea_country_the_uk_and_switzerland() {
+    let dir = catalog::RulesDir::from_config(&RulesConfig::default());
+    let help = catalog::load_helplines(&dir).unwrap();
+    let eu = [
+        "AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE", "IT",
+        "LV", "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE",
+    ];
+    let eea = ["IS", "LI", "NO"];
+    let mut problems = Vec::new();
+    for code in eu.iter().chain(&eea).chain(&["GB", "CH"]) {
+        let Some(c) = help.country.iter().find(|c| c.code == *code) else {
+            problems.push(format!("{code}: missing"));
+            continue;
+        };
+        for (what, v) in [
+            ("name", &c.name),
+            ("helpline_name", &c.helpline_name),
+            ("helpline_url", &c.helpline_url),
+            ("hotline_url", &c.hotline_url),
+        ] {
+            if v.trim().is_empty() {
+                problems.push(format!("{code}: no {what}"));
+            }
+        }
+        if c.sources.is_empty() {
+            problems.push(format!("{code}: no sources"));
+        }
+        let urls = [&c.helpline_url, &c.hotline_url, &c.sic_helpline_url]
+            .into_iter()
+            .filter(|u| !u.is_empty())
+            .chain(&c.sources);
+        for u in urls {
+            if !u.starts_with("https://") {
+                problems.push(format!("{code}: not https: {u}"));
+            }
+        }
+    }
+    for u in [&help.international.url, &help.international.help_url] {
+        assert!(u.starts_with("https://"), "{u}");
+    }
+    let mut codes: Vec<&str> = help.country.iter().map(|c| c.code.as_str()).collect();
+    let n = codes.len();
+    codes.sort_unstable();
+    codes.dedup();
+    assert_eq!(codes.len(), n, "a country twice");
+    assert!(problems.is_empty(), "{problems:#?}");
+}
