@@ -209,9 +209,11 @@ impl Reason<'_> {
     /// A schedule window's reason: bedtime when its name says so.
     pub fn of_window(window: &str) -> Reason<'_> {
         let lower = window.to_lowercase();
-        if ["bed", "night", "sleep", "nacht", "nuit", "noche", "notte", "nacht", "noc"]
-            .iter()
-            .any(|w| lower.contains(w))
+        if [
+            "bed", "night", "sleep", "nacht", "nuit", "noche", "notte", "nacht", "noc",
+        ]
+        .iter()
+        .any(|w| lower.contains(w))
         {
             Reason::Bedtime
         } else {
@@ -270,7 +272,9 @@ pub fn text(lang: Lang, id: &str, args: &[(&str, &str)]) -> String {
         };
         if let Some(pattern) = b.get_message(id).and_then(|m| m.value()) {
             let mut errors = Vec::new();
-            return b.format_pattern(pattern, Some(&fa), &mut errors).into_owned();
+            return b
+                .format_pattern(pattern, Some(&fa), &mut errors)
+                .into_owned();
         }
     }
     id.to_string()
@@ -311,7 +315,11 @@ impl Tr {
         text(
             self.lang,
             id,
-            &[("band", self.band.id()), ("age", self.band.age()), (key, value)],
+            &[
+                ("band", self.band.id()),
+                ("age", self.band.age()),
+                (key, value),
+            ],
         )
     }
 
@@ -432,7 +440,10 @@ mod tests {
         );
         assert_eq!(Lang::from_accept_language("pl-PL"), Some(Lang::Pl));
         assert_eq!(Lang::from_accept_language("sv, ja;q=0.5"), None);
-        assert_eq!(Lang::from_accept_language("de;q=0, nl;q=0.1"), Some(Lang::Nl));
+        assert_eq!(
+            Lang::from_accept_language("de;q=0, nl;q=0.1"),
+            Some(Lang::Nl)
+        );
     }
 
     #[test]

@@ -11,7 +11,8 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use super::{Admin, Shared, audit, auth, page, pages};
+use super::state::{Admin, Shared, audit, page};
+use super::{auth, pages};
 use crate::engine::{Decision, Engine};
 use crate::policy::{Proto, Who};
 use crate::words::{Band, Lang, Reason, Tr};
@@ -27,8 +28,6 @@ mod throttle_source {
 const MAX_ASKS: i64 = 100;
 const MAX_ASKS_PER_PROFILE: i64 = 20;
 const MAX_ASKS_PER_ASKER: i64 = 5;
-
-
 
 /// Who is asking, as the dashboard's listener sees them.
 fn who(admin: &Admin, peer: SocketAddr) -> Who {
@@ -87,11 +86,7 @@ fn accept_language(headers: &HeaderMap) -> Option<&str> {
 /// Why `wire` is blocked for `profile` now, as a child is told; none when
 /// it is not. A site a category blocks at every hour is told by its
 /// category even at bedtime or in a pause: "try again later" would be wrong.
-fn reason<'e>(
-    engine: &'e Engine,
-    decision: Decision,
-    always: Decision,
-) -> Option<Reason<'e>> {
+fn reason<'e>(engine: &'e Engine, decision: Decision, always: Decision) -> Option<Reason<'e>> {
     let category = |o: crate::rules::Origin| {
         engine.rules.category(o.category).map(|c| {
             if c.security {
@@ -139,16 +134,12 @@ fn words_for(
     let ip = std::net::IpAddr::from([127, 0, 0, 1]);
     let now = engine.decide(&wire, 1, asker.profile, ip, &current.live);
     // What the categories alone say, with no window open, pause or allow.
-    let always = engine.decide(
-        &wire,
-        1,
-        asker.profile,
-        ip,
-        &crate::policy::Live::default(),
-    );
+    let always = engine.decide(&wire, 1, asker.profile, ip, &crate::policy::Live::default());
     let reason = reason(engine, now, always);
     let category = match reason {
-        Some(Reason::Category { name, .. } | Reason::Security { name, .. }) => Some(name.to_string()),
+        Some(Reason::Category { name, .. } | Reason::Security { name, .. }) => {
+            Some(name.to_string())
+        }
         _ => None,
     };
     let words = reason
@@ -274,7 +265,10 @@ pub(super) async fn filtering_page(
     let bedtimes: Vec<String> = local
         .schedules
         .iter()
-        .filter(|s| s.applies(profile_id, &asker))
+        .filter(|s| {
+            let child = asker.child.as_ref().map(|(id, _)| id.as_str());
+            s.applies(profile_id, child.map(|_| asker.band.id()), child)
+        })
         .map(|s| {
             text_with(
                 lang,
@@ -299,48 +293,6 @@ pub(super) async fn filtering_page(
 
 fn text_with(lang: Lang, id: &str, args: &[(&str, &str)]) -> String {
     crate::words::text(lang, id, args)
-}
-
-/// A `[[schedule]]` as the "filtering is on" page lists it.
-pub(super) struct Bedtime {
-    name: String,
-    profile: Option<String>,
-    children: Vec<String>,
-    from: String,
-    to: String,
-}
-
-impl Bedtime {
-    /// The allowlist-only windows of a config (the others only add categories).
-    pub(super) fn of(config: &crate::config::Config) -> Vec<Bedtime> {
-        config
-            .schedules
-            .iter()
-            .map(|s| s.get_ref())
-            .filter(|s| s.allow_only)
-            .map(|s| Bedtime {
-                name: s.name.clone(),
-                profile: s.profile.as_ref().map(|p| p.get_ref().clone()),
-                children: s
-                    .children
-                    .iter()
-                    .map(|c| c.get_ref().trim().to_lowercase())
-                    .collect(),
-                from: s.from.get_ref().clone(),
-                to: s.to.get_ref().clone(),
-            })
-            .collect()
-    }
-
-    /// A window applies to a profile's clients, to every child of that
-    /// band, and to the children it names.
-    fn applies(&self, profile: &str, asker: &Asker) -> bool {
-        let mine = |p: &str| self.profile.as_deref() == Some(p);
-        mine(profile)
-            || asker.child.as_ref().is_some_and(|(id, _)| {
-                mine(asker.band.id()) || self.children.iter().any(|c| c == id)
-            })
-    }
 }
 
 #[derive(Deserialize)]
@@ -506,4 +458,3 @@ fn store_ask(
     )?;
     Ok(Ask::Stored)
 }
-

@@ -26,7 +26,7 @@ use arc_swap::ArcSwap;
 use axum::Router;
 use axum::extract::{ConnectInfo, Form, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use axum_extra::headers::HeaderMapExt as _;
@@ -39,7 +39,6 @@ use crate::config::{AdminConfig, Config};
 use crate::dns::resolve::Resolver;
 use crate::policy::overrides;
 use crate::reload::{FollowsConfig, Reloader};
-use crate::rules::catalog::{self, Helplines};
 
 pub mod allows;
 pub mod auth;
@@ -49,35 +48,14 @@ mod family;
 pub mod metrics;
 pub mod pages;
 pub mod serve;
+mod state;
 pub mod throttle;
 
 use auth::{Auth, LoginError, SESSION_COOKIE};
 use metrics::AdminCounters;
+pub use state::Admin;
+use state::{Local, Shared, audit, page};
 use throttle::Source;
-
-pub struct Admin {
-    resolver: Arc<Resolver>,
-    reloader: Arc<Reloader>,
-    auth: Auth,
-    db: Mutex<rusqlite::Connection>,
-    db_path: PathBuf,
-    state_dir: PathBuf,
-    /// Help lines and the country whose ones children see (a reload swaps them).
-    local: ArcSwap<Local>,
-    listen: SocketAddr,
-    limits: Arc<serve::Limits>,
-    /// Tokens handed out with the children's "ask" form.
-    ask_tokens: Mutex<Vec<String>>,
-    counters: Arc<AdminCounters>,
-    /// "Too many requests waiting" is logged once per interval.
-    asks_logged: crate::log_every::LogEvery,
-    /// What `/metrics` shows, read from the counters when scraped.
-    metrics: prometheus_client::registry::Registry,
-    /// Clients seen lately (for the devices no child has yet).
-    seen: Arc<dyn crate::observe::SeenClients>,
-    /// The SHA-256 of the monitoring token, when one is set (a reload swaps it).
-    metrics_token: ArcSwap<Option<[u8; 32]>>,
-}
 
 /// The SHA-256 a `sha256:<hex>` config value names (checked when loaded).
 fn token_digest(a: &AdminConfig) -> Option<[u8; 32]> {
@@ -98,84 +76,6 @@ pub fn token_hash(token: &str) -> String {
     let d = ring::digest::digest(&ring::digest::SHA256, token.as_bytes());
     let hex: String = d.as_ref().iter().map(|b| format!("{b:02x}")).collect();
     format!("sha256:{hex}")
-}
-
-/// What the children's pages show where to get help, and the config's
-/// allow lists the dashboard lists.
-struct Local {
-    helplines: Helplines,
-    country: String,
-    allow_lists: Vec<crate::config::ListConfig>,
-    /// `allow_sites` of children and `[profile.<id>]` tables: the config's
-    /// own allows, as (profile id, site, where it is written).
-    site_allows: Vec<(String, String, String)>,
-    /// The language each child's pages are in, when set (child id → language).
-    languages: std::collections::HashMap<String, crate::words::Lang>,
-    /// `[admin] language`, else the country's: for devices of children
-    /// without their own.
-    language: Option<crate::words::Lang>,
-    /// Bedtimes and quiet hours, for the "filtering is on" page.
-    schedules: Vec<child::Bedtime>,
-}
-
-/// Every `allow_sites` entry of the config, with the file and line it is on.
-fn site_allows(config: &Config) -> Vec<(String, String, String)> {
-    let at = |origin: usize, span: std::ops::Range<usize>| {
-        config.origins.get(origin).map_or_else(String::new, |o| {
-            let p = crate::config::Position::of(&o.name, &o.text, span.start);
-            format!("{}:{}", p.origin, p.line)
-        })
-    };
-    let children = config.children.iter().map(|c| {
-        let c = c.get_ref();
-        (c.id(), c.origin, &c.tweaks)
-    });
-    let profiles = config
-        .profiles
-        .iter()
-        .map(|(id, t)| (id.clone(), 0, t.get_ref()));
-    children
-        .chain(profiles)
-        .flat_map(|(id, origin, tweaks)| {
-            tweaks
-                .allow_sites
-                .iter()
-                .map(move |site| (id.clone(), site.get_ref().clone(), at(origin, site.span())))
-        })
-        .collect()
-}
-
-impl Local {
-    fn of(config: &Config) -> anyhow::Result<Local> {
-        Ok(Local {
-            helplines: catalog::load_helplines(&catalog::RulesDir::from_config(&config.rules))?,
-            country: config.admin.country.to_ascii_uppercase(),
-            allow_lists: config
-                .rules
-                .lists
-                .iter()
-                .filter(|l| l.allow)
-                .cloned()
-                .collect(),
-            site_allows: site_allows(config),
-            languages: config
-                .children
-                .iter()
-                .filter_map(|c| {
-                    let c = c.get_ref();
-                    let lang = crate::words::Lang::parse(c.language.as_ref()?.get_ref())?;
-                    Some((c.id(), lang))
-                })
-                .collect(),
-            language: config
-                .admin
-                .language
-                .as_ref()
-                .and_then(|l| crate::words::Lang::parse(l.get_ref()))
-                .or_else(|| crate::words::Lang::of_country(&config.admin.country)),
-            schedules: child::Bedtime::of(config),
-        })
-    }
 }
 
 /// The dashboard as the config in force says it should be. It starts with
@@ -490,8 +390,6 @@ fn update(admin: &Admin, addr: SocketAddr, old: &AdminConfig, config: &Config) {
     }
 }
 
-type Shared = State<Arc<Admin>>;
-
 /// The session (its token, CSRF token and parent), if the request comes
 /// from a logged-in parent.
 fn session(admin: &Admin, headers: &HeaderMap) -> Option<(String, auth::SessionInfo)> {
@@ -529,22 +427,6 @@ fn form_session(
         return Err(Refused::BadFormToken);
     }
     Ok(info)
-}
-
-/// A rendered page with its status; a template that failed to render (a
-/// value that would not format) is a 500 with a line in the log.
-fn page(status: StatusCode, rendered: pages::Rendered) -> Response {
-    match rendered {
-        Ok(html) => (status, Html(html)).into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "cannot render a dashboard page");
-            (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "cannot render this page\n",
-            )
-                .into_response()
-        }
-    }
 }
 
 fn unauthorized_page(admin: &Admin) -> Response {
@@ -691,15 +573,6 @@ fn write_failed_logins(admin: &Admin) {
                     admin.auth.failure_row_written(&row, db.last_insert_rowid());
                 }
             }
-        }
-    }
-}
-
-fn audit(admin: &Admin, who: &str, action: &str, detail: &str) {
-    if let Ok(db) = admin.db.lock() {
-        let at = admin.resolver.clock().timestamp().as_second();
-        if let Err(e) = activity::store::insert_audit(&db, at, who, action, detail) {
-            tracing::warn!(error = %e, "cannot write the audit trail");
         }
     }
 }

@@ -82,11 +82,12 @@ fn languages(
     config: &Config,
     at: &dyn Fn(Range<usize>, String) -> ConfigError,
 ) -> Result<(), ConfigError> {
-    let given = config
-        .admin
-        .language
-        .iter()
-        .chain(config.children.iter().filter_map(|c| c.get_ref().language.as_ref()));
+    let given = config.admin.language.iter().chain(
+        config
+            .children
+            .iter()
+            .filter_map(|c| c.get_ref().language.as_ref()),
+    );
     for l in given {
         if crate::words::Lang::parse(l.get_ref()).is_none() {
             return Err(at(

@@ -403,7 +403,10 @@ enum AllowFileError {
 
 /// The names of an allow file: one a line, `#` starts a comment; a line
 /// that is not a name is an error at its line.
-fn allow_file_names(dir: &RulesDir, rel: &str) -> Result<Vec<toml::Spanned<String>>, AllowFileError> {
+fn allow_file_names(
+    dir: &RulesDir,
+    rel: &str,
+) -> Result<Vec<toml::Spanned<String>>, AllowFileError> {
     if !dir.has(rel) {
         return Err(AllowFileError::Unreadable);
     }

@@ -89,7 +89,10 @@ fn check_refuses_country_codes_without_help_lines_and_suggests_gb_for_uk() {
     let err = refused_at(&path, 4, 11);
     assert!(err.contains("has no help lines for it"), "{err}");
     for code in ["AT", "CH", "DE", "GB", "IS", "LI", "NO", "PL", "SE"] {
-        assert!(err.contains(code), "the known codes are listed ({code}): {err}");
+        assert!(
+            err.contains(code),
+            "the known codes are listed ({code}): {err}"
+        );
     }
     for good in ["GB", "gb", "PL", "ch", ""] {
         let path = config(&dir, &format!("[admin]\ncountry = \"{good}\"\n"));

@@ -702,7 +702,10 @@ async fn a_child_sees_why_in_their_language_on_a_phone_and_asks_a_parent() {
         ("pl-PL,pl;q=0.9", "pl", "Dlaczego to jest zablokowane?"),
     ] {
         child_page(&mut page, &blocked, accept, 390).await;
-        assert_eq!(page.eval("document.documentElement.lang").await, json!(lang));
+        assert_eq!(
+            page.eval("document.documentElement.lang").await,
+            json!(lang)
+        );
         assert_eq!(page.eval("document.title").await, json!(heading));
         screenshot(&mut page, &format!("child-page-{lang}-390.png")).await;
     }
@@ -718,7 +721,10 @@ async fn a_child_sees_why_in_their_language_on_a_phone_and_asks_a_parent() {
         .await;
     page.wait_for("!window.__before_navigation && document.readyState === 'complete' && !!document.getElementById('on')")
         .await;
-    assert_eq!(page.eval("document.title").await, json!("Filtering is on for you"));
+    assert_eq!(
+        page.eval("document.title").await,
+        json!("Filtering is on for you")
+    );
     let scroll = page.eval("document.documentElement.scrollWidth").await;
     assert!(scroll.as_u64().unwrap() <= 390, "/me is {scroll} px wide");
     screenshot(&mut page, "child-filtering-en-390.png").await;
@@ -732,8 +738,11 @@ async fn a_child_sees_why_in_their_language_on_a_phone_and_asks_a_parent() {
     )
     .await;
     page.wait_for("!window.__before_navigation && document.readyState === 'complete' && document.body.textContent.includes('Your parents will see your question')").await;
-    page.call("Page.navigate", json!({"url": format!("http://{admin}/login")}))
-        .await;
+    page.call(
+        "Page.navigate",
+        json!({"url": format!("http://{admin}/login")}),
+    )
+    .await;
     page.wait_for("document.readyState === 'complete' && !!document.getElementById('password')")
         .await;
     page.eval(&format!(

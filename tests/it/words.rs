@@ -55,7 +55,10 @@ fn problems(lang: Lang, what: &str, s: &str) -> Vec<String> {
 fn sentence_problems(lang: Lang, what: &str, s: &str) -> Vec<String> {
     let mut out = problems(lang, what, s);
     if !s.ends_with(['.', '!', '?']) {
-        out.push(format!("{}: {what}: not a finished sentence: {s:?}", lang.code()));
+        out.push(format!(
+            "{}: {what}: not a finished sentence: {s:?}",
+            lang.code()
+        ));
     }
     out
 }
@@ -127,15 +130,26 @@ fn every_category_band_reason_and_language_reads_as_finished_sentences() {
                 bad.extend(sentence_problems(lang, &format!("{at} why"), &w.why));
                 bad.extend(sentence_problems(lang, &format!("{at} can"), &w.can));
                 if w.title.ends_with(['.', ':']) {
-                    bad.push(format!("{}: {at}: a title ends in punctuation", lang.code()));
+                    bad.push(format!(
+                        "{}: {at}: a title ends in punctuation",
+                        lang.code()
+                    ));
                 }
                 let security = matches!(reason, Reason::Security { .. });
-                assert_eq!(w.ask, !security, "{at}: ask only where a parent can lift it");
+                assert_eq!(
+                    w.ask, !security,
+                    "{at}: ask only where a parent can lift it"
+                );
                 rendered += 1;
             }
         }
     }
-    assert!(bad.is_empty(), "{} problems:\n{}", bad.len(), bad.join("\n"));
+    assert!(
+        bad.is_empty(),
+        "{} problems:\n{}",
+        bad.len(),
+        bad.join("\n")
+    );
     assert!(rendered >= 16 * 4 * 7, "{rendered}");
 }
 
