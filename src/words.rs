@@ -420,6 +420,16 @@ pub fn block_words(reason: Reason<'_>, band: Band, lang: Lang) -> Words {
     }
 }
 
+/// A category's name in the child's language; a category the words do not
+/// know keeps the name the rules give it.
+pub fn category_name(lang: Lang, id: &str, name: &str) -> String {
+    if CATEGORIES.contains(&id) {
+        text(lang, &format!("catname-{id}"), &[])
+    } else {
+        name.to_string()
+    }
+}
+
 /// A title starts with a capital even when it starts with a name.
 fn capitalised(s: &str) -> String {
     let mut c = s.chars();

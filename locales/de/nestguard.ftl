@@ -212,3 +212,22 @@ notice-link = Warum? Um Freigabe bitten
 
 this-service = dieser Dienst
 quiet-hours = Ruhezeit
+
+## Namen der Kategorien, wie ein Kind sie sieht
+
+catname-scams-malware = Betrug und Schadsoftware
+catname-bypass = Filter umgehen
+catname-adult = Sexuelle Inhalte
+catname-gambling = Glücksspiel
+catname-violence = Gewalt
+catname-self-harm = Selbstverletzung und Suizid
+catname-drugs = Drogen, Alkohol und Tabak
+catname-dating = Dating-Apps
+catname-anonymous-chat = Anonymer Chat
+catname-short-video = Kurzvideos
+catname-social-media = Soziale Medien
+catname-gaming = Onlinespiele
+catname-unsafe-search = Suche ohne SafeSearch
+catname-piracy = Raubkopien
+catname-fake-news = Falschinformationen
+catname-trackers = Tracker

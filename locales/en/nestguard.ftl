@@ -219,3 +219,22 @@ notice-link = Why? Ask to unblock
 
 this-service = this service
 quiet-hours = quiet hours
+
+## Category names as a child sees them
+
+catname-scams-malware = Scams and malware
+catname-bypass = Filter bypass
+catname-adult = Sexual content
+catname-gambling = Gambling
+catname-violence = Violence and gore
+catname-self-harm = Self-harm and suicide
+catname-drugs = Drugs, alcohol and tobacco
+catname-dating = Dating apps
+catname-anonymous-chat = Anonymous chat
+catname-short-video = Short video
+catname-social-media = Social media
+catname-gaming = Online games
+catname-unsafe-search = Search without safe search
+catname-piracy = Piracy
+catname-fake-news = Disinformation
+catname-trackers = Trackers

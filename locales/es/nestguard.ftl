@@ -212,3 +212,22 @@ notice-link = ¿Por qué? Pedir que lo desbloqueen
 
 this-service = este servicio
 quiet-hours = horas de calma
+
+## Nombres de las categorías, como los ve un niño
+
+catname-scams-malware = Estafas y software malicioso
+catname-bypass = Saltarse el filtro
+catname-adult = Contenido sexual
+catname-gambling = Apuestas
+catname-violence = Violencia
+catname-self-harm = Autolesiones y suicidio
+catname-drugs = Drogas, alcohol y tabaco
+catname-dating = Apps de citas
+catname-anonymous-chat = Chat anónimo
+catname-short-video = Vídeos cortos
+catname-social-media = Redes sociales
+catname-gaming = Juegos en línea
+catname-unsafe-search = Búsqueda sin SafeSearch
+catname-piracy = Piratería
+catname-fake-news = Desinformación
+catname-trackers = Rastreadores

@@ -212,3 +212,22 @@ notice-link = Pourquoi ? Demander le déblocage
 
 this-service = ce service
 quiet-hours = heures calmes
+
+## Noms des catégories, tels qu'un enfant les voit
+
+catname-scams-malware = Arnaques et logiciels malveillants
+catname-bypass = Contournement du filtre
+catname-adult = Contenu sexuel
+catname-gambling = Jeux d'argent
+catname-violence = Violence
+catname-self-harm = Automutilation et suicide
+catname-drugs = Drogues, alcool et tabac
+catname-dating = Sites de rencontres
+catname-anonymous-chat = Chat anonyme
+catname-short-video = Vidéos courtes
+catname-social-media = Réseaux sociaux
+catname-gaming = Jeux en ligne
+catname-unsafe-search = Recherche sans SafeSearch
+catname-piracy = Piratage
+catname-fake-news = Désinformation
+catname-trackers = Traceurs

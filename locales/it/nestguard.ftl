@@ -212,3 +212,22 @@ notice-link = Perché? Chiedi di sbloccarlo
 
 this-service = questo servizio
 quiet-hours = ore tranquille
+
+## Nomi delle categorie, come li vede un bambino
+
+catname-scams-malware = Truffe e malware
+catname-bypass = Aggirare il filtro
+catname-adult = Contenuti sessuali
+catname-gambling = Gioco d'azzardo
+catname-violence = Violenza
+catname-self-harm = Autolesionismo e suicidio
+catname-drugs = Droghe, alcol e tabacco
+catname-dating = App di incontri
+catname-anonymous-chat = Chat anonime
+catname-short-video = Video brevi
+catname-social-media = Social network
+catname-gaming = Giochi online
+catname-unsafe-search = Ricerca senza SafeSearch
+catname-piracy = Pirateria
+catname-fake-news = Disinformazione
+catname-trackers = Tracker

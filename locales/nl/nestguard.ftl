@@ -212,3 +212,22 @@ notice-link = Waarom? Vraag om deblokkering
 
 this-service = deze dienst
 quiet-hours = rustige uren
+
+## Namen van de categorieën, zoals een kind ze ziet
+
+catname-scams-malware = Oplichting en malware
+catname-bypass = Het filter omzeilen
+catname-adult = Seksuele inhoud
+catname-gambling = Gokken
+catname-violence = Geweld
+catname-self-harm = Zelfbeschadiging en zelfdoding
+catname-drugs = Drugs, alcohol en tabak
+catname-dating = Datingapps
+catname-anonymous-chat = Anonieme chat
+catname-short-video = Korte video's
+catname-social-media = Sociale media
+catname-gaming = Online games
+catname-unsafe-search = Zoeken zonder SafeSearch
+catname-piracy = Piraterij
+catname-fake-news = Desinformatie
+catname-trackers = Trackers

@@ -212,3 +212,22 @@ notice-link = Dlaczego? Poproś o odblokowanie
 
 this-service = ta usługa
 quiet-hours = godziny ciszy
+
+## Nazwy kategorii, tak jak widzi je dziecko
+
+catname-scams-malware = Oszustwa i złośliwe oprogramowanie
+catname-bypass = Omijanie filtra
+catname-adult = Treści seksualne
+catname-gambling = Hazard
+catname-violence = Przemoc
+catname-self-harm = Samookaleczenia i samobójstwa
+catname-drugs = Narkotyki, alkohol i tytoń
+catname-dating = Aplikacje randkowe
+catname-anonymous-chat = Anonimowy czat
+catname-short-video = Krótkie filmy
+catname-social-media = Media społecznościowe
+catname-gaming = Gry online
+catname-unsafe-search = Wyszukiwanie bez SafeSearch
+catname-piracy = Piractwo
+catname-fake-news = Dezinformacja
+catname-trackers = Trackery

@@ -137,8 +137,8 @@ fn words_for(
     let always = engine.decide(&wire, 1, asker.profile, ip, &crate::policy::Live::default());
     let reason = reason(engine, now, always);
     let category = match reason {
-        Some(Reason::Category { name, .. } | Reason::Security { name, .. }) => {
-            Some(name.to_string())
+        Some(Reason::Category { id, name } | Reason::Security { id, name }) => {
+            Some(crate::words::category_name(lang, id, name))
         }
         _ => None,
     };
@@ -257,7 +257,7 @@ pub(super) async fn filtering_page(
                 }
             };
             let w = crate::words::block_words(reason, asker.band, lang);
-            Some((c.name.clone(), w.why))
+            Some((crate::words::category_name(lang, &c.id, &c.name), w.why))
         })
         .collect();
     let local = admin.local.load();

@@ -677,9 +677,10 @@ async fn a_child_sees_why_in_their_language_on_a_phone_and_asks_a_parent() {
     let dir = TempDir::new();
     std::fs::write(dir.join("gaming.txt"), "games.example\n").unwrap();
     let hash = nestguard::admin::auth::hash_password(PASSWORD).unwrap();
-    // No language in the config and no country: the browser's language.
+    // No language in the config, and a country of several languages
+    // (Belgium): the browser's language, with Belgium's help lines.
     let config = format!(
-        "{}[admin]\nenabled = true\nlisten = \"127.0.0.1:0\"\npassword_hash = \"{hash}\"\n\
+        "{}[admin]\nenabled = true\nlisten = \"127.0.0.1:0\"\npassword_hash = \"{hash}\"\ncountry = \"BE\"\n\
          [[rules.list]]\npath = \"{}\"\ncategory = \"gaming\"\n\
          [[child]]\nname = \"Leo\"\nprofile = \"child\"\naddresses = [\"127.0.0.1\"]\n",
         udp_upstream(up.addr(), "1s"),
