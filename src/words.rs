@@ -205,9 +205,18 @@ pub const CATEGORIES: &[&str] = &[
     "trackers",
 ];
 
-impl Reason<'_> {
+impl<'a> Reason<'a> {
+    /// A category's reason: a security list's (no ask) or a content one's.
+    pub fn of_category(id: &'a str, name: &'a str, security: bool) -> Reason<'a> {
+        if security {
+            Reason::Security { id, name }
+        } else {
+            Reason::Category { id, name }
+        }
+    }
+
     /// A schedule window's reason: bedtime when its name says so.
-    pub fn of_window(window: &str) -> Reason<'_> {
+    pub fn of_window(window: &'a str) -> Reason<'a> {
         let lower = window.to_lowercase();
         if [
             "bed", "night", "sleep", "nacht", "nuit", "noche", "notte", "nacht", "noc",
@@ -303,24 +312,18 @@ pub struct Tr {
 
 impl Tr {
     pub fn get(&self, id: &str) -> String {
-        text(
-            self.lang,
-            id,
-            &[("band", self.band.id()), ("age", self.band.age())],
-        )
+        self.text(id, &[])
     }
 
     /// One message with one more variable.
     pub fn with(&self, id: &str, key: &str, value: &str) -> String {
-        text(
-            self.lang,
-            id,
-            &[
-                ("band", self.band.id()),
-                ("age", self.band.age()),
-                (key, value),
-            ],
-        )
+        self.text(id, &[(key, value)])
+    }
+
+    fn text(&self, id: &str, extra: &[(&str, &str)]) -> String {
+        let mut args = vec![("band", self.band.id()), ("age", self.band.age())];
+        args.extend_from_slice(extra);
+        text(self.lang, id, &args)
     }
 
     pub fn code(&self) -> &'static str {
@@ -353,6 +356,13 @@ pub fn block_words(reason: Reason<'_>, band: Band, lang: Lang) -> Words {
             ask: true,
         }
     };
+    // Bedtime, a pause, exam mode: the same three messages, no names.
+    let plain = |what: &str| Words {
+        title: t(&format!("block-title-{what}"), &[]),
+        why: t(&format!("why-{what}"), &[]),
+        can: t(&format!("can-{what}"), &[]),
+        ask: true,
+    };
     match reason {
         Reason::Category { id, name } | Reason::Security { id, name } => {
             let security = matches!(reason, Reason::Security { .. });
@@ -380,12 +390,7 @@ pub fn block_words(reason: Reason<'_>, band: Band, lang: Lang) -> Words {
                 }
             }
         }
-        Reason::Bedtime => Words {
-            title: t("block-title-bedtime", &[]),
-            why: t("why-bedtime", &[]),
-            can: t("can-bedtime", &[]),
-            ask: true,
-        },
+        Reason::Bedtime => plain("bedtime"),
         Reason::Schedule { window } => {
             // A window with no name: "Quiet hours", not "Quiet hours: quiet hours".
             let title = if window.trim().is_empty() {
@@ -402,18 +407,8 @@ pub fn block_words(reason: Reason<'_>, band: Band, lang: Lang) -> Words {
                 ask: true,
             }
         }
-        Reason::Paused => Words {
-            title: t("block-title-paused", &[]),
-            why: t("why-paused", &[]),
-            can: t("can-paused", &[]),
-            ask: true,
-        },
-        Reason::Exam => Words {
-            title: t("block-title-exam", &[]),
-            why: t("why-exam", &[]),
-            can: t("can-exam", &[]),
-            ask: true,
-        },
+        Reason::Paused => plain("paused"),
+        Reason::Exam => plain("exam"),
         Reason::ServiceBlocked { service } => service_words(service, "service-blocked"),
         Reason::ServiceHours { service } => service_words(service, "service-hours"),
         Reason::BudgetUsedUp { service } => service_words(service, "budget"),

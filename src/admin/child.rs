@@ -88,19 +88,10 @@ fn accept_language(headers: &HeaderMap) -> Option<&str> {
 /// category even at bedtime or in a pause: "try again later" would be wrong.
 fn reason<'e>(engine: &'e Engine, decision: Decision, always: Decision) -> Option<Reason<'e>> {
     let category = |o: crate::rules::Origin| {
-        engine.rules.category(o.category).map(|c| {
-            if c.security {
-                Reason::Security {
-                    id: &c.id,
-                    name: &c.name,
-                }
-            } else {
-                Reason::Category {
-                    id: &c.id,
-                    name: &c.name,
-                }
-            }
-        })
+        engine
+            .rules
+            .category(o.category)
+            .map(|c| Reason::of_category(&c.id, &c.name, c.security))
     };
     match decision {
         Decision::Block(o) => category(o),
@@ -245,17 +236,7 @@ pub(super) async fn filtering_page(
         .into_iter()
         .filter_map(|id| {
             let c = engine.rules.category(engine.rules.category_id(id)?)?;
-            let reason = if c.security {
-                Reason::Security {
-                    id: &c.id,
-                    name: &c.name,
-                }
-            } else {
-                Reason::Category {
-                    id: &c.id,
-                    name: &c.name,
-                }
-            };
+            let reason = Reason::of_category(&c.id, &c.name, c.security);
             let w = crate::words::block_words(reason, asker.band, lang);
             Some((crate::words::category_name(lang, &c.id, &c.name), w.why))
         })

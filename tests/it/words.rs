@@ -75,17 +75,7 @@ fn every_category_band_reason_and_language_reads_as_finished_sentences() {
     let mut reasons: Vec<(String, Reason<'_>)> = categories
         .iter()
         .map(|c| {
-            let r = if c.security {
-                Reason::Security {
-                    id: &c.id,
-                    name: &c.name,
-                }
-            } else {
-                Reason::Category {
-                    id: &c.id,
-                    name: &c.name,
-                }
-            };
+            let r = Reason::of_category(&c.id, &c.name, c.security);
             (format!("category {}", c.id), r)
         })
         .collect();
