@@ -139,7 +139,9 @@ fn words_for(
             title: n.clone(),
             why: crate::words::text(lang, "page-not-blocked", &[]),
             can: String::new(),
-            ask: false,
+            // It may still look blocked to the child (another device's
+            // answer, a browser's cache): asking stays possible.
+            ask: true,
         });
     Some((n, words, category))
 }
