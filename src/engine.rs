@@ -40,7 +40,8 @@ use crate::rules::{CategoryMask, Origin, RewriteId, RuleSet, Verdict, catalog};
 use crate::schedule::{LocalTime, Window, parse_day, parse_hhmm};
 
 mod services;
-pub use services::{Budget, BudgetNow, grant_for};
+pub use crate::policy::budget::{Budget, BudgetNow};
+pub use services::grant_for;
 
 /// Names whose NXDOMAIN tells a client to turn its own encrypted DNS or relay off.
 const CANARIES: &[&[u8]] = &[

@@ -39,3 +39,4 @@ pub mod status;
 pub mod system_resolver;
 pub mod trust;
 pub mod update;
+pub mod words;

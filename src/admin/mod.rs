@@ -26,7 +26,7 @@ use arc_swap::ArcSwap;
 use axum::Router;
 use axum::extract::{ConnectInfo, Form, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use axum_extra::headers::HeaderMapExt as _;
@@ -37,54 +37,36 @@ use tokio_util::sync::CancellationToken;
 use crate::activity::{self, report};
 use crate::config::{AdminConfig, Config};
 use crate::dns::resolve::Resolver;
-use crate::policy::{Proto, Who, overrides};
+use crate::policy::overrides;
 use crate::reload::{FollowsConfig, Reloader};
-use crate::rules::catalog::{self, Helplines};
 
 pub mod allows;
 pub mod auth;
 pub mod blockpage;
 pub mod checker;
+mod child;
 mod family;
 pub mod metrics;
 pub mod pages;
 pub mod serve;
+mod state;
 pub mod throttle;
 
 use auth::{Auth, LoginError, SESSION_COOKIE};
 use metrics::AdminCounters;
-use throttle::Source;
+pub use state::Admin;
 
-/// Children's requests waiting for the parents, at most: in all, per
-/// profile, and per asker (a profile asked from one source, see
-/// [`throttle::Source`]), so one child cannot crowd out another.
-const MAX_ASKS: i64 = 100;
-const MAX_ASKS_PER_PROFILE: i64 = 20;
-const MAX_ASKS_PER_ASKER: i64 = 5;
-
-pub struct Admin {
-    resolver: Arc<Resolver>,
-    reloader: Arc<Reloader>,
-    auth: Auth,
-    db: Mutex<rusqlite::Connection>,
-    db_path: PathBuf,
-    state_dir: PathBuf,
-    /// Help lines and the country whose ones children see (a reload swaps them).
-    local: ArcSwap<Local>,
-    listen: SocketAddr,
-    limits: Arc<serve::Limits>,
-    /// Tokens handed out with the children's "ask" form.
-    ask_tokens: Mutex<Vec<String>>,
-    counters: Arc<AdminCounters>,
-    /// "Too many requests waiting" is logged once per interval.
-    asks_logged: crate::log_every::LogEvery,
-    /// What `/metrics` shows, read from the counters when scraped.
-    metrics: prometheus_client::registry::Registry,
-    /// Clients seen lately (for the devices no child has yet).
-    seen: Arc<dyn crate::observe::SeenClients>,
-    /// The SHA-256 of the monitoring token, when one is set (a reload swaps it).
-    metrics_token: ArcSwap<Option<[u8; 32]>>,
+/// A desktop notice's words for a block (see `admin::child`).
+pub fn notice_words(
+    engine: &crate::engine::Engine,
+    profile: usize,
+    decision: crate::engine::Decision,
+    lang: crate::words::Lang,
+) -> Option<crate::words::Words> {
+    child::notice_words(engine, profile, decision, lang)
 }
+use state::{Local, Shared, audit, page};
+use throttle::Source;
 
 /// The SHA-256 a `sha256:<hex>` config value names (checked when loaded).
 fn token_digest(a: &AdminConfig) -> Option<[u8; 32]> {
@@ -105,61 +87,6 @@ pub fn token_hash(token: &str) -> String {
     let d = ring::digest::digest(&ring::digest::SHA256, token.as_bytes());
     let hex: String = d.as_ref().iter().map(|b| format!("{b:02x}")).collect();
     format!("sha256:{hex}")
-}
-
-/// What the children's pages show where to get help, and the config's
-/// allow lists the dashboard lists.
-struct Local {
-    helplines: Helplines,
-    country: String,
-    allow_lists: Vec<crate::config::ListConfig>,
-    /// `allow_sites` of children and `[profile.<id>]` tables: the config's
-    /// own allows, as (profile id, site, where it is written).
-    site_allows: Vec<(String, String, String)>,
-}
-
-/// Every `allow_sites` entry of the config, with the file and line it is on.
-fn site_allows(config: &Config) -> Vec<(String, String, String)> {
-    let at = |origin: usize, span: std::ops::Range<usize>| {
-        config.origins.get(origin).map_or_else(String::new, |o| {
-            let p = crate::config::Position::of(&o.name, &o.text, span.start);
-            format!("{}:{}", p.origin, p.line)
-        })
-    };
-    let children = config.children.iter().map(|c| {
-        let c = c.get_ref();
-        (c.id(), c.origin, &c.tweaks)
-    });
-    let profiles = config
-        .profiles
-        .iter()
-        .map(|(id, t)| (id.clone(), 0, t.get_ref()));
-    children
-        .chain(profiles)
-        .flat_map(|(id, origin, tweaks)| {
-            tweaks
-                .allow_sites
-                .iter()
-                .map(move |site| (id.clone(), site.get_ref().clone(), at(origin, site.span())))
-        })
-        .collect()
-}
-
-impl Local {
-    fn of(config: &Config) -> anyhow::Result<Local> {
-        Ok(Local {
-            helplines: catalog::load_helplines(&catalog::RulesDir::from_config(&config.rules))?,
-            country: config.admin.country.to_ascii_uppercase(),
-            allow_lists: config
-                .rules
-                .lists
-                .iter()
-                .filter(|l| l.allow)
-                .cloned()
-                .collect(),
-            site_allows: site_allows(config),
-        })
-    }
 }
 
 /// The dashboard as the config in force says it should be. It starts with
@@ -331,8 +258,9 @@ impl Handle {
             .route("/devices", post(assign_device))
             .route("/allows/revoke", post(revoke_allow))
             .route("/requests/{id}", post(decide_request))
-            .route("/blocked", get(blocked_page))
-            .route("/ask", post(ask))
+            .route("/blocked", get(child::blocked_page))
+            .route("/me", get(child::filtering_page))
+            .route("/ask", post(child::ask))
             .route("/api/report", get(api_report))
             .route("/api/status", get(api_status))
             .route("/metrics", get(metrics))
@@ -388,8 +316,8 @@ impl Handle {
             };
             // Every path is the child page; the dashboard's routes are not here.
             let app = Router::new()
-                .route("/ask", post(ask))
-                .fallback(child_page)
+                .route("/ask", post(child::ask))
+                .fallback(child::child_page)
                 .with_state(admin.clone());
             tracing::info!(addr = %local, "children's block page listening");
             bound.push(local);
@@ -554,8 +482,6 @@ fn update(admin: &Admin, addr: SocketAddr, old: &AdminConfig, config: &Config) {
     }
 }
 
-type Shared = State<Arc<Admin>>;
-
 /// The session (its token, CSRF token and parent), if the request comes
 /// from a logged-in parent.
 fn session(admin: &Admin, headers: &HeaderMap) -> Option<(String, auth::SessionInfo)> {
@@ -593,22 +519,6 @@ fn form_session(
         return Err(Refused::BadFormToken);
     }
     Ok(info)
-}
-
-/// A rendered page with its status; a template that failed to render (a
-/// value that would not format) is a 500 with a line in the log.
-fn page(status: StatusCode, rendered: pages::Rendered) -> Response {
-    match rendered {
-        Ok(html) => (status, Html(html)).into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "cannot render a dashboard page");
-            (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "cannot render this page\n",
-            )
-                .into_response()
-        }
-    }
 }
 
 fn unauthorized_page(admin: &Admin) -> Response {
@@ -755,15 +665,6 @@ fn write_failed_logins(admin: &Admin) {
                     admin.auth.failure_row_written(&row, db.last_insert_rowid());
                 }
             }
-        }
-    }
-}
-
-fn audit(admin: &Admin, who: &str, action: &str, detail: &str) {
-    if let Ok(db) = admin.db.lock() {
-        let at = admin.resolver.clock().timestamp().as_second();
-        if let Err(e) = activity::store::insert_audit(&db, at, who, action, detail) {
-            tracing::warn!(error = %e, "cannot write the audit trail");
         }
     }
 }
@@ -1309,301 +1210,6 @@ async fn decide_request(
         &format!("{domain} for {profile} ({})", form.decision),
     );
     Redirect::to("/").into_response()
-}
-
-#[derive(Deserialize)]
-struct BlockedQuery {
-    name: Option<String>,
-}
-
-/// The words a child of the profile's age gets for a block.
-fn plain_words(profile: &str, category: &str, description: &str) -> String {
-    match profile {
-        "young-child" => format!(
-            "This website is not for children. It is in the group “{}”. If you need it for school or something important, ask a grown-up to look at it with you.",
-            category
-        ),
-        "child" => format!(
-            "This site was blocked because it is in the group “{}”: {} You can ask your parents to unblock it if you think it is fine.",
-            category, description
-        ),
-        _ => format!(
-            "This site is blocked by your family's filter, in the category “{}”: {} If you think that is wrong, ask for it to be unblocked below; your parents decide.",
-            category, description
-        ),
-    }
-}
-
-/// Why a site is blocked for a child of `profile`, in their words (the
-/// child page and the desktop notice both say it); `None` when `decision`
-/// blocks nothing.
-pub fn block_words(
-    engine: &crate::engine::Engine,
-    profile: &str,
-    decision: crate::engine::Decision,
-) -> Option<String> {
-    match decision {
-        crate::engine::Decision::Block(o) => {
-            let (cat, desc) = engine
-                .rules
-                .category(o.category)
-                .map_or(("?".to_string(), String::new()), |c| {
-                    (c.name.clone(), String::new())
-                });
-            Some(plain_words(profile, &cat, &desc))
-        }
-        crate::engine::Decision::Scheduled(w) => Some(format!(
-            "It is “{}” time now, so only a few sites are open. Try again later.",
-            engine.window_name(w)
-        )),
-        crate::engine::Decision::Paused => Some(
-            "Your parents have paused the internet for now. It comes back when the pause ends."
-                .to_string(),
-        ),
-        _ => None,
-    }
-}
-
-async fn blocked_page(
-    State(admin): Shared,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    Query(q): Query<BlockedQuery>,
-) -> Response {
-    why_blocked(&admin, peer, &q.name.unwrap_or_default())
-}
-
-/// The block page listener's answer to any request: the child page for the
-/// site in its `Host` header. Never cached, so the site itself shows once a
-/// parent unblocks it.
-async fn child_page(
-    State(admin): Shared,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-) -> Response {
-    let name = blockpage::site_of(&headers).unwrap_or_default();
-    let mut r = why_blocked(&admin, peer, &name);
-    r.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    r
-}
-
-/// The "why was this blocked?" page for `name` (empty: none), as the child
-/// at `peer` sees it.
-fn why_blocked(admin: &Admin, peer: SocketAddr, name: &str) -> Response {
-    let who = Who {
-        peer,
-        listener: admin.listen,
-        proto: Proto::Tcp,
-        behind: crate::policy::ForwardedFor::NONE,
-    };
-    let profile_ix = admin.resolver.profile_of(&who);
-    let engine = admin.resolver.engine();
-    let profile = engine.profile_id(profile_ix).to_string();
-    let current = admin.resolver.current();
-    let explanation = crate::rules::name::normalize(name).ok().map(|n| {
-        let wire = crate::rules::name::to_wire(&n);
-        (
-            n,
-            engine.decide(&wire, 1, profile_ix, peer.ip(), &current.live),
-        )
-    });
-    let (site, why) = match explanation {
-        Some((n, decision)) => {
-            let why = block_words(&engine, &profile, decision)
-                .unwrap_or_else(|| "This site is not blocked for you now.".to_string());
-            (Some(n), why)
-        }
-        None => (
-            None,
-            "Some sites are blocked by your family's filter.".to_string(),
-        ),
-    };
-    let token = auth::token();
-    if let Ok(mut t) = admin.ask_tokens.lock() {
-        if t.len() > 1000 {
-            t.drain(..500);
-        }
-        t.push(token.clone());
-    }
-    let local = admin.local.load();
-    let h = &local.helplines;
-    page(
-        StatusCode::OK,
-        pages::blocked(pages::BlockedPage {
-            site: site.as_deref(),
-            why: &why,
-            token: &token,
-            name,
-            country: h.country.iter().find(|c| c.code == local.country),
-            international: &h.international,
-        }),
-    )
-}
-
-#[derive(Deserialize)]
-struct AskForm {
-    token: String,
-    name: String,
-    #[serde(default)]
-    note: String,
-}
-
-async fn ask(
-    State(admin): Shared,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    Form(form): Form<AskForm>,
-) -> Response {
-    let known = admin.ask_tokens.lock().is_ok_and(|mut t| {
-        let before = t.len();
-        t.retain(|x| !auth::same(x, &form.token));
-        t.len() < before
-    });
-    let Ok(name) = crate::rules::name::normalize(form.name.trim()) else {
-        return (StatusCode::BAD_REQUEST, "not a site name\n").into_response();
-    };
-    if !known {
-        return (
-            StatusCode::FORBIDDEN,
-            "this form has expired; open the page again\n",
-        )
-            .into_response();
-    }
-    let who = Who {
-        peer,
-        listener: admin.listen,
-        proto: Proto::Tcp,
-        behind: crate::policy::ForwardedFor::NONE,
-    };
-    let engine = admin.resolver.engine();
-    let profile = engine
-        .profile_id(admin.resolver.profile_of(&who))
-        .to_string();
-    let note: String = form.note.chars().take(300).collect();
-    let asker = Source::of(peer, admin.listen).key();
-    // A panic elsewhere while holding the lock leaves the connection usable.
-    let outcome = store_ask(
-        &admin
-            .db
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner),
-        &profile,
-        &name,
-        &note,
-        &asker,
-        admin.resolver.clock().timestamp().as_second(),
-    );
-    let refused = |counter: &portable_atomic::AtomicU64, why: &str, text: &'static str| {
-        counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        if let Some(times) = admin.asks_logged.hit() {
-            tracing::warn!(%profile, times, "a child's request to unblock not stored: {why}");
-        }
-        page(
-            StatusCode::TOO_MANY_REQUESTS,
-            pages::message("Not asked", text, false),
-        )
-    };
-    match outcome {
-        Ok(Ask::Stored) => {
-            audit(&admin, "child", "asked", &format!("{name} for {profile}"));
-            page(
-                StatusCode::OK,
-                pages::message(
-                    "Asked",
-                    "Thank you. Your parents will see your question.",
-                    false,
-                ),
-            )
-        }
-        Ok(Ask::Duplicate) => {
-            // Not an error for the child: the question is already there.
-            admin
-                .counters
-                .asks_duplicate
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            page(
-                StatusCode::OK,
-                pages::message(
-                    "Asked",
-                    "Your parents already have this question. They will see it.",
-                    false,
-                ),
-            )
-        }
-        Ok(Ask::AskerFull) => refused(
-            &admin.counters.asks_asker_full,
-            "this asker has the most waiting",
-            "You already have five questions waiting. Your parents will answer those first.",
-        ),
-        Ok(Ask::ProfileFull) => refused(
-            &admin.counters.asks_profile_full,
-            "this profile has the most waiting",
-            "There are many questions waiting already; ask your parents.",
-        ),
-        Ok(Ask::QueueFull) => refused(
-            &admin.counters.asks_queue_full,
-            "the queue is full",
-            "There are many questions waiting already; ask your parents.",
-        ),
-        Err(e) => {
-            tracing::warn!(error = %e, "cannot store a child's request to unblock");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                "cannot store your question now; ask your parents\n",
-            )
-                .into_response()
-        }
-    }
-}
-
-/// What became of a child's request to unblock.
-enum Ask {
-    Stored,
-    /// The profile already has this site waiting: the one row is enough.
-    Duplicate,
-    AskerFull,
-    ProfileFull,
-    QueueFull,
-}
-
-/// Stores an ask unless it repeats a waiting one or a limit is reached; the
-/// checks and the insert share the dashboard's one connection (and its lock).
-fn store_ask(
-    db: &rusqlite::Connection,
-    profile: &str,
-    domain: &str,
-    note: &str,
-    asker: &str,
-    now: i64,
-) -> rusqlite::Result<Ask> {
-    let count = |sql: &str, params: &[&dyn rusqlite::ToSql]| -> rusqlite::Result<i64> {
-        db.query_row(sql, params, |r| r.get(0))
-    };
-    let pending = "SELECT COUNT(*) FROM requests WHERE status = 'pending'";
-    if count(
-        &format!("{pending} AND profile = ?1 AND domain = ?2"),
-        &[&profile, &domain],
-    )? > 0
-    {
-        return Ok(Ask::Duplicate);
-    }
-    if count(
-        &format!("{pending} AND profile = ?1 AND asker = ?2"),
-        &[&profile, &asker],
-    )? >= MAX_ASKS_PER_ASKER
-    {
-        return Ok(Ask::AskerFull);
-    }
-    if count(&format!("{pending} AND profile = ?1"), &[&profile])? >= MAX_ASKS_PER_PROFILE {
-        return Ok(Ask::ProfileFull);
-    }
-    if count(pending, &[])? >= MAX_ASKS {
-        return Ok(Ask::QueueFull);
-    }
-    db.execute(
-        "INSERT INTO requests (at, profile, domain, note, status, asker) VALUES (?1, ?2, ?3, ?4, 'pending', ?5)",
-        rusqlite::params![now, profile, domain, note, asker],
-    )?;
-    Ok(Ask::Stored)
 }
 
 #[derive(Deserialize)]

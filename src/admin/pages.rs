@@ -11,6 +11,7 @@ use askama::Template;
 
 use crate::activity::report::ProfileReport;
 use crate::rules::catalog::{CountryHelp, International};
+use crate::words::{Tr, Words};
 
 /// A time as the parents' clock shows it.
 pub fn local_time(t: jiff::Timestamp) -> String {
@@ -251,12 +252,15 @@ pub fn dashboard(p: DashboardPage<'_>) -> Rendered {
 struct Blocked<'a> {
     title: &'a str,
     logout: LoggedIn<'a>,
+    tr: Tr,
     /// The site asked about, normalised (none when the name is not one).
     site: Option<&'a str>,
-    /// Why, in words for the child's age.
-    why: &'a str,
-    /// The ask form's one-time token.
-    token: &'a str,
+    /// What happened, why, what they can do (none: no site named).
+    words: Option<&'a Words>,
+    /// The category's name as the parents see it, when a category blocks it.
+    category: Option<&'a str>,
+    /// The ask form's one-time token; none when asking cannot change it.
+    token: Option<&'a str>,
     /// The name as asked, for the ask form.
     name: &'a str,
     country: Option<&'a CountryHelp>,
@@ -264,9 +268,11 @@ struct Blocked<'a> {
 }
 
 pub struct BlockedPage<'a> {
+    pub tr: Tr,
     pub site: Option<&'a str>,
-    pub why: &'a str,
-    pub token: &'a str,
+    pub words: Option<&'a Words>,
+    pub category: Option<&'a str>,
+    pub token: Option<&'a str>,
     pub name: &'a str,
     pub country: Option<&'a CountryHelp>,
     pub international: &'a International,
@@ -274,12 +280,53 @@ pub struct BlockedPage<'a> {
 
 pub fn blocked(p: BlockedPage<'_>) -> Rendered {
     Blocked {
-        title: "Why was this blocked?",
+        title: &p.tr.get("page-blocked-title"),
         logout: None,
+        tr: p.tr,
         site: p.site,
-        why: p.why,
+        words: p.words,
+        category: p.category,
         token: p.token,
         name: p.name,
+        country: p.country,
+        international: p.international,
+    }
+    .render()
+}
+
+/// The children's "filtering is on for you" page.
+#[derive(Template)]
+#[template(path = "filtering.html")]
+struct Filtering<'a> {
+    title: &'a str,
+    logout: LoggedIn<'a>,
+    tr: Tr,
+    /// "Hello, Leo!" (none for a device no child has).
+    hello: Option<String>,
+    /// The kinds of sites kept away: name, and why in the child's words.
+    kept: Vec<(String, String)>,
+    bedtimes: Vec<String>,
+    country: Option<&'a CountryHelp>,
+    international: &'a International,
+}
+
+pub struct FilteringPage<'a> {
+    pub tr: Tr,
+    pub child: Option<&'a str>,
+    pub kept: Vec<(String, String)>,
+    pub bedtimes: Vec<String>,
+    pub country: Option<&'a CountryHelp>,
+    pub international: &'a International,
+}
+
+pub fn filtering(p: FilteringPage<'_>) -> Rendered {
+    Filtering {
+        title: &p.tr.get("me-title"),
+        logout: None,
+        hello: p.child.map(|n| p.tr.with("me-hello", "name", n)),
+        tr: p.tr,
+        kept: p.kept,
+        bedtimes: p.bedtimes,
         country: p.country,
         international: p.international,
     }

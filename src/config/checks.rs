@@ -76,6 +76,34 @@ pub(super) fn run(config: &mut Config, text: &str, origin: &str) -> Result<(), C
     if let Some(country) = &positions.admin.country {
         check_country(country, &dir, &at)?;
     }
+    languages(config, &at)?;
+    Ok(())
+}
+
+/// `[admin] language` and each child's `language` name a shipped language:
+/// any other would silently show English.
+fn languages(
+    config: &Config,
+    at: &dyn Fn(Range<usize>, String) -> ConfigError,
+) -> Result<(), ConfigError> {
+    let given = config.admin.language.iter().chain(
+        config
+            .children
+            .iter()
+            .filter_map(|c| c.get_ref().language.as_ref()),
+    );
+    for l in given {
+        if crate::words::Lang::parse(l.get_ref()).is_none() {
+            return Err(at(
+                l.span(),
+                format!(
+                    "language `{}`: the children's pages are written in {}",
+                    l.get_ref(),
+                    crate::words::Lang::codes()
+                ),
+            ));
+        }
+    }
     Ok(())
 }
 
@@ -494,7 +522,6 @@ fn suggestion(code: &str) -> Option<&'static str> {
         "BEL" => Some("BE"),
         "ITA" => Some("IT"),
         "ESP" => Some("ES"),
-        "USA" => Some("US"),
         _ => None,
     }
 }

@@ -122,6 +122,9 @@ pub struct AdminConfig {
     pub metrics_token_hash: Option<Spanned<String>>,
     /// ISO country code for the help lines shown to children (`rules/helplines.toml`).
     pub country: String,
+    /// The language of the children's pages (`de`), when a child has none
+    /// of their own; unset: the country's, else the browser's.
+    pub language: Option<Spanned<String>>,
     /// How long a login lasts.
     #[serde(with = "humantime_serde")]
     pub session_ttl: Duration,
@@ -148,6 +151,7 @@ impl Default for AdminConfig {
             parents: Vec::new(),
             metrics_token_hash: None,
             country: String::new(),
+            language: None,
             session_ttl: Duration::from_secs(12 * 3600),
             header_read_timeout: Duration::from_secs(10),
             max_connections: 64,
@@ -504,6 +508,8 @@ pub struct ChildConfig {
     pub listeners: Vec<SocketAddr>,
     pub users: Vec<Spanned<String>>,
     pub macs: Vec<crate::mac::Mac>,
+    /// The language of this child's pages (`de`).
+    pub language: Option<Spanned<String>>,
     pub tweaks: Tweaks,
 }
 
@@ -527,6 +533,8 @@ struct ChildTable {
     users: Vec<Spanned<String>>,
     #[serde(default)]
     macs: Vec<crate::mac::Mac>,
+    #[serde(default)]
+    language: Option<Spanned<String>>,
     #[serde(default)]
     block_categories: Vec<Spanned<String>>,
     #[serde(default)]
@@ -557,6 +565,7 @@ impl From<ChildTable> for ChildConfig {
             listeners: t.listeners,
             users: t.users,
             macs: t.macs,
+            language: t.language,
             tweaks: Tweaks {
                 block_categories: t.block_categories,
                 allow_categories: t.allow_categories,

@@ -9,7 +9,7 @@ use toml::Spanned;
 
 use crate::config::{Config, ServiceAction, ServiceRule};
 use crate::policy::ClosedServices;
-use crate::policy::budget::{self, Grant, Usage};
+use crate::policy::budget::{self, Budget, BudgetNow, Grant, Usage};
 use crate::rules::catalog::Catalog;
 use crate::rules::services::{ServiceId, ServiceIndex, ServiceMask};
 use crate::schedule::{LocalTime, Window, parse_day, parse_hhmm};
@@ -36,18 +36,6 @@ pub(super) struct Hours {
     pub profile: usize,
     pub service: ServiceId,
     pub window: Window,
-}
-
-/// A daily budget of one service for one policy.
-#[derive(Clone, Debug)]
-pub struct Budget {
-    pub profile: usize,
-    pub service: ServiceId,
-    pub minutes: u32,
-    /// Local minute of the day the budget starts again.
-    pub reset: u16,
-    /// `leo/youtube`: the usage store's and the grants' key.
-    pub key: String,
 }
 
 /// Everything the config says about services, compiled.
@@ -218,28 +206,6 @@ pub(super) fn describe_hours(w: &Window) -> String {
     format!("{}–{} {days}", hhmm(w.from), hhmm(w.to))
         .trim_end()
         .to_string()
-}
-
-/// A budget's state now.
-#[derive(Clone, Debug)]
-pub struct BudgetNow {
-    pub budget: Budget,
-    /// Active minutes so far this budget day.
-    pub used: u64,
-    /// Minutes a parent granted on top, this budget day.
-    pub granted: u64,
-    /// The local date this budget day began on.
-    pub day: jiff::civil::Date,
-}
-
-impl BudgetNow {
-    pub fn allowed(&self) -> u64 {
-        u64::from(self.budget.minutes) + self.granted
-    }
-
-    pub fn left(&self) -> u64 {
-        self.allowed().saturating_sub(self.used)
-    }
 }
 
 /// Every budget's state at `now` (off the query path).

@@ -372,7 +372,7 @@ fn millis(d: Duration) -> u64 {
 }
 
 /// The notice for a burst: the first site blocked, why (the child page's
-/// words, [`crate::admin::block_words`]), how many more were blocked with
+/// words, [`crate::admin::notice_words`]), how many more were blocked with
 /// it, and the child page's link (`dashboard`: where it listens).
 pub fn words(
     engine: &Engine,
@@ -381,8 +381,11 @@ pub fn words(
     dashboard: Option<SocketAddr>,
 ) -> Notice {
     let name = first.name();
-    let profile = engine.profile_id(first.profile);
-    let why = crate::admin::block_words(engine, profile, first.decision)
+    // The child's own language is the dashboard's to know; notices are in
+    // English until the notice server is handed it (noted in issue 19).
+    let lang = crate::words::Lang::En;
+    let why = crate::admin::notice_words(engine, first.profile, first.decision, lang)
+        .map(|w| w.notice().1)
         .unwrap_or_else(|| "Your family's filter blocked it.".to_string());
     let body = match more {
         0 => why,

@@ -248,6 +248,40 @@ struct UsageEntry {
     minutes: Vec<(u64, u64)>,
 }
 
+/// A daily budget of one service for one policy.
+#[derive(Clone, Debug)]
+pub struct Budget {
+    pub profile: usize,
+    pub service: crate::rules::services::ServiceId,
+    pub minutes: u32,
+    /// Local minute of the day the budget starts again.
+    pub reset: u16,
+    /// `leo/youtube`: the usage store's and the grants' key.
+    pub key: String,
+}
+
+/// A budget's state now.
+#[derive(Clone, Debug)]
+pub struct BudgetNow {
+    pub budget: Budget,
+    /// Active minutes so far this budget day.
+    pub used: u64,
+    /// Minutes a parent granted on top, this budget day.
+    pub granted: u64,
+    /// The local date this budget day began on.
+    pub day: jiff::civil::Date,
+}
+
+impl BudgetNow {
+    pub fn allowed(&self) -> u64 {
+        u64::from(self.budget.minutes) + self.granted
+    }
+
+    pub fn left(&self) -> u64 {
+        self.allowed().saturating_sub(self.used)
+    }
+}
+
 /// Extra time a parent gave for one budget day (`nestguard grant leo youtube 30m`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -89,7 +89,7 @@ pub struct Live {
     pub metering: Metering,
     /// Each daily budget now: used, granted (for pages and status; off the
     /// query path).
-    pub budgets: Vec<crate::engine::BudgetNow>,
+    pub budgets: Vec<budget::BudgetNow>,
 }
 
 /// A policy's services that are closed at this moment.

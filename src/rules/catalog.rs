@@ -78,6 +78,10 @@ pub struct ProfileDef {
     pub block: Vec<toml::Spanned<String>>,
     #[serde(default)]
     pub allow: Vec<toml::Spanned<String>>,
+    /// Allow files (relative to rules/) whose names join `allow`: the
+    /// support sites a profile never blocks (`support/allow.txt`).
+    #[serde(default)]
+    pub allow_lists: Vec<toml::Spanned<String>>,
     /// Answer the search engines of `safesearch.toml` with their safe-search hosts.
     #[serde(default)]
     pub safe_search: bool,
@@ -334,6 +338,20 @@ pub struct CountryHelp {
     pub helpline_phone: String,
     pub helpline_url: String,
     pub hotline_url: String,
+    /// The Safer Internet Centre's own helpline (advice on online
+    /// problems), when it is not the child helpline above.
+    #[serde(default)]
+    pub sic_helpline_name: String,
+    #[serde(default)]
+    pub sic_helpline_phone: String,
+    #[serde(default)]
+    pub sic_helpline_url: String,
+    /// The INHOPE member hotline's name (empty: `name`).
+    #[serde(default)]
+    pub hotline_name: String,
+    /// Where these entries were checked (https).
+    #[serde(default)]
+    pub sources: Vec<String>,
 }
 
 /// The help lines of a rules directory (none if it has no `helplines.toml`).
@@ -376,6 +394,44 @@ pub fn load_subscriptions(dir: &RulesDir) -> Result<Vec<SubscriptionDef>, Config
     }
     let (file, _): (SubscriptionsFile, String) = parse_toml(dir, "subscriptions.toml")?;
     Ok(file.subscription)
+}
+
+enum AllowFileError {
+    Unreadable,
+    Bad(ConfigError),
+}
+
+/// The names of an allow file: one a line, `#` starts a comment; a line
+/// that is not a name is an error at its line.
+fn allow_file_names(
+    dir: &RulesDir,
+    rel: &str,
+) -> Result<Vec<toml::Spanned<String>>, AllowFileError> {
+    if !dir.has(rel) {
+        return Err(AllowFileError::Unreadable);
+    }
+    let text = read_text(dir, rel).map_err(AllowFileError::Bad)?;
+    let mut out = Vec::new();
+    let mut at = 0;
+    for line in text.split_inclusive('\n') {
+        let body = line.split('#').next().unwrap_or_default();
+        let name = body.trim();
+        if !name.is_empty() {
+            let start = at + body.find(name).unwrap_or(0);
+            let span = start..start + name.len();
+            if let Err(e) = name::normalize(name) {
+                return Err(AllowFileError::Bad(ConfigError::at(
+                    &dir.display(rel),
+                    &text,
+                    Some(span),
+                    format!("`{name}`: {e}"),
+                )));
+            }
+            out.push(toml::Spanned::new(span, name.to_string()));
+        }
+        at += line.len();
+    }
+    Ok(out)
 }
 
 fn read_text(dir: &RulesDir, rel: &str) -> Result<String, ConfigError> {
@@ -436,7 +492,7 @@ pub fn load_catalog(dir: &RulesDir) -> Result<Catalog, ConfigError> {
     }
     let mut profiles: Vec<ProfileDef> = Vec::new();
     for rel in dir.profile_files() {
-        let (p, text): (ProfileDef, String) = parse_toml(dir, &rel)?;
+        let (mut p, text): (ProfileDef, String) = parse_toml(dir, &rel)?;
         let origin = dir.display(&rel);
         if !valid_id(&p.id) || profiles.iter().any(|q| q.id == p.id) {
             return Err(ConfigError::plain(
@@ -463,6 +519,18 @@ pub fn load_catalog(dir: &RulesDir) -> Result<Catalog, ConfigError> {
                     format!("`{}`: {e}", a.get_ref()),
                 ));
             }
+        }
+        for file in &p.allow_lists {
+            let names = allow_file_names(dir, file.get_ref()).map_err(|e| match e {
+                AllowFileError::Unreadable => ConfigError::at(
+                    &origin,
+                    &text,
+                    Some(file.span()),
+                    format!("allow_lists: cannot read {}", dir.display(file.get_ref())),
+                ),
+                AllowFileError::Bad(e) => e,
+            })?;
+            p.allow.extend(names);
         }
         profiles.push(p);
     }
@@ -771,7 +839,7 @@ pub fn load_guard(dir: &RulesDir, catalog: &Catalog) -> Result<Guard, RulesError
     let urls = help
         .country
         .iter()
-        .flat_map(|c| [&c.helpline_url, &c.hotline_url])
+        .flat_map(|c| [&c.helpline_url, &c.hotline_url, &c.sic_helpline_url])
         .chain([&help.international.url, &help.international.help_url]);
     let hosts = urls
         .filter_map(|u| {

@@ -83,12 +83,18 @@ fn check_refuses_country_codes_without_help_lines_and_suggests_gb_for_uk() {
         err.contains("`UK` is not an ISO 3166-1 alpha-2 code: use `GB`"),
         "{err}"
     );
-    // A real code the help-line file does not know would show no help line.
-    let path = config(&dir, "[admin]\ncountry = \"PL\"\n");
+    // A real code the help-line file does not know would show no help line:
+    // refused, with the list of the ones it has.
+    let path = config(&dir, "[admin]\ncountry = \"US\"\n");
     let err = refused_at(&path, 4, 11);
     assert!(err.contains("has no help lines for it"), "{err}");
-    assert!(err.contains("GB"), "the known codes are listed: {err}");
-    for good in ["GB", "gb", "US", ""] {
+    for code in ["AT", "CH", "DE", "GB", "IS", "LI", "NO", "PL", "SE"] {
+        assert!(
+            err.contains(code),
+            "the known codes are listed ({code}): {err}"
+        );
+    }
+    for good in ["GB", "gb", "PL", "ch", ""] {
         let path = config(&dir, &format!("[admin]\ncountry = \"{good}\"\n"));
         let (code, _, err) = run(&["check"], &path);
         assert_eq!(code, Some(0), "{good}: {err}");

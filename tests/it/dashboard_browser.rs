@@ -677,3 +677,132 @@ async fn a_family_dashboard_on_a_laptop_and_a_phone() {
     drop(browser);
     d.stop().await;
 }
+
+/// The child's page at `width`: loaded in the language the browser asks
+/// for (its Accept-Language), nothing scrolls sideways.
+async fn child_page(page: &mut Page, url: &str, accept: &str, width: u64) {
+    page.call(
+        "Emulation.setUserAgentOverride",
+        json!({"userAgent": "nestguard-test", "acceptLanguage": accept}),
+    )
+    .await;
+    page.call(
+        "Emulation.setDeviceMetricsOverride",
+        json!({"width": width, "height": 1000, "deviceScaleFactor": 1, "mobile": width < 600}),
+    )
+    .await;
+    page.eval("window.__before_navigation = true; true").await;
+    page.call("Page.navigate", json!({ "url": url })).await;
+    page.wait_for("!window.__before_navigation && document.readyState === 'complete' && !!document.getElementById('why')")
+        .await;
+    let scroll = page.eval("document.documentElement.scrollWidth").await;
+    assert!(
+        scroll.as_u64().unwrap() <= width,
+        "{url} ({accept}) at {width} px is {scroll} px wide: it scrolls sideways"
+    );
+    // The note field stays inside its card.
+    let outside = page
+        .eval(
+            "Array.from(document.querySelectorAll('input, button')).filter(e => {\
+               const c = e.closest('section').getBoundingClientRect(), r = e.getBoundingClientRect();\
+               return r.right > c.right + 1; }).length",
+        )
+        .await;
+    assert_eq!(outside, json!(0), "{url}: a field outside its card");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_child_sees_why_in_their_language_on_a_phone_and_asks_a_parent() {
+    let Some(exe) = chromium() else {
+        eprintln!(
+            "SKIPPED a_child_sees_why_in_their_language_on_a_phone_and_asks_a_parent: chromium is not installed (apt-get install chromium)"
+        );
+        return;
+    };
+    let up = FakeUpstream::start().await;
+    up.set_a("games.example.", OPEN, 0);
+    let dir = TempDir::new();
+    std::fs::write(dir.join("gaming.txt"), "games.example\n").unwrap();
+    let hash = nestguard::admin::auth::hash_password(PASSWORD).unwrap();
+    // No language in the config, and a country of several languages
+    // (Belgium): the browser's language, with Belgium's help lines.
+    let config = format!(
+        "{}[admin]\nenabled = true\nlisten = \"127.0.0.1:0\"\npassword_hash = \"{hash}\"\ncountry = \"BE\"\n\
+         [[rules.list]]\npath = \"{}\"\ncategory = \"gaming\"\n\
+         [[child]]\nname = \"Leo\"\nprofile = \"child\"\naddresses = [\"127.0.0.1\"]\n",
+        udp_upstream(up.addr(), "1s"),
+        dir.join("gaming.txt").display(),
+    );
+    let d = TestDaemon::start(&config).await;
+    let admin = d.daemon.admin_addr.unwrap();
+    let Some(browser) = tokio::task::spawn_blocking(move || Browser::launch_or_skip(&exe))
+        .await
+        .unwrap()
+    else {
+        return;
+    };
+    let mut page = Page::open(browser.port).await;
+    page.call("Page.enable", json!({})).await;
+    let blocked = format!("http://{admin}/blocked?name=games.example");
+    for (accept, lang, heading) in [
+        ("de-DE,de;q=0.9", "de", "Warum wurde das gesperrt?"),
+        ("fr-FR,fr;q=0.9", "fr", "Pourquoi est-ce bloqué ?"),
+        ("pl-PL,pl;q=0.9", "pl", "Dlaczego to jest zablokowane?"),
+    ] {
+        child_page(&mut page, &blocked, accept, 390).await;
+        assert_eq!(
+            page.eval("document.documentElement.lang").await,
+            json!(lang)
+        );
+        assert_eq!(page.eval("document.title").await, json!(heading));
+        screenshot(&mut page, &format!("child-page-{lang}-390.png")).await;
+    }
+    child_page(&mut page, &blocked, "en", 1280).await;
+    screenshot(&mut page, "child-page-en-1280.png").await;
+    // "Filtering is on for you", linked from the page, on the phone.
+    page.call(
+        "Emulation.setDeviceMetricsOverride",
+        json!({"width": 390, "height": 1000, "deviceScaleFactor": 1, "mobile": true}),
+    )
+    .await;
+    page.eval("window.__before_navigation = true; document.getElementById('me').click(); true")
+        .await;
+    page.wait_for("!window.__before_navigation && document.readyState === 'complete' && !!document.getElementById('on')")
+        .await;
+    assert_eq!(
+        page.eval("document.title").await,
+        json!("Filtering is on for you")
+    );
+    let scroll = page.eval("document.documentElement.scrollWidth").await;
+    assert!(scroll.as_u64().unwrap() <= 390, "/me is {scroll} px wide");
+    screenshot(&mut page, "child-filtering-en-390.png").await;
+
+    // The ask flow: a note from the phone reaches the parent's dashboard.
+    child_page(&mut page, &blocked, "en", 390).await;
+    page.eval(
+        "window.__before_navigation = true;\
+         document.querySelector('input[name=note]').value = 'for my homework on volcanoes';\
+         document.querySelector('.ask button').click(); true",
+    )
+    .await;
+    page.wait_for("!window.__before_navigation && document.readyState === 'complete' && document.body.textContent.includes('Your parents will see your question')").await;
+    page.call(
+        "Page.navigate",
+        json!({"url": format!("http://{admin}/login")}),
+    )
+    .await;
+    page.wait_for("document.readyState === 'complete' && !!document.getElementById('password')")
+        .await;
+    page.eval(&format!(
+        "document.getElementById('password').value = {}; document.getElementById('login').click(); true",
+        json!(PASSWORD)
+    ))
+    .await;
+    page.wait_for("location.pathname === '/' && document.readyState === 'complete' && !!document.getElementById('allow-form')").await;
+    let asked = page
+        .eval("document.body.textContent.includes('games.example') && document.body.textContent.includes('for my homework on volcanoes')")
+        .await;
+    assert_eq!(asked, json!(true), "the parent sees the child's question");
+    drop(browser);
+    d.stop().await;
+}

@@ -42,4 +42,5 @@ mod shared_lists;
 mod update;
 mod watching;
 mod wire;
+mod words;
 mod writable_sources;

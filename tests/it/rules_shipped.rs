@@ -296,3 +296,93 @@ fn no_scunthorpe_or_support_site_is_blocked_by_keywords_or_the_score() {
         assert_eq!(child_block(&set, name), None, "{name}");
     }
 }
+
+/// The support sites of `rules/support/allow.txt` (sexual health, LGBTQ+,
+/// mental health, self-harm support), their subdomains and keyword-laden
+/// subdomains ("sexualhealth.…"): never blocked for child, teen and
+/// older-teen by any shipped category or keyword. young-child does not
+/// have the list (docs/decisions.md); its help lines are its own `allow`.
+#[test]
+fn support_sites_are_never_blocked_for_children_and_teens() {
+    let set = shipped();
+    let text = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("rules/support/allow.txt"),
+    )
+    .unwrap();
+    let entries: Vec<&str> = text
+        .lines()
+        .map(|l| l.split('#').next().unwrap().trim())
+        .filter(|l| !l.is_empty())
+        .collect();
+    assert!(entries.len() >= 60, "{}", entries.len());
+    let mut blocked = Vec::new();
+    for profile in ["child", "teen", "older-teen"] {
+        let mask = set.profile_mask(profile).unwrap();
+        for e in &entries {
+            for name in [
+                e.to_string(),
+                format!("www.{e}"),
+                format!("sexualhealth.{e}"),
+                format!("porn-addiction-help.{e}"),
+                format!("suicide-prevention.{e}"),
+            ] {
+                if let Verdict::Blocked(o) = verdict(&set, &name, mask) {
+                    blocked.push(format!("{profile}: {name} ({:?})", o.matcher));
+                }
+            }
+        }
+    }
+    assert!(blocked.is_empty(), "{blocked:#?}");
+}
+
+/// `rules/helplines.toml` has every EU and EEA country, the UK and
+/// Switzerland, each with a child helpline, a hotline and where the entry
+/// comes from, every address https.
+#[test]
+fn help_lines_cover_every_eu_and_eea_country_the_uk_and_switzerland() {
+    let dir = catalog::RulesDir::from_config(&RulesConfig::default());
+    let help = catalog::load_helplines(&dir).unwrap();
+    let eu = [
+        "AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE", "IT",
+        "LV", "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE",
+    ];
+    let eea = ["IS", "LI", "NO"];
+    let mut problems = Vec::new();
+    for code in eu.iter().chain(&eea).chain(&["GB", "CH"]) {
+        let Some(c) = help.country.iter().find(|c| c.code == *code) else {
+            problems.push(format!("{code}: missing"));
+            continue;
+        };
+        for (what, v) in [
+            ("name", &c.name),
+            ("helpline_name", &c.helpline_name),
+            ("helpline_url", &c.helpline_url),
+            ("hotline_url", &c.hotline_url),
+        ] {
+            if v.trim().is_empty() {
+                problems.push(format!("{code}: no {what}"));
+            }
+        }
+        if c.sources.is_empty() {
+            problems.push(format!("{code}: no sources"));
+        }
+        let urls = [&c.helpline_url, &c.hotline_url, &c.sic_helpline_url]
+            .into_iter()
+            .filter(|u| !u.is_empty())
+            .chain(&c.sources);
+        for u in urls {
+            if !u.starts_with("https://") {
+                problems.push(format!("{code}: not https: {u}"));
+            }
+        }
+    }
+    for u in [&help.international.url, &help.international.help_url] {
+        assert!(u.starts_with("https://"), "{u}");
+    }
+    let mut codes: Vec<&str> = help.country.iter().map(|c| c.code.as_str()).collect();
+    let n = codes.len();
+    codes.sort_unstable();
+    codes.dedup();
+    assert_eq!(codes.len(), n, "a country twice");
+    assert!(problems.is_empty(), "{problems:#?}");
+}
