@@ -28,6 +28,8 @@ mod throttle_source {
 const MAX_ASKS: i64 = 100;
 const MAX_ASKS_PER_PROFILE: i64 = 20;
 const MAX_ASKS_PER_ASKER: i64 = 5;
+/// Minutes before a budget runs out from which "/me" warns the child.
+const BUDGET_WARNING: u64 = 10;
 
 /// Who is asking, as the dashboard's listener sees them.
 fn who(admin: &Admin, peer: SocketAddr) -> Who {
@@ -304,6 +306,36 @@ pub(super) async fn filtering_page(
             )
         })
         .collect();
+    // Time left on each daily budget, with a warning in its last minutes,
+    // where the child can see it coming.
+    let budgets: Vec<String> = admin
+        .resolver
+        .current()
+        .live
+        .budgets
+        .iter()
+        .filter(|b| b.budget.profile == asker.profile)
+        .map(|b| {
+            let service = engine
+                .services()
+                .get(b.budget.service)
+                .map_or("?", |d| d.name.as_str());
+            let (left, allowed) = (b.left().to_string(), b.allowed().to_string());
+            let line = text_with(
+                lang,
+                "me-budget-line",
+                &[("service", service), ("left", &left), ("allowed", &allowed)],
+            );
+            if (1..=BUDGET_WARNING).contains(&b.left()) {
+                format!(
+                    "{line}. {}",
+                    crate::words::text(lang, "me-budget-soon", &[])
+                )
+            } else {
+                line
+            }
+        })
+        .collect();
     let h = &local.helplines;
     page(
         StatusCode::OK,
@@ -312,6 +344,7 @@ pub(super) async fn filtering_page(
             child: asker.child.as_ref().map(|(_, name)| name.as_str()),
             kept,
             bedtimes,
+            budgets,
             country: h.country.iter().find(|c| c.code == local.country),
             international: &h.international,
         }),

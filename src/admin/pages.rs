@@ -306,6 +306,7 @@ struct Filtering<'a> {
     /// The kinds of sites kept away: name, and why in the child's words.
     kept: Vec<(String, String)>,
     bedtimes: Vec<String>,
+    budgets: Vec<String>,
     country: Option<&'a CountryHelp>,
     international: &'a International,
 }
@@ -315,6 +316,8 @@ pub struct FilteringPage<'a> {
     pub child: Option<&'a str>,
     pub kept: Vec<(String, String)>,
     pub bedtimes: Vec<String>,
+    /// Time left today on each daily budget, with a warning near the end.
+    pub budgets: Vec<String>,
     pub country: Option<&'a CountryHelp>,
     pub international: &'a International,
 }
@@ -327,6 +330,7 @@ pub fn filtering(p: FilteringPage<'_>) -> Rendered {
         tr: p.tr,
         kept: p.kept,
         bedtimes: p.bedtimes,
+        budgets: p.budgets,
         country: p.country,
         international: p.international,
     }

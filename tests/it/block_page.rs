@@ -48,8 +48,10 @@ async fn get(page: SocketAddr, host: &str, path: &str) -> HttpResponse {
 
 fn is_child_page(r: &HttpResponse, site: &str) -> bool {
     r.status == 200
-        && r.body.contains(&format!("<h2>{site}</h2>"))
-        && r.body.contains("blocked because it is in the group")
+        && r.body
+            .contains(&format!("<p class=muted id=site>{site} · "))
+        && r.body
+            .contains("This website shows things that are only for grown-ups.")
         && r.body.contains("action=/ask")
         && !r.body.contains("id=password")
 }
@@ -170,12 +172,14 @@ async fn a_browser_visiting_a_blocked_name_sees_why_and_can_ask() {
         .await;
     page.wait_for("document.readyState === 'complete' && !!document.querySelector('h2')")
         .await;
-    let title = page.eval("document.querySelector('h2').textContent").await;
-    assert_eq!(title, json!("blocked.example"));
+    let site = page
+        .eval("document.getElementById('site').textContent")
+        .await;
+    assert_eq!(site, json!("blocked.example · Sexual content"));
     let text = page.eval("document.body.innerText").await;
     let text = text.as_str().unwrap_or("");
     assert!(
-        text.contains("blocked because it is in the group"),
+        text.contains("This website shows things that are only for grown-ups."),
         "{text}"
     );
     assert!(!text.to_lowercase().contains("password"), "{text}");

@@ -243,7 +243,7 @@ async fn one_notice_for_a_burst_of_my_own_blocks() {
     let all = shown_now(&shown);
     let (summary, body) = &all[0];
     assert_eq!(summary, "n0.blocked.example is blocked");
-    assert!(body.contains("Gambling"), "{body}");
+    assert!(body.contains("playing for money"), "{body}");
     assert!(
         body.contains(&format!("{} more sites were blocked too", BURST - 1)),
         "{body}"

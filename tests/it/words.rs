@@ -309,3 +309,25 @@ async fn at_bedtime_a_site_that_is_never_open_is_told_by_its_category() {
     assert!(me.contains("bedtime: 00:00 to 00:00"), "{me}");
     d.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn filtering_is_on_shows_the_time_left_and_warns_near_the_end() {
+    let (d, admin, _keep) = start(
+        "\n[[child]]\nname = \"Lea\"\nprofile = \"teen\"\naddresses = [\"127.0.0.1\"]\n\
+         services = { youtube = { budget = \"5m\" }, roblox = { budget = \"1h\" } }\n",
+    )
+    .await;
+    d.daemon.refresh();
+    let me = page(admin, "/me", "en").await;
+    assert!(me.contains("Time left today"), "{me}");
+    assert!(
+        me.contains(
+            "YouTube: 5 of 5 minutes left. Only a few minutes left: finish what you are doing."
+        ),
+        "{me}"
+    );
+    assert!(me.contains("Roblox: 60 of 60 minutes left</li>"), "{me}");
+    let de = page(admin, "/me", "de").await;
+    assert!(de.contains("Roblox: noch 60 von 60 Minuten"), "{de}");
+    d.stop().await;
+}
