@@ -381,9 +381,12 @@ pub fn words(
     dashboard: Option<SocketAddr>,
 ) -> Notice {
     let name = first.name();
-    // The child's own language is the dashboard's to know; notices are in
-    // English until the notice server is handed it (noted in issue 19).
-    let lang = crate::words::Lang::En;
+    // The child's own language (`[[child]] language`), else English.
+    let lang = engine
+        .child_of(first.profile)
+        .and_then(|c| c.language.as_deref())
+        .and_then(crate::words::Lang::parse)
+        .unwrap_or(crate::words::Lang::En);
     let why = crate::admin::notice_words(engine, first.profile, first.decision, lang)
         .map(|w| w.notice().1)
         .unwrap_or_else(|| "Your family's filter blocked it.".to_string());

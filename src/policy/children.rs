@@ -42,6 +42,9 @@ pub struct ChildPlan {
     pub age: Option<i16>,
     /// A move to another band: coming on a date, or waiting for a parent.
     pub next: Option<NextBand>,
+    /// The language of their pages and notices (`de`), when set for them.
+    #[serde(skip)]
+    pub language: Option<String>,
 }
 
 /// The band a child moves into next.
@@ -252,6 +255,7 @@ fn plan_one(
         born,
         age,
         next: None,
+        language: c.language.as_ref().map(|l| l.get_ref().clone()),
     };
     if let Some(p) = &c.profile {
         plan.band = p.get_ref().clone();

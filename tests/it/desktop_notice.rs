@@ -319,3 +319,31 @@ fn an_unknown_silent_category_is_an_error_at_its_place() {
         .is_ok()
     );
 }
+
+#[test]
+fn a_notice_speaks_the_childs_language() {
+    let state = TempDir::new();
+    let text = "[[child]]\nname = \"Lea\"\nprofile = \"teen\"\naddresses = [\"127.0.0.9\"]\nlanguage = \"de\"\n\
+                [[child]]\nname = \"Tom\"\nprofile = \"teen\"\naddresses = [\"127.0.0.8\"]\n";
+    let config = test_config(text, &state);
+    let engine = nestguard::engine::Engine::build(&config).unwrap();
+    let wire = |n: &str| nestguard::rules::name::to_wire(n);
+    let notice = |who: &str| {
+        let profile = engine.profile_index(who).unwrap();
+        let name = wire("pokerstars.com");
+        let decision = engine.decide(
+            &name,
+            1,
+            profile,
+            "127.0.0.9".parse().unwrap(),
+            &nestguard::policy::Live::default(),
+        );
+        let blocked = nestguard::notice::queue::Blocked::new(0, profile, decision, &name);
+        nestguard::notice::server::words(&engine, &blocked, 0, None)
+    };
+    let lea = notice("lea");
+    let tom = notice("tom");
+    assert_ne!(lea.body, tom.body, "German for Lea, English for Tom");
+    assert!(tom.body.contains("money"), "{}", tom.body);
+    assert!(lea.body.contains("Geld"), "{}", lea.body);
+}
