@@ -31,6 +31,47 @@ fn answer_10_000(
     (replies, counted.count_total)
 }
 
+/// Queries for `names`, asked once over the socket and once more through
+/// the resolver (the miss path where needed) from a client nobody names:
+/// the resolver, that client, the packets and an answer buffer.
+async fn warmed(
+    d: &TestDaemon,
+    names: &[&str],
+) -> (
+    std::sync::Arc<nestguard::dns::resolve::Resolver>,
+    Client,
+    Vec<Vec<u8>>,
+    Vec<u8>,
+) {
+    let mut packets = Vec::new();
+    for name in names {
+        query_udp(d.addr, name, RecordType::A).await;
+        packets.push(encode(&build_query(
+            name,
+            RecordType::A,
+            &QueryOpts {
+                edns: Some(1232),
+                dnssec_ok: false,
+                id: 7,
+            },
+        )));
+    }
+    let resolver = d.daemon.resolver.clone();
+    let client = Client {
+        peer: "127.0.0.1:9".parse().unwrap(),
+        listener: d.addr,
+    };
+    let mut out = Vec::with_capacity(4096);
+    for p in &packets {
+        if resolver.answer_fast(p, client, Transport::Udp, &mut out) == Fast::Miss {
+            resolver
+                .answer_slow(p, client, Transport::Udp, &mut out)
+                .await;
+        }
+    }
+    (resolver, client, packets, out)
+}
+
 /// One round answered on the hot path before counting, so thread-local
 /// state (the flow map's epoch guard) settles.
 fn warm_up(
@@ -196,38 +237,17 @@ async fn answers_during_an_exam_do_not_allocate() {
     )
     .unwrap();
     d.daemon.refresh();
-    let mut packets = Vec::new();
-    for name in [
-        "www.example.com",
-        "childline.org.uk",
-        "site.example",
-        "chatgpt.com",
-        "airvpn.org",
-    ] {
-        query_udp(d.addr, name, RecordType::A).await;
-        packets.push(encode(&build_query(
-            name,
-            RecordType::A,
-            &QueryOpts {
-                edns: Some(1232),
-                dnssec_ok: false,
-                id: 7,
-            },
-        )));
-    }
-    let resolver = d.daemon.resolver.clone();
-    let client = Client {
-        peer: "127.0.0.1:9".parse().unwrap(),
-        listener: d.addr,
-    };
-    let mut out = Vec::with_capacity(4096);
-    for p in &packets {
-        if resolver.answer_fast(p, client, Transport::Udp, &mut out) == Fast::Miss {
-            resolver
-                .answer_slow(p, client, Transport::Udp, &mut out)
-                .await;
-        }
-    }
+    let (resolver, client, packets, mut out) = warmed(
+        &d,
+        &[
+            "www.example.com",
+            "childline.org.uk",
+            "site.example",
+            "chatgpt.com",
+            "airvpn.org",
+        ],
+    )
+    .await;
     let blocked = d.metrics();
     assert!(
         blocked.contains("nestguard_exam_blocked_total 4"),
@@ -253,37 +273,16 @@ async fn services_and_budgets_do_not_allocate() {
          roblox = { from = \"16:00\", to = \"18:00\" }, discord = \"allow\" }\n",
     )
     .await;
-    let mut packets = Vec::new();
-    for name in [
-        "example.com",
-        "i.ytimg.com",
-        "www.tiktok.com",
-        "www.roblox.com",
-    ] {
-        query_udp(d.addr, name, RecordType::A).await;
-        packets.push(encode(&build_query(
-            name,
-            RecordType::A,
-            &QueryOpts {
-                edns: Some(1232),
-                dnssec_ok: false,
-                id: 1,
-            },
-        )));
-    }
-    let resolver = d.daemon.resolver.clone();
-    let client = Client {
-        peer: "127.0.0.1:9".parse().unwrap(),
-        listener: d.addr,
-    };
-    let mut out = Vec::with_capacity(4096);
-    for p in &packets {
-        if resolver.answer_fast(p, client, Transport::Udp, &mut out) == Fast::Miss {
-            resolver
-                .answer_slow(p, client, Transport::Udp, &mut out)
-                .await;
-        }
-    }
+    let (resolver, client, packets, mut out) = warmed(
+        &d,
+        &[
+            "example.com",
+            "i.ytimg.com",
+            "www.tiktok.com",
+            "www.roblox.com",
+        ],
+    )
+    .await;
     let (replies, allocations) = answer_10_000(&resolver, client, &packets, &mut out);
     assert_eq!(replies, 10_000);
     assert_eq!(allocations, 0, "allocations with services and budgets");
