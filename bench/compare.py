@@ -23,7 +23,8 @@ and the upstream to CLIENT_CPU. Results (tables, raw dnsperf output, server
 logs, JSON) go to bench/results/<timestamp>/; the summary is printed too.
 
 Environment: ROUNDS [3], DURATION [10] seconds per flat-out run,
-LATENCY_SECONDS [10], SERVERS [nestguard dnsmasq unbound hickory echo],
+LATENCY_SECONDS [10], SERVERS [nestguard dnsmasq unbound hickory echo; also
+nestguard-services: nestguard with services and budgets configured],
 SERVER_CPU [0], CLIENT_CPU [1], CLIENTS [8], OUTSTANDING [200],
 SKIP_BUILD [0], SKIP_INSTALL [0], NESTGUARD_BIN [target/release/nestguard].
 
@@ -83,7 +84,7 @@ if MODE == "encrypted" and "SERVERS" not in os.environ:
 FIXED_QPS = int(os.environ.get("FIXED_QPS", "2000"))
 
 UPSTREAM_PORT = 5399
-PORT = {"nestguard": 5401, "dnsmasq": 5402, "unbound": 5403, "hickory": 5404, "echo": 5405,
+PORT = {"nestguard": 5401, "nestguard-services": 5406, "dnsmasq": 5402, "unbound": 5403, "hickory": 5404, "echo": 5405,
         "nestguard-dot": 5411, "nestguard-doh": 5412, "unbound-dot": 5413}
 # The encrypted mode's shared upstream: DoT, DoH, and its unbound-control.
 TLS_PORT, HTTPS_PORT, CONTROL_PORT = 5398, 5397, 5396
@@ -384,15 +385,32 @@ log_clients = false
 type = "forward"
 name_servers = [{{ ip = "127.0.0.1", trust_negative_responses = true, connections = [{{ protocol = {{ type = "udp" }}, port = {UPSTREAM_PORT} }}] }}]
 """)
+    # The same, with services and daily budgets for the clients' profile:
+    # every query then also asks the services catalogue (issue 18's hot
+    # path). The mix has no service names, so this measures the check that
+    # every lookup pays, not the metering of a budgeted service's names.
+    base = (tmp / "nestguard.toml").read_text()
+    (tmp / "nestguard-services.toml").write_text(
+        base.replace(f"127.0.0.1:{PORT['nestguard']}", f"127.0.0.1:{PORT['nestguard-services']}")
+        .replace(f"{tmp}/nestguard-state", f"{tmp}/nestguard-services-state")
+        + """
+[profile.child]
+services = { youtube = { budget = "60m" }, tiktok = "block", discord = "allow",
+             roblox = { days = ["mon", "tue", "wed", "thu", "fri"], from = "16:00", to = "18:00" },
+             minecraft = { days = ["sat", "sun"], budget = "2h" } }
+""")
     run(["unbound-checkconf", str(tmp / "unbound.conf")], 120, stdout=subprocess.DEVNULL)
-    run([str(NESTGUARD), "check", "--config", str(tmp / "nestguard.toml")],
-        120, stdout=subprocess.DEVNULL)
+    for conf in ("nestguard.toml", "nestguard-services.toml"):
+        run([str(NESTGUARD), "check", "--config", str(tmp / conf)],
+            120, stdout=subprocess.DEVNULL)
 
 
 def start(name, tmp):
     cmd = {
         "nestguard": [str(NESTGUARD), "run", "--config",
                       str(tmp / "nestguard.toml")],
+        "nestguard-services": [str(NESTGUARD), "run", "--config",
+                               str(tmp / "nestguard-services.toml")],
         "dnsmasq": ["dnsmasq", f"--conf-file={tmp}/dnsmasq-block.conf",
                     "--no-resolv", "--no-hosts", "--keep-in-foreground", f"--port={PORT['dnsmasq']}",
                     "--listen-address=127.0.0.1", "--bind-interfaces",
