@@ -47,6 +47,8 @@ pub struct Seen {
     pub queries: AtomicUsize,
     pub in_flight: AtomicUsize,
     pub peak_in_flight: AtomicUsize,
+    /// The most streams in flight on any one connection (DoH).
+    pub peak_on_one: AtomicUsize,
     /// Queries read and never answered ([`Mode::CloseFirst`]).
     pub unanswered: AtomicUsize,
 }
@@ -102,6 +104,10 @@ impl Server {
 
     pub fn peak_in_flight(&self) -> usize {
         self.seen.peak_in_flight.load(Ordering::SeqCst)
+    }
+
+    pub fn peak_on_one_connection(&self) -> usize {
+        self.seen.peak_on_one.load(Ordering::SeqCst)
     }
 
     /// Closes every connection open now, as a server restarting would.
@@ -307,10 +313,14 @@ async fn serve_doh(
     else {
         return;
     };
+    let here = Arc::new(AtomicUsize::new(0));
     while let Some(Ok((request, mut respond))) = conn.accept().await {
         let seen = seen.clone();
         seen.queries.fetch_add(1, Ordering::SeqCst);
         seen.started();
+        let on_this = here.fetch_add(1, Ordering::SeqCst) + 1;
+        seen.peak_on_one.fetch_max(on_this, Ordering::SeqCst);
+        let here = here.clone();
         tokio::spawn(async move {
             let mut body = request.into_body();
             let mut query = Vec::new();
@@ -327,6 +337,7 @@ async fn serve_doh(
                 .body(())
                 .unwrap();
             seen.finished();
+            here.fetch_sub(1, Ordering::SeqCst);
             if let Ok(mut send) = respond.send_response(response, false) {
                 let _ = send.send_data(Bytes::from(reply), true);
             }

@@ -1,13 +1,19 @@
-//! DNS-over-HTTPS (RFC 8484): POST `application/dns-message` over one shared HTTP/2
-//! connection, multiplexed, re-established when the server closes it.
+//! DNS-over-HTTPS (RFC 8484): POST `application/dns-message` over shared
+//! HTTP/2 connections, multiplexed, re-established when the server closes one.
 //!
 //! Each query is a stream of its own. The server's `MAX_CONCURRENT_STREAMS`
-//! is honoured by h2: `SendRequest::ready` waits while that many streams are
-//! open, and queries beyond it queue in the client rather than being sent and
-//! refused. The task that drives the connection is one of the daemon's
-//! (`Lifecycle`): it stops, and the connection closes, when the daemon stops.
+//! is honoured: a query goes to the open connection with the fewest streams
+//! in flight; when every one is at the server's limit, another connection is
+//! opened, up to [`MAX_CONNECTIONS`] (as for DoT); past that, h2's
+//! `SendRequest::ready` makes queries wait in the client rather than be sent
+//! and refused. So a household's trickle of misses uses one connection, and a
+//! burst larger than the server allows on one is not held to its stream limit
+//! (unbound allows 100 by default). The tasks that drive the connections are
+//! the daemon's (`Lifecycle`): they stop, and the connections close, when the
+//! daemon stops.
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
@@ -24,6 +30,42 @@ const MEDIA_TYPE: &str = "application/dns-message";
 const MAX_BODY: usize = 65_535;
 /// Times one query is sent again after the server refused its stream.
 const MAX_REFUSED: usize = 3;
+/// Connections per upstream at most; a second opens only when the first has
+/// as many streams in flight as the server allows.
+pub const MAX_CONNECTIONS: usize = 4;
+
+/// One open connection: how to send on it, and its streams in flight.
+#[derive(Clone)]
+struct Link {
+    /// Numbered so a query that saw it fail drops only it.
+    generation: u64,
+    sender: SendRequest<Bytes>,
+    in_flight: Arc<AtomicUsize>,
+}
+
+impl Link {
+    /// Whether the server lets one more stream open on it now.
+    fn has_room(&self) -> bool {
+        self.in_flight.load(Ordering::Relaxed) < self.sender.current_max_send_streams()
+    }
+}
+
+/// A stream counted in flight on its link until dropped (answered, failed,
+/// or the query given up by its timeout).
+struct InFlight(Arc<AtomicUsize>);
+
+impl InFlight {
+    fn on(link: &Link) -> InFlight {
+        link.in_flight.fetch_add(1, Ordering::Relaxed);
+        InFlight(link.in_flight.clone())
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
 
 /// How one request failed, which decides what is tried next.
 enum Failed {
@@ -40,10 +82,9 @@ pub struct DohClient {
     connector: TlsConnector,
     server_name: ServerName<'static>,
     uri: Uri,
-    /// The connection in use, numbered so a query that saw it fail drops
-    /// only it, not a newer one.
-    conn: Mutex<Option<(u64, SendRequest<Bytes>)>>,
-    generation: std::sync::atomic::AtomicU64,
+    /// The connections open, at most [`MAX_CONNECTIONS`].
+    conns: Mutex<Vec<Link>>,
+    generation: AtomicU64,
     /// One connect at a time: a burst of first queries shares one handshake.
     dialing: tokio::sync::Mutex<()>,
     /// The daemon's lifecycle and the connection counters.
@@ -67,17 +108,17 @@ impl DohClient {
             connector: TlsConnector::from(config),
             server_name,
             uri,
-            conn: Mutex::new(None),
-            generation: std::sync::atomic::AtomicU64::new(0),
+            conns: Mutex::new(Vec::new()),
+            generation: AtomicU64::new(0),
             dialing: tokio::sync::Mutex::new(()),
             links,
         })
     }
 
-    async fn connect(&self, reconnect: bool) -> Result<(u64, SendRequest<Bytes>), UpstreamError> {
+    async fn connect(&self, reconnect: bool) -> Result<Link, UpstreamError> {
         let _dialing = self.dialing.lock().await;
-        if let Some(conn) = self.current() {
-            return Ok(conn); // Another query connected meanwhile.
+        if let Some(link) = self.pick() {
+            return Ok(link); // Another query connected meanwhile.
         }
         if self.links.life.is_stopping() {
             return Err(UpstreamError::Io(std::io::Error::other("shutting down")));
@@ -90,17 +131,13 @@ impl DohClient {
                 Ok(conn)
             }
             Err(e) => {
-                counters
-                    .connect_failures
-                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                counters.connect_failures.fetch_add(1, Ordering::Relaxed);
                 Err(e)
             }
         }
     }
 
-    async fn handshake(
-        &self,
-    ) -> Result<((u64, SendRequest<Bytes>), Option<rustls::HandshakeKind>), UpstreamError> {
+    async fn handshake(&self) -> Result<(Link, Option<rustls::HandshakeKind>), UpstreamError> {
         let tcp = TcpStream::connect(self.addr)
             .await
             .map_err(UpstreamError::Io)?;
@@ -122,54 +159,62 @@ impl DohClient {
                 tracing::debug!(error = %e, "DoH connection closed");
             }
         });
-        let generation = self
-            .generation
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        if let Ok(mut slot) = self.conn.lock() {
-            *slot = Some((generation, sender.clone()));
+        let link = Link {
+            generation: self.generation.fetch_add(1, Ordering::Relaxed),
+            sender,
+            in_flight: Arc::default(),
+        };
+        if let Ok(mut conns) = self.conns.lock() {
+            conns.push(link.clone());
         }
-        Ok(((generation, sender), kind))
+        Ok((link, kind))
     }
 
-    fn current(&self) -> Option<(u64, SendRequest<Bytes>)> {
-        self.conn.lock().ok().and_then(|s| s.clone())
+    /// The open connection with the fewest streams in flight, if the server
+    /// lets it take one more, or if no other connection may be opened;
+    /// `None` when a connection should be opened.
+    fn pick(&self) -> Option<Link> {
+        let conns = self.conns.lock().ok()?;
+        let least = conns
+            .iter()
+            .min_by_key(|l| l.in_flight.load(Ordering::Relaxed))?;
+        (least.has_room() || conns.len() >= MAX_CONNECTIONS).then(|| least.clone())
     }
 
     /// Drops `failed` (not a newer connection another query made meanwhile).
     fn forget(&self, failed: u64) {
-        if let Ok(mut slot) = self.conn.lock()
-            && slot.as_ref().is_some_and(|(g, _)| *g == failed)
-        {
-            *slot = None;
+        if let Ok(mut conns) = self.conns.lock() {
+            conns.retain(|l| l.generation != failed);
         }
     }
 
     pub async fn exchange(&self, query: &[u8]) -> Result<Vec<u8>, UpstreamError> {
         let mut reconnect = false;
         let mut refused = 0;
-        let mut conn = self.current();
+        let mut conn = self.pick();
         loop {
-            let (generation, sender) = match conn.take() {
+            let link = match conn.take() {
                 Some(c) => c,
                 None => self.connect(reconnect).await?,
             };
-            match self.send(sender.clone(), query).await {
+            let sent = {
+                let _stream = InFlight::on(&link);
+                self.send(link.sender.clone(), query).await
+            };
+            match sent {
                 Ok(resp) => return Ok(resp),
                 // Not processed (RFC 9113 §8.7): sent again on the same
                 // connection. Streams opened before the server's SETTINGS
                 // arrived may exceed its limit; later ones wait in h2.
                 Err(Failed::Refused(_)) if refused < MAX_REFUSED => {
                     refused += 1;
-                    conn = Some((generation, sender));
+                    conn = Some(link);
                 }
                 // A connection the server has closed: start a new one, once.
                 Err(Failed::Connection(_)) if !reconnect => {
-                    self.forget(generation);
+                    self.forget(link.generation);
                     reconnect = true;
-                    self.links
-                        .counters
-                        .resent
-                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    self.links.counters.resent.fetch_add(1, Ordering::Relaxed);
                 }
                 Err(Failed::Refused(e) | Failed::Connection(e) | Failed::Other(e)) => {
                     return Err(e);
