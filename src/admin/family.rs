@@ -25,7 +25,6 @@ pub(super) fn heads(tr: Tr, resolver: &Resolver, state_dir: &Path) -> Vec<pages:
     let clock = resolver.clock();
     let now = clock.timestamp();
     let today = clock.today();
-    let tz = jiff::tz::TimeZone::system();
     let paused = pause::load(&crate::state::layout::pauses(state_dir)).unwrap_or_default();
     engine
         .children()
@@ -47,11 +46,8 @@ pub(super) fn heads(tr: Tr, resolver: &Resolver, state_dir: &Path) -> Vec<pages:
                 age: c.age.map_or(String::new(), |a| format!("{a}")),
                 notice: notice(tr, c, today),
                 waiting: c.next.as_ref().is_some_and(|n| n.waiting),
-                paused_until: until.map(|t| {
-                    t.to_zoned_datetime(tz.clone())
-                        .strftime("%a %H:%M")
-                        .to_string()
-                }),
+                // The date, not a weekday name: the same in every language.
+                paused_until: until.map(pages::local_time),
                 sees: sees(tr, c, privacy),
                 services: service_lines(resolver, &c.id),
             }

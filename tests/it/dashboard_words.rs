@@ -103,27 +103,52 @@ fn english_left(page: &str, lang: Lang) -> Vec<String> {
         .collect()
 }
 
+/// `page` is in `lang` (`<html lang>`), shows each of `shown`, and no
+/// English fixed string is left on it.
+fn assert_speaks(page: &HttpResponse, lang: Lang, shown: &[&str]) {
+    let body = unescaped(&page.body);
+    let start = format!("<!doctype html><html lang={}>", lang.code());
+    assert!(body.starts_with(&start), "{body}");
+    for s in shown {
+        assert!(body.contains(s), "{s:?} missing: {body}");
+    }
+    let left = english_left(&page.body, lang);
+    assert!(left.is_empty(), "English on the page: {left:#?}");
+}
+
+/// The "Allow a site" form, posted with the page's CSRF token and `fields`.
+async fn post_allow(
+    admin: SocketAddr,
+    cookie: &str,
+    page: &HttpResponse,
+    fields: &str,
+) -> HttpResponse {
+    let csrf = crate::support::http::csrf_of(page);
+    let body = format!("csrf={csrf}&name=example.com&duration=1h&{fields}");
+    post_form("127.0.0.1", admin, "/allow", cookie, &body).await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_dashboard_is_in_german_with_language_de_and_no_english_is_left() {
     let (d, admin, _keep) = start("language = \"de\"\n").await;
     // The browser asks for French: the household's language wins.
     let (cookie, page) = dashboard(admin, "fr-FR,fr;q=0.9").await;
-    let body = unescaped(&page.body);
-    assert!(body.starts_with("<!doctype html><html lang=de>"), "{body}");
-    for german in [
-        "Eine Seite freigeben",
-        "Internet pausieren:",
-        "Aktive Freigaben",
-        "Letzte Änderungen",
-        "Abmelden",
-        "Angemeldet als",
-        "Anmelden",
-        "Passwort",
-        "Aktive Minuten pro Stunde",
-        "0 Abfragen",
-    ] {
-        assert!(body.contains(german), "{german:?} missing: {body}");
-    }
+    assert_speaks(
+        &page,
+        Lang::De,
+        &[
+            "Eine Seite freigeben",
+            "Internet pausieren:",
+            "Aktive Freigaben",
+            "Letzte Änderungen",
+            "Abmelden",
+            "Angemeldet als",
+            "Anmelden",
+            "Passwort",
+            "Aktive Minuten pro Stunde",
+            "0 Abfragen",
+        ],
+    );
     for english in [
         "Allow a site",
         "Pause the internet",
@@ -134,48 +159,33 @@ async fn the_dashboard_is_in_german_with_language_de_and_no_english_is_left() {
         "lookups",
         "Password",
     ] {
-        assert!(!body.contains(english), "{english:?} left: {body}");
+        assert!(
+            !page.body.contains(english),
+            "{english:?} left: {}",
+            page.body
+        );
     }
-    let left = english_left(&page.body, Lang::De);
-    assert!(left.is_empty(), "English on the German page: {left:#?}");
 
     // A button that cannot do its work answers in German too.
-    let csrf = crate::support::http::csrf_of(&page);
-    let r = post_form(
-        "127.0.0.1",
-        admin,
-        "/allow",
-        &cookie,
-        &format!("csrf={csrf}&name=example.com&profile=nope&duration=1h"),
-    )
-    .await;
+    let r = post_allow(admin, &cookie, &page, "profile=nope").await;
     assert_eq!(r.status, 400, "{r:?}");
-    assert!(r.body.contains("<html lang=de>"), "{}", r.body);
-    assert!(r.body.contains("Nicht freigegeben"), "{}", r.body);
-    assert!(r.body.contains("Zurück zur Übersicht"), "{}", r.body);
+    assert_speaks(&r, Lang::De, &["Nicht freigegeben", "Zurück zur Übersicht"]);
 
     // An allow in force: its row, its ends and its button.
-    let r = post_form(
-        "127.0.0.1",
-        admin,
-        "/allow",
-        &cookie,
-        &format!("csrf={csrf}&name=example.com&profile=teen&duration=1h&bedtime=1"),
-    )
-    .await;
+    let r = post_allow(admin, &cookie, &page, "profile=teen&bedtime=1").await;
     assert_eq!(r.status, 303, "{r:?}");
     let page = http("127.0.0.1", admin, "GET", "/", &[("Cookie", &cookie)], "").await;
-    let body = unescaped(&page.body);
-    for german in [
-        "bis ",
-        ", auch zur Schlafenszeit",
-        "von parent",
-        "Zurücknehmen",
-    ] {
-        assert!(body.contains(german), "{german:?} missing: {body}");
-    }
-    let left = english_left(&page.body, Lang::De);
-    assert!(left.is_empty() && !body.contains("Revoke"), "{left:#?}");
+    assert_speaks(
+        &page,
+        Lang::De,
+        &[
+            "bis ",
+            ", auch zur Schlafenszeit",
+            "von parent",
+            "Zurücknehmen",
+        ],
+    );
+    assert!(!page.body.contains("Revoke"), "{}", page.body);
     d.stop().await;
 }
 
@@ -183,19 +193,17 @@ async fn the_dashboard_is_in_german_with_language_de_and_no_english_is_left() {
 async fn the_dashboard_follows_the_browser_when_no_language_or_country_is_set() {
     let (d, admin, _keep) = start("").await;
     let (_, page) = dashboard(admin, "fr-CH, fr;q=0.9, en;q=0.8").await;
-    let body = unescaped(&page.body);
-    assert!(body.starts_with("<!doctype html><html lang=fr>"), "{body}");
-    for french in [
-        "Autoriser un site",
-        "Mettre Internet en pause :",
-        "Autorisations en vigueur",
-        "Se déconnecter",
-        "Mot de passe",
-    ] {
-        assert!(body.contains(french), "{french:?} missing: {body}");
-    }
-    let left = english_left(&page.body, Lang::Fr);
-    assert!(left.is_empty(), "English on the French page: {left:#?}");
+    assert_speaks(
+        &page,
+        Lang::Fr,
+        &[
+            "Autoriser un site",
+            "Mettre Internet en pause :",
+            "Autorisations en vigueur",
+            "Se déconnecter",
+            "Mot de passe",
+        ],
+    );
 
     // A browser asking for a language not shipped gets English.
     let (_, page) = dashboard(admin, "sv-SE").await;
