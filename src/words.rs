@@ -94,15 +94,25 @@ impl Lang {
         best.map(|(_, l)| l)
     }
 
-    fn source(self) -> &'static str {
+    /// The message files of a language: the child's words, then the
+    /// parents' dashboard (one bundle; ids are unique across both).
+    fn sources(self) -> [&'static str; 2] {
+        macro_rules! files {
+            ($code:literal) => {
+                [
+                    include_str!(concat!("../locales/", $code, "/nestguard.ftl")),
+                    include_str!(concat!("../locales/", $code, "/dashboard.ftl")),
+                ]
+            };
+        }
         match self {
-            Lang::En => include_str!("../locales/en/nestguard.ftl"),
-            Lang::De => include_str!("../locales/de/nestguard.ftl"),
-            Lang::Fr => include_str!("../locales/fr/nestguard.ftl"),
-            Lang::Es => include_str!("../locales/es/nestguard.ftl"),
-            Lang::It => include_str!("../locales/it/nestguard.ftl"),
-            Lang::Nl => include_str!("../locales/nl/nestguard.ftl"),
-            Lang::Pl => include_str!("../locales/pl/nestguard.ftl"),
+            Lang::En => files!("en"),
+            Lang::De => files!("de"),
+            Lang::Fr => files!("fr"),
+            Lang::Es => files!("es"),
+            Lang::It => files!("it"),
+            Lang::Nl => files!("nl"),
+            Lang::Pl => files!("pl"),
         }
     }
 }
@@ -257,11 +267,13 @@ fn bundle(lang: Lang) -> Bundle {
     // The pages are HTML-escaped; bidi isolation marks would only show as
     // stray characters in a notice.
     b.set_use_isolating(false);
-    // A syntax error in a shipped file is a test failure (tests/it/words.rs);
-    // the entries that do parse still serve.
-    let resource = FluentResource::try_new(lang.source().to_string()).unwrap_or_else(|(r, _)| r);
-    // Only duplicate ids fail here; the message-id test keeps them out.
-    let _ = b.add_resource(resource);
+    for source in lang.sources() {
+        // A syntax error in a shipped file is a test failure (tests/it/words.rs);
+        // the entries that do parse still serve.
+        let resource = FluentResource::try_new(source.to_string()).unwrap_or_else(|(r, _)| r);
+        // Only duplicate ids fail here; the message-id test keeps them out.
+        let _ = b.add_resource(resource);
+    }
     b
 }
 
@@ -273,7 +285,15 @@ static BUNDLES: LazyLock<Vec<(Lang, Bundle)>> =
 pub fn text(lang: Lang, id: &str, args: &[(&str, &str)]) -> String {
     let mut fa = FluentArgs::new();
     for (k, v) in args {
-        fa.set(*k, *v);
+        // A count is passed as a number, so that plural selectors
+        // (`[one]`, `[few]` …) can choose; "05" stays text (a clock's minutes).
+        let count = (*v == "0" || !v.starts_with('0'))
+            .then(|| v.parse::<u64>().ok())
+            .flatten();
+        match count {
+            Some(n) => fa.set(*k, n),
+            None => fa.set(*k, *v),
+        }
     }
     for l in [lang, Lang::En] {
         let Some((_, b)) = BUNDLES.iter().find(|(x, _)| *x == l) else {
@@ -289,17 +309,18 @@ pub fn text(lang: Lang, id: &str, args: &[(&str, &str)]) -> String {
     id.to_string()
 }
 
-/// The ids of the messages a language's file defines, in file order.
+/// The ids of the messages a language's files define, in file order.
 pub fn message_ids(lang: Lang) -> Result<Vec<String>, String> {
-    let resource = FluentResource::try_new(lang.source().to_string())
-        .map_err(|(_, e)| format!("{}: {e:?}", lang.code()))?;
-    Ok(resource
-        .entries()
-        .filter_map(|e| match e {
+    let mut ids = Vec::new();
+    for source in lang.sources() {
+        let resource = FluentResource::try_new(source.to_string())
+            .map_err(|(_, e)| format!("{}: {e:?}", lang.code()))?;
+        ids.extend(resource.entries().filter_map(|e| match e {
             fluent_syntax::ast::Entry::Message(m) => Some(m.id.name.to_string()),
             _ => None,
-        })
-        .collect())
+        }));
+    }
+    Ok(ids)
 }
 
 /// The labels of a child's page, in their language and for their band
@@ -311,6 +332,15 @@ pub struct Tr {
 }
 
 impl Tr {
+    /// The parents' pages (the dashboard, its login and messages): the
+    /// words are the same for every band.
+    pub fn parents(lang: Lang) -> Tr {
+        Tr {
+            lang,
+            band: Band::Child,
+        }
+    }
+
     pub fn get(&self, id: &str) -> String {
         self.text(id, &[])
     }
@@ -318,6 +348,28 @@ impl Tr {
     /// One message with one more variable.
     pub fn with(&self, id: &str, key: &str, value: &str) -> String {
         self.text(id, &[(key, value)])
+    }
+
+    /// One message with a count (`$n`), for its plural forms (a template
+    /// may hand over the number or a reference to it).
+    pub fn count(&self, id: &str, n: impl std::borrow::Borrow<u64>) -> String {
+        self.text(id, &[("n", &n.borrow().to_string())])
+    }
+
+    /// One message with any variables.
+    pub fn args(&self, id: &str, args: &[(&str, &str)]) -> String {
+        self.text(id, args)
+    }
+
+    /// A length of time in minutes: `45 min`, `2 h 05 min`.
+    pub fn minutes(&self, m: u64) -> String {
+        match (m / 60, m % 60) {
+            (0, m) => self.count("dashboard-minutes", m),
+            (h, m) => self.args(
+                "dashboard-hours",
+                &[("h", &h.to_string()), ("m", &format!("{m:02}"))],
+            ),
+        }
     }
 
     fn text(&self, id: &str, extra: &[(&str, &str)]) -> String {

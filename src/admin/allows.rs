@@ -14,10 +14,12 @@ use crate::config::ListConfig;
 use crate::engine::Engine;
 use crate::policy::allows::{self, Kind};
 use crate::policy::overrides::{self, Scope};
+use crate::words::Tr;
 
 /// The allows in force at `now` for the dashboard, per profile of
 /// `engine`; `lists` are the config's allow lists.
 pub(super) fn rows(
+    tr: Tr,
     state_dir: &Path,
     now: jiff::Timestamp,
     lists: &[ListConfig],
@@ -46,30 +48,41 @@ pub(super) fn rows(
             category: "allow_sites".into(),
             declared: Some(declared.clone()),
         },
-        by: Some("the config".into()),
+        by: Some(tr.get("dashboard-by-config")),
         since: None,
     }));
-    pages::Allows::Rows(all.iter().map(row).collect())
+    pages::Allows::Rows(all.iter().map(|a| row(tr, a)).collect())
 }
 
-fn row(a: &allows::Allow) -> pages::AllowRow {
+fn row(tr: Tr, a: &allows::Allow) -> pages::AllowRow {
     let bedtime = |scope: &Scope| match scope {
-        Scope::Categories => "",
-        Scope::AlsoBedtime => ", also at bedtime",
+        Scope::Categories => "no",
+        Scope::AlsoBedtime => "yes",
     };
     let (ends, revoke) = match &a.kind {
         Kind::Temporary { until, scope } => (
-            format!("until {}{}", local_time(*until), bedtime(scope)),
+            tr.args(
+                "dashboard-ends-until",
+                &[("time", &local_time(*until)), ("bedtime", bedtime(scope))],
+            ),
             Some(("temporary", *scope == Scope::AlsoBedtime)),
         ),
         Kind::Permanent { scope } => (
-            format!("always{}", bedtime(scope)),
+            tr.with("dashboard-ends-always", "bedtime", bedtime(scope)),
             Some(("permanent", *scope == Scope::AlsoBedtime)),
         ),
         Kind::Config { category, declared } => (
-            format!(
-                "allow list for “{category}” in the config file {}; change it there",
-                declared.as_deref().unwrap_or("(the main config)")
+            tr.args(
+                "dashboard-ends-config",
+                &[
+                    ("category", category),
+                    (
+                        "file",
+                        &declared
+                            .clone()
+                            .unwrap_or_else(|| tr.get("dashboard-main-config")),
+                    ),
+                ],
             ),
             None,
         ),
@@ -79,7 +92,10 @@ fn row(a: &allows::Allow) -> pages::AllowRow {
         profile: a.profile.clone(),
         name: a.name.clone(),
         ends,
-        by: a.by.clone().unwrap_or_else(|| "unknown".into()),
+        by: a
+            .by
+            .clone()
+            .unwrap_or_else(|| tr.get("dashboard-by-unknown")),
         since: a.since.map(local_time).unwrap_or_default(),
         revoke: revoke.map(|(kind, bedtime)| pages::Revoke { kind, bedtime }),
     }

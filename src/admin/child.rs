@@ -396,7 +396,7 @@ pub(super) async fn ask(
     if words_for(&admin, &engine, &asker, &name, lang).is_some_and(|(_, w, _)| !w.ask) {
         return page(
             StatusCode::FORBIDDEN,
-            pages::message(&tr.get("asked-not"), &tr.get("asked-security"), false),
+            pages::message(tr, &tr.get("asked-not"), &tr.get("asked-security"), false),
         );
     }
     let profile = engine.profile_id(asker.profile).to_string();
@@ -421,7 +421,7 @@ pub(super) async fn ask(
         }
         page(
             StatusCode::TOO_MANY_REQUESTS,
-            pages::message(&tr.get("asked-not"), &tr.get(text), false),
+            pages::message(tr, &tr.get("asked-not"), &tr.get(text), false),
         )
     };
     match outcome {
@@ -429,7 +429,7 @@ pub(super) async fn ask(
             audit(&admin, "child", "asked", &format!("{name} for {profile}"));
             page(
                 StatusCode::OK,
-                pages::message(&tr.get("asked-title"), &tr.get("asked-thanks"), false),
+                pages::message(tr, &tr.get("asked-title"), &tr.get("asked-thanks"), false),
             )
         }
         Ok(Ask::Duplicate) => {
@@ -440,7 +440,7 @@ pub(super) async fn ask(
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             page(
                 StatusCode::OK,
-                pages::message(&tr.get("asked-title"), &tr.get("asked-again"), false),
+                pages::message(tr, &tr.get("asked-title"), &tr.get("asked-again"), false),
             )
         }
         Ok(Ask::AskerFull) => refused(
@@ -462,7 +462,7 @@ pub(super) async fn ask(
             tracing::warn!(error = %e, "cannot store a child's request to unblock");
             page(
                 StatusCode::SERVICE_UNAVAILABLE,
-                pages::message(&tr.get("asked-not"), &tr.get("asked-failed"), false),
+                pages::message(tr, &tr.get("asked-not"), &tr.get("asked-failed"), false),
             )
         }
     }

@@ -10,6 +10,7 @@ use crate::config::{DeviceConfig, Privacy};
 use crate::dns::resolve::Resolver;
 use crate::observe::SeenClients;
 use crate::policy::{children, devices, pause};
+use crate::words::Tr;
 
 /// Devices that asked within this long are listed when no child has them.
 const RECENT_MINUTES: u64 = 7 * 24 * 60;
@@ -19,12 +20,11 @@ const GRANT_MINUTES: u32 = 30;
 const MORNING: u16 = 7 * 60;
 
 /// What the card of each child says above their activity.
-pub(super) fn heads(resolver: &Resolver, state_dir: &Path) -> Vec<pages::ChildHead> {
+pub(super) fn heads(tr: Tr, resolver: &Resolver, state_dir: &Path) -> Vec<pages::ChildHead> {
     let engine = resolver.engine();
     let clock = resolver.clock();
     let now = clock.timestamp();
     let today = clock.today();
-    let tz = jiff::tz::TimeZone::system();
     let paused = pause::load(&crate::state::layout::pauses(state_dir)).unwrap_or_default();
     engine
         .children()
@@ -44,14 +44,11 @@ pub(super) fn heads(resolver: &Resolver, state_dir: &Path) -> Vec<pages::ChildHe
                 name: c.name.clone(),
                 band: c.band.clone(),
                 age: c.age.map_or(String::new(), |a| format!("{a}")),
-                notice: c.notice(today),
+                notice: notice(tr, c, today),
                 waiting: c.next.as_ref().is_some_and(|n| n.waiting),
-                paused_until: until.map(|t| {
-                    t.to_zoned_datetime(tz.clone())
-                        .strftime("%a %H:%M")
-                        .to_string()
-                }),
-                sees: sees(c, privacy),
+                // The date, not a weekday name: the same in every language.
+                paused_until: until.map(pages::local_time),
+                sees: sees(tr, c, privacy),
                 services: service_lines(resolver, &c.id),
             }
         })
@@ -93,24 +90,47 @@ fn service_lines(resolver: &Resolver, child: &str) -> Vec<pages::ServiceLine> {
 /// What the parent sees of a child, and why: it narrows as the child grows,
 /// and the child can see that filtering is on (UK Age Appropriate Design
 /// Code, standard 11: monitoring proportionate and visible to the child).
-fn sees(child: &children::ChildPlan, privacy: Privacy) -> String {
-    let who = &child.name;
-    let age = child.age.map_or(String::new(), |a| format!(" at {a}"));
-    match privacy {
-        Privacy::Detailed => format!(
-            "For {who}{age} you see the sites visited and the sites blocked: young children need a grown-up looking with them."
-        ),
-        Privacy::BlockedDomains => format!(
-            "For {who}{age} you see blocked sites and categories, not the sites visited: a growing child gets privacy for what is allowed."
-        ),
-        Privacy::Aggregate => format!(
-            "For {who}{age} you see categories and times only, no sites: monitoring narrows as children grow, and {who} can see that filtering is on."
-        ),
-    }
+fn sees(tr: Tr, child: &children::ChildPlan, privacy: Privacy) -> String {
+    let age = child.age.map_or("none".to_string(), |a| a.to_string());
+    let id = match privacy {
+        Privacy::Detailed => "dashboard-sees-detailed",
+        Privacy::BlockedDomains => "dashboard-sees-blocked",
+        Privacy::Aggregate => "dashboard-sees-aggregate",
+    };
+    tr.args(id, &[("name", &child.name), ("age", &age)])
+}
+
+/// A birthday move waiting for a parent, or coming soon (the same news as
+/// [`children::ChildPlan::notice`] gives `status`, in the parents' language).
+fn notice(tr: Tr, child: &children::ChildPlan, today: jiff::civil::Date) -> Option<String> {
+    let english = child.notice(today)?;
+    let Some(next) = child.next.as_ref() else {
+        return Some(english);
+    };
+    let on = next.on.to_string();
+    let age = child.age.unwrap_or_default().to_string();
+    let args = [
+        ("name", child.name.as_str()),
+        ("age", age.as_str()),
+        ("date", on.as_str()),
+        ("band", child.band.as_str()),
+        ("next", next.band.as_str()),
+        ("id", child.id.as_str()),
+    ];
+    let id = if next.waiting {
+        "dashboard-band-waiting"
+    } else {
+        "dashboard-band-soon"
+    };
+    Some(tr.args(id, &args))
 }
 
 /// Devices seen lately that belong to no child, newest first.
-pub(super) fn unassigned(resolver: &Resolver, seen: &dyn SeenClients) -> Vec<pages::Device> {
+pub(super) fn unassigned(
+    tr: Tr,
+    resolver: &Resolver,
+    seen: &dyn SeenClients,
+) -> Vec<pages::Device> {
     let engine = resolver.engine();
     let clock = resolver.clock();
     let since = clock.minute().saturating_sub(RECENT_MINUTES);
@@ -135,9 +155,9 @@ pub(super) fn unassigned(resolver: &Resolver, seen: &dyn SeenClients) -> Vec<pag
                     Some(m) => format!("mac:{m}"),
                     None => format!("ip:{ip}"),
                 },
-                mac: mac.map_or_else(|| "unknown".into(), |m| m.to_string()),
+                mac: mac.map_or_else(|| tr.get("dashboard-mac-unknown"), |m| m.to_string()),
                 address: if ip.is_loopback() {
-                    format!("{ip} (this computer)")
+                    tr.with("dashboard-this-computer", "address", &ip.to_string())
                 } else {
                     ip.to_string()
                 },

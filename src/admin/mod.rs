@@ -39,6 +39,7 @@ use crate::config::{AdminConfig, Config};
 use crate::dns::resolve::Resolver;
 use crate::policy::overrides;
 use crate::reload::{FollowsConfig, Reloader};
+use crate::words::{Lang, Tr};
 
 pub mod allows;
 pub mod auth;
@@ -498,9 +499,9 @@ enum Refused {
 }
 
 impl Refused {
-    fn response(self, admin: &Admin) -> Response {
+    fn response(self, admin: &Admin, headers: &HeaderMap) -> Response {
         match self {
-            Refused::NotLoggedIn => unauthorized_page(admin),
+            Refused::NotLoggedIn => unauthorized_page(admin, headers),
             Refused::BadFormToken => (StatusCode::FORBIDDEN, "bad form token\n").into_response(),
         }
     }
@@ -521,14 +522,37 @@ fn form_session(
     Ok(info)
 }
 
-fn unauthorized_page(admin: &Admin) -> Response {
-    login_form(admin, StatusCode::UNAUTHORIZED, "")
+fn unauthorized_page(admin: &Admin, headers: &HeaderMap) -> Response {
+    login_form(
+        admin,
+        parents_tr(admin, headers),
+        StatusCode::UNAUTHORIZED,
+        "",
+    )
 }
 
-/// The login form with a note; the name filled in when there is one account.
-fn login_form(admin: &Admin, status: StatusCode, message: &str) -> Response {
+/// The parents' language: the household's (`[admin] language`, else the
+/// country's), else the browser's, else English.
+fn parents_tr(admin: &Admin, headers: &HeaderMap) -> Tr {
+    let lang = admin.local.load().language.or_else(|| {
+        headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(Lang::from_accept_language)
+    });
+    Tr::parents(lang.unwrap_or(Lang::En))
+}
+
+/// The login form with a note (a message id; empty: none); the name filled
+/// in when there is one account.
+fn login_form(admin: &Admin, tr: Tr, status: StatusCode, message: &str) -> Response {
     let name = admin.auth.only_parent().unwrap_or_default();
-    page(status, pages::login(message, &name))
+    let message = if message.is_empty() {
+        String::new()
+    } else {
+        tr.get(message)
+    };
+    page(status, pages::login(tr, &message, &name))
 }
 
 /// Who may read an API endpoint.
@@ -669,8 +693,8 @@ fn write_failed_logins(admin: &Admin) {
     }
 }
 
-async fn login_page(State(admin): Shared) -> Response {
-    login_form(&admin, StatusCode::OK, "")
+async fn login_page(State(admin): Shared, headers: HeaderMap) -> Response {
+    login_form(&admin, parents_tr(&admin, &headers), StatusCode::OK, "")
 }
 
 #[derive(Deserialize)]
@@ -684,8 +708,10 @@ struct LoginForm {
 async fn login(
     State(admin): Shared,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Response {
+    let tr = parents_tr(&admin, &headers);
     let source = Source::of(peer, admin.listen);
     let checked = admin
         .auth
@@ -711,26 +737,18 @@ async fn login(
             (CookieJar::new().add(cookie), Redirect::to("/")).into_response()
         }
         Err(e @ LoginError::TooSoon(_)) => {
-            let mut r = login_form(
-                &admin,
-                StatusCode::TOO_MANY_REQUESTS,
-                "Too soon after a wrong password. Wait a second and try again.",
-            );
+            let mut r = login_form(&admin, tr, StatusCode::TOO_MANY_REQUESTS, "login-too-soon");
             retry_after(&mut r, &e);
             r
         }
         Err(e @ LoginError::Busy) => {
-            let mut r = login_form(
-                &admin,
-                StatusCode::TOO_MANY_REQUESTS,
-                "Busy checking passwords. Try again in a moment.",
-            );
+            let mut r = login_form(&admin, tr, StatusCode::TOO_MANY_REQUESTS, "login-busy");
             retry_after(&mut r, &e);
             r
         }
         Err(_) => {
             write_failed_logins(&admin);
-            login_form(&admin, StatusCode::UNAUTHORIZED, "Wrong name or password.")
+            login_form(&admin, tr, StatusCode::UNAUTHORIZED, "login-wrong")
         }
     }
 }
@@ -751,8 +769,9 @@ async fn logout(State(admin): Shared, headers: HeaderMap, Form(form): Form<CsrfF
 
 async fn dashboard(State(admin): Shared, headers: HeaderMap) -> Response {
     let Some((_, info)) = session(&admin, &headers) else {
-        return unauthorized_page(&admin);
+        return unauthorized_page(&admin, &headers);
     };
+    let tr = parents_tr(&admin, &headers);
     let engine = admin.resolver.engine();
     let since = admin
         .resolver
@@ -762,12 +781,13 @@ async fn dashboard(State(admin): Shared, headers: HeaderMap) -> Response {
         .unwrap_or(jiff::Timestamp::UNIX_EPOCH);
     let activity = match report::build(&admin.db_path, since, None) {
         Ok(r) => pages::Activity::of(
-            family::heads(&admin.resolver, &admin.state_dir),
+            tr,
+            family::heads(tr, &admin.resolver, &admin.state_dir),
             &r.profiles,
         ),
         Err(e) => pages::Activity::Unreadable(e),
     };
-    let devices = family::unassigned(&admin.resolver, admin.seen.as_ref());
+    let devices = family::unassigned(tr, &admin.resolver, admin.seen.as_ref());
     let children: Vec<(String, String)> = engine
         .children()
         .iter()
@@ -780,6 +800,7 @@ async fn dashboard(State(admin): Shared, headers: HeaderMap) -> Response {
     page(
         StatusCode::OK,
         pages::dashboard(pages::DashboardPage {
+            tr,
             csrf: &info.csrf,
             parent: &info.parent,
             profiles: engine
@@ -798,6 +819,7 @@ async fn dashboard(State(admin): Shared, headers: HeaderMap) -> Response {
             family: pages::Family { children, devices },
             audit: recent,
             allows: allows::rows(
+                tr,
                 &admin.state_dir,
                 admin.resolver.clock().timestamp(),
                 &admin.local.load().allow_lists,
@@ -880,6 +902,7 @@ struct AllowForm {
 /// Both are picked up within a second.
 fn apply_allow(
     admin: &Admin,
+    tr: Tr,
     by: &str,
     name: &str,
     profile: &str,
@@ -892,8 +915,9 @@ fn apply_allow(
     };
     let name = crate::rules::name::normalize(name.trim()).map_err(|e| format!("`{name}`: {e}"))?;
     if let Some(category) = engine.security_block(&name, index) {
-        return Err(format!(
-            "{name} is on a security list ({category}); an allow cannot lift malware, phishing and scam blocks."
+        return Err(tr.args(
+            "dashboard-security-list",
+            &[("name", &name), ("category", &category)],
         ));
     }
     let now = admin.resolver.clock().timestamp();
@@ -926,11 +950,13 @@ fn apply_allow(
 async fn allow(State(admin): Shared, headers: HeaderMap, Form(form): Form<AllowForm>) -> Response {
     let info = match form_session(&admin, &headers, &form.csrf) {
         Ok(info) => info,
-        Err(r) => return r.response(&admin),
+        Err(r) => return r.response(&admin, &headers),
     };
     let scope = overrides::Scope::of(form.bedtime.is_some());
+    let tr = parents_tr(&admin, &headers);
     match apply_allow(
         &admin,
+        tr,
         &info.parent,
         &form.name,
         &form.profile,
@@ -965,7 +991,7 @@ async fn allow(State(admin): Shared, headers: HeaderMap, Form(form): Form<AllowF
         }
         Err(e) => page(
             StatusCode::BAD_REQUEST,
-            pages::message("Not allowed", &e, true),
+            pages::message(tr, &tr.get("dashboard-not-allowed"), &e, true),
         ),
     }
 }
@@ -981,12 +1007,13 @@ async fn revoke_allow(
 ) -> Response {
     let info = match form_session(&admin, &headers, &form.csrf) {
         Ok(info) => info,
-        Err(r) => return r.response(&admin),
+        Err(r) => return r.response(&admin, &headers),
     };
+    let tr = parents_tr(&admin, &headers);
     let refuse = |why: &str| {
         page(
             StatusCode::BAD_REQUEST,
-            pages::message("Not revoked", why, true),
+            pages::message(tr, &tr.get("dashboard-not-revoked"), why, true),
         )
     };
     let revoked = allows::revoke(&admin.state_dir, &admin.resolver.engine(), &form);
@@ -1035,18 +1062,21 @@ fn child_form(
     csrf: &str,
     child: &str,
 ) -> Result<(String, crate::policy::children::ChildPlan), Box<Response>> {
-    let info = form_session(admin, headers, csrf).map_err(|r| Box::new(r.response(admin)))?;
+    let info =
+        form_session(admin, headers, csrf).map_err(|r| Box::new(r.response(admin, headers)))?;
     let plan = admin
         .resolver
         .engine()
         .child(child)
         .cloned()
         .ok_or_else(|| {
+            let tr = parents_tr(admin, headers);
             Box::new(page(
                 StatusCode::NOT_FOUND,
                 pages::message(
-                    "No such child",
-                    &format!("There is no child `{child}`."),
+                    tr,
+                    &tr.get("dashboard-no-child"),
+                    &tr.with("dashboard-no-child-text", "id", child),
                     true,
                 ),
             ))
@@ -1065,6 +1095,7 @@ async fn child_action(
         Ok(x) => x,
         Err(r) => return *r,
     };
+    let tr = parents_tr(&admin, &headers);
     let action = match action.as_str() {
         "pause" => family::Action::Pause(form.length),
         "resume" => family::Action::Resume,
@@ -1093,7 +1124,7 @@ async fn child_action(
         }
         Err(e) => page(
             StatusCode::INTERNAL_SERVER_ERROR,
-            pages::message("Not done", &e, true),
+            pages::message(tr, &tr.get("dashboard-not-done"), &e, true),
         ),
     }
 }
@@ -1117,6 +1148,7 @@ async fn assign_device(
         Ok(x) => x,
         Err(r) => return *r,
     };
+    let tr = parents_tr(&admin, &headers);
     let reloader = admin.reloader.clone();
     let reload = || -> family::Reload {
         Box::pin(async move {
@@ -1142,7 +1174,7 @@ async fn assign_device(
         }
         Err(e) => page(
             StatusCode::BAD_REQUEST,
-            pages::message("Not assigned", &e, true),
+            pages::message(tr, &tr.get("dashboard-not-assigned"), &e, true),
         ),
     }
 }
@@ -1161,8 +1193,9 @@ async fn decide_request(
 ) -> Response {
     let info = match form_session(&admin, &headers, &form.csrf) {
         Ok(info) => info,
-        Err(r) => return r.response(&admin),
+        Err(r) => return r.response(&admin, &headers),
     };
+    let tr = parents_tr(&admin, &headers);
     let found: Option<(String, String)> = admin.db.lock().ok().and_then(|db| {
         db.query_row(
             "SELECT profile, domain FROM requests WHERE id = ?1 AND status = 'pending'",
@@ -1177,6 +1210,7 @@ async fn decide_request(
     let status = match form.decision.as_str() {
         "approve-1h" => apply_allow(
             &admin,
+            tr,
             &info.parent,
             &domain,
             &profile,
@@ -1186,6 +1220,7 @@ async fn decide_request(
         .map(|_| "approved"),
         "approve" => apply_allow(
             &admin,
+            tr,
             &info.parent,
             &domain,
             &profile,

@@ -33,14 +33,16 @@ pub type LoggedIn<'a> = Option<(&'a str, &'a str)>;
 #[template(path = "login.html")]
 struct Login<'a> {
     title: &'a str,
+    tr: Tr,
     logout: LoggedIn<'a>,
     message: &'a str,
     name: &'a str,
 }
 
-pub fn login(message: &str, name: &str) -> Rendered {
+pub fn login(tr: Tr, message: &str, name: &str) -> Rendered {
     Login {
-        title: "Parents' dashboard",
+        title: &tr.get("dashboard-title"),
+        tr,
         logout: None,
         message,
         name,
@@ -53,14 +55,17 @@ pub fn login(message: &str, name: &str) -> Rendered {
 #[template(path = "message.html")]
 struct Message<'a> {
     title: &'a str,
+    tr: Tr,
     logout: LoggedIn<'a>,
     text: &'a str,
     back: bool,
 }
 
-pub fn message(title: &str, text: &str, back: bool) -> Rendered {
+/// `tr`: the language of the page (a child's or a parent's).
+pub fn message(tr: Tr, title: &str, text: &str, back: bool) -> Rendered {
     Message {
         title,
+        tr,
         logout: None,
         text,
         back,
@@ -99,16 +104,19 @@ pub enum Activity {
 impl Activity {
     /// A card per child (with their activity, or none yet), then one per
     /// profile that had activity from devices no child has.
-    pub fn of(children: Vec<ChildHead>, reports: &[ProfileReport]) -> Activity {
+    pub fn of(tr: Tr, children: Vec<ChildHead>, reports: &[ProfileReport]) -> Activity {
         let mut cards: Vec<Card> = children
             .into_iter()
             .map(|head| {
                 let mut card = match reports.iter().find(|r| r.profile == head.id) {
-                    Some(r) => Card::of(r),
-                    None => Card::of(&ProfileReport {
-                        profile: head.id.clone(),
-                        ..ProfileReport::default()
-                    }),
+                    Some(r) => Card::of(tr, r),
+                    None => Card::of(
+                        tr,
+                        &ProfileReport {
+                            profile: head.id.clone(),
+                            ..ProfileReport::default()
+                        },
+                    ),
                 };
                 card.title = head.name.clone();
                 card.child = Some(head);
@@ -118,7 +126,7 @@ impl Activity {
         let others: Vec<Card> = reports
             .iter()
             .filter(|r| !cards.iter().any(|c| c.profile == r.profile))
-            .map(Card::of)
+            .map(|r| Card::of(tr, r))
             .collect();
         cards.extend(others);
         if cards.is_empty() {
@@ -207,6 +215,7 @@ pub enum Allows {
 #[template(path = "dashboard.html")]
 struct Dashboard<'a> {
     title: &'a str,
+    tr: Tr,
     logout: LoggedIn<'a>,
     csrf: &'a str,
     profiles: Vec<(&'a str, &'a str)>,
@@ -219,6 +228,8 @@ struct Dashboard<'a> {
 
 /// What the dashboard shows, for the parent logged in.
 pub struct DashboardPage<'a> {
+    /// The parents' language.
+    pub tr: Tr,
     pub csrf: &'a str,
     pub parent: &'a str,
     /// Who an allow can be for: (id, what the form shows): children by
@@ -233,7 +244,8 @@ pub struct DashboardPage<'a> {
 
 pub fn dashboard(p: DashboardPage<'_>) -> Rendered {
     Dashboard {
-        title: "Parents' dashboard",
+        title: &p.tr.get("dashboard-title"),
+        tr: p.tr,
         logout: Some((p.csrf, p.parent)),
         csrf: p.csrf,
         profiles: p.profiles,
@@ -356,7 +368,7 @@ pub struct Card {
 }
 
 impl Card {
-    fn of(r: &ProfileReport) -> Card {
+    fn of(tr: Tr, r: &ProfileReport) -> Card {
         let by_hour: Vec<(String, u64)> = r
             .active_by_hour
             .iter()
@@ -365,11 +377,11 @@ impl Card {
             .collect();
         Card {
             profile: r.profile.clone(),
-            title: format!("Other devices: profile {}", r.profile),
+            title: tr.with("dashboard-other-devices", "profile", &r.profile),
             child: None,
             queries: r.queries,
             blocked: r.blocked,
-            online: hours(r.active_minutes),
+            online: tr.minutes(r.active_minutes),
             bypass: r.bypass_attempts,
             hours: bars(format!("hours-{}", r.profile), &by_hour, "bar"),
             categories: hbars(format!("categories-{}", r.profile), &r.blocked_by_category),
@@ -482,20 +494,14 @@ fn hbars(id: String, values: &[(String, u64)]) -> Option<Chart> {
     })
 }
 
-fn hours(m: u64) -> String {
-    match (m / 60, m % 60) {
-        (0, m) => format!("{m} min"),
-        (h, m) => format!("{h} h {m:02} min"),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn text_in_pages_is_escaped() {
-        let page = message("<b>", "<script>alert(1)</script> & \"'", true).unwrap();
+        let tr = Tr::parents(crate::words::Lang::En);
+        let page = message(tr, "<b>", "<script>alert(1)</script> & \"'", true).unwrap();
         assert!(
             !page.contains("<script>") && !page.contains("<b>"),
             "{page}"

@@ -20,6 +20,7 @@ mod children;
 mod cli;
 mod clients;
 mod dashboard_browser;
+mod dashboard_words;
 mod desktop_notice;
 mod encrypted_upstreams;
 mod exam;
