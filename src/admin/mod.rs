@@ -101,6 +101,8 @@ pub struct Handle {
     totals: Arc<activity::Totals>,
     /// The daemon's, from its start (`[state]` changes need a restart).
     state_dir: PathBuf,
+    /// This machine's DNS setup, for `/metrics`.
+    machine: metrics::Machine,
     /// The daemon's shutdown: ends whichever server is running.
     stop: CancellationToken,
     tasks: tokio_util::task::TaskTracker,
@@ -140,6 +142,7 @@ pub async fn start(
     reloader: Arc<Reloader>,
     totals: Arc<activity::Totals>,
     seen: Arc<dyn crate::observe::SeenClients>,
+    machine: metrics::Machine,
     stop: CancellationToken,
     tasks: &tokio_util::task::TaskTracker,
 ) -> anyhow::Result<Arc<Handle>> {
@@ -149,6 +152,7 @@ pub async fn start(
         reloader: reloader.clone(),
         totals,
         state_dir: crate::state::dir(config),
+        machine,
         stop,
         tasks: tasks.clone(),
         now: Mutex::new(Now {
@@ -157,7 +161,7 @@ pub async fn start(
             server: None,
         }),
     });
-    if config.admin.enabled && !config.admin.has_accounts() {
+    if config.admin.enabled && !opens_something(&config.admin) {
         no_password();
     }
     let server = handle.launch(config).await?;
@@ -171,7 +175,7 @@ pub async fn start(
 
 fn no_password() {
     tracing::error!(
-        "[admin] is enabled but has no password_hash and no [[admin.parent]]: run `nestguard passwd`; the dashboard stays off"
+        "[admin] is enabled but has no password_hash, no [[admin.parent]] and no metrics_token_hash: run `nestguard passwd` (or `nestguard metrics-token` for /metrics only); the dashboard stays off"
     );
 }
 
@@ -179,9 +183,16 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-/// Whether `a` has the dashboard serving (on and with a password).
+/// Whether `a` has the dashboard serving: on, with a password or the
+/// monitoring token (a fleet machine may have only the token: then only
+/// `/metrics` and `/api/status` open, and no password opens the rest).
 fn serving(a: &AdminConfig) -> bool {
-    a.enabled && a.has_accounts()
+    a.enabled && opens_something(a)
+}
+
+/// Whether any credential opens anything: a parent's password or the monitoring token.
+fn opens_something(a: &AdminConfig) -> bool {
+    a.has_accounts() || a.metrics_token_hash.is_some()
 }
 
 impl Handle {
@@ -221,12 +232,16 @@ impl Handle {
         let counters = Arc::new(AdminCounters::default());
         let limits = Arc::new(serve::Limits::new(a.max_connections, a.header_read_timeout));
         let reloader = self.reloader.clone();
-        let registry = metrics::registry(
+        let mut registry = metrics::registry(
             self.resolver.clone(),
             self.totals.clone(),
             Arc::new(move || reloader.status()),
             counters.clone(),
         );
+        registry.register_collector(Box::new(metrics::Fleet::new(
+            &self.state_dir,
+            self.machine.clone(),
+        )));
         let admin = Arc::new(Admin {
             resolver: self.resolver.clone(),
             reloader: self.reloader.clone(),
@@ -360,8 +375,8 @@ impl Handle {
         if let Some((_, addr)) = running {
             let why = if !new.enabled {
                 "[admin] enabled = false"
-            } else if !new.has_accounts() {
-                "[admin] has no password_hash and no [[admin.parent]]"
+            } else if !opens_something(new) {
+                "[admin] has no password_hash, no [[admin.parent]] and no metrics_token_hash"
             } else if new.listen != old.listen {
                 "[admin] listen changed"
             } else {
@@ -370,8 +385,8 @@ impl Handle {
             self.stop_server().await;
             tracing::info!(%addr, "admin dashboard stopped: {why}");
         }
-        let had_none = old.enabled && !old.has_accounts();
-        if new.enabled && !new.has_accounts() && !had_none {
+        let had_none = old.enabled && !opens_something(&old);
+        if new.enabled && !opens_something(new) && !had_none {
             no_password();
         }
         // A server that should run but does not (turned on, moved, or its

@@ -24,6 +24,7 @@ mod desktop_notice;
 mod encrypted_upstreams;
 mod exam;
 mod fake_upstream;
+mod fleet;
 mod forwarders;
 mod fuzz_regressions;
 mod hardening;
