@@ -73,7 +73,10 @@ promtool check metrics < "$tmp/metrics"
 python3 - "$tmp/metrics" "$rules" "$dashboard" <<'EOF'
 import json, re, sys
 metrics = open(sys.argv[1]).read()
+# Sample lines, and families declared with no sample yet (no decisions made).
 exported = set(re.findall(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)[{ ]", metrics, re.M))
+for name, kind in re.findall(r"^# TYPE (\S+) (\S+)", metrics, re.M):
+    exported.add(name + "_total" if kind == "counter" and not name.endswith("_total") else name)
 exprs = re.findall(r"expr: (.*)", open(sys.argv[2]).read())
 exprs += [t["expr"] for p in json.load(open(sys.argv[3]))["panels"] for t in p["targets"]]
 missing = set()
