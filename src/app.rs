@@ -444,13 +444,15 @@ impl Daemon {
         };
         let admin = crate::admin::start(
             config,
-            resolver.clone(),
-            reloader.clone(),
-            totals.clone(),
-            seen,
-            crate::admin::metrics::Machine {
-                root: system_root,
-                dns: addrs.clone(),
+            crate::admin::Daemonside {
+                resolver: resolver.clone(),
+                reloader: reloader.clone(),
+                totals: totals.clone(),
+                seen,
+                machine: crate::admin::metrics::Machine {
+                    root: system_root,
+                    dns: addrs.clone(),
+                },
             },
             shutdown.clone(),
             &tasks,

@@ -134,18 +134,31 @@ struct Server {
 /// port (it does at once; this only bounds a stuck runtime).
 const RELEASE_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
+/// What the dashboard reads of the running daemon.
+pub struct Daemonside {
+    pub resolver: Arc<Resolver>,
+    pub reloader: Arc<Reloader>,
+    pub totals: Arc<activity::Totals>,
+    pub seen: Arc<dyn crate::observe::SeenClients>,
+    /// This machine's DNS setup, for `/metrics`.
+    pub machine: metrics::Machine,
+}
+
 /// Starts the admin server if the config enables it; its handle, which a
 /// reload updates (the handle gives the bound address).
 pub async fn start(
     config: &Config,
-    resolver: Arc<Resolver>,
-    reloader: Arc<Reloader>,
-    totals: Arc<activity::Totals>,
-    seen: Arc<dyn crate::observe::SeenClients>,
-    machine: metrics::Machine,
+    daemon: Daemonside,
     stop: CancellationToken,
     tasks: &tokio_util::task::TaskTracker,
 ) -> anyhow::Result<Arc<Handle>> {
+    let Daemonside {
+        resolver,
+        reloader,
+        totals,
+        seen,
+        machine,
+    } = daemon;
     let handle = Arc::new(Handle {
         resolver,
         seen,
