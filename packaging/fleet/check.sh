@@ -50,6 +50,25 @@ path = "$tmp/adult.txt"
 category = "adult"
 EOF
 "$bin" check -c "$tmp/nestguard.toml" >/dev/null
+
+# The Ansible role's drop-in, rendered from its defaults, passes the check
+# its `validate` runs (Jinja2 and PyYAML are what Ansible renders with).
+role=packaging/fleet/ansible/roles/nestguard
+if python3 -c 'import jinja2, yaml' 2>/dev/null; then
+    python3 - "$role" "$tmp/rendered-school.toml" <<'EOF'
+import json, sys, jinja2, yaml
+role, out = sys.argv[1], sys.argv[2]
+env = jinja2.Environment(loader=jinja2.FileSystemLoader(f"{role}/templates"), undefined=jinja2.StrictUndefined)
+env.filters["to_json"] = json.dumps
+defaults = yaml.safe_load(open(f"{role}/defaults/main.yml"))
+open(out, "w").write(env.get_template("school.toml.j2").render(**defaults))
+EOF
+    echo "== the role's drop-in: nestguard check --drop-in (as its validate runs it)"
+    "$bin" check -c "$tmp/nestguard.toml" --drop-in "$tmp/rendered-school.toml" --as 50-school.toml >"$tmp/check.out"
+    head -n 1 "$tmp/check.out"
+else
+    echo "python3 jinja2/yaml not installed: the Ansible role's rendered drop-in check SKIPPED"
+fi
 "$bin" run -c "$tmp/nestguard.toml" >"$tmp/daemon.log" 2>&1 &
 pid=$!
 python3 - "$port" "$token" "$tmp/metrics" <<'EOF'
