@@ -84,7 +84,7 @@ fn drop_in_check_refuses_what_every_machine_would_refuse_at_file_line_column() {
     // Without --as it is read beside the old one, whose child it repeats.
     let (code, _, err) = run(&["check", "--drop-in", c], &main);
     assert_eq!(code, Some(2), "{err}");
-    // --drop-in needs the main config.
+    // A main config that is not there is an error, not a pass.
     let (code, _, err) = run(
         &["check", "--drop-in", c],
         Path::new("/nonexistent/nestguard.toml"),
