@@ -42,6 +42,9 @@ pub struct Environment {
     pub clock: Clock,
     pub neighbours: Arc<dyn NeighbourSource>,
     pub owners: Arc<dyn OwnerSource>,
+    /// Where the machine's DNS setup (`/etc/resolv.conf`, systemd-resolved's
+    /// drop-in) is read from for `/metrics`: `/`, or a copy of one (tests).
+    pub system_root: std::path::PathBuf,
 }
 
 impl Environment {
@@ -50,6 +53,7 @@ impl Environment {
             clock: Clock::system(),
             neighbours: Arc::new(KernelNeighbours),
             owners: Arc::new(KernelOwners),
+            system_root: std::path::PathBuf::from("/"),
         }
     }
 }
@@ -238,6 +242,7 @@ impl Daemon {
 
     async fn start_serving(config: &Config, env: Environment) -> anyhow::Result<Daemon> {
         let clock = env.clock;
+        let system_root = env.system_root;
         let neighbours = Arc::new(Neighbours::new(env.neighbours));
         // Activity counts what the pipeline reports (`observe`); when each
         // client was last seen is kept here for the writer's "gone" check.
@@ -439,10 +444,16 @@ impl Daemon {
         };
         let admin = crate::admin::start(
             config,
-            resolver.clone(),
-            reloader.clone(),
-            totals.clone(),
-            seen,
+            crate::admin::Daemonside {
+                resolver: resolver.clone(),
+                reloader: reloader.clone(),
+                totals: totals.clone(),
+                seen,
+                machine: crate::admin::metrics::Machine {
+                    root: system_root,
+                    dns: addrs.clone(),
+                },
+            },
             shutdown.clone(),
             &tasks,
         )

@@ -34,6 +34,14 @@ pub enum Command {
         /// Look at the system's DNS setup under this directory instead of / (for tests).
         #[arg(long, default_value = "/", hide = true)]
         root: PathBuf,
+        /// Check FILE as a conf.d drop-in of the main config (--config): what
+        /// a drop-in may hold, and the whole config with it in place.
+        #[arg(long, value_name = "FILE")]
+        drop_in: Option<PathBuf>,
+        /// With --drop-in: the conf.d file name it will be installed as
+        /// (that file, if present, is left out; FILE is read in its place).
+        #[arg(long = "as", value_name = "NAME", requires = "drop_in")]
+        as_name: Option<std::ffi::OsString>,
     },
     /// Say what the rules decide for a name, and which rule (file:line) decides it.
     Explain {
@@ -218,7 +226,30 @@ pub enum ResolverAction {
 
 fn load(cli: &Cli) -> Result<(ConfigSource, Config), config::ConfigError> {
     let source = config::locate(cli.config.as_deref())?;
-    let config = Config::load(&source)?;
+    let config = match (&cli.command, &source) {
+        (
+            Command::Check {
+                drop_in: Some(file),
+                as_name,
+                ..
+            },
+            ConfigSource::File(main),
+        ) => Config::load_with_drop_in(main, file, as_name.as_deref())?,
+        (
+            Command::Check {
+                drop_in: Some(file),
+                ..
+            },
+            ConfigSource::Embedded,
+        ) => {
+            return Err(config::ConfigError::plain(
+                &file.display().to_string(),
+                "--drop-in needs the main config it goes with: --config /etc/nestguard/nestguard.toml"
+                    .into(),
+            ));
+        }
+        _ => Config::load(&source)?,
+    };
     Ok((source, config))
 }
 
@@ -390,7 +421,7 @@ pub fn main() -> ExitCode {
         Command::ConfirmBand { child } => {
             commands::report(commands::confirm_band(&source, &config, &child))
         }
-        Command::Check { root } => {
+        Command::Check { root, drop_in, .. } => {
             let (engine, diagnostics) = match crate::engine::Engine::build(&config) {
                 Ok(mut engine) => {
                     let d = std::mem::take(&mut engine.diagnostics);
@@ -439,6 +470,13 @@ pub fn main() -> ExitCode {
                     }
                 )
             };
+            if let Some(file) = &drop_in {
+                println!(
+                    "{}: ok as a drop-in of {source} ({} config files read)",
+                    file.display(),
+                    config.files().count()
+                );
+            }
             println!(
                 "{source}: ok ({}, {})",
                 plural(config.server.listen.get_ref().len(), "listen address"),

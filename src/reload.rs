@@ -269,6 +269,7 @@ impl Reloader {
             children: status::ChildStatus::of(&engine, clock.today()),
             exam: None,
             failed: None,
+            policy: status::PolicyInForce::of(&startup),
         };
         Reloader {
             watched: Mutex::new(Watched::of(&startup)),
@@ -630,6 +631,7 @@ impl Reloader {
             *w = Watched::of(config);
         }
         status.config = config_files(config);
+        status.policy = status::PolicyInForce::of(config);
         status.rules = RuleCounts::of(&engine);
         status.children = status::ChildStatus::of(&engine, self.clock.today());
         status.held = None;

@@ -42,6 +42,49 @@ pub struct Status {
     /// Set when this run failed to start: why. Filtering did not start.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failed: Option<String>,
+    /// Which policy is in force, for a fleet's monitoring (`/metrics`).
+    #[serde(default)]
+    pub policy: PolicyInForce,
+}
+
+/// Which policy is in force: what a fleet compares across its machines.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct PolicyInForce {
+    /// `[policy] version`, as the config (a fleet's drop-in) names it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// `sha256:` and the hex SHA-256 of the config files read, in order
+    /// (each file's length, then its bytes): it changes when any of them does.
+    #[serde(default)]
+    pub config_hash: String,
+    /// The rule list files in force (`[[rules.list]]` and downloaded lists).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lists: Vec<std::path::PathBuf>,
+}
+
+impl PolicyInForce {
+    pub fn of(config: &crate::config::Config) -> PolicyInForce {
+        let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
+        for o in &config.origins {
+            ctx.update(&(o.text.len() as u64).to_be_bytes());
+            ctx.update(o.text.as_bytes());
+        }
+        let hex: String = ctx
+            .finish()
+            .as_ref()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        PolicyInForce {
+            version: config.policy.version.clone(),
+            config_hash: format!("sha256:{hex}"),
+            lists: crate::rules::subscriptions::rules_config(config)
+                .lists
+                .into_iter()
+                .map(|l| l.path)
+                .collect(),
+        }
+    }
 }
 
 /// One child as `status` shows them.
@@ -223,6 +266,7 @@ pub fn failed_start(state_dir: &Path, at: Timestamp, reason: &str) {
         children: Vec::new(),
         exam: None,
         failed: Some(reason.to_string()),
+        policy: PolicyInForce::default(),
     };
     write(state_dir, &status);
 }

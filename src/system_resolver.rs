@@ -472,6 +472,40 @@ pub fn per_user_warnings(root: &Path, listen: &[SocketAddr]) -> Vec<String> {
     out
 }
 
+/// Whether the system under `root` asks nestguard (answering at `dns`) for
+/// names now: the first `nameserver` of resolv.conf (the one the C library
+/// asks first) is one of `dns` on port 53, or it is systemd-resolved's stub
+/// and resolved's drop-in names one of `dns`. A lie either way would hide a
+/// machine that stopped filtering, so anything else counts as "no".
+pub fn uses_nestguard(root: &Path, dns: &[SocketAddr]) -> bool {
+    let ours = |a: SocketAddr| {
+        dns.iter().any(|d| {
+            d.port() == a.port()
+                && (d.ip() == a.ip() || (d.ip().is_unspecified() && a.ip().is_loopback()))
+        })
+    };
+    let resolv = at(root, RESOLV_CONF);
+    let Some(&first) = nameservers(&resolved_path(root, &resolv)).first() else {
+        return false;
+    };
+    match first {
+        std::net::IpAddr::V4(v4) if RESOLVED_STUBS.contains(&v4) => {
+            fs::read_to_string(at(root, DROP_IN)).is_ok_and(|text| {
+                text.lines()
+                    .filter_map(|l| l.trim().strip_prefix("DNS="))
+                    .flat_map(|v| v.split_whitespace())
+                    .filter_map(|v| {
+                        v.parse::<SocketAddr>()
+                            .ok()
+                            .or_else(|| Some(SocketAddr::new(v.parse().ok()?, 53)))
+                    })
+                    .any(ours)
+            })
+        }
+        ip => ours(SocketAddr::new(ip, 53)),
+    }
+}
+
 /// The file a resolv.conf path leads to, with an absolute symlink read under `root`.
 fn resolved_path(root: &Path, path: &Path) -> PathBuf {
     match fs::read_link(path) {
@@ -524,6 +558,42 @@ mod tests {
         let _ = fs::remove_dir_all(&r);
         fs::create_dir_all(r.join("etc")).unwrap();
         r
+    }
+
+    #[test]
+    fn uses_nestguard_reads_resolv_conf_and_resolveds_drop_in() {
+        let r = root("uses");
+        let on_53: Vec<SocketAddr> = vec!["0.0.0.0:53".parse().unwrap()];
+        let elsewhere: Vec<SocketAddr> = vec!["127.0.0.1:5353".parse().unwrap()];
+        fs::write(
+            r.join(RESOLV_CONF),
+            "nameserver 127.0.0.1\nnameserver 9.9.9.9\n",
+        )
+        .unwrap();
+        assert!(uses_nestguard(&r, &on_53));
+        assert!(
+            !uses_nestguard(&r, &elsewhere),
+            "resolv.conf cannot name port 5353"
+        );
+        // The first nameserver is the one asked first.
+        fs::write(
+            r.join(RESOLV_CONF),
+            "nameserver 9.9.9.9\nnameserver 127.0.0.1\n",
+        )
+        .unwrap();
+        assert!(!uses_nestguard(&r, &on_53));
+        // resolved's stub: only with resolved's drop-in naming nestguard.
+        fs::write(r.join(RESOLV_CONF), "nameserver 127.0.0.53\n").unwrap();
+        assert!(!uses_nestguard(&r, &elsewhere));
+        fs::create_dir_all(r.join(DROP_IN).parent().unwrap()).unwrap();
+        fs::write(
+            r.join(DROP_IN),
+            "[Resolve]\nDNS=127.0.0.1:5353\nDomains=~.\n",
+        )
+        .unwrap();
+        assert!(uses_nestguard(&r, &elsewhere));
+        assert!(!uses_nestguard(&r, &["127.0.0.2:5353".parse().unwrap()]));
+        fs::remove_dir_all(&r).unwrap();
     }
 
     #[test]

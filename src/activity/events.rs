@@ -299,6 +299,21 @@ pub fn note(state_dir: &Path, kind: &str, detail: &str) {
     }
 }
 
+/// The kinds of the events recorded after the one numbered `after`, with
+/// their numbers, oldest first; none if there is no database.
+pub fn kinds_after(path: &Path, after: i64) -> Vec<(i64, String)> {
+    let Ok(conn) = super::store::Store::open_read_only(path) else {
+        return Vec::new();
+    };
+    let rows = conn
+        .prepare("SELECT id, kind FROM events WHERE id > ?1 ORDER BY id")
+        .and_then(|mut q| {
+            q.query_map([after], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<rusqlite::Result<Vec<_>>>()
+        });
+    rows.unwrap_or_default()
+}
+
 /// Events since `since` (unix seconds), oldest first; none if there is no database.
 pub fn recent(path: &Path, since: i64) -> Vec<Event> {
     let Ok(conn) = super::store::Store::open_read_only(path) else {

@@ -8,9 +8,12 @@
 //! given here without `_total`: the encoder adds it, so what scrapers see
 //! (`nestguard_queries_total`, ...) is unchanged.
 
+use std::collections::BTreeMap;
 use std::fmt;
-use std::sync::Arc;
+use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
 
 use portable_atomic::AtomicU64;
 use prometheus_client::collector::Collector;
@@ -581,6 +584,106 @@ impl Collector for DnsMetrics {
             "nestguard_start_time_seconds",
             "When the daemon started (Unix time).",
             [(NONE, s.started.as_second())],
+        )?;
+        let p = &s.policy;
+        gauge(
+            e,
+            "nestguard_policy_info",
+            "Always 1: the policy in force, as labels: [policy] version and the SHA-256 of the config files read (compare them across a fleet).",
+            [(
+                [
+                    ("version", p.version.clone().unwrap_or_default()),
+                    ("config_hash", p.config_hash.clone()),
+                ],
+                1u64,
+            )],
+        )?;
+        let now = self.resolver.clock().timestamp();
+        gauge(
+            e,
+            "nestguard_list_age_seconds",
+            "Seconds since each rule list's file last changed (a download that changed it, or an edit).",
+            p.lists.iter().filter_map(|path| {
+                let changed = std::fs::metadata(path).and_then(|m| m.modified()).ok()?;
+                let changed = jiff::Timestamp::try_from(changed).ok()?;
+                let age = now.duration_since(changed).as_secs().max(0);
+                Some(([("list", path.display().to_string())], age))
+            }),
+        )
+    }
+}
+
+/// This machine as nestguard sees it: where its DNS setup is read from,
+/// and the addresses nestguard answers DNS on.
+#[derive(Clone, Debug)]
+pub struct Machine {
+    /// `/`, or a copy of one (tests).
+    pub root: PathBuf,
+    pub dns: Vec<SocketAddr>,
+}
+
+/// What a fleet watches beyond the DNS counters: the protection events by
+/// kind, and whether the system resolver points at nestguard.
+pub struct Fleet {
+    events_db: PathBuf,
+    machine: Machine,
+    /// The last event counted, and the counts by kind: events are counted as
+    /// they appear in the database, so the counts only grow (the database
+    /// drops old events after the activity retention).
+    counted: Mutex<(i64, BTreeMap<String, u64>)>,
+}
+
+/// The kinds always shown (from zero), so alerts on them have a series.
+const EVENT_KINDS: [&str; 6] = [
+    "stopped", "started", "failed", "loosened", "refused", "resolver",
+];
+
+impl Fleet {
+    pub fn new(state_dir: &std::path::Path, machine: Machine) -> Fleet {
+        Fleet {
+            events_db: crate::state::layout::activity_db(state_dir),
+            machine,
+            counted: Mutex::new((0, EVENT_KINDS.iter().map(|k| (k.to_string(), 0)).collect())),
+        }
+    }
+}
+
+impl fmt::Debug for Fleet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Fleet").finish_non_exhaustive()
+    }
+}
+
+impl Collector for Fleet {
+    fn encode(&self, mut enc: DescriptorEncoder) -> fmt::Result {
+        let counts = {
+            let mut c = self
+                .counted
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            for (id, kind) in crate::activity::events::kinds_after(&self.events_db, c.0) {
+                c.0 = id;
+                *c.1.entry(kind).or_default() += 1;
+            }
+            c.1.clone()
+        };
+        counter(
+            &mut enc,
+            "nestguard_protection_events",
+            "Protection events by kind, as `nestguard status` lists them: stopped (filtering stopped), started, failed (a start that failed), loosened (a change that blocks less), refused (a change refused: files others can write), resolver (lookups bypassing per-user profiles), and the parents' and teachers' actions.",
+            counts.into_iter().map(|(k, n)| ([("kind", k)], n)),
+        )?;
+        gauge(
+            &mut enc,
+            "nestguard_system_resolver_nestguard",
+            "1 if this machine's system resolver points at nestguard (resolv.conf, or systemd-resolved's drop-in), 0 if not: its own lookups are not filtered.",
+            [(
+                NONE,
+                u64::from(crate::system_resolver::uses_nestguard(
+                    &self.machine.root,
+                    &self.machine.dns,
+                )),
+            )],
         )
     }
 }

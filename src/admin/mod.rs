@@ -102,6 +102,8 @@ pub struct Handle {
     totals: Arc<activity::Totals>,
     /// The daemon's, from its start (`[state]` changes need a restart).
     state_dir: PathBuf,
+    /// This machine's DNS setup, for `/metrics`.
+    machine: metrics::Machine,
     /// The daemon's shutdown: ends whichever server is running.
     stop: CancellationToken,
     tasks: tokio_util::task::TaskTracker,
@@ -133,23 +135,38 @@ struct Server {
 /// port (it does at once; this only bounds a stuck runtime).
 const RELEASE_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
+/// What the dashboard reads of the running daemon.
+pub struct Daemonside {
+    pub resolver: Arc<Resolver>,
+    pub reloader: Arc<Reloader>,
+    pub totals: Arc<activity::Totals>,
+    pub seen: Arc<dyn crate::observe::SeenClients>,
+    /// This machine's DNS setup, for `/metrics`.
+    pub machine: metrics::Machine,
+}
+
 /// Starts the admin server if the config enables it; its handle, which a
 /// reload updates (the handle gives the bound address).
 pub async fn start(
     config: &Config,
-    resolver: Arc<Resolver>,
-    reloader: Arc<Reloader>,
-    totals: Arc<activity::Totals>,
-    seen: Arc<dyn crate::observe::SeenClients>,
+    daemon: Daemonside,
     stop: CancellationToken,
     tasks: &tokio_util::task::TaskTracker,
 ) -> anyhow::Result<Arc<Handle>> {
+    let Daemonside {
+        resolver,
+        reloader,
+        totals,
+        seen,
+        machine,
+    } = daemon;
     let handle = Arc::new(Handle {
         resolver,
         seen,
         reloader: reloader.clone(),
         totals,
         state_dir: crate::state::dir(config),
+        machine,
         stop,
         tasks: tasks.clone(),
         now: Mutex::new(Now {
@@ -158,7 +175,7 @@ pub async fn start(
             server: None,
         }),
     });
-    if config.admin.enabled && !config.admin.has_accounts() {
+    if config.admin.enabled && !opens_something(&config.admin) {
         no_password();
     }
     let server = handle.launch(config).await?;
@@ -172,7 +189,7 @@ pub async fn start(
 
 fn no_password() {
     tracing::error!(
-        "[admin] is enabled but has no password_hash and no [[admin.parent]]: run `nestguard passwd`; the dashboard stays off"
+        "[admin] is enabled but has no password_hash, no [[admin.parent]] and no metrics_token_hash: run `nestguard passwd` (or `nestguard metrics-token` for /metrics only); the dashboard stays off"
     );
 }
 
@@ -180,9 +197,16 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-/// Whether `a` has the dashboard serving (on and with a password).
+/// Whether `a` has the dashboard serving: on, with a password or the
+/// monitoring token (a fleet machine may have only the token: then only
+/// `/metrics` and `/api/status` open, and no password opens the rest).
 fn serving(a: &AdminConfig) -> bool {
-    a.enabled && a.has_accounts()
+    a.enabled && opens_something(a)
+}
+
+/// Whether any credential opens anything: a parent's password or the monitoring token.
+fn opens_something(a: &AdminConfig) -> bool {
+    a.has_accounts() || a.metrics_token_hash.is_some()
 }
 
 impl Handle {
@@ -222,12 +246,16 @@ impl Handle {
         let counters = Arc::new(AdminCounters::default());
         let limits = Arc::new(serve::Limits::new(a.max_connections, a.header_read_timeout));
         let reloader = self.reloader.clone();
-        let registry = metrics::registry(
+        let mut registry = metrics::registry(
             self.resolver.clone(),
             self.totals.clone(),
             Arc::new(move || reloader.status()),
             counters.clone(),
         );
+        registry.register_collector(Box::new(metrics::Fleet::new(
+            &self.state_dir,
+            self.machine.clone(),
+        )));
         let admin = Arc::new(Admin {
             resolver: self.resolver.clone(),
             reloader: self.reloader.clone(),
@@ -361,8 +389,8 @@ impl Handle {
         if let Some((_, addr)) = running {
             let why = if !new.enabled {
                 "[admin] enabled = false"
-            } else if !new.has_accounts() {
-                "[admin] has no password_hash and no [[admin.parent]]"
+            } else if !opens_something(new) {
+                "[admin] has no password_hash, no [[admin.parent]] and no metrics_token_hash"
             } else if new.listen != old.listen {
                 "[admin] listen changed"
             } else {
@@ -371,8 +399,8 @@ impl Handle {
             self.stop_server().await;
             tracing::info!(%addr, "admin dashboard stopped: {why}");
         }
-        let had_none = old.enabled && !old.has_accounts();
-        if new.enabled && !new.has_accounts() && !had_none {
+        let had_none = old.enabled && !opens_something(&old);
+        if new.enabled && !opens_something(new) && !had_none {
             no_password();
         }
         // A server that should run but does not (turned on, moved, or its

@@ -85,20 +85,59 @@ impl Config {
     pub fn load(source: &ConfigSource) -> Result<Config, ConfigError> {
         match source {
             ConfigSource::Embedded => Config::embedded(),
-            ConfigSource::File(path) => {
-                let text = crate::sources::read_to_string(path).map_err(|e| {
-                    ConfigError::plain(&path.display().to_string(), format!("cannot read: {e}"))
-                })?;
-                let mut config = Config::parse(&text, &path.display().to_string(), path.parent())?;
-                config.path = Some(path.clone());
-                if let Some(dir) = path.parent() {
-                    for drop_in in conf_d_files(&dir.join(CONF_D)) {
-                        config.add_drop_in(&drop_in)?;
-                    }
-                }
-                Ok(config)
-            }
+            ConfigSource::File(path) => Config::load_main(path, None),
         }
+    }
+
+    /// Loads the main file at `path` with its `conf.d/`, and `candidate` read
+    /// as the drop-in `conf.d/<as_name>` (replacing that file when it exists;
+    /// the candidate's own file name when `as_name` is `None`), in name order:
+    /// what every machine with this main config would read once the
+    /// candidate is in place. Mistakes in the candidate are reported at its
+    /// own path.
+    pub fn load_with_drop_in(
+        path: &Path,
+        candidate: &Path,
+        as_name: Option<&std::ffi::OsStr>,
+    ) -> Result<Config, ConfigError> {
+        let name = match as_name.or(candidate.file_name()) {
+            Some(n) => n.to_os_string(),
+            None => {
+                return Err(ConfigError::plain(
+                    &candidate.display().to_string(),
+                    "a drop-in needs a file name".into(),
+                ));
+            }
+        };
+        Config::load_main(path, Some((name, candidate)))
+    }
+
+    fn load_main(
+        path: &Path,
+        candidate: Option<(std::ffi::OsString, &Path)>,
+    ) -> Result<Config, ConfigError> {
+        let text = crate::sources::read_to_string(path).map_err(|e| {
+            ConfigError::plain(&path.display().to_string(), format!("cannot read: {e}"))
+        })?;
+        let mut config = Config::parse(&text, &path.display().to_string(), path.parent())?;
+        config.path = Some(path.to_path_buf());
+        let Some(dir) = path.parent() else {
+            return Ok(config);
+        };
+        // (name it sorts by, file read)
+        let mut files: Vec<(std::ffi::OsString, PathBuf)> = conf_d_files(&dir.join(CONF_D))
+            .into_iter()
+            .filter_map(|f| Some((f.file_name()?.to_os_string(), f)))
+            .collect();
+        if let Some((name, file)) = candidate {
+            files.retain(|(n, _)| *n != name);
+            files.push((name, file.to_path_buf()));
+            files.sort();
+        }
+        for (_, drop_in) in files {
+            config.add_drop_in(&drop_in)?;
+        }
+        Ok(config)
     }
 
     /// Merges one `conf.d/` file: its `[[client]]`, `[[schedule]]` and
@@ -113,7 +152,7 @@ impl Config {
             .map_err(|e| ConfigError::at(&name, &text, e.span(), e.message().to_string()))?;
         for (key, value) in &table {
             let allowed = match key.get_ref().as_str() {
-                "client" | "child" | "device" | "schedule" | "exam" | "policy" => true,
+                "client" | "child" | "device" | "schedule" | "exam" | "policy" | "update" => true,
                 "rules" => value
                     .as_table()
                     .is_some_and(|t| t.keys().all(|k| k == "list")),
@@ -125,7 +164,7 @@ impl Config {
                     &text,
                     Some(key.span()),
                     format!(
-                        "a conf.d file may hold [[child]], [[device]], [[client]], [[schedule]], [[exam]], [[rules.list]] and [policy]; `{}` belongs in the main config file",
+                        "a conf.d file may hold [[child]], [[device]], [[client]], [[schedule]], [[exam]], [[rules.list]], [policy] and [update]; `{}` belongs in the main config file",
                         key.get_ref()
                     ),
                 ));
@@ -194,8 +233,39 @@ impl Config {
             if policy.contains_key("blocked_ttl") {
                 self.policy.blocked_ttl = d.blocked_ttl;
             }
+            if policy.contains_key("version") {
+                self.policy.version = d.version;
+            }
+        }
+        let update = table
+            .iter()
+            .find(|(k, _)| k.get_ref() == "update")
+            .and_then(|(_, v)| v.as_table());
+        if let Some(update) = update {
+            self.merge_update(update, drop_in.update);
         }
         Ok(())
+    }
+
+    /// A drop-in's `[update]`: its `[[update.list]]` tables are added to the
+    /// ones already read, and each other key it sets replaces the earlier value.
+    fn merge_update(&mut self, keys: &toml::Table, mut d: UpdateConfig) {
+        let u = &mut self.update;
+        u.lists.append(&mut d.lists);
+        for key in keys.keys() {
+            match key.as_str() {
+                "subscriptions" => u.subscriptions = std::mem::take(&mut d.subscriptions),
+                "interval" => u.interval = d.interval,
+                "jitter" => u.jitter = d.jitter,
+                "timeout" => u.timeout = d.timeout,
+                "max_size_mib" => u.max_size_mib = d.max_size_mib,
+                "max_shrink" => u.max_shrink = d.max_shrink,
+                "min_entries" => u.min_entries = d.min_entries,
+                "ca_file" => u.ca_file = d.ca_file.take(),
+                // `list`, merged above; serde refused any other key already.
+                _ => {}
+            }
+        }
     }
 
     fn validate(

@@ -403,6 +403,10 @@ pub struct PolicyConfig {
     /// Per profile id, replacing the preset's: what its clients get when no
     /// upstream answers and no stale answer is kept.
     pub upstream_failure: std::collections::BTreeMap<String, UpstreamFailure>,
+    /// The policy's version as whoever wrote it names it (a fleet's drop-in
+    /// sets it), shown in `/metrics` so a fleet's dashboard shows which
+    /// machines have which policy.
+    pub version: Option<String>,
 }
 
 /// What a profile's clients get when no upstream answers and no stale answer is kept.
@@ -425,6 +429,7 @@ impl Default for PolicyConfig {
             block_addresses: Vec::new(),
             blocked_ttl: Duration::from_secs(10),
             upstream_failure: Default::default(),
+            version: None,
         }
     }
 }

@@ -25,6 +25,7 @@ mod desktop_notice;
 mod encrypted_upstreams;
 mod exam;
 mod fake_upstream;
+mod fleet;
 mod forwarders;
 mod fuzz_regressions;
 mod hardening;
