@@ -5,8 +5,11 @@
 //! by name while the last good rules keep serving.
 
 use std::net::Ipv4Addr;
+use std::time::Duration;
 
-use crate::support::http::{HttpResponse, csrf_of, form_value, http, post_form, post_login};
+use crate::support::http::{
+    HttpResponse, csrf_of, form_value, http, http_within, post_form, post_login,
+};
 use crate::support::*;
 use hickory_proto::op::ResponseCode;
 use hickory_proto::rr::RecordType;
@@ -59,12 +62,19 @@ impl Parent {
     }
 
     /// The services panel's form for `child`, with `fields` (`rule=block`).
+    /// The answer comes once the rules are rebuilt: a full compile of the
+    /// shipped lists, which takes seconds on a busy test host.
     async fn set(&self, child: &str, service: &str, fields: &str) -> HttpResponse {
-        post_form(
+        http_within(
+            Duration::from_secs(60),
             "127.0.0.1",
             self.admin,
+            "POST",
             &format!("/children/{child}/service"),
-            &self.cookie,
+            &[
+                ("Content-Type", "application/x-www-form-urlencoded"),
+                ("Cookie", self.cookie.as_str()),
+            ],
             &format!("csrf={}&service={service}&{fields}", form_value(&self.csrf)),
         )
         .await
