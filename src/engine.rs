@@ -31,6 +31,7 @@ use toml::Spanned;
 use crate::config::{BlockMode, Config, UpstreamFailure};
 use crate::policy::neighbours::Mac;
 use crate::policy::overrides::Scope;
+use crate::policy::service_rules::DashboardServices;
 use crate::policy::{Live, Lookups, Who, children, users};
 use crate::rules::catalog::{SafeSearchDef, YoutubeLevel};
 use crate::rules::name::{Candidate, to_wire};
@@ -275,6 +276,8 @@ pub struct Engine {
     service_hours: Vec<services::Hours>,
     /// Daily budgets, per policy and service.
     budgets: Vec<Budget>,
+    /// The service rules a parent set on the dashboard (merged above).
+    dashboard_services: DashboardServices,
     /// The config's `[[exam]]` windows.
     exam_windows: Vec<crate::policy::exam::ExamWindow>,
     /// What an exam blocks whatever its allowlist says: bypass and AI chatbots.
@@ -324,16 +327,28 @@ impl Engine {
         let mut engine = Engine::assemble(config, rules, &catalog, &assigned)?;
         engine.diagnostics = diagnostics;
         engine.children = plans;
-        let index = ServiceIndex::new(crate::rules::services::load_services(
-            &catalog::RulesDir::from_config(&rules_config),
-        )?);
-        let compiled = services::compile(config, &catalog, &index)?;
+        let defs =
+            crate::rules::services::load_services(&catalog::RulesDir::from_config(&rules_config))?;
+        // A broken file fails the build: the last good rules keep serving.
+        let dashboard = DashboardServices::load(&crate::state::dir(config), &defs)
+            .map_err(anyhow::Error::msg)?;
+        for child in dashboard.children.keys() {
+            if engine.child(child).is_none() {
+                engine.warnings.push(format!(
+                    "{}: no [[child]] named `{child}`; their service rules are left out",
+                    dashboard.path.display()
+                ));
+            }
+        }
+        let index = ServiceIndex::new(defs);
+        let compiled = services::compile(config, &catalog, &index, &dashboard)?;
         for (p, s) in engine.profiles.iter_mut().zip(compiled.per_profile) {
             p.services = s;
         }
         engine.services = index;
         engine.service_hours = compiled.hours;
         engine.budgets = compiled.budgets;
+        engine.dashboard_services = dashboard;
         Ok(engine)
     }
 
@@ -579,6 +594,7 @@ impl Engine {
             services: ServiceIndex::default(),
             service_hours: Vec::new(),
             budgets: Vec::new(),
+            dashboard_services: DashboardServices::default(),
             exam_windows: Vec::new(),
             exam_blocks,
         };
@@ -636,6 +652,11 @@ impl Engine {
         let budgets = services::budgets_now(&self.budgets, usage, grants, (minute, local, today));
         let closed = services::closed(self.profiles.len(), &self.service_hours, &budgets, local);
         (closed, budgets)
+    }
+
+    /// The service rules a parent set on the dashboard.
+    pub fn dashboard_services(&self) -> &DashboardServices {
+        &self.dashboard_services
     }
 
     /// The services a policy's rules name, each with its rule in words

@@ -90,6 +90,9 @@ impl Watched {
             .insert(crate::state::layout::child_bands(&state_dir));
         // A device given to a child from the dashboard.
         w.files.insert(crate::state::layout::devices(&state_dir));
+        // Service rules set on the dashboard (or edited by hand).
+        w.files
+            .insert(crate::state::layout::service_rules(&state_dir));
         if let Some(dir) = &config.rules.dir {
             w.trees.insert(dir.clone());
         }

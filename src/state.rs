@@ -96,6 +96,11 @@ pub mod layout {
         state_dir.join("children.toml")
     }
 
+    /// Service rules a parent set on the dashboard (see `policy::service_rules`).
+    pub fn service_rules(state_dir: &Path) -> PathBuf {
+        state_dir.join("services.toml")
+    }
+
     /// What the running daemon says of itself, for `nestguard status`.
     pub fn status_file(state_dir: &Path) -> PathBuf {
         state_dir.join("status.toml")

@@ -5,11 +5,15 @@
 
 use std::path::Path;
 
+use toml::Spanned;
+
 use super::pages;
-use crate::config::{DeviceConfig, Privacy};
+use crate::config::{DeviceConfig, Privacy, ServiceAction, ServiceLimits, ServiceRule};
 use crate::dns::resolve::Resolver;
 use crate::observe::SeenClients;
+use crate::policy::service_rules::DashboardServices;
 use crate::policy::{children, devices, pause};
+use crate::rules::services::ServiceGroup;
 use crate::words::Tr;
 
 /// Devices that asked within this long are listed when no child has them.
@@ -82,9 +86,139 @@ fn service_lines(resolver: &Resolver, child: &str) -> Vec<pages::ServiceLine> {
                 name: def.name.clone(),
                 rule,
                 budget,
+                set_here: engine.dashboard_services().has(child, &def.id),
             })
         })
         .collect()
+}
+
+/// Every service of the catalogue, by group, for the services panel's
+/// list: "TikTok (13+)".
+pub(super) fn catalogue(resolver: &Resolver) -> Vec<pages::ServiceGroupOptions> {
+    let engine = resolver.engine();
+    let mut defs: Vec<_> = engine.services().defs().iter().collect();
+    defs.sort_by(|a, b| (a.group, &a.name).cmp(&(b.group, &b.name)));
+    let mut out: Vec<pages::ServiceGroupOptions> = Vec::new();
+    for d in defs {
+        let label = if d.min_age > 0 {
+            format!("{} ({}+)", d.name, d.min_age)
+        } else {
+            d.name.clone()
+        };
+        let name = group_name(d.group);
+        match out.last_mut() {
+            Some(g) if g.name == name => g.services.push((d.id.clone(), label)),
+            _ => out.push(pages::ServiceGroupOptions {
+                name,
+                services: vec![(d.id.clone(), label)],
+            }),
+        }
+    }
+    out
+}
+
+/// A group's name as a parent reads it.
+fn group_name(g: ServiceGroup) -> &'static str {
+    match g {
+        ServiceGroup::Video => "Video",
+        ServiceGroup::ShortVideo => "Short video",
+        ServiceGroup::Social => "Social",
+        ServiceGroup::Chat => "Chat",
+        ServiceGroup::Games => "Games",
+        ServiceGroup::AiChatbots => "AI chatbots",
+        ServiceGroup::Dating => "Dating",
+        ServiceGroup::Shopping => "Shopping",
+        ServiceGroup::Streaming => "Streaming",
+        ServiceGroup::Music => "Music",
+        ServiceGroup::Gambling => "Gambling",
+        ServiceGroup::Forums => "Forums",
+        ServiceGroup::Other => "Other",
+    }
+}
+
+/// What the services panel asks for one service of a child.
+#[derive(Debug, Default)]
+pub(super) struct ServiceChoice {
+    /// `block`, `allow`, `hours`, `budget`, or `config` (as configured).
+    pub rule: String,
+    /// Opening hours, `HH:MM`.
+    pub from: String,
+    pub to: String,
+    /// `every` day, `school` days or `weekend`s.
+    pub days: String,
+    /// The daily budget.
+    pub minutes: String,
+}
+
+/// Longest daily budget the panel takes: a whole day.
+const MAX_BUDGET_MINUTES: u64 = 24 * 60;
+
+impl ServiceChoice {
+    /// The rule it asks for (`None`: as configured), and it in words for
+    /// the audit trail; a clear error for what does not make sense.
+    fn rule(&self) -> Result<(Option<ServiceRule>, String), String> {
+        let spanned = |v: &str| Spanned::new(0..0, v.to_string());
+        Ok(match self.rule.as_str() {
+            "config" => (None, "as configured".into()),
+            "block" => (
+                Some(ServiceRule::Simple(ServiceAction::Block)),
+                "blocked".into(),
+            ),
+            "allow" => (
+                Some(ServiceRule::Simple(ServiceAction::Allow)),
+                "allowed".into(),
+            ),
+            "hours" => {
+                let (from, to) = (self.from.trim(), self.to.trim());
+                for t in [from, to] {
+                    if crate::schedule::parse_hhmm(t).is_none() {
+                        return Err(format!("`{t}`: opening hours are HH:MM, 00:00 to 23:59"));
+                    }
+                }
+                let (days, words): (&[&str], &str) = match self.days.as_str() {
+                    "every" | "" => (&[], "every day"),
+                    "school" => (&["mon", "tue", "wed", "thu", "fri"], "school days"),
+                    "weekend" => (&["sat", "sun"], "weekends"),
+                    other => return Err(format!("`{other}`: say every, school or weekend")),
+                };
+                (
+                    Some(ServiceRule::Limited(ServiceLimits {
+                        days: days.iter().map(|d| spanned(d)).collect(),
+                        from: Some(spanned(from)),
+                        to: Some(spanned(to)),
+                        budget: None,
+                        reset: None,
+                    })),
+                    format!("open {from}–{to} {words}"),
+                )
+            }
+            "budget" => {
+                let minutes = self
+                    .minutes
+                    .trim()
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|m| (1..=MAX_BUDGET_MINUTES).contains(m))
+                    .ok_or_else(|| {
+                        format!(
+                            "`{}`: a daily budget is 1 to {MAX_BUDGET_MINUTES} minutes",
+                            self.minutes
+                        )
+                    })?;
+                (
+                    Some(ServiceRule::Limited(ServiceLimits {
+                        days: Vec::new(),
+                        from: None,
+                        to: None,
+                        budget: Some(std::time::Duration::from_secs(minutes * 60)),
+                        reset: None,
+                    })),
+                    format!("{minutes} min a day"),
+                )
+            }
+            other => return Err(format!("`{other}`: no such rule")),
+        })
+    }
 }
 
 /// What the parent sees of a child, and why: it narrows as the child grows,
@@ -176,6 +310,9 @@ pub(super) enum Action {
     ConfirmBand,
     /// Half an hour more of a service's daily budget, today.
     Grant(String),
+    /// The services panel: a rule for a service (from the dashboard, in
+    /// place of the config's), or back to what the config says.
+    Service(String, ServiceChoice),
 }
 
 /// Reloads the rules (a child's new band, a device given to a child).
@@ -227,6 +364,23 @@ pub(super) async fn act(
                 "grant",
                 format!("{} {GRANT_MINUTES} more minutes of {service}", child.name),
             ))
+        }
+        Action::Service(service, choice) => {
+            let engine = resolver.engine();
+            let def = engine
+                .services()
+                .defs()
+                .iter()
+                .find(|d| d.id == service)
+                .ok_or_else(|| format!("there is no service `{service}`"))?;
+            let (rule, words) = choice.rule()?;
+            let mut rules = DashboardServices::load(state_dir, engine.services().defs())?;
+            rules.set(&child.id, &def.id, rule);
+            rules
+                .save(state_dir)
+                .map_err(|e| format!("{}: {e}", rules.path.display()))?;
+            reload().await?;
+            Ok(("service", format!("{}: {} {words}", child.name, def.name)))
         }
         Action::ConfirmBand => {
             let mut recorded = children::Recorded::load(state_dir)?;

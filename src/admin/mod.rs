@@ -844,7 +844,11 @@ async fn dashboard(State(admin): Shared, headers: HeaderMap) -> Response {
                 .collect(),
             pending,
             activity,
-            family: pages::Family { children, devices },
+            family: pages::Family {
+                children,
+                devices,
+                catalogue: family::catalogue(&admin.resolver),
+            },
             audit: recent,
             allows: allows::rows(
                 tr,
@@ -1077,9 +1081,20 @@ struct ChildForm {
     /// For a pause: `30m`, `1h`, `2h` or `morning`.
     #[serde(default)]
     length: String,
-    /// For more time: the service's id.
+    /// For more time or a service rule: the service's id.
     #[serde(default)]
     service: String,
+    /// The services panel: `block`, `allow`, `hours`, `budget` or `config`.
+    #[serde(default)]
+    rule: String,
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+    #[serde(default)]
+    days: String,
+    #[serde(default)]
+    minutes: String,
 }
 
 /// The logged-in parent and the child a form is about, once the form's
@@ -1129,12 +1144,24 @@ async fn child_action(
         "resume" => family::Action::Resume,
         "confirm-band" => family::Action::ConfirmBand,
         "grant" => family::Action::Grant(form.service),
+        "service" => family::Action::Service(
+            form.service,
+            family::ServiceChoice {
+                rule: form.rule,
+                from: form.from,
+                to: form.to,
+                days: form.days,
+                minutes: form.minutes,
+            },
+        ),
         _ => return (StatusCode::NOT_FOUND, "no such action\n").into_response(),
     };
-    let reloader = admin.reloader.clone();
-    let reload = || -> family::Reload {
-        Box::pin(async move { reloader.reload("dashboard: a child's band confirmed").await })
+    let trigger = match action {
+        family::Action::Service(..) => "dashboard: a child's service rule set",
+        _ => "dashboard: a child's band confirmed",
     };
+    let reloader = admin.reloader.clone();
+    let reload = || -> family::Reload { Box::pin(async move { reloader.reload(trigger).await }) };
     match family::act(
         &admin.resolver,
         &admin.state_dir,

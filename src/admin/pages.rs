@@ -166,6 +166,16 @@ pub struct ServiceLine {
     /// With a daily budget: minutes used, allowed today (budget and grants),
     /// and the bar's width in percent.
     pub budget: Option<(u64, u64, u64)>,
+    /// The rule was set on the dashboard (not the config's): "as configured" shows.
+    pub set_here: bool,
+}
+
+/// One group of the services panel's list of the catalogue.
+pub struct ServiceGroupOptions {
+    /// `Short video`.
+    pub name: &'static str,
+    /// (id, `TikTok (13+)`).
+    pub services: Vec<(String, String)>,
 }
 
 /// A device seen lately that no child has.
@@ -181,6 +191,8 @@ pub struct Device {
 pub struct Family {
     pub children: Vec<(String, String)>,
     pub devices: Vec<Device>,
+    /// The services catalogue, for each child's services panel.
+    pub catalogue: Vec<ServiceGroupOptions>,
 }
 
 /// One allow in force, as the dashboard lists it.

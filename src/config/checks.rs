@@ -198,7 +198,7 @@ fn children(
                 return Err(at(site.span(), format!("`{}`: {e}", site.get_ref())));
             }
         }
-        service_rules(t, services, at)
+        service_rules(&t.services, services, at)
     };
     for (id, t) in &config.profiles {
         if !shipped.profiles.iter().any(|d| &d.id == id) {
@@ -275,15 +275,16 @@ fn children(
     Ok(())
 }
 
-/// `services = { … }` of a child or profile: services the catalogue has,
-/// windows and budgets that parse.
-fn service_rules(
-    t: &super::Tweaks,
+/// `services = { … }` of a child or profile (or of a child in the
+/// dashboard's state file): services the catalogue has, windows and budgets
+/// that parse.
+pub fn service_rules(
+    rules: &std::collections::BTreeMap<String, Spanned<super::ServiceRule>>,
     services: &[crate::rules::services::ServiceDef],
     at: &dyn Fn(Range<usize>, String) -> ConfigError,
 ) -> Result<(), ConfigError> {
     use super::ServiceRule;
-    for (id, rule) in &t.services {
+    for (id, rule) in rules {
         if !services.iter().any(|s| &s.id == id) {
             let mut known: Vec<&str> = services.iter().map(|s| s.id.as_str()).collect();
             known.sort_unstable();

@@ -11,7 +11,7 @@ mod load;
 mod locate;
 mod schema;
 
-pub use checks::list_url_accepted;
+pub use checks::{list_url_accepted, service_rules as check_service_rules};
 pub use error::{ConfigError, Position, io_reason};
 pub use load::{CONF_D, conf_d_files};
 pub use locate::{ConfigSource, absolute, locate, system_dir};

@@ -696,24 +696,40 @@ impl<'de> Deserialize<'de> for ServiceRule {
     }
 }
 
+/// Written as it is read: `"block"`, `"allow"` or a table (the dashboard's
+/// state file uses the config's syntax).
+impl serde::Serialize for ServiceRule {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            ServiceRule::Simple(ServiceAction::Block) => s.serialize_str("block"),
+            ServiceRule::Simple(ServiceAction::Allow) => s.serialize_str("allow"),
+            ServiceRule::Limited(l) => l.serialize(s),
+        }
+    }
+}
+
 /// `{ days = ["sat", "sun"], from = "16:00", to = "18:00", budget = "60m" }`.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct ServiceLimits {
     /// Days the window opens on (`mon` … `sun`); every day when empty.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub days: Vec<Spanned<String>>,
     /// Local time the service opens, `HH:MM` (with `to`).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub from: Option<Spanned<String>>,
     /// Local time it closes; at or before `from` means the next day.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub to: Option<Spanned<String>>,
     /// Active minutes a day (`60m`, `1h30m`).
-    #[serde(default, with = "humantime_serde::option")]
+    #[serde(
+        default,
+        with = "humantime_serde::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub budget: Option<Duration>,
     /// Local time the budget starts again (`00:00`, local midnight, by default).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reset: Option<Spanned<String>>,
 }
 

@@ -10,6 +10,7 @@ use toml::Spanned;
 use crate::config::{Config, ServiceAction, ServiceRule};
 use crate::policy::ClosedServices;
 use crate::policy::budget::{self, Budget, BudgetNow, Grant, Usage};
+use crate::policy::service_rules::DashboardServices;
 use crate::rules::catalog::Catalog;
 use crate::rules::services::{ServiceId, ServiceIndex, ServiceMask};
 use crate::schedule::{LocalTime, Window, parse_day, parse_hhmm};
@@ -52,6 +53,7 @@ pub(super) fn compile(
     config: &Config,
     catalog: &Catalog,
     index: &ServiceIndex,
+    dashboard: &DashboardServices,
 ) -> anyhow::Result<Compiled> {
     let mut out = Compiled {
         per_profile: vec![ServicePolicy::default(); catalog.profiles.len()],
@@ -74,6 +76,10 @@ pub(super) fn compile(
                     .iter()
                     .map(|(k, v)| (k.as_str(), v)),
             );
+        }
+        // The dashboard's rule for a service takes the place of the config's.
+        if def.base.is_some() {
+            rules.extend(dashboard.of(&def.id));
         }
         for (id, rule) in rules {
             let s = index

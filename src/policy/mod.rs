@@ -21,6 +21,7 @@ pub mod neighbours;
 mod netlink;
 pub mod overrides;
 pub mod pause;
+pub mod service_rules;
 pub mod users;
 pub mod watch;
 

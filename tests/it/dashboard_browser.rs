@@ -515,7 +515,8 @@ async fn screenshot(page: &mut Page, name: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_family_dashboard_on_a_laptop_and_a_phone() {
     // Logs in, sees one card per child at 1280 and 390 px, allows a site for
-    // a child and revokes it, pauses a child and gives a device to another.
+    // a child and revokes it, pauses a child and gives a device to another,
+    // sets a child's daily budget in the services panel and grants more time.
     let Some(exe) = chromium() else {
         eprintln!(
             "SKIPPED a_family_dashboard_on_a_laptop_and_a_phone: chromium is not installed (apt-get install chromium)"
@@ -662,18 +663,43 @@ async fn a_family_dashboard_on_a_laptop_and_a_phone() {
         tiktok.as_str().unwrap_or_default().contains("blocked"),
         "{tiktok}"
     );
+    // On the phone, through Mia's services panel: 45 minutes of YouTube a
+    // day in place of the config's hour, in force at once.
+    fits(&mut page, 390).await;
+    page.eval(
+        "const f = document.querySelector('section[data-profile=mia] form.service-rule');\
+         f.querySelector('select[name=service]').value = 'youtube';\
+         f.querySelector('select[name=rule]').value = 'budget';\
+         f.querySelector('input[name=minutes]').value = '45';\
+         f.querySelector('button.set-rule').click(); true",
+    )
+    .await;
+    page.wait_for(&format!(
+        "document.readyState === 'complete' && {youtube} !== null && {youtube}.textContent.includes('0 of 45 min today')"
+    ))
+    .await;
+    let budgets = d.daemon.budgets_now();
+    assert_eq!(
+        budgets
+            .iter()
+            .map(|b| (b.budget.key.as_str(), b.budget.minutes))
+            .collect::<Vec<_>>(),
+        vec![("mia/youtube", 45)]
+    );
+    // Then half an hour more, today.
     fits(&mut page, 390).await;
     page.eval(&format!(
         "{youtube}.querySelector('form.grant button').click(); true"
     ))
     .await;
     page.wait_for(&format!(
-        "document.readyState === 'complete' && {youtube} !== null && {youtube}.textContent.includes('of 90 min today')"
+        "document.readyState === 'complete' && {youtube} !== null && {youtube}.textContent.includes('of 75 min today')"
     ))
     .await;
     fits(&mut page, 390).await;
     screenshot(&mut page, "dashboard-390-services.png").await;
-    assert_eq!(d.daemon.budgets_now()[0].granted, 30);
+    let budgets = d.daemon.budgets_now();
+    assert_eq!((budgets[0].budget.minutes, budgets[0].granted), (45, 30));
     drop(browser);
     d.stop().await;
 }

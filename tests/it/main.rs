@@ -40,6 +40,7 @@ mod rules_reference;
 mod rules_shipped;
 mod services;
 mod services_catalogue;
+mod services_panel;
 mod shared_lists;
 mod update;
 mod watching;

@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
@@ -188,6 +189,29 @@ pub async fn http(
     headers: &[(&str, &str)],
     body: &str,
 ) -> HttpResponse {
+    http_within(
+        Duration::from_secs(10),
+        src,
+        server,
+        method,
+        path,
+        headers,
+        body,
+    )
+    .await
+}
+
+/// [`http`], waiting up to `wait` for the answer: for a form whose answer
+/// comes after a reload (a full rules compile, slow on a busy test host).
+pub async fn http_within(
+    wait: Duration,
+    src: &str,
+    server: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> HttpResponse {
     let sock = tokio::net::TcpSocket::new_v4().unwrap();
     sock.bind(format!("{src}:0").parse().unwrap()).unwrap();
     let mut conn = tokio::time::timeout(std::time::Duration::from_secs(5), sock.connect(server))
@@ -233,9 +257,9 @@ pub async fn http(
             }
         }
     };
-    tokio::time::timeout(std::time::Duration::from_secs(10), read)
+    tokio::time::timeout(wait, read)
         .await
-        .expect("response within 10 s");
+        .unwrap_or_else(|_| panic!("response within {wait:?}"));
     let text = String::from_utf8_lossy(&raw).into_owned();
     let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
     let mut lines = head.lines();
