@@ -37,6 +37,7 @@ mod resolver;
 mod rules_reference;
 mod rules_shipped;
 mod services;
+mod service_minutes;
 mod services_catalogue;
 mod shared_lists;
 mod update;
