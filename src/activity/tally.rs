@@ -304,3 +304,62 @@ impl Tally {
         d
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::services::ServiceId;
+
+    fn mask(ids: &[u8]) -> ServiceMask {
+        ids.iter()
+            .fold(ServiceMask::NONE, |m, i| m.with(ServiceId(*i)))
+    }
+
+    #[test]
+    fn service_minutes_are_bitmaps_per_hour_drained_once_and_groups_are_unions() {
+        // Services 0 and 1 are videos, 2 is a game; profile 0 keeps
+        // services, profile 1 (aggregate) only groups.
+        let groups = vec![ServiceGroup::Video, ServiceGroup::Video, ServiceGroup::Games];
+        let t = Tally::new(vec![Privacy::Detailed, Privacy::Aggregate], 0, groups);
+        let hour = 480_000; // an even hour, in epoch minutes / 60
+        let at = |m: u64| hour * 60 + m;
+        t.services.record(0, mask(&[0]), at(1));
+        t.services.record(0, mask(&[0]), at(2));
+        t.services.record(0, mask(&[0]), at(2));
+        t.services.record(0, mask(&[1]), at(2));
+        t.services.record(0, mask(&[0, 2]), at(5)); // a shared name: both
+        t.services.record(1, mask(&[2]), at(7));
+        // The next hour (the other parity), before the flush.
+        t.services.record(0, mask(&[1]), at(60 + 3));
+        // Out of range: ignored, not a panic.
+        t.services.record(9, mask(&[0]), at(1));
+        let d = t.drain();
+        let bits = |ms: &[u64]| ms.iter().fold(0u64, |b, m| b | 1 << m);
+        let mut services = d.service_minutes.clone();
+        services.sort_unstable();
+        assert_eq!(
+            services,
+            [
+                (0, 0, 0, bits(&[1, 2, 5])),
+                (0, 1, 0, bits(&[2])),
+                (0, 1, 1, bits(&[3])),
+                (0, 2, 0, bits(&[5])),
+            ]
+        );
+        let mut groups = d.group_minutes.clone();
+        groups.sort_unstable();
+        assert_eq!(
+            groups,
+            [
+                // Video: the union of services 0 and 1, not the sum.
+                (0, ServiceGroup::Video, 0, bits(&[1, 2, 5])),
+                (0, ServiceGroup::Video, 1, bits(&[3])),
+                (0, ServiceGroup::Games, 0, bits(&[5])),
+                (1, ServiceGroup::Games, 0, bits(&[7])),
+            ]
+        );
+        // Drained: the next flush starts from zero.
+        let again = t.drain();
+        assert!(again.service_minutes.is_empty() && again.group_minutes.is_empty());
+    }
+}

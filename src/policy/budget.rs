@@ -384,6 +384,19 @@ mod tests {
     }
 
     #[test]
+    fn active_minutes_of_a_list_are_the_budgets_count() {
+        let u = Usage::new();
+        let s = u.slot("leo/youtube").unwrap();
+        let marked = [100, 101, 103, 106, 120, 124];
+        for m in marked {
+            u.mark(s, m);
+        }
+        assert_eq!(active_minutes(marked), u.used(s, 0, 200));
+        // Repeats count once.
+        assert_eq!(active_minutes([1, 2, 2, 5]), 5);
+    }
+
+    #[test]
     fn the_ring_forgets_what_is_older_than_a_day_once_swept() {
         let u = Usage::new();
         let s = u.slot("a/b").unwrap();
