@@ -298,9 +298,18 @@ async fn services_and_budgets_do_not_allocate() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn minutes_on_services_are_counted_without_allocating() {
     let up = FakeUpstream::start().await;
-    let names = ["i.ytimg.com", "player.vimeo.com", "www.tiktok.com", "www.roblox.com"];
+    let names = [
+        "i.ytimg.com",
+        "player.vimeo.com",
+        "www.tiktok.com",
+        "www.roblox.com",
+    ];
     for name in names {
-        up.set_a(&format!("{name}."), std::net::Ipv4Addr::new(192, 0, 2, 9), 300);
+        up.set_a(
+            &format!("{name}."),
+            std::net::Ipv4Addr::new(192, 0, 2, 9),
+            300,
+        );
     }
     // A teen (services reachable) whose minutes are kept per service.
     let d = TestDaemon::with_upstream(
@@ -322,7 +331,8 @@ async fn minutes_on_services_are_counted_without_allocating() {
     let r = nestguard::activity::report::build(&db, since, Some("teen")).unwrap();
     let time = &r.profiles[0].service_time;
     assert!(
-        time.iter().any(|t| t.services.iter().any(|(s, _)| s == "youtube")),
+        time.iter()
+            .any(|t| t.services.iter().any(|(s, _)| s == "youtube")),
         "{time:?}"
     );
     d.stop().await;

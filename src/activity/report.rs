@@ -487,7 +487,10 @@ pub fn csv(report: &Report) -> String {
             }
         }
         for t in &r.service_time {
-            for (metric, list) in [("group_minutes", &t.groups), ("service_minutes", &t.services)] {
+            for (metric, list) in [
+                ("group_minutes", &t.groups),
+                ("service_minutes", &t.services),
+            ] {
                 for (k, m) in list {
                     let _ = writeln!(out, "{p},{metric},{}/{},{m}", t.day, field(k));
                 }

@@ -319,7 +319,11 @@ mod tests {
     fn service_minutes_are_bitmaps_per_hour_drained_once_and_groups_are_unions() {
         // Services 0 and 1 are videos, 2 is a game; profile 0 keeps
         // services, profile 1 (aggregate) only groups.
-        let groups = vec![ServiceGroup::Video, ServiceGroup::Video, ServiceGroup::Games];
+        let groups = vec![
+            ServiceGroup::Video,
+            ServiceGroup::Video,
+            ServiceGroup::Games,
+        ];
         let t = Tally::new(vec![Privacy::Detailed, Privacy::Aggregate], 0, groups);
         let hour = 480_000; // an even hour, in epoch minutes / 60
         let at = |m: u64| hour * 60 + m;

@@ -231,13 +231,13 @@ impl Resolver {
     /// The profile and decision for one query.
     fn decide(
         &self,
-        engine: &Engine,
+        current: &Current,
         query: &Query<'_>,
         who: &Who,
-        live: &Live,
         lookups: &dyn Lookups,
         seen: &ServicesSeen,
     ) -> (usize, Decision) {
+        let (engine, live) = (&current.engine, &current.live);
         let (profile, _) = engine.profile_for(who, lookups);
         let decision = engine.decide_noting(
             query.qname_wire(),
@@ -340,8 +340,7 @@ impl Resolver {
         let who = client.who(transport, behind);
         let lookups = self.flow_lookups(None);
         let seen = ServicesSeen::default();
-        let (profile, decision) =
-            self.decide(&current.engine, &query, &who, &current.live, &lookups, &seen);
+        let (profile, decision) = self.decide(&current, &query, &who, &lookups, &seen);
         if lookups.unknown.get() {
             // Who sent it is not known yet: the miss path finds out, off
             // this thread (which must never wait on the kernel).
@@ -539,8 +538,7 @@ impl Resolver {
         let seen = ServicesSeen::default();
         let (mut decided, unknown) = {
             let lookups = self.flow_lookups(None);
-            let decided =
-                self.decide(&current.engine, &query, &who, &current.live, &lookups, &seen);
+            let decided = self.decide(&current, &query, &who, &lookups, &seen);
             (decided, lookups.unknown.get())
         };
         if unknown {
@@ -650,7 +648,7 @@ impl Resolver {
             Owner::Known(uid) => {
                 let lookups = self.flow_lookups(Some(uid));
                 let seen = ServicesSeen::default();
-                self.decide(engine, query, who, &current.live, &lookups, &seen)
+                self.decide(current, query, who, &lookups, &seen)
             }
             Owner::Unknown => {
                 let profile = engine.default_profile();

@@ -74,9 +74,8 @@ fn day_of<'a>(r: &'a report::Report, who: &str, day: jiff::civil::Date) -> Optio
 async fn minutes_per_service_and_group_are_reported_per_child_as_the_budget_counts() {
     let up = upstream().await;
     let hash = nestguard::admin::auth::hash_password(PASSWORD).unwrap();
-    let admin = format!(
-        "[admin]\nenabled = true\nlisten = \"127.0.0.1:0\"\npassword_hash = \"{hash}\"\n"
-    );
+    let admin =
+        format!("[admin]\nenabled = true\nlisten = \"127.0.0.1:0\"\npassword_hash = \"{hash}\"\n");
     let (d, clock) = TestDaemon::start_manual(&config(&up, &admin)).await;
     let day = jiff::civil::date(2026, 12, 7);
     set(&clock, day, 10, 0);
