@@ -674,6 +674,21 @@ async fn a_family_dashboard_on_a_laptop_and_a_phone() {
     fits(&mut page, 390).await;
     screenshot(&mut page, "dashboard-390-services.png").await;
     assert_eq!(d.daemon.budgets_now()[0].granted, 30);
+    // Mia watches: today's minutes by service group appear after her
+    // services list (per group only: a teen's level is `aggregate`), and
+    // still nothing scrolls sideways on the phone.
+    up.set_a("i.ytimg.com.", OPEN, 60);
+    query_from("127.0.0.6", d.addr, "i.ytimg.com", RecordType::A).await;
+    d.daemon.flush_activity().await;
+    fits(&mut page, 390).await;
+    let minutes = page
+        .eval(
+            "[!!document.querySelector('section[data-profile=mia] ul.services ~ .minutes #group-minutes-mia'),\
+              !!document.getElementById('service-minutes-mia')]",
+        )
+        .await;
+    assert_eq!(minutes, json!([true, false]));
+    screenshot(&mut page, "dashboard-390-minutes.png").await;
     drop(browser);
     d.stop().await;
 }
