@@ -36,7 +36,7 @@ use crate::policy::{Live, Lookups, Who, children, users};
 use crate::rules::catalog::{SafeSearchDef, YoutubeLevel};
 use crate::rules::name::{Candidate, to_wire};
 use crate::rules::parse::{ClientInfo, Rewrite};
-use crate::rules::services::{ServiceId, ServiceIndex};
+use crate::rules::services::{ServiceId, ServiceIndex, ServicesSeen};
 use crate::rules::{CategoryMask, Origin, RewriteId, RuleSet, Verdict, catalog};
 use crate::schedule::{LocalTime, Window, parse_day, parse_hhmm};
 
@@ -715,6 +715,7 @@ impl Engine {
         query: &crate::dns::wire::Query<'_>,
         (profile_index, decision): (usize, Decision),
         live: &Live,
+        seen: &ServicesSeen,
     ) -> Option<u16> {
         match decision {
             Decision::Metered(b) => Some(b),
@@ -724,7 +725,7 @@ impl Engine {
                     return None;
                 }
                 let name = Candidate::from_wire(query.qname_wire())?;
-                self.service_check(&name, profile_index, profile, live)?
+                self.service_check(&name, profile_index, profile, live, seen)?
                     .ok()
                     .flatten()
             }
@@ -741,8 +742,9 @@ impl Engine {
         profile_index: usize,
         profile: &ProfilePolicy,
         live: &Live,
+        seen: &ServicesSeen,
     ) -> Option<Result<Option<u16>, Decision>> {
-        let of = self.services.services_of(name);
+        let of = seen.of(&self.services, name);
         if of.is_empty() {
             return None;
         }
@@ -996,6 +998,21 @@ impl Engine {
         peer: IpAddr,
         live: &Live,
     ) -> Decision {
+        let seen = ServicesSeen::default();
+        self.decide_noting(qname_wire, qtype, profile_index, peer, live, &seen)
+    }
+
+    /// [`Engine::decide`], keeping the name's services in `seen` if it looks
+    /// them up (the activity counters then need no second lookup).
+    pub fn decide_noting(
+        &self,
+        qname_wire: &[u8],
+        qtype: u16,
+        profile_index: usize,
+        peer: IpAddr,
+        live: &Live,
+        seen: &ServicesSeen,
+    ) -> Decision {
         let Some(profile) = self.profiles.get(profile_index) else {
             return Decision::Forward;
         };
@@ -1070,7 +1087,7 @@ impl Engine {
         let service = if profile.services.is_empty() {
             None
         } else {
-            match self.service_check(&name, profile_index, profile, live) {
+            match self.service_check(&name, profile_index, profile, live, seen) {
                 Some(Err(blocked)) => return blocked,
                 Some(Ok(metered)) => Some(metered),
                 None => None,

@@ -26,6 +26,8 @@ pub struct Decided<'a> {
     pub qname_wire: &'a [u8],
     /// Wall-clock minutes since the epoch, on the daemon's clock.
     pub minute: u64,
+    /// The name's services, if the engine looked them up already.
+    pub services: &'a crate::rules::services::ServicesSeen,
 }
 
 /// Makes the per-engine counts; off the query path.

@@ -292,6 +292,52 @@ async fn services_and_budgets_do_not_allocate() {
     d.stop().await;
 }
 
+/// Names of catalogue services looked up by a profile with no service
+/// rules: the activity counters look the services up themselves (the engine
+/// did not) and mark their minutes, per service and per group.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn minutes_on_services_are_counted_without_allocating() {
+    let up = FakeUpstream::start().await;
+    let names = [
+        "i.ytimg.com",
+        "player.vimeo.com",
+        "www.tiktok.com",
+        "www.roblox.com",
+    ];
+    for name in names {
+        up.set_a(
+            &format!("{name}."),
+            std::net::Ipv4Addr::new(192, 0, 2, 9),
+            300,
+        );
+    }
+    // A teen (services reachable) whose minutes are kept per service.
+    let d = TestDaemon::with_upstream(
+        &up,
+        "[activity]\nprivacy = { teen = \"blocked-domains\" }\n\
+         [[client]]\nprofile = \"teen\"\naddresses = [\"127.0.0.1\"]\n",
+    )
+    .await;
+    let (resolver, client, packets, mut out) = warmed(&d, &names).await;
+    let (replies, allocations) = answer_10_000(&resolver, client, &packets, &mut out);
+    assert_eq!(replies, 10_000);
+    assert_eq!(allocations, 0, "allocations counting minutes on services");
+    // They were counted.
+    d.daemon.flush_activity().await;
+    let db = nestguard::state::layout::activity_db(d.state.path());
+    let since = jiff::Timestamp::now()
+        .checked_sub(jiff::SignedDuration::from_hours(2))
+        .unwrap();
+    let r = nestguard::activity::report::build(&db, since, Some("teen")).unwrap();
+    let time = &r.profiles[0].service_time;
+    assert!(
+        time.iter()
+            .any(|t| t.services.iter().any(|(s, _)| s == "youtube")),
+        "{time:?}"
+    );
+    d.stop().await;
+}
+
 /// A blocked lookup of a local user whose desktop agent listens is handed to
 /// the notice ring on the hot path: that too allocates nothing, whether the
 /// ring has room or is full (then it is counted).

@@ -139,7 +139,11 @@ pub struct Recorder {
 impl crate::observe::Observer for Recorder {
     fn for_engine(&self, engine: &Engine) -> std::sync::Arc<dyn crate::observe::Counts> {
         std::sync::Arc::new(EngineCounts {
-            tally: Tally::new(engine.privacy.clone(), engine.window_count()),
+            tally: Tally::new(
+                engine.privacy.clone(),
+                engine.window_count(),
+                engine.services().defs().iter().map(|d| d.group).collect(),
+            ),
             last_seen: self.last_seen.clone(),
         })
     }
@@ -172,6 +176,18 @@ impl crate::observe::Counts for EngineCounts {
             Decision::SafeSearch(_) => (Slot::SAFE_SEARCH, Action::Rewritten, false),
             Decision::Rewrite(o, _) => (Slot::category(o.category), Action::Rewritten, false),
         };
+        // Time spent on a service is what the child could use: allowed
+        // lookups (safe search included: restricted YouTube is YouTube).
+        let reachable = matches!(
+            q.decision,
+            Decision::Forward | Decision::Metered(_) | Decision::SafeSearch(_)
+        );
+        if reachable && !q.engine.services().is_empty() {
+            let services = q.services.of_wire(q.engine.services(), q.qname_wire);
+            if !services.is_empty() {
+                self.tally.services.record(q.profile, services, q.minute);
+            }
+        }
         let windows = q.open_windows & q.engine.profile_windows(q.profile);
         self.tally.record(
             q.profile,

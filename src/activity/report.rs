@@ -34,6 +34,28 @@ pub struct ProfileReport {
     pub top_blocked: Vec<(String, u64)>,
     /// Visited sites; only at the `detailed` level.
     pub top_allowed: Vec<(String, u64)>,
+    /// Time on services per local day, oldest first.
+    pub service_time: Vec<DayTime>,
+}
+
+/// Minutes spent on services in one local day, counted as daily budgets
+/// count them ([`crate::policy::budget::active_minutes`]): the minutes in
+/// which a service's names were looked up and allowed, and gaps of up to
+/// three minutes between two of them.
+#[derive(Debug, Clone, Serialize)]
+pub struct DayTime {
+    pub day: jiff::civil::Date,
+    /// Per service group (the union of its services' minutes), most first.
+    pub groups: Vec<(String, u64)>,
+    /// Per service, most first; empty at the `aggregate` privacy level.
+    pub services: Vec<(String, u64)>,
+}
+
+impl ProfileReport {
+    /// The services' time on `day`, if any was recorded.
+    pub fn time_on(&self, day: jiff::civil::Date) -> Option<&DayTime> {
+        self.service_time.iter().find(|t| t.day == day)
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -198,6 +220,8 @@ fn read(conn: &Connection, since: Timestamp, only: Option<&str>) -> rusqlite::Re
         list.push((domain, n.max(0) as u64));
     }
 
+    service_time(conn, from_hour, &tz, &wanted, &mut by)?;
+
     let mut profiles: Vec<ProfileReport> = by.into_values().collect();
     for r in &mut profiles {
         for list in [
@@ -218,6 +242,71 @@ fn read(conn: &Connection, since: Timestamp, only: Option<&str>) -> rusqlite::Re
         events: super::events::read(conn, since.as_second()).unwrap_or_default(),
         profiles,
     })
+}
+
+/// Minutes by local day of each service and group, from their hourly
+/// bitmaps: a group's minutes are the union of its services', kept as such.
+fn service_time(
+    conn: &Connection,
+    from_hour: i64,
+    tz: &jiff::tz::TimeZone,
+    wanted: &dyn Fn(&str) -> bool,
+    by: &mut BTreeMap<String, ProfileReport>,
+) -> rusqlite::Result<()> {
+    type Marked = BTreeMap<jiff::civil::Date, BTreeMap<String, Vec<u64>>>;
+    let mut seen: BTreeMap<String, (Marked, Marked)> = BTreeMap::new();
+    for (table, key, is_group) in [
+        ("group_minutes", "grp", true),
+        ("service_minutes", "service", false),
+    ] {
+        let sql = format!("SELECT profile, {key}, '', hour, bits FROM {table} WHERE hour >= ?1");
+        for row in rows(conn, &sql, from_hour)? {
+            if !wanted(&row.profile) {
+                continue;
+            }
+            let (groups, services) = seen.entry(row.profile).or_default();
+            let marked = if is_group { groups } else { services };
+            let mut bits = row.y as u64;
+            while bits != 0 {
+                let minute = row.x * 60 + i64::from(bits.trailing_zeros());
+                bits &= bits - 1;
+                let Ok(at) = Timestamp::from_second(minute * 60) else {
+                    continue;
+                };
+                let day = at.to_zoned_datetime(tz.clone()).date();
+                marked
+                    .entry(day)
+                    .or_default()
+                    .entry(row.a.clone())
+                    .or_default()
+                    .push(minute as u64);
+            }
+        }
+    }
+    let total = |m: BTreeMap<String, Vec<u64>>| -> Vec<(String, u64)> {
+        let mut out: Vec<(String, u64)> = m
+            .into_iter()
+            .map(|(k, mut v)| {
+                v.sort_unstable();
+                (k, crate::policy::budget::active_minutes(v))
+            })
+            .collect();
+        out.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        out
+    };
+    for (profile, (mut groups, mut services)) in seen {
+        let days: std::collections::BTreeSet<jiff::civil::Date> =
+            groups.keys().chain(services.keys()).copied().collect();
+        let r = entry(by, &profile);
+        for day in days {
+            r.service_time.push(DayTime {
+                day,
+                groups: total(groups.remove(&day).unwrap_or_default()),
+                services: total(services.remove(&day).unwrap_or_default()),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// One result row: the profile, two texts and two numbers (queries fill the
@@ -322,6 +411,19 @@ pub fn text(report: &Report) -> String {
                 let _ = writeln!(out, "    {d:<32} {n:>7}");
             }
         }
+        for t in &r.service_time {
+            let _ = writeln!(
+                out,
+                "  time on services {} (minutes with lookups, as budgets count them):",
+                t.day
+            );
+            for (g, m) in &t.groups {
+                let _ = writeln!(out, "    {g:<20} {:>9}", hours_minutes(*m));
+            }
+            for (sv, m) in &t.services {
+                let _ = writeln!(out, "      {sv:<18} {:>9}", hours_minutes(*m));
+            }
+        }
         let most = r.active_by_hour.iter().copied().max().unwrap_or(0);
         if most > 0 {
             let _ = writeln!(out, "  active hours (local time):");
@@ -382,6 +484,16 @@ pub fn csv(report: &Report) -> String {
         for (h, m) in r.active_by_hour.iter().enumerate() {
             if *m > 0 {
                 let _ = writeln!(out, "{p},active_minutes_by_hour,{h:02},{m}");
+            }
+        }
+        for t in &r.service_time {
+            for (metric, list) in [
+                ("group_minutes", &t.groups),
+                ("service_minutes", &t.services),
+            ] {
+                for (k, m) in list {
+                    let _ = writeln!(out, "{p},{metric},{}/{},{m}", t.day, field(k));
+                }
             }
         }
         for client in &r.devices_gone {

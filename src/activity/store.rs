@@ -15,7 +15,7 @@ use super::backlog::Backlog;
 use super::tally::Drained;
 use crate::engine::Engine;
 
-const SCHEMA_VERSION: i64 = 5;
+const SCHEMA_VERSION: i64 = 6;
 
 /// Kept per profile per day in the database; the report shows fewer. More
 /// than shown, so a site that rises late in the day is not lost.
@@ -86,7 +86,17 @@ fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
         // so each asker's waiting requests can be capped.
         tx.execute_batch("ALTER TABLE requests ADD COLUMN asker TEXT NOT NULL DEFAULT '';")?;
     }
-    // Later versions: `if version < 6 { ... }`, each step in this one transaction.
+    if version < 6 {
+        // Minutes in which a service's (a group's) names were looked up and
+        // allowed, as minute-of-hour bitmaps like `minutes`.
+        tx.execute_batch(
+            "CREATE TABLE service_minutes (hour INTEGER NOT NULL, profile TEXT NOT NULL,
+                service TEXT NOT NULL, bits INTEGER NOT NULL, PRIMARY KEY (hour, profile, service)) WITHOUT ROWID;
+             CREATE TABLE group_minutes (hour INTEGER NOT NULL, profile TEXT NOT NULL,
+                grp TEXT NOT NULL, bits INTEGER NOT NULL, PRIMARY KEY (hour, profile, grp)) WITHOUT ROWID;",
+        )?;
+    }
+    // Later versions: `if version < 7 { ... }`, each step in this one transaction.
     tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     tx.commit()
 }
@@ -196,14 +206,29 @@ impl Store {
                  ON CONFLICT DO UPDATE SET bits = bits | excluded.bits",
             )?;
             for (p, parity, bits) in &d.minutes {
-                // Bits of the previous hour (the other parity) that a flush
-                // just after the hour turned picks up belong to that hour.
-                let h = if (hour as u64 & 1) == *parity {
-                    hour
-                } else {
-                    hour - 1
+                minutes.execute(params![hour_of(hour, *parity), profile(*p), *bits as i64])?;
+                rows += 1;
+            }
+            let mut services = tx.prepare_cached(
+                "INSERT INTO service_minutes VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT DO UPDATE SET bits = bits | excluded.bits",
+            )?;
+            let catalogue = engine.services().defs();
+            for (p, s, parity, bits) in &d.service_minutes {
+                let Some(def) = catalogue.get(*s) else {
+                    continue;
                 };
-                minutes.execute(params![h, profile(*p), *bits as i64])?;
+                let h = hour_of(hour, *parity);
+                services.execute(params![h, profile(*p), def.id, *bits as i64])?;
+                rows += 1;
+            }
+            let mut groups = tx.prepare_cached(
+                "INSERT INTO group_minutes VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT DO UPDATE SET bits = bits | excluded.bits",
+            )?;
+            for (p, g, parity, bits) in &d.group_minutes {
+                let h = hour_of(hour, *parity);
+                groups.execute(params![h, profile(*p), g.id(), *bits as i64])?;
                 rows += 1;
             }
             let mut windows = tx.prepare_cached(
@@ -278,7 +303,14 @@ impl Store {
     pub fn prune(&mut self, now_hour: i64) -> rusqlite::Result<()> {
         let oldest = now_hour.saturating_sub(self.retention_hours);
         let tx = self.conn.transaction()?;
-        for table in ["counts", "minutes", "windows", "bypass"] {
+        for table in [
+            "counts",
+            "minutes",
+            "windows",
+            "bypass",
+            "service_minutes",
+            "group_minutes",
+        ] {
             tx.execute(&format!("DELETE FROM {table} WHERE hour < ?1"), [oldest])?;
         }
         tx.execute("DELETE FROM domains WHERE day < ?1", [oldest / 24])?;
@@ -294,6 +326,17 @@ impl Store {
     /// The connection (tests, reports).
     pub fn connection(&self) -> &Connection {
         &self.conn
+    }
+}
+
+/// The hour a minute bitmap of `parity` belongs to, flushed in `hour`: bits
+/// of the previous hour (the other parity) that a flush just after the hour
+/// turned picks up belong to that hour.
+fn hour_of(hour: i64, parity: u64) -> i64 {
+    if (hour as u64 & 1) == parity {
+        hour
+    } else {
+        hour - 1
     }
 }
 

@@ -15,6 +15,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::{Action, Privacy, Slot};
+use crate::rules::services::{ServiceGroup, ServiceMask};
 
 /// Shards: enough that two busy threads rarely share one.
 const SHARDS: usize = 8;
@@ -72,6 +73,11 @@ pub struct Drained {
     pub windows: Vec<(usize, u64)>,
     /// (profile, count).
     pub bypass: Vec<(usize, u64)>,
+    /// (profile, service index, hour parity, minute bits): minutes in which
+    /// the service's names were looked up and allowed.
+    pub service_minutes: Vec<(usize, usize, u64, u64)>,
+    /// (profile, group, hour parity, minute bits): the union of its services'.
+    pub group_minutes: Vec<(usize, ServiceGroup, u64, u64)>,
     /// (profile, action, domain, count).
     pub names: Vec<(usize, Action, String, u64)>,
 }
@@ -82,6 +88,95 @@ pub struct Tally {
     /// Per profile: what may be kept of domain names.
     pub privacy: Vec<Privacy>,
     shards: Box<[Shard]>,
+    /// Minute bitmaps per service (and per group): see [`ServiceMinutes`].
+    pub services: ServiceMinutes,
+}
+
+/// Per profile, the minutes of each hour in which a service's (a group's)
+/// names were looked up and allowed: a 60-bit bitmap per (profile, service,
+/// hour parity), as for time online. Not sharded: a bit is set once a
+/// minute and is only read after that, so the cache line stays shared.
+pub struct ServiceMinutes {
+    /// Service index → its group.
+    groups: Box<[ServiceGroup]>,
+    /// Per profile: whether per-service minutes are kept (see [`keeps_services`]).
+    per_service: Box<[bool]>,
+    /// profile × service × hour parity.
+    by_service: Box<[AtomicU64]>,
+    /// profile × group × hour parity.
+    by_group: Box<[AtomicU64]>,
+}
+
+/// Whether a privacy level keeps minutes per service, not only per group:
+/// a service is a name ("TikTok"), and `aggregate` keeps no names.
+pub fn keeps_services(privacy: Privacy) -> bool {
+    privacy != Privacy::Aggregate
+}
+
+/// Sets a bit unless it is set already: after the first query of a minute,
+/// later ones only read.
+fn set_bit(cell: &AtomicU64, bit: u64) {
+    if cell.load(Ordering::Relaxed) & bit == 0 {
+        cell.fetch_or(bit, Ordering::Relaxed);
+    }
+}
+
+impl ServiceMinutes {
+    /// `groups`: each catalogue service's group, in catalogue order.
+    pub fn new(privacy: &[Privacy], groups: Vec<ServiceGroup>) -> ServiceMinutes {
+        let profiles = privacy.len();
+        ServiceMinutes {
+            per_service: privacy.iter().map(|p| keeps_services(*p)).collect(),
+            by_service: zeros(profiles * groups.len() * 2),
+            by_group: zeros(profiles * ServiceGroup::ALL.len() * 2),
+            groups: groups.into(),
+        }
+    }
+
+    /// Notes that `profile` looked up names of `services` in `minute`.
+    /// Allocates nothing and takes no lock.
+    pub fn record(&self, profile: usize, services: ServiceMask, minute: u64) {
+        if profile >= self.per_service.len() {
+            return;
+        }
+        let parity = ((minute / 60) & 1) as usize;
+        let bit = 1u64 << (minute % 60);
+        let n = self.groups.len();
+        services.for_each(|s| {
+            let s = usize::from(s.0);
+            let Some(group) = self.groups.get(s) else {
+                return;
+            };
+            let g = (profile * ServiceGroup::ALL.len() + group.index()) * 2 + parity;
+            set_bit(&self.by_group[g], bit);
+            if self.per_service[profile] {
+                set_bit(&self.by_service[(profile * n + s) * 2 + parity], bit);
+            }
+        });
+    }
+
+    /// Takes the bitmaps (leaving zeros) into `d`.
+    fn drain(&self, d: &mut Drained) {
+        let n = self.groups.len();
+        for p in 0..self.per_service.len() {
+            for parity in 0..2u64 {
+                for s in 0..n {
+                    let bits = self.by_service[(p * n + s) * 2 + parity as usize]
+                        .swap(0, Ordering::Relaxed);
+                    if bits != 0 {
+                        d.service_minutes.push((p, s, parity, bits));
+                    }
+                }
+                for g in ServiceGroup::ALL {
+                    let at = (p * ServiceGroup::ALL.len() + g.index()) * 2 + parity as usize;
+                    let bits = self.by_group[at].swap(0, Ordering::Relaxed);
+                    if bits != 0 {
+                        d.group_minutes.push((p, g, parity, bits));
+                    }
+                }
+            }
+        }
+    }
 }
 
 fn shard_index() -> usize {
@@ -93,7 +188,8 @@ fn shard_index() -> usize {
 }
 
 impl Tally {
-    pub fn new(privacy: Vec<Privacy>, windows: usize) -> Tally {
+    /// `groups`: each catalogue service's group, in catalogue order.
+    pub fn new(privacy: Vec<Privacy>, windows: usize, groups: Vec<ServiceGroup>) -> Tally {
         let profiles = privacy.len();
         let shards = (0..SHARDS)
             .map(|_| Shard {
@@ -107,6 +203,7 @@ impl Tally {
         Tally {
             profiles,
             windows,
+            services: ServiceMinutes::new(&privacy, groups),
             privacy,
             shards,
         }
@@ -190,6 +287,7 @@ impl Tally {
                 d.windows.push((w, n));
             }
         }
+        self.services.drain(&mut d);
         let mut merged: HashMap<NameKey, (u64, Box<str>)> = HashMap::new();
         for s in self.shards.iter() {
             // Drained, not replaced, so the map keeps its capacity.
@@ -204,5 +302,68 @@ impl Tally {
                 .push((usize::from(p), action, name.into_string(), n));
         }
         d
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::services::ServiceId;
+
+    fn mask(ids: &[u8]) -> ServiceMask {
+        ids.iter()
+            .fold(ServiceMask::NONE, |m, i| m.with(ServiceId(*i)))
+    }
+
+    #[test]
+    fn service_minutes_are_bitmaps_per_hour_drained_once_and_groups_are_unions() {
+        // Services 0 and 1 are videos, 2 is a game; profile 0 keeps
+        // services, profile 1 (aggregate) only groups.
+        let groups = vec![
+            ServiceGroup::Video,
+            ServiceGroup::Video,
+            ServiceGroup::Games,
+        ];
+        let t = Tally::new(vec![Privacy::Detailed, Privacy::Aggregate], 0, groups);
+        let hour = 480_000; // an even hour, in epoch minutes / 60
+        let at = |m: u64| hour * 60 + m;
+        t.services.record(0, mask(&[0]), at(1));
+        t.services.record(0, mask(&[0]), at(2));
+        t.services.record(0, mask(&[0]), at(2));
+        t.services.record(0, mask(&[1]), at(2));
+        t.services.record(0, mask(&[0, 2]), at(5)); // a shared name: both
+        t.services.record(1, mask(&[2]), at(7));
+        // The next hour (the other parity), before the flush.
+        t.services.record(0, mask(&[1]), at(60 + 3));
+        // Out of range: ignored, not a panic.
+        t.services.record(9, mask(&[0]), at(1));
+        let d = t.drain();
+        let bits = |ms: &[u64]| ms.iter().fold(0u64, |b, m| b | 1 << m);
+        let mut services = d.service_minutes.clone();
+        services.sort_unstable();
+        assert_eq!(
+            services,
+            [
+                (0, 0, 0, bits(&[1, 2, 5])),
+                (0, 1, 0, bits(&[2])),
+                (0, 1, 1, bits(&[3])),
+                (0, 2, 0, bits(&[5])),
+            ]
+        );
+        let mut groups = d.group_minutes.clone();
+        groups.sort_unstable();
+        assert_eq!(
+            groups,
+            [
+                // Video: the union of services 0 and 1, not the sum.
+                (0, ServiceGroup::Video, 0, bits(&[1, 2, 5])),
+                (0, ServiceGroup::Video, 1, bits(&[3])),
+                (0, ServiceGroup::Games, 0, bits(&[5])),
+                (1, ServiceGroup::Games, 0, bits(&[7])),
+            ]
+        );
+        // Drained: the next flush starts from zero.
+        let again = t.drain();
+        assert!(again.service_minutes.is_empty() && again.group_minutes.is_empty());
     }
 }

@@ -807,11 +807,18 @@ async fn dashboard(State(admin): Shared, headers: HeaderMap) -> Response {
         .timestamp()
         .checked_sub(jiff::SignedDuration::from_hours(24))
         .unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+    let today = admin
+        .resolver
+        .clock()
+        .timestamp()
+        .to_zoned_datetime(jiff::tz::TimeZone::system())
+        .date();
     let activity = match report::build(&admin.db_path, since, None) {
         Ok(r) => pages::Activity::of(
             tr,
             family::heads(tr, &admin.resolver, &admin.state_dir),
             &r.profiles,
+            today,
         ),
         Err(e) => pages::Activity::Unreadable(e),
     };

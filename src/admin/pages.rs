@@ -104,18 +104,25 @@ pub enum Activity {
 impl Activity {
     /// A card per child (with their activity, or none yet), then one per
     /// profile that had activity from devices no child has.
-    pub fn of(tr: Tr, children: Vec<ChildHead>, reports: &[ProfileReport]) -> Activity {
+    /// `today`: the local date now, for the minutes on services today.
+    pub fn of(
+        tr: Tr,
+        children: Vec<ChildHead>,
+        reports: &[ProfileReport],
+        today: jiff::civil::Date,
+    ) -> Activity {
         let mut cards: Vec<Card> = children
             .into_iter()
             .map(|head| {
                 let mut card = match reports.iter().find(|r| r.profile == head.id) {
-                    Some(r) => Card::of(tr, r),
+                    Some(r) => Card::of(tr, r, today),
                     None => Card::of(
                         tr,
                         &ProfileReport {
                             profile: head.id.clone(),
                             ..ProfileReport::default()
                         },
+                        today,
                     ),
                 };
                 card.title = head.name.clone();
@@ -126,7 +133,7 @@ impl Activity {
         let others: Vec<Card> = reports
             .iter()
             .filter(|r| !cards.iter().any(|c| c.profile == r.profile))
-            .map(|r| Card::of(tr, r))
+            .map(|r| Card::of(tr, r, today))
             .collect();
         cards.extend(others);
         if cards.is_empty() {
@@ -377,10 +384,22 @@ pub struct Card {
     devices_gone: String,
     schedule_queries: Vec<(String, u64)>,
     top_blocked: Vec<(String, u64)>,
+    /// Minutes today per service group; None when no service was used.
+    group_minutes: Option<Chart>,
+    /// Minutes today per service; None when none (or not kept at `aggregate`).
+    service_minutes: Option<Chart>,
 }
 
 impl Card {
-    fn of(tr: Tr, r: &ProfileReport) -> Card {
+    fn of(tr: Tr, r: &ProfileReport, today: jiff::civil::Date) -> Card {
+        let time = r.time_on(today);
+        let minutes = |what: &str, list: Option<&Vec<(String, u64)>>| {
+            hbars(
+                format!("{what}-minutes-{}", r.profile),
+                list.map_or(&[][..], |l| &l[..]),
+                "bar",
+            )
+        };
         let by_hour: Vec<(String, u64)> = r
             .active_by_hour
             .iter()
@@ -396,10 +415,16 @@ impl Card {
             online: tr.minutes(r.active_minutes),
             bypass: r.bypass_attempts,
             hours: bars(format!("hours-{}", r.profile), &by_hour, "bar"),
-            categories: hbars(format!("categories-{}", r.profile), &r.blocked_by_category),
+            categories: hbars(
+                format!("categories-{}", r.profile),
+                &r.blocked_by_category,
+                "block",
+            ),
             devices_gone: r.devices_gone.join(", "),
             schedule_queries: r.schedule_queries.clone(),
             top_blocked: r.top_blocked.clone(),
+            group_minutes: minutes("group", time.map(|t| &t.groups)),
+            service_minutes: minutes("service", time.map(|t| &t.services)),
         }
     }
 }
@@ -467,8 +492,9 @@ fn bars(id: String, values: &[(String, u64)], class: &'static str) -> Chart {
     }
 }
 
-/// Horizontal bars with labels (blocked by category); none when empty.
-fn hbars(id: String, values: &[(String, u64)]) -> Option<Chart> {
+/// Horizontal bars with labels (blocked by category, minutes by service);
+/// none when empty.
+fn hbars(id: String, values: &[(String, u64)], class: &'static str) -> Option<Chart> {
     if values.is_empty() {
         return None;
     }
@@ -485,7 +511,7 @@ fn hbars(id: String, values: &[(String, u64)]) -> Option<Chart> {
             text: label.clone(),
         });
         marks.push(Mark::Bar {
-            class: "block",
+            class,
             x: format!("{label_w}"),
             y: at(y + 2.0),
             width: at(bw.max(1.0)),
@@ -534,6 +560,6 @@ mod tests {
             })
             .collect();
         assert_eq!(heights, ["68.0", "136.0"]);
-        assert!(hbars("c".into(), &[]).is_none());
+        assert!(hbars("c".into(), &[], "block").is_none());
     }
 }

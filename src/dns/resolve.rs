@@ -37,6 +37,7 @@ use crate::mac::Mac;
 use crate::observe::{Counts, Decided, Observer};
 use crate::policy::users::{Flow, Owner, Owners};
 use crate::policy::{ForwardedFor, Live, Lookups, Proto, Who};
+use crate::rules::services::ServicesSeen;
 
 /// RFC 8914 INFO-CODE 18: Prohibited.
 const EDE_PROHIBITED: u16 = 18;
@@ -230,19 +231,21 @@ impl Resolver {
     /// The profile and decision for one query.
     fn decide(
         &self,
-        engine: &Engine,
+        current: &Current,
         query: &Query<'_>,
         who: &Who,
-        live: &Live,
         lookups: &dyn Lookups,
+        seen: &ServicesSeen,
     ) -> (usize, Decision) {
+        let (engine, live) = (&current.engine, &current.live);
         let (profile, _) = engine.profile_for(who, lookups);
-        let decision = engine.decide(
+        let decision = engine.decide_noting(
             query.qname_wire(),
             query.qtype,
             profile,
             who.client_ip(),
             live,
+            seen,
         );
         (profile, decision)
     }
@@ -336,19 +339,21 @@ impl Resolver {
         }
         let who = client.who(transport, behind);
         let lookups = self.flow_lookups(None);
-        let (profile, decision) =
-            self.decide(&current.engine, &query, &who, &current.live, &lookups);
+        let seen = ServicesSeen::default();
+        let (profile, decision) = self.decide(&current, &query, &who, &lookups, &seen);
         if lookups.unknown.get() {
             // Who sent it is not known yet: the miss path finds out, off
             // this thread (which must never wait on the kernel).
             return Fast::Miss;
         }
-        self.answer_decided(&current, &query, who, shape, (profile, decision), out)
+        let decided = (profile, decision);
+        self.answer_decided(&current, &query, who, shape, decided, &seen, out)
     }
 
     /// Step 3 onwards for a query whose profile and decision are known:
     /// counted for activity, answered if blocked or cached; [`Fast::Miss`]
     /// if it needs an upstream.
+    #[allow(clippy::too_many_arguments)]
     fn answer_decided(
         &self,
         current: &Current,
@@ -356,6 +361,7 @@ impl Resolver {
         who: Who,
         shape: Shape,
         (profile, decision): (usize, Decision),
+        seen: &ServicesSeen,
         out: &mut Vec<u8>,
     ) -> Fast {
         let query = *query;
@@ -369,9 +375,10 @@ impl Resolver {
             open_windows: live.windows,
             qname_wire: query.qname_wire(),
             minute,
+            services: seen,
         });
         let mut shape = shape;
-        if let Some(budget) = engine.metered(&query, (profile, decision), live) {
+        if let Some(budget) = engine.metered(&query, (profile, decision), live, seen) {
             live.metering.mark(budget, minute);
             shape.ttl_cap = crate::policy::budget::METERED_TTL;
         }
@@ -527,16 +534,18 @@ impl Resolver {
         // One snapshot for the whole query: the profile number decided now
         // means nothing in rules a reload swaps in while the upstream answers.
         let current = self.current.load_full();
+        // Owned (a Cell), never borrowed across an await.
+        let seen = ServicesSeen::default();
         let (mut decided, unknown) = {
             let lookups = self.flow_lookups(None);
-            let decided = self.decide(&current.engine, &query, &who, &current.live, &lookups);
+            let decided = self.decide(&current, &query, &who, &lookups, &seen);
             (decided, lookups.unknown.get())
         };
         if unknown {
             // The fast path left this query at "who sent it?": ask, then do
             // what it would have (count it, answer a block or a cached name).
             decided = self.identify(&current, &query, &who).await;
-            match self.answer_decided(&current, &query, who, shape, decided, out) {
+            match self.answer_decided(&current, &query, who, shape, decided, &seen, out) {
                 Fast::Reply | Fast::Drop => return,
                 Fast::ReplyPrefetch => {
                     // Already off the socket's thread: the refresh gets a task of its own.
@@ -552,7 +561,7 @@ impl Resolver {
         let mut shape = shape;
         if current
             .engine
-            .metered(&query, decided, &current.live)
+            .metered(&query, decided, &current.live, &seen)
             .is_some()
         {
             shape.ttl_cap = crate::policy::budget::METERED_TTL;
@@ -638,7 +647,8 @@ impl Resolver {
         match self.owners.resolve(&flow).await {
             Owner::Known(uid) => {
                 let lookups = self.flow_lookups(Some(uid));
-                self.decide(engine, query, who, &current.live, &lookups)
+                let seen = ServicesSeen::default();
+                self.decide(current, query, who, &lookups, &seen)
             }
             Owner::Unknown => {
                 let profile = engine.default_profile();

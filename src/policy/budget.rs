@@ -146,19 +146,7 @@ impl Usage {
             return 0;
         };
         let from = from.max(to.saturating_sub(RING / 2 - 1));
-        let mut used = 0;
-        let mut last: Option<u64> = None;
-        for m in from..=to {
-            if !s.is_set(m) {
-                continue;
-            }
-            used += match last {
-                Some(l) if m - l <= BRIDGE => m - l,
-                _ => 1,
-            };
-            last = Some(m);
-        }
-        used
+        active_minutes((from..=to).filter(|&m| s.is_set(m)))
     }
 
     /// What the file keeps: each budget's marked minutes of the last day.
@@ -220,6 +208,24 @@ impl Usage {
         }
         Ok(n)
     }
+}
+
+/// Active minutes among `marked` (minutes in which a service's names were
+/// asked for, ascending): each of them, and the gaps of up to [`BRIDGE`]
+/// minutes between two of them. The budget and the activity report both
+/// count time this way, so their figures agree.
+pub fn active_minutes(marked: impl IntoIterator<Item = u64>) -> u64 {
+    let mut used = 0;
+    let mut last: Option<u64> = None;
+    for m in marked {
+        used += match last {
+            Some(l) if m <= l => 0,
+            Some(l) if m - l <= BRIDGE => m - l,
+            _ => 1,
+        };
+        last = Some(last.map_or(m, |l| l.max(m)));
+    }
+    used
 }
 
 /// Runs of consecutive minutes, as (first, last).
@@ -375,6 +381,19 @@ mod tests {
         // 100, 101, (102) 103, (104, 105) 106: 7; 120 after a break: 1.
         assert_eq!(u.used(s, 0, 200), 8);
         assert_eq!(u.used(s, 104, 200), 2);
+    }
+
+    #[test]
+    fn active_minutes_of_a_list_are_the_budgets_count() {
+        let u = Usage::new();
+        let s = u.slot("leo/youtube").unwrap();
+        let marked = [100, 101, 103, 106, 120, 124];
+        for m in marked {
+            u.mark(s, m);
+        }
+        assert_eq!(active_minutes(marked), u.used(s, 0, 200));
+        // Repeats count once.
+        assert_eq!(active_minutes([1, 2, 2, 5]), 5);
     }
 
     #[test]

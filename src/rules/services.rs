@@ -58,6 +58,28 @@ pub enum ServiceGroup {
 }
 
 impl ServiceGroup {
+    /// Every group, in the order of [`ServiceGroup::index`].
+    pub const ALL: [ServiceGroup; 13] = [
+        ServiceGroup::Video,
+        ServiceGroup::ShortVideo,
+        ServiceGroup::Social,
+        ServiceGroup::Chat,
+        ServiceGroup::Games,
+        ServiceGroup::AiChatbots,
+        ServiceGroup::Dating,
+        ServiceGroup::Shopping,
+        ServiceGroup::Streaming,
+        ServiceGroup::Music,
+        ServiceGroup::Gambling,
+        ServiceGroup::Forums,
+        ServiceGroup::Other,
+    ];
+
+    /// Its place in [`ServiceGroup::ALL`] (counters are kept per group).
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
     /// The group's id as written in `services.toml` (`short-video`).
     pub fn id(self) -> &'static str {
         match self {
@@ -300,11 +322,51 @@ impl ServiceMask {
         self
     }
 
+    /// Calls `f` for each service in it; allocates nothing.
+    pub fn for_each(&self, mut f: impl FnMut(ServiceId)) {
+        for (i, w) in self.0.iter().enumerate() {
+            let mut w = *w;
+            while w != 0 {
+                f(ServiceId((i * 64 + w.trailing_zeros() as usize) as u8));
+                w &= w - 1;
+            }
+        }
+    }
+
     /// The services in it, in catalogue order.
     pub fn iter(&self) -> impl Iterator<Item = ServiceId> + '_ {
         (0..MAX_SERVICES)
             .filter(|&i| self.0[i / 64] & (1u64 << (i % 64)) != 0)
             .map(|i| ServiceId(i as u8))
+    }
+}
+
+/// The services of the name being answered, looked up at most once per
+/// query: the engine's service rules and the activity counters both need
+/// them, and the first to ask fills this in for the other.
+#[derive(Default)]
+pub struct ServicesSeen(std::cell::Cell<Option<ServiceMask>>);
+
+impl ServicesSeen {
+    /// The services of `name` (the query's name) by `index`.
+    pub fn of(&self, index: &ServiceIndex, name: &Candidate) -> ServiceMask {
+        if let Some(m) = self.0.get() {
+            return m;
+        }
+        let m = index.services_of(name);
+        self.0.set(Some(m));
+        m
+    }
+
+    /// The same, from the name in wire form (parsed only if not yet known).
+    pub fn of_wire(&self, index: &ServiceIndex, qname_wire: &[u8]) -> ServiceMask {
+        if let Some(m) = self.0.get() {
+            return m;
+        }
+        match Candidate::from_wire(qname_wire) {
+            Some(name) => self.of(index, &name),
+            None => ServiceMask::NONE,
+        }
     }
 }
 

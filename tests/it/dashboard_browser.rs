@@ -700,6 +700,21 @@ async fn a_family_dashboard_on_a_laptop_and_a_phone() {
     screenshot(&mut page, "dashboard-390-services.png").await;
     let budgets = d.daemon.budgets_now();
     assert_eq!((budgets[0].budget.minutes, budgets[0].granted), (45, 30));
+    // Mia watches: today's minutes by service group appear after her
+    // services list (per group only: a teen's level is `aggregate`), and
+    // still nothing scrolls sideways on the phone.
+    up.set_a("i.ytimg.com.", OPEN, 60);
+    query_from("127.0.0.6", d.addr, "i.ytimg.com", RecordType::A).await;
+    d.daemon.flush_activity().await;
+    fits(&mut page, 390).await;
+    let minutes = page
+        .eval(
+            "[!!document.querySelector('section[data-profile=mia] ul.services ~ .minutes #group-minutes-mia'),\
+              !!document.getElementById('service-minutes-mia')]",
+        )
+        .await;
+    assert_eq!(minutes, json!([true, false]));
+    screenshot(&mut page, "dashboard-390-minutes.png").await;
     drop(browser);
     d.stop().await;
 }

@@ -38,6 +38,7 @@ mod reload;
 mod resolver;
 mod rules_reference;
 mod rules_shipped;
+mod service_minutes;
 mod services;
 mod services_catalogue;
 mod services_panel;
