@@ -638,20 +638,27 @@ async fn flush_activity(
         // Asked for: written now, whatever the backoff says.
         let forced = stopping || done.is_some();
         let now = resolver.current();
-        let minute = u64::try_from(clock.timestamp().as_second() / 60).unwrap_or(0);
         let health = &totals.writer;
-        let mut take = |cur: &crate::dns::resolve::Current| {
+        let take = |cur: &crate::dns::resolve::Current| {
             let counts: &dyn std::any::Any = &*cur.counts;
-            if let Some(counts) = counts.downcast_ref::<crate::activity::EngineCounts>() {
-                let drained = counts.tally.drain();
-                totals.add(&drained, &cur.engine);
-                backlog.push(&cur.engine, minute, drained, health);
-            }
+            counts
+                .downcast_ref::<crate::activity::EngineCounts>()
+                .map(|counts| (cur.engine.clone(), counts.tally.drain()))
         };
+        let mut drained = Vec::with_capacity(2);
         if !Arc::ptr_eq(&previous.counts, &now.counts) {
-            take(&previous);
+            drained.extend(take(&previous));
         }
-        take(&now);
+        drained.extend(take(&now));
+        // The minute is read after draining: every minute bit drained was
+        // set at or before it, so a bit of the other hour parity belongs to
+        // the hour before. Read first, a bit set just after the hour turned
+        // (a query racing the flush) would be filed two hours back.
+        let minute = u64::try_from(clock.timestamp().as_second() / 60).unwrap_or(0);
+        for (engine, d) in drained {
+            totals.add(&d, &engine);
+            backlog.push(&engine, minute, d, health);
+        }
         backlog.push_gone(&now.engine, minute, last_seen.gone(minute));
         previous = now;
         if backlog.is_empty() || (!forced && clock.elapsed() < next_try) {

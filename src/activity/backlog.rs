@@ -57,6 +57,8 @@ pub type Gone = Vec<(std::net::IpAddr, usize)>;
 fn is_empty(d: &Drained) -> bool {
     d.counts.is_empty()
         && d.minutes.is_empty()
+        && d.service_minutes.is_empty()
+        && d.group_minutes.is_empty()
         && d.windows.is_empty()
         && d.bypass.is_empty()
         && d.names.is_empty()
@@ -87,6 +89,29 @@ fn merge(into: &mut Drained, from: Drained) {
         {
             Some(m) => m.2 |= bits,
             None => into.minutes.push((p, parity, bits)),
+        }
+    }
+    // Minutes on services: the same hour, so the bits are OR-ed (a flush
+    // held back merges the next drain into its batch; dropping these lost
+    // minutes whenever a flush waited).
+    for (p, svc, parity, bits) in from.service_minutes {
+        match into
+            .service_minutes
+            .iter_mut()
+            .find(|(q, t, r, _)| (*q, *t, *r) == (p, svc, parity))
+        {
+            Some(m) => m.3 |= bits,
+            None => into.service_minutes.push((p, svc, parity, bits)),
+        }
+    }
+    for (p, g, parity, bits) in from.group_minutes {
+        match into
+            .group_minutes
+            .iter_mut()
+            .find(|(q, h, r, _)| (*q, *h, *r) == (p, g, parity))
+        {
+            Some(m) => m.3 |= bits,
+            None => into.group_minutes.push((p, g, parity, bits)),
         }
     }
     for (w, n) in from.windows {
@@ -161,5 +186,35 @@ impl Backlog {
 
     pub fn is_empty(&self) -> bool {
         self.batches.is_empty() && self.gone.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::services::ServiceGroup;
+
+    #[test]
+    fn a_merged_drain_keeps_its_minutes_on_services() {
+        let mut held = Drained {
+            service_minutes: vec![(0, 3, 0, 0b0110)],
+            group_minutes: vec![(0, ServiceGroup::Video, 0, 0b0110)],
+            ..Drained::default()
+        };
+        let next = Drained {
+            service_minutes: vec![(0, 3, 0, 0b10_0000), (1, 7, 0, 0b1)],
+            group_minutes: vec![(0, ServiceGroup::Video, 0, 0b10_0000)],
+            ..Drained::default()
+        };
+        assert!(!is_empty(&next), "minutes alone are something to write");
+        merge(&mut held, next);
+        assert_eq!(
+            held.service_minutes,
+            vec![(0, 3, 0, 0b10_0110), (1, 7, 0, 0b1)]
+        );
+        assert_eq!(
+            held.group_minutes,
+            vec![(0, ServiceGroup::Video, 0, 0b10_0110)]
+        );
     }
 }
