@@ -44,6 +44,20 @@ mod services;
 pub use crate::policy::budget::{Budget, BudgetNow};
 pub use services::grant_for;
 
+/// A service rule of a policy, for a parent to read (the dashboard words it
+/// in their language): [`Engine::service_rules`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ServiceRuleSaid {
+    Blocked,
+    /// Reachable whenever the child's other rules allow.
+    Allowed,
+    /// Reachable in these hours, for these minutes a day.
+    Limited {
+        hours: Vec<crate::schedule::Window>,
+        budgets: Vec<u32>,
+    },
+}
+
 /// Names whose NXDOMAIN tells a client to turn its own encrypted DNS or relay off.
 const CANARIES: &[&[u8]] = &[
     b"use-application-dns.net",
@@ -661,35 +675,35 @@ impl Engine {
 
     /// The services a policy's rules name, each with its rule in words
     /// (`blocked`, `allowed`, `16:00–18:00 sat sun`, `60 min a day`).
-    pub fn service_rules(&self, profile: usize) -> Vec<(ServiceId, String)> {
+    pub fn service_rules(&self, profile: usize) -> Vec<(ServiceId, ServiceRuleSaid)> {
         let Some(p) = self.profiles.get(profile) else {
             return Vec::new();
         };
         let rules = &p.services;
-        let mut out: Vec<(ServiceId, String)> = rules
+        let mut out: Vec<(ServiceId, ServiceRuleSaid)> = rules
             .block
             .union(rules.allow)
             .iter()
             .map(|s| {
                 if rules.block.contains(s) {
-                    return (s, "blocked".to_string());
+                    return (s, ServiceRuleSaid::Blocked);
                 }
-                let mut words: Vec<String> = self
+                let hours: Vec<crate::schedule::Window> = self
                     .service_hours
                     .iter()
                     .filter(|h| h.profile == profile && h.service == s)
-                    .map(|h| services::describe_hours(&h.window))
+                    .map(|h| h.window)
                     .collect();
-                words.extend(
-                    self.budgets
-                        .iter()
-                        .filter(|b| b.profile == profile && b.service == s)
-                        .map(|b| format!("{} min a day", b.minutes)),
-                );
-                if words.is_empty() {
-                    words.push("allowed".into());
+                let budgets: Vec<u32> = self
+                    .budgets
+                    .iter()
+                    .filter(|b| b.profile == profile && b.service == s)
+                    .map(|b| b.minutes)
+                    .collect();
+                if hours.is_empty() && budgets.is_empty() {
+                    return (s, ServiceRuleSaid::Allowed);
                 }
-                (s, words.join(", "))
+                (s, ServiceRuleSaid::Limited { hours, budgets })
             })
             .collect();
         out.sort_by_key(|(s, _)| self.services.get(*s).map(|d| d.name.to_lowercase()));

@@ -10,6 +10,7 @@ use toml::Spanned;
 use super::pages;
 use crate::config::{DeviceConfig, Privacy, ServiceAction, ServiceLimits, ServiceRule};
 use crate::dns::resolve::Resolver;
+use crate::engine::ServiceRuleSaid;
 use crate::observe::SeenClients;
 use crate::policy::service_rules::DashboardServices;
 use crate::policy::{children, devices, pause};
@@ -53,7 +54,7 @@ pub(super) fn heads(tr: Tr, resolver: &Resolver, state_dir: &Path) -> Vec<pages:
                 // The date, not a weekday name: the same in every language.
                 paused_until: until.map(pages::local_time),
                 sees: sees(tr, c, privacy),
-                services: service_lines(resolver, &c.id),
+                services: service_lines(tr, resolver, &c.id),
             }
         })
         .collect()
@@ -61,7 +62,7 @@ pub(super) fn heads(tr: Tr, resolver: &Resolver, state_dir: &Path) -> Vec<pages:
 
 /// The services a parent named for a child (their own and their band's),
 /// with today's minutes of each budget.
-fn service_lines(resolver: &Resolver, child: &str) -> Vec<pages::ServiceLine> {
+fn service_lines(tr: Tr, resolver: &Resolver, child: &str) -> Vec<pages::ServiceLine> {
     let engine = resolver.engine();
     let Some(profile) = engine.profile_index(child) else {
         return Vec::new();
@@ -84,7 +85,16 @@ fn service_lines(resolver: &Resolver, child: &str) -> Vec<pages::ServiceLine> {
             Some(pages::ServiceLine {
                 id: def.id.clone(),
                 name: def.name.clone(),
-                rule,
+                rule: rule_words(tr, &rule),
+                budget_words: budget.map_or_else(String::new, |(used, allowed, _)| {
+                    tr.args(
+                        "dashboard-svc-used",
+                        &[
+                            ("used", &used.to_string()),
+                            ("allowed", &allowed.to_string()),
+                        ],
+                    )
+                }),
                 budget,
                 set_here: engine.dashboard_services().has(child, &def.id),
             })
@@ -92,9 +102,48 @@ fn service_lines(resolver: &Resolver, child: &str) -> Vec<pages::ServiceLine> {
         .collect()
 }
 
+/// A service rule in the parent's words: "blocked", "16:00–18:00 (Mon Tue)",
+/// "60 min a day".
+fn rule_words(tr: Tr, rule: &ServiceRuleSaid) -> String {
+    let (hours, budgets) = match rule {
+        ServiceRuleSaid::Blocked => return tr.get("dashboard-svc-blocked"),
+        ServiceRuleSaid::Allowed => return tr.get("dashboard-svc-allowed"),
+        ServiceRuleSaid::Limited { hours, budgets } => (hours, budgets),
+    };
+    const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+    let hhmm = |m: u16| format!("{:02}:{:02}", m / 60, m % 60);
+    let words = hours.iter().map(|w| {
+        let days = (w.days & 0x7f != 0x7f).then(|| {
+            (0..7)
+                .filter(|d| w.days & (1 << d) != 0)
+                .map(|d| tr.get(&format!("dashboard-day-{}", DAYS[d])))
+                .collect::<Vec<_>>()
+                .join(" ")
+        });
+        let (from, to) = (hhmm(w.from), hhmm(w.to));
+        match (w.from == w.to, days) {
+            (true, None) => tr.get("dashboard-svc-every-day"),
+            (true, Some(days)) => tr.with("dashboard-svc-days-only", "days", &days),
+            (false, None) => tr.args("dashboard-svc-hours", &[("from", &from), ("to", &to)]),
+            (false, Some(days)) => tr.args(
+                "dashboard-svc-hours-days",
+                &[("from", &from), ("to", &to), ("days", &days)],
+            ),
+        }
+    });
+    words
+        .chain(
+            budgets
+                .iter()
+                .map(|m| tr.count("dashboard-svc-budget", u64::from(*m))),
+        )
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Every service of the catalogue, by group, for the services panel's
 /// list: "TikTok (13+)".
-pub(super) fn catalogue(resolver: &Resolver) -> Vec<pages::ServiceGroupOptions> {
+pub(super) fn catalogue(tr: Tr, resolver: &Resolver) -> Vec<pages::ServiceGroupOptions> {
     let engine = resolver.engine();
     let mut defs: Vec<_> = engine.services().defs().iter().collect();
     defs.sort_by(|a, b| (a.group, &a.name).cmp(&(b.group, &b.name)));
@@ -105,7 +154,7 @@ pub(super) fn catalogue(resolver: &Resolver) -> Vec<pages::ServiceGroupOptions> 
         } else {
             d.name.clone()
         };
-        let name = group_name(d.group);
+        let name = group_name(tr, d.group);
         match out.last_mut() {
             Some(g) if g.name == name => g.services.push((d.id.clone(), label)),
             _ => out.push(pages::ServiceGroupOptions {
@@ -117,23 +166,9 @@ pub(super) fn catalogue(resolver: &Resolver) -> Vec<pages::ServiceGroupOptions> 
     out
 }
 
-/// A group's name as a parent reads it.
-fn group_name(g: ServiceGroup) -> &'static str {
-    match g {
-        ServiceGroup::Video => "Video",
-        ServiceGroup::ShortVideo => "Short video",
-        ServiceGroup::Social => "Social",
-        ServiceGroup::Chat => "Chat",
-        ServiceGroup::Games => "Games",
-        ServiceGroup::AiChatbots => "AI chatbots",
-        ServiceGroup::Dating => "Dating",
-        ServiceGroup::Shopping => "Shopping",
-        ServiceGroup::Streaming => "Streaming",
-        ServiceGroup::Music => "Music",
-        ServiceGroup::Gambling => "Gambling",
-        ServiceGroup::Forums => "Forums",
-        ServiceGroup::Other => "Other",
-    }
+/// A group's name as a parent reads it, in their language.
+pub(super) fn group_name(tr: Tr, g: ServiceGroup) -> String {
+    tr.get(&format!("dashboard-group-{}", g.id()))
 }
 
 /// What the services panel asks for one service of a child.

@@ -814,12 +814,27 @@ async fn dashboard(State(admin): Shared, headers: HeaderMap) -> Response {
         .to_zoned_datetime(jiff::tz::TimeZone::system())
         .date();
     let activity = match report::build(&admin.db_path, since, None) {
-        Ok(r) => pages::Activity::of(
-            tr,
-            family::heads(tr, &admin.resolver, &admin.state_dir),
-            &r.profiles,
-            today,
-        ),
+        Ok(mut r) => {
+            // Services by their names ("YouTube"; ids in the report).
+            let services = engine.services();
+            for t in r
+                .profiles
+                .iter_mut()
+                .flat_map(|p| p.service_time.iter_mut())
+            {
+                for (id, _) in &mut t.services {
+                    if let Some(def) = services.id_of(id).and_then(|s| services.get(s)) {
+                        id.clone_from(&def.name);
+                    }
+                }
+            }
+            pages::Activity::of(
+                tr,
+                family::heads(tr, &admin.resolver, &admin.state_dir),
+                &r.profiles,
+                today,
+            )
+        }
         Err(e) => pages::Activity::Unreadable(e),
     };
     let devices = family::unassigned(tr, &admin.resolver, admin.seen.as_ref());
@@ -854,7 +869,7 @@ async fn dashboard(State(admin): Shared, headers: HeaderMap) -> Response {
             family: pages::Family {
                 children,
                 devices,
-                catalogue: family::catalogue(&admin.resolver),
+                catalogue: family::catalogue(tr, &admin.resolver),
             },
             audit: recent,
             allows: allows::rows(

@@ -173,14 +173,16 @@ pub struct ServiceLine {
     /// With a daily budget: minutes used, allowed today (budget and grants),
     /// and the bar's width in percent.
     pub budget: Option<(u64, u64, u64)>,
+    /// "12 of 60 min today", in the parent's language (with a budget).
+    pub budget_words: String,
     /// The rule was set on the dashboard (not the config's): "as configured" shows.
     pub set_here: bool,
 }
 
 /// One group of the services panel's list of the catalogue.
 pub struct ServiceGroupOptions {
-    /// `Short video`.
-    pub name: &'static str,
+    /// `Short video`, in the parent's language.
+    pub name: String,
     /// (id, `TikTok (13+)`).
     pub services: Vec<(String, String)>,
 }
@@ -393,6 +395,13 @@ pub struct Card {
 impl Card {
     fn of(tr: Tr, r: &ProfileReport, today: jiff::civil::Date) -> Card {
         let time = r.time_on(today);
+        // Groups by their names in the parent's language (ids in the report).
+        let groups: Option<Vec<(String, u64)>> = time.map(|t| {
+            t.groups
+                .iter()
+                .map(|(g, m)| (tr.get(&format!("dashboard-group-{g}")), *m))
+                .collect()
+        });
         let minutes = |what: &str, list: Option<&Vec<(String, u64)>>| {
             hbars(
                 format!("{what}-minutes-{}", r.profile),
@@ -423,7 +432,7 @@ impl Card {
             devices_gone: r.devices_gone.join(", "),
             schedule_queries: r.schedule_queries.clone(),
             top_blocked: r.top_blocked.clone(),
-            group_minutes: minutes("group", time.map(|t| &t.groups)),
+            group_minutes: minutes("group", groups.as_ref()),
             service_minutes: minutes("service", time.map(|t| &t.services)),
         }
     }

@@ -189,31 +189,6 @@ pub fn grant_for(
     })
 }
 
-/// Hours in words: `16:00–18:00 mon tue wed thu fri`, `sat sun`.
-pub(super) fn describe_hours(w: &Window) -> String {
-    const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
-    let days: Vec<&str> = (0..7)
-        .filter(|d| w.days & (1 << d) != 0)
-        .map(|d| DAYS[d])
-        .collect();
-    let days = if days.len() == 7 {
-        String::new()
-    } else {
-        days.join(" ")
-    };
-    if w.from == w.to {
-        return if days.is_empty() {
-            "every day".into()
-        } else {
-            days
-        };
-    }
-    let hhmm = |m: u16| format!("{:02}:{:02}", m / 60, m % 60);
-    format!("{}–{} {days}", hhmm(w.from), hhmm(w.to))
-        .trim_end()
-        .to_string()
-}
-
 /// Every budget's state at `now` (off the query path).
 pub(super) fn budgets_now(
     budgets: &[Budget],

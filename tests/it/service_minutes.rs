@@ -187,9 +187,9 @@ async fn minutes_per_service_and_group_are_reported_per_child_as_the_budget_coun
     assert!(
         leo_card.contains("Minutes today by service group")
             && leo_card.contains("id=\"group-minutes-leo\"")
-            && leo_card.contains("<title>video: 5</title>")
+            && leo_card.contains("<title>Video: 5</title>")
             && leo_card.contains("id=\"service-minutes-leo\"")
-            && leo_card.contains("<title>youtube: 5</title>"),
+            && leo_card.contains("<title>YouTube: 5</title>"),
         "{leo_card}"
     );
     // After the services list, not in it.
@@ -199,7 +199,7 @@ async fn minutes_per_service_and_group_are_reported_per_child_as_the_budget_coun
     );
     let sam_card = card("sam");
     assert!(
-        sam_card.contains("<title>short-video: 3</title>")
+        sam_card.contains("<title>Short video: 3</title>")
             && !sam_card.contains("service-minutes-sam"),
         "{sam_card}"
     );
