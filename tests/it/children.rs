@@ -252,7 +252,11 @@ async fn a_pause_blocks_everything_but_help_lines_and_ends_by_itself() {
     // `nestguard pause leo 30m`, from the command line.
     let path = d.state.join("nestguard.toml");
     std::fs::write(&path, test_config_text(&config, &d.state)).unwrap();
+    // The command line runs on the real clock; the daemon's stands where the
+    // test puts it, so it is set from the real one around each command (the
+    // test holds at any hour, midnight included).
     let said = stdout_of(&["pause", "Leo", "30m"], &path, &[]);
+    let paused_at = jiff::Timestamp::now();
     assert!(said.starts_with("paused leo until"), "{said}");
     d.daemon.refresh();
     let m = ask("127.0.0.5", "site.example").await;
@@ -271,11 +275,13 @@ async fn a_pause_blocks_everything_but_help_lines_and_ends_by_itself() {
     );
 
     // Thirty minutes on, it has ended by itself.
-    clock.advance(std::time::Duration::from_secs(31 * 60));
+    advance_past(&clock, paused_at, std::time::Duration::from_secs(31 * 60));
     d.daemon.refresh();
     assert!(!blocked(&ask("127.0.0.5", "site.example").await));
 
-    // Paused again, and resumed by hand.
+    // Paused again until a time of day (the next 23:59 by the real clock,
+    // which the daemon is set back to), and resumed by hand.
+    clock.set_timestamp(jiff::Timestamp::now());
     stdout_of(&["pause", "leo", "--until", "23:59"], &path, &[]);
     d.daemon.refresh();
     assert!(blocked(&ask("127.0.0.5", "site.example").await));

@@ -78,6 +78,18 @@ pub fn manual_env() -> (Arc<ManualClock>, Environment) {
     (clock, env)
 }
 
+/// Moves a manual clock on by `d`, and its absolute time at least to
+/// `since + d`: for something a command made at `since` to last `d` (the
+/// command line reads the real clock, the daemon's stands where the test put
+/// it), so it has surely ended however long the test took to get there.
+pub fn advance_past(clock: &Arc<ManualClock>, since: jiff::Timestamp, d: std::time::Duration) {
+    clock.advance(d);
+    let due = since + jiff::SignedDuration::try_from(d).expect("a test's duration");
+    if Clock::manual(clock.clone()).timestamp() < due {
+        clock.set_timestamp(due);
+    }
+}
+
 impl TestDaemon {
     /// Starts a daemon from config text (see [`test_config`]).
     pub async fn start(config_text: &str) -> TestDaemon {

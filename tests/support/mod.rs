@@ -16,8 +16,8 @@ pub use client::{
     query_udp, query_udp_with, send_raw_tcp, send_raw_udp, tcp_pipeline, time_until,
 };
 pub use daemon::{
-    TestDaemon, bounded_wait, clock_today, manual_env, manual_env_with_neighbours, test_config,
-    test_config_text, udp_upstream,
+    TestDaemon, advance_past, bounded_wait, clock_today, manual_env, manual_env_with_neighbours,
+    test_config, test_config_text, udp_upstream,
 };
 pub use tls::{TempDir, TestCa};
 pub use upstream::FakeUpstream;
