@@ -750,6 +750,20 @@ def fresh_names(path, tag, count):
         f.writelines(f"n{i}.{tag}.fresh.bench.test A\n" for i in range(count))
 
 
+def cpu_busy_seconds(cpu):
+    """Seconds CPU `cpu` has spent busy (everything but idle and iowait, /proc/stat)."""
+    for line in Path("/proc/stat").read_text().splitlines():
+        f = line.split()
+        if f[0] == f"cpu{cpu}":
+            ticks = [int(x) for x in f[1:]]
+            return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")
+    return 0.0
+
+
+# The shared TLS upstream (unbound), for its CPU per query in each run.
+TLS_UPSTREAM = None
+
+
 def measure_encrypted(name, tmp, out, rnd):
     port = PORT[name]
     row = {"server": name}
@@ -764,9 +778,19 @@ def measure_encrypted(name, tmp, out, rnd):
     try:
         wait_listening(proc, port)
         c0 = proc.cpu_seconds()
+        u0 = TLS_UPSTREAM.cpu_seconds() if TLS_UPSTREAM else 0.0
+        b0, t0 = cpu_busy_seconds(CLIENT_CPU), time.monotonic()
         miss = dnsperf(port, flat, out / f"{name}-r{rnd}-miss.txt",
                        "-l", str(DURATION), "-c", CLIENTS, "-q", OUTSTANDING)
         cpu = proc.cpu_seconds() - c0
+        wall = time.monotonic() - t0
+        # Which side was the limit: the server's core, or the core that runs
+        # dnsperf and the upstreams (both near 100% busy means neither).
+        row["server_core_busy"] = cpu / wall if wall else None
+        row["client_core_busy"] = (cpu_busy_seconds(CLIENT_CPU) - b0) / wall if wall else None
+        if TLS_UPSTREAM and miss["completed"]:
+            row["upstream_cpu_us_per_query"] = (
+                (TLS_UPSTREAM.cpu_seconds() - u0) / miss["completed"] * 1e6)
         opens = passive_opens() - opens0
         miss.pop("text")
         row["miss_qps"] = miss["qps"]
@@ -795,6 +819,10 @@ def measure_encrypted(name, tmp, out, rnd):
     finally:
         proc.stop()
     return row
+
+
+def pct(x):
+    return None if x is None else x * 100
 
 
 def report_encrypted(rows, out, stats):
@@ -836,15 +864,29 @@ def report_encrypted(rows, out, stats):
                   if k in ("total.num.queries", "num.query.tls", "num.query.tls.resume",
                            "num.query.https")))
     w("")
+    w("Where the flat-out runs were limited (medians): how busy the server's core "
+      f"(CPU {SERVER_CPU}) and the core of dnsperf and the upstreams (CPU {CLIENT_CPU}) were, "
+      "and the shared TLS upstream's CPU per query:")
+    w("")
+    w("| server | server core busy | client core busy | upstream CPU per query (µs) |")
+    w("|---|---:|---:|---:|")
+    for s, m in med.items():
+        w(f"| {s} | {f(pct(m.get('server_core_busy')), '.0f')}% "
+          f"| {f(pct(m.get('client_core_busy')), '.0f')}% "
+          f"| {f(m.get('upstream_cpu_us_per_query'), '.1f')} |")
+    w("")
     w("Every round:")
     w("")
-    w("| round | server | miss QPS | CPU µs/query | p50 / p99 (ms) | connections per 10k |")
-    w("|---:|---|---:|---:|---:|---:|")
+    w("| round | server | miss QPS | CPU µs/query | p50 / p99 (ms) | connections per 10k "
+      "| server / client core busy | upstream µs/query |")
+    w("|---:|---|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         w(f"| {r['round']} | {r['server']} | {f(r.get('miss_qps'), ',.0f')} "
           f"| {f(r.get('cpu_us_per_query'), '.1f')} "
           f"| {f(r.get('lat_p50_ms'), '.3f')} / {f(r.get('lat_p99_ms'), '.3f')} "
-          f"| {f(r.get('conns_per_10k'), '.2f')} |")
+          f"| {f(r.get('conns_per_10k'), '.2f')} "
+          f"| {f(pct(r.get('server_core_busy')), '.0f')}% / {f(pct(r.get('client_core_busy')), '.0f')}% "
+          f"| {f(r.get('upstream_cpu_us_per_query'), '.1f')} |")
     save_report(lines, rows, out)
 
 
@@ -876,6 +918,8 @@ def main_encrypted():
             tmp / "upstream.log", CLIENT_CPU))
         wait_listening(procs[0], UPSTREAM_PORT)
         procs.append(start_tls_upstream(tmp))
+        global TLS_UPSTREAM
+        TLS_UPSTREAM = procs[-1]
         for r in range(1, ROUNDS + 1):
             for s in SERVERS:
                 log(f"round {r}/{ROUNDS}: {s}")

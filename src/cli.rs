@@ -1,6 +1,7 @@
 //! The command line: the commands and their options, and the short bodies
 //! that turn each command into library calls and an exit code.
 
+use crate::terminal::{errln, outln};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -263,14 +264,14 @@ pub fn main() -> ExitCode {
         Ok(x) => x,
         // `status` must work while the config is broken: that is when it is needed.
         Err(e) if matches!(cli.command, Command::Status { .. }) => {
-            eprintln!("warning: {e}");
+            errln!("warning: {e}");
             return match config::locate(cli.config.as_deref()) {
                 Ok(source) => commands::status(crate::runtime::state_dir(&source, Err(&e)), &[]),
                 Err(e) => commands::report(Err(e.to_string())),
             };
         }
         Err(e) => {
-            eprintln!("{e}");
+            errln!("{e}");
             return ExitCode::from(EXIT_CONFIG);
         }
     };
@@ -286,7 +287,7 @@ pub fn main() -> ExitCode {
                 .to_ascii_uppercase()
                 .parse::<hickory_proto::rr::RecordType>()
             else {
-                eprintln!("nestguard: unknown query type `{qtype}`");
+                errln!("nestguard: unknown query type `{qtype}`");
                 return ExitCode::from(EXIT_CONFIG);
             };
             let explained = match client {
@@ -428,7 +429,7 @@ pub fn main() -> ExitCode {
                     (engine, d)
                 }
                 Err(e) => {
-                    eprintln!("{e:#}");
+                    errln!("{e:#}");
                     return ExitCode::from(EXIT_CONFIG);
                 }
             };
@@ -437,15 +438,15 @@ pub fn main() -> ExitCode {
                 .iter()
                 .chain(&commands::per_user_warnings(&config, &root))
             {
-                eprintln!("warning: {w}");
+                errln!("warning: {w}");
             }
             let set = &engine.rules;
             for s in diagnostics.sources.iter().filter(|s| s.rejected > 0) {
                 for r in &s.rejects {
-                    eprintln!("{r}");
+                    errln!("{r}");
                 }
                 if s.rejected > s.rejects.len() {
-                    eprintln!(
+                    errln!(
                         "{}: … and {} more rejected lines",
                         s.name,
                         s.rejected - s.rejects.len()
@@ -456,7 +457,7 @@ pub fn main() -> ExitCode {
             // Third-party opinion lines kept off public institutions and help lines.
             let guarded: Vec<&str> = diagnostics.guarded().collect();
             for g in &guarded {
-                eprintln!("{g}");
+                errln!("{g}");
             }
             let plural = |n: usize, word: &str| {
                 format!(
@@ -471,18 +472,18 @@ pub fn main() -> ExitCode {
                 )
             };
             if let Some(file) = &drop_in {
-                println!(
+                outln!(
                     "{}: ok as a drop-in of {source} ({} config files read)",
                     file.display(),
                     config.files().count()
                 );
             }
-            println!(
+            outln!(
                 "{source}: ok ({}, {})",
                 plural(config.server.listen.get_ref().len(), "listen address"),
                 plural(config.upstreams.len(), "upstream")
             );
-            println!(
+            outln!(
                 "rules: {} domain rules, {} keywords, {} regexes from {} lists ({} lines rejected, {} kept off public institutions and help lines)",
                 set.domain_rules(),
                 set.keyword_count(),
@@ -503,7 +504,7 @@ pub fn main() -> ExitCode {
             {
                 Ok(rt) => rt,
                 Err(e) => {
-                    eprintln!("nestguard: cannot start the async runtime: {e}");
+                    errln!("nestguard: cannot start the async runtime: {e}");
                     return ExitCode::FAILURE;
                 }
             };
@@ -512,9 +513,9 @@ pub fn main() -> ExitCode {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     tracing::error!("{e:#}");
-                    eprintln!("nestguard: {e:#}");
+                    errln!("nestguard: {e:#}");
                     if let Some(hint) = listen_hint(&e, &listen) {
-                        eprintln!("{hint}");
+                        errln!("{hint}");
                     }
                     ExitCode::FAILURE
                 }
@@ -532,14 +533,14 @@ fn notify(socket: PathBuf) -> ExitCode {
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("nestguard notify: cannot start the async runtime: {e}");
+            errln!("nestguard notify: cannot start the async runtime: {e}");
             return ExitCode::FAILURE;
         }
     };
     match runtime.block_on(crate::notice::agent::run(socket)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("nestguard notify: {e:#}");
+            errln!("nestguard notify: {e:#}");
             ExitCode::FAILURE
         }
     }

@@ -3,6 +3,7 @@
 //! each turning library calls into text and an exit code. Parsing the command
 //! line is `cli`'s.
 
+use crate::terminal::{errln, out, outln};
 use std::process::ExitCode;
 
 use crate::config::{self, Config, ConfigSource};
@@ -41,11 +42,11 @@ pub fn update(config: &Config) -> ExitCode {
         if matches!(outcome, Outcome::Refused(_) | Outcome::Failed(_)) {
             bad += 1;
         }
-        println!("{} ({}): {outcome}", sub.name, sub.category);
+        outln!("{} ({}): {outcome}", sub.name, sub.category);
     });
     match result {
         Ok(all) if all.is_empty() => {
-            println!(
+            outln!(
                 "no lists to update: set [update] subscriptions (names from rules/subscriptions.toml) or add [[update.list]]"
             );
             ExitCode::SUCCESS
@@ -53,7 +54,7 @@ pub fn update(config: &Config) -> ExitCode {
         Ok(_) if bad > 0 => ExitCode::FAILURE,
         Ok(_) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("nestguard: {e}");
+            errln!("nestguard: {e}");
             ExitCode::from(EXIT_CONFIG)
         }
     }
@@ -253,8 +254,8 @@ pub fn metrics_token(source: &ConfigSource) -> ExitCode {
     });
     match made {
         Ok((path, token)) => {
-            println!("{token}");
-            eprintln!(
+            outln!("{token}");
+            errln!(
                 "its SHA-256 is in {} ([admin] metrics_token_hash; any earlier token no longer works). \
                  Give the token above to the monitoring (Prometheus: authorization credentials_file), \
                  in a file only it can read; nestguard keeps only the hash.",
@@ -279,11 +280,11 @@ pub fn status(found: Result<crate::runtime::Located, String>, warnings: &[String
     let state_dir = found.dir;
     match found.how {
         How::Running { .. } | How::Config => {}
-        How::Recorded { pid } => eprintln!(
+        How::Recorded { pid } => errln!(
             "note: the state folder {} is the one the daemon with this config (pid {pid}, not running now) recorded",
             state_dir.display()
         ),
-        How::Scanned => eprintln!(
+        How::Scanned => errln!(
             "note: the state folder {} is read from the broken config's [state] dir",
             state_dir.display()
         ),
@@ -292,7 +293,7 @@ pub fn status(found: Result<crate::runtime::Located, String>, warnings: &[String
         Ok(s) => s,
         Err(e) => {
             for w in warnings {
-                eprintln!("warning: {w}");
+                errln!("warning: {w}");
             }
             return report(Err(e));
         }
@@ -301,9 +302,9 @@ pub fn status(found: Result<crate::runtime::Located, String>, warnings: &[String
     let since = jiff::Timestamp::now().as_second() - crate::status::EVENT_DAYS * 86_400;
     let events =
         crate::activity::events::recent(&crate::state::layout::activity_db(&state_dir), since);
-    print!("{}", crate::status::render(&s, alive, &events));
+    out!("{}", crate::status::render(&s, alive, &events));
     for w in warnings {
-        println!("warning: {w}");
+        outln!("warning: {w}");
     }
     if crate::status::is_stopped(&s, alive) {
         ExitCode::from(EXIT_STOPPED)
@@ -329,11 +330,11 @@ pub fn reload(source: &ConfigSource, config: &Config) -> Result<String, String> 
 pub fn report(result: Result<String, String>) -> ExitCode {
     match result {
         Ok(text) => {
-            print!("{text}");
+            out!("{text}");
             ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!("nestguard: {e}");
+            errln!("nestguard: {e}");
             ExitCode::from(EXIT_CONFIG)
         }
     }
@@ -466,7 +467,7 @@ pub fn allow(
         let db = crate::state::layout::activity_db(&found.dir);
         if let Err(e) = crate::activity::store::Store::audit_from_command(&db, &who, action, detail)
         {
-            eprintln!(
+            errln!(
                 "warning: {}: {e}; this change is not in the dashboard's audit trail",
                 db.display()
             );

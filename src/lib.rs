@@ -37,6 +37,7 @@ pub mod sources;
 pub mod state;
 pub mod status;
 pub mod system_resolver;
+mod terminal;
 pub mod trust;
 pub mod update;
 pub mod words;

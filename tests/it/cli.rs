@@ -743,3 +743,41 @@ fn allow_writes_where_the_running_daemon_reads_and_says_when_none_runs() {
     );
     assert!(!out.contains("applies it within a second"), "{out}");
 }
+
+#[test]
+fn output_into_a_closed_pipe_ends_quietly() {
+    // `nestguard check 2>&1 | head -1`: the reader is gone before the
+    // command writes. It must end as it would have, not panic on the pipe.
+    let dir = TempDir::new();
+    let path = dir.join("good.toml");
+    std::fs::write(
+        &path,
+        "[[upstream]]\nprotocol = \"udp\"\naddress = \"127.0.0.1:53\"\n",
+    )
+    .unwrap();
+    let closed = || {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        writer
+    };
+    // Standard output closed, standard error read.
+    let out = nestguard()
+        .args(["check", "--config"])
+        .arg(&path)
+        .stdout(closed())
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{:?}: {err}", out.status);
+    assert!(!err.contains("panicked"), "{err}");
+    // Both closed (`2>&1 | head`).
+    let status = nestguard()
+        .args(["check", "--config"])
+        .arg(&path)
+        .stdout(closed())
+        .stderr(closed())
+        .status()
+        .unwrap();
+    assert!(status.success(), "{status:?}");
+}

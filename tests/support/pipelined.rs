@@ -180,7 +180,7 @@ impl Server {
         server
     }
 
-    /// A DNS-over-HTTPS upstream (HTTP/2, POST) allowing `max_streams`
+    /// A DNS-over-HTTPS upstream (HTTP/2, GET or POST) allowing `max_streams`
     /// concurrent streams per connection, answering each after `delay`.
     pub async fn doh(ca: &TestCa, max_streams: u32, delay: Duration) -> Server {
         let (listener, acceptor, server) = Server::bind(ca, &[b"h2"]).await;
@@ -322,8 +322,14 @@ async fn serve_doh(
         seen.peak_on_one.fetch_max(on_this, Ordering::SeqCst);
         let here = here.clone();
         tokio::spawn(async move {
+            // GET `?dns=<base64url>` (what nestguard sends), or POST.
+            let from_url = request
+                .uri()
+                .query()
+                .and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("dns=")))
+                .and_then(super::upstream::base64url_decode);
             let mut body = request.into_body();
-            let mut query = Vec::new();
+            let mut query = from_url.unwrap_or_default();
             while let Some(Ok(chunk)) = body.data().await {
                 let _ = body.flow_control().release_capacity(chunk.len());
                 query.extend_from_slice(&chunk);
