@@ -449,3 +449,81 @@ async fn a_good_bundle_changes_what_the_daemon_blocks_and_a_bad_signature_change
     );
     d.shutdown().await;
 }
+
+#[test]
+fn a_key_that_is_not_one_or_a_fleet_table_in_a_drop_in_is_refused_at_its_line() {
+    let dir = TempDir::new();
+    let (public, _) = keygen(&dir, "school");
+    let ca = dir.join("none.pem");
+    let path = main_config(&dir, "https://127.0.0.1:9/b", &ca, "RWQnot-a-key", "");
+    let (code, _, err) = run(&["check"], &path);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.starts_with(&format!(
+            "{}:7:14: fleet.public_key is not a minisign public key",
+            path.display()
+        )),
+        "{err}"
+    );
+    // A URL without a key.
+    std::fs::write(&path, "[fleet]\nurl = \"https://127.0.0.1:9/b\"\n").unwrap();
+    let (code, _, err) = run(&["check"], &path);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains(":2:7: fleet.url needs fleet.public_key"),
+        "{err}"
+    );
+    // The key pinned in a drop-in: refused, so a bundle cannot bring its own key.
+    std::fs::write(&path, "").unwrap();
+    let drop_in = dir.join("conf.d/50-school.toml");
+    std::fs::write(&drop_in, format!("[fleet]\npublic_key = \"{public}\"\n")).unwrap();
+    let (code, _, err) = run(&["check"], &path);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.starts_with(&format!(
+            "{}:1:2: a conf.d file may hold",
+            drop_in.display()
+        )),
+        "{err}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_daemon_fetches_the_bundle_by_itself_every_update_interval() {
+    let up = FakeUpstream::start().await;
+    up.set_a("game.example", std::net::Ipv4Addr::new(192, 0, 2, 7), 300);
+    let ca = TestCa::new();
+    let server = ListServer::start(&ca).await;
+    let dir = TempDir::new();
+    let ca_file = ca.write_ca_file(dir.path());
+    let (public, key) = keygen(&dir, "school");
+    let (bundle, sig) = sign(&dir, &key, 1, &files(&blocking("game.example")));
+    server.set_path("/school.bundle", bundle);
+    server.set_path("/school.bundle.minisig", sig);
+    // The periodic update is on real time (like the lists'): a short interval.
+    let extra = format!(
+        "[server]\nlisten = [\"127.0.0.1:0\"]\n{}",
+        udp_upstream(up.addr(), "1s")
+    );
+    let path = main_config(
+        &dir,
+        &server.url("/school.bundle"),
+        &ca_file,
+        &public,
+        &extra,
+    );
+    std::fs::write(
+        dir.join("conf.d/10-update.toml"),
+        "[update]\ninterval = \"200ms\"\njitter = \"0s\"\n",
+    )
+    .unwrap();
+    let config = Config::load(&ConfigSource::File(path)).unwrap();
+    let (_clock, env) = manual_env();
+    let d = Daemon::start_in(&config, env).await.unwrap();
+    assert!(answered(d.addrs[0], "game.example", ResponseCode::NXDomain).await);
+    assert_eq!(
+        std::fs::read_to_string(dir.join("state/fleet/current/version")).unwrap(),
+        "1\n"
+    );
+    d.shutdown().await;
+}
