@@ -180,6 +180,40 @@ pub enum Command {
         #[arg(long, value_name = "PATH", default_value = crate::config::NOTIFY_SOCKET)]
         socket: PathBuf,
     },
+    /// Make and sign policy bundles for a fleet's `[fleet] url` (reads no config).
+    Fleet {
+        #[command(subcommand)]
+        action: FleetAction,
+    },
+}
+
+/// What `nestguard fleet` does.
+#[derive(Debug, Subcommand)]
+pub enum FleetAction {
+    /// Make a signing key pair (minisign's formats; the secret key has no password).
+    Keygen {
+        /// Where the public key goes (its second line is `[fleet] public_key`).
+        #[arg(long, value_name = "FILE")]
+        public: PathBuf,
+        /// Where the secret key goes (keep it off the machines).
+        #[arg(long, value_name = "FILE")]
+        secret: PathBuf,
+    },
+    /// Bundle DIR's conf.d/*.toml and lists/* as VERSION and sign it:
+    /// writes BUNDLE and BUNDLE.minisig.
+    Sign {
+        /// The minisign secret key file.
+        #[arg(long, value_name = "SECRETKEY")]
+        key: PathBuf,
+        /// The bundle's version: above every version published before.
+        #[arg(long)]
+        version: u64,
+        /// The folder with conf.d/ and lists/.
+        dir: PathBuf,
+        /// The bundle file to write.
+        #[arg(long, short = 'o', value_name = "BUNDLE")]
+        output: PathBuf,
+    },
 }
 
 /// What `nestguard exam` does.
@@ -259,6 +293,17 @@ pub fn main() -> ExitCode {
     // The agent runs as a desktop user, who cannot read the daemon's config.
     if let Command::Notify { socket } = &cli.command {
         return notify(socket.clone());
+    }
+    if let Command::Fleet { action } = &cli.command {
+        return commands::report(match action {
+            FleetAction::Keygen { public, secret } => commands::fleet_keygen(public, secret),
+            FleetAction::Sign {
+                key,
+                version,
+                dir,
+                output,
+            } => commands::fleet_sign(key, *version, dir, output),
+        });
     }
     let (source, config) = match load(&cli) {
         Ok(x) => x,
@@ -495,6 +540,8 @@ pub fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Notify { socket } => notify(socket),
+        // Answered above, before a config is read.
+        Command::Fleet { .. } => ExitCode::SUCCESS,
         Command::Run => {
             init_logging(config.log.level.get_ref());
             tracing::info!(config = %source, version = env!("CARGO_PKG_VERSION"), "starting nestguard");

@@ -38,6 +38,13 @@ pub fn update(config: &Config) -> ExitCode {
     let bar = update::Bar::new();
     let progress: &dyn update::Progress = if terminal { &bar } else { &update::Quiet };
     let mut bad = 0;
+    let fleet = crate::fleet::update(config);
+    if let Some(outcome) = &fleet {
+        if matches!(outcome, crate::fleet::Outcome::Refused { .. }) {
+            bad += 1;
+        }
+        outln!("fleet bundle: {outcome}");
+    }
     let result = update::update_all(config, progress, |sub, outcome| {
         if matches!(outcome, Outcome::Refused(_) | Outcome::Failed(_)) {
             bad += 1;
@@ -45,6 +52,13 @@ pub fn update(config: &Config) -> ExitCode {
         outln!("{} ({}): {outcome}", sub.name, sub.category);
     });
     match result {
+        Ok(all) if all.is_empty() && fleet.is_some() => {
+            if bad > 0 {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
         Ok(all) if all.is_empty() => {
             outln!(
                 "no lists to update: set [update] subscriptions (names from rules/subscriptions.toml) or add [[update.list]]"
@@ -58,6 +72,79 @@ pub fn update(config: &Config) -> ExitCode {
             ExitCode::from(EXIT_CONFIG)
         }
     }
+}
+
+/// The fleet bundle in force and the last one refused, if there were any.
+fn fleet_status(state_dir: &std::path::Path) -> Option<String> {
+    let version = crate::fleet::version_in_force(state_dir);
+    let record = crate::fleet::Record::read(state_dir);
+    if version.is_none() && record.last_failure.is_none() {
+        return None;
+    }
+    let mut out = match version {
+        Some(v) => format!("fleet bundle: version {v} in force"),
+        None => "fleet bundle: none in force yet".to_string(),
+    };
+    if let Some(at) = record.applied_at {
+        out.push_str(&format!(" (applied {at})"));
+    }
+    let refused: u64 = record.failures.values().sum();
+    if let Some(last) = &record.last_failure {
+        out.push_str(&format!(
+            "\n  {refused} refused so far; the last at {}: {last}",
+            record
+                .last_failure_at
+                .map(|t| t.to_string())
+                .unwrap_or_default()
+        ));
+    }
+    Some(out)
+}
+
+fn write_file(path: &std::path::Path, bytes: &[u8]) -> Result<(), String> {
+    crate::state::write_atomic(path, bytes).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// `fleet keygen`: a key pair for signing bundles.
+pub fn fleet_keygen(public: &std::path::Path, secret: &std::path::Path) -> Result<String, String> {
+    for p in [public, secret] {
+        if p.exists() {
+            return Err(format!("{}: exists already; not overwritten", p.display()));
+        }
+    }
+    let (pk, sk) = crate::fleet::keygen()?;
+    // Private (0600) whatever the folder: it signs the fleet's policy.
+    crate::state::create_private_file(secret).map_err(|e| format!("{}: {e}", secret.display()))?;
+    write_file(secret, sk.as_bytes())?;
+    write_file(public, pk.as_bytes())?;
+    Ok(format!(
+        "public key: {}\nsecret key: {} (keep it off the machines)\nin each machine's config:\n[fleet]\npublic_key = \"{}\"\n",
+        public.display(),
+        secret.display(),
+        crate::fleet::public_key_line(&pk).unwrap_or_default()
+    ))
+}
+
+/// `fleet sign`: DIR bundled as VERSION, written to OUTPUT and OUTPUT.minisig.
+pub fn fleet_sign(
+    key: &std::path::Path,
+    version: u64,
+    dir: &std::path::Path,
+    output: &std::path::Path,
+) -> Result<String, String> {
+    let sk = std::fs::read_to_string(key).map_err(|e| format!("{}: {e}", key.display()))?;
+    let (bundle, sig) = crate::fleet::sign(&sk, version, dir)?;
+    let mut sig_path = output.as_os_str().to_owned();
+    sig_path.push(".minisig");
+    let sig_path = std::path::PathBuf::from(sig_path);
+    write_file(output, &bundle)?;
+    write_file(&sig_path, sig.as_bytes())?;
+    Ok(format!(
+        "{}: version {version} ({} bytes), signature {}\n",
+        output.display(),
+        bundle.len(),
+        sig_path.display()
+    ))
 }
 
 /// `report`: the activity database, as text, JSON or CSV.
@@ -303,6 +390,9 @@ pub fn status(found: Result<crate::runtime::Located, String>, warnings: &[String
     let events =
         crate::activity::events::recent(&crate::state::layout::activity_db(&state_dir), since);
     out!("{}", crate::status::render(&s, alive, &events));
+    if let Some(line) = fleet_status(&state_dir) {
+        outln!("{line}");
+    }
     for w in warnings {
         outln!("warning: {w}");
     }

@@ -17,8 +17,10 @@ pub mod clock;
 pub mod commands;
 pub mod config;
 pub mod dns;
+pub mod download;
 pub mod engine;
 pub mod explain;
+pub mod fleet;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;

@@ -96,6 +96,15 @@ impl Watched {
         if let Some(dir) = &config.rules.dir {
             w.trees.insert(dir.clone());
         }
+        if config.fleet.url.is_some() {
+            // A new bundle is put in force by renaming a symlink over
+            // `current`; the folder is watched for when it first appears.
+            let fleet = crate::state::layout::fleet_dir(&state_dir);
+            w.files
+                .insert(crate::state::layout::fleet_current(&state_dir));
+            // (No entries of it count by extension: only `current`, above.)
+            w.dirs.insert(fleet, "current");
+        }
         w
     }
 
@@ -382,7 +391,13 @@ impl Reloader {
         let engine = Arc::new(engine);
         if confirmed == Confirmed::No {
             let old = self.resolver.engine();
-            let lost = losses(&old, &engine);
+            // Resolved like the bundle's own paths (`fleet_bundle_in_force`).
+            let fleet = crate::state::layout::fleet_dir(&crate::state::dir(&config));
+            let lost = losses(
+                &old,
+                &engine,
+                &std::fs::canonicalize(&fleet).unwrap_or(fleet),
+            );
             // A config caught mid-save (truncated, cut at a line end) parses
             // as one that lost its clients or categories: a change that makes
             // anything reachable waits like a list that lost rules.
@@ -669,8 +684,11 @@ struct Loss {
 
 /// The local block and keyword lists (files) with fewer rules in `new` than
 /// in `old`, a list gone from the config counting as empty. Allowlists are
-/// left out: losing exceptions only blocks more.
-fn losses(old: &Engine, new: &Engine) -> Vec<Loss> {
+/// left out: losing exceptions only blocks more. So are a fleet bundle's
+/// lists (under `fleet`): a bundle comes whole, signed and checked, and is
+/// swapped in at once, so it cannot be caught half written; each bundle's
+/// lists are at paths of their own, so the old ones always look gone.
+fn losses(old: &Engine, new: &Engine, fleet: &Path) -> Vec<Loss> {
     let after: HashMap<&str, usize> = new
         .diagnostics
         .sources
@@ -681,6 +699,7 @@ fn losses(old: &Engine, new: &Engine) -> Vec<Loss> {
         .sources
         .iter()
         .filter(|s| s.file.is_some() && !s.allow)
+        .filter(|s| !s.file.as_deref().is_some_and(|f| f.starts_with(fleet)))
         .filter_map(|s| {
             let now = after.get(s.name.as_str()).copied().unwrap_or(0);
             (now < s.rules).then(|| Loss {

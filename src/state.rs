@@ -117,6 +117,32 @@ pub mod layout {
         state_dir.join("allow")
     }
 
+    /// Fleet bundles (`fleet`): each unpacked into `v<version>/` (its
+    /// `conf.d/`, `lists/` and `version`), `current` a symlink to the one in
+    /// force, `record.toml` the failures counted.
+    pub fn fleet_dir(state_dir: &Path) -> PathBuf {
+        state_dir.join("fleet")
+    }
+
+    /// The symlink to the bundle in force.
+    pub fn fleet_current(state_dir: &Path) -> PathBuf {
+        fleet_dir(state_dir).join("current")
+    }
+
+    /// The bundle in force: the folder `current` points at, resolved once
+    /// so that a config is read from one bundle even if a new one is
+    /// swapped in meanwhile. `None` before the first bundle.
+    pub fn fleet_bundle_in_force(state_dir: &Path) -> Option<PathBuf> {
+        std::fs::canonicalize(fleet_current(state_dir))
+            .ok()
+            .filter(|p| p.is_dir())
+    }
+
+    /// What `nestguard update` and the daemon counted of bundles refused.
+    pub fn fleet_record(state_dir: &Path) -> PathBuf {
+        fleet_dir(state_dir).join("record.toml")
+    }
+
     /// The record of `nestguard system-resolver enable`, in the system state
     /// folder under `root` (`/` outside tests and image builders).
     pub fn system_resolver_record(root: &Path) -> PathBuf {

@@ -47,6 +47,15 @@ pub fn sources(config: &Config) -> Vec<PathBuf> {
             out.push(conf_d);
         }
     }
+    if let Some(bundle) = &config.fleet_bundle {
+        // A fleet's bundle: its drop-ins and the folders they sit in (its
+        // lists are the rule lists below).
+        let conf_d = bundle.join(CONF_D);
+        out.extend(crate::config::conf_d_files(&conf_d));
+        out.push(conf_d);
+        out.push(bundle.clone());
+        out.extend(bundle.parent().map(Path::to_path_buf));
+    }
     let rules = crate::rules::subscriptions::rules_config(config);
     if let Some(dir) = &rules.dir {
         tree(dir, &mut out);

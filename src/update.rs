@@ -12,7 +12,6 @@
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -133,7 +132,7 @@ pub fn update_all(
 ) -> Result<Vec<(Subscription, Outcome)>, String> {
     let subs = configured(config)?;
     let state_dir = crate::state::dir(config);
-    let agent = agent(config)?;
+    let agent = crate::download::agent(config)?;
     let mut results = Vec::new();
     for sub in subs {
         let outcome = update_one(config, &agent, &sub, &state_dir, progress);
@@ -141,32 +140,6 @@ pub fn update_all(
         results.push((sub, outcome));
     }
     Ok(results)
-}
-
-fn agent(config: &Config) -> Result<ureq::Agent, String> {
-    use ureq::tls::{PemItem, RootCerts, TlsConfig};
-    let mut builder = ureq::Agent::config_builder()
-        .timeout_global(Some(config.update.timeout))
-        .http_status_as_error(false)
-        .user_agent(format!("nestguard/{}", env!("CARGO_PKG_VERSION")));
-    if let Some(ca) = &config.update.ca_file {
-        let pem = std::fs::read(ca).map_err(|e| format!("{}: {e}", ca.display()))?;
-        let certs: Vec<_> = ureq::tls::parse_pem(&pem)
-            .filter_map(|item| match item {
-                Ok(PemItem::Certificate(c)) => Some(c),
-                _ => None,
-            })
-            .collect();
-        if certs.is_empty() {
-            return Err(format!("{}: no certificates in it", ca.display()));
-        }
-        builder = builder.tls_config(
-            TlsConfig::builder()
-                .root_certs(RootCerts::Specific(Arc::new(certs)))
-                .build(),
-        );
-    }
-    Ok(builder.build().new_agent())
 }
 
 /// A fetched body, or why there is none.
@@ -358,7 +331,8 @@ fn count_entries(name: &str, bytes: &[u8]) -> (usize, usize) {
 /// The daemon's periodic updates: every `interval` plus up to `jitter`.
 pub async fn run_periodically(config: Config, stop: tokio_util::sync::CancellationToken) {
     let u = &config.update;
-    if u.interval.is_zero() || configured(&config).map_or(true, |s| s.is_empty()) {
+    let fleet = config.fleet.url.is_some();
+    if u.interval.is_zero() || (!fleet && configured(&config).map_or(true, |s| s.is_empty())) {
         return;
     }
     loop {
@@ -373,6 +347,14 @@ pub async fn run_periodically(config: Config, stop: tokio_util::sync::Cancellati
         }
         let c = config.clone();
         let done = tokio::task::spawn_blocking(move || {
+            // The fleet's bundle first: it may change which lists there are.
+            match crate::fleet::update(&c) {
+                Some(o @ crate::fleet::Outcome::Refused { .. }) => {
+                    tracing::warn!("fleet bundle: {o}");
+                }
+                Some(o) => tracing::info!("fleet bundle: {o}"),
+                None => {}
+            }
             update_all(&c, &Quiet, |sub, outcome| match outcome {
                 Outcome::Updated { .. } | Outcome::NotModified => {
                     tracing::info!(list = %sub.name, "{outcome}");

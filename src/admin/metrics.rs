@@ -626,6 +626,8 @@ pub struct Machine {
 /// kind, and whether the system resolver points at nestguard.
 pub struct Fleet {
     events_db: PathBuf,
+    /// Where fleet bundles are kept (the version in force, failures counted).
+    state_dir: PathBuf,
     machine: Machine,
     /// The last event counted, and the counts by kind: events are counted as
     /// they appear in the database, so the counts only grow (the database
@@ -642,6 +644,7 @@ impl Fleet {
     pub fn new(state_dir: &std::path::Path, machine: Machine) -> Fleet {
         Fleet {
             events_db: crate::state::layout::activity_db(state_dir),
+            state_dir: state_dir.to_path_buf(),
             machine,
             counted: Mutex::new((0, EVENT_KINDS.iter().map(|k| (k.to_string(), 0)).collect())),
         }
@@ -684,6 +687,28 @@ impl Collector for Fleet {
                     &self.machine.dns,
                 )),
             )],
+        )?;
+        // Read from the state folder: `nestguard update` counts there too.
+        gauge(
+            &mut enc,
+            "nestguard_fleet_bundle_version",
+            "The version of the fleet's signed policy bundle in force; 0 before the first one.",
+            [(
+                NONE,
+                crate::fleet::version_in_force(&self.state_dir).unwrap_or(0),
+            )],
+        )?;
+        let record = crate::fleet::Record::read(&self.state_dir);
+        counter(
+            &mut enc,
+            "nestguard_fleet_bundle_failures",
+            "Fleet bundles refused, by reason: download, too_large, signature (not signed by the pinned key, altered or cut short), format, replay (older than the one in force), drop_in (the config would not load with it), write. The bundle in force stays.",
+            crate::fleet::REASONS.iter().map(|r| {
+                (
+                    [("reason", *r)],
+                    record.failures.get(*r).copied().unwrap_or(0),
+                )
+            }),
         )
     }
 }

@@ -33,6 +33,14 @@ pub fn conf_d_files(dir: &Path) -> Vec<PathBuf> {
     files
 }
 
+/// Which fleet bundle a config is read with.
+enum Bundle<'a> {
+    /// The one in force in the state folder, when `[fleet]` is set.
+    InForce,
+    /// One unpacked but not yet in force (checked before it is swapped in).
+    Candidate(&'a Path),
+}
+
 /// A window's times and days (`[[schedule]]`, `[[exam]]`), each checked.
 fn check_window(
     err: &dyn Fn(std::ops::Range<usize>, String) -> ConfigError,
@@ -85,7 +93,7 @@ impl Config {
     pub fn load(source: &ConfigSource) -> Result<Config, ConfigError> {
         match source {
             ConfigSource::Embedded => Config::embedded(),
-            ConfigSource::File(path) => Config::load_main(path, None),
+            ConfigSource::File(path) => Config::load_main(path, None, Bundle::InForce),
         }
     }
 
@@ -109,12 +117,13 @@ impl Config {
                 ));
             }
         };
-        Config::load_main(path, Some((name, candidate)))
+        Config::load_main(path, Some((name, candidate)), Bundle::InForce)
     }
 
     fn load_main(
         path: &Path,
         candidate: Option<(std::ffi::OsString, &Path)>,
+        bundle: Bundle<'_>,
     ) -> Result<Config, ConfigError> {
         let text = crate::sources::read_to_string(path).map_err(|e| {
             ConfigError::plain(&path.display().to_string(), format!("cannot read: {e}"))
@@ -135,15 +144,37 @@ impl Config {
             files.sort();
         }
         for (_, drop_in) in files {
-            config.add_drop_in(&drop_in)?;
+            config.add_drop_in(&drop_in, None)?;
+        }
+        let bundle = match bundle {
+            Bundle::InForce if config.fleet.url.is_some() => {
+                crate::state::layout::fleet_bundle_in_force(&crate::state::dir(&config))
+            }
+            Bundle::InForce => None,
+            Bundle::Candidate(dir) => Some(dir.to_path_buf()),
+        };
+        if let Some(root) = bundle {
+            // A fleet's bundle: its drop-ins after the machine's own, with
+            // paths in them relative to the bundle's top (its `lists/`).
+            for drop_in in conf_d_files(&root.join(CONF_D)) {
+                config.add_drop_in(&drop_in, Some(&root))?;
+            }
+            config.fleet_bundle = Some(root);
         }
         Ok(config)
+    }
+
+    /// Loads the main file at `path` with its `conf.d/` and the fleet
+    /// bundle unpacked at `bundle` (its `conf.d/` and `lists/`) in place of
+    /// the one in force: what the daemon would read once it is swapped in.
+    pub fn load_with_bundle(path: &Path, bundle: &Path) -> Result<Config, ConfigError> {
+        Config::load_main(path, None, Bundle::Candidate(bundle))
     }
 
     /// Merges one `conf.d/` file: its `[[client]]`, `[[schedule]]` and
     /// `[[rules.list]]` tables are added after the ones already read, and the
     /// `[policy]` keys it sets replace the earlier values.
-    fn add_drop_in(&mut self, path: &Path) -> Result<(), ConfigError> {
+    fn add_drop_in(&mut self, path: &Path, base: Option<&Path>) -> Result<(), ConfigError> {
         let name = path.display().to_string();
         let text = crate::sources::read_to_string(path)
             .map_err(|e| ConfigError::plain(&name, format!("cannot read: {e}")))?;
@@ -170,7 +201,7 @@ impl Config {
                 ));
             }
         }
-        let mut drop_in = Config::parse(&text, &name, path.parent())?;
+        let mut drop_in = Config::parse(&text, &name, base.or(path.parent()))?;
         let origin = self.origins.len();
         self.origins.push(Origin {
             name,
@@ -379,6 +410,7 @@ impl Config {
                 "update.max_shrink must be between 0 and 1, and update.max_size_mib above 0".into(),
             ));
         }
+        self.validate_fleet(&err)?;
         if let Some(ca) = &mut self.update.ca_file
             && ca.is_relative()
             && let Some(base) = base_dir
@@ -479,6 +511,40 @@ impl Config {
     /// `[[admin.parent]]` names are unique and plain (they go into the audit
     /// trail and the login form), every hash is a PHC string, and the
     /// monitoring token's hash is `sha256:` and 64 hex digits.
+    /// `[fleet]`: a URL needs the key its bundles are checked with, and the key must be one.
+    fn validate_fleet(
+        &self,
+        err: &dyn Fn(std::ops::Range<usize>, String) -> ConfigError,
+    ) -> Result<(), ConfigError> {
+        let f = &self.fleet;
+        if let Some(url) = &f.url {
+            let u = url.get_ref();
+            if !(u.starts_with("https://") || u.starts_with("file://")) {
+                return Err(err(
+                    url.span(),
+                    format!("fleet.url `{u}`: only https:// and file:// URLs"),
+                ));
+            }
+            if f.public_key.is_none() {
+                return Err(err(
+                    url.span(),
+                    "fleet.url needs fleet.public_key: the minisign public key bundles are signed with".into(),
+                ));
+            }
+        }
+        if let Some(key) = &f.public_key
+            && let Err(e) = minisign_verify::PublicKey::from_base64(key.get_ref().trim())
+        {
+            return Err(err(
+                key.span(),
+                format!(
+                    "fleet.public_key is not a minisign public key (the base64 line of minisign.pub, `RW…`): {e}"
+                ),
+            ));
+        }
+        Ok(())
+    }
+
     fn validate_parents(
         &self,
         err: &dyn Fn(std::ops::Range<usize>, String) -> ConfigError,

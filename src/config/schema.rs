@@ -39,6 +39,8 @@ pub struct Config {
     #[serde(default)]
     pub update: UpdateConfig,
     #[serde(default)]
+    pub fleet: FleetConfig,
+    #[serde(default)]
     pub activity: ActivityConfig,
     #[serde(default)]
     pub admin: AdminConfig,
@@ -73,6 +75,10 @@ pub struct Config {
     /// The main file, when the config came from one (what a reload reads again).
     #[serde(skip)]
     pub path: Option<PathBuf>,
+    /// The fleet bundle whose drop-ins were read (its folder in the state
+    /// folder), when one was.
+    #[serde(skip)]
+    pub fleet_bundle: Option<PathBuf>,
 }
 
 /// Where a config came from.
@@ -326,6 +332,20 @@ pub struct OwnSubscription {
 pub struct StateConfig {
     /// The state directory; see `state::dir` for the default.
     pub dir: Option<PathBuf>,
+}
+
+/// `[fleet]`: a signed policy bundle a school's machines fetch (`fleet`).
+/// Main config only: a bundle must not be able to change the key that
+/// checks it.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FleetConfig {
+    /// Where the bundle is fetched (`https://`, or `file://`); its
+    /// signature is at the same URL with `.minisig` added.
+    pub url: Option<Spanned<String>>,
+    /// The minisign public key bundles must be signed with (the base64
+    /// line of a `minisign.pub`).
+    pub public_key: Option<Spanned<String>>,
 }
 
 /// `[[schedule]]`: while the window is active, the profile gets more categories

@@ -26,6 +26,7 @@ mod encrypted_upstreams;
 mod exam;
 mod fake_upstream;
 mod fleet;
+mod fleet_bundles;
 mod forwarders;
 mod fuzz_regressions;
 mod hardening;

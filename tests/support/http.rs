@@ -1,5 +1,6 @@
 //! A small HTTPS server on loopback that serves one list, with ETags, for
-//! `nestguard update` tests (HTTP/1.1, one request per connection).
+//! `nestguard update` tests (HTTP/1.1, one request per connection), and
+//! files by path (a fleet's bundle and its signature).
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -17,6 +18,9 @@ struct Served {
     etag: String,
     /// Request heads seen, newest last.
     requests: Vec<String>,
+    /// Bodies by request path, each with the Content-Length declared for it
+    /// (more than the body: a download cut short).
+    paths: std::collections::HashMap<String, (Vec<u8>, usize)>,
 }
 
 pub struct ListServer {
@@ -48,9 +52,18 @@ impl ListServer {
                         }
                     }
                     let head = String::from_utf8_lossy(&head).into_owned();
-                    let response = {
+                    let response = 'response: {
                         let mut s = s.lock().unwrap();
                         s.requests.push(head.clone());
+                        let path = head.split(' ').nth(1).unwrap_or("").to_string();
+                        if let Some((body, declared)) = s.paths.get(&path) {
+                            let mut r = format!(
+                                "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: {declared}\r\nConnection: close\r\n\r\n"
+                            )
+                            .into_bytes();
+                            r.extend_from_slice(body);
+                            break 'response r;
+                        }
                         let matches = head.lines().any(|l| {
                             l.to_ascii_lowercase().starts_with("if-none-match:")
                                 && l.split_once(':').unwrap().1.trim() == s.etag
@@ -82,6 +95,26 @@ impl ListServer {
         let mut s = self.served.lock().unwrap();
         s.body = body;
         s.etag = etag.to_string();
+    }
+
+    /// What requests for `path` get from now on: `body`, whole.
+    pub fn set_path(&self, path: &str, body: Vec<u8>) {
+        let n = body.len();
+        self.served
+            .lock()
+            .unwrap()
+            .paths
+            .insert(path.into(), (body, n));
+    }
+
+    /// `body` for `path`, with a Content-Length of `declared` (larger: the
+    /// connection closes before all of it came).
+    pub fn set_path_cut(&self, path: &str, body: Vec<u8>, declared: usize) {
+        self.served
+            .lock()
+            .unwrap()
+            .paths
+            .insert(path.into(), (body, declared));
     }
 
     pub fn url(&self, path: &str) -> String {
