@@ -179,6 +179,27 @@ pub enum Command {
         #[arg(long, value_name = "PATH", default_value = crate::config::NOTIFY_SOCKET)]
         socket: PathBuf,
     },
+    /// Make the router's config from UCI (/etc/config/nestguard), the router
+    /// preset and the persistent [admin] file: what /etc/init.d/nestguard runs
+    /// at every start. Exit status 2 with file:line:column on a mistake.
+    OpenwrtConfig {
+        /// The UCI config file.
+        #[arg(value_name = "UCI_FILE")]
+        uci: PathBuf,
+        /// The preset the UCI options go over.
+        #[arg(
+            long,
+            value_name = "FILE",
+            default_value = "/usr/share/nestguard/router.toml"
+        )]
+        preset: PathBuf,
+        /// The persistent [admin] file (`nestguard passwd` writes there); may be absent.
+        #[arg(long, value_name = "FILE", default_value = "/etc/nestguard/admin.toml")]
+        admin: PathBuf,
+        /// Write here (atomically) instead of printing.
+        #[arg(long, short = 'o', value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
 }
 
 /// What `nestguard exam` does.
@@ -258,6 +279,27 @@ pub fn main() -> ExitCode {
     // The agent runs as a desktop user, who cannot read the daemon's config.
     if let Command::Notify { socket } = &cli.command {
         return notify(socket.clone());
+    }
+    // Reads UCI, not a nestguard config (it makes one).
+    if let Command::OpenwrtConfig {
+        uci,
+        preset,
+        admin,
+        output,
+    } = &cli.command
+    {
+        let sources = crate::openwrt::Generated {
+            uci: uci.clone(),
+            preset: preset.clone(),
+            admin: admin.clone(),
+        };
+        return match crate::openwrt::command(&sources, output.as_deref()) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("{e}");
+                ExitCode::from(EXIT_CONFIG)
+            }
+        };
     }
     let (source, config) = match load(&cli) {
         Ok(x) => x,
@@ -494,6 +536,8 @@ pub fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Notify { socket } => notify(socket),
+        // Handled before the config is read.
+        Command::OpenwrtConfig { .. } => ExitCode::SUCCESS,
         Command::Run => {
             init_logging(config.log.level.get_ref());
             tracing::info!(config = %source, version = env!("CARGO_PKG_VERSION"), "starting nestguard");

@@ -326,6 +326,11 @@ pub struct OwnSubscription {
 pub struct StateConfig {
     /// The state directory; see `state::dir` for the default.
     pub dir: Option<PathBuf>,
+    /// How often the daemon rewrites what it keeps by the minute (its
+    /// heartbeat, budget minutes); unset: every 30 s and every minute. Set
+    /// long (hours) where the state folder is on flash.
+    #[serde(default, with = "humantime_serde")]
+    pub save_interval: Option<std::time::Duration>,
 }
 
 /// `[[schedule]]`: while the window is active, the profile gets more categories

@@ -29,6 +29,7 @@ mod fleet;
 mod forwarders;
 mod fuzz_regressions;
 mod hardening;
+mod openwrt;
 mod parents;
 mod per_user;
 mod profiles;
