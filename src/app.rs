@@ -628,7 +628,11 @@ async fn flush_activity(
     let mut store: Option<Store> = None;
     let mut backlog = Backlog::default();
     let mut wait = interval;
-    let mut next_try = clock.elapsed();
+    // Between writes the drained counts wait in the backlog, in memory,
+    // each batch filed under the hour it was drained in (so a flush stays
+    // short: the tallies keep two hours of minutes).
+    let write_every = config.write_interval.unwrap_or(Duration::ZERO);
+    let mut next_try = clock.elapsed().saturating_add(write_every);
     let warned = crate::log_every::LogEvery::new(&clock);
     // The tally of an engine a reload replaced is flushed once more, for the
     // queries that were counted on it while the swap happened.
@@ -704,7 +708,7 @@ async fn flush_activity(
         match result {
             Ok(_) => {
                 store = s;
-                wait = interval;
+                wait = interval.max(write_every);
             }
             Err(e) => {
                 health.write_failures.fetch_add(1, Ordering::Relaxed);
