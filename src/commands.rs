@@ -143,7 +143,10 @@ fn edit_config<T>(
             Err(e) => return Err(format!("{}: {e}", admin.display())),
         };
         let out = edit_doc(admin, &text, edit)?;
-        return crate::openwrt::command(&sources, Some(path)).map(|()| out);
+        // The file itself, not a link to it (/etc/nestguard/nestguard.toml
+        // on the router), which would become a stale copy.
+        let target = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        return crate::openwrt::command(&sources, Some(&target)).map(|()| out);
     }
     edit_doc(path, &text, edit)
 }

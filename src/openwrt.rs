@@ -306,6 +306,9 @@ const ADMIN_OPTIONS: &[&str] = &[
 ];
 const CLIENT_OPTIONS: &[&str] = &["name", "profile", "mac", "address"];
 
+/// Table positions past any preset's, so what UCI adds comes after it.
+const AFTER_PRESET: isize = 10_000;
+
 /// The config from the UCI sections over the preset's text.
 pub fn to_toml(
     sections: &[UciSection],
@@ -351,7 +354,10 @@ pub fn to_toml(
                     boolean(o, origin)?;
                 }
                 for o in s.list("upstream") {
-                    upstreams.push(upstream(o, origin)?);
+                    let mut t = upstream(o, origin)?;
+                    // After the preset's tables, in the UCI file's order.
+                    t.set_position(Some(AFTER_PRESET + upstreams.len() as isize));
+                    upstreams.push(t);
                 }
             }
             "admin" => {
@@ -390,6 +396,7 @@ pub fn to_toml(
                 if !addresses.is_empty() {
                     t["addresses"] = value(addresses);
                 }
+                t.set_position(Some(AFTER_PRESET * 2 + clients.len() as isize));
                 clients.push(t);
             }
             other => {

@@ -184,8 +184,12 @@ fn openwrt_passwd_survives_the_init_script_making_the_config_again() {
     );
     let conf = dir.join("var/etc/nestguard.toml");
     nestguard::openwrt::command(&g, Some(&conf)).unwrap();
+    // As the init script links it, for commands that look in /etc/nestguard.
+    let link = dir.join("etc/nestguard/nestguard.toml");
+    std::fs::create_dir_all(link.parent().unwrap()).unwrap();
+    std::os::unix::fs::symlink(&conf, &link).unwrap();
     let (code, _, err) =
-        crate::support::cli::run_with_input(&["passwd"], &conf, "a long passphrase\n");
+        crate::support::cli::run_with_input(&["passwd"], &link, "a long passphrase\n");
     assert_eq!(code, Some(0), "{err}");
     let hash_in = |p: &Path| {
         Config::load(&ConfigSource::File(p.to_path_buf()))
@@ -199,6 +203,7 @@ fn openwrt_passwd_survives_the_init_script_making_the_config_again() {
         "a long passphrase"
     ));
     assert!(std::fs::read_to_string(&g.admin).unwrap().contains(&hash));
+    assert!(link.is_symlink(), "the link was replaced by a copy");
     // The next start (or reboot: /var is RAM) makes the config again.
     std::fs::remove_file(&conf).unwrap();
     nestguard::openwrt::command(&g, Some(&conf)).unwrap();
