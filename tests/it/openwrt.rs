@@ -278,3 +278,42 @@ async fn openwrt_daemon_runs_from_the_generated_config() {
     );
     daemon.shutdown().await;
 }
+
+/// The heartbeat, read from the state folder's database.
+fn alive_at(state: &Path) -> Option<i64> {
+    let conn = nestguard::activity::store::Store::open_read_only(
+        &nestguard::state::layout::activity_db(state),
+    )
+    .ok()?;
+    conn.query_row("SELECT value FROM meta WHERE key = 'alive_at'", [], |r| {
+        r.get::<_, String>(0)
+    })
+    .ok()?
+    .parse()
+    .ok()
+}
+
+/// `[state] save_interval` (the router's flash): the heartbeat is written
+/// that often, not every 30 s.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn openwrt_heartbeat_is_written_every_save_interval() {
+    let dir = TempDir::new();
+    let state = dir.path().to_path_buf();
+    let (d, clock) = TestDaemon::start_manual(&format!(
+        "[state]\ndir = \"{}\"\nsave_interval = \"4h\"\n",
+        state.display()
+    ))
+    .await;
+    let started = bounded_wait(|| alive_at(&state)).await;
+    let first = started.expect("the start wrote a heartbeat");
+    for _ in 0..(3 * 60 + 50) {
+        clock.advance(std::time::Duration::from_secs(60));
+        // A poll step: a beat the minute woke would be written meanwhile.
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    assert_eq!(alive_at(&state), Some(first), "written before 4 h");
+    clock.advance(std::time::Duration::from_secs(15 * 60));
+    let beat = bounded_wait(|| alive_at(&state).filter(|&t| t > first)).await;
+    assert!(beat.is_some(), "no heartbeat at 4 h");
+    d.stop().await;
+}
