@@ -354,6 +354,11 @@ impl Daemon {
         let (ticker_noticed, ticker_reloader) = (noticed.clone(), reloader.clone());
         let mut birthday_tried = None;
         let mut budgets_saved = clock.minute();
+        // Minutes between two saves of the budget minutes (at least one).
+        let budgets_every = config
+            .state
+            .save_interval
+            .map_or(1, |d| (d.as_secs() / 60).max(1));
         let (mut tick, ticker_clock) = (clock.interval(LIVE_INTERVAL), clock.clone());
         tasks.spawn(async move {
             loop {
@@ -367,7 +372,7 @@ impl Daemon {
                         ticker_clock.refresh();
                         update_live(&ticker, &ticker_live, &ticker_reloader);
                         // Budget minutes are kept once a minute, off this task.
-                        if ticker_clock.minute() != budgets_saved
+                        if ticker_clock.minute() >= budgets_saved.saturating_add(budgets_every)
                             && !ticker.engine().budgets().is_empty()
                         {
                             budgets_saved = ticker_clock.minute();
@@ -402,7 +407,10 @@ impl Daemon {
         let (heartbeat, stop, beat_clock) = (events.clone(), shutdown.clone(), clock.clone());
         // The first beat after a full period: `started` (below, once
         // everything is up) must read the last run's beat, not this one.
-        let every = crate::activity::events::HEARTBEAT;
+        let every = config
+            .state
+            .save_interval
+            .unwrap_or(crate::activity::events::HEARTBEAT);
         let mut tick = clock.interval_at(every, every);
         tasks.spawn(async move {
             loop {
@@ -620,7 +628,11 @@ async fn flush_activity(
     let mut store: Option<Store> = None;
     let mut backlog = Backlog::default();
     let mut wait = interval;
-    let mut next_try = clock.elapsed();
+    // Between writes the drained counts wait in the backlog, in memory,
+    // each batch filed under the hour it was drained in (so a flush stays
+    // short: the tallies keep two hours of minutes).
+    let write_every = config.write_interval.unwrap_or(Duration::ZERO);
+    let mut next_try = clock.elapsed().saturating_add(write_every);
     let warned = crate::log_every::LogEvery::new(&clock);
     // The tally of an engine a reload replaced is flushed once more, for the
     // queries that were counted on it while the swap happened.
@@ -696,7 +708,7 @@ async fn flush_activity(
         match result {
             Ok(_) => {
                 store = s;
-                wait = interval;
+                wait = interval.max(write_every);
             }
             Err(e) => {
                 health.write_failures.fetch_add(1, Ordering::Relaxed);

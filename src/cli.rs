@@ -180,6 +180,27 @@ pub enum Command {
         #[arg(long, value_name = "PATH", default_value = crate::config::NOTIFY_SOCKET)]
         socket: PathBuf,
     },
+    /// Make the router's config from UCI (/etc/config/nestguard), the router
+    /// preset and the persistent [admin] file: what /etc/init.d/nestguard runs
+    /// at every start. Exit status 2 with file:line:column on a mistake.
+    OpenwrtConfig {
+        /// The UCI config file.
+        #[arg(value_name = "UCI_FILE")]
+        uci: PathBuf,
+        /// The preset the UCI options go over.
+        #[arg(
+            long,
+            value_name = "FILE",
+            default_value = "/usr/share/nestguard/router.toml"
+        )]
+        preset: PathBuf,
+        /// The persistent [admin] file (`nestguard passwd` writes there); may be absent.
+        #[arg(long, value_name = "FILE", default_value = "/etc/nestguard/admin.toml")]
+        admin: PathBuf,
+        /// Write here (atomically) instead of printing.
+        #[arg(long, short = 'o', value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
     /// Make and sign policy bundles for a fleet's `[fleet] url` (reads no config).
     Fleet {
         #[command(subcommand)]
@@ -304,6 +325,27 @@ pub fn main() -> ExitCode {
                 output,
             } => commands::fleet_sign(key, *version, dir, output),
         });
+    }
+    // Reads UCI, not a nestguard config (it makes one).
+    if let Command::OpenwrtConfig {
+        uci,
+        preset,
+        admin,
+        output,
+    } = &cli.command
+    {
+        let sources = crate::openwrt::Generated {
+            uci: uci.clone(),
+            preset: preset.clone(),
+            admin: admin.clone(),
+        };
+        return match crate::openwrt::command(&sources, output.as_deref()) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                errln!("{e}");
+                ExitCode::from(EXIT_CONFIG)
+            }
+        };
     }
     let (source, config) = match load(&cli) {
         Ok(x) => x,
@@ -542,6 +584,8 @@ pub fn main() -> ExitCode {
         Command::Notify { socket } => notify(socket),
         // Answered above, before a config is read.
         Command::Fleet { .. } => ExitCode::SUCCESS,
+        // Handled before the config is read.
+        Command::OpenwrtConfig { .. } => ExitCode::SUCCESS,
         Command::Run => {
             init_logging(config.log.level.get_ref());
             tracing::info!(config = %source, version = env!("CARGO_PKG_VERSION"), "starting nestguard");

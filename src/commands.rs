@@ -220,6 +220,31 @@ fn edit_config<T>(
     edit: impl FnOnce(&mut toml_edit::DocumentMut) -> Result<T, String>,
 ) -> Result<T, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    // A config made from UCI (OpenWrt) is made again at every start: the
+    // change goes into its persistent [admin] file, and the config is made
+    // again from that at once, so the running daemon sees it too.
+    if let Some(sources) = crate::openwrt::Generated::of(&text) {
+        let admin = &sources.admin;
+        let text = match std::fs::read_to_string(admin) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(e) => return Err(format!("{}: {e}", admin.display())),
+        };
+        let out = edit_doc(admin, &text, edit)?;
+        // The file itself, not a link to it (/etc/nestguard/nestguard.toml
+        // on the router), which would become a stale copy.
+        let target = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        return crate::openwrt::command(&sources, Some(&target)).map(|()| out);
+    }
+    edit_doc(path, &text, edit)
+}
+
+/// [`edit_config`] on one file's `text`.
+fn edit_doc<T>(
+    path: &std::path::Path,
+    text: &str,
+    edit: impl FnOnce(&mut toml_edit::DocumentMut) -> Result<T, String>,
+) -> Result<T, String> {
     let mut doc: toml_edit::DocumentMut = text
         .parse()
         .map_err(|e| format!("{}: {e}", path.display()))?;
@@ -227,6 +252,9 @@ fn edit_config<T>(
         doc["admin"] = toml_edit::table();
     }
     let out = edit(&mut doc)?;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
     crate::state::write_atomic(path, doc.to_string().as_bytes())
         .map_err(|e| format!("{}: {e}", path.display()))?;
     Ok(out)

@@ -29,6 +29,7 @@ pub mod log_every;
 pub mod mac;
 pub mod notice;
 pub mod observe;
+pub mod openwrt;
 pub mod policy;
 pub mod reload;
 pub mod rules;

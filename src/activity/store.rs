@@ -162,21 +162,39 @@ impl Store {
     /// transaction; a batch leaves the backlog only once written. Prunes old
     /// rows once an hour (`minute` is now).
     pub fn write_backlog(&mut self, backlog: &mut Backlog, minute: u64) -> rusqlite::Result<usize> {
-        let mut rows = 0;
-        while let Some(b) = backlog.batches.first() {
-            rows += self.write(&b.drained, &b.engine, b.minute)?;
-            backlog.batches.remove(0);
-        }
-        while let Some((engine, at, gone)) = backlog.gone.first() {
-            self.gone(gone, engine, *at)?;
-            backlog.gone.remove(0);
-        }
-        let hour = i64::try_from(minute / 60).unwrap_or(i64::MAX);
-        if hour != self.last_prune_hour {
-            self.prune(hour)?;
+        // One transaction for the whole backlog: where writes are held for
+        // hours (flash), a batch per hour each committed on its own would
+        // write the same pages again for each. Taken out of the backlog only
+        // once committed.
+        self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        let written = (|| -> rusqlite::Result<usize> {
+            let mut rows = 0;
+            for b in &backlog.batches {
+                rows += self.write(&b.drained, &b.engine, b.minute)?;
+            }
+            for (engine, at, gone) in &backlog.gone {
+                self.gone(gone, engine, *at)?;
+            }
+            let hour = i64::try_from(minute / 60).unwrap_or(i64::MAX);
+            if hour != self.last_prune_hour {
+                self.prune(hour)?;
+            }
+            self.conn.execute_batch("COMMIT")?;
             self.last_prune_hour = hour;
+            Ok(rows)
+        })();
+        match written {
+            Ok(rows) => {
+                backlog.batches.clear();
+                backlog.gone.clear();
+                Ok(rows)
+            }
+            Err(e) => {
+                // Nothing of it was kept: all of it is tried again.
+                let _ = self.conn.execute_batch("ROLLBACK");
+                Err(e)
+            }
         }
-        Ok(rows)
     }
 
     fn write(&mut self, d: &Drained, engine: &Engine, minute: u64) -> rusqlite::Result<usize> {
@@ -184,7 +202,7 @@ impl Store {
         let day = hour / 24;
         let profile = |p: usize| engine.profile_id(p).to_string();
         let mut rows = 0;
-        let tx = self.conn.transaction()?;
+        let tx = self.conn.savepoint()?;
         {
             let mut counts = tx.prepare_cached(
                 "INSERT INTO counts VALUES (?1, ?2, ?3, ?4, ?5)
@@ -289,7 +307,7 @@ impl Store {
             return Ok(());
         }
         let at = i64::try_from(minute * 60).unwrap_or(i64::MAX);
-        let tx = self.conn.transaction()?;
+        let tx = self.conn.savepoint()?;
         for (ip, p) in gone {
             tx.execute(
                 "INSERT INTO gone VALUES (?1, ?2, ?3)",
@@ -302,7 +320,7 @@ impl Store {
     /// Deletes rows older than the retention.
     pub fn prune(&mut self, now_hour: i64) -> rusqlite::Result<()> {
         let oldest = now_hour.saturating_sub(self.retention_hours);
-        let tx = self.conn.transaction()?;
+        let tx = self.conn.savepoint()?;
         for table in [
             "counts",
             "minutes",

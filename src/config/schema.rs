@@ -208,6 +208,11 @@ pub struct ActivityConfig {
     /// How often counters are written to the database (and at shutdown).
     #[serde(with = "humantime_serde")]
     pub flush_interval: Duration,
+    /// How often what the flushes took is written to the database (and at
+    /// shutdown); until then it is held in memory (the backlog). Unset: at
+    /// every flush. Set long (hours) where the state folder is on flash.
+    #[serde(default, with = "humantime_serde")]
+    pub write_interval: Option<Duration>,
     /// How long they are kept.
     #[serde(with = "humantime_serde")]
     pub retention: Duration,
@@ -223,6 +228,7 @@ impl Default for ActivityConfig {
         ActivityConfig {
             enabled: true,
             flush_interval: Duration::from_secs(10),
+            write_interval: None,
             retention: Duration::from_secs(90 * 24 * 3600),
             top_domains: 20,
             privacy: Default::default(),
@@ -332,6 +338,11 @@ pub struct OwnSubscription {
 pub struct StateConfig {
     /// The state directory; see `state::dir` for the default.
     pub dir: Option<PathBuf>,
+    /// How often the daemon rewrites what it keeps by the minute (its
+    /// heartbeat, budget minutes); unset: every 30 s and every minute. Set
+    /// long (hours) where the state folder is on flash.
+    #[serde(default, with = "humantime_serde")]
+    pub save_interval: Option<std::time::Duration>,
 }
 
 /// `[fleet]`: a signed policy bundle a school's machines fetch (`fleet`).

@@ -479,3 +479,86 @@ async fn counts_are_kept_while_writes_fail_and_written_when_they_work_again() {
     }
     d.stop().await;
 }
+
+/// Counts in `table` by hour, from the database (none while it does not exist).
+fn hours_in(state: &Path, table: &str) -> Vec<(i64, i64)> {
+    let Ok(conn) = Store::open_read_only(&db(state)) else {
+        return Vec::new();
+    };
+    let Ok(mut st) = conn.prepare(&format!(
+        "SELECT hour, COUNT(*) FROM {table} GROUP BY hour ORDER BY hour"
+    )) else {
+        return Vec::new();
+    };
+    st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(|r| r.unwrap())
+        .collect()
+}
+
+/// Moves the daemon's clock on a minute at a time, letting its tasks (the
+/// minute's flush) run after each.
+async fn minutes_pass(clock: &std::sync::Arc<nestguard::clock::ManualClock>, n: u32) {
+    for _ in 0..n {
+        clock.advance(Duration::from_secs(60));
+        // A poll step: the flush the minute woke runs meanwhile.
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+/// `write_interval` (the router's flash): counts wait in memory, each hour
+/// filed as its own, and reach the database only every write interval and
+/// at shutdown.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn counts_are_held_in_memory_until_the_write_interval_and_filed_by_hour() {
+    let up = upstream().await;
+    let dir = TempDir::new();
+    let state = TempDir::new();
+    let text = format!(
+        "{}[state]\ndir = \"{}\"\n",
+        config(&up, &dir, "60s").replace(
+            "flush_interval = \"60s\"\n",
+            "flush_interval = \"60s\"\nwrite_interval = \"4h\"\n"
+        ),
+        state.path().display()
+    );
+    assert!(text.contains("write_interval"));
+    let (d, clock) = TestDaemon::start_manual(&text).await;
+    let ask = |n: usize| {
+        let addr = d.addr;
+        async move {
+            for i in 0..n {
+                query_from(
+                    "127.0.0.1",
+                    addr,
+                    &format!("site{}.example", i % 10),
+                    RecordType::A,
+                )
+                .await;
+            }
+        }
+    };
+    ask(10).await;
+    minutes_pass(&clock, 130).await;
+    ask(10).await;
+    minutes_pass(&clock, 100).await;
+    // 3 h 50 min: drained every minute, written never.
+    assert_eq!(hours_in(state.path(), "counts"), []);
+    minutes_pass(&clock, 15).await;
+    let written = bounded_wait(|| {
+        let r = report::build(&db(state.path()), since_a_day_ago(), None).ok()?;
+        let child = r.profiles.into_iter().find(|p| p.profile == "child")?;
+        (child.queries == 20).then_some(())
+    })
+    .await;
+    assert!(written.is_some(), "the counts were not written at 4 h");
+    // Two hours over two hours apart: filed as two, not as the hour of the write.
+    assert_eq!(hours_in(state.path(), "counts").len(), 2);
+    assert_eq!(hours_in(state.path(), "minutes").len(), 2);
+    // At shutdown, what is held is written.
+    ask(5).await;
+    minutes_pass(&clock, 1).await;
+    d.stop().await;
+    let r = report::build(&db(state.path()), since_a_day_ago(), None).unwrap();
+    assert_eq!(profile(&r, "child").queries, 25);
+}

@@ -531,7 +531,8 @@ fn system_resolver_enable_then_disable_restores_resolv_conf_exactly() {
 
 #[test]
 fn the_router_preset_passes_check() {
-    // What the OpenWrt init script writes: [server] from UCI, then the preset.
+    // The preset alone, under a [server] table (`openwrt::` checks what
+    // `nestguard openwrt-config` makes of it with the shipped UCI file).
     let preset = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/packaging/openwrt/nestguard/files/router.toml"

@@ -30,6 +30,7 @@ mod fleet_bundles;
 mod forwarders;
 mod fuzz_regressions;
 mod hardening;
+mod openwrt;
 mod parents;
 mod per_user;
 mod profiles;
