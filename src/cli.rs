@@ -616,6 +616,13 @@ pub fn main() -> ExitCode {
 }
 
 /// `nestguard notify`: runs until the session ends it.
+#[cfg(not(feature = "desktop"))]
+fn notify(_socket: PathBuf) -> ExitCode {
+    errln!("nestguard notify: this build has no desktop notices (built without the `desktop` feature, as for a router)");
+    ExitCode::FAILURE
+}
+
+#[cfg(feature = "desktop")]
 fn notify(socket: PathBuf) -> ExitCode {
     init_logging("info");
     let runtime = match tokio::runtime::Builder::new_current_thread()

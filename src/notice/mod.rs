@@ -5,6 +5,7 @@
 //! ([`server`]); the agent, started with the user's desktop session, shows
 //! them through the session D-Bus ([`agent`]).
 
+#[cfg(feature = "desktop")]
 pub mod agent;
 pub mod queue;
 pub mod server;
