@@ -618,7 +618,9 @@ pub fn main() -> ExitCode {
 /// `nestguard notify`: runs until the session ends it.
 #[cfg(not(feature = "desktop"))]
 fn notify(_socket: PathBuf) -> ExitCode {
-    errln!("nestguard notify: this build has no desktop notices (built without the `desktop` feature, as for a router)");
+    errln!(
+        "nestguard notify: this build has no desktop notices (built without the `desktop` feature, as for a router)"
+    );
     ExitCode::FAILURE
 }
 
