@@ -558,6 +558,24 @@ impl Resolver {
                 Fast::Miss => {}
             }
         }
+        if !unknown
+            && !matches!(decided.1, Decision::Forward | Decision::Metered(_))
+            && !current.engine.is_alias(decided.1)
+        {
+            // The fast path saw a miss under the policy then in force, and
+            // the one in force now blocks it (a budget ran out, a pause or
+            // bedtime began in between): answered as blocked, never
+            // forwarded. The fast path has counted it already.
+            answer::write(
+                &query,
+                decided.1,
+                &current.engine,
+                self.server_payload,
+                shape.limit,
+                out,
+            );
+            return;
+        }
         let mut shape = shape;
         if current
             .engine
