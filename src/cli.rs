@@ -377,6 +377,9 @@ pub fn main() -> ExitCode {
                 errln!("nestguard: unknown query type `{qtype}`");
                 return ExitCode::from(EXIT_CONFIG);
             };
+            // `explain` names each domain rule's list and line: compile with them kept.
+            let mut config = config;
+            config.rules.keep_origins = true;
             let explained = match client {
                 Some(client) => commands::explain_client(
                     &config,

@@ -35,6 +35,21 @@ pub fn read(path: &Path) -> io::Result<Vec<u8>> {
     }
 }
 
+/// The file opened for reading, waiting out a save in progress as [`read`] does.
+pub fn open(path: &Path) -> io::Result<std::fs::File> {
+    let mut tries = 0;
+    loop {
+        match std::fs::File::open(path) {
+            Ok(file) => return Ok(file),
+            Err(e) if e.kind() == io::ErrorKind::NotFound && tries < RETRIES => {
+                tries += 1;
+                std::thread::sleep(RETRY_GAP);
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
 /// [`read`], as UTF-8 text.
 pub fn read_to_string(path: &Path) -> io::Result<String> {
     let bytes = read(path)?;

@@ -862,6 +862,11 @@ pub struct RulesConfig {
     /// `[profile.<id>]` changes to shipped profiles (copied from the config).
     #[serde(skip)]
     pub tweaks: std::collections::BTreeMap<String, Tweaks>,
+    /// Keep each domain rule's list and line in the compiled rules, for
+    /// `explain` (the daemon leaves them out: they would double the index).
+    /// Set by the command line, not by the file.
+    #[serde(skip)]
+    pub keep_origins: bool,
     /// A change that makes a local list lose rules (emptied, cut short, gone
     /// from the config) is put in force only once its files have been
     /// unchanged this long, or at once with `nestguard reload` (SIGHUP): a
@@ -876,6 +881,7 @@ impl Default for RulesConfig {
             profile_allow_dir: None,
             derived: Vec::new(),
             tweaks: Default::default(),
+            keep_origins: false,
             shrink_hold: Duration::from_secs(3),
             dir: None,
             memory_budget_mib: 512,

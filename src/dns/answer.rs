@@ -103,7 +103,9 @@ fn shape(decision: Decision, engine: &Engine, qtype: u16) -> Shape {
 }
 
 /// The Extended DNS Error for an answer the policy made: its code, and
-/// `category: source:line` (or a fixed reason, or `safe search: host`) as its
+/// `category: source:line` (`category` alone for a plain domain rule,
+/// whose list and line the daemon does not keep; or a fixed reason, or
+/// `safe search: host`) as its
 /// text, written into `buf`. Allocates nothing.
 pub fn ede_reason<'b>(
     decision: Decision,
@@ -125,13 +127,13 @@ pub fn ede_reason<'b>(
                 ),
                 None => (EDE_FILTERED, "?"),
             };
-            let source = engine
-                .rules
-                .source(o.source)
-                .map_or("?", |s| s.name.as_str());
-            let Origin { line, .. } = o;
             // Truncated silently if it does not fit: the text is informational.
-            let _ = write!(w, "{category}: {source}:{line}");
+            // A plain domain rule's list and line are not kept by the daemon
+            // (`nestguard explain` finds them): the category alone.
+            let _ = match engine.rules.source(o.source) {
+                Some(s) => write!(w, "{category}: {}:{}", s.name, o.line),
+                None => write!(w, "{category}"),
+            };
             code
         }
         Decision::Canary => {

@@ -677,6 +677,9 @@ pub fn compile(config: &RulesConfig) -> Result<(RuleSet, Diagnostics, Catalog), 
     }
 
     let mut b = Builder::new();
+    if config.keep_origins {
+        b.keep_origins(super::index::Origins::Kept);
+    }
     // Plain lists average about 20 bytes a line.
     b.reserve((total / 20) as usize);
     // Declared in precedence order (the reason reported when several
@@ -700,14 +703,14 @@ pub fn compile(config: &RulesConfig) -> Result<(RuleSet, Diagnostics, Catalog), 
     b.set_guard(load_guard(&dir, &catalog)?);
     for p in planned {
         let category = b.category(&p.category, "")?;
-        let bytes = (p.read)().map_err(|e| match &p.declared {
+        let unreadable = |e: String| match &p.declared {
             Some(list) => RulesError::from(list.error(e)),
             None => CompileError::Source {
                 path: p.display.clone(),
                 message: e,
             }
             .into(),
-        })?;
+        };
         // The parent's own lists are the parent's judgement; the shipped and
         // subscribed ones are a third party's.
         let provenance = if p.own {
@@ -716,7 +719,23 @@ pub fn compile(config: &RulesConfig) -> Result<(RuleSet, Diagnostics, Catalog), 
             Provenance::ThirdParty
         };
         b.set_provenance(provenance);
-        b.add_source_at(&p.display, p.location, &bytes, category, p.kind)?;
+        match &p.location {
+            // A file is read a line at a time: its whole text is never in memory.
+            SourceLocation::File(path) => {
+                let file = crate::sources::open(path).map_err(|e| {
+                    unreadable(format!(
+                        "cannot read {}: {}",
+                        crate::config::absolute(path).display(),
+                        crate::config::io_reason(&e)
+                    ))
+                })?;
+                b.add_source_from(&p.display, p.location.clone(), file, category, p.kind)?;
+            }
+            _ => {
+                let bytes = (p.read)().map_err(unreadable)?;
+                b.add_source_at(&p.display, p.location, &bytes, category, p.kind)?;
+            }
+        }
     }
     // The profiles' allowlists, the dashboard's allow files and a child's
     // `allow_sites` / `block_sites` are the parent's.

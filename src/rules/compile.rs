@@ -7,11 +7,11 @@
 
 use std::collections::HashSet;
 use std::fmt;
-use std::io::Read;
+use std::io::{BufRead, Read};
 
 use super::conditions::Conditions;
 use super::guard::Guard;
-use super::index::{self, DomainIndex, Entry};
+use super::index::{self, Collected, DomainIndex, Entry, Origins};
 use super::keywords::{KeywordMatcher, KeywordMeta};
 use super::parse::{self, Action, LineKind, Pattern, Rule};
 use super::regexes::{self, RegexRule, RegexRules};
@@ -134,17 +134,29 @@ pub enum CompileError {
     },
 }
 
+/// A source being added: its id and what its lines came to so far.
+struct Adding {
+    source: u16,
+    category: CategoryId,
+    kind: ListKind,
+    stats: SourceStats,
+}
+
 pub struct Builder {
-    entries: Vec<Entry>,
-    label_counts: u64,
-    entry_text: Vec<u64>,
+    /// The domain rules collected so far.
+    domains: Collected,
+    /// The text of each rule with conditions (`domains.extras`), for `$badfilter`.
+    extra_text: Vec<u64>,
     regex: Vec<RegexRule>,
     regex_text: Vec<u64>,
     keywords: Vec<(String, KeywordMeta)>,
     score_tokens: Vec<(String, TokenMeta)>,
     thresholds: Vec<(CategoryId, i32)>,
     conditions: Vec<Conditions>,
+    /// `$badfilter`ed rule texts (rules with conditions, regexes).
     badfilters: HashSet<u64>,
+    /// `$badfilter`ed plain domain rules, as [`index::word_kind`]s.
+    bad_words: HashSet<u64>,
     sources: Vec<SourceInfo>,
     categories: Vec<CategoryInfo>,
     profiles: Vec<(String, CategoryMask)>,
@@ -170,9 +182,8 @@ impl Default for Builder {
 impl Builder {
     pub fn new() -> Builder {
         Builder {
-            entries: Vec::new(),
-            label_counts: 0,
-            entry_text: Vec::new(),
+            domains: Collected::default(),
+            extra_text: Vec::new(),
             regex: Vec::new(),
             regex_text: Vec::new(),
             keywords: Vec::new(),
@@ -180,6 +191,7 @@ impl Builder {
             thresholds: Vec::new(),
             conditions: Vec::new(),
             badfilters: HashSet::new(),
+            bad_words: HashSet::new(),
             sources: Vec::new(),
             categories: Vec::new(),
             profiles: Vec::new(),
@@ -245,8 +257,16 @@ impl Builder {
 
     /// Reserves room for about `rules` more domain rules (saves regrowth on big lists).
     pub fn reserve(&mut self, rules: usize) {
-        self.entries.reserve(rules);
-        self.entry_text.reserve(rules);
+        self.domains.words.reserve(rules);
+    }
+
+    /// Keeps each domain rule's list and line, for `explain` (see
+    /// [`index::Origins`]); the daemon's compile leaves them out.
+    pub fn keep_origins(&mut self, origins: Origins) {
+        self.domains.origins = match origins {
+            Origins::Kept => Some(Vec::new()),
+            Origins::Dropped => None,
+        };
     }
 
     /// Adds one source. `bytes` may be gzip-compressed; the text need not be UTF-8
@@ -277,16 +297,7 @@ impl Builder {
         category: CategoryId,
         kind: ListKind,
     ) -> Result<(), CompileError> {
-        let info = self.categories.get(usize::from(category.0));
-        let third_party = self.provenance == Provenance::ThirdParty && kind != ListKind::Allow;
-        self.guarding = third_party && info.is_some_and(|c| c.opinion);
-        self.portal_guarding = third_party && info.is_some_and(|c| !c.security);
         let text = decode(name, bytes)?;
-        let source = u16::try_from(self.sources.len()).map_err(|_| CompileError::TooManySources)?;
-        let file = match &location {
-            SourceLocation::File(p) => Some(p.clone()),
-            _ => None,
-        };
         let location = match location {
             // Only small sources keep their text for `explain`; a big one would double its memory.
             SourceLocation::Inline(s) if s.is_empty() && text.len() <= KEPT_TEXT => {
@@ -295,12 +306,90 @@ impl Builder {
             SourceLocation::Inline(s) if s.is_empty() => SourceLocation::Unknown,
             other => other,
         };
+        let mut adding = self.begin_source(name, location, category, kind)?;
+        for line in text.lines() {
+            self.add_line(&mut adding, line);
+        }
+        self.end_source(adding);
+        Ok(())
+    }
+
+    /// Like [`Builder::add_source_at`], reading the text (which may be
+    /// gzip-compressed) from `reader` a line at a time: a big list's text is
+    /// never in memory whole, which keeps a hot reload's peak down.
+    pub fn add_source_from(
+        &mut self,
+        name: &str,
+        location: SourceLocation,
+        reader: impl Read,
+        category: CategoryId,
+        kind: ListKind,
+    ) -> Result<(), CompileError> {
+        let failed = |e: std::io::Error, what: &str| CompileError::Source {
+            path: name.to_string(),
+            message: format!("{what}{e}"),
+        };
+        let mut reader = std::io::BufReader::with_capacity(64 << 10, reader);
+        let gzip = reader
+            .fill_buf()
+            .map_err(|e| failed(e, ""))?
+            .starts_with(&[0x1f, 0x8b]);
+        let mut text: Box<dyn BufRead> = if gzip {
+            Box::new(std::io::BufReader::with_capacity(
+                64 << 10,
+                flate2::read::MultiGzDecoder::new(reader).take(MAX_DECOMPRESSED),
+            ))
+        } else {
+            Box::new(reader)
+        };
+        let mut adding = self.begin_source(name, location, category, kind)?;
+        let mut buf = Vec::new();
+        loop {
+            buf.clear();
+            let read = text
+                .read_until(b'\n', &mut buf)
+                .map_err(|e| failed(e, if gzip { "bad gzip data: " } else { "" }))?;
+            if read == 0 {
+                break;
+            }
+            // As `str::lines`: the line ending, `\n` or `\r\n`, is not part of the line.
+            if buf.last() == Some(&b'\n') {
+                buf.pop();
+                if buf.last() == Some(&b'\r') {
+                    buf.pop();
+                }
+            }
+            self.add_line(&mut adding, &String::from_utf8_lossy(&buf));
+        }
+        self.end_source(adding);
+        Ok(())
+    }
+
+    fn begin_source(
+        &mut self,
+        name: &str,
+        location: SourceLocation,
+        category: CategoryId,
+        kind: ListKind,
+    ) -> Result<Adding, CompileError> {
+        let info = self.categories.get(usize::from(category.0));
+        let third_party = self.provenance == Provenance::ThirdParty && kind != ListKind::Allow;
+        self.guarding = third_party && info.is_some_and(|c| c.opinion);
+        self.portal_guarding = third_party && info.is_some_and(|c| !c.security);
+        let source = u16::try_from(self.sources.len())
+            .ok()
+            .filter(|&s| s != index::UNKNOWN_SOURCE)
+            .ok_or(CompileError::TooManySources)?;
+        let file = match &location {
+            SourceLocation::File(p) => Some(p.clone()),
+            _ => None,
+        };
         self.sources.push(SourceInfo {
             name: name.to_string(),
             category,
             location,
         });
-        let mut stats = SourceStats {
+        let stats = SourceStats {
             name: name.to_string(),
             category: self
                 .categories
@@ -311,52 +400,70 @@ impl Builder {
             allow: kind == ListKind::Allow,
             ..SourceStats::default()
         };
-        for (i, line) in text.lines().enumerate() {
-            let line_no = (i + 1) as u32;
-            stats.lines += 1;
-            let result = match kind {
-                ListKind::Keywords => match parse::parse_keyword_line(line) {
-                    Ok(Some(k)) => {
-                        let origin = Origin {
-                            source,
-                            line: line_no,
-                            category,
-                            matcher: Matcher::Keyword,
-                        };
-                        self.keywords.push((
-                            k.word,
-                            KeywordMeta {
-                                mode: k.mode,
-                                exception: k.exception,
-                                guarded: self.guarding,
-                                origin,
-                            },
-                        ));
-                        Ok(LineKind::Rules(1))
-                    }
-                    Ok(None) => Ok(LineKind::Comment),
-                    Err(e) => Err(e),
-                },
-                ListKind::Score => self.add_score_line(line, source, line_no, category),
-                ListKind::Block | ListKind::Allow => parse::parse_line(line, &mut |rule| {
-                    self.add_rule(rule, source, line_no, category, kind)
-                }),
-            };
-            match result {
-                Ok(LineKind::Comment) => stats.comments += 1,
-                Ok(LineKind::Boilerplate) => stats.boilerplate += 1,
-                Ok(LineKind::Rules(n)) => stats.rules += n,
-                Err(reason) => {
-                    stats.rejected += 1;
-                    if stats.rejects.len() < KEPT_REJECTS {
-                        stats.rejects.push(format!("{name}:{line_no}: {reason}"));
-                    }
+        Ok(Adding {
+            source,
+            category,
+            kind,
+            stats,
+        })
+    }
+
+    fn add_line(&mut self, adding: &mut Adding, line: &str) {
+        let Adding {
+            source,
+            category,
+            kind,
+            ref mut stats,
+        } = *adding;
+        stats.lines += 1;
+        let line_no = stats.lines as u32;
+        let result = match kind {
+            ListKind::Keywords => match parse::parse_keyword_line(line) {
+                Ok(Some(k)) => {
+                    let origin = Origin {
+                        source,
+                        line: line_no,
+                        category,
+                        matcher: Matcher::Keyword,
+                    };
+                    self.keywords.push((
+                        k.word,
+                        KeywordMeta {
+                            mode: k.mode,
+                            exception: k.exception,
+                            guarded: self.guarding,
+                            origin,
+                        },
+                    ));
+                    Ok(LineKind::Rules(1))
+                }
+                Ok(None) => Ok(LineKind::Comment),
+                Err(e) => Err(e),
+            },
+            ListKind::Score => self.add_score_line(line, source, line_no, category),
+            ListKind::Block | ListKind::Allow => parse::parse_line(line, &mut |rule| {
+                self.add_rule(rule, source, line_no, category, kind)
+            }),
+        };
+        match result {
+            Ok(LineKind::Comment) => stats.comments += 1,
+            Ok(LineKind::Boilerplate) => stats.boilerplate += 1,
+            Ok(LineKind::Rules(n)) => stats.rules += n,
+            Err(reason) => {
+                stats.rejected += 1;
+                if stats.rejects.len() < KEPT_REJECTS {
+                    stats
+                        .rejects
+                        .push(format!("{}:{line_no}: {reason}", stats.name));
                 }
             }
         }
+    }
+
+    fn end_source(&mut self, adding: Adding) {
+        let mut stats = adding.stats;
         stats.guarded = std::mem::take(&mut self.guarded);
         self.diagnostics.sources.push(stats);
-        Ok(())
     }
 
     fn add_rule(
@@ -367,14 +474,25 @@ impl Builder {
         category: CategoryId,
         kind: ListKind,
     ) {
-        if rule.modifiers.badfilter {
-            self.badfilters.insert(rule.text_hash);
-            return;
-        }
         let allow = kind == ListKind::Allow || rule.action == Action::Allow;
         let m = rule.modifiers;
         let rewrite = m.rewrite.is_some();
         let mut flags = regexes::flags(allow, m.important, rewrite);
+        if m.badfilter {
+            // A plain domain rule is named by what it does (name, exactness,
+            // kind), whatever its syntax; other rules by their text.
+            match &rule.pattern {
+                Pattern::Domain { name, exact } if !m.is_conditional() => {
+                    let exact = if *exact { index::EXACT } else { 0 };
+                    let w = index::word(index::fingerprint(name.as_bytes()), 0, flags | exact);
+                    self.bad_words.insert(index::word_kind(w));
+                }
+                _ => {
+                    self.badfilters.insert(rule.text_hash);
+                }
+            }
+            return;
+        }
         let conditions = if m.is_conditional() {
             self.conditions.push(Conditions {
                 line,
@@ -505,29 +623,49 @@ impl Builder {
         if exact {
             flags |= index::EXACT;
         }
-        self.label_counts |= index::label_bit(name.bytes().filter(|&b| b == b'.').count() + 1);
-        self.entries.push(Entry {
-            fp: index::fingerprint(name.as_bytes()),
-            rule: conditions.unwrap_or(line),
-            source,
-            flags,
-            category: category.0,
-        });
-        self.entry_text.push(text_hash);
+        let d = &mut self.domains;
+        d.label_counts |= index::label_bit(name.bytes().filter(|&b| b == b'.').count() + 1);
+        let fp = index::fingerprint(name.as_bytes());
+        match conditions {
+            Some(rule) => {
+                d.extras.push(Entry {
+                    fp,
+                    rule,
+                    source,
+                    flags,
+                    category: category.0,
+                });
+                self.extra_text.push(text_hash);
+            }
+            None => {
+                let w = index::word(fp, category.0, flags);
+                d.words.push(w);
+                if let Some(o) = d.origins.as_mut() {
+                    o.push((w, source, line));
+                }
+            }
+        }
     }
 
     pub fn build(mut self) -> Result<(RuleSet, Diagnostics), CompileError> {
+        // `$badfilter` disables the rules it names, wherever they are.
+        if !self.bad_words.is_empty() {
+            let bad = &self.bad_words;
+            let d = &mut self.domains;
+            d.words.retain(|w| !bad.contains(&index::word_kind(*w)));
+            if let Some(o) = d.origins.as_mut() {
+                o.retain(|(w, ..)| !bad.contains(&index::word_kind(*w)));
+            }
+        }
         if !self.badfilters.is_empty() {
-            // `$badfilter` disables every rule with the same text, wherever it is.
             let bad = &self.badfilters;
-            let mut keep = self.entry_text.iter().map(|h| !bad.contains(h));
-            self.entries.retain(|_| keep.next().unwrap_or(true));
+            let mut keep = self.extra_text.iter().map(|h| !bad.contains(h));
+            self.domains.extras.retain(|_| keep.next().unwrap_or(true));
             let mut keep = self.regex_text.iter().map(|h| !bad.contains(h));
             self.regex.retain(|_| keep.next().unwrap_or(true));
         }
-        drop(std::mem::take(&mut self.entry_text));
         let masks: Vec<u64> = self.profiles.iter().map(|(_, m)| m.0).collect();
-        let (domains, names) = DomainIndex::build(self.entries, self.label_counts, &masks);
+        let (domains, names) = DomainIndex::build(self.domains, &masks);
         let regexes = RegexRules::build(self.regex).map_err(CompileError::Matcher)?;
         let keywords = KeywordMatcher::build(self.keywords).map_err(CompileError::Matcher)?;
         let score = ScoreMatcher::build(self.score_tokens, self.thresholds)
@@ -587,7 +725,10 @@ pub fn gzip_size_hint(bytes: &[u8]) -> Option<u64> {
 
 /// Bytes of heap a compile of `text_bytes` of rule text may need at its peak:
 /// the text of one list, the entries as they are collected, and the final table
-/// (measured by the rules bench: 4.0 to 4.3 bytes per byte of list text; 5 leaves a margin).
+/// (measured by the rules bench with 16-byte entries and whole-text reads: 4.0 to
+/// 4.3 bytes per byte of list text; since the 8-byte words and line-at-a-time
+/// reads, the daemon's whole RSS stays under one byte per byte of list text, so
+/// 5 is a wide margin, kept so that budgets set before still mean the same).
 pub fn peak_estimate(text_bytes: u64) -> u64 {
     text_bytes.saturating_mul(5)
 }
@@ -600,13 +741,62 @@ mod tests {
     use crate::rules::{Matcher, Verdict};
 
     fn build(lists: &[(&str, ListKind)]) -> (RuleSet, Diagnostics) {
+        build_keeping(lists, Origins::Kept)
+    }
+
+    fn build_keeping(lists: &[(&str, ListKind)], origins: Origins) -> (RuleSet, Diagnostics) {
         let mut b = Builder::new();
+        b.keep_origins(origins);
         let c = b.category("test", "Test").unwrap();
         for (i, (text, kind)) in lists.iter().enumerate() {
             b.add_source(&format!("list{i}.txt"), text.as_bytes(), c, *kind)
                 .unwrap();
         }
         b.build().unwrap()
+    }
+
+    #[test]
+    fn a_daemon_compile_leaves_out_plain_rules_origins_and_decides_the_same() {
+        let lists = [(
+            "plain.example\n||cond.example^$dnstype=A\n/^re[0-9]+\\.example$/\n",
+            ListKind::Block,
+        )];
+        let (kept, _) = build_keeping(&lists, Origins::Kept);
+        let (dropped, _) = build_keeping(&lists, Origins::Dropped);
+        assert!(
+            matches!(verdict(&kept, "a.plain.example"), Verdict::Blocked(o) if o.source == 0 && o.line == 1)
+        );
+        assert!(matches!(
+            verdict(&dropped, "a.plain.example"),
+            Verdict::Blocked(o) if o.source == index::UNKNOWN_SOURCE && o.line == 0
+        ));
+        // Rules with conditions and regexes keep theirs either way.
+        for set in [&kept, &dropped] {
+            assert!(
+                matches!(verdict(set, "cond.example"), Verdict::Blocked(o) if o.source == 0 && o.line == 2)
+            );
+            assert!(
+                matches!(verdict(set, "re12.example"), Verdict::Blocked(o) if o.source == 0 && o.line == 3)
+            );
+            assert_eq!(verdict(set, "other.example"), Verdict::NoMatch);
+        }
+        assert!(dropped.heap_bytes() < kept.heap_bytes());
+    }
+
+    #[test]
+    fn badfilter_names_a_plain_rule_by_what_it_does_whatever_its_syntax() {
+        let (s, _) = build(&[
+            ("0.0.0.0 ads.example\nkeep.example\n", ListKind::Block),
+            ("||ads.example^$badfilter\n", ListKind::Block),
+        ]);
+        assert_eq!(verdict(&s, "ads.example"), Verdict::NoMatch);
+        assert!(matches!(verdict(&s, "keep.example"), Verdict::Blocked(_)));
+        // An exact rule is a different rule: not named by a badfilter for the name and its subdomains.
+        let (s, _) = build(&[(
+            "|exact.example^\n||exact.example^$badfilter\n",
+            ListKind::Block,
+        )]);
+        assert!(matches!(verdict(&s, "exact.example"), Verdict::Blocked(_)));
     }
 
     fn verdict(set: &RuleSet, name: &str) -> Verdict {
@@ -877,5 +1067,46 @@ mod tests {
             .unwrap();
         let (s, _) = b.build().unwrap();
         assert!(blocked(&s, "zipped.example"));
+    }
+
+    #[test]
+    fn a_source_read_a_line_at_a_time_compiles_as_the_same_bytes_do() {
+        use flate2::write::GzEncoder;
+        use std::io::Write;
+        // CRLF endings, a bad byte, a rejected line, no final newline.
+        let text: &[u8] =
+            b"# list\r\none.example\r\nbad\xffname.example\n!!!\ntwo.example\r\nlast.example";
+        let mut gz = GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(text).unwrap();
+        let zipped = gz.finish().unwrap();
+        let compile = |bytes: &[u8], streamed: bool| {
+            let mut b = Builder::new();
+            let c = b.category("t", "T").unwrap();
+            if streamed {
+                b.add_source_from("l", SourceLocation::Unknown, bytes, c, ListKind::Block)
+            } else {
+                b.add_source_at("l", SourceLocation::Unknown, bytes, c, ListKind::Block)
+            }
+            .unwrap();
+            b.build().unwrap()
+        };
+        let (whole, d) = compile(text, false);
+        for bytes in [text, &zipped[..]] {
+            let (s, streamed) = compile(bytes, true);
+            for name in [
+                "one.example",
+                "two.example",
+                "last.example",
+                "other.example",
+            ] {
+                assert_eq!(blocked(&s, name), blocked(&whole, name), "{name}");
+            }
+            let stats = (&streamed.sources[0], &d.sources[0]);
+            assert_eq!(stats.0.lines, stats.1.lines);
+            assert_eq!(stats.0.rules, stats.1.rules);
+            assert_eq!(stats.0.rejects, stats.1.rejects);
+        }
+        assert!(blocked(&whole, "last.example") && blocked(&whole, "one.example"));
+        assert_eq!(d.sources[0].lines, 6);
     }
 }

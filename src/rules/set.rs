@@ -2,7 +2,7 @@
 
 use super::conditions::Conditions;
 use super::index::rank;
-use super::index::{self, DomainIndex, Entry, NameCounts};
+use super::index::{self, DomainIndex, Hit, NameCounts};
 use super::keywords::KeywordMatcher;
 use super::name::Candidate;
 use super::parse::{ClientInfo, Rewrite};
@@ -106,7 +106,7 @@ impl RuleSet {
                 continue;
             }
             let fp = index::fingerprint(name.suffix(i));
-            self.domains.for_each(fp, |e: &Entry| {
+            self.domains.for_each(fp, |e: Hit| {
                 let category = CategoryId(e.category);
                 if !active.contains(category)
                     || (e.flags & index::EXACT != 0 && i > 0)

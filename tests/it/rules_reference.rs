@@ -244,6 +244,8 @@ fn build(rules: &[RefRule], comments: &[bool]) -> Engine {
         lines[s].push(Some(i));
     }
     let mut b = Builder::new();
+    // The reference names the line that decides: keep lines, as `explain` does.
+    b.keep_origins(nestguard::rules::index::Origins::Kept);
     let category = b.category("test", "Test").unwrap();
     b.add_source("block.txt", texts[0].as_bytes(), category, ListKind::Block)
         .unwrap();
