@@ -135,8 +135,13 @@ fn collect_shared(names: &mut Vec<String>, seen: &mut HashSet<String>) -> usize 
     while let Some(d) = stack.pop() {
         for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
             let p = e.path();
+            // `popular/` holds the most-visited sites (false-positive
+            // evidence), not a block list: a bench set of it would block
+            // `example.net` and the other names the lookups expect open.
             if p.is_dir() {
-                stack.push(p);
+                if p.file_name().is_none_or(|n| n != "popular") {
+                    stack.push(p);
+                }
             } else if p.extension().is_none_or(|x| x != "md") {
                 files.push(p);
             }
