@@ -2,6 +2,8 @@
 //! "Binary size"): this copies `rules/` into `$OUT_DIR/rules`, compressing
 //! every file except those already gzip (`*.gz`, kept as they are).
 //! `src/rules/catalog.rs` embeds that copy and decompresses a file when it is read.
+//! It also compresses the public suffix list (`data/public_suffix_list.txt`)
+//! for `src/activity/suffix.rs`.
 
 use std::io::Write;
 use std::path::Path;
@@ -16,7 +18,22 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     if dest.exists() {
         std::fs::remove_dir_all(&dest)?;
     }
-    copy(Path::new("rules"), &dest)
+    copy(Path::new("rules"), &dest)?;
+    println!("cargo::rerun-if-changed=data/public_suffix_list.txt");
+    let list = std::fs::read("data/public_suffix_list.txt")?;
+    std::fs::write(
+        Path::new(&out).join("public_suffix_list.txt.gz"),
+        gzip(&list)?,
+    )?;
+    Ok(())
+}
+
+/// gzip at the best level; no file name and mtime 0 in the header, so the
+/// same bytes every build.
+fn gzip(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
+    let mut gz = GzEncoder::new(Vec::new(), Compression::best());
+    gz.write_all(bytes)?;
+    gz.finish()
 }
 
 fn copy(from: &Path, to: &Path) -> Result<(), Box<dyn std::error::Error>> {
@@ -35,10 +52,7 @@ fn copy(from: &Path, to: &Path) -> Result<(), Box<dyn std::error::Error>> {
         if path.extension().is_some_and(|e| e == "gz") {
             std::fs::write(&target, bytes)?;
         } else {
-            // No file name and mtime 0 in the header: the same bytes every build.
-            let mut gz = GzEncoder::new(Vec::new(), Compression::best());
-            gz.write_all(&bytes)?;
-            std::fs::write(&target, gz.finish()?)?;
+            std::fs::write(&target, gzip(&bytes)?)?;
         }
     }
     Ok(())
