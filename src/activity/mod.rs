@@ -20,6 +20,7 @@ mod counted;
 pub mod events;
 pub mod report;
 pub mod store;
+mod suffix;
 pub mod tally;
 
 pub use counted::{Action, Slot, keeps};

@@ -49,7 +49,7 @@ fn count_name(shard: &Shard, profile: usize, action: Action, qname_wire: &[u8]) 
     let Some(name) = crate::rules::name::Candidate::from_wire(qname_wire) else {
         return;
     };
-    let domain = psl::domain(name.name()).map_or(name.name(), |d| d.as_bytes());
+    let domain = super::suffix::registrable(name.name()).unwrap_or(name.name());
     let key = (profile as u16, action, xxhash_rust::xxh3::xxh3_64(domain));
     let Ok(mut names) = shard.names.lock() else {
         return;

@@ -15,7 +15,36 @@ use super::set::SourceLocation;
 use super::{CategoryId, CategoryMask, RuleSet, name};
 use crate::config::{ConfigError, ListConfig, RulesConfig};
 
-static EMBEDDED: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/rules");
+/// `rules/` as build.rs copies it: every file gzip-compressed (a `*.gz` one
+/// as it is), read back one file at a time by [`embedded`].
+static EMBEDDED: Dir<'static> = include_dir!("$OUT_DIR/rules");
+
+/// The bytes of an embedded file as they are in `rules/`: decompressed, but
+/// a `*.gz` file as it is (the compiler reads gzip itself).
+fn embedded(rel: &str) -> Option<Result<Cow<'static, [u8]>, String>> {
+    let stored = EMBEDDED.get_file(rel)?.contents();
+    if rel.ends_with(".gz") {
+        return Some(Ok(Cow::Borrowed(stored)));
+    }
+    let mut bytes = Vec::with_capacity(embedded_len(stored));
+    Some(
+        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(stored), &mut bytes)
+            .map(|_| Cow::Owned(bytes))
+            .map_err(|e| format!("<builtin>/rules/{rel}: {e}")),
+    )
+}
+
+/// The size of an embedded file as it is in `rules/` (a `*.gz` one
+/// decompressed, as [`size_of`] counts it), from the gzip trailer.
+fn embedded_size(rel: &str) -> Option<u64> {
+    EMBEDDED
+        .get_file(rel)
+        .and_then(|f| compile::gzip_size_hint(f.contents()))
+}
+
+fn embedded_len(gz: &[u8]) -> usize {
+    compile::gzip_size_hint(gz).map_or(0, |n| usize::try_from(n).unwrap_or(0))
+}
 
 /// A Better Internet for Kids (BIK+) risk area a category addresses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
@@ -247,10 +276,9 @@ impl RulesDir {
 
     pub fn read(&self, rel: &str) -> Result<Cow<'static, [u8]>, String> {
         match self {
-            RulesDir::Embedded => EMBEDDED
-                .get_file(rel)
-                .map(|f| Cow::Borrowed(f.contents()))
-                .ok_or_else(|| format!("{}: not found", self.display(rel))),
+            RulesDir::Embedded => {
+                embedded(rel).unwrap_or_else(|| Err(format!("{}: not found", self.display(rel))))
+            }
             RulesDir::Path(p) => crate::sources::read(&p.join(rel))
                 .map(Cow::Owned)
                 .map_err(|e| format!("{}: {e}", self.display(rel))),
@@ -292,7 +320,7 @@ impl RulesDir {
 /// Reads the text of one source line again (for `explain`). Line numbers start at 1.
 pub fn source_line(location: &SourceLocation, line: u32) -> Option<String> {
     let bytes: Cow<'_, [u8]> = match location {
-        SourceLocation::Embedded(rel) => Cow::Borrowed(EMBEDDED.get_file(rel)?.contents()),
+        SourceLocation::Embedded(rel) => embedded(rel)?.ok()?,
         SourceLocation::File(p) => Cow::Owned(std::fs::read(p).ok()?),
         SourceLocation::Inline(text) => Cow::Borrowed(text.as_bytes()),
         SourceLocation::Unknown => return None,
@@ -653,6 +681,8 @@ pub fn compile(config: &RulesConfig) -> Result<(RuleSet, Diagnostics, Catalog), 
     for p in &planned {
         let size = match &p.location {
             SourceLocation::File(path) => file_size(path),
+            // Without decompressing: the gzip trailer holds the size.
+            SourceLocation::Embedded(rel) => embedded_size(rel).unwrap_or(0),
             _ => (p.read)().map(|b| size_of(&b)).unwrap_or(0),
         };
         sizes.push((size, &p.display));
@@ -908,4 +938,66 @@ fn file_size(path: &Path) -> u64 {
         return n;
     }
     meta.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every file of `rules/` as [`RulesDir::Embedded`] reads it: the same
+    /// bytes as on disk (stored compressed in the binary; a `*.gz` one as it is).
+    #[test]
+    fn embedded_files_read_back_as_they_are_in_rules() {
+        fn walk(dir: &Path, rel: &str, out: &mut Vec<String>) {
+            for e in std::fs::read_dir(dir).unwrap() {
+                let e = e.unwrap();
+                let name = e.file_name().into_string().unwrap();
+                let rel = if rel.is_empty() {
+                    name
+                } else {
+                    format!("{rel}/{name}")
+                };
+                if e.file_type().unwrap().is_dir() {
+                    walk(&e.path(), &rel, out);
+                } else {
+                    out.push(rel);
+                }
+            }
+        }
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
+        let mut files = Vec::new();
+        walk(&root, "", &mut files);
+        assert!(files.len() > 20, "{files:?}");
+        for rel in &files {
+            let on_disk = std::fs::read(root.join(rel)).unwrap();
+            let embedded = RulesDir::Embedded.read(rel).unwrap();
+            assert!(embedded[..] == on_disk[..], "{rel}");
+            assert!(RulesDir::Embedded.has(rel), "{rel}");
+            assert_eq!(
+                embedded_size(rel),
+                Some(size_of(&on_disk)),
+                "{rel}: the size the memory budget counts"
+            );
+        }
+        assert!(RulesDir::Embedded.read("lists/no-such.txt").is_err());
+    }
+
+    /// `explain` quotes a line of an embedded list, a gzip one too.
+    #[test]
+    fn source_line_quotes_embedded_lists() {
+        for rel in ["lists/drugs/domains.txt", "lists/adult/domains.txt.gz"] {
+            let text = compile::decode(rel, &RulesDir::Embedded.read(rel).unwrap())
+                .unwrap()
+                .into_owned();
+            let location = SourceLocation::Embedded(rel.to_string());
+            for (i, line) in text.lines().enumerate().step_by(997) {
+                let n = u32::try_from(i + 1).unwrap();
+                assert_eq!(
+                    source_line(&location, n).as_deref(),
+                    Some(line.trim()),
+                    "{rel}:{n}"
+                );
+            }
+        }
+    }
 }
