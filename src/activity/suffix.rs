@@ -159,6 +159,12 @@ impl Rules {
     }
 }
 
+/// Reads the list now, so that the first name counted does not pay for it
+/// on the query path.
+pub fn warm() {
+    LazyLock::force(&RULES);
+}
+
 /// The registrable domain of `name` (lower-case, as on the wire, a trailing
 /// dot kept): the public suffix and one label before it. `None` for a name
 /// that is a public suffix itself.

@@ -191,6 +191,9 @@ impl Tally {
     /// `groups`: each catalogue service's group, in catalogue order.
     pub fn new(privacy: Vec<Privacy>, windows: usize, groups: Vec<ServiceGroup>) -> Tally {
         let profiles = privacy.len();
+        if privacy.iter().any(|p| *p != Privacy::Aggregate) {
+            super::suffix::warm();
+        }
         let shards = (0..SHARDS)
             .map(|_| Shard {
                 counts: zeros(profiles * Slot::COUNT * Action::COUNT),
