@@ -442,6 +442,7 @@ impl Daemon {
         });
         tasks.spawn(crate::update::run_periodically(
             config.clone(),
+            clock.clone(),
             shutdown.clone(),
         ));
         // The dashboard lists devices seen lately that no child has yet.

@@ -328,8 +328,13 @@ fn count_entries(name: &str, bytes: &[u8]) -> (usize, usize) {
     }
 }
 
-/// The daemon's periodic updates: every `interval` plus up to `jitter`.
-pub async fn run_periodically(config: Config, stop: tokio_util::sync::CancellationToken) {
+/// The daemon's periodic updates: every `interval` plus up to `jitter`, on
+/// the daemon's clock (so tests move it on by hand instead of waiting).
+pub async fn run_periodically(
+    config: Config,
+    clock: crate::clock::Clock,
+    stop: tokio_util::sync::CancellationToken,
+) {
     let u = &config.update;
     let fleet = config.fleet.url.is_some();
     if u.interval.is_zero() || (!fleet && configured(&config).map_or(true, |s| s.is_empty())) {
@@ -343,7 +348,7 @@ pub async fn run_periodically(config: Config, stop: tokio_util::sync::Cancellati
         };
         tokio::select! {
             _ = stop.cancelled() => return,
-            _ = tokio::time::sleep(u.interval + jitter) => {}
+            _ = clock.sleep(u.interval + jitter) => {}
         }
         let c = config.clone();
         let done = tokio::task::spawn_blocking(move || {

@@ -500,7 +500,6 @@ async fn the_daemon_fetches_the_bundle_by_itself_every_update_interval() {
     let (bundle, sig) = sign(&dir, &key, 1, &files(&blocking("game.example")));
     server.set_path("/school.bundle", bundle);
     server.set_path("/school.bundle.minisig", sig);
-    // The periodic update is on real time (like the lists'): a short interval.
     let extra = format!(
         "[server]\nlisten = [\"127.0.0.1:0\"]\n{}",
         udp_upstream(up.addr(), "1s")
@@ -514,12 +513,17 @@ async fn the_daemon_fetches_the_bundle_by_itself_every_update_interval() {
     );
     std::fs::write(
         dir.join("conf.d/10-update.toml"),
-        "[update]\ninterval = \"200ms\"\njitter = \"0s\"\n",
+        "[update]\ninterval = \"6h\"\njitter = \"0s\"\n",
     )
     .unwrap();
     let config = Config::load(&ConfigSource::File(path)).unwrap();
-    let (_clock, env) = manual_env();
+    let (clock, env) = manual_env();
     let d = Daemon::start_in(&config, env).await.unwrap();
+    // Nothing fetched yet: the first update is an interval after the start.
+    assert!(answered(d.addrs[0], "game.example", ResponseCode::NoError).await);
+    assert!(!dir.join("state/fleet/current").exists());
+    // Six hours on the daemon's clock (not on the test's): the update runs.
+    clock.advance(Duration::from_secs(6 * 3600));
     assert!(answered(d.addrs[0], "game.example", ResponseCode::NXDomain).await);
     assert_eq!(
         std::fs::read_to_string(dir.join("state/fleet/current/version")).unwrap(),
