@@ -185,6 +185,13 @@ fn fetch_and_apply(config: &Config, url: &str, state_dir: &Path) -> Outcome {
         Ok(b) => b,
         Err(refused) => return refused,
     };
+    // From the version check to the swap, one installer at a time: a
+    // `nestguard update` and the daemon's own update at the same moment must
+    // not both pass the check, the older bundle then swapped in last.
+    let _lock = match InstallLock::take(state_dir) {
+        Ok(l) => l,
+        Err(refused) => return refused,
+    };
     let in_force = version_in_force(state_dir);
     match in_force {
         Some(v) if bundle.version == v => return Outcome::Unchanged { version: v },
@@ -200,6 +207,41 @@ fn fetch_and_apply(config: &Config, url: &str, state_dir: &Path) -> Outcome {
         _ => {}
     }
     apply(config, &bundle, url, state_dir)
+}
+
+/// An exclusive `flock` on `<state>/fleet/.lock`, released when dropped
+/// (and by the kernel when the process ends, so a crash leaves no stale lock).
+struct InstallLock {
+    #[cfg(target_os = "linux")]
+    _held: nix::fcntl::Flock<std::fs::File>,
+}
+
+impl InstallLock {
+    /// Waits for the lock. Elsewhere than Linux, installs are not locked.
+    fn take(state_dir: &Path) -> Result<InstallLock, Outcome> {
+        let fleet = layout::fleet_dir(state_dir);
+        let failed = |e: String| Outcome::refused("write", e);
+        crate::state::create_private_dir(&fleet)
+            .map_err(|e| failed(format!("{}: {e}", fleet.display())))?;
+        let path = fleet.join(".lock");
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| failed(format!("{}: {e}", path.display())))?;
+        #[cfg(target_os = "linux")]
+        {
+            let held = nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockExclusive)
+                .map_err(|(_, e)| failed(format!("{}: {e}", path.display())))?;
+            Ok(InstallLock { _held: held })
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            drop(file);
+            Ok(InstallLock {})
+        }
+    }
 }
 
 /// The signature checked, then the bundle parsed.

@@ -250,11 +250,11 @@ fn a_bundle_cut_short_is_refused_and_the_previous_one_stays() {
     assert_eq!(s.in_force().as_deref(), Some("1\n"));
     assert!(s.explain("one.example").contains("BLOCKED"));
     assert!(!s.explain("two.example").contains("BLOCKED"));
-    // No half-unpacked bundle is left behind.
+    // No half-unpacked bundle is left behind (the install lock's file stays).
     let left: Vec<_> = std::fs::read_dir(s.dir.join("state/fleet"))
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .filter(|n| n.starts_with('.') || n == "v2")
+        .filter(|n| (n.starts_with('.') && n != ".lock") || n == "v2")
         .collect();
     assert!(left.is_empty(), "{left:?}");
 }
@@ -530,4 +530,53 @@ async fn the_daemon_fetches_the_bundle_by_itself_every_update_interval() {
         "1\n"
     );
     d.shutdown().await;
+}
+
+/// A `nestguard update` and the daemon's own update at the same moment: the
+/// one that fetched the older bundle waits for the other's install and then
+/// refuses, rather than swapping the older bundle in last.
+#[test]
+fn an_update_waits_for_another_install_and_never_puts_an_older_bundle_over_a_newer_one() {
+    let s = setup();
+    s.serve(sign(&s.dir, &s.key, 1, &files(&blocking("one.example"))));
+    assert_eq!(s.update().0, Some(0));
+    let fleet = s.dir.join("state/fleet");
+    // The other installer holds the install lock.
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(fleet.join(".lock"))
+        .unwrap();
+    let held = nix::fcntl::Flock::lock(lock, nix::fcntl::FlockArg::LockExclusive).unwrap();
+
+    let asked = s.server.request_count();
+    s.serve(sign(&s.dir, &s.key, 3, &files(&blocking("three.example"))));
+    let config = s.config.clone();
+    let update = std::thread::spawn(move || run(&["update"], &config));
+    // Version 3 fetched (bundle and signature): the update goes on to install it.
+    let mut fetched = false;
+    for _ in 0..600 {
+        if s.server.request_count() >= asked + 2 {
+            fetched = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(fetched, "the update fetched nothing");
+    // Meanwhile the other installer puts version 5 in force, as `swap` does.
+    std::fs::create_dir_all(fleet.join("v5/conf.d")).unwrap();
+    std::fs::create_dir_all(fleet.join("v5/lists")).unwrap();
+    std::fs::write(fleet.join("v5/version"), "5\n").unwrap();
+    std::os::unix::fs::symlink("v5", fleet.join(".current.test")).unwrap();
+    std::fs::rename(fleet.join(".current.test"), fleet.join("current")).unwrap();
+    drop(held);
+
+    let (code, out, err) = update.join().unwrap();
+    assert_eq!(code, Some(1), "{out}{err}");
+    assert!(
+        format!("{out}{err}").contains("version 3 is older than version 5 in force"),
+        "{out}{err}"
+    );
+    assert_eq!(s.in_force().as_deref(), Some("5\n"));
 }

@@ -121,6 +121,11 @@ impl ListServer {
         format!("https://127.0.0.1:{}{path}", self.addr.port())
     }
 
+    /// How many requests have been answered (or are being).
+    pub fn request_count(&self) -> usize {
+        self.served.lock().unwrap().requests.len()
+    }
+
     /// The head of the last request.
     pub fn last_request(&self) -> String {
         self.served
