@@ -800,10 +800,11 @@ impl Watch {
         w
     }
 
-    /// Points the OS watcher at what the config in force uses.
-    fn rewatch(&mut self) {
+    /// Points the OS watcher at what the config in force uses. Returns
+    /// whether a folder is watched now that was not before.
+    fn rewatch(&mut self) -> bool {
         let Some(w) = self.watcher.as_mut() else {
-            return;
+            return false;
         };
         let wanted = self
             .reloader
@@ -812,8 +813,9 @@ impl Watch {
             .map(|w| w.watch_list())
             .unwrap_or_default();
         if wanted == self.watching {
-            return;
+            return false;
         }
+        let added = wanted.iter().any(|p| !self.watching.contains(p));
         for (p, _) in &self.watching {
             let _ = w.unwatch(p);
         }
@@ -823,6 +825,24 @@ impl Watch {
             }
         }
         self.watching = wanted;
+        added
+    }
+
+    /// Reloads, then watches what the new config uses. A folder watched only
+    /// now (a fleet's first bundle, a `conf.d/` just made) may have changed
+    /// before its watch began, between the reload's read and the watch: it
+    /// is read once more (bounded, as new folders can keep appearing).
+    async fn reload_and_rewatch(&mut self, trigger: &str, confirmed: Confirmed) {
+        let _ = self.reloader.reload_as(trigger, confirmed).await;
+        for _ in 0..3 {
+            if !self.rewatch() {
+                break;
+            }
+            let _ = self
+                .reloader
+                .reload_as("a folder watched from now on", Confirmed::No)
+                .await;
+        }
     }
 
     /// Runs until `stop`: each burst of changes, or a SIGHUP, becomes one
@@ -836,7 +856,7 @@ impl Watch {
                 _ = stop.cancelled() => break,
                 _ = poll.tick(), if holding => {
                     self.reloader.recheck().await;
-                    self.rewatch();
+                    let _ = self.rewatch();
                     continue;
                 }
                 _ = next_hangup(&mut self.hup) => ("SIGHUP".to_string(), Confirmed::Yes),
@@ -857,8 +877,7 @@ impl Watch {
                     (format!("{} changed", path.display()), Confirmed::No)
                 }
             };
-            let _ = self.reloader.reload_as(&trigger, confirmed).await;
-            self.rewatch();
+            self.reload_and_rewatch(&trigger, confirmed).await;
         }
     }
 }
