@@ -663,13 +663,9 @@ pub fn compile(config: &RulesConfig) -> Result<(RuleSet, Diagnostics, Catalog), 
             category: l.category.clone(),
             kind,
             read: Box::new(move || {
-                crate::sources::read(&p).map(Cow::Owned).map_err(|e| {
-                    format!(
-                        "cannot read {}: {}",
-                        crate::config::absolute(&p).display(),
-                        crate::config::io_reason(&e)
-                    )
-                })
+                crate::sources::read(&p)
+                    .map(Cow::Owned)
+                    .map_err(|e| cannot_read(&p, &e))
             }),
             declared: Some(l.clone()),
             own: !l.subscribed,
@@ -752,13 +748,8 @@ pub fn compile(config: &RulesConfig) -> Result<(RuleSet, Diagnostics, Catalog), 
         match &p.location {
             // A file is read a line at a time: its whole text is never in memory.
             SourceLocation::File(path) => {
-                let file = crate::sources::open(path).map_err(|e| {
-                    unreadable(format!(
-                        "cannot read {}: {}",
-                        crate::config::absolute(path).display(),
-                        crate::config::io_reason(&e)
-                    ))
-                })?;
+                let file =
+                    crate::sources::open(path).map_err(|e| unreadable(cannot_read(path, &e)))?;
                 b.add_source_from(&p.display, p.location.clone(), file, category, p.kind)?;
             }
             _ => {
@@ -924,6 +915,15 @@ fn add_allow_file(b: &mut Builder, file: PathBuf, category: CategoryId) -> Resul
         ListKind::Allow,
     )?;
     Ok(())
+}
+
+/// Why a list file could not be read, as the config's errors say it.
+fn cannot_read(path: &Path, e: &std::io::Error) -> String {
+    format!(
+        "cannot read {}: {}",
+        crate::config::absolute(path).display(),
+        crate::config::io_reason(e)
+    )
 }
 
 fn file_size(path: &Path) -> u64 {
