@@ -49,6 +49,15 @@ pub fn is_exhausted(e: &io::Error) -> bool {
     matches!(e.raw_os_error(), Some(23 | 24))
 }
 
+/// A limit as u64: `rlim_t` is 32 bits on 32-bit glibc (armhf Raspberry Pi
+/// OS, found by `.ci/cross`'s armv7 build) and 64 bits elsewhere, where this
+/// converts nothing.
+#[cfg(target_os = "linux")]
+#[allow(clippy::useless_conversion)]
+fn widen(limit: nix::libc::rlim_t) -> u64 {
+    u64::from(limit)
+}
+
 /// The soft open-file limit, where the platform has one we can read.
 pub fn soft_limit() -> Option<u64> {
     #[cfg(target_os = "linux")]
@@ -56,7 +65,7 @@ pub fn soft_limit() -> Option<u64> {
         use nix::sys::resource::{Resource, getrlimit};
         getrlimit(Resource::RLIMIT_NOFILE)
             .ok()
-            .map(|(soft, _)| soft)
+            .map(|(soft, _)| widen(soft))
     }
     #[cfg(not(target_os = "linux"))]
     {
@@ -72,16 +81,21 @@ pub fn raise_soft_limit() -> Option<u64> {
         use nix::sys::resource::{Resource, getrlimit, setrlimit};
         let (soft, hard) = getrlimit(Resource::RLIMIT_NOFILE).ok()?;
         if soft >= hard {
-            return Some(soft);
+            return Some(widen(soft));
         }
+        // u64::from: rlim_t is 32 bits on 32-bit glibc, 64 elsewhere.
         match setrlimit(Resource::RLIMIT_NOFILE, hard, hard) {
             Ok(()) => {
-                tracing::info!(from = soft, to = hard, "raised the open-file limit");
-                Some(hard)
+                tracing::info!(
+                    from = widen(soft),
+                    to = widen(hard),
+                    "raised the open-file limit"
+                );
+                Some(widen(hard))
             }
             Err(e) => {
-                tracing::warn!(soft, hard, error = %e, "cannot raise the open-file limit");
-                Some(soft)
+                tracing::warn!(soft = widen(soft), hard = widen(hard), error = %e, "cannot raise the open-file limit");
+                Some(widen(soft))
             }
         }
     }

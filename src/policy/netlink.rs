@@ -1,10 +1,11 @@
 //! A minimal netlink client: one request, each reply handed to the caller.
 //!
 //! The socket is netlink-sys's and the framing netlink-packet-core's, so no
-//! message is read at hand-computed byte offsets; the message types come from
-//! netlink-packet-sock-diag (socket owners) and netlink-packet-route
-//! (neighbours). Only the request/reply loop is ours: a receive timeout, the
-//! sequence check, and when to stop.
+//! frame is read at hand-computed byte offsets; the message types come from
+//! netlink-packet-sock-diag (socket owners) and `neighbours.rs` (the one
+//! neighbour dump, over netlink-packet-core's attribute walk). Only the
+//! request/reply loop is ours: a receive timeout, the sequence check, and
+//! when to stop.
 
 use std::io;
 use std::time::Duration;
@@ -14,7 +15,7 @@ use netlink_packet_core::{
     NetlinkPayload, NetlinkSerializable,
 };
 use nix::sys::socket::{setsockopt, sockopt};
-use nix::sys::time::TimeVal;
+use nix::sys::time::{TimeVal, TimeValLike};
 
 pub use netlink_packet_core::NLM_F_REQUEST;
 pub use netlink_sys::protocols::{NETLINK_ROUTE, NETLINK_SOCK_DIAG};
@@ -43,11 +44,13 @@ impl Socket {
     pub fn open(protocol: isize) -> io::Result<Socket> {
         let sock = netlink_sys::Socket::new(protocol)?;
         sock.connect(&netlink_sys::SocketAddr::new(0, 0))?;
-        let micros = i64::try_from(REPLY_TIMEOUT.as_micros()).unwrap_or(i64::MAX);
+        // TimeValLike picks the platform's widths (time_t is 32 bits on
+        // 32-bit glibc: `.ci/cross`'s armv7 build).
+        let millis = i64::try_from(REPLY_TIMEOUT.as_millis()).unwrap_or(i64::MAX);
         setsockopt(
             &sock,
             sockopt::ReceiveTimeout,
-            &TimeVal::new(micros / 1_000_000, micros % 1_000_000),
+            &TimeVal::milliseconds(millis),
         )?;
         Ok(Socket { sock, seq: 0 })
     }
