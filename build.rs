@@ -3,7 +3,11 @@
 //! every file except those already gzip (`*.gz`, kept as they are).
 //! `src/rules/catalog.rs` embeds that copy and decompresses a file when it is read.
 //! It also compresses the public suffix list (`data/public_suffix_list.txt`)
-//! for `src/activity/suffix.rs`.
+//! for `src/activity/suffix.rs`, and the Fluent messages (`locales/`, into
+//! `$OUT_DIR/locales`) for `src/words.rs`.
+//!
+//! For the `router` profile (the only one with `opt-level = "z"`) on Linux
+//! it links the binary without unwind tables (see [`router_link`]).
 
 use std::io::Write;
 use std::path::Path;
@@ -19,12 +23,45 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         std::fs::remove_dir_all(&dest)?;
     }
     copy(Path::new("rules"), &dest)?;
+    println!("cargo::rerun-if-changed=locales");
+    let locales = Path::new(&out).join("locales");
+    if locales.exists() {
+        std::fs::remove_dir_all(&locales)?;
+    }
+    copy(Path::new("locales"), &locales)?;
     println!("cargo::rerun-if-changed=data/public_suffix_list.txt");
     let list = std::fs::read("data/public_suffix_list.txt")?;
     std::fs::write(
         Path::new(&out).join("public_suffix_list.txt.gz"),
         gzip(&list)?,
     )?;
+    router_link(Path::new(&out))?;
+    Ok(())
+}
+
+/// The router build is `panic = "abort"`: nothing ever unwinds, yet the
+/// precompiled standard library and the C code (SQLite, ring) bring their
+/// unwind tables (`.eh_frame`, `.eh_frame_hdr`), 1.1 MB of the aarch64
+/// binary. A linker script inserted into the default one (GNU ld and lld
+/// both take `INSERT`) discards them. A backtrace asked for with
+/// `RUST_BACKTRACE` then stops at the first frame; nothing else changes.
+///
+/// Build scripts do not see the profile's panic strategy (`CARGO_CFG_PANIC`
+/// is the target's default), so the sign is the profile's `opt-level = "z"`,
+/// which only `[profile.router]` has (BENCHMARKS.md, "Binary size";
+/// docs/decisions.md, "Router size").
+fn router_link(out: &Path) -> std::io::Result<()> {
+    println!("cargo::rerun-if-env-changed=OPT_LEVEL");
+    let linux = std::env::var("CARGO_CFG_TARGET_OS").is_ok_and(|os| os == "linux");
+    if !linux || std::env::var("OPT_LEVEL").as_deref() != Ok("z") {
+        return Ok(());
+    }
+    let script = out.join("no-unwind-tables.ld");
+    std::fs::write(
+        &script,
+        "SECTIONS {\n  /DISCARD/ : { *(.eh_frame) *(.eh_frame_hdr) }\n}\nINSERT AFTER .text;\n",
+    )?;
+    println!("cargo::rustc-link-arg-bins=-Wl,-T,{}", script.display());
     Ok(())
 }
 

@@ -95,17 +95,29 @@ impl Lang {
     }
 
     /// The message files of a language: the child's words, then the
-    /// parents' dashboard (one bundle; ids are unique across both).
-    fn sources(self) -> [&'static str; 2] {
+    /// parents' dashboard (one bundle; ids are unique across both). They are
+    /// embedded gzip-compressed (build.rs; BENCHMARKS.md, "Binary size") and
+    /// read once, when the bundles are built.
+    fn sources(self) -> [String; 2] {
         macro_rules! files {
             ($code:literal) => {
                 [
-                    include_str!(concat!("../locales/", $code, "/nestguard.ftl")),
-                    include_str!(concat!("../locales/", $code, "/dashboard.ftl")),
+                    include_bytes!(concat!(
+                        env!("OUT_DIR"),
+                        "/locales/",
+                        $code,
+                        "/nestguard.ftl"
+                    )),
+                    include_bytes!(concat!(
+                        env!("OUT_DIR"),
+                        "/locales/",
+                        $code,
+                        "/dashboard.ftl"
+                    )),
                 ]
             };
         }
-        match self {
+        let stored: [&[u8]; 2] = match self {
             Lang::En => files!("en"),
             Lang::De => files!("de"),
             Lang::Fr => files!("fr"),
@@ -113,7 +125,16 @@ impl Lang {
             Lang::It => files!("it"),
             Lang::Nl => files!("nl"),
             Lang::Pl => files!("pl"),
-        }
+        };
+        // build.rs wrote these bytes; a file that would not decompress is
+        // empty here, and the message-id tests (tests/it/words.rs) fail.
+        stored.map(|gz| {
+            let mut text = String::new();
+            match std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(gz), &mut text) {
+                Ok(_) => text,
+                Err(_) => String::new(),
+            }
+        })
     }
 }
 
@@ -270,7 +291,7 @@ fn bundle(lang: Lang) -> Bundle {
     for source in lang.sources() {
         // A syntax error in a shipped file is a test failure (tests/it/words.rs);
         // the entries that do parse still serve.
-        let resource = FluentResource::try_new(source.to_string()).unwrap_or_else(|(r, _)| r);
+        let resource = FluentResource::try_new(source).unwrap_or_else(|(r, _)| r);
         // Only duplicate ids fail here; the message-id test keeps them out.
         let _ = b.add_resource(resource);
     }
@@ -313,8 +334,8 @@ pub fn text(lang: Lang, id: &str, args: &[(&str, &str)]) -> String {
 pub fn message_ids(lang: Lang) -> Result<Vec<String>, String> {
     let mut ids = Vec::new();
     for source in lang.sources() {
-        let resource = FluentResource::try_new(source.to_string())
-            .map_err(|(_, e)| format!("{}: {e:?}", lang.code()))?;
+        let resource =
+            FluentResource::try_new(source).map_err(|(_, e)| format!("{}: {e:?}", lang.code()))?;
         ids.extend(resource.entries().filter_map(|e| match e {
             fluent_syntax::ast::Entry::Message(m) => Some(m.id.name.to_string()),
             _ => None,

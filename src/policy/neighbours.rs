@@ -92,31 +92,82 @@ impl Neighbours {
 
 #[cfg(target_os = "linux")]
 mod rtnl {
+    //! The two rtnetlink neighbour messages nestguard uses, and only them: a
+    //! dump request (`RTM_GETNEIGH`) and its replies (`RTM_NEWNEIGH`), of
+    //! which only the destination and link-layer address are read. The
+    //! framing and attribute walk are netlink-packet-core's; the fixed
+    //! 12-byte `struct ndmsg` before the attributes is read here. This
+    //! replaced netlink-packet-route, whose every route, link and traffic
+    //! control message cost the router build about 0.2 MB of code for one
+    //! table (BENCHMARKS.md, "Binary size"; docs/decisions.md).
     use std::io;
-    use std::net::IpAddr;
+    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-    use netlink_packet_route::RouteNetlinkMessage;
-    use netlink_packet_route::neighbour::{NeighbourAddress, NeighbourAttribute, NeighbourMessage};
+    use netlink_packet_core::{
+        DecodeError, NLM_F_DUMP, NetlinkDeserializable, NetlinkHeader, NetlinkSerializable,
+        NlasIterator,
+    };
 
     use super::super::netlink::{Flow, NETLINK_ROUTE, NLM_F_REQUEST, Socket};
     use super::Mac;
-    use netlink_packet_core::NLM_F_DUMP;
 
-    /// Entries that do not (yet) say which device holds the address. The
-    /// state is a bit set in the kernel; the crate names single values only.
+    /// `<linux/rtnetlink.h>`.
+    const RTM_NEWNEIGH: u16 = 28;
+    const RTM_GETNEIGH: u16 = 30;
+    /// `<linux/neighbour.h>`: the attributes read.
+    const NDA_DST: u16 = 1;
+    const NDA_LLADDR: u16 = 2;
+    /// `struct ndmsg`: family, padding, ifindex, state, flags, type.
+    const NDMSG_LEN: usize = 12;
+    /// Where `ndm_state` (native-endian u16) sits in `struct ndmsg`.
+    const NDM_STATE: usize = 8;
+    /// Entries that do not (yet) say which device holds the address (the
+    /// state is a bit set).
     const NUD_INCOMPLETE: u16 = 0x01;
     const NUD_FAILED: u16 = 0x20;
 
+    /// What goes over the socket: the dump request, or one reply.
+    pub(super) enum Message {
+        /// `RTM_GETNEIGH` for every family (IPv4 and IPv6).
+        Dump,
+        /// One `RTM_NEWNEIGH`, if it names both addresses and is complete.
+        Entry(Option<(IpAddr, Mac)>),
+        /// Any other reply type (none is expected).
+        Other,
+    }
+
+    impl NetlinkSerializable for Message {
+        fn message_type(&self) -> u16 {
+            RTM_GETNEIGH
+        }
+
+        fn buffer_len(&self) -> usize {
+            NDMSG_LEN
+        }
+
+        fn serialize(&self, buffer: &mut [u8]) {
+            // An all-zero ndmsg: family AF_UNSPEC, every interface.
+            buffer.fill(0);
+        }
+    }
+
+    impl NetlinkDeserializable for Message {
+        type Error = DecodeError;
+
+        fn deserialize(header: &NetlinkHeader, payload: &[u8]) -> Result<Message, DecodeError> {
+            if header.message_type != RTM_NEWNEIGH {
+                return Ok(Message::Other);
+            }
+            entry(payload).map(Message::Entry)
+        }
+    }
+
     pub(super) fn dump() -> io::Result<Vec<(IpAddr, Mac)>> {
         let mut sock = Socket::open(NETLINK_ROUTE)?;
-        // Family unspecified: IPv4 and IPv6.
-        let request = RouteNetlinkMessage::GetNeighbour(NeighbourMessage::default());
         let mut buf = vec![0u8; 64 * 1024];
         let mut out = Vec::new();
-        sock.request(request, NLM_F_REQUEST | NLM_F_DUMP, &mut buf, |msg| {
-            if let RouteNetlinkMessage::NewNeighbour(n) = msg
-                && let Some(entry) = entry(&n)
-            {
+        sock.request(Message::Dump, NLM_F_REQUEST | NLM_F_DUMP, &mut buf, |msg| {
+            if let Message::Entry(Some(entry)) = msg {
                 out.push(entry);
             }
             Flow::More
@@ -124,27 +175,36 @@ mod rtnl {
         Ok(out)
     }
 
-    /// One neighbour: its destination address and link-layer address.
-    pub(super) fn entry(msg: &NeighbourMessage) -> Option<(IpAddr, Mac)> {
-        if u16::from(msg.header.state) & (NUD_INCOMPLETE | NUD_FAILED) != 0 {
-            return None;
+    /// One `RTM_NEWNEIGH` payload: its destination address and link-layer
+    /// address; none for an incomplete or failed entry, or one without both
+    /// (a bridge's forwarding entry, a tunnel's).
+    pub(super) fn entry(payload: &[u8]) -> Result<Option<(IpAddr, Mac)>, DecodeError> {
+        let (ndmsg, attributes) = payload
+            .split_at_checked(NDMSG_LEN)
+            .ok_or_else(|| DecodeError::from("neighbour message shorter than struct ndmsg"))?;
+        let state = u16::from_ne_bytes([ndmsg[NDM_STATE], ndmsg[NDM_STATE + 1]]);
+        if state & (NUD_INCOMPLETE | NUD_FAILED) != 0 {
+            return Ok(None);
         }
         let (mut ip, mut mac) = (None, None);
-        for attr in &msg.attributes {
-            match attr {
-                NeighbourAttribute::Destination(NeighbourAddress::Inet(v4)) => {
-                    ip = Some(IpAddr::V4(*v4));
+        for nla in NlasIterator::new(attributes) {
+            let nla = nla?;
+            match nla.kind() {
+                NDA_DST => {
+                    ip = match nla.value() {
+                        v4 if v4.len() == 4 => <[u8; 4]>::try_from(v4)
+                            .ok()
+                            .map(|a| IpAddr::V4(Ipv4Addr::from(a))),
+                        v6 => <[u8; 16]>::try_from(v6)
+                            .ok()
+                            .map(|a| IpAddr::V6(Ipv6Addr::from(a))),
+                    };
                 }
-                NeighbourAttribute::Destination(NeighbourAddress::Inet6(v6)) => {
-                    ip = Some(IpAddr::V6(*v6));
-                }
-                NeighbourAttribute::LinkLayerAddress(lladdr) => {
-                    mac = <[u8; 6]>::try_from(lladdr.as_slice()).ok().map(Mac);
-                }
+                NDA_LLADDR => mac = <[u8; 6]>::try_from(nla.value()).ok().map(Mac),
                 _ => {}
             }
         }
-        Some((ip?, mac?))
+        Ok(ip.zip(mac))
     }
 }
 
@@ -181,12 +241,27 @@ mod tests {
         msg.extend_from_slice(&10u16.to_ne_bytes());
         msg.extend_from_slice(&2u16.to_ne_bytes());
         msg.extend_from_slice(&[2, 0, 0, 0, 0, 7, 0, 0]); // 6 bytes + padding
-        use netlink_packet_core::Parseable;
-        use netlink_packet_route::neighbour::NeighbourMessage;
-        let parse = |msg: &[u8]| rtnl::entry(&NeighbourMessage::parse(msg).unwrap());
+        let parse = |msg: &[u8]| rtnl::entry(msg).unwrap();
         assert_eq!(parse(&msg), Some((IpAddr::V6(ip), Mac([2, 0, 0, 0, 0, 7]))));
         msg[8] = 0x20; // FAILED
         assert_eq!(parse(&msg), None);
+        msg[8] = 0x02;
+        // IPv4, and an entry with no link-layer address (a tunnel's).
+        let mut v4 = vec![2u8, 0, 0, 0, 2, 0, 0, 0, 0x02, 0, 0, 1];
+        v4.extend_from_slice(&8u16.to_ne_bytes());
+        v4.extend_from_slice(&1u16.to_ne_bytes());
+        v4.extend_from_slice(&[192, 168, 1, 20]);
+        assert_eq!(parse(&v4), None);
+        v4.extend_from_slice(&10u16.to_ne_bytes());
+        v4.extend_from_slice(&2u16.to_ne_bytes());
+        v4.extend_from_slice(&[2, 0, 0, 0, 0, 8, 0, 0]);
+        assert_eq!(
+            parse(&v4),
+            Some(("192.168.1.20".parse().unwrap(), Mac([2, 0, 0, 0, 0, 8])))
+        );
+        // Truncated: an error, not a panic.
+        assert!(rtnl::entry(&msg[..6]).is_err());
+        assert!(rtnl::entry(&msg[..msg.len() - 3]).is_err());
     }
 
     #[cfg(target_os = "linux")]

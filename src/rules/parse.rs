@@ -489,6 +489,12 @@ fn adblock_to_regex(
 }
 
 fn check_regex(re: &str) -> Result<(), Reject> {
+    if has_unicode_class(re) {
+        return Err(Reject::BadRegex(
+            "Unicode classes such as \\p{Greek} are not supported: names are matched in ASCII (punycode)"
+                .into(),
+        ));
+    }
     regex::bytes::RegexBuilder::new(re)
         .case_insensitive(true)
         .size_limit(1 << 20)
@@ -504,6 +510,39 @@ fn check_regex(re: &str) -> Result<(), Reject> {
                     .to_string(),
             )
         })
+}
+
+/// Whether a regex uses a Unicode property class (`\p{Greek}`, `\pL`,
+/// `[\P{Han}]`). Their tables are left out of the build (docs/decisions.md,
+/// "Router size"): a name is matched in its ASCII (punycode) form, where
+/// they could never match. Checked on the syntax tree, so every build (the
+/// tests' too, whose dev-dependencies bring the tables) refuses them alike.
+/// A regex that does not parse is left to the compiler's own message.
+fn has_unicode_class(re: &str) -> bool {
+    use regex_syntax::ast::{self, Ast, ClassSetItem};
+    struct Finder;
+    impl ast::Visitor for Finder {
+        type Output = ();
+        type Err = ();
+        fn finish(self) -> Result<(), ()> {
+            Ok(())
+        }
+        fn visit_pre(&mut self, ast: &Ast) -> Result<(), ()> {
+            match ast {
+                Ast::ClassUnicode(_) => Err(()),
+                _ => Ok(()),
+            }
+        }
+        fn visit_class_set_item_pre(&mut self, item: &ClassSetItem) -> Result<(), ()> {
+            match item {
+                ClassSetItem::Unicode(_) => Err(()),
+                _ => Ok(()),
+            }
+        }
+    }
+    ast::parse::Parser::new()
+        .parse(re)
+        .is_ok_and(|tree| ast::visit(&tree, Finder).is_err())
 }
 
 fn parse_type(name: &str) -> Result<u16, Reject> {
@@ -834,6 +873,17 @@ mod tests {
             Pattern::Regex(r"^ad[0-9]+\.".into())
         );
         assert!(matches!(rules("/ad[/"), Err(Reject::BadRegex(_))));
+        // Unicode-aware \w, \d, \s, \b and case folding stay; property
+        // classes are not built in (names are ASCII punycode), and say so.
+        assert!(rules(r"/^\w+\d\s*\b/").is_ok());
+        for re in [r"/\p{Greek}/", r"/^\pL+\./", r"/\P{Han}/"] {
+            match rules(re) {
+                Err(Reject::BadRegex(why)) => {
+                    assert!(why.contains("punycode"), "{re}: {why}")
+                }
+                other => panic!("{re}: {other:?}"),
+            }
+        }
     }
 
     #[test]

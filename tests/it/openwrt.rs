@@ -317,3 +317,38 @@ async fn openwrt_heartbeat_is_written_every_save_interval() {
     assert!(beat.is_some(), "no heartbeat at 4 h");
     d.stop().await;
 }
+
+/// The package builds what BENCHMARKS.md measures and `.ci/cross` runs:
+/// the `router` profile without the desktop feature, with the SQLite build
+/// options of `.cargo/config.toml` (which `cargo install` does not read), and
+/// rust-package.mk from where a third-party feed finds it.
+#[test]
+fn openwrt_makefile_builds_the_measured_router_binary() {
+    let makefile = std::fs::read_to_string(package().join("Makefile")).unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let config = std::fs::read_to_string(root.join(".cargo/config.toml")).unwrap();
+    let value = |text: &str, prefix: &str| {
+        text.lines()
+            .find_map(|l| l.trim().strip_prefix(prefix))
+            .map(|v| v.trim().trim_matches('"').to_string())
+    };
+    let flags =
+        value(&config, "LIBSQLITE3_FLAGS = ").expect("LIBSQLITE3_FLAGS in .cargo/config.toml");
+    assert!(flags.contains("-USQLITE_ENABLE_FTS5"), "{flags}");
+    assert_eq!(
+        value(&makefile, "CARGO_PKG_VARS+= LIBSQLITE3_FLAGS=").as_deref(),
+        Some(flags.as_str()),
+        "the Makefile's SQLite options differ from .cargo/config.toml's"
+    );
+    assert_eq!(
+        value(&makefile, "CARGO_PKG_PROFILE:=").as_deref(),
+        Some("$(if $(CONFIG_DEBUG),dev,router)")
+    );
+    assert!(makefile.contains("$(call Build/Compile/Cargo,,--no-default-features)"));
+    assert!(makefile.contains("include $(TOPDIR)/feeds/packages/lang/rust/rust-package.mk"));
+    let cargo = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
+    let router = cargo.split("[profile.router]").nth(1).unwrap();
+    for line in ["opt-level = \"z\"", "panic = \"abort\"", "strip = true"] {
+        assert!(router.contains(line), "[profile.router] lacks {line}");
+    }
+}
