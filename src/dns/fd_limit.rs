@@ -83,7 +83,6 @@ pub fn raise_soft_limit() -> Option<u64> {
         if soft >= hard {
             return Some(widen(soft));
         }
-        // u64::from: rlim_t is 32 bits on 32-bit glibc, 64 elsewhere.
         match setrlimit(Resource::RLIMIT_NOFILE, hard, hard) {
             Ok(()) => {
                 tracing::info!(
